@@ -1,0 +1,187 @@
+//! Keeping secrets out of everything that can be printed.
+//!
+//! A SAS signature, an account key or a bearer token must never reach a log, a job file, a
+//! progress line or an error message. The types here make the safe thing the default: a
+//! [`Secret`] prints as `REDACTED`, and a [`RedactedUrl`] prints its query with every sensitive
+//! parameter's value replaced.
+
+use std::fmt;
+
+/// The text that stands in for a secret value wherever one would be shown.
+pub const REDACTED: &str = "REDACTED";
+
+/// Query parameters whose values are secrets (compared case-insensitively).
+///
+/// `sig` is the SAS signature; the others are the equivalents of other services and of
+/// Entra/OAuth flows, listed so that a URL pasted from anywhere is safe to show.
+const SENSITIVE_PARAMS: &[&str] = &[
+    "sig",
+    "signature",
+    "x-amz-signature",
+    "x-amz-credential",
+    "x-amz-security-token",
+    "x-goog-signature",
+    "x-goog-credential",
+    "token",
+    "access_token",
+    "code",
+    "client_secret",
+];
+
+fn is_sensitive(name: &str) -> bool {
+    SENSITIVE_PARAMS.iter().any(|s| s.eq_ignore_ascii_case(name))
+}
+
+/// Returns `query` (without its leading `?`) with every sensitive parameter's value replaced by
+/// `REDACTED`. Parameter order and non-secret values are kept, so the result is still useful in
+/// a bug report.
+pub fn redact_query(query: &str) -> String {
+    query
+        .split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((name, _)) if is_sensitive(name) => format!("{name}={REDACTED}"),
+            _ => pair.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// Redacts every URL-like `?query` found in free text, such as an error message from a lower
+/// layer that quotes the request URL.
+pub fn redact_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(q) = rest.find('?') {
+        out.push_str(&rest[..=q]);
+        let after = &rest[q + 1..];
+        let end = after
+            .find(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | ')' | '>' | '<'))
+            .unwrap_or(after.len());
+        out.push_str(&redact_query(&after[..end]));
+        rest = &after[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// A URL that never shows its secrets.
+///
+/// `Display` and `Debug` both print the URL with sensitive query values replaced; the only way
+/// to get the real URL is [`RedactedUrl::expose`], which is meant for the HTTP layer alone.
+#[derive(Clone, PartialEq, Eq)]
+pub struct RedactedUrl(url::Url);
+
+impl RedactedUrl {
+    /// Wraps a URL.
+    pub fn new(url: url::Url) -> Self {
+        Self(url)
+    }
+
+    /// The real URL, secrets included. Only the code that sends the request should call this.
+    pub fn expose(&self) -> &url::Url {
+        &self.0
+    }
+}
+
+impl From<url::Url> for RedactedUrl {
+    fn from(url: url::Url) -> Self {
+        Self(url)
+    }
+}
+
+impl fmt::Display for RedactedUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let url = &self.0;
+        let mut shown = url.clone();
+        shown.set_query(None);
+        // Userinfo can carry a password; never show it.
+        let _ = shown.set_password(None);
+        write!(f, "{shown}")?;
+        if let Some(q) = url.query() {
+            write!(f, "?{}", redact_query(q))?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for RedactedUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "RedactedUrl({self})")
+    }
+}
+
+/// A secret string (an account key, a SAS token, a bearer token).
+///
+/// Printing it in any way shows `REDACTED`. Call [`Secret::expose`] only where the value is used.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret value.
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    /// The secret value itself.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(REDACTED)
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(REDACTED)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_redaction_keeps_non_secrets_and_order() {
+        let q = "sv=2022-11-02&se=2030-01-01T00%3A00%3A00Z&sp=rl&sig=abc%2Bdef%3D&sr=c";
+        assert_eq!(
+            redact_query(q),
+            "sv=2022-11-02&se=2030-01-01T00%3A00%3A00Z&sp=rl&sig=REDACTED&sr=c"
+        );
+    }
+
+    #[test]
+    fn redaction_is_case_insensitive() {
+        assert_eq!(redact_query("SIG=x&X-Amz-Signature=y"), "SIG=REDACTED&X-Amz-Signature=REDACTED");
+    }
+
+    #[test]
+    fn url_display_and_debug_hide_signature_and_password() {
+        let url = url::Url::parse("https://u:pw@a.blob.core.windows.net/c/b?sv=1&sig=TOPSECRET").unwrap();
+        let r = RedactedUrl::new(url);
+        for shown in [r.to_string(), format!("{r:?}")] {
+            assert!(!shown.contains("TOPSECRET"), "{shown}");
+            assert!(!shown.contains("pw"), "{shown}");
+            assert!(shown.contains("sig=REDACTED"), "{shown}");
+        }
+        assert!(r.expose().as_str().contains("TOPSECRET"));
+    }
+
+    #[test]
+    fn free_text_redaction() {
+        let text = "error sending request for url (http://127.0.0.1:1/a/c?sv=1&sig=SECRET): refused";
+        let out = redact_text(text);
+        assert!(!out.contains("SECRET"));
+        assert!(out.ends_with("sig=REDACTED): refused"), "{out}");
+    }
+
+    #[test]
+    fn secret_never_prints() {
+        let s = Secret::new("hunter2");
+        assert_eq!(format!("{s} {s:?}"), "REDACTED REDACTED");
+        assert_eq!(s.expose(), "hunter2");
+    }
+}
