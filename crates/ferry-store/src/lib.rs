@@ -1,0 +1,26 @@
+//! The storage abstraction every Ferry backend implements.
+//!
+//! A [`Store`] is rooted at a container (Azure Blob) or a directory (local disk) and addresses
+//! objects by *key*: a relative, `/`-separated UTF-8 string, exactly as the service stores it.
+//! The copy, sync and verify engines are written once against this trait; each backend proves it
+//! keeps the contract by running the shared conformance suite in `ferry-testkit`.
+//!
+//! The local backend lives here too ([`LocalStore`]): it has no heavy dependency of its own, and
+//! having it beside the trait keeps the contract honest.
+
+mod entry;
+mod error;
+mod local;
+mod payload;
+mod store;
+
+pub use entry::{ContentHeaders, Entry, EntryKind, ObjectProperties, WriteOptions, WriteReceipt};
+pub use error::{ErrorKind, StoreError};
+pub use local::{LocalStore, STAGING_PREFIX, TEMP_PREFIX};
+pub use payload::{ByteStream, Payload};
+pub use store::{
+    Capabilities, EntryStream, ListDepth, PartId, PartInfo, PartList, Store, md5_of,
+};
+
+/// A `Result` whose error is a [`StoreError`].
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;

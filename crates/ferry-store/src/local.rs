@@ -1,0 +1,499 @@
+//! The local file-system backend.
+//!
+//! Keys map to paths under the root directory. Listing walks the tree depth-first, sorting each
+//! directory with directories keyed as `name/`, which yields keys in global byte order while
+//! holding only one directory's entries per level in memory. Writes go to a temporary file beside
+//! the target and are renamed into place, so a reader never sees half a file. Staged parts live
+//! in a hidden folder beside the target until they are committed.
+//!
+//! Names starting with [`TEMP_PREFIX`] or [`STAGING_PREFIX`] are Ferry's own work files: listings
+//! skip them.
+
+use std::ffi::OsStr;
+use std::fs;
+use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use futures::StreamExt;
+use md5::{Digest, Md5};
+use tokio::sync::mpsc;
+
+use crate::store::check_md5;
+use crate::{
+    ByteStream, Capabilities, Entry, EntryStream, ErrorKind, ListDepth, PartId, PartInfo, PartList, Payload,
+    Result, Store, StoreError, WriteOptions, WriteReceipt,
+};
+
+/// Prefix of temporary files written before a rename.
+pub const TEMP_PREFIX: &str = ".ferry-tmp-";
+/// Prefix of the hidden folders that hold staged parts.
+pub const STAGING_PREFIX: &str = ".ferry-part-";
+
+const READ_CHUNK: usize = 256 * 1024;
+const LIST_CHANNEL: usize = 1024;
+
+/// A store rooted at a local directory.
+#[derive(Debug, Clone)]
+pub struct LocalStore {
+    root: PathBuf,
+}
+
+impl LocalStore {
+    /// A store rooted at `root`. The directory need not exist yet (see [`Store::create_root`]).
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        Self { root: root.into() }
+    }
+
+    /// The root directory.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The path of `key`, refusing keys that would escape the root or that a file system cannot
+    /// hold (`..`, `.`, empty segments, NUL, a leading `/`).
+    pub fn path_of(&self, key: &str) -> Result<PathBuf> {
+        if key.is_empty() || key.starts_with('/') || key.contains('\0') {
+            return Err(StoreError::new(ErrorKind::InvalidInput, key, "not a valid relative key"));
+        }
+        let mut path = self.root.clone();
+        for segment in key.split('/') {
+            if segment.is_empty() || segment == "." || segment == ".." {
+                return Err(StoreError::new(
+                    ErrorKind::InvalidInput,
+                    key,
+                    "a key segment is empty, `.` or `..`, which a local path cannot represent safely",
+                ));
+            }
+            path.push(segment);
+        }
+        Ok(path)
+    }
+
+    fn staging_dir(&self, key: &str) -> Result<PathBuf> {
+        let path = self.path_of(key)?;
+        let parent = path.parent().unwrap_or(&self.root);
+        let digest: String = Md5::digest(key.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
+        Ok(parent.join(format!("{STAGING_PREFIX}{digest}")))
+    }
+}
+
+/// A unique temporary file name in `dir`.
+fn temp_path(dir: &Path) -> PathBuf {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    // The pid and a counter make the name unique within this process; the clock's nanoseconds
+    // keep a later process that reuses the pid from colliding with a leftover file.
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or_default();
+    dir.join(format!("{TEMP_PREFIX}{}-{n}-{nanos:08x}", std::process::id()))
+}
+
+/// A path as shown in messages.
+fn shown(path: &Path) -> String {
+    path.display().to_string()
+}
+
+fn is_work_file(name: &str) -> bool {
+    name.starts_with(TEMP_PREFIX) || name.starts_with(STAGING_PREFIX)
+}
+
+/// Moves `temp` to `target`, replacing it only when `overwrite` is set. Without overwrite a hard
+/// link is the atomic "create if absent": it fails when the target exists.
+fn publish(temp: &Path, target: &Path, overwrite: bool, key: &str) -> Result<()> {
+    let result = if overwrite {
+        fs::rename(temp, target)
+    } else {
+        fs::hard_link(temp, target).and_then(|()| fs::remove_file(temp))
+    };
+    result.map_err(|e| {
+        let _ = fs::remove_file(temp);
+        if e.kind() == io::ErrorKind::AlreadyExists {
+            StoreError::new(ErrorKind::AlreadyExists, key, "the object exists and overwrite is off")
+        } else {
+            StoreError::from_io(e, shown(target))
+        }
+    })
+}
+
+fn entry_from_metadata(key: String, meta: &fs::Metadata) -> Entry {
+    Entry { last_modified: meta.modified().ok(), ..Entry::object(key, meta.len()) }
+}
+
+/// Lists one directory: (sort key, name, is_dir), sorted so that a depth-first walk yields keys
+/// in byte order. Unreadable names are reported through `errors`.
+fn sorted_children(dir: &Path, key_prefix: &str, filter: &str, errors: &mut Vec<StoreError>) -> io::Result<Vec<(String, bool)>> {
+    let mut children = Vec::new();
+    for item in fs::read_dir(dir)? {
+        let item = item?;
+        let name = item.file_name();
+        let Some(name) = name.to_str().map(str::to_owned) else {
+            errors.push(StoreError::new(
+                ErrorKind::InvalidInput,
+                shown(&item.path()),
+                "the file name is not valid UTF-8 and cannot become a blob name",
+            ));
+            continue;
+        };
+        if is_work_file(&name) || !name.starts_with(filter) {
+            continue;
+        }
+        let file_type = item.file_type()?;
+        if file_type.is_dir() {
+            children.push((format!("{name}/"), true));
+        } else if file_type.is_file() {
+            children.push((name, false));
+        } else {
+            let kind = if file_type.is_symlink() { "symbolic link" } else { "special file" };
+            tracing::warn!(path = %item.path().display(), key = %format!("{key_prefix}{name}"), "skipping {kind}");
+        }
+    }
+    children.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+    Ok(children)
+}
+
+/// Walks `dir` (whose keys start with `key_prefix`), sending entries in key order.
+/// Returns false once the receiver has gone away.
+fn walk(dir: &Path, key_prefix: &str, filter: &str, depth: ListDepth, tx: &mpsc::Sender<Result<Entry>>) -> bool {
+    let mut errors = Vec::new();
+    let children = match sorted_children(dir, key_prefix, filter, &mut errors) {
+        Ok(c) => c,
+        Err(e) => return tx.blocking_send(Err(StoreError::from_io(e, shown(dir)))).is_ok(),
+    };
+    for err in errors {
+        if tx.blocking_send(Err(err)).is_err() {
+            return false;
+        }
+    }
+    for (sort_key, is_dir) in children {
+        let key = format!("{key_prefix}{sort_key}");
+        let keep_going = if is_dir {
+            let name = sort_key.trim_end_matches('/');
+            match depth {
+                ListDepth::Recursive => walk(&dir.join(name), &key, "", depth, tx),
+                ListDepth::OneLevel => tx.blocking_send(Ok(Entry::prefix(key))).is_ok(),
+            }
+        } else {
+            let path = dir.join(&sort_key);
+            let item = fs::metadata(&path)
+                .map(|m| entry_from_metadata(key, &m))
+                .map_err(|e| StoreError::from_io(e, shown(&path)));
+            tx.blocking_send(item).is_ok()
+        };
+        if !keep_going {
+            return false;
+        }
+    }
+    true
+}
+
+fn write_payload_blocking(file: &mut fs::File, payload_bytes: &[u8], hasher: &mut Option<Md5>) -> io::Result<()> {
+    if let Some(h) = hasher.as_mut() {
+        h.update(payload_bytes);
+    }
+    file.write_all(payload_bytes)
+}
+
+#[async_trait]
+impl Store for LocalStore {
+    fn describe(&self) -> String {
+        shown(&self.root)
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            server_side_copy: false,
+            stores_properties: false,
+            lists_committed_parts: false,
+            max_part_size: 4000 * 1024 * 1024,
+            max_parts: 50_000,
+            max_single_write: u64::MAX,
+        }
+    }
+
+    fn list<'a>(&'a self, prefix: &'a str, depth: ListDepth) -> EntryStream<'a> {
+        let (dir_part, filter) = match prefix.rfind('/') {
+            Some(i) => (&prefix[..=i], &prefix[i + 1..]),
+            None => ("", prefix),
+        };
+        let root = self.root.clone();
+        let start = if dir_part.is_empty() {
+            Ok(root.clone())
+        } else {
+            self.path_of(dir_part.trim_end_matches('/'))
+        };
+        let (dir_part, filter) = (dir_part.to_owned(), filter.to_owned());
+        let (tx, rx) = mpsc::channel(LIST_CHANNEL);
+        tokio::task::spawn_blocking(move || {
+            if !root.is_dir() {
+                let _ = tx.blocking_send(Err(StoreError::not_found(shown(&root))
+                    .with_hint("check the path; the directory must exist")));
+                return;
+            }
+            match start {
+                Ok(start) if start.is_dir() => {
+                    walk(&start, &dir_part, &filter, depth, &tx);
+                }
+                // A prefix under which nothing exists lists as empty, as in a blob container.
+                Ok(_) => {}
+                Err(e) => {
+                    let _ = tx.blocking_send(Err(e));
+                }
+            }
+        });
+        tokio_stream::wrappers::ReceiverStream::new(rx).boxed()
+    }
+
+    async fn stat(&self, key: &str) -> Result<Entry> {
+        let path = self.path_of(key)?;
+        let meta = tokio::fs::metadata(&path).await.map_err(|e| StoreError::from_io(e, shown(&path)))?;
+        if !meta.is_file() {
+            return Err(StoreError::new(ErrorKind::NotFound, shown(&path), "is a directory, not a file"));
+        }
+        Ok(entry_from_metadata(key.to_owned(), &meta))
+    }
+
+    async fn read(&self, key: &str, range: Option<Range<u64>>) -> Result<ByteStream> {
+        let path = self.path_of(key)?;
+        let shown = shown(&path);
+        let mut file = fs::File::open(&path).map_err(|e| StoreError::from_io(e, &shown))?;
+        let size = file.metadata().map_err(|e| StoreError::from_io(e, &shown))?.len();
+        let (start, end) = match range {
+            None => (0, size),
+            Some(r) if r.start >= size && size > 0 || r.start > r.end => {
+                return Err(StoreError::new(
+                    ErrorKind::InvalidInput,
+                    shown,
+                    format!("range {}..{} is outside the object ({size} bytes)", r.start, r.end),
+                ));
+            }
+            Some(r) => (r.start, r.end.min(size)),
+        };
+        file.seek(SeekFrom::Start(start)).map_err(|e| StoreError::from_io(e, &shown))?;
+        let reader = tokio::fs::File::from_std(file);
+        let limited = tokio::io::AsyncReadExt::take(reader, end - start);
+        let stream = tokio_util::io::ReaderStream::with_capacity(limited, READ_CHUNK)
+            .map(move |r| r.map_err(|e| StoreError::from_io(e, &shown)));
+        Ok(stream.boxed())
+    }
+
+    async fn write(&self, key: &str, payload: Payload, options: &WriteOptions) -> Result<WriteReceipt> {
+        let target = self.path_of(key)?;
+        let dir = target.parent().unwrap_or(&self.root).to_path_buf();
+        tokio::fs::create_dir_all(&dir).await.map_err(|e| StoreError::from_io(e, shown(&dir)))?;
+        let temp = temp_path(&dir);
+        let expected_md5 = options.headers.content_md5;
+        let mut hasher = expected_md5.map(|_| Md5::new());
+        let expected_len = payload.len();
+
+        let written: Result<u64> = async {
+            let temp_shown = shown(&temp);
+            let mut file = fs::File::create(&temp).map_err(|e| StoreError::from_io(e, &temp_shown))?;
+            let mut total = 0u64;
+            match payload {
+                Payload::Bytes(b) => {
+                    write_payload_blocking(&mut file, &b, &mut hasher).map_err(|e| StoreError::from_io(e, &temp_shown))?;
+                    total = b.len() as u64;
+                }
+                Payload::FileRange { path, offset, len } => {
+                    let src_shown = shown(&path);
+                    let mut src = fs::File::open(&path).map_err(|e| StoreError::from_io(e, &src_shown))?;
+                    src.seek(SeekFrom::Start(offset)).map_err(|e| StoreError::from_io(e, &src_shown))?;
+                    let mut src = src.take(len);
+                    let mut buf = vec![0u8; READ_CHUNK];
+                    loop {
+                        let n = src.read(&mut buf).map_err(|e| StoreError::from_io(e, &src_shown))?;
+                        if n == 0 {
+                            break;
+                        }
+                        write_payload_blocking(&mut file, &buf[..n], &mut hasher)
+                            .map_err(|e| StoreError::from_io(e, &temp_shown))?;
+                        total += n as u64;
+                    }
+                }
+                Payload::Stream { mut stream, .. } => {
+                    while let Some(chunk) = stream.next().await {
+                        let chunk = chunk?;
+                        write_payload_blocking(&mut file, &chunk, &mut hasher)
+                            .map_err(|e| StoreError::from_io(e, &temp_shown))?;
+                        total += chunk.len() as u64;
+                    }
+                }
+            }
+            Ok(total)
+        }
+        .await;
+
+        let check = written.and_then(|total| {
+            if total != expected_len {
+                return Err(StoreError::new(
+                    ErrorKind::InvalidInput,
+                    key,
+                    format!("expected {expected_len} bytes but the source gave {total}"),
+                ));
+            }
+            if let (Some(h), Some(expected)) = (hasher, expected_md5) {
+                let actual: [u8; 16] = h.finalize().into();
+                if actual != expected {
+                    return Err(StoreError::new(
+                        ErrorKind::InvalidInput,
+                        key,
+                        "the data does not match the Content-MD5 sent with it (Md5Mismatch)",
+                    ));
+                }
+            }
+            Ok(())
+        });
+        if let Err(e) = check {
+            let _ = fs::remove_file(&temp);
+            return Err(e);
+        }
+        publish(&temp, &target, options.overwrite, key)?;
+        let modified = fs::metadata(&target).ok().and_then(|m| m.modified().ok());
+        Ok(WriteReceipt { etag: None, last_modified: modified })
+    }
+
+    async fn put_part(&self, key: &str, part: &PartId, data: Bytes, md5: Option<[u8; 16]>) -> Result<()> {
+        check_md5(key, &data, md5)?;
+        let staging = self.staging_dir(key)?;
+        let name = part_file_name(key, part)?;
+        fs::create_dir_all(&staging).map_err(|e| StoreError::from_io(e, shown(&staging)))?;
+        let temp = temp_path(&staging);
+        fs::write(&temp, &data).map_err(|e| StoreError::from_io(e, shown(&temp)))?;
+        fs::rename(&temp, staging.join(name)).map_err(|e| StoreError::from_io(e, shown(&staging)))
+    }
+
+    async fn list_parts(&self, key: &str) -> Result<PartList> {
+        let staging = self.staging_dir(key)?;
+        let mut uncommitted = Vec::new();
+        let read = match fs::read_dir(&staging) {
+            Ok(r) => r,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(PartList::default()),
+            Err(e) => return Err(StoreError::from_io(e, shown(&staging))),
+        };
+        for item in read {
+            let item = item.map_err(|e| StoreError::from_io(e, shown(&staging)))?;
+            let name = item.file_name();
+            let Some(id) = part_id_from_file_name(&name) else { continue };
+            let size = item.metadata().map_err(|e| StoreError::from_io(e, shown(&item.path())))?.len();
+            uncommitted.push(PartInfo { id, size });
+        }
+        uncommitted.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(PartList { committed: Vec::new(), uncommitted })
+    }
+
+    async fn commit_parts(&self, key: &str, parts: &[PartId], options: &WriteOptions) -> Result<WriteReceipt> {
+        let target = self.path_of(key)?;
+        let staging = self.staging_dir(key)?;
+        let dir = target.parent().unwrap_or(&self.root).to_path_buf();
+        let temp = temp_path(&dir);
+        let assembled: Result<()> = (|| {
+            let mut out = fs::File::create(&temp).map_err(|e| StoreError::from_io(e, shown(&temp)))?;
+            for part in parts {
+                let path = staging.join(part_file_name(key, part)?);
+                let mut file = fs::File::open(&path).map_err(|e| {
+                    if e.kind() == io::ErrorKind::NotFound {
+                        StoreError::new(
+                            ErrorKind::InvalidInput,
+                            key,
+                            format!("part `{}` was never staged (InvalidBlockList)", part.as_str()),
+                        )
+                    } else {
+                        StoreError::from_io(e, shown(&path))
+                    }
+                })?;
+                io::copy(&mut file, &mut out).map_err(|e| StoreError::from_io(e, shown(&temp)))?;
+            }
+            Ok(())
+        })();
+        if let Err(e) = assembled {
+            let _ = fs::remove_file(&temp);
+            return Err(e);
+        }
+        publish(&temp, &target, options.overwrite, key)?;
+        let _ = fs::remove_dir_all(&staging);
+        let modified = fs::metadata(&target).ok().and_then(|m| m.modified().ok());
+        Ok(WriteReceipt { etag: None, last_modified: modified })
+    }
+
+    async fn delete(&self, key: &str) -> Result<()> {
+        let path = self.path_of(key)?;
+        let meta = fs::metadata(&path).map_err(|e| StoreError::from_io(e, shown(&path)))?;
+        if meta.is_dir() {
+            return Err(StoreError::new(ErrorKind::NotFound, shown(&path), "is a directory, not a file"));
+        }
+        fs::remove_file(&path).map_err(|e| StoreError::from_io(e, shown(&path)))
+    }
+
+    async fn create_root(&self) -> Result<()> {
+        if let Some(parent) = self.root.parent() {
+            fs::create_dir_all(parent).map_err(|e| StoreError::from_io(e, shown(parent)))?;
+        }
+        fs::create_dir(&self.root).map_err(|e| StoreError::from_io(e, shown(&self.root)))
+    }
+}
+
+fn part_file_name(key: &str, part: &PartId) -> Result<String> {
+    let raw = part.decoded().ok_or_else(|| {
+        StoreError::new(ErrorKind::InvalidInput, key, format!("part id `{}` is not base64", part.as_str()))
+    })?;
+    Ok(raw.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+fn part_id_from_file_name(name: &OsStr) -> Option<PartId> {
+    use base64::Engine as _;
+    let name = name.to_str()?;
+    if name.starts_with(TEMP_PREFIX) || name.len() % 2 != 0 {
+        return None;
+    }
+    let bytes: Option<Vec<u8>> =
+        (0..name.len()).step_by(2).map(|i| u8::from_str_radix(&name[i..i + 2], 16).ok()).collect();
+    Some(PartId::from_base64(base64::engine::general_purpose::STANDARD.encode(bytes?)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use futures::TryStreamExt;
+
+    #[test]
+    fn keys_that_escape_the_root_are_refused() {
+        let store = LocalStore::new("/tmp/root");
+        for bad in ["../x", "a/../b", "/abs", "a//b", "./a", "a\0b", ""] {
+            let err = store.path_of(bad).unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::InvalidInput, "{bad}");
+        }
+        assert_eq!(store.path_of("a/b c").unwrap(), Path::new("/tmp/root/a/b c"));
+    }
+
+    #[tokio::test]
+    async fn directories_sort_as_name_slash() {
+        let dir = tempfile::tempdir().unwrap();
+        for f in ["a.txt", "a/b", "a-b", "a0", "b"] {
+            let p = dir.path().join(f);
+            fs::create_dir_all(p.parent().unwrap()).unwrap();
+            fs::write(p, f).unwrap();
+        }
+        let store = LocalStore::new(dir.path());
+        let keys: Vec<String> =
+            store.list("", ListDepth::Recursive).map_ok(|e| e.key).try_collect().await.unwrap();
+        assert_eq!(keys, ["a-b", "a.txt", "a/b", "a0", "b"]);
+    }
+
+    #[tokio::test]
+    async fn work_files_are_not_listed() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join("real"), b"1").unwrap();
+        fs::write(dir.path().join(format!("{TEMP_PREFIX}x")), b"1").unwrap();
+        fs::create_dir(dir.path().join(format!("{STAGING_PREFIX}y"))).unwrap();
+        let store = LocalStore::new(dir.path());
+        let keys: Vec<String> =
+            store.list("", ListDepth::Recursive).map_ok(|e| e.key).try_collect().await.unwrap();
+        assert_eq!(keys, ["real"]);
+    }
+}

@@ -1,0 +1,200 @@
+//! The [`Store`] trait and its small companion types.
+
+use std::ops::Range;
+use std::pin::Pin;
+
+use async_trait::async_trait;
+use base64::Engine as _;
+use bytes::Bytes;
+use futures::Stream;
+use md5::{Digest, Md5};
+
+use crate::{ByteStream, Entry, Payload, Result, StoreError, WriteOptions, WriteReceipt};
+
+/// A stream of listed entries.
+pub type EntryStream<'a> = Pin<Box<dyn Stream<Item = Result<Entry>> + Send + 'a>>;
+
+/// How deep a listing goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListDepth {
+    /// Every object under the prefix, at any depth; no prefix entries.
+    Recursive,
+    /// Objects directly under the prefix, plus one [`crate::EntryKind::Prefix`] entry (key
+    /// ending in `/`) for each virtual directory there.
+    OneLevel,
+}
+
+/// The id of one staged part (an Azure block id), in its base64 form.
+///
+/// All parts of one object must have ids of the same length; [`PartId::numbered`] makes such ids.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct PartId(String);
+
+impl PartId {
+    /// Wraps an id that is already base64 (as returned by the service).
+    pub fn from_base64(id: impl Into<String>) -> Self {
+        Self(id.into())
+    }
+
+    /// A fixed-length id for part `index` of an upload tagged `tag` (at most 32 bytes of tag);
+    /// the tag lets a resumed upload recognise its own staged parts.
+    pub fn numbered(tag: &str, index: u32) -> Self {
+        let raw = format!("{tag:<32.32}{index:08}");
+        Self(base64::engine::general_purpose::STANDARD.encode(raw))
+    }
+
+    /// The base64 form, as sent to the service.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The decoded bytes (used for local staging file names).
+    pub fn decoded(&self) -> Option<Vec<u8>> {
+        base64::engine::general_purpose::STANDARD.decode(&self.0).ok()
+    }
+}
+
+/// A staged part and its size.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartInfo {
+    /// The part's id.
+    pub id: PartId,
+    /// Its size in bytes.
+    pub size: u64,
+}
+
+/// The parts of one object: those committed into its current content and those staged but not
+/// yet committed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PartList {
+    /// Parts that make up the object now, in order.
+    pub committed: Vec<PartInfo>,
+    /// Parts staged since, in the order the backend reports them.
+    pub uncommitted: Vec<PartInfo>,
+}
+
+/// What a backend can do beyond the required operations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Capabilities {
+    /// `put_part_from_url` works: the service fetches a source URL itself.
+    pub server_side_copy: bool,
+    /// Content headers, metadata and Content-MD5 are stored and returned by `stat`/`list`.
+    pub stores_properties: bool,
+    /// `list_parts` reports the committed parts of an object.
+    pub lists_committed_parts: bool,
+    /// Largest part, in bytes.
+    pub max_part_size: u64,
+    /// Most parts in one object.
+    pub max_parts: u32,
+    /// Largest single-shot write, in bytes.
+    pub max_single_write: u64,
+}
+
+/// A place objects live: a container, a directory.
+///
+/// # Contract
+/// - **Keys** are relative, `/`-separated UTF-8 strings of at most 1,024 characters, kept exactly
+///   as given: no Unicode normalisation, no case folding. An empty segment, `.` or `..` is
+///   `InvalidInput` on backends that have real directories.
+/// - **Listing order**: `list` yields entries in ascending byte order of the UTF-8 key. This one
+///   promise lets the planner merge two listings with bounded memory. A listing is a stream: it
+///   never holds the whole result in memory.
+/// - **Atomic writes**: after `write` or `commit_parts` returns, readers see the whole new
+///   content; before, the whole old content (or nothing). A failed write leaves the old object.
+/// - **Integrity**: a `content_md5` in [`WriteOptions`] or an `md5` passed to `put_part` is
+///   checked; data that does not match is refused with `InvalidInput` and nothing is stored.
+/// - **Missing things** are `NotFound`: `stat`, `read` and `delete` of a missing key, and any
+///   operation on a missing container.
+/// - **Ranges**: `read` with `start..end` returns bytes `start..min(end, size)`; a start at or
+///   beyond the end of a non-empty object is `InvalidInput`.
+///
+/// # Wrappers
+/// A decorator (a fault injector, a rate limiter) must forward every method, including the
+/// provided ones, so the wrapped backend's capabilities are kept.
+#[async_trait]
+pub trait Store: Send + Sync + std::fmt::Debug {
+    /// The root this store points at, for messages (secrets redacted).
+    fn describe(&self) -> String;
+
+    /// What this backend can do.
+    fn capabilities(&self) -> Capabilities;
+
+    /// Lists entries whose key starts with `prefix`, in byte order of the key.
+    fn list<'a>(&'a self, prefix: &'a str, depth: ListDepth) -> EntryStream<'a>;
+
+    /// The entry for one object.
+    async fn stat(&self, key: &str) -> Result<Entry>;
+
+    /// Reads an object, or a range of it, as a stream.
+    async fn read(&self, key: &str, range: Option<Range<u64>>) -> Result<ByteStream>;
+
+    /// Writes a whole object in one operation.
+    async fn write(&self, key: &str, payload: Payload, options: &WriteOptions) -> Result<WriteReceipt>;
+
+    /// Stages one part of an object without changing the object. `md5`, when given, is the
+    /// part's MD5 and is checked.
+    async fn put_part(&self, key: &str, part: &PartId, data: Bytes, md5: Option<[u8; 16]>) -> Result<()>;
+
+    /// Lists the committed and staged parts of an object (empty lists if it has none).
+    async fn list_parts(&self, key: &str) -> Result<PartList>;
+
+    /// Makes the object consist of `parts`, in order, each either staged or already committed.
+    /// Staged parts not named are discarded.
+    async fn commit_parts(&self, key: &str, parts: &[PartId], options: &WriteOptions) -> Result<WriteReceipt>;
+
+    /// Stages a part whose bytes the service fetches from `source_url` (which must carry its own
+    /// authorization, e.g. a SAS). `NotSupported` unless `capabilities().server_side_copy`.
+    async fn put_part_from_url(
+        &self,
+        key: &str,
+        part: &PartId,
+        source_url: &url::Url,
+        range: Option<Range<u64>>,
+    ) -> Result<()> {
+        let _ = (part, source_url, range);
+        Err(StoreError::not_supported(key, "server-side copy"))
+    }
+
+    /// Deletes an object. `NotFound` if it does not exist.
+    async fn delete(&self, key: &str) -> Result<()>;
+
+    /// Creates the root (a container, a directory). `AlreadyExists` if it exists.
+    async fn create_root(&self) -> Result<()>;
+}
+
+/// The MD5 of `data`, as stored in Content-MD5.
+pub fn md5_of(data: &[u8]) -> [u8; 16] {
+    Md5::digest(data).into()
+}
+
+pub(crate) fn check_md5(key: &str, data: &Bytes, expected: Option<[u8; 16]>) -> Result<()> {
+    match expected {
+        Some(md5) if md5_of(data) != md5 => Err(StoreError::new(
+            crate::ErrorKind::InvalidInput,
+            key,
+            "the data does not match the MD5 sent with it (Md5Mismatch)",
+        )),
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbered_part_ids_have_one_length_and_sort_by_index() {
+        let a = PartId::numbered("job-1", 0);
+        let b = PartId::numbered("job-1", 99_999);
+        assert_eq!(a.as_str().len(), b.as_str().len());
+        assert_eq!(a.decoded().unwrap().len(), 40);
+        assert_ne!(a, PartId::numbered("job-2", 0));
+    }
+
+    #[test]
+    fn md5_matches_known_vector() {
+        // RFC 1321 test suite: MD5("abc").
+        let hex: String = md5_of(b"abc").iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(hex, "900150983cd24fb0d6963f7d28e17f72");
+    }
+}
