@@ -23,5 +23,5 @@ pub mod size;
 pub use blob_url::{BlobUrl, UrlStyle};
 pub use local_path::LocalPath;
 pub use location::{Location, LocationError, LocationHint, LocationKind};
-pub use redact::{RedactedUrl, Secret, redact_query, redact_text};
+pub use redact::{REDACTED, RedactedUrl, Secret, redact_query, redact_text};
 pub use sas::SasToken;

@@ -1,0 +1,33 @@
+//! Azure Blob Storage for Ferry.
+//!
+//! A thin REST client of Ferry's own on `reqwest` (the data path is the product, so Ferry owns
+//! block ids, MD5s, pooling, timeouts and retries), Shared Key and SAS authorisation with a seam
+//! for Entra tokens, and [`AzureStore`], the [`ferry_store::Store`] implementation for one
+//! container.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! use ferry_azure::{AzureStore, BlobClient, Credential, HttpConfig};
+//! use ferry_core::BlobUrl;
+//! let url = BlobUrl::parse("https://acct.blob.core.windows.net/box?sv=2022-11-02&sig=...", false)?;
+//! let credential = Credential::Sas(url.sas().cloned().expect("a SAS"));
+//! let store = AzureStore::new(BlobClient::new(HttpConfig::default(), credential)?, &url)?;
+//! # Ok(()) }
+//! ```
+
+mod client;
+mod credential;
+mod error;
+mod retry;
+mod sas;
+mod store;
+mod xml;
+
+pub use client::{API_VERSION, BlobClient, HttpConfig};
+pub use credential::{
+    ConnectionString, Credential, CredentialError, DEVELOPMENT_ACCOUNT, DEVELOPMENT_KEY, SharedKey, TokenSource,
+    string_to_sign,
+};
+pub use retry::{RetryPolicy, is_retryable_status};
+pub use sas::{SAS_VERSION, SasScope, account_sas, account_sas_from, sas_time, service_sas};
+pub use store::{AzureStore, LIST_PAGE_SIZE, list_containers};

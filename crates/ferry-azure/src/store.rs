@@ -1,0 +1,391 @@
+//! [`AzureStore`]: the [`Store`] trait over one Blob container.
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+
+use async_trait::async_trait;
+use base64::Engine as _;
+use bytes::Bytes;
+use ferry_core::BlobUrl;
+use ferry_core::encoding::encode_component;
+use ferry_store::{
+    ByteStream, Capabilities, ContentHeaders, Entry, EntryStream, ErrorKind, ListDepth, ObjectProperties, PartId,
+    PartList, Payload, Result, Store, StoreError, WriteOptions, WriteReceipt,
+};
+use futures::{StreamExt, TryStreamExt, stream};
+use reqwest::Method;
+use reqwest::header::HeaderMap;
+use url::Url;
+
+use crate::client::{BlobClient, Body, Request};
+use crate::xml::{block_list_body, parse_block_list, parse_blob_page, parse_container_page, parse_http_date};
+
+/// Entries per listing page: the service's maximum.
+pub const LIST_PAGE_SIZE: u32 = 5000;
+/// Largest Put Blob body the service accepts (5,000 MiB since version 2019-12-12).
+const MAX_PUT_BLOB: u64 = 5000 * 1024 * 1024;
+/// Largest block (4,000 MiB since version 2019-12-12).
+const MAX_BLOCK: u64 = 4000 * 1024 * 1024;
+
+/// A Blob container as a [`Store`].
+#[derive(Debug, Clone)]
+pub struct AzureStore {
+    client: BlobClient,
+    url: BlobUrl,
+    container: String,
+    page_size: u32,
+}
+
+impl AzureStore {
+    /// A store for the container named in `url` (the URL's path, if any, is ignored: keys are
+    /// relative to the container).
+    pub fn new(client: BlobClient, url: &BlobUrl) -> Result<Self> {
+        let container = url.container().ok_or_else(|| {
+            StoreError::new(ErrorKind::InvalidInput, url.to_string(), "the URL does not name a container")
+        })?;
+        Ok(Self { client: client.clone(), container: container.to_owned(), url: url.clone(), page_size: LIST_PAGE_SIZE })
+    }
+
+    /// Sets the listing page size (tests use small pages to exercise paging).
+    #[must_use]
+    pub fn with_page_size(mut self, page_size: u32) -> Self {
+        self.page_size = page_size.clamp(1, LIST_PAGE_SIZE);
+        self
+    }
+
+    /// The client this store sends with.
+    pub fn client(&self) -> &BlobClient {
+        &self.client
+    }
+
+    /// The container's name.
+    pub fn container(&self) -> &str {
+        &self.container
+    }
+
+    fn container_url(&self) -> Url {
+        self.url.container_url_for(&self.container)
+    }
+
+    fn blob_url(&self, key: &str) -> Url {
+        self.url.object_url_for(&self.container, key)
+    }
+
+    /// The URL of `key` with this store's SAS, if it has one (what another account's Put Block
+    /// From URL needs to read it).
+    pub fn readable_url(&self, key: &str) -> Url {
+        let mut url = self.blob_url(key);
+        if let crate::Credential::Sas(sas) = self.client.credential() {
+            url.set_query(Some(sas.expose()));
+        }
+        url
+    }
+
+    fn target(&self, key: &str) -> String {
+        format!("{}/{key}", self.container)
+    }
+
+    async fn list_page(&self, prefix: &str, depth: ListDepth, marker: Option<&str>) -> Result<crate::xml::BlobPage> {
+        let mut url = self.container_url();
+        let mut query = format!(
+            "restype=container&comp=list&maxresults={}&include=metadata&prefix={}",
+            self.page_size,
+            encode_component(prefix)
+        );
+        if depth == ListDepth::OneLevel {
+            query.push_str("&delimiter=%2F");
+        }
+        if let Some(m) = marker {
+            query.push_str(&format!("&marker={}", encode_component(m)));
+        }
+        url.set_query(Some(&query));
+        let target = self.container.clone();
+        let response = self.client.send(Request::new(Method::GET, url, &target)).await?;
+        let body = response.text().await.map_err(|e| transport(&target, &e))?;
+        parse_blob_page(&body).map_err(|e| StoreError::new(ErrorKind::Other, target, e.to_string()))
+    }
+}
+
+fn transport(target: &str, e: &reqwest::Error) -> StoreError {
+    StoreError::new(ErrorKind::Transient, target, crate::client::describe_transport_error(e))
+}
+
+/// Lists the containers of the account behind `url`, in name order.
+pub async fn list_containers(client: &BlobClient, url: &BlobUrl) -> Result<Vec<String>> {
+    let mut names = Vec::new();
+    let mut marker: Option<String> = None;
+    let target = url.to_string();
+    loop {
+        let mut request_url = url.service_url();
+        let base = request_url.path().trim_end_matches('/').to_owned();
+        request_url.set_path(&format!("{base}/"));
+        let mut query = "comp=list&maxresults=5000".to_owned();
+        if let Some(m) = &marker {
+            query.push_str(&format!("&marker={}", encode_component(m)));
+        }
+        request_url.set_query(Some(&query));
+        let response = client.send(Request::new(Method::GET, request_url, &target)).await?;
+        let body = response.text().await.map_err(|e| transport(&target, &e))?;
+        let (page, next) =
+            parse_container_page(&body).map_err(|e| StoreError::new(ErrorKind::Other, &target, e.to_string()))?;
+        names.extend(page);
+        match next {
+            Some(m) => marker = Some(m),
+            None => return Ok(names),
+        }
+    }
+}
+
+fn b64(md5: &[u8; 16]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(md5)
+}
+
+/// Adds the blob's stored headers, metadata and tier to a request.
+fn with_blob_properties<'a>(mut request: Request<'a>, options: &WriteOptions) -> Result<Request<'a>> {
+    let h = &options.headers;
+    let pairs = [
+        ("x-ms-blob-content-type", &h.content_type),
+        ("x-ms-blob-content-encoding", &h.content_encoding),
+        ("x-ms-blob-content-language", &h.content_language),
+        ("x-ms-blob-content-disposition", &h.content_disposition),
+        ("x-ms-blob-cache-control", &h.cache_control),
+    ];
+    for (name, value) in pairs {
+        if let Some(v) = value {
+            request = request.header(name, v);
+        }
+    }
+    if let Some(md5) = &h.content_md5 {
+        request = request.header("x-ms-blob-content-md5", &b64(md5));
+    }
+    for (name, value) in &options.metadata {
+        let valid_name = !name.is_empty()
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            && !name.starts_with(|c: char| c.is_ascii_digit());
+        if !valid_name || reqwest::header::HeaderValue::from_str(value).is_err() {
+            return Err(StoreError::new(
+                ErrorKind::InvalidInput,
+                request.target,
+                format!("metadata `{name}` is not valid: names are C identifiers and values printable ASCII"),
+            ));
+        }
+        request = request.header(&format!("x-ms-meta-{name}"), value);
+    }
+    if let Some(tier) = &options.access_tier {
+        request = request.header("x-ms-access-tier", tier);
+    }
+    if !options.overwrite {
+        request = request.header("if-none-match", "*");
+    }
+    Ok(request)
+}
+
+fn receipt(headers: &HeaderMap) -> WriteReceipt {
+    let get = |n: &str| headers.get(n).and_then(|v| v.to_str().ok());
+    WriteReceipt {
+        etag: get("etag").map(|e| e.trim_matches('"').to_owned()),
+        last_modified: get("last-modified").and_then(parse_http_date),
+    }
+}
+
+/// Builds an entry from the headers of a HEAD (Get Blob Properties) response.
+fn entry_from_headers(key: &str, headers: &HeaderMap) -> Entry {
+    let get = |n: &str| headers.get(n).and_then(|v| v.to_str().ok()).filter(|v| !v.is_empty()).map(str::to_owned);
+    let mut metadata = BTreeMap::new();
+    for (name, value) in headers {
+        if let Some(meta) = name.as_str().strip_prefix("x-ms-meta-") {
+            metadata.insert(meta.to_owned(), value.to_str().unwrap_or("").to_owned());
+        }
+    }
+    let md5 = get("content-md5")
+        .and_then(|v| base64::engine::general_purpose::STANDARD.decode(v).ok())
+        .and_then(|v| <[u8; 16]>::try_from(v).ok());
+    let properties = ObjectProperties {
+        headers: ContentHeaders {
+            content_type: get("content-type"),
+            content_encoding: get("content-encoding"),
+            content_language: get("content-language"),
+            content_disposition: get("content-disposition"),
+            cache_control: get("cache-control"),
+            content_md5: md5,
+        },
+        metadata,
+        blob_type: get("x-ms-blob-type"),
+        access_tier: get("x-ms-access-tier"),
+        archive_status: get("x-ms-archive-status"),
+        lease_state: get("x-ms-lease-state"),
+        lease_status: get("x-ms-lease-status"),
+        lease_duration: get("x-ms-lease-duration"),
+        version_id: get("x-ms-version-id"),
+    };
+    Entry {
+        key: key.to_owned(),
+        kind: ferry_store::EntryKind::Object,
+        size: get("content-length").and_then(|v| v.parse().ok()).unwrap_or(0),
+        last_modified: get("last-modified").as_deref().and_then(parse_http_date),
+        content_md5: md5,
+        etag: get("etag").map(|e| e.trim_matches('"').to_owned()),
+        properties: Some(Box::new(properties)),
+    }
+}
+
+#[async_trait]
+impl Store for AzureStore {
+    fn describe(&self) -> String {
+        self.url.with_container_and_path(Some(&self.container), "").to_string()
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            server_side_copy: true,
+            stores_properties: true,
+            lists_committed_parts: true,
+            max_part_size: MAX_BLOCK,
+            max_parts: 50_000,
+            max_single_write: MAX_PUT_BLOB,
+        }
+    }
+
+    fn list<'a>(&'a self, prefix: &'a str, depth: ListDepth) -> EntryStream<'a> {
+        // State: Some(marker) while pages remain; the first page has no marker.
+        let pages = stream::try_unfold(Some(None::<String>), move |state| async move {
+            let Some(marker) = state else { return Ok(None) };
+            let page = self.list_page(prefix, depth, marker.as_deref()).await?;
+            let next = page.next_marker.map(Some);
+            Ok(Some((stream::iter(page.entries.into_iter().map(Ok)), next)))
+        });
+        pages.try_flatten().boxed()
+    }
+
+    async fn stat(&self, key: &str) -> Result<Entry> {
+        let target = self.target(key);
+        let response = self.client.send(Request::new(Method::HEAD, self.blob_url(key), &target)).await?;
+        Ok(entry_from_headers(key, response.headers()))
+    }
+
+    async fn read(&self, key: &str, range: Option<Range<u64>>) -> Result<ByteStream> {
+        let target = self.target(key);
+        let mut request = Request::new(Method::GET, self.blob_url(key), &target);
+        if let Some(r) = &range {
+            if r.start > r.end {
+                return Err(StoreError::new(ErrorKind::InvalidInput, target, "the range ends before it starts"));
+            }
+            if r.start == r.end {
+                self.stat(key).await?;
+                return Ok(stream::empty().boxed());
+            }
+            request = request.header("x-ms-range", &format!("bytes={}-{}", r.start, r.end - 1));
+        }
+        let response = match self.client.send(request).await {
+            Ok(r) => r,
+            // The service refuses any range on an empty blob; the contract says it reads as empty.
+            Err(e) if e.status() == Some(416) && range.as_ref().is_some_and(|r| r.start == 0) => {
+                if self.stat(key).await?.size == 0 {
+                    return Ok(stream::empty().boxed());
+                }
+                return Err(e);
+            }
+            Err(e) => return Err(e),
+        };
+        let stream = response
+            .bytes_stream()
+            .map_err(move |e| transport(&target, &e));
+        Ok(stream.boxed())
+    }
+
+    async fn write(&self, key: &str, payload: Payload, options: &WriteOptions) -> Result<WriteReceipt> {
+        let target = self.target(key);
+        if payload.len() > MAX_PUT_BLOB {
+            return Err(StoreError::new(
+                ErrorKind::InvalidInput,
+                target,
+                "too large for a single Put Blob; write it in parts",
+            ));
+        }
+        let body = match payload {
+            Payload::Bytes(b) => Body::Bytes(b),
+            Payload::FileRange { path, offset, len } => Body::File { path, offset, len },
+            Payload::Stream { stream, len } => Body::OneShot(std::sync::Mutex::new(Some(stream)), len),
+        };
+        let mut request = Request::new(Method::PUT, self.blob_url(key), &target)
+            .header("x-ms-blob-type", "BlockBlob")
+            .body(body);
+        if let Some(md5) = &options.headers.content_md5 {
+            // Content-MD5 makes the service verify the body; x-ms-blob-content-md5 stores it.
+            request = request.header("content-md5", &b64(md5));
+        }
+        let request = with_blob_properties(request, options)?;
+        let response = self.client.send(request).await?;
+        Ok(receipt(response.headers()))
+    }
+
+    async fn put_part(&self, key: &str, part: &PartId, data: Bytes, md5: Option<[u8; 16]>) -> Result<()> {
+        let target = self.target(key);
+        let mut url = self.blob_url(key);
+        url.set_query(Some(&format!("comp=block&blockid={}", encode_component(part.as_str()))));
+        let mut request = Request::new(Method::PUT, url, &target).body(Body::Bytes(data));
+        if let Some(md5) = &md5 {
+            request = request.header("content-md5", &b64(md5));
+        }
+        self.client.send(request).await?;
+        Ok(())
+    }
+
+    async fn list_parts(&self, key: &str) -> Result<PartList> {
+        let target = self.target(key);
+        let mut url = self.blob_url(key);
+        url.set_query(Some("comp=blocklist&blocklisttype=all"));
+        match self.client.send(Request::new(Method::GET, url, &target)).await {
+            Ok(response) => {
+                let body = response.text().await.map_err(|e| transport(&target, &e))?;
+                parse_block_list(&body).map_err(|e| StoreError::new(ErrorKind::Other, target, e.to_string()))
+            }
+            // A blob that was never written and has no staged blocks has no parts.
+            Err(e) if e.kind() == ErrorKind::NotFound && e.message().contains("BlobNotFound") => Ok(PartList::default()),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn commit_parts(&self, key: &str, parts: &[PartId], options: &WriteOptions) -> Result<WriteReceipt> {
+        let target = self.target(key);
+        let mut url = self.blob_url(key);
+        url.set_query(Some("comp=blocklist"));
+        let body = Bytes::from(block_list_body(parts));
+        let request = Request::new(Method::PUT, url, &target)
+            .header("content-type", "application/xml")
+            .header("content-md5", &b64(&ferry_store::md5_of(&body)))
+            .body(Body::Bytes(body));
+        let request = with_blob_properties(request, options)?;
+        let response = self.client.send(request).await?;
+        Ok(receipt(response.headers()))
+    }
+
+    async fn put_part_from_url(&self, key: &str, part: &PartId, source_url: &Url, range: Option<Range<u64>>) -> Result<()> {
+        let target = self.target(key);
+        let mut url = self.blob_url(key);
+        url.set_query(Some(&format!("comp=block&blockid={}", encode_component(part.as_str()))));
+        let mut request = Request::new(Method::PUT, url, &target).header("x-ms-copy-source", source_url.as_str());
+        if let Some(r) = range {
+            if r.start >= r.end {
+                return Err(StoreError::new(ErrorKind::InvalidInput, target, "an empty source range"));
+            }
+            request = request.header("x-ms-source-range", &format!("bytes={}-{}", r.start, r.end - 1));
+        }
+        self.client.send(request).await?;
+        Ok(())
+    }
+
+    async fn delete(&self, key: &str) -> Result<()> {
+        let target = self.target(key);
+        self.client.send(Request::new(Method::DELETE, self.blob_url(key), &target)).await?;
+        Ok(())
+    }
+
+    async fn create_root(&self) -> Result<()> {
+        let mut url = self.container_url();
+        url.set_query(Some("restype=container"));
+        let target = self.describe();
+        self.client.send(Request::new(Method::PUT, url, &target)).await?;
+        Ok(())
+    }
+}
