@@ -1,0 +1,15 @@
+//! Ferry's test kit.
+//!
+//! - [`azurite`]: starts the pinned Azurite emulator once per test binary on a free loopback
+//!   port and stops it by its process id when the binary exits; makes containers and SAS tokens.
+//! - [`conformance`]: the [`ferry_store::Store`] contract as `pub async fn` checks, and
+//!   [`store_conformance_tests!`] to run all of them against a backend.
+//! - [`data`]: deterministic test data.
+//! - [`tools`]: where the pinned peer tools (Azurite, AzCopy, Python, rclone) are installed.
+
+pub mod azurite;
+pub mod conformance;
+pub mod data;
+pub mod tools;
+
+pub use azurite::Azurite;
