@@ -6,6 +6,10 @@ use ferry_store::{ErrorKind, StoreError};
 use crate::retry::parse_retry_after;
 use crate::xml::parse_error;
 
+/// `AuthorizationFailure` is taken as a refused credential: Azurite answers a bad signature and
+/// an expired SAS with it (on a HEAD, with no message to tell them apart), and Azure also uses
+/// it for firewall denials, which the hint mentions.
+///
 /// Maps a status, the service's error code and message to a store error about `target`.
 pub(crate) fn error_from_status(
     status: u16,
@@ -24,7 +28,6 @@ pub(crate) fn error_from_status(
         403 if code_str.starts_with("AuthorizationPermissionMismatch")
             || code_str.starts_with("AuthorizationResourceTypeMismatch")
             || code_str.starts_with("AuthorizationServiceMismatch")
-            || code_str.starts_with("AuthorizationFailure")
             || code_str.starts_with("AuthorizationSourceIPMismatch")
             || code_str.starts_with("AuthorizationProtocolMismatch") =>
         {
@@ -65,6 +68,9 @@ fn hint_for(kind: ErrorKind, code: &str) -> Option<&'static str> {
         (ErrorKind::Unauthenticated, "NoAuthenticationInformation") => {
             "no credential was sent: append a SAS to the URL, or set AZURE_STORAGE_ACCOUNT and AZURE_STORAGE_KEY (or AZURE_STORAGE_CONNECTION_STRING)"
         }
+        (ErrorKind::Unauthenticated, "AuthorizationFailure") => {
+            "the service refused the request: check that the SAS is complete and not expired (its `se=` field), that the account key belongs to this account, and that the account's firewall admits this machine"
+        }
         (ErrorKind::Unauthenticated, _) => {
             "the service refused the credential: check that the SAS is complete and not expired (its `se=` field), or that the account key belongs to this account"
         }
@@ -97,7 +103,7 @@ mod tests {
             (409, "LeaseIdMissing", ErrorKind::PreconditionFailed),
             (412, "ConditionNotMet", ErrorKind::PreconditionFailed),
             (403, "AuthorizationPermissionMismatch", ErrorKind::PermissionDenied),
-            (403, "AuthorizationFailure", ErrorKind::PermissionDenied),
+            (403, "AuthorizationFailure", ErrorKind::Unauthenticated),
             (403, "AuthenticationFailed", ErrorKind::Unauthenticated),
             (401, "NoAuthenticationInformation", ErrorKind::Unauthenticated),
             (503, "ServerBusy", ErrorKind::Throttled),

@@ -10,6 +10,7 @@
 pub mod azurite;
 pub mod conformance;
 pub mod data;
+pub mod fault_proxy;
 pub mod tools;
 
 pub use azurite::Azurite;
