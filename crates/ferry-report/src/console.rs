@@ -1,0 +1,110 @@
+//! Where messages go, in text and JSON mode.
+
+use std::io::{self, Write};
+
+use crate::json::envelope;
+
+/// `--output-type`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OutputFormat {
+    /// Human-readable lines.
+    #[default]
+    Text,
+    /// AzCopy's JSON envelope, one message per line, all on standard output.
+    Json,
+}
+
+/// Prints messages for one command run.
+#[derive(Debug, Clone, Copy)]
+pub struct Console {
+    format: OutputFormat,
+}
+
+/// Writes a line, treating a closed pipe as done rather than as an error.
+pub(crate) fn write_line(out: &mut impl Write, line: &str) -> io::Result<()> {
+    match writeln!(out, "{line}") {
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+        other => other,
+    }
+}
+
+impl Console {
+    /// A console in `format`.
+    pub fn new(format: OutputFormat) -> Self {
+        Self { format }
+    }
+
+    /// The format in use.
+    pub fn format(&self) -> OutputFormat {
+        self.format
+    }
+
+    /// Data for standard output, printed as is in text mode and as an `Info` message in JSON.
+    pub fn data(&self, text: &str) {
+        let line = match self.format {
+            OutputFormat::Text => text.to_owned(),
+            OutputFormat::Json => envelope("Info", text),
+        };
+        let _ = write_line(&mut io::stdout().lock(), &line);
+    }
+
+    /// An informational note: `INFO: …` on standard error (JSON: an `Info` message).
+    pub fn info(&self, text: &str) {
+        self.note("INFO", text);
+    }
+
+    /// A warning: `WARN: …` on standard error (JSON: an `Info` message, as AzCopy does).
+    pub fn warn(&self, text: &str) {
+        self.note("WARN", text);
+    }
+
+    fn note(&self, level: &str, text: &str) {
+        match self.format {
+            OutputFormat::Text => {
+                let _ = write_line(&mut io::stderr().lock(), &format!("{level}: {text}"));
+            }
+            OutputFormat::Json => {
+                let _ = write_line(&mut io::stdout().lock(), &envelope("Info", &format!("{level}: {text}")));
+            }
+        }
+    }
+
+    /// A fatal error: `error: …`, its causes, and a `hint:` line (JSON: one `Error` message).
+    pub fn error(&self, message: &str, causes: &[String], hint: Option<&str>) {
+        match self.format {
+            OutputFormat::Text => {
+                let mut err = io::stderr().lock();
+                let _ = write_line(&mut err, &format!("error: {message}"));
+                for cause in causes {
+                    let _ = write_line(&mut err, &format!("  caused by: {cause}"));
+                }
+                if let Some(hint) = hint {
+                    let _ = write_line(&mut err, &format!("hint: {hint}"));
+                }
+            }
+            OutputFormat::Json => {
+                let mut text = message.to_owned();
+                for cause in causes {
+                    text.push_str(&format!(": {cause}"));
+                }
+                if let Some(hint) = hint {
+                    text.push_str(&format!(" (hint: {hint})"));
+                }
+                let _ = write_line(&mut io::stdout().lock(), &envelope("Error", &text));
+            }
+        }
+    }
+
+    /// A command's final message (JSON: `EndOfJob`).
+    pub fn end_of_job(&self, text: &str) {
+        match self.format {
+            OutputFormat::Text if text.is_empty() => {}
+            OutputFormat::Text => {
+                let _ = write_line(&mut io::stdout().lock(), text);
+            }
+            OutputFormat::Json => {
+                let _ = write_line(&mut io::stdout().lock(), &envelope("EndOfJob", text));
+            }
+        }
+    }
+}

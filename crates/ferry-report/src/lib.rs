@@ -1,0 +1,15 @@
+//! Ferry's reporters: the only code that prints.
+//!
+//! Data goes to standard output (listings, the `env` table, and in JSON mode every message);
+//! everything else (warnings, errors, hints) goes to standard error in text mode. The JSON
+//! renderings follow AzCopy's envelope so wrappers written for AzCopy read Ferry unchanged.
+//!
+//! A closed pipe (`ferry list … | head`) is not an error: writers stop quietly.
+
+mod console;
+mod json;
+mod list;
+
+pub use console::{Console, OutputFormat};
+pub use json::{envelope, go_escape};
+pub use list::{ListProperty, ListReporter, ListTotals, UnknownProperty};
