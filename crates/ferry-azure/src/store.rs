@@ -81,8 +81,10 @@ impl AzureStore {
         url
     }
 
+    /// How an object is named in errors: its URL, which never carries the SAS (the client
+    /// adds that only to the request it sends).
     fn target(&self, key: &str) -> String {
-        format!("{}/{key}", self.container)
+        self.blob_url(key).to_string()
     }
 
     async fn list_page(&self, prefix: &str, depth: ListDepth, marker: Option<&str>) -> Result<crate::xml::BlobPage> {
@@ -99,7 +101,7 @@ impl AzureStore {
             query.push_str(&format!("&marker={}", encode_component(m)));
         }
         url.set_query(Some(&query));
-        let target = self.container.clone();
+        let target = self.container_url().to_string();
         let response = self.client.send(Request::new(Method::GET, url, &target)).await?;
         let body = response.text().await.map_err(|e| transport(&target, &e))?;
         parse_blob_page(&body).map_err(|e| StoreError::new(ErrorKind::Other, target, e.to_string()))
@@ -114,7 +116,7 @@ fn transport(target: &str, e: &reqwest::Error) -> StoreError {
 pub async fn list_containers(client: &BlobClient, url: &BlobUrl) -> Result<Vec<String>> {
     let mut names = Vec::new();
     let mut marker: Option<String> = None;
-    let target = url.to_string();
+    let target = url.service_url().to_string();
     loop {
         let mut request_url = url.service_url();
         let base = request_url.path().trim_end_matches('/').to_owned();
@@ -405,7 +407,7 @@ impl Store for AzureStore {
     async fn create_root(&self) -> Result<()> {
         let mut url = self.container_url();
         url.set_query(Some("restype=container"));
-        let target = self.describe();
+        let target = self.container_url().to_string();
         self.client.send(Request::new(Method::PUT, url, &target)).await?;
         Ok(())
     }

@@ -1,0 +1,182 @@
+//! What the user can type. Flag names and spellings follow AzCopy v10 where they overlap.
+
+use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
+use ferry_core::LocationKind;
+use ferry_report::OutputFormat;
+
+/// Ferry copies and syncs data between local disks and Azure Blob Storage as resumable jobs.
+#[derive(Debug, Parser)]
+#[command(
+    name = "ferry",
+    version,
+    propagate_version = true,
+    arg_required_else_help = true,
+    after_help = "Exit codes: 0 success, 1 failure, 2 usage error (nothing was done).\n\
+                  Authentication: a SAS in the URL, or AZURE_STORAGE_ACCOUNT + AZURE_STORAGE_KEY, or\n\
+                  AZURE_STORAGE_CONNECTION_STRING; public containers need none. See `ferry env`."
+)]
+pub struct Cli {
+    /// The command to run.
+    #[command(subcommand)]
+    pub command: Command,
+
+    /// Format of the command's output: `text`, or `json` (AzCopy's JSON envelope, one message per line).
+    #[arg(long, global = true, value_enum, ignore_case = true, default_value = "text")]
+    pub output_type: OutputType,
+}
+
+/// `--output-type` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputType {
+    /// Human-readable text.
+    Text,
+    /// One JSON message per line.
+    Json,
+}
+
+impl From<OutputType> for OutputFormat {
+    fn from(t: OutputType) -> Self {
+        match t {
+            OutputType::Text => Self::Text,
+            OutputType::Json => Self::Json,
+        }
+    }
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// List the blobs under a container, virtual directory or account URL.
+    #[command(visible_alias = "ls", after_help = LIST_EXAMPLES)]
+    List(ListArgs),
+    /// Create a container.
+    #[command(visible_aliases = ["mk", "mkdir"], after_help = MAKE_EXAMPLES)]
+    Make(MakeArgs),
+    /// Show the environment variables Ferry reads and their current values (secrets redacted).
+    #[command(after_help = ENV_EXAMPLES)]
+    Env(EnvArgs),
+}
+
+const LIST_EXAMPLES: &str = "Examples:
+  ferry list 'https://ACCOUNT.blob.core.windows.net/CONTAINER?SAS'
+  ferry list 'https://ACCOUNT.blob.core.windows.net/CONTAINER/photos/2024/?SAS' --running-tally
+  ferry list 'https://ACCOUNT.blob.core.windows.net/CONTAINER?SAS' --properties 'LastModifiedTime;ContentMD5' --machine-readable
+  AZURE_STORAGE_ACCOUNT=devstoreaccount1 AZURE_STORAGE_KEY=... ferry list http://127.0.0.1:10000/devstoreaccount1/box
+
+Names are listed in byte order of their UTF-8 keys, relative to the URL's virtual directory.";
+
+const MAKE_EXAMPLES: &str = "Examples:
+  ferry make 'https://ACCOUNT.blob.core.windows.net/newcontainer?SAS'
+  AZURE_STORAGE_CONNECTION_STRING='...' ferry make http://127.0.0.1:10000/devstoreaccount1/box";
+
+const ENV_EXAMPLES: &str = "Examples:
+  ferry env
+  ferry env --show-sensitive";
+
+/// An AzCopy-style boolean: `--flag`, `--flag=true` and `--flag=false` all work.
+macro_rules! azcopy_bool {
+    () => {
+        ArgAction::Set
+    };
+}
+
+/// `ferry list`.
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// The Blob URL to list: an account, a container, a virtual directory or a blob.
+    pub url: String,
+
+    /// Properties to show for each blob, `;`-separated: LastModifiedTime, VersionId, BlobType,
+    /// BlobAccessTier, ContentType, ContentEncoding, ContentMD5, LeaseState, LeaseDuration,
+    /// LeaseStatus, ArchiveStatus.
+    #[arg(long)]
+    pub properties: Option<String>,
+
+    /// Show sizes in bytes.
+    #[arg(long, action = azcopy_bool!(), num_args = 0..=1, default_value_t = false, default_missing_value = "true")]
+    pub machine_readable: bool,
+
+    /// Show sizes in powers of 1,000 (KB, MB) instead of 1,024 (KiB, MiB).
+    #[arg(long, action = azcopy_bool!(), num_args = 0..=1, default_value_t = false, default_missing_value = "true")]
+    pub mega_units: bool,
+
+    /// End with the number of blobs and their total size.
+    #[arg(long, action = azcopy_bool!(), num_args = 0..=1, default_value_t = false, default_missing_value = "true")]
+    pub running_tally: bool,
+
+    /// What the URL points at, for hosts Ferry cannot recognise (custom domains). Only `Blob`.
+    #[arg(long, value_enum, ignore_case = true)]
+    pub location: Option<LocationArg>,
+}
+
+/// `--location` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LocationArg {
+    /// Azure Blob Storage.
+    Blob,
+}
+
+impl From<LocationArg> for LocationKind {
+    fn from(_: LocationArg) -> Self {
+        LocationKind::Blob
+    }
+}
+
+/// `ferry make`.
+#[derive(Debug, Args)]
+pub struct MakeArgs {
+    /// The URL of the container to create.
+    pub url: String,
+}
+
+/// `ferry env`.
+#[derive(Debug, Args)]
+pub struct EnvArgs {
+    /// Show secret values instead of `REDACTED`.
+    #[arg(long, action = azcopy_bool!(), num_args = 0..=1, default_value_t = false, default_missing_value = "true")]
+    pub show_sensitive: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn azcopy_style_booleans() {
+        for (args, expected) in [
+            (vec!["ferry", "list", "u"], false),
+            (vec!["ferry", "list", "u", "--running-tally"], true),
+            (vec!["ferry", "list", "u", "--running-tally=true"], true),
+            (vec!["ferry", "list", "u", "--running-tally=false"], false),
+        ] {
+            let cli = Cli::try_parse_from(&args).unwrap();
+            let Command::List(list) = cli.command else { panic!("list") };
+            assert_eq!(list.running_tally, expected, "{args:?}");
+        }
+    }
+
+    #[test]
+    fn aliases_and_global_output_type() {
+        let cli = Cli::try_parse_from(["ferry", "ls", "u", "--output-type", "JSON"]).unwrap();
+        assert!(matches!(cli.command, Command::List(_)));
+        assert_eq!(cli.output_type, OutputType::Json);
+        assert!(matches!(Cli::try_parse_from(["ferry", "mk", "u"]).unwrap().command, Command::Make(_)));
+        assert!(matches!(Cli::try_parse_from(["ferry", "mkdir", "u"]).unwrap().command, Command::Make(_)));
+    }
+
+    #[test]
+    fn unknown_flags_and_bad_values_are_usage_errors() {
+        let err = Cli::try_parse_from(["ferry", "list", "u", "--no-such-flag"]).unwrap_err();
+        assert_eq!(err.exit_code(), 2);
+        let err = Cli::try_parse_from(["ferry", "list", "u", "--output-type", "xml"]).unwrap_err();
+        assert_eq!(err.exit_code(), 2);
+        let err = Cli::try_parse_from(["ferry", "list", "u", "--running-tally=maybe"]).unwrap_err();
+        assert_eq!(err.exit_code(), 2);
+    }
+}

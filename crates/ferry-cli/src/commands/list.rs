@@ -1,0 +1,90 @@
+//! `ferry list URL`: blobs under an account, container, virtual directory or blob, in byte
+//! order of their names, in AzCopy's output format.
+
+use ferry_azure::{AzureStore, list_containers};
+use ferry_core::size::SizeUnits;
+use ferry_core::{BlobUrl, LocationHint};
+use ferry_report::{Console, ListProperty, ListReporter};
+use ferry_store::{Entry, ErrorKind, ListDepth, Store};
+use futures::TryStreamExt;
+
+use crate::args::ListArgs;
+use crate::connect::{client_for, explain_auth};
+use crate::{CliError, Environment, Settings};
+
+type Reporter = ListReporter<std::io::StdoutLock<'static>>;
+
+pub(super) async fn run(args: &ListArgs, settings: &Settings, env: &Environment, console: &Console) -> Result<(), CliError> {
+    let hint = args.location.map_or(LocationHint::Infer, |l| LocationHint::Known(l.into()));
+    let url = super::blob_url(&args.url, hint, "list")?;
+    let properties = match &args.properties {
+        Some(text) => ListProperty::parse_list(text).map_err(|e| CliError::usage(format!("--properties: {e}")))?,
+        None => Vec::new(),
+    };
+    let units = if args.machine_readable {
+        SizeUnits::Bytes
+    } else if args.mega_units {
+        SizeUnits::Decimal
+    } else {
+        SizeUnits::Binary
+    };
+    super::warn_if_plain_http(&url, console);
+    let (client, source) = client_for(&url, settings, env)?;
+    list_url(&url, client, settings, units, properties, args.running_tally)
+        .await
+        .map_err(|e| explain_auth(e, source))
+}
+
+async fn list_url(
+    url: &BlobUrl,
+    client: ferry_azure::BlobClient,
+    settings: &Settings,
+    units: SizeUnits,
+    properties: Vec<ListProperty>,
+    running_tally: bool,
+) -> Result<(), CliError> {
+    let mut reporter = ListReporter::stdout(settings.output, units, properties, running_tally);
+
+    match url.container() {
+        None => {
+            for container in list_containers(&client, url).await? {
+                let store = AzureStore::new(client.clone(), &url.with_container_and_path(Some(&container), ""))?;
+                print_prefix(&store, "", &format!("{container}/"), &mut reporter).await?;
+            }
+        }
+        Some(_) => {
+            let store = AzureStore::new(client, url)?;
+            let path = url.path();
+            if path.is_empty() || path.ends_with('/') {
+                print_prefix(&store, path, "", &mut reporter).await?;
+            } else {
+                // The URL may name one blob, a virtual directory, or both ("dir" and "dir/…").
+                match store.stat(path).await {
+                    Ok(entry) => {
+                        let name = path.rsplit('/').next().unwrap_or(path);
+                        emit(&mut reporter, name, &entry)?;
+                    }
+                    Err(e) if e.kind() == ErrorKind::NotFound && !e.message().contains("ContainerNotFound") => {}
+                    Err(e) => return Err(e.into()),
+                }
+                print_prefix(&store, &format!("{path}/"), "", &mut reporter).await?;
+            }
+        }
+    }
+    reporter.finish().map_err(|e| CliError::failed(format!("cannot write the listing: {e}")))?;
+    Ok(())
+}
+
+/// Prints every blob under `prefix`, named relative to it and behind `shown_prefix`.
+async fn print_prefix(store: &AzureStore, prefix: &str, shown_prefix: &str, reporter: &mut Reporter) -> Result<(), CliError> {
+    let mut entries = store.list(prefix, ListDepth::Recursive);
+    while let Some(entry) = entries.try_next().await? {
+        let relative = entry.key.strip_prefix(prefix).unwrap_or(&entry.key);
+        emit(reporter, &format!("{shown_prefix}{relative}"), &entry)?;
+    }
+    Ok(())
+}
+
+fn emit(reporter: &mut Reporter, shown: &str, entry: &Entry) -> Result<(), CliError> {
+    reporter.object(shown, entry).map_err(|e| CliError::failed(format!("cannot write the listing: {e}")))
+}

@@ -1,0 +1,57 @@
+//! The environment variables Ferry reads: one registry, which `ferry env` prints and the README
+//! documents.
+
+/// One environment variable Ferry reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EnvVar {
+    /// Its name.
+    pub name: &'static str,
+    /// What it does.
+    pub description: &'static str,
+    /// Whether its value is a secret (shown as `REDACTED`).
+    pub secret: bool,
+}
+
+/// Every variable Ferry reads, in the order `ferry env` prints them.
+pub const ENV_VARS: &[EnvVar] = &[
+    EnvVar {
+        name: "AZURE_STORAGE_ACCOUNT",
+        description: "Storage account name for Shared Key authorisation, used with AZURE_STORAGE_KEY when a URL carries no SAS.",
+        secret: false,
+    },
+    EnvVar {
+        name: "AZURE_STORAGE_KEY",
+        description: "Account key for Shared Key authorisation of the account named by AZURE_STORAGE_ACCOUNT.",
+        secret: true,
+    },
+    EnvVar {
+        name: "AZURE_STORAGE_CONNECTION_STRING",
+        description: "A storage connection string (AccountName and AccountKey, or SharedAccessSignature) used when a URL carries no SAS.",
+        secret: true,
+    },
+    EnvVar {
+        name: "AZCOPY_CONCURRENCY_VALUE",
+        description: "How many HTTP connections are kept open to each host. Default: 16 per CPU, at least 32, at most 300.",
+        secret: false,
+    },
+    EnvVar {
+        name: "AZCOPY_REQUEST_TRY_TIMEOUT",
+        description: "Minutes one request attempt may wait for a response before it is abandoned and retried. Default: 1 (plus time to send the body).",
+        secret: false,
+    },
+    EnvVar {
+        name: "FERRY_MAX_RETRIES",
+        description: "Retries of one failed request (network errors and 408/429/500/502/503/504). Default: 8.",
+        secret: false,
+    },
+    EnvVar {
+        name: "FERRY_RETRY_MAX_SECONDS",
+        description: "No retry starts once this many seconds have passed since a request's first attempt. Default: 180.",
+        secret: false,
+    },
+    EnvVar {
+        name: "FERRY_LOG",
+        description: "What is logged to standard error, as a tracing filter (e.g. `debug`, `ferry::http=info`). Default: warn.",
+        secret: false,
+    },
+];

@@ -1,0 +1,135 @@
+//! Resolving flags and environment into the settings commands run with.
+//!
+//! Precedence: command-line flags, then environment variables, then defaults. The environment
+//! is passed in as a value so tests can resolve settings without touching the process's.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use ferry_azure::HttpConfig;
+use ferry_report::OutputFormat;
+
+use crate::{Cli, CliError};
+
+/// A snapshot of the environment variables Ferry reads.
+#[derive(Debug, Clone, Default)]
+pub struct Environment {
+    vars: BTreeMap<String, String>,
+}
+
+impl Environment {
+    /// The process's environment (only the variables Ferry reads are kept).
+    pub fn from_process() -> Self {
+        let vars = crate::ENV_VARS
+            .iter()
+            .filter_map(|v| std::env::var(v.name).ok().map(|value| (v.name.to_owned(), value)))
+            .collect();
+        Self { vars }
+    }
+
+    /// An environment with exactly these variables (for tests).
+    pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
+        Self { vars: pairs.into_iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect() }
+    }
+
+    /// A variable's value, if set and not empty.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.vars.get(name).map(String::as_str).filter(|v| !v.trim().is_empty())
+    }
+
+    fn parse<T: std::str::FromStr>(&self, name: &str, what: &str) -> Result<Option<T>, CliError> {
+        match self.get(name) {
+            None => Ok(None),
+            Some(raw) => raw.trim().parse().map(Some).map_err(|_| {
+                CliError::usage(format!("environment variable {name} is `{raw}`, which is not {what}"))
+                    .with_hint(format!("unset {name} or give it {what}"))
+            }),
+        }
+    }
+}
+
+/// Everything a command needs besides its own arguments.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Output format.
+    pub output: OutputFormat,
+    /// HTTP pool, timeouts and retries.
+    pub http: HttpConfig,
+}
+
+/// AzCopy's default connection count: 16 per CPU, at least 32, at most 300.
+fn default_concurrency() -> usize {
+    let cpus = std::thread::available_parallelism().map(usize::from).unwrap_or(1);
+    (16 * cpus).clamp(32, 300)
+}
+
+impl Settings {
+    /// Resolves settings from the command line and the environment.
+    pub fn resolve(cli: &Cli, env: &Environment) -> Result<Self, CliError> {
+        let mut http = HttpConfig::default();
+        http.max_idle_connections = match env.get("AZCOPY_CONCURRENCY_VALUE") {
+            Some(v) if v.trim().eq_ignore_ascii_case("AUTO") => default_concurrency(),
+            _ => env
+                .parse::<usize>("AZCOPY_CONCURRENCY_VALUE", "a whole number of connections or AUTO")?
+                .unwrap_or_else(default_concurrency)
+                .max(1),
+        };
+        if let Some(minutes) = env.parse::<f64>("AZCOPY_REQUEST_TRY_TIMEOUT", "a number of minutes")? {
+            if !(minutes.is_finite() && minutes > 0.0) {
+                return Err(CliError::usage("environment variable AZCOPY_REQUEST_TRY_TIMEOUT must be a positive number of minutes"));
+            }
+            http.response_timeout = Duration::from_secs_f64(minutes * 60.0);
+        }
+        if let Some(retries) = env.parse::<u32>("FERRY_MAX_RETRIES", "a whole number")? {
+            http.retry.max_retries = retries;
+        }
+        if let Some(seconds) = env.parse::<u64>("FERRY_RETRY_MAX_SECONDS", "a whole number of seconds")? {
+            http.retry.max_elapsed = Duration::from_secs(seconds);
+        }
+        Ok(Self { output: cli.output_type.into(), http })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    fn cli() -> Cli {
+        Cli::parse_from(["ferry", "env"])
+    }
+
+    #[test]
+    fn defaults_without_environment() {
+        let s = Settings::resolve(&cli(), &Environment::default()).unwrap();
+        assert!((32..=300).contains(&s.http.max_idle_connections));
+        assert_eq!(s.http.retry.max_retries, 8);
+        assert_eq!(s.output, OutputFormat::Text);
+    }
+
+    #[test]
+    fn environment_overrides_defaults() {
+        let env = Environment::from_pairs([
+            ("AZCOPY_CONCURRENCY_VALUE", "7"),
+            ("AZCOPY_REQUEST_TRY_TIMEOUT", "0.5"),
+            ("FERRY_MAX_RETRIES", "0"),
+            ("FERRY_RETRY_MAX_SECONDS", "9"),
+        ]);
+        let s = Settings::resolve(&cli(), &env).unwrap();
+        assert_eq!(s.http.max_idle_connections, 7);
+        assert_eq!(s.http.response_timeout, Duration::from_secs(30));
+        assert_eq!(s.http.retry.max_retries, 0);
+        assert_eq!(s.http.retry.max_elapsed, Duration::from_secs(9));
+        let auto = Settings::resolve(&cli(), &Environment::from_pairs([("AZCOPY_CONCURRENCY_VALUE", "auto")])).unwrap();
+        assert!(auto.http.max_idle_connections >= 32);
+    }
+
+    #[test]
+    fn bad_values_are_usage_errors_naming_the_variable() {
+        for (name, value) in [("FERRY_MAX_RETRIES", "many"), ("AZCOPY_CONCURRENCY_VALUE", "-3"), ("AZCOPY_REQUEST_TRY_TIMEOUT", "0")] {
+            let err = Settings::resolve(&cli(), &Environment::from_pairs([(name, value)])).unwrap_err();
+            assert_eq!(err.exit_status(), crate::ExitStatus::Usage);
+            assert!(err.message().contains(name), "{}", err.message());
+        }
+    }
+}

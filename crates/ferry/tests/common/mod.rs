@@ -1,0 +1,35 @@
+//! Helpers for running the `ferry` binary in tests.
+
+#![allow(dead_code, unreachable_pub)]
+
+use std::process::{Command, Output};
+
+use ferry_azure::DEVELOPMENT_KEY;
+
+/// A `ferry` command with a clean environment: no inherited credentials or settings, and
+/// failures reported fast (no retries).
+pub fn ferry() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_ferry"));
+    for var in ferry_cli::ENV_VARS {
+        cmd.env_remove(var.name);
+    }
+    cmd.env("FERRY_MAX_RETRIES", "0").env("NO_COLOR", "1");
+    cmd
+}
+
+/// `ferry` authorised with the emulator's shared key through the environment.
+pub fn ferry_with_key() -> Command {
+    let mut cmd = ferry();
+    cmd.env("AZURE_STORAGE_ACCOUNT", "devstoreaccount1").env("AZURE_STORAGE_KEY", DEVELOPMENT_KEY);
+    cmd
+}
+
+/// Runs a command and returns (exit code, stdout, stderr).
+pub fn run(cmd: &mut Command) -> (i32, String, String) {
+    let Output { status, stdout, stderr } = cmd.output().expect("ferry runs");
+    (
+        status.code().expect("ferry exits with a code, not a signal"),
+        String::from_utf8(stdout).expect("stdout is UTF-8"),
+        String::from_utf8(stderr).expect("stderr is UTF-8"),
+    )
+}
