@@ -104,9 +104,10 @@ impl Body {
                 Some(reqwest::Body::wrap_stream(stream))
             }
             Self::OneShot(slot, _) => {
-                let stream = slot.lock().ok().and_then(|mut s| s.take()).ok_or_else(|| {
-                    StoreError::new(ErrorKind::Other, target, "a streamed body cannot be sent twice")
-                })?;
+                let stream =
+                    slot.lock().ok().and_then(|mut s| s.take()).ok_or_else(|| {
+                        StoreError::new(ErrorKind::Other, target, "a streamed body cannot be sent twice")
+                    })?;
                 Some(reqwest::Body::wrap_stream(stream.map_err(std::io::Error::other)))
             }
         })

@@ -48,9 +48,8 @@ pub(crate) fn error_from_status(
     if !first_line.is_empty() {
         text.push_str(&format!(": {}", ferry_core::redact_text(first_line)));
     }
-    let mut err = StoreError::new(kind, target, text)
-        .with_status(status)
-        .with_retry_after(parse_retry_after(retry_after));
+    let mut err =
+        StoreError::new(kind, target, text).with_status(status).with_retry_after(parse_retry_after(retry_after));
     if let Some(hint) = hint_for(kind, code_str) {
         err = err.with_hint(hint);
     }

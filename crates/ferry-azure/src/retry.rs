@@ -35,10 +35,8 @@ impl RetryPolicy {
     /// `min(max_delay, base_delay * 2^retry)`, or the service's `Retry-After` when it asked for
     /// longer (still capped at `max_delay`).
     pub fn delay(&self, retry: u32, retry_after: Option<Duration>) -> Duration {
-        let ceiling = self
-            .base_delay
-            .saturating_mul(1u32.checked_shl(retry.min(30)).unwrap_or(u32::MAX))
-            .min(self.max_delay);
+        let ceiling =
+            self.base_delay.saturating_mul(1u32.checked_shl(retry.min(30)).unwrap_or(u32::MAX)).min(self.max_delay);
         let jittered = ceiling.mul_f64(fastrand::f64());
         match retry_after {
             Some(wait) => wait.max(jittered).min(self.max_delay),

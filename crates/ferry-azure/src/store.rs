@@ -18,7 +18,7 @@ use reqwest::header::HeaderMap;
 use url::Url;
 
 use crate::client::{BlobClient, Body, Request};
-use crate::xml::{block_list_body, parse_block_list, parse_blob_page, parse_container_page, parse_http_date};
+use crate::xml::{block_list_body, parse_blob_page, parse_block_list, parse_container_page, parse_http_date};
 
 /// Entries per listing page: the service's maximum.
 pub const LIST_PAGE_SIZE: u32 = 5000;
@@ -43,7 +43,12 @@ impl AzureStore {
         let container = url.container().ok_or_else(|| {
             StoreError::new(ErrorKind::InvalidInput, url.to_string(), "the URL does not name a container")
         })?;
-        Ok(Self { client: client.clone(), container: container.to_owned(), url: url.clone(), page_size: LIST_PAGE_SIZE })
+        Ok(Self {
+            client: client.clone(),
+            container: container.to_owned(),
+            url: url.clone(),
+            page_size: LIST_PAGE_SIZE,
+        })
     }
 
     /// Sets the listing page size (tests use small pages to exercise paging).
@@ -310,9 +315,7 @@ impl Store for AzureStore {
                 ));
             }
         }
-        let stream = response
-            .bytes_stream()
-            .map_err(move |e| transport(&target, &e));
+        let stream = response.bytes_stream().map_err(move |e| transport(&target, &e));
         Ok(stream.boxed())
     }
 
@@ -330,9 +333,8 @@ impl Store for AzureStore {
             Payload::FileRange { path, offset, len } => Body::File { path, offset, len },
             Payload::Stream { stream, len } => Body::OneShot(std::sync::Mutex::new(Some(stream)), len),
         };
-        let mut request = Request::new(Method::PUT, self.blob_url(key), &target)
-            .header("x-ms-blob-type", "BlockBlob")
-            .body(body);
+        let mut request =
+            Request::new(Method::PUT, self.blob_url(key), &target).header("x-ms-blob-type", "BlockBlob").body(body);
         if let Some(md5) = &options.headers.content_md5 {
             // Content-MD5 makes the service verify the body; x-ms-blob-content-md5 stores it.
             request = request.header("content-md5", &b64(md5));
@@ -364,7 +366,9 @@ impl Store for AzureStore {
                 parse_block_list(&body).map_err(|e| StoreError::new(ErrorKind::Other, target, e.to_string()))
             }
             // A blob that was never written and has no staged blocks has no parts.
-            Err(e) if e.kind() == ErrorKind::NotFound && e.message().contains("BlobNotFound") => Ok(PartList::default()),
+            Err(e) if e.kind() == ErrorKind::NotFound && e.message().contains("BlobNotFound") => {
+                Ok(PartList::default())
+            }
             Err(e) => Err(e),
         }
     }
@@ -383,7 +387,13 @@ impl Store for AzureStore {
         Ok(receipt(response.headers()))
     }
 
-    async fn put_part_from_url(&self, key: &str, part: &PartId, source_url: &Url, range: Option<Range<u64>>) -> Result<()> {
+    async fn put_part_from_url(
+        &self,
+        key: &str,
+        part: &PartId,
+        source_url: &Url,
+        range: Option<Range<u64>>,
+    ) -> Result<()> {
         let target = self.target(key);
         let mut url = self.blob_url(key);
         url.set_query(Some(&format!("comp=block&blockid={}", encode_component(part.as_str()))));

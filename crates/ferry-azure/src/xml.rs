@@ -45,7 +45,10 @@ fn walk(xml: &str, visitor: &mut impl Visitor) -> Result<(), XmlError> {
                     .attributes()
                     .flatten()
                     .map(|a| {
-                        let value = a.normalized_value(quick_xml::XmlVersion::Implicit1_0).map(|v| v.into_owned()).unwrap_or_default();
+                        let value = a
+                            .normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                            .map(|v| v.into_owned())
+                            .unwrap_or_default();
                         (String::from_utf8_lossy(a.key.as_ref()).into_owned(), value)
                     })
                     .collect();
@@ -145,7 +148,9 @@ impl Visitor for BlobPageVisitor {
             self.page.next_marker = non_empty(text);
             return;
         }
-        let Some(entry) = self.current.as_mut() else { return };
+        let Some(entry) = self.current.as_mut() else {
+            return;
+        };
         let props = &mut self.props;
         match (parent, leaf) {
             ("Blob" | "BlobPrefix", "Name") => {
@@ -185,13 +190,13 @@ impl Visitor for BlobPageVisitor {
     }
 
     fn close(&mut self, path: &[String]) {
-        if matches!(path.last().map(String::as_str), Some("Blob" | "BlobPrefix")) {
-            if let Some(mut entry) = self.current.take() {
-                if entry.kind == EntryKind::Object {
-                    entry.properties = Some(Box::new(std::mem::take(&mut self.props)));
-                }
-                self.page.entries.push(entry);
+        if matches!(path.last().map(String::as_str), Some("Blob" | "BlobPrefix"))
+            && let Some(mut entry) = self.current.take()
+        {
+            if entry.kind == EntryKind::Object {
+                entry.properties = Some(Box::new(std::mem::take(&mut self.props)));
             }
+            self.page.entries.push(entry);
         }
     }
 }

@@ -53,7 +53,8 @@ async fn a_wrong_account_key_is_unauthenticated() {
 async fn an_expired_sas_is_unauthenticated_with_a_hint() {
     let (store, azurite) = seeded("expired").await;
     let now = OffsetDateTime::now_utc();
-    let sas = account_sas_from(&azurite.shared_key(), "rl", now - Duration::from_secs(7200), now - Duration::from_secs(3600));
+    let sas =
+        account_sas_from(&azurite.shared_key(), "rl", now - Duration::from_secs(7200), now - Duration::from_secs(3600));
     let expired = store_with(azurite, store.container(), Credential::Sas(sas));
     let err = expired.stat("seed.txt").await.expect_err("expired");
     assert_eq!(err.kind(), ErrorKind::Unauthenticated, "{err}");
@@ -102,7 +103,10 @@ async fn small_pages_list_everything_once_in_order() {
     for i in 0..50 {
         store.write(&format!("p/{i:03}"), Payload::from(vec![b'x'; i]), &WriteOptions::default()).await.unwrap();
         if i % 10 == 0 {
-            store.write(&format!("p/{i:03}-dir/inner"), Payload::from(&b"y"[..]), &WriteOptions::default()).await.unwrap();
+            store
+                .write(&format!("p/{i:03}-dir/inner"), Payload::from(&b"y"[..]), &WriteOptions::default())
+                .await
+                .unwrap();
         }
     }
     let flat: Vec<_> = store.list("p/", ListDepth::Recursive).try_collect().await.unwrap();
@@ -136,7 +140,9 @@ async fn busy_responses_are_retried_and_logged_without_the_signature() {
 
     let sas = azurite.container_sas(store.container(), "rl");
     let signature = sas.param("sig").unwrap().to_owned();
-    let url = BlobUrl::parse(&format!("http://127.0.0.1:{}/devstoreaccount1/{}", proxy.port(), store.container()), false).unwrap();
+    let url =
+        BlobUrl::parse(&format!("http://127.0.0.1:{}/devstoreaccount1/{}", proxy.port(), store.container()), false)
+            .unwrap();
     let through_proxy = AzureStore::new(azurite.client_with(Credential::Sas(sas)), &url).unwrap();
 
     let captured = Captured::default();
@@ -160,7 +166,9 @@ async fn retries_stop_at_the_limit_with_the_last_error() {
     let azurite = Azurite::shared();
     let store = azurite.new_container("retrylimit").await;
     let proxy = ferry_testkit::fault_proxy::FaultProxy::start(azurite.port(), 100).await.unwrap();
-    let url = BlobUrl::parse(&format!("http://127.0.0.1:{}/devstoreaccount1/{}", proxy.port(), store.container()), false).unwrap();
+    let url =
+        BlobUrl::parse(&format!("http://127.0.0.1:{}/devstoreaccount1/{}", proxy.port(), store.container()), false)
+            .unwrap();
     // The test kit's clients retry twice.
     let through_proxy = AzureStore::new(azurite.client(), &url).unwrap();
     let err = through_proxy.stat("x").await.expect_err("always busy");

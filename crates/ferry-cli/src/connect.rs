@@ -41,9 +41,8 @@ pub(crate) fn resolve_credential(url: &BlobUrl, env: &Environment) -> Result<(Cr
         return Ok((Credential::Sas(sas.clone()), CredentialSource::UrlSas));
     }
     if let Some(text) = env.get("AZURE_STORAGE_CONNECTION_STRING") {
-        let cs = ConnectionString::parse(text).map_err(|e| {
-            CliError::usage(format!("AZURE_STORAGE_CONNECTION_STRING is not usable: {e}"))
-        })?;
+        let cs = ConnectionString::parse(text)
+            .map_err(|e| CliError::usage(format!("AZURE_STORAGE_CONNECTION_STRING is not usable: {e}")))?;
         if let Some(sas) = cs.sas {
             return Ok((Credential::Sas(sas), CredentialSource::ConnectionString));
         }
@@ -88,7 +87,11 @@ pub(crate) fn explain_auth(err: CliError, source: CredentialSource) -> CliError 
 }
 
 /// A client for `url` with the resolved credential and the settings' HTTP configuration.
-pub(crate) fn client_for(url: &BlobUrl, settings: &Settings, env: &Environment) -> Result<(BlobClient, CredentialSource), CliError> {
+pub(crate) fn client_for(
+    url: &BlobUrl,
+    settings: &Settings,
+    env: &Environment,
+) -> Result<(BlobClient, CredentialSource), CliError> {
     let (credential, source) = resolve_credential(url, env)?;
     let client = BlobClient::new(settings.http.clone(), credential)?;
     Ok((client, source))
@@ -128,7 +131,10 @@ mod tests {
         let (c, s) = resolve_credential(&url("http://127.0.0.1:1/devstoreaccount1/box"), &env).unwrap();
         assert!(matches!(c, Credential::SharedKey(_)));
         assert_eq!(s, CredentialSource::ConnectionString);
-        let env = Environment::from_pairs([("AZURE_STORAGE_CONNECTION_STRING", "BlobEndpoint=x;SharedAccessSignature=sv=1&sig=abc")]);
+        let env = Environment::from_pairs([(
+            "AZURE_STORAGE_CONNECTION_STRING",
+            "BlobEndpoint=x;SharedAccessSignature=sv=1&sig=abc",
+        )]);
         let (c, _) = resolve_credential(&url("http://127.0.0.1:1/devstoreaccount1/box"), &env).unwrap();
         assert!(matches!(c, Credential::Sas(_)));
     }

@@ -66,17 +66,19 @@ fn default_concurrency() -> usize {
 impl Settings {
     /// Resolves settings from the command line and the environment.
     pub fn resolve(cli: &Cli, env: &Environment) -> Result<Self, CliError> {
-        let mut http = HttpConfig::default();
-        http.max_idle_connections = match env.get("AZCOPY_CONCURRENCY_VALUE") {
+        let max_idle_connections = match env.get("AZCOPY_CONCURRENCY_VALUE") {
             Some(v) if v.trim().eq_ignore_ascii_case("AUTO") => default_concurrency(),
             _ => env
                 .parse::<usize>("AZCOPY_CONCURRENCY_VALUE", "a whole number of connections or AUTO")?
                 .unwrap_or_else(default_concurrency)
                 .max(1),
         };
+        let mut http = HttpConfig { max_idle_connections, ..HttpConfig::default() };
         if let Some(minutes) = env.parse::<f64>("AZCOPY_REQUEST_TRY_TIMEOUT", "a number of minutes")? {
             if !(minutes.is_finite() && minutes > 0.0) {
-                return Err(CliError::usage("environment variable AZCOPY_REQUEST_TRY_TIMEOUT must be a positive number of minutes"));
+                return Err(CliError::usage(
+                    "environment variable AZCOPY_REQUEST_TRY_TIMEOUT must be a positive number of minutes",
+                ));
             }
             http.response_timeout = Duration::from_secs_f64(minutes * 60.0);
         }
@@ -126,7 +128,9 @@ mod tests {
 
     #[test]
     fn bad_values_are_usage_errors_naming_the_variable() {
-        for (name, value) in [("FERRY_MAX_RETRIES", "many"), ("AZCOPY_CONCURRENCY_VALUE", "-3"), ("AZCOPY_REQUEST_TRY_TIMEOUT", "0")] {
+        for (name, value) in
+            [("FERRY_MAX_RETRIES", "many"), ("AZCOPY_CONCURRENCY_VALUE", "-3"), ("AZCOPY_REQUEST_TRY_TIMEOUT", "0")]
+        {
             let err = Settings::resolve(&cli(), &Environment::from_pairs([(name, value)])).unwrap_err();
             assert_eq!(err.exit_status(), crate::ExitStatus::Usage);
             assert!(err.message().contains(name), "{}", err.message());

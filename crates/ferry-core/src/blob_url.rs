@@ -110,7 +110,8 @@ impl BlobUrl {
                 ));
             }
         }
-        let path = decode(&raw_blob).map_err(|_| LocationError::new(text, "the blob path is not valid UTF-8 once decoded"))?;
+        let path =
+            decode(&raw_blob).map_err(|_| LocationError::new(text, "the blob path is not valid UTF-8 once decoded"))?;
         if path.len() > 1024 {
             return Err(LocationError::new(text, "a blob name is at most 1,024 characters"));
         }
@@ -194,12 +195,7 @@ impl BlobUrl {
 
     /// This URL with another container and path (the SAS and endpoint are kept).
     pub fn with_container_and_path(&self, container: Option<&str>, path: &str) -> Self {
-        Self {
-            container: container.map(str::to_owned),
-            path: path.to_owned(),
-            contents_only: false,
-            ..self.clone()
-        }
+        Self { container: container.map(str::to_owned), path: path.to_owned(), contents_only: false, ..self.clone() }
     }
 
     /// This URL with another SAS (or none).
@@ -238,11 +234,7 @@ impl fmt::Display for BlobUrl {
             None => self.service_url(),
         };
         let shown = url.as_str();
-        let shown = if self.container.is_some() && self.path.is_empty() {
-            shown.trim_end_matches('/')
-        } else {
-            shown
-        };
+        let shown = if self.container.is_some() && self.path.is_empty() { shown.trim_end_matches('/') } else { shown };
         write!(f, "{shown}")?;
         if self.contents_only {
             f.write_str(if self.path.is_empty() { "/*" } else { "*" })?;

@@ -9,12 +9,7 @@
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
 
 /// Bytes that stay literal in a blob path: the unreserved set and `/`.
-const PATH: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'.')
-    .remove(b'_')
-    .remove(b'~')
-    .remove(b'/');
+const PATH: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~').remove(b'/');
 
 /// Bytes that stay literal in a single path segment or query value: the unreserved set.
 const COMPONENT: &AsciiSet = &PATH.add(b'/');
@@ -31,9 +26,7 @@ pub fn encode_component(value: &str) -> String {
 
 /// Decodes a percent-encoded path or component. Fails if the result is not UTF-8.
 pub fn decode(encoded: &str) -> Result<String, std::str::Utf8Error> {
-    percent_decode_str(encoded)
-        .decode_utf8()
-        .map(|s| s.into_owned())
+    percent_decode_str(encoded).decode_utf8().map(|s| s.into_owned())
 }
 
 #[cfg(test)]
@@ -45,10 +38,10 @@ mod tests {
         let names = [
             "plain.txt",
             "sp ace/#hash/?q/%25pct/+plus/&amp",
-            "caf\u{e9}",        // NFC
-            "cafe\u{301}",      // NFD
+            "caf\u{e9}",   // NFC
+            "cafe\u{301}", // NFD
             "\u{1F600}/emoji",
-            "a%2Fb",            // a literal percent sequence in the name
+            "a%2Fb", // a literal percent sequence in the name
         ];
         for name in names {
             let encoded = encode_path(name);

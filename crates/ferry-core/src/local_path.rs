@@ -30,9 +30,8 @@ impl LocalPath {
         if text.contains('\0') {
             return Err(LocationError::new(text, "the path contains a NUL character"));
         }
-        let expanded = expand_home(text).ok_or_else(|| {
-            LocationError::new(text, "cannot expand `~`: the HOME environment variable is not set")
-        })?;
+        let expanded = expand_home(text)
+            .ok_or_else(|| LocationError::new(text, "cannot expand `~`: the HOME environment variable is not set"))?;
         let absolute = std::path::absolute(&expanded)
             .map_err(|e| LocationError::new(text, format!("cannot make the path absolute ({e})")))?;
         if absolute.exists() || !absolute.to_str().is_some_and(has_glob) {

@@ -52,20 +52,20 @@ impl Location {
         let is_url = lower.starts_with("http://") || lower.starts_with("https://");
         match hint {
             LocationHint::Known(LocationKind::Local) => Ok(Self::Local(LocalPath::parse(text)?)),
-            LocationHint::Known(LocationKind::Blob) if !is_url => Err(LocationError::new(
-                text,
-                "a Blob location must be an http:// or https:// URL",
-            )),
+            LocationHint::Known(LocationKind::Blob) if !is_url => {
+                Err(LocationError::new(text, "a Blob location must be an http:// or https:// URL"))
+            }
             LocationHint::Known(LocationKind::Blob) => Ok(Self::Blob(BlobUrl::parse(text, true)?)),
             LocationHint::Infer if is_url => Ok(Self::Blob(BlobUrl::parse(text, false)?)),
             LocationHint::Infer => {
-                if let Some((scheme, _)) = text.split_once("://") {
-                    if !scheme.is_empty() && scheme.chars().all(|c| c.is_ascii_alphanumeric()) {
-                        return Err(LocationError::new(
-                            text,
-                            format!("the `{scheme}://` scheme is not supported; use a local path or an https:// Blob URL"),
-                        ));
-                    }
+                if let Some((scheme, _)) = text.split_once("://")
+                    && !scheme.is_empty()
+                    && scheme.chars().all(|c| c.is_ascii_alphanumeric())
+                {
+                    return Err(LocationError::new(
+                        text,
+                        format!("the `{scheme}://` scheme is not supported; use a local path or an https:// Blob URL"),
+                    ));
                 }
                 Ok(Self::Local(LocalPath::parse(text)?))
             }

@@ -54,9 +54,8 @@ pub fn redact_text(text: &str) -> String {
     while let Some(q) = rest.find('?') {
         out.push_str(&rest[..=q]);
         let after = &rest[q + 1..];
-        let end = after
-            .find(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | ')' | '>' | '<'))
-            .unwrap_or(after.len());
+        let end =
+            after.find(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | ')' | '>' | '<')).unwrap_or(after.len());
         out.push_str(&redact_query(&after[..end]));
         rest = &after[end..];
     }
@@ -147,10 +146,7 @@ mod tests {
     #[test]
     fn query_redaction_keeps_non_secrets_and_order() {
         let q = "sv=2022-11-02&se=2030-01-01T00%3A00%3A00Z&sp=rl&sig=abc%2Bdef%3D&sr=c";
-        assert_eq!(
-            redact_query(q),
-            "sv=2022-11-02&se=2030-01-01T00%3A00%3A00Z&sp=rl&sig=REDACTED&sr=c"
-        );
+        assert_eq!(redact_query(q), "sv=2022-11-02&se=2030-01-01T00%3A00%3A00Z&sp=rl&sig=REDACTED&sr=c");
     }
 
     #[test]

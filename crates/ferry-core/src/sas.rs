@@ -19,9 +19,7 @@ impl SasToken {
     /// `sig=` parameter, i.e. it is not a SAS.
     pub fn parse(query: &str) -> Option<Self> {
         let query = query.strip_prefix('?').unwrap_or(query);
-        let has_sig = query
-            .split('&')
-            .any(|p| p.split_once('=').is_some_and(|(k, v)| k == "sig" && !v.is_empty()));
+        let has_sig = query.split('&').any(|p| p.split_once('=').is_some_and(|(k, v)| k == "sig" && !v.is_empty()));
         has_sig.then(|| Self { query: Secret::new(query) })
     }
 
@@ -32,12 +30,7 @@ impl SasToken {
 
     /// The raw (still percent-encoded) value of one parameter.
     pub fn param(&self, name: &str) -> Option<&str> {
-        self.query
-            .expose()
-            .split('&')
-            .filter_map(|p| p.split_once('='))
-            .find(|(k, _)| *k == name)
-            .map(|(_, v)| v)
+        self.query.expose().split('&').filter_map(|p| p.split_once('=')).find(|(k, _)| *k == name).map(|(_, v)| v)
     }
 
     /// The signed expiry (`se=`), decoded, e.g. `2030-01-01T00:00:00Z`.

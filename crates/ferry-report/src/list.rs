@@ -106,10 +106,9 @@ impl ListProperty {
             Self::BlobAccessTier => text(&props.access_tier),
             Self::ContentType => text(&props.headers.content_type),
             Self::ContentEncoding => text(&props.headers.content_encoding),
-            Self::ContentMd5 => entry
-                .content_md5
-                .map(|m| base64::engine::general_purpose::STANDARD.encode(m))
-                .unwrap_or_default(),
+            Self::ContentMd5 => {
+                entry.content_md5.map(|m| base64::engine::general_purpose::STANDARD.encode(m)).unwrap_or_default()
+            }
             Self::LeaseState => text(&props.lease_state),
             Self::LeaseDuration => text(&props.lease_duration),
             Self::LeaseStatus => text(&props.lease_status),
@@ -157,7 +156,13 @@ impl ListReporter<io::StdoutLock<'static>> {
 
 impl<W: Write> ListReporter<W> {
     /// A reporter writing to `out`.
-    pub fn new(out: W, format: OutputFormat, units: SizeUnits, properties: Vec<ListProperty>, running_tally: bool) -> Self {
+    pub fn new(
+        out: W,
+        format: OutputFormat,
+        units: SizeUnits,
+        properties: Vec<ListProperty>,
+        running_tally: bool,
+    ) -> Self {
         Self { out, format, units, properties, running_tally, totals: ListTotals::default() }
     }
 
@@ -211,7 +216,8 @@ impl<W: Write> ListReporter<W> {
             OutputFormat::Text => {}
             OutputFormat::Json => {
                 if self.running_tally {
-                    let summary = serde_json::json!({ "FileCount": self.totals.count.to_string(), "TotalFileSize": total });
+                    let summary =
+                        serde_json::json!({ "FileCount": self.totals.count.to_string(), "TotalFileSize": total });
                     write_line(&mut self.out, &envelope("ListSummary", &go_escape(&summary.to_string())))?;
                 }
                 write_line(&mut self.out, &envelope("EndOfJob", ""))?;
@@ -232,9 +238,11 @@ mod tests {
         let mut e = Entry::object("dir/b.bin", 2_048_000);
         e.last_modified = Some(UNIX_EPOCH + Duration::from_secs(1_795_468_139));
         e.content_md5 = Some(*b"0123456789abcdef");
-        let mut props = ObjectProperties::default();
-        props.blob_type = Some("BlockBlob".into());
-        props.access_tier = Some("Hot".into());
+        let mut props = ObjectProperties {
+            blob_type: Some("BlockBlob".into()),
+            access_tier: Some("Hot".into()),
+            ..ObjectProperties::default()
+        };
         props.headers.content_type = Some("application/octet-stream".into());
         e.properties = Some(Box::new(props));
         e
@@ -263,7 +271,8 @@ mod tests {
 
     #[test]
     fn text_properties_follow_the_users_order() {
-        let out = render(OutputFormat::Text, SizeUnits::Decimal, "ContentMD5;BlobType;LastModifiedTime;VersionId", false);
+        let out =
+            render(OutputFormat::Text, SizeUnits::Decimal, "ContentMD5;BlobType;LastModifiedTime;VersionId", false);
         let first = out.lines().next().unwrap();
         assert_eq!(
             first,

@@ -117,12 +117,7 @@ pub struct WriteOptions {
 
 impl Default for WriteOptions {
     fn default() -> Self {
-        Self {
-            headers: ContentHeaders::default(),
-            metadata: BTreeMap::new(),
-            access_tier: None,
-            overwrite: true,
-        }
+        Self { headers: ContentHeaders::default(), metadata: BTreeMap::new(), access_tier: None, overwrite: true }
     }
 }
 

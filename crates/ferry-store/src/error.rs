@@ -159,9 +159,7 @@ impl StoreError {
             Io::AlreadyExists => ErrorKind::AlreadyExists,
             Io::PermissionDenied => ErrorKind::PermissionDenied,
             Io::Interrupted | Io::TimedOut | Io::WouldBlock => ErrorKind::Transient,
-            Io::InvalidInput | Io::InvalidFilename | Io::NotADirectory | Io::IsADirectory => {
-                ErrorKind::InvalidInput
-            }
+            Io::InvalidInput | Io::InvalidFilename | Io::NotADirectory | Io::IsADirectory => ErrorKind::InvalidInput,
             _ => ErrorKind::Other,
         };
         let message = err.to_string();
@@ -193,8 +191,7 @@ mod tests {
             ErrorKind::NotSupported,
             ErrorKind::Other,
         ];
-        let retryable: Vec<_> =
-            all.into_iter().filter(|k| StoreError::new(*k, "x", "m").is_retryable()).collect();
+        let retryable: Vec<_> = all.into_iter().filter(|k| StoreError::new(*k, "x", "m").is_retryable()).collect();
         assert_eq!(retryable, [ErrorKind::Throttled, ErrorKind::Transient]);
     }
 

@@ -24,8 +24,8 @@ use tokio::sync::mpsc;
 
 use crate::store::check_md5;
 use crate::{
-    ByteStream, Capabilities, Entry, EntryStream, ErrorKind, ListDepth, PartId, PartInfo, PartList, Payload,
-    Result, Store, StoreError, WriteOptions, WriteReceipt,
+    ByteStream, Capabilities, Entry, EntryStream, ErrorKind, ListDepth, PartId, PartInfo, PartList, Payload, Result,
+    Store, StoreError, WriteOptions, WriteReceipt,
 };
 
 /// Prefix of temporary files written before a rename.
@@ -127,7 +127,12 @@ fn entry_from_metadata(key: String, meta: &fs::Metadata) -> Entry {
 
 /// Lists one directory: (sort key, name, is_dir), sorted so that a depth-first walk yields keys
 /// in byte order. Unreadable names are reported through `errors`.
-fn sorted_children(dir: &Path, key_prefix: &str, filter: &str, errors: &mut Vec<StoreError>) -> io::Result<Vec<(String, bool)>> {
+fn sorted_children(
+    dir: &Path,
+    key_prefix: &str,
+    filter: &str,
+    errors: &mut Vec<StoreError>,
+) -> io::Result<Vec<(String, bool)>> {
     let mut children = Vec::new();
     for item in fs::read_dir(dir)? {
         let item = item?;
@@ -163,7 +168,9 @@ fn walk(dir: &Path, key_prefix: &str, filter: &str, depth: ListDepth, tx: &mpsc:
     let mut errors = Vec::new();
     let children = match sorted_children(dir, key_prefix, filter, &mut errors) {
         Ok(c) => c,
-        Err(e) => return tx.blocking_send(Err(StoreError::from_io(e, shown(dir)))).is_ok(),
+        Err(e) => {
+            return tx.blocking_send(Err(StoreError::from_io(e, shown(dir)))).is_ok();
+        }
     };
     for err in errors {
         if tx.blocking_send(Err(err)).is_err() {
@@ -222,17 +229,14 @@ impl Store for LocalStore {
             None => ("", prefix),
         };
         let root = self.root.clone();
-        let start = if dir_part.is_empty() {
-            Ok(root.clone())
-        } else {
-            self.path_of(dir_part.trim_end_matches('/'))
-        };
+        let start = if dir_part.is_empty() { Ok(root.clone()) } else { self.path_of(dir_part.trim_end_matches('/')) };
         let (dir_part, filter) = (dir_part.to_owned(), filter.to_owned());
         let (tx, rx) = mpsc::channel(LIST_CHANNEL);
         tokio::task::spawn_blocking(move || {
             if !root.is_dir() {
-                let _ = tx.blocking_send(Err(StoreError::not_found(shown(&root))
-                    .with_hint("check the path; the directory must exist")));
+                let _ = tx.blocking_send(Err(
+                    StoreError::not_found(shown(&root)).with_hint("check the path; the directory must exist")
+                ));
                 return;
             }
             match start {
@@ -297,7 +301,8 @@ impl Store for LocalStore {
             let mut total = 0u64;
             match payload {
                 Payload::Bytes(b) => {
-                    write_payload_blocking(&mut file, &b, &mut hasher).map_err(|e| StoreError::from_io(e, &temp_shown))?;
+                    write_payload_blocking(&mut file, &b, &mut hasher)
+                        .map_err(|e| StoreError::from_io(e, &temp_shown))?;
                     total = b.len() as u64;
                 }
                 Payload::FileRange { path, offset, len } => {
@@ -379,7 +384,9 @@ impl Store for LocalStore {
         for item in read {
             let item = item.map_err(|e| StoreError::from_io(e, shown(&staging)))?;
             let name = item.file_name();
-            let Some(id) = part_id_from_file_name(&name) else { continue };
+            let Some(id) = part_id_from_file_name(&name) else {
+                continue;
+            };
             let size = item.metadata().map_err(|e| StoreError::from_io(e, shown(&item.path())))?.len();
             uncommitted.push(PartInfo { id, size });
         }
@@ -480,8 +487,7 @@ mod tests {
             fs::write(p, f).unwrap();
         }
         let store = LocalStore::new(dir.path());
-        let keys: Vec<String> =
-            store.list("", ListDepth::Recursive).map_ok(|e| e.key).try_collect().await.unwrap();
+        let keys: Vec<String> = store.list("", ListDepth::Recursive).map_ok(|e| e.key).try_collect().await.unwrap();
         assert_eq!(keys, ["a-b", "a.txt", "a/b", "a0", "b"]);
     }
 
@@ -492,8 +498,7 @@ mod tests {
         fs::write(dir.path().join(format!("{TEMP_PREFIX}x")), b"1").unwrap();
         fs::create_dir(dir.path().join(format!("{STAGING_PREFIX}y"))).unwrap();
         let store = LocalStore::new(dir.path());
-        let keys: Vec<String> =
-            store.list("", ListDepth::Recursive).map_ok(|e| e.key).try_collect().await.unwrap();
+        let keys: Vec<String> = store.list("", ListDepth::Recursive).map_ok(|e| e.key).try_collect().await.unwrap();
         assert_eq!(keys, ["real"]);
     }
 }

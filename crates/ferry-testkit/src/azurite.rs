@@ -75,7 +75,10 @@ impl Azurite {
                     self.port
                 );
                 let mut head = [0u8; 12];
-                if conn.write_all(request.as_bytes()).is_ok() && conn.read_exact(&mut head).is_ok() && head.starts_with(b"HTTP/1.1") {
+                if conn.write_all(request.as_bytes()).is_ok()
+                    && conn.read_exact(&mut head).is_ok()
+                    && head.starts_with(b"HTTP/1.1")
+                {
                     return Ok(());
                 }
             }
@@ -131,10 +134,8 @@ impl Azurite {
     pub fn unique_name(prefix: &str) -> String {
         static COUNTER: AtomicU32 = AtomicU32::new(0);
         let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-        let clean: String = prefix
-            .chars()
-            .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' })
-            .collect();
+        let clean: String =
+            prefix.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' }).collect();
         let mut name = format!("{}-{}-{n}", clean.trim_matches('-'), std::process::id());
         name.truncate(63);
         name.trim_end_matches('-').to_owned()

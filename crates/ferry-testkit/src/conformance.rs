@@ -157,7 +157,11 @@ pub async fn ranged_reads(store: &dyn Store) {
     assert_eq!(get(store, "ranged.bin", None).await, data);
     assert_eq!(get(store, "ranged.bin", Some(0..10)).await, data[..10]);
     assert_eq!(get(store, "ranged.bin", Some(100_000..size)).await, data[100_000..]);
-    assert_eq!(get(store, "ranged.bin", Some(size - 5..size + 100)).await, data[data.len() - 5..], "clipped at the end");
+    assert_eq!(
+        get(store, "ranged.bin", Some(size - 5..size + 100)).await,
+        data[data.len() - 5..],
+        "clipped at the end"
+    );
     assert_eq!(get(store, "ranged.bin", Some(500..500)).await, b"", "an empty range");
     let err = store.read("ranged.bin", Some(size..size + 10)).await.err().expect("a range past the end fails");
     assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
@@ -167,8 +171,11 @@ pub async fn ranged_reads(store: &dyn Store) {
 
 /// Staged parts are listed before commit, invisible until committed, and assembled in order.
 pub async fn staged_write_with_list_parts(store: &dyn Store) {
-    let parts: Vec<(PartId, Vec<u8>)> =
-        [300_000usize, 17, 65_536].iter().enumerate().map(|(i, n)| (PartId::numbered("conf", i as u32), pattern(*n, i as u64))).collect();
+    let parts: Vec<(PartId, Vec<u8>)> = [300_000usize, 17, 65_536]
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (PartId::numbered("conf", i as u32), pattern(*n, i as u64)))
+        .collect();
     for (id, data) in parts.iter().rev() {
         store
             .put_part("staged/big.bin", id, Bytes::copy_from_slice(data), Some(md5_of(data)))
@@ -176,19 +183,24 @@ pub async fn staged_write_with_list_parts(store: &dyn Store) {
             .unwrap_or_else(|e| panic!("put_part failed: {e}"));
     }
     let before = store.list_parts("staged/big.bin").await.expect("list_parts before commit");
-    let mut staged: Vec<(String, u64)> = before.uncommitted.iter().map(|p| (p.id.as_str().to_owned(), p.size)).collect();
+    let mut staged: Vec<(String, u64)> =
+        before.uncommitted.iter().map(|p| (p.id.as_str().to_owned(), p.size)).collect();
     staged.sort();
-    let mut expected: Vec<(String, u64)> = parts.iter().map(|(id, d)| (id.as_str().to_owned(), d.len() as u64)).collect();
+    let mut expected: Vec<(String, u64)> =
+        parts.iter().map(|(id, d)| (id.as_str().to_owned(), d.len() as u64)).collect();
     expected.sort();
     assert_eq!(staged, expected, "every staged part is listed with its size");
     assert!(before.committed.is_empty());
     let err = store.stat("staged/big.bin").await.expect_err("staged parts are not an object yet");
     assert_eq!(err.kind(), ErrorKind::NotFound);
 
-    let bad = store.put_part("staged/big.bin", &PartId::numbered("conf", 9), Bytes::from_static(b"abc"), Some(md5_of(b"abd"))).await;
+    let bad = store
+        .put_part("staged/big.bin", &PartId::numbered("conf", 9), Bytes::from_static(b"abc"), Some(md5_of(b"abd")))
+        .await;
     assert_eq!(bad.expect_err("a part with a wrong MD5 is refused").kind(), ErrorKind::InvalidInput);
 
-    let missing = store.commit_parts("staged/other.bin", &[PartId::numbered("conf", 42)], &WriteOptions::default()).await;
+    let missing =
+        store.commit_parts("staged/other.bin", &[PartId::numbered("conf", 42)], &WriteOptions::default()).await;
     assert_eq!(missing.expect_err("committing an unknown part fails").kind(), ErrorKind::InvalidInput);
 
     let ids: Vec<PartId> = parts.iter().map(|(id, _)| id.clone()).collect();
@@ -245,7 +257,11 @@ pub async fn stat_reports_size_time_and_properties(store: &dyn Store) {
     let mut metadata = BTreeMap::new();
     metadata.insert("origin".to_owned(), "ferry-conformance".to_owned());
     let options = WriteOptions {
-        headers: ContentHeaders { content_type: Some("text/csv".into()), cache_control: Some("no-cache".into()), ..ContentHeaders::default() },
+        headers: ContentHeaders {
+            content_type: Some("text/csv".into()),
+            cache_control: Some("no-cache".into()),
+            ..ContentHeaders::default()
+        },
         metadata: metadata.clone(),
         ..WriteOptions::default()
     };

@@ -31,7 +31,8 @@ fn unknown_flags_and_bad_environment_are_usage_errors() {
     let (code, _, err) = run(ferry().args(["list", "https://a.blob.core.windows.net/box", "--bogus"]));
     assert_eq!(code, 2);
     assert!(err.contains("--bogus"), "{err}");
-    let (code, _, err) = run(ferry().env("FERRY_MAX_RETRIES", "lots").args(["list", "https://a.blob.core.windows.net/box"]));
+    let (code, _, err) =
+        run(ferry().env("FERRY_MAX_RETRIES", "lots").args(["list", "https://a.blob.core.windows.net/box"]));
     assert_eq!(code, 2);
     assert!(err.contains("FERRY_MAX_RETRIES"), "{err}");
 }
@@ -89,10 +90,8 @@ async fn make_creates_a_container_and_refuses_an_existing_one() {
 
 #[test]
 fn env_lists_variables_and_redacts_secrets() {
-    let (code, out, _) = run(ferry()
-        .env("AZURE_STORAGE_KEY", "SUPERSECRETKEY")
-        .env("AZURE_STORAGE_ACCOUNT", "myaccount")
-        .arg("env"));
+    let (code, out, _) =
+        run(ferry().env("AZURE_STORAGE_KEY", "SUPERSECRETKEY").env("AZURE_STORAGE_ACCOUNT", "myaccount").arg("env"));
     assert_eq!(code, 0);
     for var in ferry_cli::ENV_VARS {
         assert!(out.contains(&format!("INFO: Name: {}\n", var.name)), "{}", var.name);

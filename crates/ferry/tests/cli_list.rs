@@ -109,7 +109,8 @@ async fn json_output_is_azcopys_envelope_and_the_sas_never_shows() {
         "BlobType;ContentMD5",
     ]));
     assert_eq!(code, 0, "{err}");
-    let messages: Vec<serde_json::Value> = out.lines().map(|l| serde_json::from_str(l).expect("one JSON object per line")).collect();
+    let messages: Vec<serde_json::Value> =
+        out.lines().map(|l| serde_json::from_str(l).expect("one JSON object per line")).collect();
     let types: Vec<&str> = messages.iter().map(|m| m["MessageType"].as_str().unwrap()).collect();
     assert_eq!(types, ["ListObject", "ListObject", "ListSummary", "EndOfJob"]);
     let first: serde_json::Value = serde_json::from_str(messages[0]["MessageContent"].as_str().unwrap()).unwrap();

@@ -14,7 +14,12 @@ use crate::{CliError, Environment, Settings};
 
 type Reporter = ListReporter<std::io::StdoutLock<'static>>;
 
-pub(super) async fn run(args: &ListArgs, settings: &Settings, env: &Environment, console: &Console) -> Result<(), CliError> {
+pub(super) async fn run(
+    args: &ListArgs,
+    settings: &Settings,
+    env: &Environment,
+    console: &Console,
+) -> Result<(), CliError> {
     let hint = args.location.map_or(LocationHint::Infer, |l| LocationHint::Known(l.into()));
     let url = super::blob_url(&args.url, hint, "list")?;
     let properties = match &args.properties {
@@ -30,9 +35,7 @@ pub(super) async fn run(args: &ListArgs, settings: &Settings, env: &Environment,
     };
     super::warn_if_plain_http(&url, console);
     let (client, source) = client_for(&url, settings, env)?;
-    list_url(&url, client, settings, units, properties, args.running_tally)
-        .await
-        .map_err(|e| explain_auth(e, source))
+    list_url(&url, client, settings, units, properties, args.running_tally).await.map_err(|e| explain_auth(e, source))
 }
 
 async fn list_url(
@@ -76,7 +79,12 @@ async fn list_url(
 }
 
 /// Prints every blob under `prefix`, named relative to it and behind `shown_prefix`.
-async fn print_prefix(store: &AzureStore, prefix: &str, shown_prefix: &str, reporter: &mut Reporter) -> Result<(), CliError> {
+async fn print_prefix(
+    store: &AzureStore,
+    prefix: &str,
+    shown_prefix: &str,
+    reporter: &mut Reporter,
+) -> Result<(), CliError> {
     let mut entries = store.list(prefix, ListDepth::Recursive);
     while let Some(entry) = entries.try_next().await? {
         let relative = entry.key.strip_prefix(prefix).unwrap_or(&entry.key);

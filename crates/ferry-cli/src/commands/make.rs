@@ -9,10 +9,17 @@ use crate::args::MakeArgs;
 use crate::connect::{client_for, explain_auth};
 use crate::{CliError, Environment, Settings};
 
-pub(super) async fn run(args: &MakeArgs, settings: &Settings, env: &Environment, console: &Console) -> Result<(), CliError> {
+pub(super) async fn run(
+    args: &MakeArgs,
+    settings: &Settings,
+    env: &Environment,
+    console: &Console,
+) -> Result<(), CliError> {
     let url = super::blob_url(&args.url, LocationHint::Infer, "make")?;
     let Some(container) = url.container() else {
-        return Err(CliError::usage(format!("`{url}` names no container")).with_hint("add the container name to the URL"));
+        return Err(
+            CliError::usage(format!("`{url}` names no container")).with_hint("add the container name to the URL")
+        );
     };
     if !url.path().is_empty() {
         return Err(CliError::usage(format!("`{url}` names a blob path, but `ferry make` creates containers"))
@@ -26,11 +33,10 @@ pub(super) async fn run(args: &MakeArgs, settings: &Settings, env: &Environment,
             console.end_of_job("Successfully created the resource.");
             Ok(())
         }
-        Err(e) if e.kind() == ErrorKind::AlreadyExists => Err(CliError::failed(format!(
-            "the container `{container}` already exists at {}",
-            url.with_sas(None)
-        ))
-        .with_hint("choose another name; nothing was changed")),
+        Err(e) if e.kind() == ErrorKind::AlreadyExists => {
+            Err(CliError::failed(format!("the container `{container}` already exists at {}", url.with_sas(None)))
+                .with_hint("choose another name; nothing was changed"))
+        }
         Err(e) => Err(explain_auth(e.into(), source)),
     }
 }

@@ -10,7 +10,12 @@ use ferry_report::Console;
 use crate::{CliError, Command, Environment, Settings};
 
 /// Runs one command.
-pub async fn dispatch(command: &Command, settings: &Settings, env: &Environment, console: &Console) -> Result<(), CliError> {
+pub async fn dispatch(
+    command: &Command,
+    settings: &Settings,
+    env: &Environment,
+    console: &Console,
+) -> Result<(), CliError> {
     match command {
         Command::List(args) => list::run(args, settings, env, console).await,
         Command::Make(args) => make::run(args, settings, env, console).await,
@@ -22,10 +27,10 @@ pub async fn dispatch(command: &Command, settings: &Settings, env: &Environment,
 fn blob_url(text: &str, hint: LocationHint, command: &str) -> Result<BlobUrl, CliError> {
     match Location::parse(text, hint)? {
         Location::Blob(url) => Ok(url),
-        Location::Local(path) => Err(CliError::usage(format!(
-            "`ferry {command}` works on Blob URLs, but `{path}` is a local path"
-        ))
-        .with_hint("give a URL such as https://ACCOUNT.blob.core.windows.net/CONTAINER?SAS")),
+        Location::Local(path) => {
+            Err(CliError::usage(format!("`ferry {command}` works on Blob URLs, but `{path}` is a local path"))
+                .with_hint("give a URL such as https://ACCOUNT.blob.core.windows.net/CONTAINER?SAS"))
+        }
     }
 }
 
