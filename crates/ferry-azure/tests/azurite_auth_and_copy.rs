@@ -175,3 +175,29 @@ async fn retries_stop_at_the_limit_with_the_last_error() {
     assert_eq!(err.kind(), ErrorKind::Throttled, "{err}");
     assert_eq!(proxy.connections(), 3, "one attempt and two retries");
 }
+
+#[tokio::test]
+async fn tier_headers_and_metadata_are_set_on_write_and_commit() {
+    let azurite = Azurite::shared();
+    let store = azurite.new_container("tiers").await;
+    let mut options = WriteOptions { access_tier: Some("Cool".into()), ..WriteOptions::default() };
+    options.headers.content_disposition = Some("attachment".into());
+    options.headers.content_language = Some("en".into());
+    options.metadata.insert("project".into(), "ferry".into());
+    store.write("single.txt", Payload::from(&b"one shot"[..]), &options).await.unwrap();
+    let parts = [PartId::numbered("tier", 0)];
+    store.put_part("staged.txt", &parts[0], Bytes::from_static(b"staged"), None).await.unwrap();
+    store.commit_parts("staged.txt", &parts, &options).await.unwrap();
+    for key in ["single.txt", "staged.txt"] {
+        let entry = store.stat(key).await.unwrap();
+        let props = entry.props();
+        assert_eq!(props.access_tier.as_deref(), Some("Cool"), "{key}");
+        assert_eq!(props.headers.content_disposition.as_deref(), Some("attachment"), "{key}");
+        assert_eq!(props.headers.content_language.as_deref(), Some("en"), "{key}");
+        assert_eq!(props.metadata.get("project").map(String::as_str), Some("ferry"), "{key}");
+        assert_eq!(props.blob_type.as_deref(), Some("BlockBlob"), "{key}");
+    }
+    let bad = WriteOptions { metadata: [("not a name".to_owned(), "v".to_owned())].into(), ..WriteOptions::default() };
+    let err = store.write("bad.txt", Payload::from(&b"x"[..]), &bad).await.expect_err("invalid metadata name");
+    assert_eq!(err.kind(), ErrorKind::InvalidInput);
+}

@@ -31,6 +31,7 @@ macro_rules! store_conformance_tests {
             missing_objects_are_not_found,
             delete_removes_the_object,
             create_root_twice_is_already_exists,
+            writes_from_file_ranges_and_streams,
         );
     };
     (@tests $fresh:path; $($check:ident),+ $(,)?) => {
@@ -307,4 +308,26 @@ pub async fn create_root_twice_is_already_exists(store: &dyn Store) {
     let err = store.create_root().await.expect_err("the root exists");
     assert_eq!(err.kind(), ErrorKind::AlreadyExists, "{err}");
     assert_eq!(get(store, "keep", None).await, b"k");
+}
+
+/// A write can take its bytes from a slice of a local file or from a one-shot stream; a stream
+/// shorter than announced is refused and leaves nothing behind.
+pub async fn writes_from_file_ranges_and_streams(store: &dyn Store) {
+    let data = pattern(700_000, 11);
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let file = dir.path().join("source.bin");
+    std::fs::write(&file, &data).expect("write the source file");
+    let slice = Payload::FileRange { path: file.clone(), offset: 1000, len: 500_000 };
+    store.write("from-file.bin", slice, &WriteOptions::default()).await.expect("write from a file range");
+    assert_eq!(get(store, "from-file.bin", None).await, data[1000..501_000]);
+
+    let chunks: Vec<Result<Bytes, ferry_store::StoreError>> =
+        data.chunks(64 * 1024).map(|c| Ok(Bytes::copy_from_slice(c))).collect();
+    let streamed = Payload::Stream { stream: stream::iter(chunks).boxed(), len: data.len() as u64 };
+    store.write("from-stream.bin", streamed, &WriteOptions::default()).await.expect("write from a stream");
+    assert_eq!(get(store, "from-stream.bin", None).await, data);
+
+    let short = Payload::Stream { stream: stream::iter(vec![Ok(Bytes::from_static(b"only this"))]).boxed(), len: 1000 };
+    assert!(store.write("short.bin", short, &WriteOptions::default()).await.is_err(), "a short stream fails");
+    assert_eq!(store.stat("short.bin").await.expect_err("nothing stored").kind(), ErrorKind::NotFound);
 }
