@@ -27,6 +27,9 @@ const MAX_PUT_BLOB: u64 = 5000 * 1024 * 1024;
 /// Largest block (4,000 MiB since version 2019-12-12).
 const MAX_BLOCK: u64 = 4000 * 1024 * 1024;
 
+/// How long a read SAS minted for server-side copy stays valid.
+const SERVICE_READ_SAS_LIFETIME: std::time::Duration = std::time::Duration::from_secs(48 * 3600);
+
 /// A Blob container as a [`Store`].
 #[derive(Debug, Clone)]
 pub struct AzureStore {
@@ -250,6 +253,7 @@ impl Store for AzureStore {
             max_part_size: MAX_BLOCK,
             max_parts: 50_000,
             max_single_write: MAX_PUT_BLOB,
+            positional_writes: false,
         }
     }
 
@@ -406,6 +410,26 @@ impl Store for AzureStore {
         }
         self.client.send(request).await?;
         Ok(())
+    }
+
+    async fn service_readable_url(&self, key: &str) -> Result<Url> {
+        let mut url = self.blob_url(key);
+        match self.client.credential() {
+            crate::Credential::Sas(sas) => url.set_query(Some(sas.expose())),
+            crate::Credential::SharedKey(shared) => {
+                // The service cannot use our key, so it gets a read-only SAS for this one blob,
+                // long enough for a large server-side copy to finish.
+                let expiry = time::OffsetDateTime::now_utc() + SERVICE_READ_SAS_LIFETIME;
+                let scope = crate::SasScope::Blob { container: self.container.clone(), name: key.to_owned() };
+                let sas = crate::service_sas(shared, &scope, "r", expiry);
+                url.set_query(Some(sas.expose()));
+            }
+            crate::Credential::Anonymous => {}
+            crate::Credential::Token(_) => {
+                return Err(StoreError::not_supported(self.target(key), "server-side reads with an Entra token"));
+            }
+        }
+        Ok(url)
     }
 
     async fn delete(&self, key: &str) -> Result<()> {

@@ -11,6 +11,7 @@
 mod entry;
 mod error;
 mod local;
+mod partial_file;
 mod payload;
 mod store;
 
@@ -18,7 +19,9 @@ pub use entry::{ContentHeaders, Entry, EntryKind, ObjectProperties, WriteOptions
 pub use error::{ErrorKind, StoreError};
 pub use local::{LocalStore, STAGING_PREFIX, TEMP_PREFIX};
 pub use payload::{ByteStream, Payload};
-pub use store::{Capabilities, EntryStream, ListDepth, PartId, PartInfo, PartList, Store, md5_of};
+pub use store::{
+    Capabilities, EntryStream, FinishOptions, ListDepth, PartId, PartInfo, PartList, PositionalWrite, Store, md5_of,
+};
 
 /// A `Result` whose error is a [`StoreError`].
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

@@ -82,7 +82,7 @@ impl LocalStore {
 }
 
 /// A unique temporary file name in `dir`.
-fn temp_path(dir: &Path) -> PathBuf {
+pub(crate) fn temp_path(dir: &Path) -> PathBuf {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
     // The pid and a counter make the name unique within this process; the clock's nanoseconds
@@ -95,7 +95,7 @@ fn temp_path(dir: &Path) -> PathBuf {
 }
 
 /// A path as shown in messages.
-fn shown(path: &Path) -> String {
+pub(crate) fn shown(path: &Path) -> String {
     path.display().to_string()
 }
 
@@ -105,7 +105,7 @@ fn is_work_file(name: &str) -> bool {
 
 /// Moves `temp` to `target`, replacing it only when `overwrite` is set. Without overwrite a hard
 /// link is the atomic "create if absent": it fails when the target exists.
-fn publish(temp: &Path, target: &Path, overwrite: bool, key: &str) -> Result<()> {
+pub(crate) fn publish(temp: &Path, target: &Path, overwrite: bool, key: &str) -> Result<()> {
     let result = if overwrite {
         fs::rename(temp, target)
     } else {
@@ -220,6 +220,7 @@ impl Store for LocalStore {
             max_part_size: 4000 * 1024 * 1024,
             max_parts: 50_000,
             max_single_write: u64::MAX,
+            positional_writes: true,
         }
     }
 
@@ -426,6 +427,11 @@ impl Store for LocalStore {
         let _ = fs::remove_dir_all(&staging);
         let modified = fs::metadata(&target).ok().and_then(|m| m.modified().ok());
         Ok(WriteReceipt { etag: None, last_modified: modified })
+    }
+
+    async fn begin_positional_write(&self, key: &str, size: u64) -> Result<Box<dyn crate::PositionalWrite>> {
+        let target = self.path_of(key)?;
+        Ok(Box::new(crate::partial_file::PartialFile::create(key, target, size)?))
     }
 
     async fn delete(&self, key: &str) -> Result<()> {

@@ -88,6 +88,31 @@ pub struct Capabilities {
     pub max_parts: u32,
     /// Largest single-shot write, in bytes.
     pub max_single_write: u64,
+    /// `begin_positional_write` works.
+    pub positional_writes: bool,
+}
+
+/// How a positional write is published.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FinishOptions {
+    /// Replace an existing object. When false, an existing object makes `finish` fail with
+    /// `AlreadyExists` and is left untouched.
+    pub overwrite: bool,
+    /// Set the object's last-modified time (where the backend allows it).
+    pub last_modified: Option<std::time::SystemTime>,
+}
+
+/// An object being written at arbitrary offsets; see [`Store::begin_positional_write`].
+#[async_trait]
+pub trait PositionalWrite: Send + Sync {
+    /// Writes `data` at `offset`. Writes may run concurrently and in any order.
+    async fn write_at(&self, offset: u64, data: Bytes) -> Result<()>;
+
+    /// Reads the written content back in order, for verification before publishing.
+    async fn read_back(&self) -> Result<ByteStream>;
+
+    /// Checks the length and publishes the object atomically under its key.
+    async fn finish(self: Box<Self>, options: &FinishOptions) -> Result<()>;
 }
 
 /// A place objects live: a container, a directory.
@@ -153,6 +178,22 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     ) -> Result<()> {
         let _ = (part, source_url, range);
         Err(StoreError::not_supported(key, "server-side copy"))
+    }
+
+    /// Opens `key` for writing `size` bytes at any offsets, in any order (parallel ranged
+    /// downloads). Nothing is visible under `key` until [`PositionalWrite::finish`]; dropping the
+    /// writer unfinished discards the partial data. `NotSupported` unless
+    /// `capabilities().positional_writes`.
+    async fn begin_positional_write(&self, key: &str, size: u64) -> Result<Box<dyn PositionalWrite>> {
+        let _ = size;
+        Err(StoreError::not_supported(key, "positional writes"))
+    }
+
+    /// A URL from which a storage service can read `key` by itself (for server-side copy): it
+    /// carries its own authorisation (a SAS) where one is needed. `NotSupported` for backends a
+    /// service cannot reach.
+    async fn service_readable_url(&self, key: &str) -> Result<url::Url> {
+        Err(StoreError::not_supported(key, "reading by URL"))
     }
 
     /// Deletes an object. `NotFound` if it does not exist.

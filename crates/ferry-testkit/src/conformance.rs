@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use bytes::Bytes;
 use ferry_store::{
-    ContentHeaders, Entry, EntryKind, ErrorKind, ListDepth, PartId, Payload, Store, WriteOptions, md5_of,
+    ContentHeaders, Entry, EntryKind, ErrorKind, FinishOptions, ListDepth, PartId, Payload, Store, WriteOptions, md5_of,
 };
 use futures::{StreamExt, TryStreamExt, stream};
 
@@ -32,6 +32,7 @@ macro_rules! store_conformance_tests {
             delete_removes_the_object,
             create_root_twice_is_already_exists,
             writes_from_file_ranges_and_streams,
+            positional_writes_publish_atomically,
         );
     };
     (@tests $fresh:path; $($check:ident),+ $(,)?) => {
@@ -330,4 +331,35 @@ pub async fn writes_from_file_ranges_and_streams(store: &dyn Store) {
     let short = Payload::Stream { stream: stream::iter(vec![Ok(Bytes::from_static(b"only this"))]).boxed(), len: 1000 };
     assert!(store.write("short.bin", short, &WriteOptions::default()).await.is_err(), "a short stream fails");
     assert_eq!(store.stat("short.bin").await.expect_err("nothing stored").kind(), ErrorKind::NotFound);
+}
+
+/// Where positional writes exist: ranges land in any order, nothing is visible before `finish`,
+/// an abandoned writer leaves nothing, and `finish` respects `overwrite`.
+pub async fn positional_writes_publish_atomically(store: &dyn Store) {
+    if !store.capabilities().positional_writes {
+        let err = store.begin_positional_write("p.bin", 10).await.err().expect("NotSupported");
+        assert_eq!(err.kind(), ErrorKind::NotSupported);
+        return;
+    }
+    let writer = store.begin_positional_write("dl/p.bin", 10).await.expect("begin");
+    writer.write_at(5, Bytes::from_static(b"56789")).await.expect("second half first");
+    writer.write_at(0, Bytes::from_static(b"01234")).await.expect("first half");
+    assert_eq!(store.stat("dl/p.bin").await.expect_err("invisible before finish").kind(), ErrorKind::NotFound);
+    let back: Vec<Bytes> = writer.read_back().await.unwrap().try_collect().await.unwrap();
+    assert_eq!(back.concat(), b"0123456789");
+    assert!(writer.write_at(8, Bytes::from_static(b"abc")).await.is_err(), "past the announced size");
+    writer.finish(&FinishOptions { overwrite: true, last_modified: None }).await.expect("finish");
+    assert_eq!(get(store, "dl/p.bin", None).await, b"0123456789");
+
+    let abandoned = store.begin_positional_write("dl/abandoned.bin", 4).await.expect("begin");
+    abandoned.write_at(0, Bytes::from_static(b"half")).await.unwrap();
+    drop(abandoned);
+    assert_eq!(store.stat("dl/abandoned.bin").await.expect_err("dropped").kind(), ErrorKind::NotFound);
+    assert_eq!(keys(&list(store, "dl/", ListDepth::Recursive).await), ["dl/p.bin"], "no work files listed");
+
+    let keep = store.begin_positional_write("dl/p.bin", 3).await.expect("begin");
+    keep.write_at(0, Bytes::from_static(b"new")).await.unwrap();
+    let err = keep.finish(&FinishOptions { overwrite: false, last_modified: None }).await.expect_err("exists");
+    assert_eq!(err.kind(), ErrorKind::AlreadyExists);
+    assert_eq!(get(store, "dl/p.bin", None).await, b"0123456789", "the existing object is untouched");
 }

@@ -1,0 +1,95 @@
+//! A local file written at arbitrary offsets and published by rename: how downloads land.
+//!
+//! The file is created beside its target under a [`crate::TEMP_PREFIX`] name and sized up
+//! front; ranges are written with positional writes from blocking threads, so parallel ranged
+//! downloads need no ordering; `finish` checks the length, sets the modification time if asked,
+//! and renames it into place. Dropped unfinished, it deletes itself: no partial file ever
+//! appears under the final name.
+
+use std::fs;
+use std::os::unix::fs::FileExt;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use futures::StreamExt;
+
+use crate::local::{publish, shown, temp_path};
+use crate::{ByteStream, ErrorKind, FinishOptions, PositionalWrite, Result, StoreError};
+
+pub(crate) struct PartialFile {
+    key: String,
+    temp: PathBuf,
+    target: PathBuf,
+    size: u64,
+    file: Arc<fs::File>,
+    published: bool,
+}
+
+impl PartialFile {
+    /// Creates the temporary file for `target`, `size` bytes long.
+    pub(crate) fn create(key: &str, target: PathBuf, size: u64) -> Result<Self> {
+        let dir = target.parent().map(PathBuf::from).unwrap_or_default();
+        fs::create_dir_all(&dir).map_err(|e| StoreError::from_io(e, shown(&dir)))?;
+        let temp = temp_path(&dir);
+        let file = fs::File::create(&temp).map_err(|e| StoreError::from_io(e, shown(&temp)))?;
+        if let Err(e) = file.set_len(size) {
+            let _ = fs::remove_file(&temp);
+            return Err(StoreError::from_io(e, shown(&temp)));
+        }
+        Ok(Self { key: key.to_owned(), temp, target, size, file: Arc::new(file), published: false })
+    }
+}
+
+#[async_trait]
+impl PositionalWrite for PartialFile {
+    async fn write_at(&self, offset: u64, data: Bytes) -> Result<()> {
+        if offset + data.len() as u64 > self.size {
+            return Err(StoreError::new(
+                ErrorKind::InvalidInput,
+                &self.key,
+                format!("a write at {offset}+{} goes past the announced size {}", data.len(), self.size),
+            ));
+        }
+        let file = self.file.clone();
+        let temp = shown(&self.temp);
+        tokio::task::spawn_blocking(move || file.write_all_at(&data, offset).map_err(|e| StoreError::from_io(e, temp)))
+            .await
+            .map_err(|e| StoreError::new(ErrorKind::Other, &self.key, format!("the writer thread failed: {e}")))?
+    }
+
+    async fn read_back(&self) -> Result<ByteStream> {
+        let temp = shown(&self.temp);
+        let file = tokio::fs::File::open(&self.temp).await.map_err(|e| StoreError::from_io(e, &temp))?;
+        let stream = tokio_util::io::ReaderStream::with_capacity(file, 1024 * 1024)
+            .map(move |r| r.map_err(|e| StoreError::from_io(e, &temp)));
+        Ok(stream.boxed())
+    }
+
+    async fn finish(mut self: Box<Self>, options: &FinishOptions) -> Result<()> {
+        let actual = self.file.metadata().map_err(|e| StoreError::from_io(e, shown(&self.temp)))?.len();
+        if actual != self.size {
+            return Err(StoreError::new(
+                ErrorKind::Other,
+                &self.key,
+                format!("the file is {actual} bytes, expected {}", self.size),
+            ));
+        }
+        self.file.sync_data().map_err(|e| StoreError::from_io(e, shown(&self.temp)))?;
+        if let Some(modified) = options.last_modified {
+            self.file.set_modified(modified).map_err(|e| StoreError::from_io(e, shown(&self.temp)))?;
+        }
+        publish(&self.temp, &self.target, options.overwrite, &self.key)?;
+        self.published = true;
+        Ok(())
+    }
+}
+
+impl Drop for PartialFile {
+    fn drop(&mut self) {
+        if !self.published {
+            let _ = fs::remove_file(&self.temp);
+        }
+    }
+}
