@@ -1,0 +1,533 @@
+//! Executing copies: one [`Transfer`] at a time per task, many tasks at once.
+
+use std::ops::Range;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::SystemTime;
+
+use bytes::{Bytes, BytesMut};
+use ferry_store::{
+    Entry, ErrorKind, FinishOptions, ObjectProperties, PartId, Payload, PositionalWrite, Store, StoreError,
+    WriteOptions, md5_of,
+};
+use futures::{Stream, StreamExt, TryStreamExt, stream};
+use md5::{Digest, Md5};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::task::JoinSet;
+
+use crate::sizing::block_size;
+use crate::stats::{Stats, StatsSnapshot};
+
+/// Requests one object may have in flight at once (within the global request limit), so one
+/// huge file cannot starve the others.
+const PER_OBJECT_PARALLELISM: usize = 16;
+/// How many failures a report keeps in full; the rest are only counted.
+const FAILURES_KEPT: usize = 1000;
+
+/// One object to copy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Transfer {
+    /// Key in the source store.
+    pub source_key: String,
+    /// Key in the destination store.
+    pub dest_key: String,
+    /// Size when listed.
+    pub size: u64,
+    /// Last-modified time when listed.
+    pub last_modified: Option<SystemTime>,
+    /// The source's stored MD5, if any.
+    pub content_md5: Option<[u8; 16]>,
+    /// The source's properties (kept by server-side copies).
+    pub properties: Option<Box<ObjectProperties>>,
+}
+
+impl Transfer {
+    /// A transfer of a listed source entry to `dest_key`.
+    pub fn from_entry(entry: Entry, dest_key: String) -> Self {
+        Self {
+            source_key: entry.key,
+            dest_key,
+            size: entry.size,
+            last_modified: entry.last_modified,
+            content_md5: entry.content_md5,
+            properties: entry.properties,
+        }
+    }
+}
+
+/// `--overwrite`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Overwrite {
+    /// Replace what exists (the default).
+    #[default]
+    True,
+    /// Keep what exists; the item is skipped.
+    False,
+    /// Replace only when the source is newer than the destination.
+    IfSourceNewer,
+}
+
+/// `--check-md5`, for downloads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CheckMd5 {
+    /// Do not check.
+    NoCheck,
+    /// Check and log a mismatch, but keep the file.
+    LogOnly,
+    /// Fail the item when the stored MD5 differs (the default).
+    #[default]
+    FailIfDifferent,
+    /// Fail when it differs or when the source has no stored MD5.
+    FailIfDifferentOrMissing,
+}
+
+/// How a copy job runs.
+#[derive(Debug, Clone)]
+pub struct CopyOptions {
+    /// Block (and download chunk) size; `None` for AzCopy's automatic size.
+    pub block_size: Option<u64>,
+    /// Objects up to this size go in one Put Blob; `None` means the block size.
+    pub put_blob_size: Option<u64>,
+    /// Store the whole object's MD5 (computed while reading) as Content-MD5 on staged uploads.
+    pub put_md5: bool,
+    /// Verify downloads against the stored MD5.
+    pub check_md5: CheckMd5,
+    /// Fail an item whose source yields a different number of bytes than listed.
+    pub check_length: bool,
+    /// What to do when the destination exists.
+    pub overwrite: Overwrite,
+    /// Give downloaded files the source's last-modified time.
+    pub preserve_last_modified: bool,
+    /// Headers, metadata and tier for uploads (`content_md5` and `overwrite` are set per item).
+    pub write: WriteOptions,
+    /// Objects in flight.
+    pub objects_in_flight: usize,
+    /// Requests in flight, across all objects.
+    pub requests_in_flight: usize,
+    /// Bytes of data buffers in memory, across all objects.
+    pub buffer_bytes: u64,
+    /// Up to 32 characters that tie staged blocks to this job (the job id).
+    pub part_tag: String,
+}
+
+impl Default for CopyOptions {
+    fn default() -> Self {
+        Self {
+            block_size: None,
+            put_blob_size: None,
+            put_md5: false,
+            check_md5: CheckMd5::default(),
+            check_length: true,
+            overwrite: Overwrite::default(),
+            preserve_last_modified: false,
+            write: WriteOptions::default(),
+            objects_in_flight: 64,
+            requests_in_flight: 32,
+            buffer_bytes: 512 * 1024 * 1024,
+            part_tag: "ferry".to_owned(),
+        }
+    }
+}
+
+/// An item that failed, and why.
+#[derive(Debug)]
+pub struct ItemFailure {
+    /// Its source key (or, for a listing failure, what could not be listed).
+    pub source_key: String,
+    /// Its destination key (empty for a listing failure).
+    pub dest_key: String,
+    /// What went wrong.
+    pub error: StoreError,
+}
+
+/// What a finished run reports.
+#[derive(Debug)]
+pub struct CopyReport {
+    /// Final counters.
+    pub stats: StatsSnapshot,
+    /// The first failures, in the order they happened.
+    pub failures: Vec<ItemFailure>,
+}
+
+enum Outcome {
+    Copied,
+    Skipped,
+}
+
+/// A byte budget for data buffers, counted in KiB so one permit count fits any block.
+#[derive(Debug, Clone)]
+struct Budget {
+    semaphore: Arc<Semaphore>,
+    total_kib: u32,
+}
+
+impl Budget {
+    fn new(bytes: u64) -> Self {
+        let total_kib = u32::try_from(bytes.div_ceil(1024)).unwrap_or(u32::MAX).max(1);
+        Self { semaphore: Arc::new(Semaphore::new(total_kib as usize)), total_kib }
+    }
+
+    /// Waits until `bytes` fit in the budget. A request larger than the whole budget waits for
+    /// all of it, so it runs alone rather than never.
+    async fn reserve(&self, bytes: u64) -> OwnedSemaphorePermit {
+        let kib = u32::try_from(bytes.div_ceil(1024)).unwrap_or(u32::MAX).clamp(1, self.total_kib);
+        self.semaphore.clone().acquire_many_owned(kib).await.expect("the budget semaphore is never closed")
+    }
+}
+
+/// Shared state of one run, cheap to clone into tasks.
+#[derive(Clone)]
+struct Context {
+    source: Arc<dyn Store>,
+    dest: Arc<dyn Store>,
+    options: Arc<CopyOptions>,
+    stats: Arc<Stats>,
+    requests: Arc<Semaphore>,
+    budget: Budget,
+}
+
+/// Copies objects from one store to another.
+pub struct CopyEngine {
+    context: Context,
+}
+
+impl CopyEngine {
+    /// An engine copying from `source` to `dest`.
+    pub fn new(source: Arc<dyn Store>, dest: Arc<dyn Store>, options: CopyOptions) -> Self {
+        let requests = Arc::new(Semaphore::new(options.requests_in_flight.max(1)));
+        let budget = Budget::new(options.buffer_bytes);
+        let context =
+            Context { source, dest, options: Arc::new(options), stats: Arc::new(Stats::default()), requests, budget };
+        Self { context }
+    }
+
+    /// The live counters, for a progress reporter.
+    pub fn stats(&self) -> Arc<Stats> {
+        self.context.stats.clone()
+    }
+
+    /// Runs every transfer in `transfers` (which may still be listing) and reports. An `Err`
+    /// item is a listing failure: counted as a failed item, and the run goes on.
+    pub async fn run(&self, transfers: impl Stream<Item = Result<Transfer, StoreError>> + Send) -> CopyReport {
+        let failures: Mutex<Vec<ItemFailure>> = Mutex::new(Vec::new());
+        let record = |failure: ItemFailure| {
+            tracing::warn!(source = %failure.source_key, dest = %failure.dest_key, error = %failure.error, "transfer failed");
+            let mut kept = failures.lock().expect("the failure list is never poisoned");
+            if kept.len() < FAILURES_KEPT {
+                kept.push(failure);
+            }
+        };
+        let ctx = &self.context;
+        transfers
+            .map(Some)
+            .chain(stream::once(async { None }))
+            .map(|item| async {
+                match item {
+                    None => ctx.stats.scanning_finished(),
+                    Some(Err(error)) => {
+                        ctx.stats.listing_failed();
+                        record(ItemFailure { source_key: error.target().to_owned(), dest_key: String::new(), error });
+                    }
+                    Some(Ok(transfer)) => {
+                        ctx.stats.found(transfer.size);
+                        let moved = AtomicU64::new(0);
+                        match ctx.copy_one(&transfer, &moved).await {
+                            Ok(Outcome::Copied) => ctx.stats.finished(),
+                            Ok(Outcome::Skipped) => ctx.stats.skipped(transfer.size),
+                            Err(error) => {
+                                ctx.stats.unmoved(moved.load(Ordering::Relaxed));
+                                ctx.stats.failed(transfer.size);
+                                record(ItemFailure {
+                                    source_key: transfer.source_key,
+                                    dest_key: transfer.dest_key,
+                                    error,
+                                });
+                            }
+                        }
+                    }
+                }
+            })
+            .buffer_unordered(ctx.options.objects_in_flight.max(1))
+            .collect::<()>()
+            .await;
+        CopyReport { stats: ctx.stats.snapshot(), failures: failures.into_inner().unwrap_or_default() }
+    }
+}
+
+/// Seconds since the epoch: the precision of HTTP dates. Comparing at this precision keeps a
+/// file written a moment before its upload (same second, more nanoseconds) from looking newer.
+fn whole_seconds(t: SystemTime) -> u64 {
+    t.duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+}
+
+fn sizing_error(key: &str, e: crate::SizingError) -> StoreError {
+    StoreError::new(ErrorKind::InvalidInput, key, e.to_string())
+}
+
+/// The ranges of an object of `size` bytes in chunks of `chunk`.
+fn chunks(size: u64, chunk: u64) -> impl Iterator<Item = Range<u64>> {
+    (0..size.div_ceil(chunk)).map(move |i| i * chunk..((i + 1) * chunk).min(size))
+}
+
+impl Context {
+    async fn copy_one(&self, t: &Transfer, moved: &AtomicU64) -> Result<Outcome, StoreError> {
+        if self.options.overwrite != Overwrite::True {
+            match self.dest.stat(&t.dest_key).await {
+                Ok(existing) => {
+                    let source_newer = match (t.last_modified, existing.last_modified) {
+                        (Some(source), Some(dest)) => whole_seconds(source) > whole_seconds(dest),
+                        _ => false,
+                    };
+                    if self.options.overwrite == Overwrite::False || !source_newer {
+                        return Ok(Outcome::Skipped);
+                    }
+                }
+                Err(e) if e.kind() == ErrorKind::NotFound => {}
+                Err(e) => return Err(e),
+            }
+        }
+        let capabilities = self.dest.capabilities();
+        if capabilities.positional_writes {
+            return self.download(t, moved).await.map(|()| Outcome::Copied);
+        }
+        if capabilities.server_side_copy && t.size > 0 {
+            match self.source.service_readable_url(&t.source_key).await {
+                Ok(url) => return self.copy_server_side(t, &url, moved).await.map(|()| Outcome::Copied),
+                Err(e) if e.kind() == ErrorKind::NotSupported => {}
+                Err(e) => return Err(e),
+            }
+        }
+        self.upload(t, moved).await.map(|()| Outcome::Copied)
+    }
+
+    /// Reads `range` of the source into one buffer, checking its length.
+    async fn read_range(&self, key: &str, range: Range<u64>) -> Result<Bytes, StoreError> {
+        let expected = range.end - range.start;
+        let mut stream = self.source.read(key, Some(range.clone())).await?;
+        let mut buffer = BytesMut::with_capacity(usize::try_from(expected).unwrap_or(0));
+        while let Some(chunk) = stream.try_next().await? {
+            buffer.extend_from_slice(&chunk);
+        }
+        if self.options.check_length && buffer.len() as u64 != expected {
+            return Err(StoreError::new(
+                ErrorKind::Other,
+                key,
+                format!(
+                    "the source gave {} bytes for {}..{} where {expected} were expected; it changed during the transfer",
+                    buffer.len(),
+                    range.start,
+                    range.end
+                ),
+            ));
+        }
+        Ok(buffer.freeze())
+    }
+
+    /// Fails the item if the source changed (size or time) since it was listed.
+    async fn check_source_unchanged(&self, t: &Transfer) -> Result<(), StoreError> {
+        let Some(listed_time) = t.last_modified else { return Ok(()) };
+        let now = self.source.stat(&t.source_key).await?;
+        if now.size != t.size || now.last_modified != Some(listed_time) {
+            return Err(StoreError::new(
+                ErrorKind::Other,
+                &t.source_key,
+                "the source was modified during the transfer (its size or modification time changed); nothing was committed",
+            )
+            .with_hint("run the command again once the file has stopped changing"));
+        }
+        Ok(())
+    }
+
+    fn write_options(&self) -> WriteOptions {
+        WriteOptions { overwrite: self.options.overwrite != Overwrite::False, ..self.options.write.clone() }
+    }
+
+    /// Any source to a destination that takes positional writes (local disk): parallel ranged
+    /// reads into a temporary file, verified, then renamed into place.
+    async fn download(&self, t: &Transfer, moved: &AtomicU64) -> Result<(), StoreError> {
+        let check = self.options.check_md5;
+        if check == CheckMd5::FailIfDifferentOrMissing && t.content_md5.is_none() {
+            return Err(StoreError::new(
+                ErrorKind::InvalidInput,
+                &t.source_key,
+                "the source has no stored Content-MD5, and --check-md5 is FailIfDifferentOrMissing",
+            )
+            .with_hint("upload it with --put-md5, or use --check-md5 FailIfDifferent"));
+        }
+        let chunk = block_size(t.size, self.options.block_size).map_err(|e| sizing_error(&t.source_key, e))?;
+        let writer = self.dest.begin_positional_write(&t.dest_key, t.size).await?;
+        let shared: &dyn PositionalWrite = &*writer;
+        stream::iter(chunks(t.size, chunk))
+            .map(|range| {
+                let writer = shared;
+                async move {
+                    let len = range.end - range.start;
+                    let _budget = self.budget.reserve(len).await;
+                    let data = {
+                        let _request = self.requests.acquire().await.expect("never closed");
+                        self.read_range(&t.source_key, range.clone()).await?
+                    };
+                    writer.write_at(range.start, data).await?;
+                    self.stats.moved(len);
+                    moved.fetch_add(len, Ordering::Relaxed);
+                    Ok::<(), StoreError>(())
+                }
+            })
+            .buffer_unordered(PER_OBJECT_PARALLELISM)
+            .try_collect::<()>()
+            .await?;
+
+        if let (Some(expected), true) = (t.content_md5, check != CheckMd5::NoCheck) {
+            let mut hasher = Md5::new();
+            let mut back = writer.read_back().await?;
+            while let Some(piece) = back.try_next().await? {
+                hasher.update(&piece);
+            }
+            let actual: [u8; 16] = hasher.finalize().into();
+            if actual != expected {
+                let message = "the downloaded data does not match the Content-MD5 stored with the source";
+                if check == CheckMd5::LogOnly {
+                    tracing::warn!(source = %t.source_key, "{message}; keeping it (--check-md5 LogOnly)");
+                } else {
+                    return Err(StoreError::new(ErrorKind::Other, &t.source_key, message)
+                        .with_hint("the data changed in transit or the stored MD5 is wrong; nothing was written"));
+                }
+            }
+        }
+        let finish = FinishOptions {
+            overwrite: self.options.overwrite != Overwrite::False,
+            last_modified: if self.options.preserve_last_modified { t.last_modified } else { None },
+        };
+        writer.finish(&finish).await
+    }
+
+    /// Any source to an object store: one Put Blob for small objects, staged blocks otherwise.
+    async fn upload(&self, t: &Transfer, moved: &AtomicU64) -> Result<(), StoreError> {
+        let block = block_size(t.size, self.options.block_size).map_err(|e| sizing_error(&t.source_key, e))?;
+        let single_limit = self.options.put_blob_size.unwrap_or(block).min(self.dest.capabilities().max_single_write);
+        let mut write = self.write_options();
+
+        if t.size <= single_limit {
+            let _budget = self.budget.reserve(t.size).await;
+            let data = if t.size == 0 { Bytes::new() } else { self.read_range(&t.source_key, 0..t.size).await? };
+            self.check_source_unchanged(t).await?;
+            // The service checks the body against this MD5 and stores it.
+            write.headers.content_md5 = Some(md5_of(&data));
+            let _request = self.requests.acquire().await.expect("never closed");
+            self.dest.write(&t.dest_key, Payload::Bytes(data), &write).await?;
+            self.stats.moved(t.size);
+            moved.fetch_add(t.size, Ordering::Relaxed);
+            return Ok(());
+        }
+
+        let mut ids = Vec::new();
+        let mut whole = self.options.put_md5.then(Md5::new);
+        let mut uploads: JoinSet<Result<u64, StoreError>> = JoinSet::new();
+        for (index, range) in chunks(t.size, block).enumerate() {
+            let id = PartId::numbered(&self.options.part_tag, u32::try_from(index).unwrap_or(u32::MAX));
+            ids.push(id.clone());
+            let len = range.end - range.start;
+            let budget = self.budget.reserve(len).await;
+            // Blocks are read in order so the whole-object MD5 can be computed as they pass.
+            let data = self.read_range(&t.source_key, range).await?;
+            if let Some(hasher) = whole.as_mut() {
+                hasher.update(&data);
+            }
+            let (dest, requests, key) = (self.dest.clone(), self.requests.clone(), t.dest_key.clone());
+            uploads.spawn(async move {
+                let _budget = budget;
+                let _request = requests.acquire_owned().await.expect("never closed");
+                let md5 = md5_of(&data);
+                dest.put_part(&key, &id, data, Some(md5)).await.map(|()| len)
+            });
+            while uploads.len() >= PER_OBJECT_PARALLELISM {
+                self.account_block(uploads.join_next().await, moved)?;
+            }
+        }
+        while let Some(done) = uploads.join_next().await {
+            self.account_block(Some(done), moved)?;
+        }
+        self.check_source_unchanged(t).await?;
+        write.headers.content_md5 = whole.map(|h| h.finalize().into());
+        self.dest.commit_parts(&t.dest_key, &ids, &write).await?;
+        Ok(())
+    }
+
+    fn account_block(
+        &self,
+        joined: Option<Result<Result<u64, StoreError>, tokio::task::JoinError>>,
+        moved: &AtomicU64,
+    ) -> Result<(), StoreError> {
+        match joined {
+            None => Ok(()),
+            Some(Ok(Ok(len))) => {
+                self.stats.moved(len);
+                moved.fetch_add(len, Ordering::Relaxed);
+                Ok(())
+            }
+            Some(Ok(Err(e))) => Err(e),
+            Some(Err(e)) => Err(StoreError::new(ErrorKind::Other, "block upload", format!("a block task failed: {e}"))),
+        }
+    }
+
+    /// Blob to Blob: the destination service reads the source by URL, block by block.
+    async fn copy_server_side(&self, t: &Transfer, url: &url::Url, moved: &AtomicU64) -> Result<(), StoreError> {
+        let block = block_size(t.size, self.options.block_size).map_err(|e| sizing_error(&t.source_key, e))?;
+        let ids: Vec<PartId> = (0..t.size.div_ceil(block))
+            .map(|i| PartId::numbered(&self.options.part_tag, u32::try_from(i).unwrap_or(u32::MAX)))
+            .collect();
+        stream::iter(chunks(t.size, block).zip(ids.iter()))
+            .map(|(range, id)| async move {
+                let len = range.end - range.start;
+                let _request = self.requests.acquire().await.expect("never closed");
+                self.dest.put_part_from_url(&t.dest_key, id, url, Some(range)).await?;
+                self.stats.moved(len);
+                moved.fetch_add(len, Ordering::Relaxed);
+                Ok::<(), StoreError>(())
+            })
+            .buffer_unordered(PER_OBJECT_PARALLELISM)
+            .try_collect::<()>()
+            .await?;
+        // The copy keeps the source's properties; options the user gave win.
+        let mut write = self.write_options();
+        if let Some(props) = &t.properties {
+            let user = &self.options.write;
+            let mut headers = props.headers.clone();
+            headers.content_md5 = t.content_md5;
+            if user.headers.content_type.is_some() {
+                headers.content_type = user.headers.content_type.clone();
+            }
+            write.headers = headers;
+            if user.metadata.is_empty() {
+                write.metadata = props.metadata.clone();
+            }
+        }
+        self.dest.commit_parts(&t.dest_key, &ids, &write).await?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunks_cover_the_object_exactly() {
+        let ranges: Vec<_> = chunks(10, 4).collect();
+        assert_eq!(ranges, [0..4, 4..8, 8..10]);
+        assert_eq!(chunks(0, 4).count(), 0);
+        assert_eq!(chunks(8, 4).collect::<Vec<_>>(), [0..4, 4..8]);
+    }
+
+    #[tokio::test]
+    async fn the_budget_admits_oversized_requests_alone() {
+        let budget = Budget::new(4096);
+        let big = budget.reserve(10_000_000).await;
+        assert_eq!(budget.semaphore.available_permits(), 0);
+        drop(big);
+        let a = budget.reserve(2048).await;
+        let b = budget.reserve(2048).await;
+        assert_eq!(budget.semaphore.available_permits(), 0);
+        drop((a, b));
+    }
+}

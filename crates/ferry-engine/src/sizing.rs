@@ -1,0 +1,79 @@
+//! Block sizes, by AzCopy's rule.
+
+/// The starting block size: 8 MiB.
+pub const DEFAULT_BLOCK_SIZE: u64 = 8 * 1024 * 1024;
+/// The largest block the service accepts: 4,000 MiB.
+pub const MAX_BLOCK_SIZE: u64 = 4000 * 1024 * 1024;
+/// The most blocks one blob may have.
+pub const MAX_BLOCKS: u64 = 50_000;
+
+/// A requested block size that cannot hold the object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SizingError(pub String);
+
+impl std::fmt::Display for SizingError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The block size for an object of `size` bytes.
+///
+/// Without a request: 8 MiB, doubled while 50,000 blocks would not hold the object, up to
+/// 256 MiB; beyond that the smallest size that fits in 50,000 blocks. With a request: that size,
+/// unless it needs more than 50,000 blocks or exceeds 4,000 MiB, which is an error naming the
+/// smallest size that works.
+pub fn block_size(size: u64, requested: Option<u64>) -> Result<u64, SizingError> {
+    match requested {
+        None => {
+            let mut block = DEFAULT_BLOCK_SIZE;
+            while size >= MAX_BLOCKS * block && block < 256 * 1024 * 1024 {
+                block *= 2;
+            }
+            if size > MAX_BLOCKS * block {
+                block = size.div_ceil(MAX_BLOCKS);
+            }
+            Ok(block.min(MAX_BLOCK_SIZE))
+        }
+        Some(0) => Err(SizingError("the block size must be more than 0".into())),
+        Some(block) if block > MAX_BLOCK_SIZE => {
+            Err(SizingError(format!("a block is at most 4000 MiB; {} MiB was asked for", block / (1024 * 1024))))
+        }
+        Some(block) if size.div_ceil(block) > MAX_BLOCKS => {
+            let needed = size.div_ceil(MAX_BLOCKS).div_ceil(1024 * 1024);
+            Err(SizingError(format!(
+                "{size} bytes in blocks of {block} bytes needs more than 50,000 blocks; use --block-size-mb {needed} or more"
+            )))
+        }
+        Some(block) => Ok(block),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MIB: u64 = 1024 * 1024;
+
+    #[test]
+    fn automatic_sizes_follow_azcopy() {
+        assert_eq!(block_size(0, None).unwrap(), 8 * MIB);
+        assert_eq!(block_size(100 * MIB, None).unwrap(), 8 * MIB);
+        assert_eq!(block_size(50_000 * 8 * MIB - 1, None).unwrap(), 8 * MIB);
+        assert_eq!(block_size(50_000 * 8 * MIB, None).unwrap(), 16 * MIB);
+        assert_eq!(block_size(50_000 * 256 * MIB + 1, None).unwrap(), (50_000 * 256 * MIB + 1).div_ceil(50_000));
+        for size in [1, MIB, 10_000 * MIB, 4 * 1024 * 1024 * MIB] {
+            let block = block_size(size, None).unwrap();
+            assert!(size.div_ceil(block) <= MAX_BLOCKS, "{size}");
+        }
+    }
+
+    #[test]
+    fn requested_sizes_are_checked() {
+        assert_eq!(block_size(300 * MIB, Some(8 * MIB)).unwrap(), 8 * MIB);
+        let err = block_size(50_001 * MIB, Some(MIB)).unwrap_err();
+        assert!(err.0.contains("--block-size-mb 2"), "{err}");
+        assert!(block_size(1, Some(0)).is_err());
+        assert!(block_size(1, Some(MAX_BLOCK_SIZE + 1)).is_err());
+    }
+}

@@ -1,0 +1,108 @@
+//! Counters the engine updates and reporters read.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+/// Live counters of one job. Cheap to update from many tasks; read with [`Stats::snapshot`].
+#[derive(Debug, Default)]
+pub struct Stats {
+    total: AtomicU64,
+    done: AtomicU64,
+    failed: AtomicU64,
+    skipped: AtomicU64,
+    bytes_enumerated: AtomicU64,
+    bytes_transferred: AtomicU64,
+    bytes_expected: AtomicU64,
+    scanning_finished: AtomicBool,
+}
+
+/// The counters at one moment.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StatsSnapshot {
+    /// Items found so far.
+    pub total: u64,
+    /// Items transferred.
+    pub done: u64,
+    /// Items that failed.
+    pub failed: u64,
+    /// Items skipped (e.g. the destination existed and overwrite was off).
+    pub skipped: u64,
+    /// Bytes of every item found.
+    pub bytes_enumerated: u64,
+    /// Bytes moved so far (finished items and finished chunks of items in flight).
+    pub bytes_transferred: u64,
+    /// Bytes of the items that are being or will be transferred (not skipped).
+    pub bytes_expected: u64,
+    /// Whether the source listing has ended.
+    pub scanning_finished: bool,
+}
+
+impl StatsSnapshot {
+    /// Items neither done, failed nor skipped.
+    pub fn pending(&self) -> u64 {
+        self.total.saturating_sub(self.done + self.failed + self.skipped)
+    }
+
+    /// Bytes transferred as a percentage of the bytes expected so far (AzCopy's measure).
+    pub fn percent(&self) -> f64 {
+        if self.bytes_expected == 0 {
+            return if self.pending() == 0 { 100.0 } else { 0.0 };
+        }
+        #[allow(clippy::cast_precision_loss)]
+        let ratio = self.bytes_transferred as f64 / self.bytes_expected as f64;
+        (ratio * 100.0).min(100.0)
+    }
+}
+
+impl Stats {
+    pub(crate) fn found(&self, bytes: u64) {
+        self.total.fetch_add(1, Ordering::Relaxed);
+        self.bytes_enumerated.fetch_add(bytes, Ordering::Relaxed);
+        self.bytes_expected.fetch_add(bytes, Ordering::Relaxed);
+    }
+
+    pub(crate) fn listing_failed(&self) {
+        self.total.fetch_add(1, Ordering::Relaxed);
+        self.failed.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn moved(&self, bytes: u64) {
+        self.bytes_transferred.fetch_add(bytes, Ordering::Relaxed);
+    }
+
+    /// Takes back bytes counted for an item that then failed, so the percentage stays honest.
+    pub(crate) fn unmoved(&self, bytes: u64) {
+        self.bytes_transferred.fetch_sub(bytes, Ordering::Relaxed);
+    }
+
+    pub(crate) fn finished(&self) {
+        self.done.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn failed(&self, expected: u64) {
+        self.failed.fetch_add(1, Ordering::Relaxed);
+        self.bytes_expected.fetch_sub(expected, Ordering::Relaxed);
+    }
+
+    pub(crate) fn skipped(&self, expected: u64) {
+        self.skipped.fetch_add(1, Ordering::Relaxed);
+        self.bytes_expected.fetch_sub(expected, Ordering::Relaxed);
+    }
+
+    pub(crate) fn scanning_finished(&self) {
+        self.scanning_finished.store(true, Ordering::Relaxed);
+    }
+
+    /// The counters now.
+    pub fn snapshot(&self) -> StatsSnapshot {
+        StatsSnapshot {
+            total: self.total.load(Ordering::Relaxed),
+            done: self.done.load(Ordering::Relaxed),
+            failed: self.failed.load(Ordering::Relaxed),
+            skipped: self.skipped.load(Ordering::Relaxed),
+            bytes_enumerated: self.bytes_enumerated.load(Ordering::Relaxed),
+            bytes_transferred: self.bytes_transferred.load(Ordering::Relaxed),
+            bytes_expected: self.bytes_expected.load(Ordering::Relaxed),
+            scanning_finished: self.scanning_finished.load(Ordering::Relaxed),
+        }
+    }
+}
