@@ -46,6 +46,9 @@ impl From<OutputType> for OutputFormat {
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Copy files and blobs: local to Blob, Blob to local, Blob to Blob (server-side), local to local.
+    #[command(visible_aliases = ["cp", "c"], after_help = COPY_EXAMPLES)]
+    Copy(CopyArgs),
     /// List the blobs under a container, virtual directory or account URL.
     #[command(visible_alias = "ls", after_help = LIST_EXAMPLES)]
     List(ListArgs),
@@ -56,6 +59,17 @@ pub enum Command {
     #[command(after_help = ENV_EXAMPLES)]
     Env(EnvArgs),
 }
+
+const COPY_EXAMPLES: &str = "Examples:
+  ferry copy ./photos 'https://ACCOUNT.blob.core.windows.net/CONTAINER?SAS' --recursive --put-md5
+  ferry copy './photos/*' 'https://ACCOUNT.blob.core.windows.net/CONTAINER/2024?SAS' --recursive
+  ferry copy 'https://ACCOUNT.blob.core.windows.net/CONTAINER/reports?SAS' ./restore --recursive
+  ferry copy 'https://A.blob.core.windows.net/src?SAS' 'https://B.blob.core.windows.net/dst?SAS' --recursive
+  ferry copy ./big.iso 'https://ACCOUNT.blob.core.windows.net/CONTAINER/big.iso?SAS' --block-size-mb 64
+  ferry copy ./data /mnt/backup --recursive --dry-run
+
+A directory (a local folder, a container, a virtual directory) needs --recursive and lands in a
+subdirectory named after it (--as-subdir=false to drop it); `DIR/*` copies its contents.";
 
 const LIST_EXAMPLES: &str = "Examples:
   ferry list 'https://ACCOUNT.blob.core.windows.net/CONTAINER?SAS'
@@ -179,4 +193,136 @@ mod tests {
         let err = Cli::try_parse_from(["ferry", "list", "u", "--running-tally=maybe"]).unwrap_err();
         assert_eq!(err.exit_code(), 2);
     }
+}
+
+/// `--overwrite` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OverwriteArg {
+    /// Replace what exists.
+    True,
+    /// Keep what exists and skip the item.
+    False,
+    /// Ask for each item (not supported yet).
+    Prompt,
+    /// Replace only when the source is newer.
+    #[value(name = "ifSourceNewer")]
+    IfSourceNewer,
+}
+
+/// `--check-md5` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CheckMd5Arg {
+    /// Do not check.
+    #[value(name = "NoCheck")]
+    NoCheck,
+    /// Check and log a mismatch, keeping the file.
+    #[value(name = "LogOnly")]
+    LogOnly,
+    /// Fail when the stored MD5 differs.
+    #[value(name = "FailIfDifferent")]
+    FailIfDifferent,
+    /// Fail when it differs or is missing.
+    #[value(name = "FailIfDifferentOrMissing")]
+    FailIfDifferentOrMissing,
+}
+
+impl From<CheckMd5Arg> for ferry_engine::CheckMd5 {
+    fn from(a: CheckMd5Arg) -> Self {
+        match a {
+            CheckMd5Arg::NoCheck => Self::NoCheck,
+            CheckMd5Arg::LogOnly => Self::LogOnly,
+            CheckMd5Arg::FailIfDifferent => Self::FailIfDifferent,
+            CheckMd5Arg::FailIfDifferentOrMissing => Self::FailIfDifferentOrMissing,
+        }
+    }
+}
+
+/// `ferry copy`.
+#[derive(Debug, Args)]
+pub struct CopyArgs {
+    /// What to copy: a local path (file, directory, `DIR/*`) or a Blob URL.
+    pub source: String,
+    /// Where to copy it: a local path or a Blob URL.
+    pub destination: String,
+
+    /// Copy directories with everything below them.
+    #[arg(long, action = azcopy_bool!(), num_args = 0..=1, default_value_t = false, default_missing_value = "true")]
+    pub recursive: bool,
+
+    /// Put a copied directory in a subdirectory named after it (the default).
+    #[arg(long, action = azcopy_bool!(), num_args = 0..=1, default_value_t = true, default_missing_value = "true")]
+    pub as_subdir: bool,
+
+    /// What to do when the destination exists: true, false, ifSourceNewer.
+    #[arg(long, value_enum, ignore_case = true, default_value = "true")]
+    pub overwrite: OverwriteArg,
+
+    /// Print what would be copied (`DRYRUN: copy SRC to DST`) and copy nothing.
+    #[arg(long, action = azcopy_bool!(), num_args = 0..=1, default_value_t = false, default_missing_value = "true")]
+    pub dry_run: bool,
+
+    /// Compute each file's MD5 while uploading and store it as the blob's Content-MD5.
+    #[arg(long, action = azcopy_bool!(), num_args = 0..=1, default_value_t = false, default_missing_value = "true")]
+    pub put_md5: bool,
+
+    /// How downloads are checked against the stored Content-MD5.
+    #[arg(long, value_enum, ignore_case = true, default_value = "FailIfDifferent")]
+    pub check_md5: CheckMd5Arg,
+
+    /// Fail an item whose source yields a different number of bytes than listed.
+    #[arg(long, action = azcopy_bool!(), num_args = 0..=1, default_value_t = true, default_missing_value = "true")]
+    pub check_length: bool,
+
+    /// Block size in MiB (decimals allowed). Default: 8, grown as needed to stay within 50,000 blocks.
+    #[arg(long)]
+    pub block_size_mb: Option<f64>,
+
+    /// Files up to this many MiB are uploaded with one Put Blob. Default: the block size.
+    #[arg(long)]
+    pub put_blob_size_mb: Option<f64>,
+
+    /// Give downloaded files the blob's last-modified time.
+    #[arg(long, action = azcopy_bool!(), num_args = 0..=1, default_value_t = false, default_missing_value = "true")]
+    pub preserve_last_modified_time: bool,
+
+    /// The kinds of source and destination: LocalBlob, BlobLocal, BlobBlob, LocalLocal
+    /// (needed for custom domains).
+    #[arg(long)]
+    pub from_to: Option<String>,
+
+    /// Content-Type for uploaded blobs (default: guessed from the file extension).
+    #[arg(long)]
+    pub content_type: Option<String>,
+
+    /// Content-Encoding for uploaded blobs.
+    #[arg(long)]
+    pub content_encoding: Option<String>,
+
+    /// Content-Disposition for uploaded blobs.
+    #[arg(long)]
+    pub content_disposition: Option<String>,
+
+    /// Content-Language for uploaded blobs.
+    #[arg(long)]
+    pub content_language: Option<String>,
+
+    /// Cache-Control for uploaded blobs.
+    #[arg(long)]
+    pub cache_control: Option<String>,
+
+    /// Metadata for uploaded blobs: `name=value;name2=value2`.
+    #[arg(long)]
+    pub metadata: Option<String>,
+
+    /// Access tier for uploaded blobs: Hot, Cool, Cold, Archive.
+    #[arg(long)]
+    pub block_blob_tier: Option<String>,
+
+    /// Do not guess Content-Type from file extensions (blobs get application/octet-stream).
+    #[arg(long, action = azcopy_bool!(), num_args = 0..=1, default_value_t = false, default_missing_value = "true")]
+    pub no_guess_mime_type: bool,
+
+    /// Blob type of uploads. Only BlockBlob for now.
+    #[arg(long, default_value = "BlockBlob")]
+    pub blob_type: String,
 }

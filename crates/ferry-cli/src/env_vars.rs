@@ -31,7 +31,17 @@ pub const ENV_VARS: &[EnvVar] = &[
     },
     EnvVar {
         name: "AZCOPY_CONCURRENCY_VALUE",
-        description: "How many HTTP connections are kept open to each host. Default: 16 per CPU, at least 32, at most 300.",
+        description: "How many HTTP requests run at once, and connections kept open to each host. Default: 16 per CPU, at least 32, at most 300.",
+        secret: false,
+    },
+    EnvVar {
+        name: "AZCOPY_CONCURRENT_FILES",
+        description: "How many files a copy has in flight at once. Default: 64.",
+        secret: false,
+    },
+    EnvVar {
+        name: "AZCOPY_BUFFER_GB",
+        description: "Gigabytes of memory for data buffers, a hard cap across all transfers (decimals allowed). Default: 0.5 per CPU, at most 16.",
         secret: false,
     },
     EnvVar {

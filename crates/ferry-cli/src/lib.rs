@@ -17,7 +17,7 @@ pub use args::{Cli, Command};
 pub use env_vars::{ENV_VARS, EnvVar};
 pub use error::{CliError, ExitStatus};
 pub use logging::init_logging;
-pub use settings::{Environment, Settings};
+pub use settings::{Environment, Settings, TransferSettings};
 
 use ferry_report::Console;
 

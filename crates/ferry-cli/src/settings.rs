@@ -55,12 +55,28 @@ pub struct Settings {
     pub output: OutputFormat,
     /// HTTP pool, timeouts and retries.
     pub http: HttpConfig,
+    /// How much a copy does at once.
+    pub transfer: TransferSettings,
+}
+
+/// Concurrency and memory limits of transfers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TransferSettings {
+    /// Requests in flight (`AZCOPY_CONCURRENCY_VALUE`).
+    pub requests_in_flight: usize,
+    /// Files in flight (`AZCOPY_CONCURRENT_FILES`, default 64).
+    pub objects_in_flight: usize,
+    /// Bytes of data buffers (`AZCOPY_BUFFER_GB`, default 0.5 GB per CPU, at most 16 GB).
+    pub buffer_bytes: u64,
+}
+
+fn cpus() -> usize {
+    std::thread::available_parallelism().map(usize::from).unwrap_or(1)
 }
 
 /// AzCopy's default connection count: 16 per CPU, at least 32, at most 300.
 fn default_concurrency() -> usize {
-    let cpus = std::thread::available_parallelism().map(usize::from).unwrap_or(1);
-    (16 * cpus).clamp(32, 300)
+    (16 * cpus()).clamp(32, 300)
 }
 
 impl Settings {
@@ -88,7 +104,22 @@ impl Settings {
         if let Some(seconds) = env.parse::<u64>("FERRY_RETRY_MAX_SECONDS", "a whole number of seconds")? {
             http.retry.max_elapsed = Duration::from_secs(seconds);
         }
-        Ok(Self { output: cli.output_type.into(), http })
+        let objects_in_flight =
+            env.parse::<usize>("AZCOPY_CONCURRENT_FILES", "a whole number of files")?.unwrap_or(64).max(1);
+        let buffer_gb = match env.parse::<f64>("AZCOPY_BUFFER_GB", "a number of gigabytes")? {
+            Some(gb) if gb.is_finite() && gb > 0.0 => gb,
+            Some(_) => {
+                return Err(CliError::usage(
+                    "environment variable AZCOPY_BUFFER_GB must be a positive number of gigabytes",
+                ));
+            }
+            None => (0.5 * cpus() as f64).min(16.0),
+        };
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let buffer_bytes = (buffer_gb * 1e9) as u64;
+        let transfer =
+            TransferSettings { requests_in_flight: http.max_idle_connections, objects_in_flight, buffer_bytes };
+        Ok(Self { output: cli.output_type.into(), http, transfer })
     }
 }
 
@@ -116,12 +147,18 @@ mod tests {
             ("AZCOPY_REQUEST_TRY_TIMEOUT", "0.5"),
             ("FERRY_MAX_RETRIES", "0"),
             ("FERRY_RETRY_MAX_SECONDS", "9"),
+            ("AZCOPY_CONCURRENT_FILES", "5"),
+            ("AZCOPY_BUFFER_GB", "0.25"),
         ]);
         let s = Settings::resolve(&cli(), &env).unwrap();
         assert_eq!(s.http.max_idle_connections, 7);
         assert_eq!(s.http.response_timeout, Duration::from_secs(30));
         assert_eq!(s.http.retry.max_retries, 0);
         assert_eq!(s.http.retry.max_elapsed, Duration::from_secs(9));
+        assert_eq!(
+            s.transfer,
+            TransferSettings { requests_in_flight: 7, objects_in_flight: 5, buffer_bytes: 250_000_000 }
+        );
         let auto = Settings::resolve(&cli(), &Environment::from_pairs([("AZCOPY_CONCURRENCY_VALUE", "auto")])).unwrap();
         assert!(auto.http.max_idle_connections >= 32);
     }

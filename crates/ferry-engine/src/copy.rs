@@ -98,6 +98,8 @@ pub struct CopyOptions {
     pub overwrite: Overwrite,
     /// Give downloaded files the source's last-modified time.
     pub preserve_last_modified: bool,
+    /// Give uploads without a Content-Type one guessed from the file extension.
+    pub guess_mime_type: bool,
     /// Headers, metadata and tier for uploads (`content_md5` and `overwrite` are set per item).
     pub write: WriteOptions,
     /// Objects in flight.
@@ -120,6 +122,7 @@ impl Default for CopyOptions {
             check_length: true,
             overwrite: Overwrite::default(),
             preserve_last_modified: false,
+            guess_mime_type: true,
             write: WriteOptions::default(),
             objects_in_flight: 64,
             requests_in_flight: 32,
@@ -342,6 +345,18 @@ impl Context {
         WriteOptions { overwrite: self.options.overwrite != Overwrite::False, ..self.options.write.clone() }
     }
 
+    /// Write options for an upload of `t`: the job's, with a Content-Type guessed from the name
+    /// when none was given (as AzCopy does), falling back to `application/octet-stream`.
+    fn upload_options(&self, t: &Transfer) -> WriteOptions {
+        let mut write = self.write_options();
+        if write.headers.content_type.is_none() {
+            let guessed =
+                self.options.guess_mime_type.then(|| mime_guess::from_path(&t.source_key).first_raw()).flatten();
+            write.headers.content_type = Some(guessed.unwrap_or("application/octet-stream").to_owned());
+        }
+        write
+    }
+
     /// Any source to a destination that takes positional writes (local disk): parallel ranged
     /// reads into a temporary file, verified, then renamed into place.
     async fn download(&self, t: &Transfer, moved: &AtomicU64) -> Result<(), StoreError> {
@@ -405,7 +420,7 @@ impl Context {
     async fn upload(&self, t: &Transfer, moved: &AtomicU64) -> Result<(), StoreError> {
         let block = block_size(t.size, self.options.block_size).map_err(|e| sizing_error(&t.source_key, e))?;
         let single_limit = self.options.put_blob_size.unwrap_or(block).min(self.dest.capabilities().max_single_write);
-        let mut write = self.write_options();
+        let mut write = self.upload_options(t);
 
         if t.size <= single_limit {
             let _budget = self.budget.reserve(t.size).await;

@@ -7,9 +7,11 @@
 //! A closed pipe (`ferry list … | head`) is not an error: writers stop quietly.
 
 mod console;
+mod job;
 mod json;
 mod list;
 
 pub use console::{Console, OutputFormat};
+pub use job::{JobReporter, final_status, summary_text};
 pub use json::{envelope, go_escape};
 pub use list::{ListProperty, ListReporter, ListTotals, UnknownProperty};

@@ -1,5 +1,6 @@
 //! One module per command: resolved settings in, a library call with a reporter, a result out.
 
+mod copy;
 mod env;
 mod list;
 mod make;
@@ -17,6 +18,7 @@ pub async fn dispatch(
     console: &Console,
 ) -> Result<(), CliError> {
     match command {
+        Command::Copy(args) => copy::run(args, settings, env, console).await,
         Command::List(args) => list::run(args, settings, env, console).await,
         Command::Make(args) => make::run(args, settings, env, console).await,
         Command::Env(args) => env::run(args, console),

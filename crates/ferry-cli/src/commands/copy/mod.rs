@@ -1,0 +1,364 @@
+//! `ferry copy SRC DST`: local↔Blob, Blob→Blob (server-side) and local→local.
+
+mod naming;
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use ferry_azure::AzureStore;
+use ferry_core::{Location, LocationHint, LocationKind};
+use ferry_engine::{CopyEngine, CopyOptions, Overwrite, Transfer};
+use ferry_report::{Console, JobReporter, final_status};
+use ferry_store::{EntryKind, ErrorKind, ListDepth, LocalStore, Store, StoreError, WriteOptions};
+use futures::{StreamExt, TryStreamExt};
+
+use self::naming::{DestShape, Naming, SourceShape, decide};
+use crate::args::{CopyArgs, OverwriteArg};
+use crate::connect::{client_for, explain_auth};
+use crate::{CliError, Environment, Settings};
+
+const MIB: f64 = 1024.0 * 1024.0;
+
+/// One side of the copy, opened.
+struct Side {
+    store: Arc<dyn Store>,
+    /// How keys of this store are shown: a path or a URL (no secrets) ending in `/`.
+    shown_base: String,
+    kind: LocationKind,
+}
+
+fn from_to(text: &str) -> Result<(LocationKind, LocationKind), CliError> {
+    let pair = match text.to_ascii_lowercase().as_str() {
+        "localblob" => (LocationKind::Local, LocationKind::Blob),
+        "bloblocal" => (LocationKind::Blob, LocationKind::Local),
+        "blobblob" => (LocationKind::Blob, LocationKind::Blob),
+        "locallocal" => (LocationKind::Local, LocationKind::Local),
+        _ => {
+            return Err(CliError::usage(format!("--from-to `{text}` is not supported"))
+                .with_hint("use LocalBlob, BlobLocal, BlobBlob or LocalLocal"));
+        }
+    };
+    Ok(pair)
+}
+
+fn mib(value: Option<f64>, flag: &str) -> Result<Option<u64>, CliError> {
+    match value {
+        None => Ok(None),
+        Some(v) if v.is_finite() && v > 0.0 =>
+        {
+            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+            Ok(Some((v * MIB).round() as u64))
+        }
+        Some(v) => Err(CliError::usage(format!("{flag} must be a positive number of MiB, not {v}"))),
+    }
+}
+
+fn write_options(args: &CopyArgs) -> Result<WriteOptions, CliError> {
+    let mut write = WriteOptions::default();
+    write.headers.content_type = args.content_type.clone();
+    write.headers.content_encoding = args.content_encoding.clone();
+    write.headers.content_disposition = args.content_disposition.clone();
+    write.headers.content_language = args.content_language.clone();
+    write.headers.cache_control = args.cache_control.clone();
+    if let Some(text) = &args.metadata {
+        for pair in text.split(';').filter(|p| !p.trim().is_empty()) {
+            let (name, value) = pair.split_once('=').ok_or_else(|| {
+                CliError::usage(format!("--metadata `{pair}` is not `name=value`"))
+                    .with_hint("write --metadata 'k1=v1;k2=v2'")
+            })?;
+            write.metadata.insert(name.trim().to_owned(), value.to_owned());
+        }
+    }
+    if let Some(tier) = &args.block_blob_tier {
+        let known = ["Hot", "Cool", "Cold", "Archive"];
+        match known.iter().find(|t| t.eq_ignore_ascii_case(tier)) {
+            Some(t) => write.access_tier = Some((*t).to_owned()),
+            None if tier.eq_ignore_ascii_case("None") => {}
+            None => {
+                return Err(CliError::usage(format!(
+                    "--block-blob-tier `{tier}` is not one of Hot, Cool, Cold, Archive, None"
+                )));
+            }
+        }
+    }
+    Ok(write)
+}
+
+pub(super) async fn run(
+    args: &CopyArgs,
+    settings: &Settings,
+    env: &Environment,
+    console: &Console,
+) -> Result<(), CliError> {
+    let (source_hint, dest_hint) = match &args.from_to {
+        Some(text) => {
+            let (s, d) = from_to(text)?;
+            (LocationHint::Known(s), LocationHint::Known(d))
+        }
+        None => (LocationHint::Infer, LocationHint::Infer),
+    };
+    let source_location = Location::parse(&args.source, source_hint)?;
+    let dest_location = Location::parse(&args.destination, dest_hint)?;
+    if !args.blob_type.eq_ignore_ascii_case("BlockBlob") {
+        return Err(CliError::usage(format!(
+            "--blob-type `{}` is not supported yet; only BlockBlob is",
+            args.blob_type
+        )));
+    }
+    let overwrite = match args.overwrite {
+        OverwriteArg::True => Overwrite::True,
+        OverwriteArg::False => Overwrite::False,
+        OverwriteArg::IfSourceNewer => Overwrite::IfSourceNewer,
+        OverwriteArg::Prompt => {
+            return Err(CliError::usage("--overwrite=prompt is not supported yet")
+                .with_hint("use --overwrite true, false or ifSourceNewer"));
+        }
+    };
+    let write = write_options(args)?;
+    let options = CopyOptions {
+        block_size: mib(args.block_size_mb, "--block-size-mb")?,
+        put_blob_size: mib(args.put_blob_size_mb, "--put-blob-size-mb")?,
+        put_md5: args.put_md5,
+        check_md5: args.check_md5.into(),
+        check_length: args.check_length,
+        overwrite,
+        preserve_last_modified: args.preserve_last_modified_time,
+        guess_mime_type: !args.no_guess_mime_type,
+        write,
+        objects_in_flight: settings.transfer.objects_in_flight,
+        requests_in_flight: settings.transfer.requests_in_flight,
+        buffer_bytes: settings.transfer.buffer_bytes,
+        part_tag: String::new(),
+    };
+
+    let (source, source_shape) = open_source(&source_location, settings, env, console).await?;
+    let (dest, dest_shape) = open_dest(&dest_location, &source_shape, settings, env, console).await?;
+    let naming = decide(&source_shape, &dest_shape, args.recursive, args.as_subdir)?;
+    let job_id = uuid::Uuid::new_v4().simple().to_string();
+    let options = CopyOptions { part_tag: job_id.clone(), ..options };
+    let verb = match (source.kind, dest.kind) {
+        (LocationKind::Local, LocationKind::Blob) => "UPLOADFAILED",
+        (LocationKind::Blob, LocationKind::Local) => "DOWNLOADFAILED",
+        _ => "COPYFAILED",
+    };
+    execute(&job_id, &source, &dest, &naming, options, args.dry_run, settings, console, verb).await
+}
+
+/// Opens the source and works out what it names.
+async fn open_source(
+    location: &Location,
+    settings: &Settings,
+    env: &Environment,
+    console: &Console,
+) -> Result<(Side, SourceShape), CliError> {
+    match location {
+        Location::Local(path) => {
+            let root = path.root();
+            if let Some(pattern) = path.pattern() {
+                if pattern != "*" {
+                    return Err(CliError::usage(format!(
+                        "the wildcard `{pattern}` is not supported yet; only a trailing `/*` is"
+                    ))
+                    .with_hint("name the directory with --recursive, or its contents with /*"));
+                }
+                let side = local_side(root);
+                return Ok((side, SourceShape::Contents { prefix: String::new() }));
+            }
+            let meta = std::fs::metadata(root).map_err(|e| StoreError::from_io(e, root.display().to_string()))?;
+            let name = root.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            if meta.is_dir() {
+                Ok((local_side(root), SourceShape::Directory { prefix: String::new(), name }))
+            } else {
+                let parent = root.parent().unwrap_or(Path::new("/"));
+                Ok((local_side(parent), SourceShape::Object { key: name.clone(), name }))
+            }
+        }
+        Location::Blob(url) => {
+            super::warn_if_plain_http(url, console);
+            let Some(container) = url.container() else {
+                return Err(CliError::usage(format!(
+                    "`{url}` names no container; copying a whole account is not supported yet"
+                )));
+            };
+            let (client, source) = client_for(url, settings, env)?;
+            let store = AzureStore::new(client, url)?;
+            let shown_base = format!("{}/", url.with_sas(None).with_container_and_path(Some(container), ""));
+            let side = Side { store: Arc::new(store.clone()), shown_base, kind: LocationKind::Blob };
+            let path = url.path();
+            let last = |p: &str| p.trim_end_matches('/').rsplit('/').next().unwrap_or_default().to_owned();
+            let shape = if url.contents_only() {
+                SourceShape::Contents { prefix: path.to_owned() }
+            } else if path.is_empty() {
+                SourceShape::Directory { prefix: String::new(), name: container.to_owned() }
+            } else if path.ends_with('/') {
+                SourceShape::Directory { prefix: path.to_owned(), name: last(path) }
+            } else {
+                match store.stat(path).await {
+                    Ok(_) => SourceShape::Object { key: path.to_owned(), name: last(path) },
+                    Err(e) if e.kind() == ErrorKind::NotFound => {
+                        let prefix = format!("{path}/");
+                        let any = store.list(&prefix, ListDepth::Recursive).try_next().await;
+                        match any.map_err(|e| explain_auth(e.into(), source))? {
+                            Some(_) => SourceShape::Directory { prefix, name: last(path) },
+                            None => {
+                                return Err(CliError::failed(format!(
+                                    "no blob or virtual directory `{path}` in {url}"
+                                ))
+                                .with_hint("check the path; names are case-sensitive"));
+                            }
+                        }
+                    }
+                    Err(e) => return Err(explain_auth(e.into(), source)),
+                }
+            };
+            Ok((side, shape))
+        }
+    }
+}
+
+fn local_side(root: &Path) -> Side {
+    let shown = root.display().to_string();
+    let shown_base = if shown.ends_with('/') { shown } else { format!("{shown}/") };
+    Side { store: Arc::new(LocalStore::new(root)), shown_base, kind: LocationKind::Local }
+}
+
+/// Opens the destination and works out whether it is a directory or an object's name.
+async fn open_dest(
+    location: &Location,
+    source: &SourceShape,
+    settings: &Settings,
+    env: &Environment,
+    console: &Console,
+) -> Result<(Side, DestShape), CliError> {
+    let single = matches!(source, SourceShape::Object { .. });
+    match location {
+        Location::Local(path) => {
+            if path.pattern().is_some() {
+                return Err(CliError::usage("a destination cannot contain wildcards"));
+            }
+            let root = path.root();
+            let is_dir = root.is_dir();
+            if !single && root.exists() && !is_dir {
+                return Err(CliError::usage(format!(
+                    "`{}` is a file, but the source is a directory; name a directory",
+                    root.display()
+                )));
+            }
+            if single && !is_dir {
+                let parent = root.parent().unwrap_or(Path::new("/"));
+                let name = root.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                return Ok((local_side(parent), DestShape { base: name, is_directory: false }));
+            }
+            Ok((local_side(root), DestShape { base: String::new(), is_directory: true }))
+        }
+        Location::Blob(url) => {
+            super::warn_if_plain_http(url, console);
+            let Some(container) = url.container() else {
+                return Err(
+                    CliError::usage(format!("`{url}` names no container")).with_hint("add the container to the URL")
+                );
+            };
+            let (client, _) = client_for(url, settings, env)?;
+            let store = AzureStore::new(client, url)?;
+            // Containers are created on demand, as AzCopy does; a failure here (no permission,
+            // already there) is left for the transfers themselves to report.
+            if let Err(e) = store.create_root().await {
+                tracing::debug!(error = %e, "not creating the destination container");
+            }
+            let path = url.path();
+            let is_directory = path.is_empty()
+                || path.ends_with('/')
+                || !single
+                || store.list(&format!("{path}/"), ListDepth::Recursive).try_next().await.ok().flatten().is_some();
+            let shown_base = format!("{}/", url.with_sas(None).with_container_and_path(Some(container), ""));
+            let side = Side { store: Arc::new(store), shown_base, kind: LocationKind::Blob };
+            Ok((side, DestShape { base: path.trim_end_matches('/').to_owned(), is_directory }))
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn execute(
+    job_id: &str,
+    source: &Side,
+    dest: &Side,
+    naming: &Naming,
+    options: CopyOptions,
+    dry_run: bool,
+    settings: &Settings,
+    console: &Console,
+    verb: &str,
+) -> Result<(), CliError> {
+    let transfers: futures::stream::BoxStream<'_, Result<Transfer, StoreError>> = match naming {
+        Naming::Single { source_key, dest_key } => {
+            let entry = source.store.stat(source_key).await?;
+            futures::stream::once(async move { Ok(Transfer::from_entry(entry, dest_key.clone())) }).boxed()
+        }
+        Naming::Tree { source_prefix, depth, dest_prefix } => source
+            .store
+            .list(source_prefix, *depth)
+            .try_filter(|e| futures::future::ready(e.kind == EntryKind::Object))
+            .map_ok(move |e| {
+                let rest = e.key.strip_prefix(source_prefix.as_str()).unwrap_or(&e.key).to_owned();
+                Transfer::from_entry(e, format!("{dest_prefix}{rest}"))
+            })
+            .boxed(),
+    };
+    let reporter = JobReporter::new(settings.output);
+
+    if dry_run {
+        let mut transfers = transfers;
+        while let Some(t) = transfers.try_next().await? {
+            reporter.dry_run(
+                &format!("{}{}", source.shown_base, t.source_key),
+                &format!("{}{}", dest.shown_base, t.dest_key),
+                t.size,
+            );
+        }
+        return Ok(());
+    }
+
+    let engine = CopyEngine::new(source.store.clone(), dest.store.clone(), options);
+    let stats = engine.stats();
+    reporter.started(job_id);
+    let started = Instant::now();
+    let progress = tokio::spawn(async move {
+        let interval = Duration::from_secs(2);
+        let mut last = 0u64;
+        loop {
+            tokio::time::sleep(interval).await;
+            let now = stats.snapshot();
+            reporter.progress(&now, now.bytes_transferred.saturating_sub(last), interval, started.elapsed());
+            last = now.bytes_transferred;
+        }
+    });
+    let report = engine.run(transfers).await;
+    progress.abort();
+    reporter.end_progress();
+
+    for failure in &report.failures {
+        let status = failure.error.status().map_or_else(|| "000".to_owned(), |s| s.to_string());
+        let shown = if failure.dest_key.is_empty() {
+            failure.source_key.clone()
+        } else {
+            format!("{}{}", source.shown_base, failure.source_key)
+        };
+        console.warn(&format!("{verb}: {shown} : {status} : {}", failure.error));
+        if let Some(hint) = failure.error.hint() {
+            console.info(&format!("hint: {hint}"));
+        }
+    }
+    if report.stats.total == 0 {
+        console.warn("nothing matched the source: no files were transferred");
+    }
+    let status = final_status(&report.stats, false);
+    reporter.summary(job_id, &report.stats, started.elapsed(), status);
+    if report.stats.failed > 0 {
+        return Err(CliError::failed(format!(
+            "{} of {} transfers failed; see the lines above",
+            report.stats.failed, report.stats.total
+        )));
+    }
+    Ok(())
+}

@@ -1,0 +1,244 @@
+//! Copy-job output: AzCopy's progress line, its end-of-job summary (labels verbatim), its JSON
+//! `ListJobSummaryResponse`, and dry-run lines.
+
+use std::io::{self, IsTerminal, Write};
+use std::time::Duration;
+
+use ferry_engine::StatsSnapshot;
+use serde_json::json;
+
+use crate::console::{OutputFormat, write_line};
+use crate::json::{envelope, go_escape};
+
+/// AzCopy's final job status, derived from the counters (§3.2 of the AzCopy inventory).
+pub fn final_status(stats: &StatsSnapshot, cancelled: bool) -> &'static str {
+    if cancelled {
+        "Cancelled"
+    } else if stats.failed > 0 && stats.skipped > 0 {
+        "CompletedWithErrorsAndSkipped"
+    } else if stats.failed > 0 && stats.done > 0 {
+        "CompletedWithErrors"
+    } else if stats.failed > 0 {
+        "Failed"
+    } else if stats.skipped > 0 {
+        "CompletedWithSkipped"
+    } else {
+        "Completed"
+    }
+}
+
+/// Prints a copy job's lines.
+#[derive(Debug, Clone, Copy)]
+pub struct JobReporter {
+    format: OutputFormat,
+    terminal: bool,
+}
+
+/// Megabits per second (base 10), as AzCopy's throughput column.
+fn megabits_per_second(bytes: u64, over: Duration) -> f64 {
+    let seconds = over.as_secs_f64().max(0.001);
+    #[allow(clippy::cast_precision_loss)]
+    let bits = bytes as f64 * 8.0;
+    bits / seconds / 1_000_000.0
+}
+
+fn format_eta(seconds: f64) -> String {
+    if !seconds.is_finite() || seconds > 99.0 * 3600.0 {
+        return "unknown".into();
+    }
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let s = seconds.round() as u64;
+    format!("{}:{:02}:{:02}", s / 3600, (s / 60) % 60, s % 60)
+}
+
+impl JobReporter {
+    /// A reporter in `format`; progress is redrawn in place when standard error is a terminal.
+    pub fn new(format: OutputFormat) -> Self {
+        Self { format, terminal: io::stderr().is_terminal() }
+    }
+
+    /// `Job ID has started` (and, in JSON, the `Init` message).
+    pub fn started(&self, job_id: &str) {
+        match self.format {
+            OutputFormat::Text => {
+                let _ = write_line(&mut io::stdout().lock(), &format!("INFO: Scanning...\n\nJob {job_id} has started"));
+            }
+            OutputFormat::Json => {
+                let content = json!({ "LogFileLocation": "", "JobID": job_id, "IsCleanupJob": false });
+                let _ = write_line(&mut io::stdout().lock(), &envelope("Init", &go_escape(&content.to_string())));
+            }
+        }
+    }
+
+    /// One progress report: `stats` now, `recent_bytes` moved over the last `interval`, and the
+    /// time since the job started (for the ETA).
+    pub fn progress(&self, stats: &StatsSnapshot, recent_bytes: u64, interval: Duration, elapsed: Duration) {
+        let throughput = megabits_per_second(recent_bytes, interval);
+        match self.format {
+            OutputFormat::Text => {
+                let scanning = if stats.scanning_finished { "" } else { " (scanning...)" };
+                let mut line = format!(
+                    "{:.1} %, {} Done, {} Failed, {} Pending, {} Skipped, {} Total{scanning}, 2-sec Throughput (Mb/s): {throughput:.4}",
+                    stats.percent(),
+                    stats.done,
+                    stats.failed,
+                    stats.pending(),
+                    stats.skipped,
+                    stats.total,
+                );
+                if stats.scanning_finished && stats.bytes_transferred > 0 {
+                    #[allow(clippy::cast_precision_loss)]
+                    let rate = stats.bytes_transferred as f64 / elapsed.as_secs_f64().max(0.001);
+                    #[allow(clippy::cast_precision_loss)]
+                    let left = stats.bytes_expected.saturating_sub(stats.bytes_transferred) as f64;
+                    line.push_str(&format!(", ETA {}", format_eta(left / rate)));
+                }
+                let mut err = io::stderr().lock();
+                if self.terminal {
+                    let _ = write!(err, "\r{line}\x1b[K");
+                    let _ = err.flush();
+                } else {
+                    let _ = write_line(&mut err, &line);
+                }
+            }
+            OutputFormat::Json => {
+                let _ =
+                    write_line(&mut io::stdout().lock(), &envelope("Progress", &summary_json("", stats, "InProgress")));
+            }
+        }
+    }
+
+    /// Ends an in-place progress line before other output.
+    pub fn end_progress(&self) {
+        if self.format == OutputFormat::Text && self.terminal {
+            let _ = write_line(&mut io::stderr().lock(), "");
+        }
+    }
+
+    /// A dry-run line: `DRYRUN: copy SRC to DST` (JSON: a `Dryrun` message).
+    pub fn dry_run(&self, source: &str, destination: &str, size: u64) {
+        let line = match self.format {
+            OutputFormat::Text => format!("DRYRUN: copy {source} to {destination}"),
+            OutputFormat::Json => {
+                let content = json!({
+                    "EntityType": "File",
+                    "BlobType": "BlockBlob",
+                    "Source": source,
+                    "Destination": destination,
+                    "SourceSize": size,
+                });
+                envelope("Dryrun", &go_escape(&content.to_string()))
+            }
+        };
+        let _ = write_line(&mut io::stdout().lock(), &line);
+    }
+
+    /// The end-of-job summary with AzCopy's labels, verbatim and in order.
+    pub fn summary(&self, job_id: &str, stats: &StatsSnapshot, elapsed: Duration, status: &str) {
+        match self.format {
+            OutputFormat::Text => {
+                let _ = write_line(&mut io::stdout().lock(), &summary_text(job_id, stats, elapsed, status));
+            }
+            OutputFormat::Json => {
+                let _ =
+                    write_line(&mut io::stdout().lock(), &envelope("EndOfJob", &summary_json(job_id, stats, status)));
+            }
+        }
+    }
+}
+
+/// The text summary, as AzCopy prints it after a copy.
+pub fn summary_text(job_id: &str, stats: &StatsSnapshot, elapsed: Duration, status: &str) -> String {
+    let minutes = elapsed.as_secs_f64() / 60.0;
+    [
+        format!("\nJob {job_id} summary"),
+        format!("Elapsed Time (Minutes): {minutes:.4}"),
+        format!("Number of File Transfers: {}", stats.total),
+        "Number of Folder Property Transfers: 0".into(),
+        "Number of Symlink Transfers: 0".into(),
+        format!("Total Number of Transfers: {}", stats.total),
+        format!("Number of File Transfers Completed: {}", stats.done),
+        "Number of Folder Transfers Completed: 0".into(),
+        format!("Number of File Transfers Failed: {}", stats.failed),
+        "Number of Folder Transfers Failed: 0".into(),
+        format!("Number of File Transfers Skipped: {}", stats.skipped),
+        "Number of Folder Transfers Skipped: 0".into(),
+        "Number of Symbolic Links Skipped: 0".into(),
+        "Number of Hardlinks Converted: 0".into(),
+        "Number of Hardlinks Transferred: 0".into(),
+        "Number of Hardlinks Completed: 0".into(),
+        "Number of Hardlinks Failed: 0".into(),
+        "Number of Hardlinks Skipped: 0".into(),
+        "Number of Special Files Skipped: 0".into(),
+        format!("Total Number of Bytes Transferred: {}", stats.bytes_transferred),
+        format!("Final Job Status: {status}"),
+    ]
+    .join("\n")
+}
+
+/// AzCopy's `ListJobSummaryResponse`, numbers as strings, serialised for `MessageContent`.
+fn summary_json(job_id: &str, stats: &StatsSnapshot, status: &str) -> String {
+    let content = json!({
+        "ErrorMsg": "",
+        "JobID": job_id,
+        "ActiveConnections": "0",
+        "CompleteJobOrdered": stats.scanning_finished,
+        "JobStatus": status,
+        "TotalTransfers": stats.total.to_string(),
+        "FileTransfers": stats.total.to_string(),
+        "FolderPropertyTransfers": "0",
+        "SymlinkTransfers": "0",
+        "FoldersCompleted": "0",
+        "TransfersCompleted": stats.done.to_string(),
+        "FoldersFailed": "0",
+        "TransfersFailed": stats.failed.to_string(),
+        "FoldersSkipped": "0",
+        "TransfersSkipped": stats.skipped.to_string(),
+        "BytesOverWire": stats.bytes_transferred.to_string(),
+        "TotalBytesTransferred": stats.bytes_transferred.to_string(),
+        "TotalBytesEnumerated": stats.bytes_enumerated.to_string(),
+        "TotalBytesExpected": stats.bytes_expected.to_string(),
+        "PercentComplete": format!("{:.4}", stats.percent()),
+        "FailedTransfers": [],
+        "SkippedTransfers": [],
+        "IsCleanupJob": false,
+    });
+    go_escape(&content.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stats(done: u64, failed: u64, skipped: u64) -> StatsSnapshot {
+        StatsSnapshot { total: done + failed + skipped, done, failed, skipped, ..StatsSnapshot::default() }
+    }
+
+    #[test]
+    fn final_status_follows_azcopy() {
+        assert_eq!(final_status(&stats(3, 0, 0), false), "Completed");
+        assert_eq!(final_status(&stats(3, 0, 1), false), "CompletedWithSkipped");
+        assert_eq!(final_status(&stats(3, 1, 0), false), "CompletedWithErrors");
+        assert_eq!(final_status(&stats(3, 1, 1), false), "CompletedWithErrorsAndSkipped");
+        assert_eq!(final_status(&stats(0, 2, 0), false), "Failed");
+        assert_eq!(final_status(&stats(0, 0, 0), false), "Completed");
+        assert_eq!(final_status(&stats(1, 0, 0), true), "Cancelled");
+    }
+
+    #[test]
+    fn summary_labels_are_azcopys_in_order() {
+        let text = summary_text("abc", &stats(2, 1, 0), Duration::from_secs(90), "CompletedWithErrors");
+        let labels: Vec<&str> = text.lines().skip(2).map(|l| l.split(':').next().unwrap()).collect();
+        assert_eq!(labels[0], "Elapsed Time (Minutes)");
+        assert_eq!(labels.last(), Some(&"Final Job Status"));
+        assert!(text.contains("\nElapsed Time (Minutes): 1.5000\n"));
+        assert!(text.contains("\nNumber of File Transfers Failed: 1\n"));
+        assert_eq!(text.lines().count(), 22);
+    }
+
+    #[test]
+    fn eta_formatting() {
+        assert_eq!(format_eta(3725.0), "1:02:05");
+        assert_eq!(format_eta(f64::INFINITY), "unknown");
+    }
+}
