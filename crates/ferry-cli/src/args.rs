@@ -48,7 +48,7 @@ impl From<OutputType> for OutputFormat {
 pub enum Command {
     /// Copy files and blobs: local to Blob, Blob to local, Blob to Blob (server-side), local to local.
     #[command(visible_aliases = ["cp", "c"], after_help = COPY_EXAMPLES)]
-    Copy(CopyArgs),
+    Copy(Box<CopyArgs>),
     /// List the blobs under a container, virtual directory or account URL.
     #[command(visible_alias = "ls", after_help = LIST_EXAMPLES)]
     List(ListArgs),
