@@ -1,0 +1,328 @@
+//! `ferry copy` end to end: the binary against Azurite, checked byte for byte, by the Python
+//! Azure SDK, and by counting the bytes that cross the wire.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::Command;
+
+use common::{ferry_with_key, run};
+use ferry_store::Store;
+use ferry_testkit::data::pattern;
+use ferry_testkit::fault_proxy::FaultProxy;
+use ferry_testkit::{Azurite, tools};
+
+const MIB: usize = 1024 * 1024;
+
+fn md5_hex(data: &[u8]) -> String {
+    ferry_store::md5_of(data).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Writes a mixed tree and returns its files (relative path → bytes).
+fn mixed_tree(root: &Path, big: usize) -> BTreeMap<String, Vec<u8>> {
+    let deep: String = (0..20).map(|i| format!("d{i}/")).collect();
+    let files: Vec<(String, Vec<u8>)> = vec![
+        ("zero.bin".into(), Vec::new()),
+        ("with space.txt".into(), b"space".to_vec()),
+        ("hash#1.txt".into(), b"hash".to_vec()),
+        ("100%.txt".into(), b"percent".to_vec()),
+        ("why?.txt".into(), b"question".to_vec()),
+        ("caf\u{e9}/na\u{ef}ve \u{1F600}.txt".into(), b"unicode".to_vec()),
+        (format!("{deep}deepest.txt"), b"twenty levels down".to_vec()),
+        ("big/large.bin".into(), pattern(big, 77)),
+        ("mid/nine-mib.bin".into(), pattern(9 * MIB + 1, 78)),
+    ];
+    for (name, data) in &files {
+        let path = root.join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, data).unwrap();
+    }
+    std::fs::create_dir_all(root.join("empty-dir")).unwrap();
+    files.into_iter().collect()
+}
+
+fn assert_tree(root: &Path, files: &BTreeMap<String, Vec<u8>>) {
+    for (name, data) in files {
+        let got = std::fs::read(root.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert!(got == *data, "{name} differs ({} vs {} bytes)", got.len(), data.len());
+    }
+    let mut count = 0;
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let entry = entry.unwrap();
+            if entry.file_type().unwrap().is_dir() {
+                stack.push(entry.path());
+            } else {
+                count += 1;
+            }
+        }
+    }
+    assert_eq!(count, files.len(), "exactly the expected files, no leftovers");
+}
+
+/// The summary's `Label: value` lines, as a script would read them.
+fn summary(stdout: &str) -> BTreeMap<String, String> {
+    stdout
+        .lines()
+        .skip_while(|l| !(l.starts_with("Job ") && l.ends_with(" summary")))
+        .filter_map(|l| l.split_once(": ").map(|(k, v)| (k.to_owned(), v.to_owned())))
+        .collect()
+}
+
+/// MD5s of every blob in a container as the Python SDK reports them (hex), by name.
+fn python_md5s(azurite: &Azurite, container: &str) -> BTreeMap<String, String> {
+    let script = r#"
+import sys
+from azure.storage.blob import ContainerClient
+client = ContainerClient.from_container_url(sys.argv[1], credential={"account_name": "devstoreaccount1", "account_key": sys.argv[2]})
+for blob in client.list_blobs():
+    md5 = blob.content_settings.content_md5
+    print(blob.name + "\t" + (bytes(md5).hex() if md5 else "-"))
+"#;
+    let out = Command::new(tools::python())
+        .args(["-c", script, &azurite.container_url(container), ferry_azure::DEVELOPMENT_KEY])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let (name, md5) = l.rsplit_once('\t').unwrap();
+            (name.to_owned(), md5.to_owned())
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn local_to_blob_to_local_round_trip_with_a_300_mib_file() {
+    let azurite = Azurite::shared();
+    let container = fresh_container(azurite, "rt").await;
+    let work = tempfile::tempdir().unwrap();
+    let source = work.path().join("tree");
+    let files = mixed_tree(&source, 300 * MIB);
+    let url = azurite.container_url(&container);
+
+    let (code, out, err) = run(ferry_with_key().args([
+        "copy",
+        source.to_str().unwrap(),
+        &url,
+        "--recursive",
+        "--put-md5",
+        "--block-size-mb",
+        "8",
+    ]));
+    assert_eq!(code, 0, "{err}");
+    let s = summary(&out);
+    assert_eq!(s["Number of File Transfers"], files.len().to_string());
+    assert_eq!(s["Number of File Transfers Completed"], files.len().to_string());
+    assert_eq!(s["Total Number of Bytes Transferred"], files.values().map(Vec::len).sum::<usize>().to_string());
+    assert_eq!(s["Final Job Status"], "Completed");
+
+    let md5s = python_md5s(azurite, &container);
+    assert_eq!(md5s.len(), files.len(), "one blob per file, none for the empty directory");
+    for (name, data) in &files {
+        assert_eq!(md5s[&format!("tree/{name}")], md5_hex(data), "the Python SDK reads {name}'s Content-MD5");
+    }
+
+    let back = work.path().join("back");
+    let (code, out, err) = run(ferry_with_key().args([
+        "copy",
+        &format!("{url}/tree"),
+        back.to_str().unwrap(),
+        "--recursive",
+        "--check-md5",
+        "FailIfDifferentOrMissing",
+    ]));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(summary(&out)["Number of File Transfers Completed"], files.len().to_string());
+    assert_tree(&back.join("tree"), &files);
+}
+
+async fn fresh_container(azurite: &Azurite, prefix: &str) -> String {
+    azurite.new_container(prefix).await.container().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn blob_to_blob_then_blob_to_local_is_identical() {
+    let azurite = Azurite::shared();
+    let (src, dst) = (fresh_container(azurite, "b2b-src").await, fresh_container(azurite, "b2b-dst").await);
+    let work = tempfile::tempdir().unwrap();
+    let files = mixed_tree(&work.path().join("t"), 3 * MIB);
+    let (code, _, err) = run(ferry_with_key().args([
+        "copy",
+        &format!("{}/*", work.path().join("t").display()),
+        &azurite.container_url(&src),
+        "--recursive",
+        "--put-md5",
+    ]));
+    assert_eq!(code, 0, "{err}");
+    let (code, out, err) = run(ferry_with_key().args([
+        "copy",
+        &azurite.container_url(&src),
+        &format!("{}/copied/", azurite.container_url(&dst)),
+        "--recursive",
+    ]));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(summary(&out)["Number of File Transfers Completed"], files.len().to_string());
+    let md5s = python_md5s(azurite, &dst);
+    for (name, data) in &files {
+        assert_eq!(md5s[&format!("copied/{src}/{name}")], md5_hex(data), "{name}: the server-side copy kept the MD5");
+    }
+    let back = work.path().join("back");
+    let (code, _, err) = run(ferry_with_key().args([
+        "copy",
+        &format!("{}/copied/{src}/*", azurite.container_url(&dst)),
+        back.to_str().unwrap(),
+        "--recursive",
+    ]));
+    assert_eq!(code, 0, "{err}");
+    assert_tree(&back, &files);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn server_side_copy_moves_no_data_through_ferry() {
+    let azurite = Azurite::shared();
+    let source = azurite.new_container("s2s-bytes-src").await;
+    let big = pattern(200 * MIB, 5);
+    source.write("big.bin", big.clone().into(), &ferry_store::WriteOptions::default()).await.unwrap();
+    let dest = fresh_container(azurite, "s2s-bytes-dst").await;
+
+    // Ferry reaches both containers through a counting proxy (Azurite only serves copy sources
+    // named by the same host as the request). Any data Ferry moved itself, and any fetch of the
+    // source over HTTP, would cross the proxy and be counted.
+    let proxy = FaultProxy::start(azurite.port(), 0).await.unwrap();
+    let via_proxy = |container: &str| format!("http://127.0.0.1:{}/devstoreaccount1/{container}", proxy.port());
+    let (code, out, err) =
+        run(ferry_with_key().args(["copy", &format!("{}/big.bin", via_proxy(source.container())), &via_proxy(&dest)]));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(summary(&out)["Total Number of Bytes Transferred"], (200 * MIB).to_string());
+    proxy.wait_idle(std::time::Duration::from_secs(10)).await;
+    let through_ferry = proxy.bytes_forwarded();
+    assert!(through_ferry > 0, "the proxy saw the requests");
+    assert!(through_ferry < 1024 * 1024, "Ferry's own traffic to the destination was {through_ferry} bytes");
+    let md5s = python_md5s(azurite, &dest);
+    assert_eq!(md5s["big.bin"], md5_hex(&big));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn overwrite_false_skips_and_if_source_newer_replaces_only_newer() {
+    let azurite = Azurite::shared();
+    let container = fresh_container(azurite, "cli-ow").await;
+    let work = tempfile::tempdir().unwrap();
+    let file = work.path().join("f.txt");
+    std::fs::write(&file, b"first").unwrap();
+    let url = format!("{}/f.txt", azurite.container_url(&container));
+    assert_eq!(run(ferry_with_key().args(["copy", file.to_str().unwrap(), &url])).0, 0);
+
+    std::fs::write(&file, b"second").unwrap();
+    let (code, out, _) = run(ferry_with_key().args(["copy", file.to_str().unwrap(), &url, "--overwrite", "false"]));
+    assert_eq!(code, 0, "skipping is not a failure");
+    let s = summary(&out);
+    assert_eq!(
+        (s["Number of File Transfers Skipped"].as_str(), s["Final Job Status"].as_str()),
+        ("1", "CompletedWithSkipped")
+    );
+    let back = work.path().join("check.txt");
+    run(ferry_with_key().args(["copy", &url, back.to_str().unwrap()]));
+    assert_eq!(std::fs::read(&back).unwrap(), b"first");
+
+    let f = std::fs::File::options().write(true).open(&file).unwrap();
+    f.set_modified(std::time::SystemTime::now() + std::time::Duration::from_secs(120)).unwrap();
+    let (code, out, _) =
+        run(ferry_with_key().args(["copy", file.to_str().unwrap(), &url, "--overwrite=ifSourceNewer"]));
+    assert_eq!(code, 0);
+    assert_eq!(summary(&out)["Number of File Transfers Completed"], "1");
+    run(ferry_with_key().args(["copy", &url, back.to_str().unwrap()]));
+    assert_eq!(std::fs::read(&back).unwrap(), b"second");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn dry_run_lists_and_copies_nothing() {
+    let azurite = Azurite::shared();
+    let container = fresh_container(azurite, "cli-dry").await;
+    let work = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(work.path().join("d/sub")).unwrap();
+    std::fs::write(work.path().join("d/a.txt"), b"a").unwrap();
+    std::fs::write(work.path().join("d/sub/b.txt"), b"b").unwrap();
+    let url = azurite.container_url(&container);
+    let source = work.path().join("d");
+    let (code, out, err) =
+        run(ferry_with_key().args(["copy", source.to_str().unwrap(), &url, "--recursive", "--dry-run"]));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        out,
+        format!(
+            "DRYRUN: copy {0}/a.txt to {url}/d/a.txt\nDRYRUN: copy {0}/sub/b.txt to {url}/d/sub/b.txt\n",
+            source.display()
+        )
+    );
+    let (_, json, _) = run(ferry_with_key().args([
+        "copy",
+        source.to_str().unwrap(),
+        &url,
+        "--recursive",
+        "--dry-run",
+        "--output-type",
+        "json",
+    ]));
+    let first: serde_json::Value = serde_json::from_str(json.lines().next().unwrap()).unwrap();
+    assert_eq!(first["MessageType"], "Dryrun");
+    let (_, listed, _) = run(ferry_with_key().args(["list", &url, "--running-tally"]));
+    assert!(listed.contains("File count: 0"), "nothing was copied: {listed}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn local_to_local_copies_a_tree() {
+    let work = tempfile::tempdir().unwrap();
+    let files = mixed_tree(&work.path().join("src"), MIB);
+    let (code, out, err) = run(common::ferry().args([
+        "copy",
+        work.path().join("src").to_str().unwrap(),
+        work.path().join("dst").to_str().unwrap(),
+        "--recursive",
+    ]));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(summary(&out)["Final Job Status"], "Completed");
+    assert_tree(&work.path().join("dst/src"), &files);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn copy_errors_are_clear() {
+    let azurite = Azurite::shared();
+    let container = fresh_container(azurite, "cli-err").await;
+    let url = azurite.container_url(&container);
+    let work = tempfile::tempdir().unwrap();
+
+    let (code, _, err) = run(ferry_with_key().args(["copy", work.path().join("missing").to_str().unwrap(), &url]));
+    assert_eq!(code, 1);
+    assert!(err.contains("not found") && err.contains("missing"), "{err}");
+
+    let (code, _, err) = run(ferry_with_key().args(["copy", work.path().to_str().unwrap(), &url]));
+    assert_eq!(code, 2);
+    assert!(err.contains("--recursive"), "{err}");
+
+    let (code, _, err) =
+        run(ferry_with_key().args(["copy", &format!("{url}/nothing-here"), work.path().to_str().unwrap()]));
+    assert_eq!(code, 1);
+    assert!(err.contains("no blob or virtual directory `nothing-here`"), "{err}");
+
+    let (code, _, err) = run(ferry_with_key().args([
+        "copy",
+        work.path().to_str().unwrap(),
+        &url,
+        "--recursive",
+        "--overwrite",
+        "prompt",
+    ]));
+    assert_eq!(code, 2);
+    assert!(err.contains("prompt"), "{err}");
+
+    std::fs::write(work.path().join("f"), b"x").unwrap();
+    let (code, _, err) =
+        run(ferry_with_key().args(["copy", work.path().join("f").to_str().unwrap(), &url, "--block-size-mb=-1"]));
+    assert_eq!(code, 2);
+    assert!(err.contains("--block-size-mb"), "{err}");
+}
