@@ -103,9 +103,9 @@ async fn handle(mut client: TcpStream, upstream_port: u16, fail: bool, forwarded
         let _ = client.shutdown().await;
         return;
     }
-    if let Ok(mut upstream) = TcpStream::connect(("127.0.0.1", upstream_port)).await {
-        if let Ok((up, down)) = tokio::io::copy_bidirectional(&mut client, &mut upstream).await {
-            forwarded.fetch_add(up + down, Ordering::SeqCst);
-        }
+    if let Ok(mut upstream) = TcpStream::connect(("127.0.0.1", upstream_port)).await
+        && let Ok((up, down)) = tokio::io::copy_bidirectional(&mut client, &mut upstream).await
+    {
+        forwarded.fetch_add(up + down, Ordering::SeqCst);
     }
 }
