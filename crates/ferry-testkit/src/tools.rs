@@ -29,6 +29,11 @@ pub fn azurite_bin() -> PathBuf {
     required(path, "Azurite")
 }
 
+/// The AzCopy binary from npm `@azure-tools/azcopy-linux`.
+pub fn azcopy() -> PathBuf {
+    required(tools_dir().join("node/node_modules/@azure-tools/azcopy-linux/dist/bin/azcopy_linux_amd64"), "AzCopy")
+}
+
 /// The Python interpreter of the tools virtual environment (with `azure-storage-blob`).
 pub fn python() -> PathBuf {
     required(tools_dir().join("venv/bin/python"), "the Python tools environment")
