@@ -325,4 +325,57 @@ pub struct CopyArgs {
     /// Blob type of uploads. Only BlockBlob for now.
     #[arg(long, default_value = "BlockBlob")]
     pub blob_type: String,
+
+    /// Which objects to cover.
+    #[command(flatten)]
+    pub filters: FilterArgs,
+}
+
+/// The filter flags shared by commands that select objects.
+#[derive(Debug, Args, Default)]
+pub struct FilterArgs {
+    /// Only names matching these globs, `;`-separated (`*.jpg;*.png`); a pattern with `/` matches
+    /// the relative path, and `**` spans directories (`photos/**/*.jpg`).
+    #[arg(long)]
+    pub include_pattern: Option<String>,
+
+    /// Leave out names (or, with `/`, paths) matching these globs, `;`-separated.
+    #[arg(long)]
+    pub exclude_pattern: Option<String>,
+
+    /// Only these relative paths (files, or directories with everything below), `;`-separated.
+    #[arg(long)]
+    pub include_path: Option<String>,
+
+    /// Leave out these relative paths (and everything below them), `;`-separated.
+    #[arg(long)]
+    pub exclude_path: Option<String>,
+
+    /// Only relative paths matching these regular expressions, `;`-separated.
+    #[arg(long)]
+    pub include_regex: Option<String>,
+
+    /// Leave out relative paths matching these regular expressions, `;`-separated.
+    #[arg(long)]
+    pub exclude_regex: Option<String>,
+
+    /// Only objects modified at or after this ISO 8601 time (`2024-05-01T12:00:00Z`, or a date for UTC midnight).
+    #[arg(long)]
+    pub include_after: Option<String>,
+
+    /// Only objects modified at or before this ISO 8601 time.
+    #[arg(long)]
+    pub include_before: Option<String>,
+
+    /// A file of relative paths to cover, one per line (files, or directories with everything below).
+    #[arg(long)]
+    pub list_of_files: Option<std::path::PathBuf>,
+
+    /// Only objects at least this large (`500`, `10KiB`, `1.5GB`).
+    #[arg(long)]
+    pub min_size: Option<String>,
+
+    /// Only objects at most this large.
+    #[arg(long)]
+    pub max_size: Option<String>,
 }

@@ -9,12 +9,13 @@ use std::time::{Duration, Instant};
 use ferry_azure::AzureStore;
 use ferry_core::{Location, LocationHint, LocationKind};
 use ferry_engine::{CopyEngine, CopyOptions, Overwrite, Transfer};
+use ferry_plan::{Filter, FilterSpec, parse_size};
 use ferry_report::{Console, JobReporter, final_status};
 use ferry_store::{EntryKind, ErrorKind, ListDepth, LocalStore, Store, StoreError, WriteOptions};
 use futures::{StreamExt, TryStreamExt};
 
 use self::naming::{DestShape, Naming, SourceShape, decide};
-use crate::args::{CopyArgs, OverwriteArg};
+use crate::args::{CopyArgs, FilterArgs, OverwriteArg};
 use crate::connect::{client_for, explain_auth};
 use crate::{CliError, Environment, Settings};
 
@@ -85,6 +86,36 @@ fn write_options(args: &CopyArgs) -> Result<WriteOptions, CliError> {
     Ok(write)
 }
 
+/// Compiles the filter flags.
+pub(super) fn build_filter(args: &FilterArgs) -> Result<Filter, CliError> {
+    let size = |value: &Option<String>, flag: &str| {
+        value.as_deref().map(parse_size).transpose().map_err(|e| CliError::usage(format!("{flag}: {e}")))
+    };
+    let mut include_paths = FilterSpec::split_list(args.include_path.as_deref());
+    if let Some(file) = &args.list_of_files {
+        let text = std::fs::read_to_string(file)
+            .map_err(|e| CliError::usage(format!("--list-of-files: cannot read `{}`: {e}", file.display())))?;
+        let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+        include_paths.extend(text.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned));
+        if include_paths.is_empty() {
+            return Err(CliError::usage(format!("--list-of-files: `{}` lists no paths", file.display())));
+        }
+    }
+    let spec = FilterSpec {
+        include_patterns: FilterSpec::split_list(args.include_pattern.as_deref()),
+        exclude_patterns: FilterSpec::split_list(args.exclude_pattern.as_deref()),
+        include_paths,
+        exclude_paths: FilterSpec::split_list(args.exclude_path.as_deref()),
+        include_regex: FilterSpec::split_list(args.include_regex.as_deref()),
+        exclude_regex: FilterSpec::split_list(args.exclude_regex.as_deref()),
+        include_after: args.include_after.clone(),
+        include_before: args.include_before.clone(),
+        min_size: size(&args.min_size, "--min-size")?,
+        max_size: size(&args.max_size, "--max-size")?,
+    };
+    Filter::new(&spec).map_err(|e| CliError::usage(e.to_string()))
+}
+
 pub(super) async fn run(
     args: &CopyArgs,
     settings: &Settings,
@@ -116,6 +147,7 @@ pub(super) async fn run(
         }
     };
     let write = write_options(args)?;
+    let filter = build_filter(&args.filters)?;
     let options = CopyOptions {
         block_size: mib(args.block_size_mb, "--block-size-mb")?,
         put_blob_size: mib(args.put_blob_size_mb, "--put-blob-size-mb")?,
@@ -142,7 +174,8 @@ pub(super) async fn run(
         (LocationKind::Blob, LocationKind::Local) => "DOWNLOADFAILED",
         _ => "COPYFAILED",
     };
-    execute(&job_id, &source, &dest, &naming, options, args.dry_run, settings, console, verb).await
+    let plan = Plan { naming, filter, verb };
+    execute(&job_id, &source, &dest, &plan, options, args.dry_run, settings, console).await
 }
 
 /// Opens the source and works out what it names.
@@ -278,27 +311,40 @@ async fn open_dest(
     }
 }
 
-#[allow(clippy::too_many_arguments)]
+/// What a copy covers and how its failures are named.
+struct Plan {
+    naming: Naming,
+    filter: Filter,
+    /// AzCopy's keyword for a failed item: UPLOADFAILED, DOWNLOADFAILED or COPYFAILED.
+    verb: &'static str,
+}
+
 async fn execute(
     job_id: &str,
     source: &Side,
     dest: &Side,
-    naming: &Naming,
+    plan: &Plan,
     options: CopyOptions,
     dry_run: bool,
     settings: &Settings,
     console: &Console,
-    verb: &str,
 ) -> Result<(), CliError> {
-    let transfers: futures::stream::BoxStream<'_, Result<Transfer, StoreError>> = match naming {
+    let filter = &plan.filter;
+    let verb = plan.verb;
+    let transfers: futures::stream::BoxStream<'_, Result<Transfer, StoreError>> = match &plan.naming {
         Naming::Single { source_key, dest_key } => {
             let entry = source.store.stat(source_key).await?;
-            futures::stream::once(async move { Ok(Transfer::from_entry(entry, dest_key.clone())) }).boxed()
+            let name = source_key.rsplit('/').next().unwrap_or(source_key);
+            let admitted = filter.admits(name, entry.size, entry.last_modified);
+            futures::stream::iter(admitted.then(|| Ok(Transfer::from_entry(entry, dest_key.clone())))).boxed()
         }
         Naming::Tree { source_prefix, depth, dest_prefix } => source
             .store
             .list(source_prefix, *depth)
-            .try_filter(|e| futures::future::ready(e.kind == EntryKind::Object))
+            .try_filter(move |e| {
+                let rest = e.key.strip_prefix(source_prefix.as_str()).unwrap_or(&e.key);
+                futures::future::ready(e.kind == EntryKind::Object && filter.admits(rest, e.size, e.last_modified))
+            })
             .map_ok(move |e| {
                 let rest = e.key.strip_prefix(source_prefix.as_str()).unwrap_or(&e.key).to_owned();
                 Transfer::from_entry(e, format!("{dest_prefix}{rest}"))
