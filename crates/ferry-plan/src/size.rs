@@ -25,7 +25,7 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
         }
     };
     let bytes = value * factor;
-    if !bytes.is_finite() || bytes < 0.0 || bytes > 1.8e19 {
+    if !(0.0..=1.8e19).contains(&bytes) {
         return Err(format!("`{text}` is out of range"));
     }
     #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
