@@ -174,8 +174,8 @@ pub(super) async fn run(
         (LocationKind::Blob, LocationKind::Local) => "DOWNLOADFAILED",
         _ => "COPYFAILED",
     };
-    let plan = Plan { naming, filter, verb };
-    execute(&job_id, &source, &dest, &plan, options, args.dry_run, settings, console).await
+    let plan = Plan { naming, filter, verb, dry_run: args.dry_run };
+    execute(&job_id, &source, &dest, &plan, options, settings, console).await
 }
 
 /// Opens the source and works out what it names.
@@ -317,6 +317,8 @@ struct Plan {
     filter: Filter,
     /// AzCopy's keyword for a failed item: UPLOADFAILED, DOWNLOADFAILED or COPYFAILED.
     verb: &'static str,
+    /// Print the transfers instead of doing them.
+    dry_run: bool,
 }
 
 async fn execute(
@@ -325,7 +327,6 @@ async fn execute(
     dest: &Side,
     plan: &Plan,
     options: CopyOptions,
-    dry_run: bool,
     settings: &Settings,
     console: &Console,
 ) -> Result<(), CliError> {
@@ -353,7 +354,7 @@ async fn execute(
     };
     let reporter = JobReporter::new(settings.output);
 
-    if dry_run {
+    if plan.dry_run {
         let mut transfers = transfers;
         while let Some(t) = transfers.try_next().await? {
             reporter.dry_run(
