@@ -23,6 +23,18 @@ pub struct Cli {
     /// Format of the command's output: `text`, or `json` (AzCopy's JSON envelope, one message per line).
     #[arg(long, global = true, value_enum, ignore_case = true, default_value = "text")]
     pub output_type: OutputType,
+
+    /// How much is printed: default, essential (no progress or notes), quiet (nothing on standard output).
+    #[arg(long, global = true, value_enum, ignore_case = true, default_value = "default")]
+    pub output_level: OutputLevelArg,
+
+    /// Cap throughput at this many megabits per second (base 10); 0 means no cap.
+    #[arg(long, global = true, default_value_t = 0.0)]
+    pub cap_mbps: f64,
+
+    /// How much a job writes to its log file: DEBUG, INFO, WARNING, ERROR, or NONE for no file.
+    #[arg(long, global = true, value_enum, ignore_case = true, default_value = "INFO")]
+    pub log_level: crate::LogLevel,
 }
 
 /// `--output-type` values.
@@ -39,6 +51,27 @@ impl From<OutputType> for OutputFormat {
         match t {
             OutputType::Text => Self::Text,
             OutputType::Json => Self::Json,
+        }
+    }
+}
+
+/// `--output-level` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputLevelArg {
+    /// Everything.
+    Default,
+    /// Results, warnings and errors; no progress or notes.
+    Essential,
+    /// Nothing on standard output.
+    Quiet,
+}
+
+impl From<OutputLevelArg> for ferry_report::OutputLevel {
+    fn from(l: OutputLevelArg) -> Self {
+        match l {
+            OutputLevelArg::Default => Self::Default,
+            OutputLevelArg::Essential => Self::Essential,
+            OutputLevelArg::Quiet => Self::Quiet,
         }
     }
 }

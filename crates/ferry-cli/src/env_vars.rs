@@ -60,6 +60,16 @@ pub const ENV_VARS: &[EnvVar] = &[
         secret: false,
     },
     EnvVar {
+        name: "FERRY_LOG_LOCATION",
+        description: "Folder for job log files (JOBID.log). Default: ~/.ferry/logs; AZCOPY_LOG_LOCATION is used when this is unset.",
+        secret: false,
+    },
+    EnvVar {
+        name: "AZCOPY_LOG_LOCATION",
+        description: "Folder for job log files, when FERRY_LOG_LOCATION is unset.",
+        secret: false,
+    },
+    EnvVar {
         name: "FERRY_LOG",
         description: "What is logged to standard error, as a tracing filter (e.g. `debug`, `ferry::http=info`). Default: warn.",
         secret: false,

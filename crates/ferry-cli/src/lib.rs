@@ -10,20 +10,20 @@ pub mod commands;
 mod connect;
 mod env_vars;
 mod error;
-mod logging;
+pub mod logging;
 mod settings;
 
 pub use args::{Cli, Command};
 pub use env_vars::{ENV_VARS, EnvVar};
 pub use error::{CliError, ExitStatus};
-pub use logging::init_logging;
+pub use logging::{LogLevel, init_logging};
 pub use settings::{Environment, Settings, TransferSettings};
 
 use ferry_report::Console;
 
 /// Runs a parsed command line and returns the process's exit status.
 pub async fn run(cli: Cli) -> ExitStatus {
-    let console = Console::new(cli.output_type.into());
+    let console = Console::new(cli.output_type.into()).with_level(cli.output_level.into());
     let env = Environment::from_process();
     let result = match Settings::resolve(&cli, &env) {
         Ok(settings) => commands::dispatch(&cli.command, &settings, &env, &console).await,

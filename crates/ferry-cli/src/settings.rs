@@ -57,6 +57,14 @@ pub struct Settings {
     pub http: HttpConfig,
     /// How much a copy does at once.
     pub transfer: TransferSettings,
+    /// Where job logs go.
+    pub log_dir: std::path::PathBuf,
+    /// How much goes in them.
+    pub log_level: crate::LogLevel,
+    /// `--output-level`.
+    pub output_level: ferry_report::OutputLevel,
+    /// `--cap-mbps`, if a cap is set.
+    pub cap_mbps: Option<f64>,
 }
 
 /// Concurrency and memory limits of transfers.
@@ -119,7 +127,23 @@ impl Settings {
         let buffer_bytes = (buffer_gb * 1e9) as u64;
         let transfer =
             TransferSettings { requests_in_flight: http.max_idle_connections, objects_in_flight, buffer_bytes };
-        Ok(Self { output: cli.output_type.into(), http, transfer })
+        Ok(Self {
+            output: cli.output_type.into(),
+            http,
+            transfer,
+            log_dir: crate::logging::log_dir(env),
+            log_level: cli.log_level,
+            output_level: cli.output_level.into(),
+            cap_mbps: match cli.cap_mbps {
+                c if c == 0.0 => None,
+                c if c.is_finite() && c > 0.0 => Some(c),
+                c => {
+                    return Err(CliError::usage(format!(
+                        "--cap-mbps must be a positive number of megabits per second, not {c}"
+                    )));
+                }
+            },
+        })
     }
 }
 

@@ -110,6 +110,8 @@ pub struct CopyOptions {
     pub buffer_bytes: u64,
     /// Up to 32 characters that tie staged blocks to this job (the job id).
     pub part_tag: String,
+    /// Throughput cap (`--cap-mbps`), shared by every transfer of the job.
+    pub rate_limit: Option<Arc<crate::RateLimit>>,
 }
 
 impl Default for CopyOptions {
@@ -128,6 +130,7 @@ impl Default for CopyOptions {
             requests_in_flight: 32,
             buffer_bytes: 512 * 1024 * 1024,
             part_tag: "ferry".to_owned(),
+            rate_limit: None,
         }
     }
 }
@@ -306,6 +309,9 @@ impl Context {
     /// Reads `range` of the source into one buffer, checking its length.
     async fn read_range(&self, key: &str, range: Range<u64>) -> Result<Bytes, StoreError> {
         let expected = range.end - range.start;
+        if let Some(limit) = &self.options.rate_limit {
+            limit.take(expected).await;
+        }
         let mut stream = self.source.read(key, Some(range.clone())).await?;
         let mut buffer = BytesMut::with_capacity(usize::try_from(expected).unwrap_or(0));
         while let Some(chunk) = stream.try_next().await? {

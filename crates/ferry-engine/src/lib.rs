@@ -16,9 +16,11 @@
 //! [`Stats`] and returns a [`CopyReport`]; reporters render those.
 
 mod copy;
+mod rate;
 mod sizing;
 mod stats;
 
 pub use copy::{CheckMd5, CopyEngine, CopyOptions, CopyReport, ItemFailure, Overwrite, Transfer};
+pub use rate::RateLimit;
 pub use sizing::{DEFAULT_BLOCK_SIZE, MAX_BLOCK_SIZE, MAX_BLOCKS, SizingError, block_size};
 pub use stats::{Stats, StatsSnapshot};

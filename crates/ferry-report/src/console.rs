@@ -14,10 +14,23 @@ pub enum OutputFormat {
     Json,
 }
 
+/// `--output-level`: how much is printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OutputLevel {
+    /// Everything.
+    #[default]
+    Default,
+    /// No progress and no informational notes; results, warnings and errors only.
+    Essential,
+    /// Nothing on standard output; errors still go to standard error.
+    Quiet,
+}
+
 /// Prints messages for one command run.
 #[derive(Debug, Clone, Copy)]
 pub struct Console {
     format: OutputFormat,
+    level: OutputLevel,
 }
 
 /// Writes a line, treating a closed pipe as done rather than as an error.
@@ -29,9 +42,20 @@ pub(crate) fn write_line(out: &mut impl Write, line: &str) -> io::Result<()> {
 }
 
 impl Console {
-    /// A console in `format`.
+    /// A console in `format` at the default level.
     pub fn new(format: OutputFormat) -> Self {
-        Self { format }
+        Self { format, level: OutputLevel::Default }
+    }
+
+    /// The same console at `level`.
+    #[must_use]
+    pub fn with_level(self, level: OutputLevel) -> Self {
+        Self { level, ..self }
+    }
+
+    /// The level in use.
+    pub fn level(&self) -> OutputLevel {
+        self.level
     }
 
     /// The format in use.
@@ -41,6 +65,9 @@ impl Console {
 
     /// Data for standard output, printed as is in text mode and as an `Info` message in JSON.
     pub fn data(&self, text: &str) {
+        if self.level == OutputLevel::Quiet {
+            return;
+        }
         let line = match self.format {
             OutputFormat::Text => text.to_owned(),
             OutputFormat::Json => envelope("Info", text),
@@ -50,12 +77,16 @@ impl Console {
 
     /// An informational note: `INFO: …` on standard error (JSON: an `Info` message).
     pub fn info(&self, text: &str) {
-        self.note("INFO", text);
+        if self.level == OutputLevel::Default {
+            self.note("INFO", text);
+        }
     }
 
     /// A warning: `WARN: …` on standard error (JSON: an `Info` message, as AzCopy does).
     pub fn warn(&self, text: &str) {
-        self.note("WARN", text);
+        if self.level != OutputLevel::Quiet {
+            self.note("WARN", text);
+        }
     }
 
     fn note(&self, level: &str, text: &str) {
@@ -97,6 +128,9 @@ impl Console {
 
     /// A command's final message (JSON: `EndOfJob`).
     pub fn end_of_job(&self, text: &str) {
+        if self.level == OutputLevel::Quiet {
+            return;
+        }
         match self.format {
             OutputFormat::Text if text.is_empty() => {}
             OutputFormat::Text => {

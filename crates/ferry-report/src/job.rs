@@ -7,7 +7,7 @@ use std::time::Duration;
 use ferry_engine::StatsSnapshot;
 use serde_json::json;
 
-use crate::console::{OutputFormat, write_line};
+use crate::console::{OutputFormat, OutputLevel, write_line};
 use crate::json::{envelope, go_escape};
 
 /// AzCopy's final job status, derived from the counters (§3.2 of the AzCopy inventory).
@@ -31,6 +31,7 @@ pub fn final_status(stats: &StatsSnapshot, cancelled: bool) -> &'static str {
 #[derive(Debug, Clone, Copy)]
 pub struct JobReporter {
     format: OutputFormat,
+    level: OutputLevel,
     terminal: bool,
 }
 
@@ -52,19 +53,28 @@ fn format_eta(seconds: f64) -> String {
 }
 
 impl JobReporter {
-    /// A reporter in `format`; progress is redrawn in place when standard error is a terminal.
-    pub fn new(format: OutputFormat) -> Self {
-        Self { format, terminal: io::stderr().is_terminal() }
+    /// A reporter in `format` at `level`; progress is redrawn in place when standard error is a
+    /// terminal, and printed as plain lines otherwise.
+    pub fn new(format: OutputFormat, level: OutputLevel) -> Self {
+        Self { format, level, terminal: io::stderr().is_terminal() }
     }
 
-    /// `Job ID has started` (and, in JSON, the `Init` message).
-    pub fn started(&self, job_id: &str) {
+    /// `Job ID has started` and `Log file is located at:` (JSON: the `Init` message).
+    pub fn started(&self, job_id: &str, log_file: Option<&std::path::Path>) {
+        if self.level == OutputLevel::Quiet {
+            return;
+        }
+        let log = log_file.map(|p| p.display().to_string()).unwrap_or_default();
         match self.format {
             OutputFormat::Text => {
-                let _ = write_line(&mut io::stdout().lock(), &format!("INFO: Scanning...\n\nJob {job_id} has started"));
+                let mut text = format!("INFO: Scanning...\n\nJob {job_id} has started");
+                if !log.is_empty() {
+                    text.push_str(&format!("\nLog file is located at: {log}"));
+                }
+                let _ = write_line(&mut io::stdout().lock(), &text);
             }
             OutputFormat::Json => {
-                let content = json!({ "LogFileLocation": "", "JobID": job_id, "IsCleanupJob": false });
+                let content = json!({ "LogFileLocation": log, "JobID": job_id, "IsCleanupJob": false });
                 let _ = write_line(&mut io::stdout().lock(), &envelope("Init", &go_escape(&content.to_string())));
             }
         }
@@ -73,6 +83,9 @@ impl JobReporter {
     /// One progress report: `stats` now, `recent_bytes` moved over the last `interval`, and the
     /// time since the job started (for the ETA).
     pub fn progress(&self, stats: &StatsSnapshot, recent_bytes: u64, interval: Duration, elapsed: Duration) {
+        if self.level != OutputLevel::Default {
+            return;
+        }
         let throughput = megabits_per_second(recent_bytes, interval);
         match self.format {
             OutputFormat::Text => {
@@ -110,7 +123,7 @@ impl JobReporter {
 
     /// Ends an in-place progress line before other output.
     pub fn end_progress(&self) {
-        if self.format == OutputFormat::Text && self.terminal {
+        if self.format == OutputFormat::Text && self.terminal && self.level == OutputLevel::Default {
             let _ = write_line(&mut io::stderr().lock(), "");
         }
     }
@@ -135,6 +148,9 @@ impl JobReporter {
 
     /// The end-of-job summary with AzCopy's labels, verbatim and in order.
     pub fn summary(&self, job_id: &str, stats: &StatsSnapshot, elapsed: Duration, status: &str) {
+        if self.level == OutputLevel::Quiet {
+            return;
+        }
         match self.format {
             OutputFormat::Text => {
                 let _ = write_line(&mut io::stdout().lock(), &summary_text(job_id, stats, elapsed, status));

@@ -11,7 +11,7 @@ mod job;
 mod json;
 mod list;
 
-pub use console::{Console, OutputFormat};
+pub use console::{Console, OutputFormat, OutputLevel};
 pub use job::{JobReporter, final_status, summary_text};
 pub use json::{envelope, go_escape};
 pub use list::{ListProperty, ListReporter, ListTotals, UnknownProperty};

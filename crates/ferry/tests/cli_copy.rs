@@ -326,3 +326,61 @@ async fn copy_errors_are_clear() {
     assert_eq!(code, 2);
     assert!(err.contains("--block-size-mb"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_job_log_names_failures_is_private_and_holds_no_secret() {
+    use std::os::unix::fs::PermissionsExt;
+    let azurite = Azurite::shared();
+    let container = fresh_container(azurite, "cli-log").await;
+    let url = azurite.container_url_with_sas(&container, "rl");
+    let signature = url.split("sig=").nth(1).unwrap().to_owned();
+    let work = tempfile::tempdir().unwrap();
+    std::fs::write(work.path().join("f.txt"), b"denied").unwrap();
+    let logs = work.path().join("logs");
+    let (code, out, err) = run(common::ferry().env("FERRY_LOG_LOCATION", &logs).args([
+        "copy",
+        work.path().join("f.txt").to_str().unwrap(),
+        &url,
+    ]));
+    assert_eq!(code, 1, "a read-only SAS cannot upload");
+    assert!(err.contains("UPLOADFAILED:") && err.contains(": 403 :"), "{err}");
+    let path = out.lines().find_map(|l| l.strip_prefix("Log file is located at: ")).expect("the log's path is printed");
+    assert!(Path::new(path).starts_with(&logs));
+    let mode = std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "the log is private");
+    let log = std::fs::read_to_string(path).unwrap();
+    assert!(log.contains("Job-Command") && log.contains("sig=REDACTED"), "{log}");
+    assert!(log.contains("UPLOADFAILED:") && log.contains("Dst: "), "{log}");
+    assert!(log.contains("Final Job Status: Failed"), "{log}");
+    for text in [&out, &err, &log] {
+        assert!(!text.contains(&signature), "the signature leaked");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn output_levels_and_log_level_none() {
+    let work = tempfile::tempdir().unwrap();
+    std::fs::write(work.path().join("a"), b"a").unwrap();
+    let logs = work.path().join("logs");
+    let copy = |level: &str, dest: &str| {
+        run(common::ferry().env("FERRY_LOG_LOCATION", &logs).args([
+            "copy",
+            work.path().join("a").to_str().unwrap(),
+            work.path().join(dest).to_str().unwrap(),
+            "--output-level",
+            level,
+            "--log-level",
+            "NONE",
+        ]))
+    };
+    let (code, out, err) = copy("quiet", "q");
+    assert_eq!((code, out.as_str(), err.as_str()), (0, "", ""));
+    assert_eq!(std::fs::read(work.path().join("q")).unwrap(), b"a");
+    let (code, out, _) = copy("essential", "e");
+    assert_eq!(code, 0);
+    assert!(out.contains("Final Job Status: Completed") && !out.contains("Log file is located at"), "{out}");
+    assert!(!logs.exists(), "--log-level NONE writes no log");
+    let (code, _, err) = run(common::ferry().args(["copy", "a", "b", "--cap-mbps=-5"]));
+    assert_eq!(code, 2);
+    assert!(err.contains("--cap-mbps"), "{err}");
+}

@@ -13,7 +13,9 @@ pub fn ferry() -> Command {
     for var in ferry_cli::ENV_VARS {
         cmd.env_remove(var.name);
     }
-    cmd.env("FERRY_MAX_RETRIES", "0").env("NO_COLOR", "1");
+    cmd.env("FERRY_MAX_RETRIES", "0")
+        .env("NO_COLOR", "1")
+        .env("FERRY_LOG_LOCATION", std::env::temp_dir().join("ferry-test-logs"));
     cmd
 }
 

@@ -162,7 +162,13 @@ pub(super) async fn run(
         requests_in_flight: settings.transfer.requests_in_flight,
         buffer_bytes: settings.transfer.buffer_bytes,
         part_tag: String::new(),
+        rate_limit: settings.cap_mbps.map(|m| Arc::new(ferry_engine::RateLimit::from_megabits(m))),
     };
+    if args.dry_run && settings.output_level != ferry_report::OutputLevel::Default {
+        return Err(CliError::usage(
+            "--dry-run prints its plan, so it cannot be combined with --output-level essential or quiet",
+        ));
+    }
 
     let (source, source_shape) = open_source(&source_location, settings, env, console).await?;
     let (dest, dest_shape) = open_dest(&dest_location, &source_shape, settings, env, console).await?;
@@ -352,7 +358,7 @@ async fn execute(
             })
             .boxed(),
     };
-    let reporter = JobReporter::new(settings.output);
+    let reporter = JobReporter::new(settings.output, settings.output_level);
 
     if plan.dry_run {
         let mut transfers = transfers;
@@ -366,9 +372,17 @@ async fn execute(
         return Ok(());
     }
 
+    let log_path = crate::logging::open_job_log(&settings.log_dir, job_id, settings.log_level).map_err(|e| {
+        CliError::failed(format!("cannot create the job log in `{}`: {e}", settings.log_dir.display()))
+            .with_hint("set FERRY_LOG_LOCATION to a writable folder, or pass --log-level NONE")
+    })?;
+    let command_line: Vec<String> = std::env::args().map(|a| ferry_core::redact_text(&a)).collect();
+    tracing::info!(target: crate::logging::JOB_TARGET, "FerryVersion {}", env!("CARGO_PKG_VERSION"));
+    tracing::info!(target: crate::logging::JOB_TARGET, "Job-Command {}", command_line.join(" "));
+    tracing::info!(target: crate::logging::JOB_TARGET, "Source {} Destination {}", source.shown_base, dest.shown_base);
     let engine = CopyEngine::new(source.store.clone(), dest.store.clone(), options);
     let stats = engine.stats();
-    reporter.started(job_id);
+    reporter.started(job_id, log_path.as_deref());
     let started = Instant::now();
     let progress = tokio::spawn(async move {
         let interval = Duration::from_secs(2);
@@ -391,7 +405,9 @@ async fn execute(
         } else {
             format!("{}{}", source.shown_base, failure.source_key)
         };
-        console.warn(&format!("{verb}: {shown} : {status} : {}", failure.error));
+        let line = format!("{verb}: {shown} : {status} : {}", failure.error);
+        tracing::error!(target: crate::logging::JOB_TARGET, "{line}\nDst: {}{}", dest.shown_base, failure.dest_key);
+        console.warn(&line);
         if let Some(hint) = failure.error.hint() {
             console.info(&format!("hint: {hint}"));
         }
@@ -401,6 +417,12 @@ async fn execute(
     }
     let status = final_status(&report.stats, false);
     reporter.summary(job_id, &report.stats, started.elapsed(), status);
+    tracing::info!(
+        target: crate::logging::JOB_TARGET,
+        "{}",
+        ferry_report::summary_text(job_id, &report.stats, started.elapsed(), status).trim_start()
+    );
+    crate::logging::close_job_log();
     if report.stats.failed > 0 {
         return Err(CliError::failed(format!(
             "{} of {} transfers failed; see the lines above",
