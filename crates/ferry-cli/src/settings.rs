@@ -135,7 +135,7 @@ impl Settings {
             log_level: cli.log_level,
             output_level: cli.output_level.into(),
             cap_mbps: match cli.cap_mbps {
-                c if c == 0.0 => None,
+                0.0 => None,
                 c if c.is_finite() && c > 0.0 => Some(c),
                 c => {
                     return Err(CliError::usage(format!(
