@@ -184,6 +184,11 @@ fn with_blob_properties<'a>(mut request: Request<'a>, options: &WriteOptions) ->
     if let Some(tier) = &options.access_tier {
         request = request.header("x-ms-access-tier", tier);
     }
+    if !options.tags.is_empty() {
+        let tags: Vec<String> =
+            options.tags.iter().map(|(k, v)| format!("{}={}", encode_component(k), encode_component(v))).collect();
+        request = request.header("x-ms-tags", &tags.join("&"));
+    }
     if !options.overwrite {
         request = request.header("if-none-match", "*");
     }

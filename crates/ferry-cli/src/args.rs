@@ -347,6 +347,10 @@ pub struct CopyArgs {
     #[arg(long)]
     pub metadata: Option<String>,
 
+    /// Index tags for uploaded blobs: `key=value&key2=value2`.
+    #[arg(long)]
+    pub blob_tags: Option<String>,
+
     /// Access tier for uploaded blobs: Hot, Cool, Cold, Archive.
     #[arg(long)]
     pub block_blob_tier: Option<String>,

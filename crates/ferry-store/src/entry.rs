@@ -110,6 +110,8 @@ pub struct WriteOptions {
     pub metadata: BTreeMap<String, String>,
     /// Access tier to set, where the backend has tiers.
     pub access_tier: Option<String>,
+    /// Index tags to set, where the backend has them (Azure blob index tags).
+    pub tags: BTreeMap<String, String>,
     /// Replace an existing object (the default). When false, an existing object makes the write
     /// fail with `AlreadyExists` and is left untouched.
     pub overwrite: bool,
@@ -117,7 +119,13 @@ pub struct WriteOptions {
 
 impl Default for WriteOptions {
     fn default() -> Self {
-        Self { headers: ContentHeaders::default(), metadata: BTreeMap::new(), access_tier: None, overwrite: true }
+        Self {
+            headers: ContentHeaders::default(),
+            metadata: BTreeMap::new(),
+            access_tier: None,
+            tags: BTreeMap::new(),
+            overwrite: true,
+        }
     }
 }
 

@@ -384,3 +384,50 @@ async fn output_levels_and_log_level_none() {
     assert_eq!(code, 2);
     assert!(err.contains("--cap-mbps"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn blob_options_reach_the_service() {
+    let azurite = Azurite::shared();
+    let container = fresh_container(azurite, "cli-opts").await;
+    let work = tempfile::tempdir().unwrap();
+    std::fs::write(work.path().join("page.html"), b"<html></html>").unwrap();
+    std::fs::write(work.path().join("big.dat"), pattern(3 * MIB, 4)).unwrap();
+    let (code, _, err) = run(ferry_with_key().args([
+        "copy",
+        &format!("{}/*", work.path().display()),
+        &azurite.container_url(&container),
+        "--block-size-mb",
+        "1",
+        "--metadata",
+        "team=data;run=7",
+        "--blob-tags",
+        "project=ferry&stage=test",
+        "--block-blob-tier",
+        "cool",
+        "--cache-control",
+        "no-cache",
+        "--content-language",
+        "en",
+    ]));
+    assert_eq!(code, 0, "{err}");
+    let script = r#"
+import sys
+from azure.storage.blob import ContainerClient
+c = ContainerClient.from_container_url(sys.argv[1], credential={"account_name": "devstoreaccount1", "account_key": sys.argv[2]})
+for name in ["page.html", "big.dat"]:
+    b = c.get_blob_client(name)
+    p = b.get_blob_properties()
+    tags = b.get_blob_tags()
+    print(name, p.content_settings.content_type, p.content_settings.cache_control, p.content_settings.content_language,
+          p.blob_tier, sorted(p.metadata.items()), sorted(tags.items()))
+"#;
+    let out = Command::new(tools::python())
+        .args(["-c", script, &azurite.container_url(&container), ferry_azure::DEVELOPMENT_KEY])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let expected_tail = "no-cache en Cool [('run', '7'), ('team', 'data')] [('project', 'ferry'), ('stage', 'test')]";
+    assert!(text.contains(&format!("page.html text/html {expected_tail}")), "{text}");
+    assert!(text.contains(&format!("big.dat application/octet-stream {expected_tail}")), "staged uploads too: {text}");
+}

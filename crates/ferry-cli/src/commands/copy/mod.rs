@@ -71,6 +71,18 @@ fn write_options(args: &CopyArgs) -> Result<WriteOptions, CliError> {
             write.metadata.insert(name.trim().to_owned(), value.to_owned());
         }
     }
+    if let Some(text) = &args.blob_tags {
+        for pair in text.split('&').filter(|p| !p.is_empty()) {
+            let (key, value) = pair.split_once('=').ok_or_else(|| {
+                CliError::usage(format!("--blob-tags `{pair}` is not `key=value`"))
+                    .with_hint("write --blob-tags 'k1=v1&k2=v2'")
+            })?;
+            write.tags.insert(key.to_owned(), value.to_owned());
+        }
+        if write.tags.len() > 10 {
+            return Err(CliError::usage("--blob-tags: a blob takes at most 10 tags"));
+        }
+    }
     if let Some(tier) = &args.block_blob_tier {
         let known = ["Hot", "Cool", "Cold", "Archive"];
         match known.iter().find(|t| t.eq_ignore_ascii_case(tier)) {
