@@ -431,3 +431,67 @@ for name in ["page.html", "big.dat"]:
     assert!(text.contains(&format!("page.html text/html {expected_tail}")), "{text}");
     assert!(text.contains(&format!("big.dat application/octet-stream {expected_tail}")), "staged uploads too: {text}");
 }
+
+/// Writes a blob with a raw HTTP request, so the name reaches the service exactly as given
+/// (URL libraries normalise `..` segments away).
+fn raw_put(port: u16, path_and_query: &str, body: &[u8]) {
+    use std::io::{Read, Write};
+    let mut conn = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let head = format!(
+        "PUT {path_and_query} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nx-ms-blob-type: BlockBlob\r\nx-ms-version: 2025-01-05\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    conn.write_all(head.as_bytes()).unwrap();
+    conn.write_all(body).unwrap();
+    let mut response = String::new();
+    conn.read_to_string(&mut response).unwrap();
+    assert!(response.starts_with("HTTP/1.1 201"), "{response}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_blob_name_that_would_escape_the_destination_fails_and_writes_nothing() {
+    let azurite = Azurite::shared();
+    let container = fresh_container(azurite, "cli-escape").await;
+    let sas = azurite.container_sas(&container, "racwdl");
+    raw_put(azurite.port(), &format!("/devstoreaccount1/{container}/good.txt?{}", sas.expose()), b"good");
+    raw_put(
+        azurite.port(),
+        &format!("/devstoreaccount1/{container}/a/%2E%2E/%2E%2E/escape.txt?{}", sas.expose()),
+        b"evil",
+    );
+    let work = tempfile::tempdir().unwrap();
+    let dest = work.path().join("inside");
+    let (code, out, err) = run(ferry_with_key().args([
+        "copy",
+        &format!("{}/*", azurite.container_url(&container)),
+        dest.to_str().unwrap(),
+        "--recursive",
+    ]));
+    assert_eq!(code, 1, "{out}");
+    assert!(err.contains("DOWNLOADFAILED") && err.contains("escape.txt"), "{err}");
+    assert_eq!(summary(&out)["Number of File Transfers Completed"], "1");
+    assert_eq!(std::fs::read(dest.join("good.txt")).unwrap(), b"good");
+    assert!(!work.path().join("escape.txt").exists() && !dest.join("escape.txt").exists(), "nothing escaped");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn downloads_can_keep_the_blobs_last_modified_time() {
+    let azurite = Azurite::shared();
+    let store = azurite.new_container("cli-lmt").await;
+    store
+        .write("t.txt", bytes::Bytes::from_static(b"time").into(), &ferry_store::WriteOptions::default())
+        .await
+        .unwrap();
+    let blob_time = store.stat("t.txt").await.unwrap().last_modified.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let work = tempfile::tempdir().unwrap();
+    let url = format!("{}/t.txt", azurite.container_url(store.container()));
+    let (kept, plain) = (work.path().join("kept.txt"), work.path().join("plain.txt"));
+    assert_eq!(
+        run(ferry_with_key().args(["copy", &url, kept.to_str().unwrap(), "--preserve-last-modified-time"])).0,
+        0
+    );
+    assert_eq!(run(ferry_with_key().args(["copy", &url, plain.to_str().unwrap()])).0, 0);
+    assert_eq!(std::fs::metadata(&kept).unwrap().modified().unwrap(), blob_time);
+    assert!(std::fs::metadata(&plain).unwrap().modified().unwrap() > blob_time);
+}

@@ -125,3 +125,29 @@ fn bad_filter_values_are_usage_errors_naming_the_flag() {
     }
     assert!(!Path::new("/tmp/ferry-never-written").exists(), "nothing was written");
 }
+
+#[test]
+fn local_wildcards_select_by_name_or_path() {
+    let work = tempfile::tempdir().unwrap();
+    let src = work.path().join("src");
+    tree(&src);
+    let pick = |pattern: &str, recursive: bool| {
+        let source = format!("{}/{pattern}", src.display());
+        let dest = work.path().join("dst");
+        let mut args = vec!["copy", source.as_str(), dest.to_str().unwrap(), "--dry-run"];
+        if recursive {
+            args.push("--recursive");
+        }
+        let (code, out, err) = run(ferry().args(&args));
+        assert_eq!(code, 0, "{pattern}: {err}");
+        let prefix = format!("DRYRUN: copy {}/", src.display());
+        let mut got: Vec<String> =
+            out.lines().map(|l| l.strip_prefix(&prefix).unwrap().split(" to ").next().unwrap().to_owned()).collect();
+        got.sort();
+        got
+    };
+    assert_eq!(pick("*.jpg", false), ["b.jpg"], "top level only without --recursive");
+    assert_eq!(pick("*.jpg", true), ["b.jpg", "docs/img/logo.jpg", "photos/2024/beach.jpg"]);
+    assert_eq!(pick("photos/*/*.jpg", false), ["photos/2024/beach.jpg"], "a path wildcard lists recursively");
+    assert_eq!(pick("docs/*", false), ["docs/readme.md"], "`*` stays within one segment");
+}

@@ -98,6 +98,18 @@ fn write_options(args: &CopyArgs) -> Result<WriteOptions, CliError> {
     Ok(write)
 }
 
+/// The wildcard of a local source (`DIR/*.jpg`, `logs/2024-*/*.gz`) as a filter on relative
+/// paths: a single segment matches names, several segments match the path, each `*` within one
+/// segment. A plain trailing `/*` admits everything.
+fn wildcard_filter(location: &Location) -> Result<Filter, CliError> {
+    let pattern = location.as_local().and_then(|l| l.pattern()).filter(|p| *p != "*");
+    let spec = FilterSpec {
+        include_patterns: pattern.map(|p| vec![p.to_owned()]).unwrap_or_default(),
+        ..FilterSpec::default()
+    };
+    Filter::new(&spec).map_err(|e| CliError::usage(format!("the wildcard in the source path: {}", e.reason)))
+}
+
 /// Compiles the filter flags.
 pub(super) fn build_filter(args: &FilterArgs) -> Result<Filter, CliError> {
     let size = |value: &Option<String>, flag: &str| {
@@ -160,6 +172,10 @@ pub(super) async fn run(
     };
     let write = write_options(args)?;
     let filter = build_filter(&args.filters)?;
+    let wildcard = wildcard_filter(&source_location)?;
+    // A wildcard that spans directories (`logs/*/app.log`) needs a recursive listing to match.
+    let recursive =
+        args.recursive || source_location.as_local().and_then(|l| l.pattern()).is_some_and(|p| p.contains('/'));
     let options = CopyOptions {
         block_size: mib(args.block_size_mb, "--block-size-mb")?,
         put_blob_size: mib(args.put_blob_size_mb, "--put-blob-size-mb")?,
@@ -184,7 +200,7 @@ pub(super) async fn run(
 
     let (source, source_shape) = open_source(&source_location, settings, env, console).await?;
     let (dest, dest_shape) = open_dest(&dest_location, &source_shape, settings, env, console).await?;
-    let naming = decide(&source_shape, &dest_shape, args.recursive, args.as_subdir)?;
+    let naming = decide(&source_shape, &dest_shape, recursive, args.as_subdir)?;
     let job_id = uuid::Uuid::new_v4().simple().to_string();
     let options = CopyOptions { part_tag: job_id.clone(), ..options };
     let verb = match (source.kind, dest.kind) {
@@ -192,7 +208,7 @@ pub(super) async fn run(
         (LocationKind::Blob, LocationKind::Local) => "DOWNLOADFAILED",
         _ => "COPYFAILED",
     };
-    let plan = Plan { naming, filter, verb, dry_run: args.dry_run };
+    let plan = Plan { naming, filter, wildcard, verb, dry_run: args.dry_run };
     execute(&job_id, &source, &dest, &plan, options, settings, console).await
 }
 
@@ -206,15 +222,9 @@ async fn open_source(
     match location {
         Location::Local(path) => {
             let root = path.root();
-            if let Some(pattern) = path.pattern() {
-                if pattern != "*" {
-                    return Err(CliError::usage(format!(
-                        "the wildcard `{pattern}` is not supported yet; only a trailing `/*` is"
-                    ))
-                    .with_hint("name the directory with --recursive, or its contents with /*"));
-                }
-                let side = local_side(root);
-                return Ok((side, SourceShape::Contents { prefix: String::new() }));
+            if path.pattern().is_some() {
+                // The wildcard itself is applied as a filter (see `wildcard_filter`).
+                return Ok((local_side(root), SourceShape::Contents { prefix: String::new() }));
             }
             let meta = std::fs::metadata(root).map_err(|e| StoreError::from_io(e, root.display().to_string()))?;
             let name = root.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
@@ -333,6 +343,8 @@ async fn open_dest(
 struct Plan {
     naming: Naming,
     filter: Filter,
+    /// The wildcard in a local source path (`DIR/*.jpg`), matched against relative paths.
+    wildcard: Filter,
     /// AzCopy's keyword for a failed item: UPLOADFAILED, DOWNLOADFAILED or COPYFAILED.
     verb: &'static str,
     /// Print the transfers instead of doing them.
@@ -348,7 +360,7 @@ async fn execute(
     settings: &Settings,
     console: &Console,
 ) -> Result<(), CliError> {
-    let filter = &plan.filter;
+    let (filter, wildcard) = (&plan.filter, &plan.wildcard);
     let verb = plan.verb;
     let transfers: futures::stream::BoxStream<'_, Result<Transfer, StoreError>> = match &plan.naming {
         Naming::Single { source_key, dest_key } => {
@@ -362,7 +374,8 @@ async fn execute(
             .list(source_prefix, *depth)
             .try_filter(move |e| {
                 let rest = e.key.strip_prefix(source_prefix.as_str()).unwrap_or(&e.key);
-                futures::future::ready(e.kind == EntryKind::Object && filter.admits(rest, e.size, e.last_modified))
+                let admitted = filter.admits(rest, e.size, e.last_modified) && wildcard.admits(rest, e.size, None);
+                futures::future::ready(e.kind == EntryKind::Object && admitted)
             })
             .map_ok(move |e| {
                 let rest = e.key.strip_prefix(source_prefix.as_str()).unwrap_or(&e.key).to_owned();
