@@ -30,4 +30,4 @@ pub use credential::{
 };
 pub use retry::{RetryPolicy, is_retryable_status};
 pub use sas::{SAS_VERSION, SasScope, account_sas, account_sas_from, sas_time, service_sas};
-pub use store::{AzureStore, LIST_PAGE_SIZE, list_containers};
+pub use store::{AzureStore, LIST_PAGE_SIZE, list_containers, validate_blob_name};

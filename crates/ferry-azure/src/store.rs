@@ -146,6 +146,25 @@ pub async fn list_containers(client: &BlobClient, url: &BlobUrl) -> Result<Vec<S
     }
 }
 
+/// Refuses names the service would change or reject, before anything is sent: it turns `\`
+/// into `/` and drops trailing dots (so the blob would land under another name), and allows at
+/// most 1,024 characters.
+pub fn validate_blob_name(key: &str) -> Result<()> {
+    let problem = if key.is_empty() {
+        "a blob name cannot be empty"
+    } else if key.chars().count() > 1024 {
+        "a blob name is at most 1,024 characters"
+    } else if key.contains('\\') {
+        "the name contains a backslash, which Azure Blob Storage turns into `/`, so the blob would get another name"
+    } else if key.ends_with('.') || key.ends_with('/') {
+        "a blob name cannot end with `.` or `/`: the service would drop it and store the blob under another name"
+    } else {
+        return Ok(());
+    };
+    Err(StoreError::new(ErrorKind::InvalidInput, key, problem)
+        .with_hint("rename the file, or leave it out with --exclude-pattern"))
+}
+
 fn b64(md5: &[u8; 16]) -> String {
     base64::engine::general_purpose::STANDARD.encode(md5)
 }
@@ -329,6 +348,7 @@ impl Store for AzureStore {
     }
 
     async fn write(&self, key: &str, payload: Payload, options: &WriteOptions) -> Result<WriteReceipt> {
+        validate_blob_name(key)?;
         let target = self.target(key);
         if payload.len() > MAX_PUT_BLOB {
             return Err(StoreError::new(
@@ -354,6 +374,7 @@ impl Store for AzureStore {
     }
 
     async fn put_part(&self, key: &str, part: &PartId, data: Bytes, md5: Option<[u8; 16]>) -> Result<()> {
+        validate_blob_name(key)?;
         let target = self.target(key);
         let mut url = self.blob_url(key);
         url.set_query(Some(&format!("comp=block&blockid={}", encode_component(part.as_str()))));
@@ -383,6 +404,7 @@ impl Store for AzureStore {
     }
 
     async fn commit_parts(&self, key: &str, parts: &[PartId], options: &WriteOptions) -> Result<WriteReceipt> {
+        validate_blob_name(key)?;
         let target = self.target(key);
         let mut url = self.blob_url(key);
         url.set_query(Some("comp=blocklist"));
@@ -403,6 +425,7 @@ impl Store for AzureStore {
         source_url: &Url,
         range: Option<Range<u64>>,
     ) -> Result<()> {
+        validate_blob_name(key)?;
         let target = self.target(key);
         let mut url = self.blob_url(key);
         url.set_query(Some(&format!("comp=block&blockid={}", encode_component(part.as_str()))));
@@ -449,5 +472,22 @@ impl Store for AzureStore {
         let target = self.container_url().to_string();
         self.client.send(Request::new(Method::PUT, url, &target)).await?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_the_service_would_change_are_refused() {
+        for bad in ["", "a\\b", "dir/name.", "dir/", &"x".repeat(1025)] {
+            let err = validate_blob_name(bad).expect_err(bad);
+            assert_eq!(err.kind(), ErrorKind::InvalidInput);
+            assert!(err.hint().is_some());
+        }
+        for good in ["a", "a.b", "dir/.hidden", "caf\u{e9}", &"y".repeat(1024), "sp ace#?%+&"] {
+            assert!(validate_blob_name(good).is_ok(), "{good}");
+        }
     }
 }

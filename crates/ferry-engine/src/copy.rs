@@ -217,7 +217,8 @@ impl CopyEngine {
     pub async fn run(&self, transfers: impl Stream<Item = Result<Transfer, StoreError>> + Send) -> CopyReport {
         let failures: Mutex<Vec<ItemFailure>> = Mutex::new(Vec::new());
         let record = |failure: ItemFailure| {
-            tracing::warn!(source = %failure.source_key, dest = %failure.dest_key, error = %failure.error, "transfer failed");
+            // The caller reports failures to the user and the job log; this is for debugging.
+            tracing::debug!(source = %failure.source_key, dest = %failure.dest_key, error = %failure.error, "transfer failed");
             let mut kept = failures.lock().expect("the failure list is never poisoned");
             if kept.len() < FAILURES_KEPT {
                 kept.push(failure);

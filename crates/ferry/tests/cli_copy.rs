@@ -495,3 +495,25 @@ async fn downloads_can_keep_the_blobs_last_modified_time() {
     assert_eq!(std::fs::metadata(&kept).unwrap().modified().unwrap(), blob_time);
     assert!(std::fs::metadata(&plain).unwrap().modified().unwrap() > blob_time);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_name_the_service_would_rename_fails_clearly_and_the_rest_copy() {
+    let azurite = Azurite::shared();
+    let container = fresh_container(azurite, "cli-backslash").await;
+    let work = tempfile::tempdir().unwrap();
+    std::fs::write(work.path().join("back\\slash.txt"), b"b").unwrap();
+    std::fs::write(work.path().join("trailing."), b"t").unwrap();
+    std::fs::write(work.path().join("fine.txt"), b"f").unwrap();
+    let url = azurite.container_url(&container);
+    let (code, out, err) = run(ferry_with_key().args(["copy", &format!("{}/*", work.path().display()), &url]));
+    assert_eq!(code, 1);
+    assert!(err.contains("back\\slash.txt") && err.contains("backslash"), "{err}");
+    assert!(err.contains("trailing.") && err.contains("cannot end with"), "{err}");
+    let s = summary(&out);
+    assert_eq!(
+        (s["Number of File Transfers Completed"].as_str(), s["Number of File Transfers Failed"].as_str()),
+        ("1", "2")
+    );
+    let (_, listed, _) = run(ferry_with_key().args(["list", &url, "--machine-readable"]));
+    assert_eq!(listed, "fine.txt; Content Length: 1\n", "nothing landed under another name");
+}
