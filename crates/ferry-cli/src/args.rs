@@ -235,7 +235,7 @@ pub enum OverwriteArg {
     True,
     /// Keep what exists and skip the item.
     False,
-    /// Ask for each item (not supported yet).
+    /// Ask before replacing each existing item: (y)es, (n)o, (a)ll, none (l).
     Prompt,
     /// Replace only when the source is newer.
     #[value(name = "ifSourceNewer")]
@@ -286,7 +286,7 @@ pub struct CopyArgs {
     #[arg(long, action = azcopy_bool!(), num_args = 0..=1, default_value_t = true, default_missing_value = "true")]
     pub as_subdir: bool,
 
-    /// What to do when the destination exists: true, false, ifSourceNewer.
+    /// What to do when the destination exists: true, false, prompt, ifSourceNewer.
     #[arg(long, value_enum, ignore_case = true, default_value = "true")]
     pub overwrite: OverwriteArg,
 

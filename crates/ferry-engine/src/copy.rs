@@ -65,6 +65,15 @@ pub enum Overwrite {
     False,
     /// Replace only when the source is newer than the destination.
     IfSourceNewer,
+    /// Ask [`CopyOptions::prompt`] for each existing destination.
+    Prompt,
+}
+
+/// Answers "replace this existing object?" for `--overwrite prompt`. Calls may come from many
+/// transfers at once; an implementation asks one question at a time.
+pub trait OverwritePrompt: Send + Sync {
+    /// Whether to replace the existing `dest` (shown to the user as given).
+    fn should_replace<'a>(&'a self, dest: &'a str) -> futures::future::BoxFuture<'a, bool>;
 }
 
 /// `--check-md5`, for downloads.
@@ -112,6 +121,14 @@ pub struct CopyOptions {
     pub part_tag: String,
     /// Throughput cap (`--cap-mbps`), shared by every transfer of the job.
     pub rate_limit: Option<Arc<crate::RateLimit>>,
+    /// Who answers for [`Overwrite::Prompt`]; without one, existing objects are kept.
+    pub prompt: Option<Arc<dyn OverwritePrompt>>,
+}
+
+impl std::fmt::Debug for dyn OverwritePrompt {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("OverwritePrompt")
+    }
 }
 
 impl Default for CopyOptions {
@@ -131,6 +148,7 @@ impl Default for CopyOptions {
             buffer_bytes: 512 * 1024 * 1024,
             part_tag: "ferry".to_owned(),
             rate_limit: None,
+            prompt: None,
         }
     }
 }
@@ -277,15 +295,34 @@ fn chunks(size: u64, chunk: u64) -> impl Iterator<Item = Range<u64>> {
 }
 
 impl Context {
+    /// Counts `len` bytes as moved, for the job and for the item (so a failure can take them back).
+    fn count_moved(&self, moved: &AtomicU64, len: u64) {
+        self.stats.moved(len);
+        moved.fetch_add(len, Ordering::Relaxed);
+    }
+
+    /// The id of block `index` of this job; block counts stay within 50,000, so it fits in u32.
+    fn part_id(&self, index: u64) -> PartId {
+        PartId::numbered(&self.options.part_tag, u32::try_from(index).unwrap_or(u32::MAX))
+    }
+
     async fn copy_one(&self, t: &Transfer, moved: &AtomicU64) -> Result<Outcome, StoreError> {
         if self.options.overwrite != Overwrite::True {
             match self.dest.stat(&t.dest_key).await {
                 Ok(existing) => {
-                    let source_newer = match (t.last_modified, existing.last_modified) {
-                        (Some(source), Some(dest)) => whole_seconds(source) > whole_seconds(dest),
-                        _ => false,
+                    let replace = match self.options.overwrite {
+                        Overwrite::True => true,
+                        Overwrite::False => false,
+                        Overwrite::IfSourceNewer => match (t.last_modified, existing.last_modified) {
+                            (Some(source), Some(dest)) => whole_seconds(source) > whole_seconds(dest),
+                            _ => false,
+                        },
+                        Overwrite::Prompt => match &self.options.prompt {
+                            Some(prompt) => prompt.should_replace(&t.dest_key).await,
+                            None => false,
+                        },
                     };
-                    if self.options.overwrite == Overwrite::False || !source_newer {
+                    if !replace {
                         return Ok(Outcome::Skipped);
                     }
                 }
@@ -390,8 +427,7 @@ impl Context {
                         self.read_range(&t.source_key, range.clone()).await?
                     };
                     writer.write_at(range.start, data).await?;
-                    self.stats.moved(len);
-                    moved.fetch_add(len, Ordering::Relaxed);
+                    self.count_moved(moved, len);
                     Ok::<(), StoreError>(())
                 }
             })
@@ -437,8 +473,7 @@ impl Context {
             write.headers.content_md5 = Some(md5_of(&data));
             let _request = self.requests.acquire().await.expect("never closed");
             self.dest.write(&t.dest_key, Payload::Bytes(data), &write).await?;
-            self.stats.moved(t.size);
-            moved.fetch_add(t.size, Ordering::Relaxed);
+            self.count_moved(moved, t.size);
             return Ok(());
         }
 
@@ -446,7 +481,7 @@ impl Context {
         let mut whole = self.options.put_md5.then(Md5::new);
         let mut uploads: JoinSet<Result<u64, StoreError>> = JoinSet::new();
         for (index, range) in chunks(t.size, block).enumerate() {
-            let id = PartId::numbered(&self.options.part_tag, u32::try_from(index).unwrap_or(u32::MAX));
+            let id = self.part_id(index as u64);
             ids.push(id.clone());
             let len = range.end - range.start;
             let budget = self.budget.reserve(len).await;
@@ -483,8 +518,7 @@ impl Context {
         match joined {
             None => Ok(()),
             Some(Ok(Ok(len))) => {
-                self.stats.moved(len);
-                moved.fetch_add(len, Ordering::Relaxed);
+                self.count_moved(moved, len);
                 Ok(())
             }
             Some(Ok(Err(e))) => Err(e),
@@ -495,16 +529,13 @@ impl Context {
     /// Blob to Blob: the destination service reads the source by URL, block by block.
     async fn copy_server_side(&self, t: &Transfer, url: &url::Url, moved: &AtomicU64) -> Result<(), StoreError> {
         let block = block_size(t.size, self.options.block_size).map_err(|e| sizing_error(&t.source_key, e))?;
-        let ids: Vec<PartId> = (0..t.size.div_ceil(block))
-            .map(|i| PartId::numbered(&self.options.part_tag, u32::try_from(i).unwrap_or(u32::MAX)))
-            .collect();
+        let ids: Vec<PartId> = (0..t.size.div_ceil(block)).map(|i| self.part_id(i)).collect();
         stream::iter(chunks(t.size, block).zip(ids.iter()))
             .map(|(range, id)| async move {
                 let len = range.end - range.start;
                 let _request = self.requests.acquire().await.expect("never closed");
                 self.dest.put_part_from_url(&t.dest_key, id, url, Some(range)).await?;
-                self.stats.moved(len);
-                moved.fetch_add(len, Ordering::Relaxed);
+                self.count_moved(moved, len);
                 Ok::<(), StoreError>(())
             })
             .buffer_unordered(PER_OBJECT_PARALLELISM)

@@ -126,6 +126,13 @@ impl Console {
         }
     }
 
+    /// A question for the user, on standard error, without a newline (the answer follows).
+    pub fn ask(&self, question: &str) {
+        let mut err = io::stderr().lock();
+        let _ = write!(err, "\n{question}");
+        let _ = err.flush();
+    }
+
     /// A command's final message (JSON: `EndOfJob`).
     pub fn end_of_job(&self, text: &str) {
         if self.level == OutputLevel::Quiet {

@@ -309,17 +309,6 @@ async fn copy_errors_are_clear() {
     assert_eq!(code, 1);
     assert!(err.contains("no blob or virtual directory `nothing-here`"), "{err}");
 
-    let (code, _, err) = run(ferry_with_key().args([
-        "copy",
-        work.path().to_str().unwrap(),
-        &url,
-        "--recursive",
-        "--overwrite",
-        "prompt",
-    ]));
-    assert_eq!(code, 2);
-    assert!(err.contains("prompt"), "{err}");
-
     std::fs::write(work.path().join("f"), b"x").unwrap();
     let (code, _, err) =
         run(ferry_with_key().args(["copy", work.path().join("f").to_str().unwrap(), &url, "--block-size-mb=-1"]));
@@ -516,4 +505,65 @@ async fn a_name_the_service_would_rename_fails_clearly_and_the_rest_copy() {
     );
     let (_, listed, _) = run(ferry_with_key().args(["list", &url, "--machine-readable"]));
     assert_eq!(listed, "fine.txt; Content Length: 1\n", "nothing landed under another name");
+}
+
+/// Runs a command with `input` on its standard input.
+fn run_with_input(cmd: &mut Command, input: &str) -> (i32, String, String) {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut child = cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    (out.status.code().unwrap(), String::from_utf8(out.stdout).unwrap(), String::from_utf8(out.stderr).unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn overwrite_prompt_asks_and_obeys() {
+    let azurite = Azurite::shared();
+    let container = fresh_container(azurite, "cli-prompt").await;
+    let url = azurite.container_url(&container);
+    let work = tempfile::tempdir().unwrap();
+    let source = work.path().join("src");
+    std::fs::create_dir_all(&source).unwrap();
+    let put = |content: &str| {
+        for name in ["one.txt", "two.txt"] {
+            std::fs::write(source.join(name), content).unwrap();
+        }
+    };
+    let contents = || {
+        ["one.txt", "two.txt"].map(|name| {
+            let back = work.path().join(format!("check-{name}"));
+            run(ferry_with_key().args(["copy", &format!("{url}/{name}"), back.to_str().unwrap()]));
+            std::fs::read_to_string(back).unwrap()
+        })
+    };
+    put("v1");
+    assert_eq!(run(ferry_with_key().args(["copy", &format!("{}/*", source.display()), &url])).0, 0);
+
+    put("v2");
+    let all = format!("{}/*", source.display());
+    let copy = || {
+        let mut cmd = ferry_with_key();
+        cmd.args(["copy", all.as_str(), url.as_str(), "--overwrite", "prompt"]);
+        cmd
+    };
+    let (code, out, err) = run_with_input(&mut copy(), "l\n");
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(err.matches("already exists. Overwrite it?").count(), 1, "`none` answers for all: {err}");
+    assert_eq!(summary(&out)["Number of File Transfers Skipped"], "2");
+    assert_eq!(contents(), ["v1", "v1"]);
+
+    let (_, out, _) = run_with_input(&mut copy(), "");
+    assert_eq!(summary(&out)["Number of File Transfers Skipped"], "2", "no answer means no");
+
+    let (_, out, err) = run_with_input(&mut copy(), "maybe\na\n");
+    assert_eq!(summary(&out)["Number of File Transfers Completed"], "2", "{err}");
+    assert_eq!(contents(), ["v2", "v2"]);
+
+    std::fs::write(source.join("one.txt"), "v3").unwrap();
+    let mut single = ferry_with_key();
+    single.args(["copy", source.join("one.txt").to_str().unwrap(), url.as_str(), "--overwrite=prompt"]);
+    let (_, out, _) = run_with_input(&mut single, "y\n");
+    assert_eq!(summary(&out)["Number of File Transfers Completed"], "1");
+    assert_eq!(contents(), ["v3", "v2"]);
 }

@@ -1,6 +1,7 @@
 //! `ferry copy SRC DST`: local↔Blob, Blob→Blob (server-side) and local→local.
 
 mod naming;
+mod prompt;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -165,10 +166,7 @@ pub(super) async fn run(
         OverwriteArg::True => Overwrite::True,
         OverwriteArg::False => Overwrite::False,
         OverwriteArg::IfSourceNewer => Overwrite::IfSourceNewer,
-        OverwriteArg::Prompt => {
-            return Err(CliError::usage("--overwrite=prompt is not supported yet")
-                .with_hint("use --overwrite true, false or ifSourceNewer"));
-        }
+        OverwriteArg::Prompt => Overwrite::Prompt,
     };
     let write = write_options(args)?;
     let filter = build_filter(&args.filters)?;
@@ -191,7 +189,14 @@ pub(super) async fn run(
         buffer_bytes: settings.transfer.buffer_bytes,
         part_tag: String::new(),
         rate_limit: settings.cap_mbps.map(|m| Arc::new(ferry_engine::RateLimit::from_megabits(m))),
+        prompt: (overwrite == Overwrite::Prompt)
+            .then(|| Arc::new(prompt::StdinPrompt::new(*console)) as Arc<dyn ferry_engine::OverwritePrompt>),
     };
+    if overwrite == Overwrite::Prompt && settings.output_level != ferry_report::OutputLevel::Default {
+        return Err(CliError::usage(
+            "--overwrite prompt asks questions, so it cannot be combined with --output-level essential or quiet",
+        ));
+    }
     if args.dry_run && settings.output_level != ferry_report::OutputLevel::Default {
         return Err(CliError::usage(
             "--dry-run prints its plan, so it cannot be combined with --output-level essential or quiet",

@@ -1,0 +1,67 @@
+//! `--overwrite prompt`: ask on the terminal before replacing each existing destination.
+
+use std::io::BufRead;
+
+use ferry_engine::OverwritePrompt;
+use ferry_report::Console;
+use futures::FutureExt;
+use futures::future::BoxFuture;
+use tokio::sync::Mutex;
+
+/// Asks one question at a time on standard error and reads the answer from standard input:
+/// `y` yes, `n` no, `a` yes to all, `l` no to all. The end of input means no to all, so an
+/// unattended run never replaces anything it was not told to.
+pub(crate) struct StdinPrompt {
+    console: Console,
+    /// The answer for all remaining questions, once the user gave one.
+    for_all: Mutex<Option<bool>>,
+}
+
+impl StdinPrompt {
+    pub(crate) fn new(console: Console) -> Self {
+        Self { console, for_all: Mutex::new(None) }
+    }
+}
+
+/// Reads one answer: `Some(yes, for_all)`, or `None` at the end of input.
+fn read_answer() -> Option<(bool, bool)> {
+    let stdin = std::io::stdin();
+    loop {
+        let mut line = String::new();
+        if stdin.lock().read_line(&mut line).ok()? == 0 {
+            return None;
+        }
+        match line.trim().to_ascii_lowercase().as_str() {
+            "y" | "yes" => return Some((true, false)),
+            "n" | "no" => return Some((false, false)),
+            "a" | "all" => return Some((true, true)),
+            "l" | "none" => return Some((false, true)),
+            _ => {}
+        }
+    }
+}
+
+impl OverwritePrompt for StdinPrompt {
+    fn should_replace<'a>(&'a self, dest: &'a str) -> BoxFuture<'a, bool> {
+        async move {
+            let mut for_all = self.for_all.lock().await;
+            if let Some(answer) = *for_all {
+                return answer;
+            }
+            self.console.ask(&format!("`{dest}` already exists. Overwrite it? (y)es, (n)o, (a)ll, none (l): "));
+            let answer = tokio::task::spawn_blocking(read_answer).await.ok().flatten();
+            match answer {
+                Some((yes, true)) => {
+                    *for_all = Some(yes);
+                    yes
+                }
+                Some((yes, false)) => yes,
+                None => {
+                    *for_all = Some(false);
+                    false
+                }
+            }
+        }
+        .boxed()
+    }
+}
