@@ -1,0 +1,439 @@
+//! The journal file, its writer thread and its queries.
+
+use std::fs;
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+
+use rusqlite::{Connection, OptionalExtension, params};
+use tokio::sync::oneshot;
+
+use crate::model::{ItemRow, ItemStatus, JobRow, JobSpec, StatusCount};
+
+/// A journal operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum JournalError {
+    /// The database refused an operation.
+    #[error("job journal `{path}`: {source}")]
+    Sqlite {
+        /// The journal file.
+        path: String,
+        /// The cause.
+        #[source]
+        source: rusqlite::Error,
+    },
+    /// A file could not be created or removed.
+    #[error("job journal `{path}`: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// No such job.
+    #[error("there is no job `{0}`")]
+    NoSuchJob(String),
+    /// The writer thread is gone (the process is shutting down).
+    #[error("the journal writer has stopped")]
+    WriterGone,
+}
+
+type Result<T, E = JournalError> = std::result::Result<T, E>;
+
+/// The journal file of `job_id` in `dir`.
+pub fn job_path(dir: &Path, job_id: &str) -> PathBuf {
+    dir.join(format!("{job_id}.db"))
+}
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS job (
+    id TEXT PRIMARY KEY,
+    spec TEXT NOT NULL,
+    status TEXT NOT NULL,
+    scan_complete INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS item (
+    source TEXT PRIMARY KEY,
+    destination TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    error TEXT,
+    http_status INTEGER
+) WITHOUT ROWID;
+";
+
+fn open_connection(path: &Path) -> Result<Connection> {
+    let sqlite = |source| JournalError::Sqlite { path: path.display().to_string(), source };
+    let conn = Connection::open(path).map_err(sqlite)?;
+    // WAL with NORMAL sync: a committed change survives the process being killed.
+    conn.pragma_update(None, "journal_mode", "WAL").map_err(sqlite)?;
+    conn.pragma_update(None, "synchronous", "NORMAL").map_err(sqlite)?;
+    conn.busy_timeout(std::time::Duration::from_secs(10)).map_err(sqlite)?;
+    Ok(conn)
+}
+
+/// One queued change.
+enum Op {
+    Item { source: String, destination: String, size: u64 },
+    Status { source: String, status: ItemStatus, error: Option<String>, http_status: Option<u16> },
+    Job { status: String, scan_complete: Option<bool> },
+    Flush,
+}
+
+type Ack = Option<oneshot::Sender<Result<(), String>>>;
+
+fn apply(tx: &rusqlite::Transaction<'_>, op: &Op) -> rusqlite::Result<()> {
+    match op {
+        Op::Item { source, destination, size } => {
+            tx.prepare_cached(
+                "INSERT INTO item (source, destination, size, status) VALUES (?1, ?2, ?3, 'NotStarted')
+                 ON CONFLICT(source) DO UPDATE SET destination = excluded.destination, size = excluded.size",
+            )?
+            .execute(params![source, destination, i64::try_from(*size).unwrap_or(i64::MAX)])?;
+        }
+        Op::Status { source, status, error, http_status } => {
+            tx.prepare_cached("UPDATE item SET status = ?2, error = ?3, http_status = ?4 WHERE source = ?1")?
+                .execute(params![source, status.as_str(), error, http_status])?;
+        }
+        Op::Job { status, scan_complete } => {
+            tx.prepare_cached("UPDATE job SET status = ?1")?.execute(params![status])?;
+            if let Some(done) = scan_complete {
+                tx.prepare_cached("UPDATE job SET scan_complete = ?1")?.execute(params![i64::from(*done)])?;
+            }
+        }
+        Op::Flush => {}
+    }
+    Ok(())
+}
+
+/// Applies queued operations in batches, one transaction per batch, until the sender is gone.
+fn writer_loop(mut conn: Connection, receiver: mpsc::Receiver<(Op, Ack)>) {
+    const BATCH: usize = 5000;
+    while let Ok(first) = receiver.recv() {
+        let mut batch = vec![first];
+        while batch.len() < BATCH {
+            match receiver.try_recv() {
+                Ok(next) => batch.push(next),
+                Err(_) => break,
+            }
+        }
+        let result = conn.transaction().and_then(|tx| {
+            for (op, _) in &batch {
+                apply(&tx, op)?;
+            }
+            tx.commit()
+        });
+        let outcome = result.map_err(|e| e.to_string());
+        for (_, ack) in batch {
+            if let Some(ack) = ack {
+                let _ = ack.send(outcome.clone());
+            }
+        }
+    }
+}
+
+/// An open job journal. Cheap to clone; clones share the writer.
+#[derive(Clone)]
+pub struct Journal {
+    path: PathBuf,
+    spec: JobSpec,
+    sender: mpsc::Sender<(Op, Ack)>,
+    reader: Arc<Mutex<Connection>>,
+}
+
+impl std::fmt::Debug for Journal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Journal({})", self.path.display())
+    }
+}
+
+impl Journal {
+    /// Creates the journal of a new job in `dir` (0700), as a file only the user can read (0600).
+    pub fn create(dir: &Path, spec: &JobSpec) -> Result<Self> {
+        let io = |source, p: &Path| JournalError::Io { path: p.display().to_string(), source };
+        fs::DirBuilder::new().recursive(true).mode(0o700).create(dir).map_err(|e| io(e, dir))?;
+        let path = job_path(dir, &spec.job_id);
+        // Create the file first so SQLite (and its WAL and shared-memory files, which take the
+        // database file's permissions) never exist with wider permissions.
+        fs::OpenOptions::new().create(true).truncate(false).write(true).mode(0o600).open(&path).map_err(|e| io(e, &path))?;
+        let conn = open_connection(&path)?;
+        let sqlite = |source| JournalError::Sqlite { path: path.display().to_string(), source };
+        conn.execute_batch(SCHEMA).map_err(sqlite)?;
+        let spec_json = serde_json::to_string(spec).expect("a job spec serialises");
+        conn.execute(
+            "INSERT INTO job (id, spec, status) VALUES (?1, ?2, 'InProgress') ON CONFLICT(id) DO NOTHING",
+            params![spec.job_id, spec_json],
+        )
+        .map_err(sqlite)?;
+        Self::start(path, spec.clone(), conn)
+    }
+
+    /// Opens the journal of an existing job.
+    pub fn open(dir: &Path, job_id: &str) -> Result<Self> {
+        let path = job_path(dir, job_id);
+        if !path.exists() {
+            return Err(JournalError::NoSuchJob(job_id.to_owned()));
+        }
+        let conn = open_connection(&path)?;
+        let spec = read_spec(&conn, &path)?;
+        Self::start(path, spec, conn)
+    }
+
+    fn start(path: PathBuf, spec: JobSpec, writer: Connection) -> Result<Self> {
+        let reader = open_connection(&path)?;
+        let (sender, receiver) = mpsc::channel();
+        std::thread::Builder::new()
+            .name("ferry-journal".into())
+            .spawn(move || writer_loop(writer, receiver))
+            .map_err(|source| JournalError::Io { path: path.display().to_string(), source })?;
+        Ok(Self { path, spec, sender, reader: Arc::new(Mutex::new(reader)) })
+    }
+
+    /// The job's spec.
+    pub fn spec(&self) -> &JobSpec {
+        &self.spec
+    }
+
+    /// The journal file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn queue(&self, op: Op) {
+        let _ = self.sender.send((op, None));
+    }
+
+    async fn durable(&self, op: Op) -> Result<()> {
+        let (ack, done) = oneshot::channel();
+        self.sender.send((op, Some(ack))).map_err(|_| JournalError::WriterGone)?;
+        match done.await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(message)) => Err(JournalError::Sqlite {
+                path: self.path.display().to_string(),
+                source: rusqlite::Error::InvalidParameterName(message),
+            }),
+            Err(_) => Err(JournalError::WriterGone),
+        }
+    }
+
+    /// Records a found item (queued; it becomes durable with the next awaited change).
+    pub fn found(&self, source: &str, destination: &str, size: u64) {
+        self.queue(Op::Item { source: source.to_owned(), destination: destination.to_owned(), size });
+    }
+
+    /// Marks an item started (queued).
+    pub fn started(&self, source: &str) {
+        self.queue(Op::Status { source: source.to_owned(), status: ItemStatus::Started, error: None, http_status: None });
+    }
+
+    /// Records an item's final state and waits until it is on disk.
+    pub async fn finished(&self, source: &str, status: ItemStatus, error: Option<String>, http_status: Option<u16>) -> Result<()> {
+        self.durable(Op::Status { source: source.to_owned(), status, error, http_status }).await
+    }
+
+    /// Records the job's status (and whether enumeration completed), and waits until it is on disk.
+    pub async fn set_job_status(&self, status: &str, scan_complete: Option<bool>) -> Result<()> {
+        self.durable(Op::Job { status: status.to_owned(), scan_complete }).await
+    }
+
+    /// Waits until everything queued so far is on disk.
+    pub async fn flush(&self) -> Result<()> {
+        self.durable(Op::Flush).await
+    }
+
+    fn read<T>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T> {
+        let conn = self.reader.lock().map_err(|_| JournalError::WriterGone)?;
+        f(&conn).map_err(|source| JournalError::Sqlite { path: self.path.display().to_string(), source })
+    }
+
+    /// The recorded state of one item, if it was recorded.
+    pub fn status_of(&self, source: &str) -> Result<Option<ItemStatus>> {
+        self.read(|c| {
+            c.prepare_cached("SELECT status FROM item WHERE source = ?1")?
+                .query_row(params![source], |row| row.get::<_, String>(0))
+                .optional()
+        })
+        .map(|s| s.and_then(|s| ItemStatus::parse(&s)))
+    }
+
+    /// Items and bytes per state.
+    pub fn counts(&self) -> Result<Vec<StatusCount>> {
+        self.read(|c| {
+            let mut stmt = c.prepare("SELECT status, COUNT(*), COALESCE(SUM(size), 0) FROM item GROUP BY status")?;
+            let rows = stmt.query_map([], |row| {
+                Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?, row.get::<_, i64>(2)?))
+            })?;
+            rows.map(|r| {
+                r.map(|(s, n, b)| StatusCount {
+                    status: ItemStatus::parse(&s).unwrap_or(ItemStatus::NotStarted),
+                    items: u64::try_from(n).unwrap_or(0),
+                    bytes: u64::try_from(b).unwrap_or(0),
+                })
+            })
+            .collect()
+        })
+    }
+
+    /// The items in `status` (all items for `None`), in source order.
+    pub fn items(&self, status: Option<ItemStatus>) -> Result<Vec<ItemRow>> {
+        self.read(|c| {
+            let mut stmt = c.prepare(
+                "SELECT source, destination, size, status, error, http_status FROM item
+                 WHERE (?1 IS NULL OR status = ?1) ORDER BY source",
+            )?;
+            let rows = stmt.query_map(params![status.map(ItemStatus::as_str)], |row| {
+                Ok(ItemRow {
+                    source: row.get(0)?,
+                    destination: row.get(1)?,
+                    size: u64::try_from(row.get::<_, i64>(2)?).unwrap_or(0),
+                    status: ItemStatus::parse(&row.get::<_, String>(3)?).unwrap_or(ItemStatus::NotStarted),
+                    error: row.get(4)?,
+                    http_status: row.get::<_, Option<i64>>(5)?.and_then(|s| u16::try_from(s).ok()),
+                })
+            })?;
+            rows.collect()
+        })
+    }
+
+    /// The job's recorded status and whether its enumeration completed.
+    pub fn job_status(&self) -> Result<(String, bool)> {
+        self.read(|c| c.query_row("SELECT status, scan_complete FROM job LIMIT 1", [], |r| Ok((r.get(0)?, r.get::<_, i64>(1)? != 0))))
+    }
+}
+
+fn read_spec(conn: &Connection, path: &Path) -> Result<JobSpec> {
+    let sqlite = |source| JournalError::Sqlite { path: path.display().to_string(), source };
+    let json: String = conn.query_row("SELECT spec FROM job LIMIT 1", [], |r| r.get(0)).map_err(sqlite)?;
+    serde_json::from_str(&json).map_err(|e| JournalError::Sqlite {
+        path: path.display().to_string(),
+        source: rusqlite::Error::InvalidParameterName(format!("unreadable job spec: {e}")),
+    })
+}
+
+/// Every job in `dir`, oldest first.
+pub fn list_jobs(dir: &Path) -> Result<Vec<JobRow>> {
+    let mut jobs = Vec::new();
+    let entries = match fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(jobs),
+        Err(source) => return Err(JournalError::Io { path: dir.display().to_string(), source }),
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.extension().and_then(|e| e.to_str()) != Some("db") {
+            continue;
+        }
+        let Ok(conn) = Connection::open_with_flags(&path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY) else { continue };
+        let Ok(spec) = read_spec(&conn, &path) else { continue };
+        let status = conn.query_row("SELECT status FROM job LIMIT 1", [], |r| r.get(0)).unwrap_or_else(|_| "Unknown".into());
+        jobs.push(JobRow { spec, status });
+    }
+    jobs.sort_by(|a, b| (a.spec.created, &a.spec.job_id).cmp(&(b.spec.created, &b.spec.job_id)));
+    Ok(jobs)
+}
+
+/// Deletes a job's journal (and its WAL files).
+pub fn remove_job(dir: &Path, job_id: &str) -> Result<()> {
+    let path = job_path(dir, job_id);
+    if !path.exists() {
+        return Err(JournalError::NoSuchJob(job_id.to_owned()));
+    }
+    for suffix in ["", "-wal", "-shm"] {
+        let file = PathBuf::from(format!("{}{suffix}", path.display()));
+        match fs::remove_file(&file) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(source) => return Err(JournalError::Io { path: file.display().to_string(), source }),
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    fn spec(id: &str) -> JobSpec {
+        JobSpec {
+            job_id: id.into(),
+            args: vec!["copy".into(), "a".into(), "b".into()],
+            command_line: "ferry copy a b".into(),
+            created: 1_700_000_000,
+            source_credential: "none".into(),
+            destination_credential: "none".into(),
+        }
+    }
+
+    #[tokio::test]
+    async fn items_and_states_survive_reopening() {
+        let dir = tempfile::tempdir().unwrap();
+        let journal = Journal::create(dir.path(), &spec("j1")).unwrap();
+        journal.found("a", "x/a", 10);
+        journal.found("b", "x/b", 20);
+        journal.found("c", "x/c", 30);
+        journal.started("a");
+        journal.finished("a", ItemStatus::Success, None, None).await.unwrap();
+        journal.finished("b", ItemStatus::Failed, Some("HTTP 403".into()), Some(403)).await.unwrap();
+        journal.set_job_status("CompletedWithErrors", Some(true)).await.unwrap();
+        drop(journal);
+
+        let again = Journal::open(dir.path(), "j1").unwrap();
+        assert_eq!(again.spec(), &spec("j1"));
+        assert_eq!(again.status_of("a").unwrap(), Some(ItemStatus::Success));
+        assert_eq!(again.status_of("c").unwrap(), Some(ItemStatus::NotStarted));
+        assert_eq!(again.status_of("zzz").unwrap(), None);
+        let failed = again.items(Some(ItemStatus::Failed)).unwrap();
+        assert_eq!(failed.len(), 1);
+        assert_eq!((failed[0].source.as_str(), failed[0].error.as_deref(), failed[0].http_status), ("b", Some("HTTP 403"), Some(403)));
+        assert_eq!(again.job_status().unwrap(), ("CompletedWithErrors".into(), true));
+        let counts = again.counts().unwrap();
+        assert_eq!(counts.iter().map(|c| c.items).sum::<u64>(), 3);
+    }
+
+    #[tokio::test]
+    async fn files_are_private_and_jobs_list_and_remove() {
+        let dir = tempfile::tempdir().unwrap();
+        let plans = dir.path().join("plans");
+        let journal = Journal::create(&plans, &spec("j2")).unwrap();
+        journal.flush().await.unwrap();
+        assert_eq!(fs::metadata(&plans).unwrap().permissions().mode() & 0o777, 0o700);
+        for entry in fs::read_dir(&plans).unwrap() {
+            let mode = entry.unwrap().metadata().unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600);
+        }
+        let mut second = spec("j3");
+        second.created += 5;
+        Journal::create(&plans, &second).unwrap().flush().await.unwrap();
+        let jobs = list_jobs(&plans).unwrap();
+        assert_eq!(jobs.iter().map(|j| j.spec.job_id.as_str()).collect::<Vec<_>>(), ["j2", "j3"]);
+        assert_eq!(jobs[0].status, "InProgress");
+        remove_job(&plans, "j2").unwrap();
+        assert_eq!(list_jobs(&plans).unwrap().len(), 1);
+        assert!(matches!(remove_job(&plans, "j2"), Err(JournalError::NoSuchJob(_))));
+    }
+
+    #[tokio::test]
+    async fn a_hundred_thousand_items_in_batches() {
+        let dir = tempfile::tempdir().unwrap();
+        let journal = Journal::create(dir.path(), &spec("big")).unwrap();
+        for i in 0..100_000 {
+            journal.found(&format!("dir/{i:06}.bin"), &format!("dst/{i:06}.bin"), 4096);
+        }
+        let updates: Vec<_> = (0..100_000)
+            .map(|i| {
+                let journal = journal.clone();
+                async move { journal.finished(&format!("dir/{i:06}.bin"), ItemStatus::Success, None, None).await }
+            })
+            .collect();
+        for result in futures::future::join_all(updates).await {
+            result.unwrap();
+        }
+        let counts = journal.counts().unwrap();
+        assert_eq!(counts, [StatusCount { status: ItemStatus::Success, items: 100_000, bytes: 409_600_000 }]);
+        let size = fs::metadata(journal.path()).unwrap().len();
+        assert!(size < 32 * 1024 * 1024, "the journal of 100,000 items takes {size} bytes");
+    }
+}
