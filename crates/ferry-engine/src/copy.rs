@@ -1,7 +1,7 @@
 //! Executing copies: one [`Transfer`] at a time per task, many tasks at once.
 
 use std::ops::Range;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
@@ -69,6 +69,31 @@ pub enum Overwrite {
     Prompt,
 }
 
+/// How an item ended, for a [`TransferObserver`].
+#[derive(Debug, Clone, Copy)]
+pub enum ItemOutcome<'a> {
+    /// Copied.
+    Copied,
+    /// Skipped (the destination existed and was kept).
+    Skipped,
+    /// Failed with this error.
+    Failed(&'a StoreError),
+    /// Stopped by cancellation before it finished.
+    Cancelled,
+}
+
+/// Hooks a durable record (the job journal) into a run.
+pub trait TransferObserver: Send + Sync {
+    /// An item was found. Returns true when it is already done (a resumed job): the engine then
+    /// counts it as done and leaves it alone.
+    fn found(&self, transfer: &Transfer) -> bool;
+    /// An item is about to start.
+    fn started(&self, transfer: &Transfer);
+    /// An item ended. The engine waits for this before counting the item, so what is reported is
+    /// already recorded.
+    fn finished<'a>(&'a self, transfer: &'a Transfer, outcome: ItemOutcome<'a>) -> futures::future::BoxFuture<'a, ()>;
+}
+
 /// Answers "replace this existing object?" for `--overwrite prompt`. Calls may come from many
 /// transfers at once; an implementation asks one question at a time.
 pub trait OverwritePrompt: Send + Sync {
@@ -123,6 +148,14 @@ pub struct CopyOptions {
     pub rate_limit: Option<Arc<crate::RateLimit>>,
     /// Who answers for [`Overwrite::Prompt`]; without one, existing objects are kept.
     pub prompt: Option<Arc<dyn OverwritePrompt>>,
+    /// Who records each item's state (the job journal).
+    pub observer: Option<Arc<dyn TransferObserver>>,
+}
+
+impl std::fmt::Debug for dyn TransferObserver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TransferObserver")
+    }
 }
 
 impl std::fmt::Debug for dyn OverwritePrompt {
@@ -149,6 +182,7 @@ impl Default for CopyOptions {
             part_tag: "ferry".to_owned(),
             rate_limit: None,
             prompt: None,
+            observer: None,
         }
     }
 }
@@ -171,6 +205,8 @@ pub struct CopyReport {
     pub stats: StatsSnapshot,
     /// The first failures, in the order they happened.
     pub failures: Vec<ItemFailure>,
+    /// Whether the run was cancelled before it finished.
+    pub cancelled: bool,
 }
 
 enum Outcome {
@@ -202,6 +238,7 @@ impl Budget {
 /// Shared state of one run, cheap to clone into tasks.
 #[derive(Clone)]
 struct Context {
+    cancelled: Arc<AtomicBool>,
     source: Arc<dyn Store>,
     dest: Arc<dyn Store>,
     options: Arc<CopyOptions>,
@@ -220,14 +257,27 @@ impl CopyEngine {
     pub fn new(source: Arc<dyn Store>, dest: Arc<dyn Store>, options: CopyOptions) -> Self {
         let requests = Arc::new(Semaphore::new(options.requests_in_flight.max(1)));
         let budget = Budget::new(options.buffer_bytes);
-        let context =
-            Context { source, dest, options: Arc::new(options), stats: Arc::new(Stats::default()), requests, budget };
+        let context = Context {
+            cancelled: Arc::new(AtomicBool::new(false)),
+            source,
+            dest,
+            options: Arc::new(options),
+            stats: Arc::new(Stats::default()),
+            requests,
+            budget,
+        };
         Self { context }
     }
 
     /// The live counters, for a progress reporter.
     pub fn stats(&self) -> Arc<Stats> {
         self.context.stats.clone()
+    }
+
+    /// A flag that, once set, stops the run: no new item starts, items in flight stop at their
+    /// next block, and [`CopyEngine::run`] returns with `cancelled` set.
+    pub fn cancel_flag(&self) -> Arc<AtomicBool> {
+        self.context.cancelled.clone()
     }
 
     /// Runs every transfer in `transfers` (which may still be listing) and reports. An `Err`
@@ -255,18 +305,40 @@ impl CopyEngine {
                     }
                     Some(Ok(transfer)) => {
                         ctx.stats.found(transfer.size);
+                        let observer = ctx.options.observer.as_deref();
+                        if observer.is_some_and(|o| o.found(&transfer)) {
+                            ctx.stats.previously_done(transfer.size);
+                            return;
+                        }
+                        if ctx.is_cancelled() {
+                            if let Some(o) = observer {
+                                o.finished(&transfer, ItemOutcome::Cancelled).await;
+                            }
+                            return;
+                        }
+                        if let Some(o) = observer {
+                            o.started(&transfer);
+                        }
                         let moved = AtomicU64::new(0);
-                        match ctx.copy_one(&transfer, &moved).await {
+                        let result = ctx.copy_one(&transfer, &moved).await;
+                        let outcome = match &result {
+                            Ok(Outcome::Copied) => ItemOutcome::Copied,
+                            Ok(Outcome::Skipped) => ItemOutcome::Skipped,
+                            Err(_) if ctx.is_cancelled() => ItemOutcome::Cancelled,
+                            Err(error) => ItemOutcome::Failed(error),
+                        };
+                        if let Some(o) = observer {
+                            o.finished(&transfer, outcome).await;
+                        }
+                        let cancelled = matches!(outcome, ItemOutcome::Cancelled);
+                        match result {
                             Ok(Outcome::Copied) => ctx.stats.finished(),
                             Ok(Outcome::Skipped) => ctx.stats.skipped(transfer.size),
+                            Err(_) if cancelled => ctx.stats.unmoved(moved.load(Ordering::Relaxed)),
                             Err(error) => {
                                 ctx.stats.unmoved(moved.load(Ordering::Relaxed));
                                 ctx.stats.failed(transfer.size);
-                                record(ItemFailure {
-                                    source_key: transfer.source_key,
-                                    dest_key: transfer.dest_key,
-                                    error,
-                                });
+                                record(ItemFailure { source_key: transfer.source_key, dest_key: transfer.dest_key, error });
                             }
                         }
                     }
@@ -275,7 +347,11 @@ impl CopyEngine {
             .buffer_unordered(ctx.options.objects_in_flight.max(1))
             .collect::<()>()
             .await;
-        CopyReport { stats: ctx.stats.snapshot(), failures: failures.into_inner().unwrap_or_default() }
+        CopyReport {
+            stats: ctx.stats.snapshot(),
+            failures: failures.into_inner().unwrap_or_default(),
+            cancelled: ctx.is_cancelled(),
+        }
     }
 }
 
@@ -295,6 +371,18 @@ fn chunks(size: u64, chunk: u64) -> impl Iterator<Item = Range<u64>> {
 }
 
 impl Context {
+    fn is_cancelled(&self) -> bool {
+        self.cancelled.load(Ordering::Relaxed)
+    }
+
+    /// Stops an item between blocks once the run is cancelled.
+    fn check_cancelled(&self, key: &str) -> Result<(), StoreError> {
+        if self.is_cancelled() {
+            return Err(StoreError::new(ErrorKind::Other, key, "cancelled"));
+        }
+        Ok(())
+    }
+
     /// Counts `len` bytes as moved, for the job and for the item (so a failure can take them back).
     fn count_moved(&self, moved: &AtomicU64, len: u64) {
         self.stats.moved(len);
@@ -420,6 +508,7 @@ impl Context {
             .map(|range| {
                 let writer = shared;
                 async move {
+                    self.check_cancelled(&t.source_key)?;
                     let len = range.end - range.start;
                     let _budget = self.budget.reserve(len).await;
                     let data = {
@@ -483,6 +572,7 @@ impl Context {
         for (index, range) in chunks(t.size, block).enumerate() {
             let id = self.part_id(index as u64);
             ids.push(id.clone());
+            self.check_cancelled(&t.source_key)?;
             let len = range.end - range.start;
             let budget = self.budget.reserve(len).await;
             // Blocks are read in order so the whole-object MD5 can be computed as they pass.
@@ -532,6 +622,7 @@ impl Context {
         let ids: Vec<PartId> = (0..t.size.div_ceil(block)).map(|i| self.part_id(i)).collect();
         stream::iter(chunks(t.size, block).zip(ids.iter()))
             .map(|(range, id)| async move {
+                self.check_cancelled(&t.source_key)?;
                 let len = range.end - range.start;
                 let _request = self.requests.acquire().await.expect("never closed");
                 self.dest.put_part_from_url(&t.dest_key, id, url, Some(range)).await?;

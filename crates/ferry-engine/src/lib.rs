@@ -20,7 +20,10 @@ mod rate;
 mod sizing;
 mod stats;
 
-pub use copy::{CheckMd5, CopyEngine, CopyOptions, CopyReport, ItemFailure, Overwrite, OverwritePrompt, Transfer};
+pub use copy::{
+    CheckMd5, CopyEngine, CopyOptions, CopyReport, ItemFailure, ItemOutcome, Overwrite, OverwritePrompt, Transfer,
+    TransferObserver,
+};
 pub use rate::RateLimit;
 pub use sizing::{DEFAULT_BLOCK_SIZE, MAX_BLOCK_SIZE, MAX_BLOCKS, SizingError, block_size};
 pub use stats::{Stats, StatsSnapshot};

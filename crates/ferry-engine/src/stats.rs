@@ -74,6 +74,13 @@ impl Stats {
         self.bytes_transferred.fetch_sub(bytes, Ordering::Relaxed);
     }
 
+    /// An item a resumed job had already finished: counted as done, but its bytes are not
+    /// expected again.
+    pub(crate) fn previously_done(&self, expected: u64) {
+        self.done.fetch_add(1, Ordering::Relaxed);
+        self.bytes_expected.fetch_sub(expected, Ordering::Relaxed);
+    }
+
     pub(crate) fn finished(&self) {
         self.done.fetch_add(1, Ordering::Relaxed);
     }
