@@ -88,6 +88,9 @@ pub enum Command {
     /// Create a container.
     #[command(visible_aliases = ["mk", "mkdir"], after_help = MAKE_EXAMPLES)]
     Make(MakeArgs),
+    /// List, show, resume and remove jobs (every copy is a job with a journal).
+    #[command(subcommand)]
+    Jobs(JobsCommand),
     /// Show the environment variables Ferry reads and their current values (secrets redacted).
     #[command(after_help = ENV_EXAMPLES)]
     Env(EnvArgs),
@@ -415,4 +418,70 @@ pub struct FilterArgs {
     /// Only objects at most this large.
     #[arg(long)]
     pub max_size: Option<String>,
+}
+
+/// `ferry jobs …`.
+#[derive(Debug, Subcommand)]
+pub enum JobsCommand {
+    /// List the jobs: id, start time, status, command.
+    #[command(
+        visible_alias = "ls",
+        after_help = "Examples:\n  ferry jobs list\n  ferry jobs list --with-status Failed"
+    )]
+    List(JobsListArgs),
+    /// Show a job's summary, or with --with-status its items in that state.
+    #[command(after_help = "Examples:\n  ferry jobs show JOBID\n  ferry jobs show JOBID --with-status Failed")]
+    Show(JobsShowArgs),
+    /// Resume a job: items it finished are kept; failed, cancelled and unfinished items are done again.
+    #[command(
+        after_help = "Examples:\n  ferry jobs resume JOBID\n  ferry jobs resume JOBID --destination-sas 'sv=...&sig=...'\n\nA SAS that was in the job's URLs is never stored: give it again (a bare token or a whole URL)."
+    )]
+    Resume(JobsResumeArgs),
+    /// Delete a job's journal and log.
+    #[command(visible_alias = "rm", after_help = "Examples:\n  ferry jobs remove JOBID")]
+    Remove(JobsRemoveArgs),
+    /// Delete the journals and logs of every job, or of those with a status.
+    #[command(
+        visible_alias = "cl",
+        after_help = "Examples:\n  ferry jobs clean\n  ferry jobs clean --with-status Completed"
+    )]
+    Clean(JobsListArgs),
+}
+
+/// `ferry jobs list` and `ferry jobs clean`.
+#[derive(Debug, Args)]
+pub struct JobsListArgs {
+    /// Only jobs with this status (Completed, CompletedWithErrors, Cancelled, InProgress, …); default all.
+    #[arg(long)]
+    pub with_status: Option<String>,
+}
+
+/// `ferry jobs show`.
+#[derive(Debug, Args)]
+pub struct JobsShowArgs {
+    /// The job id.
+    pub job_id: String,
+    /// List the items in this state: Success, Failed, SkippedEntityAlreadyExists, NotStarted, Started, Cancelled, All.
+    #[arg(long)]
+    pub with_status: Option<String>,
+}
+
+/// `ferry jobs resume`.
+#[derive(Debug, Args)]
+pub struct JobsResumeArgs {
+    /// The job id.
+    pub job_id: String,
+    /// The SAS for the source (a token or a whole URL), needed when the job's source URL had one.
+    #[arg(long)]
+    pub source_sas: Option<String>,
+    /// The SAS for the destination (a token or a whole URL), needed when the job's destination URL had one.
+    #[arg(long)]
+    pub destination_sas: Option<String>,
+}
+
+/// `ferry jobs remove`.
+#[derive(Debug, Args)]
+pub struct JobsRemoveArgs {
+    /// The job id.
+    pub job_id: String,
 }

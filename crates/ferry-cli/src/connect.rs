@@ -24,6 +24,16 @@ pub(crate) enum CredentialSource {
 }
 
 impl CredentialSource {
+    /// A stable code for the job journal: `url-sas`, `connection-string`, `account-key`, `anonymous`.
+    pub(crate) fn code(self) -> &'static str {
+        match self {
+            Self::UrlSas => "url-sas",
+            Self::ConnectionString => "connection-string",
+            Self::AccountKey => "account-key",
+            Self::Anonymous => "anonymous",
+        }
+    }
+
     /// For messages: how Ferry is authenticating.
     pub(crate) fn describe(self) -> &'static str {
         match self {

@@ -70,6 +70,16 @@ pub const ENV_VARS: &[EnvVar] = &[
         secret: false,
     },
     EnvVar {
+        name: "FERRY_JOB_PLAN_LOCATION",
+        description: "Folder for job journals (JOBID.db), used by `ferry jobs`. Default: ~/.ferry/plans; AZCOPY_JOB_PLAN_LOCATION is used when this is unset.",
+        secret: false,
+    },
+    EnvVar {
+        name: "AZCOPY_JOB_PLAN_LOCATION",
+        description: "Folder for job journals, when FERRY_JOB_PLAN_LOCATION is unset.",
+        secret: false,
+    },
+    EnvVar {
         name: "FERRY_LOG",
         description: "What is logged to standard error, as a tracing filter (e.g. `debug`, `ferry::http=info`). Default: warn.",
         secret: false,

@@ -61,6 +61,8 @@ pub struct Settings {
     pub log_dir: std::path::PathBuf,
     /// How much goes in them.
     pub log_level: crate::LogLevel,
+    /// Where job journals go.
+    pub plan_dir: std::path::PathBuf,
     /// `--output-level`.
     pub output_level: ferry_report::OutputLevel,
     /// `--cap-mbps`, if a cap is set.
@@ -76,6 +78,16 @@ pub struct TransferSettings {
     pub objects_in_flight: usize,
     /// Bytes of data buffers (`AZCOPY_BUFFER_GB`, default 0.5 GB per CPU, at most 16 GB).
     pub buffer_bytes: u64,
+}
+
+/// Where job journals go: `FERRY_JOB_PLAN_LOCATION`, else `AZCOPY_JOB_PLAN_LOCATION`, else
+/// `~/.ferry/plans`.
+fn plan_dir(env: &Environment) -> std::path::PathBuf {
+    if let Some(dir) = env.get("FERRY_JOB_PLAN_LOCATION").or_else(|| env.get("AZCOPY_JOB_PLAN_LOCATION")) {
+        return std::path::PathBuf::from(dir);
+    }
+    let home = std::env::var_os("HOME").map_or_else(std::env::temp_dir, std::path::PathBuf::from);
+    home.join(".ferry").join("plans")
 }
 
 fn cpus() -> usize {
@@ -132,6 +144,7 @@ impl Settings {
             http,
             transfer,
             log_dir: crate::logging::log_dir(env),
+            plan_dir: plan_dir(env),
             log_level: cli.log_level,
             output_level: cli.output_level.into(),
             cap_mbps: match cli.cap_mbps {

@@ -338,7 +338,11 @@ impl CopyEngine {
                             Err(error) => {
                                 ctx.stats.unmoved(moved.load(Ordering::Relaxed));
                                 ctx.stats.failed(transfer.size);
-                                record(ItemFailure { source_key: transfer.source_key, dest_key: transfer.dest_key, error });
+                                record(ItemFailure {
+                                    source_key: transfer.source_key,
+                                    dest_key: transfer.dest_key,
+                                    error,
+                                });
                             }
                         }
                     }

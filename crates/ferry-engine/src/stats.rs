@@ -16,7 +16,7 @@ pub struct Stats {
 }
 
 /// The counters at one moment.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 pub struct StatsSnapshot {
     /// Items found so far.
     pub total: u64,

@@ -157,7 +157,13 @@ impl Journal {
         let path = job_path(dir, &spec.job_id);
         // Create the file first so SQLite (and its WAL and shared-memory files, which take the
         // database file's permissions) never exist with wider permissions.
-        fs::OpenOptions::new().create(true).truncate(false).write(true).mode(0o600).open(&path).map_err(|e| io(e, &path))?;
+        fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .mode(0o600)
+            .open(&path)
+            .map_err(|e| io(e, &path))?;
         let conn = open_connection(&path)?;
         let sqlite = |source| JournalError::Sqlite { path: path.display().to_string(), source };
         conn.execute_batch(SCHEMA).map_err(sqlite)?;
@@ -225,11 +231,22 @@ impl Journal {
 
     /// Marks an item started (queued).
     pub fn started(&self, source: &str) {
-        self.queue(Op::Status { source: source.to_owned(), status: ItemStatus::Started, error: None, http_status: None });
+        self.queue(Op::Status {
+            source: source.to_owned(),
+            status: ItemStatus::Started,
+            error: None,
+            http_status: None,
+        });
     }
 
     /// Records an item's final state and waits until it is on disk.
-    pub async fn finished(&self, source: &str, status: ItemStatus, error: Option<String>, http_status: Option<u16>) -> Result<()> {
+    pub async fn finished(
+        &self,
+        source: &str,
+        status: ItemStatus,
+        error: Option<String>,
+        http_status: Option<u16>,
+    ) -> Result<()> {
         self.durable(Op::Status { source: source.to_owned(), status, error, http_status }).await
     }
 
@@ -262,9 +279,8 @@ impl Journal {
     pub fn counts(&self) -> Result<Vec<StatusCount>> {
         self.read(|c| {
             let mut stmt = c.prepare("SELECT status, COUNT(*), COALESCE(SUM(size), 0) FROM item GROUP BY status")?;
-            let rows = stmt.query_map([], |row| {
-                Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?, row.get::<_, i64>(2)?))
-            })?;
+            let rows =
+                stmt.query_map([], |row| Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?, row.get::<_, i64>(2)?)))?;
             rows.map(|r| {
                 r.map(|(s, n, b)| StatusCount {
                     status: ItemStatus::parse(&s).unwrap_or(ItemStatus::NotStarted),
@@ -299,7 +315,11 @@ impl Journal {
 
     /// The job's recorded status and whether its enumeration completed.
     pub fn job_status(&self) -> Result<(String, bool)> {
-        self.read(|c| c.query_row("SELECT status, scan_complete FROM job LIMIT 1", [], |r| Ok((r.get(0)?, r.get::<_, i64>(1)? != 0))))
+        self.read(|c| {
+            c.query_row("SELECT status, scan_complete FROM job LIMIT 1", [], |r| {
+                Ok((r.get(0)?, r.get::<_, i64>(1)? != 0))
+            })
+        })
     }
 }
 
@@ -327,7 +347,8 @@ pub fn list_jobs(dir: &Path) -> Result<Vec<JobRow>> {
         }
         let Ok(conn) = Connection::open_with_flags(&path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY) else { continue };
         let Ok(spec) = read_spec(&conn, &path) else { continue };
-        let status = conn.query_row("SELECT status FROM job LIMIT 1", [], |r| r.get(0)).unwrap_or_else(|_| "Unknown".into());
+        let status =
+            conn.query_row("SELECT status FROM job LIMIT 1", [], |r| r.get(0)).unwrap_or_else(|_| "Unknown".into());
         jobs.push(JobRow { spec, status });
     }
     jobs.sort_by(|a, b| (a.spec.created, &a.spec.job_id).cmp(&(b.spec.created, &b.spec.job_id)));
@@ -361,6 +382,7 @@ mod tests {
             job_id: id.into(),
             args: vec!["copy".into(), "a".into(), "b".into()],
             command_line: "ferry copy a b".into(),
+            cwd: "/".into(),
             created: 1_700_000_000,
             source_credential: "none".into(),
             destination_credential: "none".into(),
@@ -387,7 +409,10 @@ mod tests {
         assert_eq!(again.status_of("zzz").unwrap(), None);
         let failed = again.items(Some(ItemStatus::Failed)).unwrap();
         assert_eq!(failed.len(), 1);
-        assert_eq!((failed[0].source.as_str(), failed[0].error.as_deref(), failed[0].http_status), ("b", Some("HTTP 403"), Some(403)));
+        assert_eq!(
+            (failed[0].source.as_str(), failed[0].error.as_deref(), failed[0].http_status),
+            ("b", Some("HTTP 403"), Some(403))
+        );
         assert_eq!(again.job_status().unwrap(), ("CompletedWithErrors".into(), true));
         let counts = again.counts().unwrap();
         assert_eq!(counts.iter().map(|c| c.items).sum::<u64>(), 3);

@@ -56,6 +56,9 @@ pub struct JobSpec {
     pub args: Vec<String>,
     /// The command line as shown to people (secrets redacted).
     pub command_line: String,
+    /// The working directory the command ran in (relative paths in `args` are relative to it).
+    #[serde(default)]
+    pub cwd: String,
     /// Unix seconds when the job was created.
     pub created: i64,
     /// Where the source's credential came from (e.g. "the SAS token in the URL").

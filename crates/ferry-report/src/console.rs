@@ -75,6 +75,13 @@ impl Console {
         let _ = write_line(&mut io::stdout().lock(), &line);
     }
 
+    /// A line already in its final form (a JSON envelope), printed unless quiet.
+    pub fn data_raw(&self, line: &str) {
+        if self.level != OutputLevel::Quiet {
+            let _ = write_line(&mut io::stdout().lock(), line);
+        }
+    }
+
     /// An informational note: `INFO: …` on standard error (JSON: an `Info` message).
     pub fn info(&self, text: &str) {
         if self.level == OutputLevel::Default {

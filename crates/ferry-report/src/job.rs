@@ -192,6 +192,28 @@ pub fn summary_text(job_id: &str, stats: &StatsSnapshot, elapsed: Duration, stat
     .join("\n")
 }
 
+/// The `jobs show` summary: AzCopy's resume labels without the elapsed time, with
+/// `Percent Complete (approx)` before the final status.
+pub fn show_summary_text(job_id: &str, stats: &StatsSnapshot, status: &str) -> String {
+    const LEFT_OUT: [&str; 5] = [
+        "Elapsed Time (Minutes)",
+        "Number of Symbolic Links Skipped",
+        "Number of Hardlinks Converted",
+        "Number of Hardlinks Transferred",
+        "Number of Special Files Skipped",
+    ];
+    let full = summary_text(job_id, stats, Duration::ZERO, status);
+    let mut lines: Vec<String> = full
+        .trim_start()
+        .lines()
+        .filter(|l| !LEFT_OUT.iter().any(|label| l.starts_with(&format!("{label}:"))))
+        .map(str::to_owned)
+        .collect();
+    let at = lines.len() - 1;
+    lines.insert(at, format!("Percent Complete (approx): {:.1}", stats.percent()));
+    lines.join("\n")
+}
+
 /// AzCopy's `ListJobSummaryResponse`, numbers as strings, serialised for `MessageContent`.
 fn summary_json(job_id: &str, stats: &StatsSnapshot, status: &str) -> String {
     let content = json!({

@@ -2,6 +2,7 @@
 
 mod copy;
 mod env;
+mod jobs;
 mod list;
 mod make;
 
@@ -22,6 +23,7 @@ pub async fn dispatch(
         Command::List(args) => list::run(args, settings, env, console).await,
         Command::Make(args) => make::run(args, settings, env, console).await,
         Command::Env(args) => env::run(args, console),
+        Command::Jobs(command) => jobs::run(command, settings, env, console).await,
     }
 }
 

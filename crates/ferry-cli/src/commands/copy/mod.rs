@@ -1,5 +1,6 @@
 //! `ferry copy SRC DST`: local↔Blob, Blob→Blob (server-side) and local→local.
 
+mod journal;
 mod naming;
 mod prompt;
 
@@ -10,6 +11,7 @@ use std::time::{Duration, Instant};
 use ferry_azure::AzureStore;
 use ferry_core::{Location, LocationHint, LocationKind};
 use ferry_engine::{CopyEngine, CopyOptions, Overwrite, Transfer};
+use ferry_journal::Journal;
 use ferry_plan::{Filter, FilterSpec, parse_size};
 use ferry_report::{Console, JobReporter, final_status};
 use ferry_store::{EntryKind, ErrorKind, ListDepth, LocalStore, Store, StoreError, WriteOptions};
@@ -24,6 +26,8 @@ const MIB: f64 = 1024.0 * 1024.0;
 
 /// One side of the copy, opened.
 struct Side {
+    /// Where its credential came from, as the journal records it.
+    credential: &'static str,
     store: Arc<dyn Store>,
     /// How keys of this store are shown: a path or a URL (no secrets) ending in `/`.
     shown_base: String,
@@ -147,6 +151,18 @@ pub(super) async fn run(
     env: &Environment,
     console: &Console,
 ) -> Result<(), CliError> {
+    run_job(args, settings, env, console, None).await
+}
+
+/// Runs a copy job: a new one, or, with `resume`, the job that journal records (items it
+/// finished are left alone; the rest are done again).
+pub(crate) async fn run_job(
+    args: &CopyArgs,
+    settings: &Settings,
+    env: &Environment,
+    console: &Console,
+    resume: Option<Journal>,
+) -> Result<(), CliError> {
     let (source_hint, dest_hint) = match &args.from_to {
         Some(text) => {
             let (s, d) = from_to(text)?;
@@ -191,6 +207,7 @@ pub(super) async fn run(
         rate_limit: settings.cap_mbps.map(|m| Arc::new(ferry_engine::RateLimit::from_megabits(m))),
         prompt: (overwrite == Overwrite::Prompt)
             .then(|| Arc::new(prompt::StdinPrompt::new(*console)) as Arc<dyn ferry_engine::OverwritePrompt>),
+        observer: None,
     };
     if overwrite == Overwrite::Prompt && settings.output_level != ferry_report::OutputLevel::Default {
         return Err(CliError::usage(
@@ -206,14 +223,28 @@ pub(super) async fn run(
     let (source, source_shape) = open_source(&source_location, settings, env, console).await?;
     let (dest, dest_shape) = open_dest(&dest_location, &source_shape, settings, env, console).await?;
     let naming = decide(&source_shape, &dest_shape, recursive, args.as_subdir)?;
-    let job_id = uuid::Uuid::new_v4().simple().to_string();
-    let options = CopyOptions { part_tag: job_id.clone(), ..options };
+    let job_id = resume.as_ref().map_or_else(|| uuid::Uuid::new_v4().simple().to_string(), |j| j.spec().job_id.clone());
+    let journal = match resume {
+        Some(journal) => Some(journal),
+        None if args.dry_run => None,
+        None => {
+            let spec = journal::spec_for(&job_id, source.credential, dest.credential);
+            Some(Journal::create(&settings.plan_dir, &spec).map_err(|e| {
+                CliError::failed(format!("cannot create the job journal: {e}"))
+                    .with_hint("set FERRY_JOB_PLAN_LOCATION to a writable folder")
+            })?)
+        }
+    };
+    let observer = journal
+        .clone()
+        .map(|journal| Arc::new(journal::JournalObserver { journal }) as Arc<dyn ferry_engine::TransferObserver>);
+    let options = CopyOptions { part_tag: job_id.clone(), observer, ..options };
     let verb = match (source.kind, dest.kind) {
         (LocationKind::Local, LocationKind::Blob) => "UPLOADFAILED",
         (LocationKind::Blob, LocationKind::Local) => "DOWNLOADFAILED",
         _ => "COPYFAILED",
     };
-    let plan = Plan { naming, filter, wildcard, verb, dry_run: args.dry_run };
+    let plan = Plan { naming, filter, wildcard, verb, dry_run: args.dry_run, journal };
     execute(&job_id, &source, &dest, &plan, options, settings, console).await
 }
 
@@ -250,7 +281,12 @@ async fn open_source(
             let (client, source) = client_for(url, settings, env)?;
             let store = AzureStore::new(client, url)?;
             let shown_base = format!("{}/", url.with_sas(None).with_container_and_path(Some(container), ""));
-            let side = Side { store: Arc::new(store.clone()), shown_base, kind: LocationKind::Blob };
+            let side = Side {
+                credential: source.code(),
+                store: Arc::new(store.clone()),
+                shown_base,
+                kind: LocationKind::Blob,
+            };
             let path = url.path();
             let last = |p: &str| p.trim_end_matches('/').rsplit('/').next().unwrap_or_default().to_owned();
             let shape = if url.contents_only() {
@@ -286,7 +322,7 @@ async fn open_source(
 fn local_side(root: &Path) -> Side {
     let shown = root.display().to_string();
     let shown_base = if shown.ends_with('/') { shown } else { format!("{shown}/") };
-    Side { store: Arc::new(LocalStore::new(root)), shown_base, kind: LocationKind::Local }
+    Side { credential: "local", store: Arc::new(LocalStore::new(root)), shown_base, kind: LocationKind::Local }
 }
 
 /// Opens the destination and works out whether it is a directory or an object's name.
@@ -325,7 +361,7 @@ async fn open_dest(
                     CliError::usage(format!("`{url}` names no container")).with_hint("add the container to the URL")
                 );
             };
-            let (client, _) = client_for(url, settings, env)?;
+            let (client, credential) = client_for(url, settings, env)?;
             let store = AzureStore::new(client, url)?;
             // Containers are created on demand, as AzCopy does; a failure here (no permission,
             // already there) is left for the transfers themselves to report.
@@ -338,9 +374,27 @@ async fn open_dest(
                 || !single
                 || store.list(&format!("{path}/"), ListDepth::Recursive).try_next().await.ok().flatten().is_some();
             let shown_base = format!("{}/", url.with_sas(None).with_container_and_path(Some(container), ""));
-            let side = Side { store: Arc::new(store), shown_base, kind: LocationKind::Blob };
+            let side =
+                Side { credential: credential.code(), store: Arc::new(store), shown_base, kind: LocationKind::Blob };
             Ok((side, DestShape { base: path.trim_end_matches('/').to_owned(), is_directory }))
         }
+    }
+}
+
+/// Waits for Ctrl-C or SIGTERM.
+async fn wait_for_interrupt() {
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    let term = async {
+        match terminate.as_mut() {
+            Some(signal) => {
+                signal.recv().await;
+            }
+            None => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        () = term => {}
     }
 }
 
@@ -354,6 +408,8 @@ struct Plan {
     verb: &'static str,
     /// Print the transfers instead of doing them.
     dry_run: bool,
+    /// The job's journal (none for a dry run).
+    journal: Option<Journal>,
 }
 
 async fn execute(
@@ -412,6 +468,17 @@ async fn execute(
     tracing::info!(target: crate::logging::JOB_TARGET, "Source {} Destination {}", source.shown_base, dest.shown_base);
     let engine = CopyEngine::new(source.store.clone(), dest.store.clone(), options);
     let stats = engine.stats();
+    let cancel = engine.cancel_flag();
+    let interrupt_console = *console;
+    let signals = tokio::spawn(async move {
+        wait_for_interrupt().await;
+        cancel.store(true, std::sync::atomic::Ordering::Relaxed);
+        interrupt_console
+            .warn("cancelling: no new file starts and files in flight stop at their next block; press Ctrl-C again to exit at once");
+        wait_for_interrupt().await;
+        // Every journal change is a transaction, so stopping here leaves a job that resumes.
+        std::process::exit(1);
+    });
     reporter.started(job_id, log_path.as_deref());
     let started = Instant::now();
     let progress = tokio::spawn(async move {
@@ -426,6 +493,7 @@ async fn execute(
     });
     let report = engine.run(transfers).await;
     progress.abort();
+    signals.abort();
     reporter.end_progress();
 
     for failure in &report.failures {
@@ -445,7 +513,13 @@ async fn execute(
     if report.stats.total == 0 {
         console.warn("nothing matched the source: no files were transferred");
     }
-    let status = final_status(&report.stats, false);
+    let status = final_status(&report.stats, report.cancelled);
+    if let Some(journal) = &plan.journal {
+        let scan_complete = report.stats.scanning_finished && !report.cancelled;
+        if let Err(e) = journal.set_job_status(status, Some(scan_complete)).await {
+            console.warn(&format!("cannot record the job's status: {e}"));
+        }
+    }
     reporter.summary(job_id, &report.stats, started.elapsed(), status);
     tracing::info!(
         target: crate::logging::JOB_TARGET,
@@ -453,6 +527,11 @@ async fn execute(
         ferry_report::summary_text(job_id, &report.stats, started.elapsed(), status).trim_start()
     );
     crate::logging::close_job_log();
+    if report.cancelled {
+        return Err(CliError::failed(format!("job {job_id} was cancelled")).with_hint(format!(
+            "resume it with `ferry jobs resume {job_id}` (add --source-sas/--destination-sas if its URLs carried a SAS)"
+        )));
+    }
     if report.stats.failed > 0 {
         return Err(CliError::failed(format!(
             "{} of {} transfers failed; see the lines above",

@@ -1,0 +1,89 @@
+//! The job journal behind a copy: the engine's observer, and the job spec.
+
+use ferry_engine::{ItemOutcome, Transfer, TransferObserver};
+use ferry_journal::{ItemStatus, JobSpec, Journal};
+use futures::FutureExt;
+use futures::future::BoxFuture;
+
+/// Records every item's state in the job journal.
+pub(crate) struct JournalObserver {
+    pub(crate) journal: Journal,
+}
+
+impl TransferObserver for JournalObserver {
+    fn found(&self, transfer: &Transfer) -> bool {
+        match self.journal.status_of(&transfer.source_key) {
+            Ok(Some(status)) if status.is_final_for_resume() => true,
+            Ok(_) => {
+                self.journal.found(&transfer.source_key, &transfer.dest_key, transfer.size);
+                false
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read the job journal; the item is copied again");
+                self.journal.found(&transfer.source_key, &transfer.dest_key, transfer.size);
+                false
+            }
+        }
+    }
+
+    fn started(&self, transfer: &Transfer) {
+        self.journal.started(&transfer.source_key);
+    }
+
+    fn finished<'a>(&'a self, transfer: &'a Transfer, outcome: ItemOutcome<'a>) -> BoxFuture<'a, ()> {
+        async move {
+            let (status, error, http) = match outcome {
+                ItemOutcome::Copied => (ItemStatus::Success, None, None),
+                ItemOutcome::Skipped => (ItemStatus::Skipped, None, None),
+                ItemOutcome::Cancelled => (ItemStatus::Cancelled, None, None),
+                ItemOutcome::Failed(e) => (ItemStatus::Failed, Some(e.to_string()), e.status()),
+            };
+            if let Err(e) = self.journal.finished(&transfer.source_key, status, error, http).await {
+                tracing::warn!(error = %e, source = %transfer.source_key, "cannot record an item in the job journal");
+            }
+        }
+        .boxed()
+    }
+}
+
+/// Removes the SAS from a URL argument (everything after `?` when it carries `sig=`).
+fn without_sas(arg: &str) -> String {
+    match arg.split_once('?') {
+        Some((base, query)) if query.split('&').any(|p| p.starts_with("sig=")) => base.to_owned(),
+        _ => arg.to_owned(),
+    }
+}
+
+/// The spec of a new job: this process's arguments without secrets.
+pub(crate) fn spec_for(job_id: &str, source_credential: &str, destination_credential: &str) -> JobSpec {
+    let args: Vec<String> = std::env::args().skip(1).map(|a| without_sas(&a)).collect();
+    let shown: Vec<String> = std::env::args().map(|a| ferry_core::redact_text(&a)).collect();
+    let created = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_secs()).unwrap_or(0))
+        .unwrap_or(0);
+    JobSpec {
+        job_id: job_id.to_owned(),
+        args,
+        command_line: shown.join(" "),
+        cwd: std::env::current_dir().map(|d| d.display().to_string()).unwrap_or_default(),
+        created,
+        source_credential: source_credential.to_owned(),
+        destination_credential: destination_credential.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sas_is_removed_from_url_arguments_only() {
+        assert_eq!(
+            without_sas("https://a.blob.core.windows.net/c/x?sv=1&sig=abc"),
+            "https://a.blob.core.windows.net/c/x"
+        );
+        assert_eq!(without_sas("./local?file"), "./local?file");
+        assert_eq!(without_sas("--recursive"), "--recursive");
+    }
+}

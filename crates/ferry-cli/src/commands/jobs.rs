@@ -1,0 +1,265 @@
+//! `ferry jobs list|show|resume|remove|clean`: queries over the job journals.
+
+use clap::Parser;
+use ferry_engine::StatsSnapshot;
+use ferry_journal::{ItemStatus, Journal, JournalError, list_jobs, remove_job};
+use ferry_report::{Console, OutputFormat, envelope, go_escape, show_summary_text};
+use time::OffsetDateTime;
+use time::macros::format_description;
+
+use crate::args::{JobsCommand, JobsResumeArgs};
+use crate::{Cli, CliError, Command, Environment, Settings};
+
+pub(super) async fn run(
+    command: &JobsCommand,
+    settings: &Settings,
+    env: &Environment,
+    console: &Console,
+) -> Result<(), CliError> {
+    match command {
+        JobsCommand::List(args) => list(args.with_status.as_deref(), settings, console),
+        JobsCommand::Show(args) => show(&args.job_id, args.with_status.as_deref(), settings, console),
+        JobsCommand::Resume(args) => resume(args, settings, env, console).await,
+        JobsCommand::Remove(args) => {
+            remove(&args.job_id, settings)?;
+            console.end_of_job(&format!("Successfully removed log and job plan files for job {}.", args.job_id));
+            Ok(())
+        }
+        JobsCommand::Clean(args) => {
+            let jobs = list_jobs(&settings.plan_dir).map_err(failed)?;
+            let mut removed = 0;
+            for job in jobs.iter().filter(|j| status_matches(&j.status, args.with_status.as_deref())) {
+                remove(&job.spec.job_id, settings)?;
+                removed += 1;
+            }
+            console.end_of_job(&format!("Successfully removed {removed} jobs."));
+            Ok(())
+        }
+    }
+}
+
+fn failed(e: JournalError) -> CliError {
+    match e {
+        JournalError::NoSuchJob(id) => {
+            CliError::failed(format!("there is no job `{id}`")).with_hint("`ferry jobs list` shows the jobs there are")
+        }
+        other => CliError::failed(other.to_string()),
+    }
+}
+
+fn status_matches(status: &str, wanted: Option<&str>) -> bool {
+    wanted.is_none_or(|w| w.eq_ignore_ascii_case("All") || w.eq_ignore_ascii_case(status))
+}
+
+fn remove(job_id: &str, settings: &Settings) -> Result<(), CliError> {
+    remove_job(&settings.plan_dir, job_id).map_err(failed)?;
+    let log = settings.log_dir.join(format!("{job_id}.log"));
+    match std::fs::remove_file(&log) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(CliError::failed(format!("cannot remove `{}`: {e}", log.display()))),
+    }
+}
+
+fn start_time(unix: i64) -> String {
+    let format =
+        format_description!("[weekday], [day]-[month repr:short]-[year repr:last_two] [hour]:[minute]:[second] UTC");
+    OffsetDateTime::from_unix_timestamp(unix).ok().and_then(|t| t.format(format).ok()).unwrap_or_default()
+}
+
+fn list(with_status: Option<&str>, settings: &Settings, console: &Console) -> Result<(), CliError> {
+    let jobs = list_jobs(&settings.plan_dir).map_err(failed)?;
+    let jobs: Vec<_> = jobs.into_iter().filter(|j| status_matches(&j.status, with_status)).collect();
+    match console.format() {
+        OutputFormat::Text => {
+            let mut text = String::from("Existing Jobs ");
+            for job in &jobs {
+                text.push_str(&format!(
+                    "\nJobId: {}\nStart Time: {}\nStatus: {}\nCommand: {}\n",
+                    job.spec.job_id,
+                    start_time(job.spec.created),
+                    job.status,
+                    job.spec.command_line
+                ));
+            }
+            console.end_of_job(&text);
+        }
+        OutputFormat::Json => {
+            let details: Vec<_> = jobs
+                .iter()
+                .map(|j| {
+                    serde_json::json!({
+                        "JobId": j.spec.job_id,
+                        "CommandString": j.spec.command_line,
+                        "StartTime": j.spec.created,
+                        "JobStatus": j.status,
+                    })
+                })
+                .collect();
+            let content = serde_json::json!({ "JobIDDetails": details, "ErrorMessage": "" });
+            console.end_of_job(&go_escape(&content.to_string()));
+        }
+    }
+    Ok(())
+}
+
+/// The job's counters, from its journal.
+fn snapshot(journal: &Journal) -> Result<StatsSnapshot, CliError> {
+    let mut stats = StatsSnapshot { scanning_finished: true, ..StatsSnapshot::default() };
+    for count in journal.counts().map_err(failed)? {
+        stats.total += count.items;
+        stats.bytes_enumerated += count.bytes;
+        match count.status {
+            ItemStatus::Success => {
+                stats.done += count.items;
+                stats.bytes_transferred += count.bytes;
+                stats.bytes_expected += count.bytes;
+            }
+            ItemStatus::Failed => stats.failed += count.items,
+            ItemStatus::Skipped => stats.skipped += count.items,
+            _ => stats.bytes_expected += count.bytes,
+        }
+    }
+    Ok(stats)
+}
+
+fn show(job_id: &str, with_status: Option<&str>, settings: &Settings, console: &Console) -> Result<(), CliError> {
+    let journal = Journal::open(&settings.plan_dir, job_id).map_err(failed)?;
+    let (status, _) = journal.job_status().map_err(failed)?;
+    let Some(wanted) = with_status else {
+        let stats = snapshot(&journal)?;
+        match console.format() {
+            OutputFormat::Text => console.end_of_job(&show_summary_text(job_id, &stats, &status)),
+            OutputFormat::Json => {
+                let mut content = serde_json::to_value(stats).unwrap_or_default();
+                content["JobID"] = serde_json::Value::String(job_id.to_owned());
+                content["JobStatus"] = serde_json::Value::String(status);
+                let line = envelope("GetJobSummary", &go_escape(&content.to_string()));
+                console.data_raw(&line);
+            }
+        }
+        return Ok(());
+    };
+    let filter = if wanted.eq_ignore_ascii_case("All") {
+        None
+    } else {
+        Some(ItemStatus::parse(wanted).ok_or_else(|| {
+            CliError::usage(format!("--with-status `{wanted}` is not a transfer status"))
+                .with_hint("use Success, Failed, SkippedEntityAlreadyExists, NotStarted, Started, Cancelled or All")
+        })?)
+    };
+    let items = journal.items(filter).map_err(failed)?;
+    match console.format() {
+        OutputFormat::Text => {
+            let mut text = String::new();
+            for item in &items {
+                text.push_str(&format!("{}: {} -> {}", item.status.as_str(), item.source, item.destination));
+                if let Some(error) = &item.error {
+                    text.push_str(&format!(
+                        " : {} : {error}",
+                        item.http_status.map_or_else(|| "000".to_owned(), |s| s.to_string())
+                    ));
+                }
+                text.push('\n');
+            }
+            console.end_of_job(text.trim_end());
+        }
+        OutputFormat::Json => {
+            let details: Vec<_> = items
+                .iter()
+                .map(|i| {
+                    serde_json::json!({
+                        "Src": i.source,
+                        "Dst": i.destination,
+                        "IsFolderProperties": false,
+                        "TransferStatus": i.status.as_str(),
+                        "TransferSize": i.size,
+                        "ErrorCode": i.http_status.unwrap_or(0),
+                        "ErrorMsg": i.error.clone().unwrap_or_default(),
+                    })
+                })
+                .collect();
+            let content = serde_json::json!({ "ErrorMsg": "", "JobID": job_id, "Details": details });
+            console.data_raw(&envelope("ListJobTransfers", &go_escape(&content.to_string())));
+        }
+    }
+    Ok(())
+}
+
+/// `sas` as a query string: a bare token (with or without `?`) or the query of a whole URL.
+fn sas_query(sas: &str) -> &str {
+    sas.split_once('?').map_or(sas, |(_, q)| q)
+}
+
+fn with_sas(url: &str, sas: &str) -> String {
+    let base = url.split_once('?').map_or(url, |(b, _)| b);
+    format!("{base}?{}", sas_query(sas))
+}
+
+async fn resume(
+    args: &JobsResumeArgs,
+    settings: &Settings,
+    env: &Environment,
+    console: &Console,
+) -> Result<(), CliError> {
+    let journal = Journal::open(&settings.plan_dir, &args.job_id).map_err(failed)?;
+    let spec = journal.spec().clone();
+    let argv = std::iter::once("ferry".to_owned()).chain(spec.args.iter().cloned());
+    let cli = Cli::try_parse_from(argv)
+        .map_err(|e| CliError::failed(format!("the job's command line cannot be read back: {e}")))?;
+    let Command::Copy(mut copy) = cli.command else {
+        return Err(CliError::usage(format!(
+            "job {} is not a copy job; only copy jobs can be resumed so far",
+            args.job_id
+        )));
+    };
+    for (given, recorded, arg, flag) in [
+        (&args.source_sas, spec.source_credential.as_str(), &mut copy.source, "source"),
+        (&args.destination_sas, spec.destination_credential.as_str(), &mut copy.destination, "destination"),
+    ] {
+        match given {
+            Some(sas) => *arg = with_sas(arg, sas),
+            None if recorded == "url-sas" => {
+                return Err(CliError::usage(format!("the {flag}-sas switch must be provided to resume the job"))
+                    .with_hint(format!(
+                        "the job's {flag} URL carried a SAS, which Ferry never stores: pass --{flag}-sas TOKEN"
+                    )));
+            }
+            None => {}
+        }
+    }
+    if !spec.cwd.is_empty() {
+        std::env::set_current_dir(&spec.cwd).map_err(|e| {
+            CliError::failed(format!("the job ran in `{}`, which cannot be entered now: {e}", spec.cwd))
+        })?;
+    }
+    journal.set_job_status("InProgress", None).await.map_err(failed)?;
+    console.info(&format!("Resuming job {}", args.job_id));
+    super::copy::run_job(&copy, settings, env, console, Some(journal)).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sas_is_accepted_as_a_token_or_a_url() {
+        assert_eq!(
+            with_sas("https://a.blob.core.windows.net/c", "sv=1&sig=x"),
+            "https://a.blob.core.windows.net/c?sv=1&sig=x"
+        );
+        assert_eq!(
+            with_sas("https://a.blob.core.windows.net/c", "?sv=1&sig=x"),
+            "https://a.blob.core.windows.net/c?sv=1&sig=x"
+        );
+        assert_eq!(
+            with_sas("https://a.blob.core.windows.net/c?old=1", "https://a.blob.core.windows.net/c?sv=2&sig=y"),
+            "https://a.blob.core.windows.net/c?sv=2&sig=y"
+        );
+    }
+
+    #[test]
+    fn start_times_look_like_azcopys() {
+        assert_eq!(start_time(0), "Thursday, 01-Jan-70 00:00:00 UTC");
+    }
+}

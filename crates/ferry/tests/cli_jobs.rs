@@ -1,0 +1,237 @@
+//! Durable jobs end to end: the journal, `jobs list/show/resume/remove/clean`, Ctrl-C and
+//! `kill -9` followed by a resume that completes.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use common::{ferry_with_key, run};
+use ferry_testkit::data::pattern;
+use ferry_testkit::{Azurite, tools};
+
+/// `ferry` with the key, and its journals and logs in `state`.
+fn ferry_in(state: &Path) -> Command {
+    let mut cmd = ferry_with_key();
+    cmd.env("FERRY_JOB_PLAN_LOCATION", state.join("plans")).env("FERRY_LOG_LOCATION", state.join("logs"));
+    cmd
+}
+
+fn job_id_from(stdout: &str) -> String {
+    stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("Job ").and_then(|r| r.strip_suffix(" has started")))
+        .expect("the job id is printed at start")
+        .to_owned()
+}
+
+/// Name → MD5 (hex) of every blob, as the Python SDK computes it from the bytes it downloads.
+fn blob_md5s(azurite: &Azurite, container: &str) -> BTreeMap<String, String> {
+    let script = r#"
+import sys, hashlib
+from azure.storage.blob import ContainerClient
+c = ContainerClient.from_container_url(sys.argv[1], credential={"account_name": "devstoreaccount1", "account_key": sys.argv[2]})
+for b in c.list_blobs():
+    print(b.name + "\t" + hashlib.md5(c.download_blob(b.name).readall()).hexdigest())
+"#;
+    let out = Command::new(tools::python())
+        .args(["-c", script, &azurite.container_url(container), ferry_azure::DEVELOPMENT_KEY])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let (n, m) = l.rsplit_once('\t').unwrap();
+            (n.to_owned(), m.to_owned())
+        })
+        .collect()
+}
+
+fn md5_hex(data: &[u8]) -> String {
+    ferry_store::md5_of(data).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A tree of `count` files of `size` bytes; returns name → MD5.
+fn tree(root: &Path, count: usize, size: usize) -> BTreeMap<String, String> {
+    std::fs::create_dir_all(root).unwrap();
+    (0..count)
+        .map(|i| {
+            let name = format!("f{i:04}.bin");
+            let data = pattern(size, i as u64);
+            std::fs::write(root.join(&name), &data).unwrap();
+            (name, md5_hex(&data))
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn jobs_show_lists_exactly_the_failed_items_and_resume_finishes_them() {
+    let azurite = Azurite::shared();
+    let container = azurite.new_container("jobs-failed").await.container().to_owned();
+    let work = tempfile::tempdir().unwrap();
+    let src = work.path().join("src");
+    let mut expected = tree(&src, 3, 100);
+    for bad in ["bad\\one.txt", "bad\\two.txt"] {
+        std::fs::write(src.join(bad), b"x").unwrap();
+    }
+    let url = azurite.container_url(&container);
+    let (code, out, _) = run(ferry_in(work.path()).args(["copy", &format!("{}/*", src.display()), &url]));
+    assert_eq!(code, 1);
+    let id = job_id_from(&out);
+
+    let (code, list, _) = run(ferry_in(work.path()).args(["jobs", "list"]));
+    assert_eq!(code, 0);
+    assert!(list.contains(&format!("JobId: {id}\n")) && list.contains("Status: CompletedWithErrors"), "{list}");
+
+    let (code, failed, _) = run(ferry_in(work.path()).args(["jobs", "show", &id, "--with-status=Failed"]));
+    assert_eq!(code, 0);
+    let lines: Vec<&str> = failed.lines().collect();
+    assert_eq!(lines.len(), 2, "{failed}");
+    assert!(
+        lines[0].starts_with("Failed: bad\\one.txt -> bad\\one.txt : 000 : ") && lines[0].contains("backslash"),
+        "{failed}"
+    );
+    assert!(lines[1].starts_with("Failed: bad\\two.txt"), "{failed}");
+    let (_, json, _) =
+        run(ferry_in(work.path()).args(["jobs", "show", &id, "--with-status", "Failed", "--output-type", "json"]));
+    let message: serde_json::Value = serde_json::from_str(json.trim()).unwrap();
+    let content: serde_json::Value = serde_json::from_str(message["MessageContent"].as_str().unwrap()).unwrap();
+    assert_eq!(content["Details"].as_array().unwrap().len(), 2);
+
+    let (_, summary, _) = run(ferry_in(work.path()).args(["jobs", "show", &id]));
+    assert!(
+        summary.contains("Number of File Transfers Failed: 2\n") && summary.contains("Percent Complete (approx): "),
+        "{summary}"
+    );
+
+    // The user renames the files; resume finishes them and keeps the three that were done.
+    for (bad, good) in [("bad\\one.txt", "one.txt"), ("bad\\two.txt", "two.txt")] {
+        std::fs::rename(src.join(bad), src.join(good)).unwrap();
+        expected.insert(good.to_owned(), md5_hex(b"x"));
+    }
+    let (code, out, err) = run(ferry_in(work.path()).args(["jobs", "resume", &id]));
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("Total Number of Bytes Transferred: 2\n"), "only the two new files moved: {out}");
+    assert_eq!(blob_md5s(azurite, &container), expected);
+
+    let (code, _, _) = run(ferry_in(work.path()).args(["jobs", "remove", &id]));
+    assert_eq!(code, 0);
+    let (code, _, err) = run(ferry_in(work.path()).args(["jobs", "show", &id]));
+    assert_eq!(code, 1);
+    assert!(err.contains(&format!("there is no job `{id}`")), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn resume_needs_the_sas_again_and_takes_a_fresh_one() {
+    let azurite = Azurite::shared();
+    let container = azurite.new_container("jobs-sas").await.container().to_owned();
+    let work = tempfile::tempdir().unwrap();
+    let expected = tree(&work.path().join("src"), 4, 1000);
+    let now = time::OffsetDateTime::now_utc();
+    let expired = ferry_azure::account_sas_from(
+        &azurite.shared_key(),
+        "racwdl",
+        now - Duration::from_secs(7200),
+        now - Duration::from_secs(3600),
+    );
+    let url = format!("{}?{}", azurite.container_url(&container), expired.expose());
+    let (code, out, _) = run(common::ferry()
+        .env("FERRY_JOB_PLAN_LOCATION", work.path().join("plans"))
+        .env("FERRY_LOG_LOCATION", work.path().join("logs"))
+        .args(["copy", &format!("{}/*", work.path().join("src").display()), &url]));
+    assert_eq!(code, 1, "an expired SAS fails every item");
+    let id = job_id_from(&out);
+    let journal = std::fs::read(work.path().join("plans").join(format!("{id}.db"))).unwrap();
+    let signature = expired.param("sig").unwrap();
+    assert!(!String::from_utf8_lossy(&journal).contains(signature), "the journal holds no signature");
+
+    let plain = || {
+        let mut cmd = common::ferry();
+        cmd.env("FERRY_JOB_PLAN_LOCATION", work.path().join("plans"))
+            .env("FERRY_LOG_LOCATION", work.path().join("logs"));
+        cmd
+    };
+    let (code, _, err) = run(plain().args(["jobs", "resume", &id]));
+    assert_eq!(code, 2);
+    assert!(err.contains("destination-sas switch must be provided"), "{err}");
+    let fresh = azurite.container_url_with_sas(&container, "racwdl");
+    let (code, out, err) = run(plain().args(["jobs", "resume", &id, "--destination-sas", &fresh]));
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("Number of File Transfers Completed: 4"), "{out}");
+    assert_eq!(blob_md5s(azurite, &container), expected);
+}
+
+/// Starts a slow upload (capped at 16 Mb/s), interrupts it with `signal` after `delay`, checks
+/// what the interruption left, resumes, and checks every blob.
+async fn interrupt_then_resume(signal: &str, delay: Duration) {
+    let azurite = Azurite::shared();
+    let container = azurite.new_container(&format!("jobs-{}", signal.to_lowercase())).await.container().to_owned();
+    let work = tempfile::tempdir().unwrap();
+    let mut expected = tree(&work.path().join("src"), 40, 64 * 1024);
+    let big = pattern(6 * 1024 * 1024, 99);
+    std::fs::write(work.path().join("src/big.bin"), &big).unwrap();
+    expected.insert("big.bin".into(), md5_hex(&big));
+    let url = azurite.container_url(&container);
+    let child = ferry_in(work.path())
+        .args([
+            "copy",
+            &format!("{}/*", work.path().join("src").display()),
+            &url,
+            "--cap-mbps",
+            "16",
+            "--block-size-mb",
+            "1",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    tokio::time::sleep(delay).await;
+    let status = Command::new("kill").args([&format!("-{signal}"), &child.id().to_string()]).status().unwrap();
+    assert!(status.success());
+    let started = std::time::Instant::now();
+    let output = tokio::task::spawn_blocking(move || child.wait_with_output()).await.unwrap().unwrap();
+    let (stdout, stderr) = (String::from_utf8(output.stdout).unwrap(), String::from_utf8(output.stderr).unwrap());
+    let id = job_id_from(&stdout);
+    if signal == "INT" {
+        assert_eq!(output.status.code(), Some(1), "{stderr}");
+        assert!(started.elapsed() < Duration::from_secs(10), "Ctrl-C stops within seconds");
+        assert!(stdout.contains("Final Job Status: Cancelled"), "{stdout}");
+        assert!(stderr.contains(&format!("ferry jobs resume {id}")), "{stderr}");
+        let (_, list, _) = run(ferry_in(work.path()).args(["jobs", "list"]));
+        assert!(list.contains("Status: Cancelled"), "{list}");
+    } else {
+        assert_eq!(output.status.code(), None, "killed by a signal");
+    }
+    let before = blob_md5s(azurite, &container);
+    assert!(
+        before.len() < expected.len(),
+        "the job was interrupted before it finished ({} of {})",
+        before.len(),
+        expected.len()
+    );
+    for (name, md5) in &before {
+        assert_eq!(&expected[name], md5, "{name}: no blob mixes old and new content");
+    }
+
+    let (code, out, err) = run(ferry_in(work.path()).args(["jobs", "resume", &id]));
+    assert_eq!(code, 0, "{err}\n{out}");
+    assert!(out.contains("Final Job Status: Completed"), "{out}");
+    assert_eq!(blob_md5s(azurite, &container), expected, "every object is complete and correct");
+    let (_, summary, _) = run(ferry_in(work.path()).args(["jobs", "show", &id]));
+    assert!(summary.contains(&format!("Number of File Transfers Completed: {}\n", expected.len())), "{summary}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ctrl_c_cancels_and_resume_completes() {
+    interrupt_then_resume("INT", Duration::from_millis(1500)).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn kill_9_then_resume_completes() {
+    interrupt_then_resume("KILL", Duration::from_millis(1500)).await;
+}
