@@ -82,11 +82,22 @@ pub enum ItemOutcome<'a> {
     Cancelled,
 }
 
+/// What the record says about an item the listing found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recorded {
+    /// Never seen before.
+    New,
+    /// Seen by an earlier run that did not finish it: blocks it staged may be reused.
+    Unfinished,
+    /// Finished by an earlier run: leave it alone.
+    Done,
+}
+
 /// Hooks a durable record (the job journal) into a run.
 pub trait TransferObserver: Send + Sync {
-    /// An item was found. Returns true when it is already done (a resumed job): the engine then
-    /// counts it as done and leaves it alone.
-    fn found(&self, transfer: &Transfer) -> bool;
+    /// An item was found; says what an earlier run of the same job did with it. A `Done` item is
+    /// counted as done and left alone.
+    fn found(&self, transfer: &Transfer) -> Recorded;
     /// An item is about to start.
     fn started(&self, transfer: &Transfer);
     /// An item ended. The engine waits for this before counting the item, so what is reported is
@@ -306,7 +317,8 @@ impl CopyEngine {
                     Some(Ok(transfer)) => {
                         ctx.stats.found(transfer.size);
                         let observer = ctx.options.observer.as_deref();
-                        if observer.is_some_and(|o| o.found(&transfer)) {
+                        let recorded = observer.map_or(Recorded::New, |o| o.found(&transfer));
+                        if recorded == Recorded::Done {
                             ctx.stats.previously_done(transfer.size);
                             return;
                         }
@@ -320,7 +332,7 @@ impl CopyEngine {
                             o.started(&transfer);
                         }
                         let moved = AtomicU64::new(0);
-                        let result = ctx.copy_one(&transfer, &moved).await;
+                        let result = ctx.copy_one(&transfer, &moved, recorded == Recorded::Unfinished).await;
                         let outcome = match &result {
                             Ok(Outcome::Copied) => ItemOutcome::Copied,
                             Ok(Outcome::Skipped) => ItemOutcome::Skipped,
@@ -398,7 +410,17 @@ impl Context {
         PartId::numbered(&self.options.part_tag, u32::try_from(index).unwrap_or(u32::MAX))
     }
 
-    async fn copy_one(&self, t: &Transfer, moved: &AtomicU64) -> Result<Outcome, StoreError> {
+    /// Block ids for `t`: tagged with the job and with the source's size and modification time,
+    /// so a resumed upload recognises the blocks it staged, and blocks staged from an older
+    /// version of the file never match (a blob never mixes old and new content).
+    fn version_tag(&self, t: &Transfer) -> String {
+        let nanos =
+            t.last_modified.and_then(|m| m.duration_since(SystemTime::UNIX_EPOCH).ok()).map_or(0, |d| d.as_nanos());
+        let digest = md5_of(format!("{}/{}/{}/{}", self.options.part_tag, t.source_key, t.size, nanos).as_bytes());
+        digest.iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    async fn copy_one(&self, t: &Transfer, moved: &AtomicU64, unfinished: bool) -> Result<Outcome, StoreError> {
         if self.options.overwrite != Overwrite::True {
             match self.dest.stat(&t.dest_key).await {
                 Ok(existing) => {
@@ -433,7 +455,7 @@ impl Context {
                 Err(e) => return Err(e),
             }
         }
-        self.upload(t, moved).await.map(|()| Outcome::Copied)
+        self.upload(t, moved, unfinished).await.map(|()| Outcome::Copied)
     }
 
     /// Reads `range` of the source into one buffer, checking its length.
@@ -553,7 +575,9 @@ impl Context {
     }
 
     /// Any source to an object store: one Put Blob for small objects, staged blocks otherwise.
-    async fn upload(&self, t: &Transfer, moved: &AtomicU64) -> Result<(), StoreError> {
+    /// For an item an earlier run left unfinished, blocks the service already holds (by Get Block
+    /// List: same id, same size) are not sent again.
+    async fn upload(&self, t: &Transfer, moved: &AtomicU64, unfinished: bool) -> Result<(), StoreError> {
         let block = block_size(t.size, self.options.block_size).map_err(|e| sizing_error(&t.source_key, e))?;
         let single_limit = self.options.put_blob_size.unwrap_or(block).min(self.dest.capabilities().max_single_write);
         let mut write = self.upload_options(t);
@@ -570,14 +594,34 @@ impl Context {
             return Ok(());
         }
 
+        let tag = self.version_tag(t);
+        let staged: std::collections::HashMap<PartId, u64> = if unfinished {
+            match self.dest.list_parts(&t.dest_key).await {
+                Ok(list) => list.uncommitted.into_iter().map(|p| (p.id, p.size)).collect(),
+                Err(e) => {
+                    tracing::debug!(key = %t.dest_key, error = %e, "no staged blocks to reuse");
+                    std::collections::HashMap::new()
+                }
+            }
+        } else {
+            std::collections::HashMap::new()
+        };
         let mut ids = Vec::new();
         let mut whole = self.options.put_md5.then(Md5::new);
         let mut uploads: JoinSet<Result<u64, StoreError>> = JoinSet::new();
         for (index, range) in chunks(t.size, block).enumerate() {
-            let id = self.part_id(index as u64);
+            let id = PartId::numbered(&tag, u32::try_from(index).unwrap_or(u32::MAX));
             ids.push(id.clone());
             self.check_cancelled(&t.source_key)?;
             let len = range.end - range.start;
+            if staged.get(&id) == Some(&len) {
+                // Staged by the interrupted run; read it again only if the whole MD5 needs it.
+                if let Some(hasher) = whole.as_mut() {
+                    hasher.update(&self.read_range(&t.source_key, range).await?);
+                }
+                self.stats.reused(len);
+                continue;
+            }
             let budget = self.budget.reserve(len).await;
             // Blocks are read in order so the whole-object MD5 can be computed as they pass.
             let data = self.read_range(&t.source_key, range).await?;

@@ -12,6 +12,7 @@ pub struct Stats {
     bytes_enumerated: AtomicU64,
     bytes_transferred: AtomicU64,
     bytes_expected: AtomicU64,
+    bytes_reused: AtomicU64,
     scanning_finished: AtomicBool,
 }
 
@@ -32,6 +33,8 @@ pub struct StatsSnapshot {
     pub bytes_transferred: u64,
     /// Bytes of the items that are being or will be transferred (not skipped).
     pub bytes_expected: u64,
+    /// Bytes an earlier run of the job had staged that this run did not send again.
+    pub bytes_reused: u64,
     /// Whether the source listing has ended.
     pub scanning_finished: bool,
 }
@@ -81,6 +84,12 @@ impl Stats {
         self.bytes_expected.fetch_sub(expected, Ordering::Relaxed);
     }
 
+    /// Bytes an earlier run already staged, not sent again.
+    pub(crate) fn reused(&self, bytes: u64) {
+        self.bytes_expected.fetch_sub(bytes, Ordering::Relaxed);
+        self.bytes_reused.fetch_add(bytes, Ordering::Relaxed);
+    }
+
     pub(crate) fn finished(&self) {
         self.done.fetch_add(1, Ordering::Relaxed);
     }
@@ -109,6 +118,7 @@ impl Stats {
             bytes_enumerated: self.bytes_enumerated.load(Ordering::Relaxed),
             bytes_transferred: self.bytes_transferred.load(Ordering::Relaxed),
             bytes_expected: self.bytes_expected.load(Ordering::Relaxed),
+            bytes_reused: self.bytes_reused.load(Ordering::Relaxed),
             scanning_finished: self.scanning_finished.load(Ordering::Relaxed),
         }
     }

@@ -51,6 +51,33 @@ for b in c.list_blobs():
         .collect()
 }
 
+/// Bytes of blocks staged but not committed for `name` (0 when there are none).
+fn staged_bytes(azurite: &Azurite, container: &str, name: &str) -> u64 {
+    let script = r#"
+import sys
+from azure.storage.blob import ContainerClient
+c = ContainerClient.from_container_url(sys.argv[1], credential={"account_name": "devstoreaccount1", "account_key": sys.argv[2]})
+try:
+    committed, uncommitted = c.get_blob_client(sys.argv[3]).get_block_list("uncommitted")
+    print(sum(b.size for b in uncommitted))
+except Exception:
+    print(0)
+"#;
+    let out = Command::new(tools::python())
+        .args(["-c", script, &azurite.container_url(container), ferry_azure::DEVELOPMENT_KEY, name])
+        .output()
+        .unwrap();
+    String::from_utf8(out.stdout).unwrap().trim().parse().unwrap()
+}
+
+fn summary_value(stdout: &str, label: &str) -> u64 {
+    stdout
+        .lines()
+        .find_map(|l| l.strip_prefix(&format!("{label}: ")))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no `{label}` in {stdout}"))
+}
+
 fn md5_hex(data: &[u8]) -> String {
     ferry_store::md5_of(data).iter().map(|b| format!("{b:02x}")).collect()
 }
@@ -165,9 +192,10 @@ async fn resume_needs_the_sas_again_and_takes_a_fresh_one() {
     assert_eq!(blob_md5s(azurite, &container), expected);
 }
 
-/// Starts a slow upload (capped at 16 Mb/s), interrupts it with `signal` after `delay`, checks
+/// Starts a slow upload (capped at 16 Mb/s), interrupts it with `signal` once 4 MiB of its large
+/// file are staged, checks
 /// what the interruption left, resumes, and checks every blob.
-async fn interrupt_then_resume(signal: &str, delay: Duration) {
+async fn interrupt_then_resume(signal: &str) {
     let azurite = Azurite::shared();
     let container = azurite.new_container(&format!("jobs-{}", signal.to_lowercase())).await.container().to_owned();
     let work = tempfile::tempdir().unwrap();
@@ -190,7 +218,12 @@ async fn interrupt_then_resume(signal: &str, delay: Duration) {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    tokio::time::sleep(delay).await;
+    // Interrupt once most of the large file is staged, so that re-sending it would show.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while staged_bytes(azurite, &container, "big.bin") < 4 * 1024 * 1024 {
+        assert!(std::time::Instant::now() < deadline, "the upload did not progress");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     let status = Command::new("kill").args([&format!("-{signal}"), &child.id().to_string()]).status().unwrap();
     assert!(status.success());
     let started = std::time::Instant::now();
@@ -218,8 +251,25 @@ async fn interrupt_then_resume(signal: &str, delay: Duration) {
         assert_eq!(&expected[name], md5, "{name}: no blob mixes old and new content");
     }
 
+    let size_of = |name: &str| if name == "big.bin" { big.len() as u64 } else { 64 * 1024 };
+    let total: u64 = expected.keys().map(|n| size_of(n)).sum();
+    let completed: u64 = before.keys().map(|n| size_of(n)).sum();
+    let staged = if before.contains_key("big.bin") { 0 } else { staged_bytes(azurite, &container, "big.bin") };
+
     let (code, out, err) = run(ferry_in(work.path()).args(["jobs", "resume", &id]));
     assert_eq!(code, 0, "{err}\n{out}");
+    // Ferry's own counter of bytes sent by the resumed run: what was neither finished nor staged,
+    // plus what was in flight when the first run stopped (one block of the large file, and small
+    // files the service stored but the journal had not yet recorded).
+    let resent = summary_value(&out, "Total Number of Bytes Transferred");
+    let missing = total - completed - staged;
+    assert!(resent >= missing, "the resume sent {resent} bytes but {missing} were missing");
+    let in_flight = 1024 * 1024 + 40 * 64 * 1024;
+    assert!(staged > in_flight, "the test interrupts with more staged ({staged}) than could be in flight");
+    assert!(
+        resent <= missing + in_flight,
+        "the resume sent {resent} bytes for {missing} missing ({staged} were staged)"
+    );
     assert!(out.contains("Final Job Status: Completed"), "{out}");
     assert_eq!(blob_md5s(azurite, &container), expected, "every object is complete and correct");
     let (_, summary, _) = run(ferry_in(work.path()).args(["jobs", "show", &id]));
@@ -228,10 +278,10 @@ async fn interrupt_then_resume(signal: &str, delay: Duration) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn ctrl_c_cancels_and_resume_completes() {
-    interrupt_then_resume("INT", Duration::from_millis(1500)).await;
+    interrupt_then_resume("INT").await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn kill_9_then_resume_completes() {
-    interrupt_then_resume("KILL", Duration::from_millis(1500)).await;
+    interrupt_then_resume("KILL").await;
 }

@@ -1,6 +1,6 @@
 //! The job journal behind a copy: the engine's observer, and the job spec.
 
-use ferry_engine::{ItemOutcome, Transfer, TransferObserver};
+use ferry_engine::{ItemOutcome, Recorded, Transfer, TransferObserver};
 use ferry_journal::{ItemStatus, JobSpec, Journal};
 use futures::FutureExt;
 use futures::future::BoxFuture;
@@ -11,19 +11,18 @@ pub(crate) struct JournalObserver {
 }
 
 impl TransferObserver for JournalObserver {
-    fn found(&self, transfer: &Transfer) -> bool {
-        match self.journal.status_of(&transfer.source_key) {
-            Ok(Some(status)) if status.is_final_for_resume() => true,
-            Ok(_) => {
-                self.journal.found(&transfer.source_key, &transfer.dest_key, transfer.size);
-                false
-            }
+    fn found(&self, transfer: &Transfer) -> Recorded {
+        let recorded = match self.journal.status_of(&transfer.source_key) {
+            Ok(Some(status)) if status.is_final_for_resume() => return Recorded::Done,
+            Ok(Some(_)) => Recorded::Unfinished,
+            Ok(None) => Recorded::New,
             Err(e) => {
                 tracing::warn!(error = %e, "cannot read the job journal; the item is copied again");
-                self.journal.found(&transfer.source_key, &transfer.dest_key, transfer.size);
-                false
+                Recorded::Unfinished
             }
-        }
+        };
+        self.journal.found(&transfer.source_key, &transfer.dest_key, transfer.size);
+        recorded
     }
 
     fn started(&self, transfer: &Transfer) {
