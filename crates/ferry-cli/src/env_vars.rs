@@ -70,6 +70,11 @@ pub const ENV_VARS: &[EnvVar] = &[
         secret: false,
     },
     EnvVar {
+        name: "FERRY_LOG_MAX_MB",
+        description: "The largest a job log may grow, in MiB; later lines are left out, with a note. Default: 512.",
+        secret: false,
+    },
+    EnvVar {
         name: "FERRY_JOB_PLAN_LOCATION",
         description: "Folder for job journals (JOBID.db), used by `ferry jobs`. Default: ~/.ferry/plans; AZCOPY_JOB_PLAN_LOCATION is used when this is unset.",
         secret: false,

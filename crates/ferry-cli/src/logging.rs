@@ -65,11 +65,50 @@ fn level_code(level: Level) -> u8 {
     }
 }
 
+/// A writer that stops at `cap` bytes, noting once that the rest was left out, so a job's log
+/// cannot fill a disk (AzCopy's logs grow without bound).
+pub struct CappedWriter<W: Write> {
+    inner: W,
+    written: u64,
+    cap: u64,
+    truncated: bool,
+}
+
+impl<W: Write> CappedWriter<W> {
+    /// Wraps `inner`, allowing at most `cap` bytes.
+    pub fn new(inner: W, cap: u64) -> Self {
+        Self { inner, written: 0, cap, truncated: false }
+    }
+}
+
+impl<W: Write> Write for CappedWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if self.written + buf.len() as u64 <= self.cap {
+            self.inner.write_all(buf)?;
+            self.written += buf.len() as u64;
+        } else if !self.truncated {
+            self.truncated = true;
+            let note = format!("[the log reached its size cap of {} bytes; later lines are left out]\n", self.cap);
+            self.inner.write_all(note.as_bytes())?;
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// The largest a job log may grow: `FERRY_LOG_MAX_MB` (default 512).
+pub fn log_cap(env: &crate::Environment) -> u64 {
+    env.get("FERRY_LOG_MAX_MB").and_then(|v| v.trim().parse::<u64>().ok()).unwrap_or(512).max(1) * 1024 * 1024
+}
+
 /// The open job log, if any, and the level it takes.
-static JOB_LOG: OnceLock<Mutex<Option<File>>> = OnceLock::new();
+static JOB_LOG: OnceLock<Mutex<Option<CappedWriter<File>>>> = OnceLock::new();
 static JOB_LOG_LEVEL: AtomicU8 = AtomicU8::new(0);
 
-fn job_log() -> &'static Mutex<Option<File>> {
+fn job_log() -> &'static Mutex<Option<CappedWriter<File>>> {
     JOB_LOG.get_or_init(|| Mutex::new(None))
 }
 
@@ -90,7 +129,7 @@ impl Write for JobLogWriter {
 
     fn flush(&mut self) -> io::Result<()> {
         match job_log().lock() {
-            Ok(mut guard) => guard.as_mut().map_or(Ok(()), File::flush),
+            Ok(mut guard) => guard.as_mut().map_or(Ok(()), Write::flush),
             Err(_) => Ok(()),
         }
     }
@@ -138,7 +177,7 @@ pub fn log_dir(env: &crate::Environment) -> PathBuf {
 
 /// Opens `DIR/JOBID.log` (0600, in a 0700 directory) as the job log at `level`. Returns its
 /// path, or `None` for `--log-level NONE`.
-pub fn open_job_log(dir: &Path, job_id: &str, level: LogLevel) -> io::Result<Option<PathBuf>> {
+pub fn open_job_log(dir: &Path, job_id: &str, level: LogLevel, cap: u64) -> io::Result<Option<PathBuf>> {
     if level == LogLevel::None {
         return Ok(None);
     }
@@ -146,7 +185,7 @@ pub fn open_job_log(dir: &Path, job_id: &str, level: LogLevel) -> io::Result<Opt
     let path = dir.join(format!("{job_id}.log"));
     let file = OpenOptions::new().create(true).append(true).mode(0o600).open(&path)?;
     if let Ok(mut guard) = job_log().lock() {
-        *guard = Some(file);
+        *guard = Some(CappedWriter::new(file, cap));
     }
     JOB_LOG_LEVEL.store(level.code(), Ordering::Relaxed);
     Ok(Some(path))
@@ -159,5 +198,22 @@ pub fn close_job_log() {
         && let Some(mut file) = guard.take()
     {
         let _ = file.flush();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cap_holds_and_is_noted_once() {
+        let mut w = CappedWriter::new(Vec::new(), 10);
+        w.write_all(b"12345").unwrap();
+        w.write_all(b"67890").unwrap();
+        w.write_all(b"over").unwrap();
+        w.write_all(b"more").unwrap();
+        let text = String::from_utf8(w.inner).unwrap();
+        assert!(text.starts_with("1234567890[the log reached its size cap of 10 bytes"), "{text}");
+        assert_eq!(text.matches("size cap").count(), 1);
     }
 }

@@ -61,6 +61,8 @@ pub struct Settings {
     pub log_dir: std::path::PathBuf,
     /// How much goes in them.
     pub log_level: crate::LogLevel,
+    /// The largest a job log may grow, in bytes.
+    pub log_cap: u64,
     /// Where job journals go.
     pub plan_dir: std::path::PathBuf,
     /// `--output-level`.
@@ -146,6 +148,7 @@ impl Settings {
             log_dir: crate::logging::log_dir(env),
             plan_dir: plan_dir(env),
             log_level: cli.log_level,
+            log_cap: crate::logging::log_cap(env),
             output_level: cli.output_level.into(),
             cap_mbps: match cli.cap_mbps {
                 0.0 => None,

@@ -166,11 +166,12 @@ async fn resume_needs_the_sas_again_and_takes_a_fresh_one() {
         now - Duration::from_secs(3600),
     );
     let url = format!("{}?{}", azurite.container_url(&container), expired.expose());
-    let (code, out, _) = run(common::ferry()
+    let (code, out, err) = run(common::ferry()
         .env("FERRY_JOB_PLAN_LOCATION", work.path().join("plans"))
         .env("FERRY_LOG_LOCATION", work.path().join("logs"))
         .args(["copy", &format!("{}/*", work.path().join("src").display()), &url]));
     assert_eq!(code, 1, "an expired SAS fails every item");
+    assert!(err.contains("WARN: the destination SAS expired at"), "warned at start: {err}");
     let id = job_id_from(&out);
     let journal = std::fs::read(work.path().join("plans").join(format!("{id}.db"))).unwrap();
     let signature = expired.param("sig").unwrap();

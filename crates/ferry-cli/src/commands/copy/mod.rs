@@ -220,6 +220,11 @@ pub(crate) async fn run_job(
         ));
     }
 
+    for (location, which) in [(&source_location, "source"), (&dest_location, "destination")] {
+        if let Some(warning) = location.as_blob().and_then(|b| b.sas()).and_then(|sas| sas_expiry_warning(sas, which)) {
+            console.warn(&warning);
+        }
+    }
     let (source, source_shape) = open_source(&source_location, settings, env, console).await?;
     let (dest, dest_shape) = open_dest(&dest_location, &source_shape, settings, env, console).await?;
     let naming = decide(&source_shape, &dest_shape, recursive, args.as_subdir)?;
@@ -381,6 +386,27 @@ async fn open_dest(
     }
 }
 
+/// A warning when a SAS has expired or expires within the hour (its `se=` field): the job would
+/// fail part-way, and every item after the expiry would need a resume with a fresh SAS.
+fn sas_expiry_warning(sas: &ferry_core::SasToken, which: &str) -> Option<String> {
+    use time::format_description::well_known::Rfc3339;
+    let text = sas.expiry()?;
+    let expiry = time::OffsetDateTime::parse(&text, &Rfc3339).ok()?;
+    let left = expiry - time::OffsetDateTime::now_utc();
+    if left.is_negative() {
+        Some(format!(
+            "the {which} SAS expired at {text}; every request with it will be refused. Get a fresh SAS, or resume later with --{which}-sas"
+        ))
+    } else if left < time::Duration::hours(1) {
+        Some(format!(
+            "the {which} SAS expires at {text}, in {} minutes; a long job will fail part-way (resume it then with a fresh --{which}-sas)",
+            left.whole_minutes()
+        ))
+    } else {
+        None
+    }
+}
+
 /// Waits for Ctrl-C or SIGTERM.
 async fn wait_for_interrupt() {
     let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
@@ -458,10 +484,11 @@ async fn execute(
         return Ok(());
     }
 
-    let log_path = crate::logging::open_job_log(&settings.log_dir, job_id, settings.log_level).map_err(|e| {
-        CliError::failed(format!("cannot create the job log in `{}`: {e}", settings.log_dir.display()))
-            .with_hint("set FERRY_LOG_LOCATION to a writable folder, or pass --log-level NONE")
-    })?;
+    let log_path = crate::logging::open_job_log(&settings.log_dir, job_id, settings.log_level, settings.log_cap)
+        .map_err(|e| {
+            CliError::failed(format!("cannot create the job log in `{}`: {e}", settings.log_dir.display()))
+                .with_hint("set FERRY_LOG_LOCATION to a writable folder, or pass --log-level NONE")
+        })?;
     let command_line: Vec<String> = std::env::args().map(|a| ferry_core::redact_text(&a)).collect();
     tracing::info!(target: crate::logging::JOB_TARGET, "FerryVersion {}", env!("CARGO_PKG_VERSION"));
     tracing::info!(target: crate::logging::JOB_TARGET, "Job-Command {}", command_line.join(" "));
@@ -539,4 +566,24 @@ async fn execute(
         )));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sas_expiring_in(seconds: i64) -> ferry_core::SasToken {
+        let at = time::OffsetDateTime::now_utc() + time::Duration::seconds(seconds);
+        let se = ferry_azure::sas_time(at).replace(':', "%3A");
+        ferry_core::SasToken::parse(&format!("sv=2022-11-02&se={se}&sp=rl&sig=abc")).unwrap()
+    }
+
+    #[test]
+    fn expired_and_expiring_sas_tokens_are_warned_about() {
+        let expired = sas_expiry_warning(&sas_expiring_in(-60), "source").unwrap();
+        assert!(expired.contains("source SAS expired"), "{expired}");
+        let soon = sas_expiry_warning(&sas_expiring_in(600), "destination").unwrap();
+        assert!(soon.contains("destination SAS expires") && soon.contains("--destination-sas"), "{soon}");
+        assert!(sas_expiry_warning(&sas_expiring_in(7200), "source").is_none());
+    }
 }
