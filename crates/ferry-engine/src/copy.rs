@@ -103,6 +103,17 @@ pub trait TransferObserver: Send + Sync {
     /// An item ended. The engine waits for this before counting the item, so what is reported is
     /// already recorded.
     fn finished<'a>(&'a self, transfer: &'a Transfer, outcome: ItemOutcome<'a>) -> futures::future::BoxFuture<'a, ()>;
+
+    /// A chunk of the partial download `tag` is written at `offset`.
+    fn chunk_done(&self, transfer: &Transfer, tag: &str, offset: u64) {
+        let _ = (transfer, tag, offset);
+    }
+
+    /// The chunks an earlier run recorded as written for the partial download `tag`.
+    fn chunks_done(&self, transfer: &Transfer, tag: &str) -> Vec<u64> {
+        let _ = (transfer, tag);
+        Vec::new()
+    }
 }
 
 /// Answers "replace this existing object?" for `--overwrite prompt`. Calls may come from many
@@ -446,7 +457,7 @@ impl Context {
         }
         let capabilities = self.dest.capabilities();
         if capabilities.positional_writes {
-            return self.download(t, moved).await.map(|()| Outcome::Copied);
+            return self.download(t, moved, unfinished).await.map(|()| Outcome::Copied);
         }
         if capabilities.server_side_copy && t.size > 0 {
             match self.source.service_readable_url(&t.source_key).await {
@@ -463,6 +474,8 @@ impl Context {
         let expected = range.end - range.start;
         if let Some(limit) = &self.options.rate_limit {
             limit.take(expected).await;
+            // The wait can be long under a cap; a cancellation during it stops here.
+            self.check_cancelled(key)?;
         }
         let mut stream = self.source.read(key, Some(range.clone())).await?;
         let mut buffer = BytesMut::with_capacity(usize::try_from(expected).unwrap_or(0));
@@ -516,8 +529,10 @@ impl Context {
     }
 
     /// Any source to a destination that takes positional writes (local disk): parallel ranged
-    /// reads into a temporary file, verified, then renamed into place.
-    async fn download(&self, t: &Transfer, moved: &AtomicU64) -> Result<(), StoreError> {
+    /// reads into a temporary file, verified, then renamed into place. The temporary file is
+    /// named by the job and the source's version, and each finished chunk is recorded, so a run
+    /// cut off by a crash or Ctrl-C continues from the chunks already written.
+    async fn download(&self, t: &Transfer, moved: &AtomicU64, unfinished: bool) -> Result<(), StoreError> {
         let check = self.options.check_md5;
         if check == CheckMd5::FailIfDifferentOrMissing && t.content_md5.is_none() {
             return Err(StoreError::new(
@@ -528,27 +543,55 @@ impl Context {
             .with_hint("upload it with --put-md5, or use --check-md5 FailIfDifferent"));
         }
         let chunk = block_size(t.size, self.options.block_size).map_err(|e| sizing_error(&t.source_key, e))?;
-        let writer = self.dest.begin_positional_write(&t.dest_key, t.size).await?;
+        let tag = self.version_tag(t);
+        let (writer, reopened) = match self.dest.reopen_positional_write(&t.dest_key, t.size, &tag).await {
+            Ok(pair) => pair,
+            Err(e) if e.kind() == ErrorKind::NotSupported => {
+                (self.dest.begin_positional_write(&t.dest_key, t.size).await?, false)
+            }
+            Err(e) => return Err(e),
+        };
+        let observer = self.options.observer.as_deref();
+        // Recorded chunks count only if their file survived; the MD5 check below covers them too.
+        let done: std::collections::HashSet<u64> = match observer {
+            Some(o) if reopened && unfinished => o.chunks_done(t, &tag).into_iter().collect(),
+            _ => std::collections::HashSet::new(),
+        };
         let shared: &dyn PositionalWrite = &*writer;
-        stream::iter(chunks(t.size, chunk))
+        let written = stream::iter(chunks(t.size, chunk))
             .map(|range| {
                 let writer = shared;
+                let (tag, done) = (&tag, &done);
                 async move {
                     self.check_cancelled(&t.source_key)?;
                     let len = range.end - range.start;
+                    if done.contains(&range.start) {
+                        self.stats.reused(len);
+                        return Ok(());
+                    }
                     let _budget = self.budget.reserve(len).await;
                     let data = {
                         let _request = self.requests.acquire().await.expect("never closed");
                         self.read_range(&t.source_key, range.clone()).await?
                     };
                     writer.write_at(range.start, data).await?;
+                    if let Some(o) = observer {
+                        o.chunk_done(t, tag, range.start);
+                    }
                     self.count_moved(moved, len);
                     Ok::<(), StoreError>(())
                 }
             })
             .buffer_unordered(PER_OBJECT_PARALLELISM)
             .try_collect::<()>()
-            .await?;
+            .await;
+        if let Err(e) = written {
+            // A cancelled download keeps its partial file for the resume; a failed one is discarded.
+            if self.is_cancelled() {
+                writer.keep();
+            }
+            return Err(e);
+        }
 
         if let (Some(expected), true) = (t.content_md5, check != CheckMd5::NoCheck) {
             let mut hasher = Md5::new();

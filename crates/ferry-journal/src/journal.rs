@@ -62,6 +62,12 @@ CREATE TABLE IF NOT EXISTS item (
     error TEXT,
     http_status INTEGER
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS chunk (
+    source TEXT NOT NULL,
+    tag TEXT NOT NULL,
+    offset INTEGER NOT NULL,
+    PRIMARY KEY (source, tag, offset)
+) WITHOUT ROWID;
 ";
 
 fn open_connection(path: &Path) -> Result<Connection> {
@@ -79,6 +85,7 @@ enum Op {
     Item { source: String, destination: String, size: u64 },
     Status { source: String, status: ItemStatus, error: Option<String>, http_status: Option<u16> },
     Job { status: String, scan_complete: Option<bool> },
+    Chunk { source: String, tag: String, offset: u64 },
     Flush,
 }
 
@@ -102,6 +109,10 @@ fn apply(tx: &rusqlite::Transaction<'_>, op: &Op) -> rusqlite::Result<()> {
             if let Some(done) = scan_complete {
                 tx.prepare_cached("UPDATE job SET scan_complete = ?1")?.execute(params![i64::from(*done)])?;
             }
+        }
+        Op::Chunk { source, tag, offset } => {
+            tx.prepare_cached("INSERT OR IGNORE INTO chunk (source, tag, offset) VALUES (?1, ?2, ?3)")?
+                .execute(params![source, tag, i64::try_from(*offset).unwrap_or(i64::MAX)])?;
         }
         Op::Flush => {}
     }
@@ -237,6 +248,21 @@ impl Journal {
             error: None,
             http_status: None,
         });
+    }
+
+    /// Records that the chunk at `offset` of a partial download (named by `tag`) is written
+    /// (queued).
+    pub fn chunk_done(&self, source: &str, tag: &str, offset: u64) {
+        self.queue(Op::Chunk { source: source.to_owned(), tag: tag.to_owned(), offset });
+    }
+
+    /// The offsets of the chunks recorded for `source` under `tag`.
+    pub fn chunks_done(&self, source: &str, tag: &str) -> Result<Vec<u64>> {
+        self.read(|c| {
+            let mut stmt = c.prepare_cached("SELECT offset FROM chunk WHERE source = ?1 AND tag = ?2")?;
+            let rows = stmt.query_map(params![source, tag], |r| r.get::<_, i64>(0))?;
+            rows.map(|r| r.map(|o| u64::try_from(o).unwrap_or(0))).collect()
+        })
     }
 
     /// Records an item's final state and waits until it is on disk.
@@ -399,6 +425,9 @@ mod tests {
         journal.started("a");
         journal.finished("a", ItemStatus::Success, None, None).await.unwrap();
         journal.finished("b", ItemStatus::Failed, Some("HTTP 403".into()), Some(403)).await.unwrap();
+        journal.chunk_done("c", "v1", 0);
+        journal.chunk_done("c", "v1", 8);
+        journal.chunk_done("c", "v2", 16);
         journal.set_job_status("CompletedWithErrors", Some(true)).await.unwrap();
         drop(journal);
 
@@ -414,6 +443,9 @@ mod tests {
             ("b", Some("HTTP 403"), Some(403))
         );
         assert_eq!(again.job_status().unwrap(), ("CompletedWithErrors".into(), true));
+        let mut chunks = again.chunks_done("c", "v1").unwrap();
+        chunks.sort_unstable();
+        assert_eq!(chunks, [0, 8], "chunks are kept per version tag");
         let counts = again.counts().unwrap();
         assert_eq!(counts.iter().map(|c| c.items).sum::<u64>(), 3);
     }

@@ -434,6 +434,20 @@ impl Store for LocalStore {
         Ok(Box::new(crate::partial_file::PartialFile::create(key, target, size)?))
     }
 
+    async fn reopen_positional_write(
+        &self,
+        key: &str,
+        size: u64,
+        tag: &str,
+    ) -> Result<(Box<dyn crate::PositionalWrite>, bool)> {
+        if tag.is_empty() || !tag.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+            return Err(StoreError::new(ErrorKind::InvalidInput, key, "a resume tag is letters, digits and `-` only"));
+        }
+        let target = self.path_of(key)?;
+        let (file, reopened) = crate::partial_file::PartialFile::reopen(key, target, size, tag)?;
+        Ok((Box::new(file), reopened))
+    }
+
     async fn delete(&self, key: &str) -> Result<()> {
         let path = self.path_of(key)?;
         let meta = fs::metadata(&path).map_err(|e| StoreError::from_io(e, shown(&path)))?;

@@ -24,10 +24,28 @@ pub(crate) struct PartialFile {
     target: PathBuf,
     size: u64,
     file: Arc<fs::File>,
+    /// Published, or kept on purpose for a later run: either way, not deleted on drop.
     published: bool,
 }
 
 impl PartialFile {
+    /// Opens the partial file named by `tag` beside `target` if it exists with `size` bytes
+    /// (returns true), or creates it (returns false).
+    pub(crate) fn reopen(key: &str, target: PathBuf, size: u64, tag: &str) -> Result<(Self, bool)> {
+        let dir = target.parent().map(PathBuf::from).unwrap_or_default();
+        fs::create_dir_all(&dir).map_err(|e| StoreError::from_io(e, shown(&dir)))?;
+        let temp = dir.join(format!("{}{tag}", crate::TEMP_PREFIX));
+        let existing = fs::metadata(&temp).ok().filter(|m| m.is_file() && m.len() == size);
+        let file = if existing.is_some() {
+            fs::OpenOptions::new().read(true).write(true).open(&temp)
+        } else {
+            fs::File::create(&temp).and_then(|f| f.set_len(size).map(|()| f))
+        }
+        .map_err(|e| StoreError::from_io(e, shown(&temp)))?;
+        let reopened = existing.is_some();
+        Ok((Self { key: key.to_owned(), temp, target, size, file: Arc::new(file), published: false }, reopened))
+    }
+
     /// Creates the temporary file for `target`, `size` bytes long.
     pub(crate) fn create(key: &str, target: PathBuf, size: u64) -> Result<Self> {
         let dir = target.parent().map(PathBuf::from).unwrap_or_default();
@@ -83,6 +101,10 @@ impl PositionalWrite for PartialFile {
         publish(&self.temp, &self.target, options.overwrite, &self.key)?;
         self.published = true;
         Ok(())
+    }
+
+    fn keep(mut self: Box<Self>) {
+        self.published = true;
     }
 }
 

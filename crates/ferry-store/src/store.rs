@@ -113,6 +113,10 @@ pub trait PositionalWrite: Send + Sync {
 
     /// Checks the length and publishes the object atomically under its key.
     async fn finish(self: Box<Self>, options: &FinishOptions) -> Result<()>;
+
+    /// Leaves the partial data in place (unpublished) so a later run can reopen it, instead of
+    /// discarding it as dropping does.
+    fn keep(self: Box<Self>) {}
 }
 
 /// A place objects live: a container, a directory.
@@ -187,6 +191,20 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn begin_positional_write(&self, key: &str, size: u64) -> Result<Box<dyn PositionalWrite>> {
         let _ = size;
         Err(StoreError::not_supported(key, "positional writes"))
+    }
+
+    /// Like [`Store::begin_positional_write`], but the partial data lives under a name derived
+    /// from `tag`, so an interrupted run's partial object can be picked up again. Returns the
+    /// writer and whether an earlier partial object of the right size was reopened (its content
+    /// is whatever the earlier run wrote). `NotSupported` where there are no positional writes.
+    async fn reopen_positional_write(
+        &self,
+        key: &str,
+        size: u64,
+        tag: &str,
+    ) -> Result<(Box<dyn PositionalWrite>, bool)> {
+        let _ = (size, tag);
+        Err(StoreError::not_supported(key, "resumable positional writes"))
     }
 
     /// A URL from which a storage service can read `key` by itself (for server-side copy): it

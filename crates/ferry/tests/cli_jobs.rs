@@ -286,3 +286,72 @@ async fn ctrl_c_cancels_and_resume_completes() {
 async fn kill_9_then_resume_completes() {
     interrupt_then_resume("KILL").await;
 }
+
+/// Chunks the journal of `job` records, read with Python's sqlite3 while Ferry writes it.
+fn recorded_chunks(plans: &Path, job: &str) -> u64 {
+    let script = "import sqlite3,sys\ntry:\n    c=sqlite3.connect(sys.argv[1]); print(c.execute('select count(*) from chunk').fetchone()[0])\nexcept Exception:\n    print(0)";
+    let db = plans.join(format!("{job}.db"));
+    let out = Command::new(tools::python()).args(["-c", script, db.to_str().unwrap()]).output().unwrap();
+    String::from_utf8(out.stdout).unwrap().trim().parse().unwrap_or(0)
+}
+
+/// Downloads an 8 MiB blob slowly, interrupts it with `signal` once 3 chunks are recorded,
+/// resumes, and checks that the resume continued from the chunks already written.
+async fn interrupt_download_then_resume(signal: &str) {
+    let azurite = Azurite::shared();
+    let store = azurite.new_container(&format!("jobs-dl-{}", signal.to_lowercase())).await;
+    let data = pattern(8 * 1024 * 1024, 321);
+    let mut write = ferry_store::WriteOptions::default();
+    write.headers.content_md5 = Some(ferry_store::md5_of(&data));
+    ferry_store::Store::write(&store, "big.bin", data.clone().into(), &write).await.unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let dest = work.path().join("dest");
+    std::fs::create_dir_all(&dest).unwrap();
+    let url = format!("{}/big.bin", azurite.container_url(store.container()));
+    let mut child = ferry_in(work.path())
+        .args(["copy", &url, dest.to_str().unwrap(), "--cap-mbps", "16", "--block-size-mb", "1"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let plans = work.path().join("plans");
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let job = loop {
+        assert!(std::time::Instant::now() < deadline, "the download did not progress");
+        let found = std::fs::read_dir(&plans)
+            .ok()
+            .and_then(|mut d| d.find_map(|e| e.ok().filter(|e| e.path().extension().is_some_and(|x| x == "db"))));
+        if let Some(entry) = found {
+            let name = entry.file_name().to_string_lossy().trim_end_matches(".db").to_owned();
+            if recorded_chunks(&plans, &name) >= 3 {
+                break name;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(Command::new("kill").args([&format!("-{signal}"), &child.id().to_string()]).status().unwrap().success());
+    let _ = child.stdin.take();
+    let output = tokio::task::spawn_blocking(move || child.wait_with_output()).await.unwrap().unwrap();
+    assert!(!dest.join("big.bin").exists(), "nothing under the final name before the resume");
+    let recorded = recorded_chunks(&plans, &job);
+    assert!(recorded >= 3, "{}", String::from_utf8_lossy(&output.stderr));
+
+    let (code, out, err) = run(ferry_in(work.path()).args(["jobs", "resume", &job]));
+    assert_eq!(code, 0, "{err}\n{out}");
+    let resent = summary_value(&out, "Total Number of Bytes Transferred");
+    let reused = recorded * 1024 * 1024;
+    assert!(resent <= data.len() as u64 - reused, "the resume downloaded {resent} bytes though {reused} were on disk");
+    assert!(std::fs::read(dest.join("big.bin")).unwrap() == data, "the file is complete and correct");
+    let leftovers: Vec<_> = std::fs::read_dir(&dest).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(leftovers, ["big.bin"], "no temporary file is left");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_interrupted_download_resumes_from_its_chunks_after_kill_9() {
+    interrupt_download_then_resume("KILL").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_interrupted_download_resumes_from_its_chunks_after_ctrl_c() {
+    interrupt_download_then_resume("INT").await;
+}

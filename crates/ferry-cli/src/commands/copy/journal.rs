@@ -29,6 +29,17 @@ impl TransferObserver for JournalObserver {
         self.journal.started(&transfer.source_key);
     }
 
+    fn chunk_done(&self, transfer: &Transfer, tag: &str, offset: u64) {
+        self.journal.chunk_done(&transfer.source_key, tag, offset);
+    }
+
+    fn chunks_done(&self, transfer: &Transfer, tag: &str) -> Vec<u64> {
+        self.journal.chunks_done(&transfer.source_key, tag).unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "cannot read recorded chunks; the download starts over");
+            Vec::new()
+        })
+    }
+
     fn finished<'a>(&'a self, transfer: &'a Transfer, outcome: ItemOutcome<'a>) -> BoxFuture<'a, ()> {
         async move {
             let (status, error, http) = match outcome {
