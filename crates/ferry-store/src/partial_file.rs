@@ -94,7 +94,9 @@ impl PositionalWrite for PartialFile {
                 format!("the file is {actual} bytes, expected {}", self.size),
             ));
         }
-        self.file.sync_data().map_err(|e| StoreError::from_io(e, shown(&self.temp)))?;
+        // No fsync: like the journal (WAL, synchronous=NORMAL), a finished file survives the
+        // process being killed, which is the failure resume is built for; an fsync per file
+        // would make many small downloads disk-bound.
         if let Some(modified) = options.last_modified {
             self.file.set_modified(modified).map_err(|e| StoreError::from_io(e, shown(&self.temp)))?;
         }

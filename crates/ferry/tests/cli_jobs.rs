@@ -172,6 +172,7 @@ async fn resume_needs_the_sas_again_and_takes_a_fresh_one() {
         .args(["copy", &format!("{}/*", work.path().join("src").display()), &url]));
     assert_eq!(code, 1, "an expired SAS fails every item");
     assert!(err.contains("WARN: the destination SAS expired at"), "warned at start: {err}");
+    assert!(err.contains(&format!("ferry jobs resume {} --source-sas TOKEN", job_id_from(&out))), "{err}");
     let id = job_id_from(&out);
     let journal = std::fs::read(work.path().join("plans").join(format!("{id}.db"))).unwrap();
     let signature = expired.param("sig").unwrap();
@@ -354,4 +355,45 @@ async fn an_interrupted_download_resumes_from_its_chunks_after_kill_9() {
 #[tokio::test(flavor = "multi_thread")]
 async fn an_interrupted_download_resumes_from_its_chunks_after_ctrl_c() {
     interrupt_download_then_resume("INT").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_job_killed_while_enumerating_fifty_thousand_files_resumes() {
+    const COUNT: usize = 50_000;
+    let work = tempfile::tempdir().unwrap();
+    let src = work.path().join("src");
+    for d in 0..50 {
+        std::fs::create_dir_all(src.join(format!("d{d:02}"))).unwrap();
+    }
+    for i in 0..COUNT {
+        std::fs::write(src.join(format!("d{:02}/f{i:05}", i % 50)), format!("{i}")).unwrap();
+    }
+    let dest = work.path().join("dest");
+    // The cap keeps transfers slow, so the listing (which only runs ahead by a bounded amount)
+    // is still going when the job is killed.
+    let mut child = ferry_in(work.path())
+        .args(["copy", &format!("{}/*", src.display()), dest.to_str().unwrap(), "--recursive", "--cap-mbps", "0.05"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let (_, list, _) = run(ferry_in(work.path()).args(["jobs", "list"]));
+    assert!(list.contains("Status: InProgress"), "killed while in progress: {list}");
+    let id = list.lines().find_map(|l| l.strip_prefix("JobId: ")).unwrap().to_owned();
+    let (_, show, _) = run(ferry_in(work.path()).args(["jobs", "show", &id]));
+    let recorded = summary_value(&show, "Number of File Transfers");
+    assert!(recorded < COUNT as u64, "the enumeration had not finished ({recorded} of {COUNT} found)");
+
+    let (code, out, err) = run(ferry_in(work.path()).args(["jobs", "resume", &id]));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(summary_value(&out, "Number of File Transfers Completed"), COUNT as u64, "{out}");
+    for i in (0..COUNT).step_by(997).chain([COUNT - 1]) {
+        let path = dest.join(format!("d{:02}/f{i:05}", i % 50));
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), i.to_string());
+    }
+    let copied: usize = (0..50).map(|d| std::fs::read_dir(dest.join(format!("d{d:02}"))).unwrap().count()).sum();
+    assert_eq!(copied, COUNT, "every file, once, and no temporary files");
 }

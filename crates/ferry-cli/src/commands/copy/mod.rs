@@ -540,6 +540,12 @@ async fn execute(
     if report.stats.total == 0 {
         console.warn("nothing matched the source: no files were transferred");
     }
+    let refused = report.failures.iter().any(|f| f.error.kind() == ferry_store::ErrorKind::Unauthenticated);
+    if refused && plan.journal.is_some() {
+        console.info(&format!(
+            "some items failed because the credential was refused (an expired SAS?): once you have a fresh one, run `ferry jobs resume {job_id} --source-sas TOKEN` or `--destination-sas TOKEN`; finished items are kept"
+        ));
+    }
     let status = final_status(&report.stats, report.cancelled);
     if let Some(journal) = &plan.journal {
         let scan_complete = report.stats.scanning_finished && !report.cancelled;
