@@ -1,10 +1,12 @@
 //! Ferry's pure decision logic: no I/O, tested with vectors.
 //!
-//! For now this is the [`Filter`]: which listed objects a job covers. The sync planner (a
-//! merge-join of two ordered listings with a reason per decision) joins it here.
+//! The [`Filter`] says which listed objects a job covers; [`plan`] merges two ordered listings
+//! into decisions (copy, skip, extra) with a reason for each.
 
 mod filter;
+mod planner;
 mod size;
 
 pub use filter::{Filter, FilterError, FilterSpec};
+pub use planner::{Action, ComparePolicy, Decision, Reason, compare, plan};
 pub use size::parse_size;
