@@ -82,6 +82,10 @@ pub enum Command {
     /// Copy files and blobs: local to Blob, Blob to local, Blob to Blob (server-side), local to local.
     #[command(visible_aliases = ["cp", "c"], after_help = COPY_EXAMPLES)]
     Copy(Box<CopyArgs>),
+    /// Make the destination hold the source's current files: copy what is missing, newer or a
+    /// different size; optionally delete what the source no longer has (guarded).
+    #[command(visible_aliases = ["sc"], after_help = SYNC_EXAMPLES)]
+    Sync(Box<SyncArgs>),
     /// List the blobs under a container, virtual directory or account URL.
     #[command(visible_alias = "ls", after_help = LIST_EXAMPLES)]
     List(ListArgs),
@@ -106,6 +110,16 @@ const COPY_EXAMPLES: &str = "Examples:
 
 A directory (a local folder, a container, a virtual directory) needs --recursive and lands in a
 subdirectory named after it (--as-subdir=false to drop it); `DIR/*` copies its contents.";
+
+const SYNC_EXAMPLES: &str = "Examples:
+  ferry sync ./site 'https://ACCOUNT.blob.core.windows.net/$web?SAS'
+  ferry sync ./site 'https://ACCOUNT.blob.core.windows.net/$web?SAS' --delete-destination true --dry-run
+  ferry sync 'https://ACCOUNT.blob.core.windows.net/photos?SAS' /mnt/photos --compare-hash MD5
+  ferry sync ./data 'https://ACCOUNT.blob.core.windows.net/backup?SAS' --delete-destination true --max-delete 5%
+
+An object is copied when it is missing at the destination, when the source is newer, or when the sizes
+differ (so a truncated copy is repaired). Deletions happen only after both listings completed without
+error, never when the source is empty (unless --force-delete), and never beyond --max-delete.";
 
 const LIST_EXAMPLES: &str = "Examples:
   ferry list 'https://ACCOUNT.blob.core.windows.net/CONTAINER?SAS'
@@ -484,4 +498,84 @@ pub struct JobsResumeArgs {
 pub struct JobsRemoveArgs {
     /// The job id.
     pub job_id: String,
+}
+
+/// `--compare-hash` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CompareHashArg {
+    /// Compare times and sizes.
+    None,
+    /// Compare stored MD5s where both sides have one.
+    #[value(name = "MD5")]
+    Md5,
+}
+
+/// `--delete-destination` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DeleteDestinationArg {
+    /// Keep extras (the default).
+    False,
+    /// Delete objects the source does not have, after the guards.
+    True,
+    /// Ask for each (not supported yet).
+    Prompt,
+}
+
+/// `ferry sync`.
+#[derive(Debug, Args)]
+pub struct SyncArgs {
+    /// The source directory, container or virtual directory.
+    pub source: String,
+    /// The destination directory, container or virtual directory.
+    pub destination: String,
+
+    /// Include subdirectories (the default).
+    #[arg(long, action = azcopy_bool!(), num_args = 0..=1, default_value_t = true, default_missing_value = "true")]
+    pub recursive: bool,
+
+    /// Delete destination objects the source does not have (after filters): true, false, prompt.
+    #[arg(long, value_enum, ignore_case = true, default_value = "false")]
+    pub delete_destination: DeleteDestinationArg,
+
+    /// Allow deleting even when the source is empty (a guard against wiping a destination by
+    /// syncing from the wrong, empty place).
+    #[arg(long, action = azcopy_bool!(), num_args = 0..=1, default_value_t = false, default_missing_value = "true")]
+    pub force_delete: bool,
+
+    /// Abort the deletion phase if it would delete more than this many objects, or this share of
+    /// the destination (`500` or `5%`).
+    #[arg(long)]
+    pub max_delete: Option<String>,
+
+    /// How objects on both sides are compared: None (time and size) or MD5.
+    #[arg(long, value_enum, ignore_case = true, default_value = "None")]
+    pub compare_hash: CompareHashArg,
+
+    /// Copy every object present on both sides, without comparing.
+    #[arg(long, action = azcopy_bool!(), num_args = 0..=1, default_value_t = false, default_missing_value = "true")]
+    pub mirror_mode: bool,
+
+    /// Print what would be copied and deleted, with the reason, and change nothing.
+    #[arg(long, action = azcopy_bool!(), num_args = 0..=1, default_value_t = false, default_missing_value = "true")]
+    pub dry_run: bool,
+
+    /// Store each uploaded file's MD5 as its Content-MD5.
+    #[arg(long, action = azcopy_bool!(), num_args = 0..=1, default_value_t = false, default_missing_value = "true")]
+    pub put_md5: bool,
+
+    /// How downloads are checked against the stored Content-MD5.
+    #[arg(long, value_enum, ignore_case = true, default_value = "FailIfDifferent")]
+    pub check_md5: CheckMd5Arg,
+
+    /// Block size in MiB.
+    #[arg(long)]
+    pub block_size_mb: Option<f64>,
+
+    /// The kinds of source and destination: LocalBlob, BlobLocal, BlobBlob, LocalLocal.
+    #[arg(long)]
+    pub from_to: Option<String>,
+
+    /// Which objects to cover (on both sides).
+    #[command(flatten)]
+    pub filters: FilterArgs,
 }

@@ -113,7 +113,9 @@ fn out_of_order(side: &str, previous: &str, next: &str) -> StoreError {
     StoreError::new(
         ErrorKind::Other,
         next,
-        format!("the {side} listing is not in key order (`{next}` came after `{previous}`); nothing is decided from it"),
+        format!(
+            "the {side} listing is not in key order (`{next}` came after `{previous}`); nothing is decided from it"
+        ),
     )
 }
 
@@ -239,7 +241,11 @@ mod tests {
         Entry { last_modified: Some(SystemTime::UNIX_EPOCH + Duration::from_secs(secs)), ..Entry::object(key, size) }
     }
 
-    fn run(source: Vec<Entry>, destination: Vec<Entry>, policy: ComparePolicy) -> Result<Vec<(String, Action, Reason)>, StoreError> {
+    fn run(
+        source: Vec<Entry>,
+        destination: Vec<Entry>,
+        policy: ComparePolicy,
+    ) -> Result<Vec<(String, Action, Reason)>, StoreError> {
         let s = futures::stream::iter(source.into_iter().map(Ok));
         let d = futures::stream::iter(destination.into_iter().map(Ok));
         futures::executor::block_on(plan(s, d, policy).map_ok(|x| (x.key, x.action, x.reason)).try_collect())
@@ -247,8 +253,10 @@ mod tests {
 
     #[test]
     fn merge_join_with_reasons() {
-        let source = vec![entry("a", 1, 100), entry("b", 2, 200), entry("c", 3, 100), entry("e", 5, 100), entry("f", 6, 100)];
-        let dest = vec![entry("b", 2, 100), entry("c", 3, 100), entry("d", 4, 100), entry("e", 4, 900), entry("g", 1, 1)];
+        let source =
+            vec![entry("a", 1, 100), entry("b", 2, 200), entry("c", 3, 100), entry("e", 5, 100), entry("f", 6, 100)];
+        let dest =
+            vec![entry("b", 2, 100), entry("c", 3, 100), entry("d", 4, 100), entry("e", 4, 900), entry("g", 1, 1)];
         let got = run(source, dest, ComparePolicy::TimeAndSize).unwrap();
         let want = vec![
             ("a".to_owned(), Action::Copy, Reason::MissingAtDestination),
@@ -284,7 +292,10 @@ mod tests {
 
     #[test]
     fn same_second_is_not_newer() {
-        let s = Entry { last_modified: Some(SystemTime::UNIX_EPOCH + Duration::from_millis(100_900)), ..Entry::object("x", 1) };
+        let s = Entry {
+            last_modified: Some(SystemTime::UNIX_EPOCH + Duration::from_millis(100_900)),
+            ..Entry::object("x", 1)
+        };
         let d = entry("x", 1, 100);
         assert_eq!(compare(&s, &d, ComparePolicy::TimeAndSize).1, Reason::UpToDate);
     }
@@ -305,7 +316,8 @@ mod tests {
 
     #[test]
     fn listing_errors_stop_the_plan() {
-        let s = futures::stream::iter(vec![Ok(entry("a", 1, 1)), Err(StoreError::not_found("src")), Ok(entry("c", 1, 1))]);
+        let s =
+            futures::stream::iter(vec![Ok(entry("a", 1, 1)), Err(StoreError::not_found("src")), Ok(entry("c", 1, 1))]);
         let d = futures::stream::iter(Vec::<Result<Entry, StoreError>>::new());
         let items: Vec<_> = futures::executor::block_on(plan(s, d, ComparePolicy::default()).collect());
         assert!(items.iter().any(Result::is_err));

@@ -146,6 +146,42 @@ impl JobReporter {
         let _ = write_line(&mut io::stdout().lock(), &line);
     }
 
+    /// The sync summary (JSON: `EndOfJob` with the copy fields plus the scan and delete counts).
+    pub fn sync_summary(
+        &self,
+        job_id: &str,
+        stats: &StatsSnapshot,
+        sync: &SyncCounts,
+        elapsed: Duration,
+        status: &str,
+    ) {
+        if self.level == OutputLevel::Quiet {
+            return;
+        }
+        let line = match self.format {
+            OutputFormat::Text => sync_summary_text(job_id, stats, sync, elapsed, status),
+            OutputFormat::Json => {
+                let mut content: serde_json::Value =
+                    serde_json::from_str(&summary_json(job_id, stats, status)).unwrap_or_default();
+                content["FilesScannedAtSource"] = sync.scanned_source.to_string().into();
+                content["FilesScannedAtDestination"] = sync.scanned_destination.to_string().into();
+                content["DeleteTotalTransfers"] = (sync.deleted + sync.delete_failed).to_string().into();
+                content["DeleteTransfersCompleted"] = sync.deleted.to_string().into();
+                envelope("EndOfJob", &go_escape(&content.to_string()))
+            }
+        };
+        let _ = write_line(&mut io::stdout().lock(), &line);
+    }
+
+    /// A sync dry-run line: `DRYRUN: copy SRC to DST (reason)` or `DRYRUN: remove DST (reason)`.
+    pub fn dry_run_line(&self, line: &str) {
+        let line = match self.format {
+            OutputFormat::Text => line.to_owned(),
+            OutputFormat::Json => envelope("Dryrun", &go_escape(&serde_json::json!({ "Line": line }).to_string())),
+        };
+        let _ = write_line(&mut io::stdout().lock(), &line);
+    }
+
     /// The end-of-job summary with AzCopy's labels, verbatim and in order.
     pub fn summary(&self, job_id: &str, stats: &StatsSnapshot, elapsed: Duration, status: &str) {
         if self.level == OutputLevel::Quiet {
@@ -187,6 +223,51 @@ pub fn summary_text(job_id: &str, stats: &StatsSnapshot, elapsed: Duration, stat
         "Number of Hardlinks Skipped: 0".into(),
         "Number of Special Files Skipped: 0".into(),
         format!("Total Number of Bytes Transferred: {}", stats.bytes_transferred),
+        format!("Final Job Status: {status}"),
+    ]
+    .join("\n")
+}
+
+/// What a sync counted besides the copy counters.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SyncCounts {
+    /// Objects listed at the source (after filters).
+    pub scanned_source: u64,
+    /// Objects listed at the destination (after filters).
+    pub scanned_destination: u64,
+    /// Destination objects deleted.
+    pub deleted: u64,
+    /// Deletions that failed.
+    pub delete_failed: u64,
+}
+
+/// The sync summary with AzCopy's labels, verbatim and in order.
+pub fn sync_summary_text(
+    job_id: &str,
+    stats: &StatsSnapshot,
+    sync: &SyncCounts,
+    elapsed: Duration,
+    status: &str,
+) -> String {
+    [
+        format!("\nJob {job_id} Summary"),
+        format!("Files Scanned at Source: {}", sync.scanned_source),
+        format!("Files Scanned at Destination: {}", sync.scanned_destination),
+        format!("Elapsed Time (Minutes): {:.4}", elapsed.as_secs_f64() / 60.0),
+        format!("Number of Copy Transfers for Files: {}", stats.total),
+        "Number of Copy Transfers for Folder Properties: 0".into(),
+        "Number of Symlink Transfers: 0".into(),
+        format!("Total Number of Copy Transfers: {}", stats.total),
+        format!("Number of Copy Transfers Completed: {}", stats.done),
+        format!("Number of Copy Transfers Failed: {}", stats.failed),
+        format!("Number of Deletions at Destination: {}", sync.deleted),
+        "Number of Symbolic Links Skipped: 0".into(),
+        "Number of Special Files Skipped: 0".into(),
+        "Number of Hardlinks Transferred: 0".into(),
+        "Number of Hardlinks Converted: 0".into(),
+        "Number of Hardlinks Skipped: 0".into(),
+        format!("Total Number of Bytes Transferred: {}", stats.bytes_transferred),
+        format!("Total Number of Bytes Enumerated: {}", stats.bytes_enumerated),
         format!("Final Job Status: {status}"),
     ]
     .join("\n")

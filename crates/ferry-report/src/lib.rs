@@ -12,6 +12,6 @@ mod json;
 mod list;
 
 pub use console::{Console, OutputFormat, OutputLevel};
-pub use job::{JobReporter, final_status, show_summary_text, summary_text};
+pub use job::{JobReporter, SyncCounts, final_status, show_summary_text, summary_text, sync_summary_text};
 pub use json::{envelope, go_escape};
 pub use list::{ListProperty, ListReporter, ListTotals, UnknownProperty};

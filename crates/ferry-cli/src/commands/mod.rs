@@ -5,6 +5,7 @@ mod env;
 mod jobs;
 mod list;
 mod make;
+mod sync;
 
 use ferry_core::{BlobUrl, Location, LocationHint};
 use ferry_report::Console;
@@ -20,6 +21,7 @@ pub async fn dispatch(
 ) -> Result<(), CliError> {
     match command {
         Command::Copy(args) => copy::run(args, settings, env, console).await,
+        Command::Sync(args) => sync::run(args, settings, env, console).await,
         Command::List(args) => list::run(args, settings, env, console).await,
         Command::Make(args) => make::run(args, settings, env, console).await,
         Command::Env(args) => env::run(args, console),

@@ -25,16 +25,16 @@ use crate::{CliError, Environment, Settings};
 const MIB: f64 = 1024.0 * 1024.0;
 
 /// One side of the copy, opened.
-struct Side {
+pub(super) struct Side {
     /// Where its credential came from, as the journal records it.
-    credential: &'static str,
-    store: Arc<dyn Store>,
+    pub(super) credential: &'static str,
+    pub(super) store: Arc<dyn Store>,
     /// How keys of this store are shown: a path or a URL (no secrets) ending in `/`.
-    shown_base: String,
-    kind: LocationKind,
+    pub(super) shown_base: String,
+    pub(super) kind: LocationKind,
 }
 
-fn from_to(text: &str) -> Result<(LocationKind, LocationKind), CliError> {
+pub(super) fn from_to(text: &str) -> Result<(LocationKind, LocationKind), CliError> {
     let pair = match text.to_ascii_lowercase().as_str() {
         "localblob" => (LocationKind::Local, LocationKind::Blob),
         "bloblocal" => (LocationKind::Blob, LocationKind::Local),
@@ -48,7 +48,7 @@ fn from_to(text: &str) -> Result<(LocationKind, LocationKind), CliError> {
     Ok(pair)
 }
 
-fn mib(value: Option<f64>, flag: &str) -> Result<Option<u64>, CliError> {
+pub(super) fn mib(value: Option<f64>, flag: &str) -> Result<Option<u64>, CliError> {
     match value {
         None => Ok(None),
         Some(v) if v.is_finite() && v > 0.0 =>
@@ -324,7 +324,7 @@ async fn open_source(
     }
 }
 
-fn local_side(root: &Path) -> Side {
+pub(super) fn local_side(root: &Path) -> Side {
     let shown = root.display().to_string();
     let shown_base = if shown.ends_with('/') { shown } else { format!("{shown}/") };
     Side { credential: "local", store: Arc::new(LocalStore::new(root)), shown_base, kind: LocationKind::Local }
@@ -407,8 +407,26 @@ fn sas_expiry_warning(sas: &ferry_core::SasToken, which: &str) -> Option<String>
     }
 }
 
+/// Prints AzCopy's progress line every 2 s until aborted.
+pub(super) fn spawn_progress(
+    reporter: JobReporter,
+    stats: Arc<ferry_engine::Stats>,
+    started: Instant,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let interval = Duration::from_secs(2);
+        let mut last = 0u64;
+        loop {
+            tokio::time::sleep(interval).await;
+            let now = stats.snapshot();
+            reporter.progress(&now, now.bytes_transferred.saturating_sub(last), interval, started.elapsed());
+            last = now.bytes_transferred;
+        }
+    })
+}
+
 /// Waits for Ctrl-C or SIGTERM.
-async fn wait_for_interrupt() {
+pub(super) async fn wait_for_interrupt() {
     let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
     let term = async {
         match terminate.as_mut() {
@@ -508,16 +526,7 @@ async fn execute(
     });
     reporter.started(job_id, log_path.as_deref());
     let started = Instant::now();
-    let progress = tokio::spawn(async move {
-        let interval = Duration::from_secs(2);
-        let mut last = 0u64;
-        loop {
-            tokio::time::sleep(interval).await;
-            let now = stats.snapshot();
-            reporter.progress(&now, now.bytes_transferred.saturating_sub(last), interval, started.elapsed());
-            last = now.bytes_transferred;
-        }
-    });
+    let progress = spawn_progress(reporter, stats, started);
     let report = engine.run(transfers).await;
     progress.abort();
     signals.abort();

@@ -1,0 +1,333 @@
+//! `ferry sync SRC DST`: copy what is missing, newer or a different size; optionally delete what
+//! the source no longer has, behind guards.
+//!
+//! Both sides are listed in key order and merged by the planner (`ferry-plan`), so memory does not
+//! grow with the number of objects. Copies stream into the copy engine while the listings are
+//! still running. Deletions wait until both listings have ended without error: a partial view of
+//! the source must never delete anything.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use ferry_azure::AzureStore;
+use ferry_core::{Location, LocationHint};
+use ferry_engine::{CheckMd5, CopyEngine, CopyOptions, Transfer};
+use ferry_plan::{Action, ComparePolicy, Filter, plan};
+use ferry_report::{Console, JobReporter, SyncCounts, final_status};
+use ferry_store::{Entry, EntryKind, ListDepth, StoreError};
+use futures::{StreamExt, TryStreamExt};
+
+use super::copy::{Side, build_filter, from_to, local_side, mib, spawn_progress};
+use crate::args::{CompareHashArg, DeleteDestinationArg, SyncArgs};
+use crate::connect::client_for;
+use crate::{CliError, Environment, Settings};
+
+/// `--max-delete`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum MaxDelete {
+    Count(u64),
+    Percent(f64),
+}
+
+fn parse_max_delete(text: &str) -> Result<MaxDelete, CliError> {
+    let bad = || CliError::usage(format!("--max-delete `{text}` is not a count or a percentage such as 500 or 5%"));
+    match text.trim().strip_suffix('%') {
+        Some(p) => {
+            p.trim().parse::<f64>().ok().filter(|p| (0.0..=100.0).contains(p)).map(MaxDelete::Percent).ok_or_else(bad)
+        }
+        None => text.trim().parse::<u64>().map(MaxDelete::Count).map_err(|_| bad()),
+    }
+}
+
+/// Opens one side of a sync: the store and the key prefix of the tree being synced.
+async fn open_tree(
+    location: &Location,
+    settings: &Settings,
+    env: &Environment,
+    console: &Console,
+    create: bool,
+) -> Result<(Side, String), CliError> {
+    match location {
+        Location::Local(path) => {
+            if path.pattern().is_some_and(|p| p != "*") {
+                return Err(CliError::usage("sync takes directories, not wildcards; use --include-pattern"));
+            }
+            let root = path.root();
+            if root.is_file() {
+                return Err(CliError::usage(format!("`{}` is a file; sync works on directories", root.display())));
+            }
+            if !create && !root.is_dir() {
+                return Err(CliError::failed(format!("the source directory `{}` does not exist", root.display())));
+            }
+            Ok((local_side(root), String::new()))
+        }
+        Location::Blob(url) => {
+            super::warn_if_plain_http(url, console);
+            let Some(container) = url.container() else {
+                return Err(CliError::usage(format!("`{url}` names no container")));
+            };
+            let (client, credential) = client_for(url, settings, env)?;
+            let store = AzureStore::new(client, url)?;
+            if create && let Err(e) = ferry_store::Store::create_root(&store).await {
+                tracing::debug!(error = %e, "not creating the destination container");
+            }
+            let path = url.path().trim_end_matches('/');
+            let prefix = if path.is_empty() { String::new() } else { format!("{path}/") };
+            let shown_base = format!("{}/", url.with_sas(None).with_container_and_path(Some(container), ""));
+            let side = Side {
+                credential: credential.code(),
+                store: Arc::new(store),
+                shown_base,
+                kind: ferry_core::LocationKind::Blob,
+            };
+            Ok((side, prefix))
+        }
+    }
+}
+
+/// A side's listing, filtered and with keys made relative to `prefix`; counts what it lists.
+fn listing<'a>(
+    side: &'a Side,
+    prefix: &'a str,
+    depth: ListDepth,
+    filter: &'a Filter,
+    scanned: &'a AtomicU64,
+) -> impl futures::Stream<Item = Result<Entry, StoreError>> + Send + 'a {
+    side.store
+        .list(prefix, depth)
+        .try_filter(move |e| {
+            let rest = e.key.strip_prefix(prefix).unwrap_or(&e.key);
+            futures::future::ready(e.kind == EntryKind::Object && filter.admits(rest, e.size, e.last_modified))
+        })
+        .map_ok(move |mut e| {
+            scanned.fetch_add(1, Ordering::Relaxed);
+            e.key = e.key.strip_prefix(prefix).unwrap_or(&e.key).to_owned();
+            e
+        })
+}
+
+#[allow(clippy::too_many_lines)]
+pub(super) async fn run(
+    args: &SyncArgs,
+    settings: &Settings,
+    env: &Environment,
+    console: &Console,
+) -> Result<(), CliError> {
+    let delete = match args.delete_destination {
+        DeleteDestinationArg::False => false,
+        DeleteDestinationArg::True => true,
+        DeleteDestinationArg::Prompt => {
+            return Err(CliError::usage("--delete-destination prompt is not supported yet").with_hint(
+                "review with --dry-run, then use --delete-destination true (with --max-delete as a limit)",
+            ));
+        }
+    };
+    let (source_hint, dest_hint) = match &args.from_to {
+        Some(text) => {
+            let (s, d) = from_to(text)?;
+            (LocationHint::Known(s), LocationHint::Known(d))
+        }
+        None => (LocationHint::Infer, LocationHint::Infer),
+    };
+    let source_location = Location::parse(&args.source, source_hint)?;
+    let dest_location = Location::parse(&args.destination, dest_hint)?;
+    let max_delete = args.max_delete.as_deref().map(parse_max_delete).transpose()?;
+    let filter = build_filter(&args.filters)?;
+    let policy = if args.mirror_mode {
+        ComparePolicy::Mirror
+    } else if args.compare_hash == CompareHashArg::Md5 {
+        ComparePolicy::Md5
+    } else {
+        ComparePolicy::TimeAndSize
+    };
+    let depth = if args.recursive { ListDepth::Recursive } else { ListDepth::OneLevel };
+
+    let (source, source_prefix) = open_tree(&source_location, settings, env, console, false).await?;
+    let (dest, dest_prefix) = open_tree(&dest_location, settings, env, console, !args.dry_run).await?;
+
+    let (scanned_source, scanned_dest) = (AtomicU64::new(0), AtomicU64::new(0));
+    let listing_failed = AtomicBool::new(false);
+    let extras: Mutex<Vec<String>> = Mutex::new(Vec::new());
+    // A local destination that does not exist yet is empty (it is created as files land).
+    let dest_exists = dest_location.as_local().is_none_or(|l| l.root().is_dir());
+    let dest_listing = if dest_exists {
+        listing(&dest, &dest_prefix, depth, &filter, &scanned_dest).boxed()
+    } else {
+        futures::stream::empty().boxed()
+    };
+    let decisions = plan(listing(&source, &source_prefix, depth, &filter, &scanned_source), dest_listing, policy);
+    let reporter = JobReporter::new(settings.output, settings.output_level);
+    let (source_prefix, dest_prefix) = (source_prefix.as_str(), dest_prefix.as_str());
+    let transfers = decisions.filter_map(|decision| {
+        let item = match decision {
+            Err(e) => {
+                listing_failed.store(true, Ordering::Relaxed);
+                Some(Err(e))
+            }
+            Ok(d) => {
+                tracing::debug!(key = %d.key, reason = d.reason.as_str(), "sync decision");
+                match d.action {
+                    Action::Skip => None,
+                    Action::Extra => {
+                        extras.lock().expect("never poisoned").push(d.key);
+                        None
+                    }
+                    Action::Copy => {
+                        let entry = d.source.expect("a copy has a source");
+                        if args.dry_run {
+                            reporter.dry_run_line(&format!(
+                                "DRYRUN: copy {}{source_prefix}{} to {}{dest_prefix}{} ({})",
+                                source.shown_base,
+                                d.key,
+                                dest.shown_base,
+                                d.key,
+                                d.reason.as_str()
+                            ));
+                        }
+                        let mut transfer = Transfer::from_entry(entry, format!("{dest_prefix}{}", d.key));
+                        transfer.source_key = format!("{source_prefix}{}", d.key);
+                        Some(Ok(transfer))
+                    }
+                }
+            }
+        };
+        futures::future::ready(item)
+    });
+
+    let job_id = uuid::Uuid::new_v4().simple().to_string();
+    let started = Instant::now();
+    let report = if args.dry_run {
+        let mut transfers = Box::pin(transfers);
+        while let Some(item) = transfers.next().await {
+            item?;
+        }
+        None
+    } else {
+        let options = CopyOptions {
+            block_size: mib(args.block_size_mb, "--block-size-mb")?,
+            put_md5: args.put_md5 || args.compare_hash == CompareHashArg::Md5,
+            check_md5: CheckMd5::from(args.check_md5),
+            objects_in_flight: settings.transfer.objects_in_flight,
+            requests_in_flight: settings.transfer.requests_in_flight,
+            buffer_bytes: settings.transfer.buffer_bytes,
+            part_tag: job_id.clone(),
+            rate_limit: settings.cap_mbps.map(|m| Arc::new(ferry_engine::RateLimit::from_megabits(m))),
+            ..CopyOptions::default()
+        };
+        let engine = CopyEngine::new(source.store.clone(), dest.store.clone(), options);
+        reporter.started(&job_id, None);
+        let progress = spawn_progress(reporter, engine.stats(), started);
+        let report = engine.run(transfers).await;
+        progress.abort();
+        reporter.end_progress();
+        for failure in &report.failures {
+            console.warn(&format!("COPYFAILED: {}{} : {}", source.shown_base, failure.source_key, failure.error));
+        }
+        Some(report)
+    };
+
+    // The deletion phase, behind its guards.
+    let extras = extras.into_inner().unwrap_or_default();
+    let scanned_source = scanned_source.load(Ordering::Relaxed);
+    let scanned_dest = scanned_dest.load(Ordering::Relaxed);
+    let mut counts = SyncCounts { scanned_source, scanned_destination: scanned_dest, ..SyncCounts::default() };
+    let mut refused: Option<String> = None;
+    if delete && listing_failed.load(Ordering::Relaxed) {
+        refused =
+            Some("a listing failed, so nothing was deleted (a partial view of the source must not delete)".into());
+    } else if delete && !extras.is_empty() {
+        #[allow(clippy::cast_precision_loss)]
+        let over_limit = match max_delete {
+            Some(MaxDelete::Count(n)) => extras.len() as u64 > n,
+            Some(MaxDelete::Percent(p)) => (extras.len() as f64) > (scanned_dest as f64) * p / 100.0,
+            None => false,
+        };
+        if scanned_source == 0 && !args.force_delete {
+            refused = Some(format!(
+                "the source has no objects (after filters) but the destination has {}; nothing was deleted. If that is what you want, add --force-delete",
+                extras.len()
+            ));
+        } else if over_limit {
+            refused = Some(format!(
+                "{} deletions exceed --max-delete {}; nothing was deleted",
+                extras.len(),
+                args.max_delete.as_deref().unwrap_or_default()
+            ));
+        } else if args.dry_run {
+            for key in &extras {
+                reporter.dry_run_line(&format!(
+                    "DRYRUN: remove {}{dest_prefix}{key} (extra at destination)",
+                    dest.shown_base
+                ));
+            }
+        } else {
+            let results: Vec<(String, Result<(), StoreError>)> = futures::stream::iter(extras.iter())
+                .map(|key| {
+                    let full = format!("{dest_prefix}{key}");
+                    let store = dest.store.clone();
+                    async move {
+                        let result = store.delete(&full).await;
+                        (full, result)
+                    }
+                })
+                .buffer_unordered(32)
+                .collect()
+                .await;
+            for (key, result) in results {
+                match result {
+                    Ok(()) => {
+                        counts.deleted += 1;
+                        console.info(&format!("Deleted extra file: {}{key}", dest.shown_base));
+                    }
+                    Err(e) => {
+                        counts.delete_failed += 1;
+                        console.warn(&format!("DELETEFAILED: {}{key} : {e}", dest.shown_base));
+                    }
+                }
+            }
+        }
+    } else if !extras.is_empty() && args.dry_run {
+        console.info(&format!(
+            "{} objects exist only at the destination; --delete-destination true would remove them",
+            extras.len()
+        ));
+    }
+    if let Some(reason) = &refused {
+        console.warn(reason);
+    }
+
+    let Some(report) = report else {
+        return match refused {
+            Some(reason) => Err(CliError::failed(reason)),
+            None => Ok(()),
+        };
+    };
+    let failed = report.stats.failed > 0 || counts.delete_failed > 0 || refused.is_some();
+    let mut status = final_status(&report.stats, report.cancelled);
+    if counts.delete_failed > 0 && status == "Completed" {
+        status = "CompletedWithErrors";
+    }
+    reporter.sync_summary(&job_id, &report.stats, &counts, started.elapsed(), status);
+    if failed {
+        let mut message = format!("{} copies and {} deletions failed", report.stats.failed, counts.delete_failed);
+        if let Some(reason) = refused {
+            message = reason;
+        }
+        return Err(CliError::failed(message));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn max_delete_takes_counts_and_percentages() {
+        assert_eq!(parse_max_delete("500").unwrap(), MaxDelete::Count(500));
+        assert_eq!(parse_max_delete("5%").unwrap(), MaxDelete::Percent(5.0));
+        assert!(parse_max_delete("five").is_err());
+        assert!(parse_max_delete("150%").is_err());
+    }
+}

@@ -1,0 +1,156 @@
+//! `ferry sync` end to end against Azurite: what is copied and why, and guarded deletes.
+
+mod common;
+
+use std::path::Path;
+use std::time::{Duration, SystemTime};
+
+use common::{ferry_with_key, run};
+use ferry_store::{ListDepth, Store, WriteOptions};
+use ferry_testkit::Azurite;
+use ferry_testkit::fault_proxy::FaultProxy;
+use futures::TryStreamExt;
+
+fn summary_value(stdout: &str, label: &str) -> u64 {
+    stdout
+        .lines()
+        .find_map(|l| l.strip_prefix(&format!("{label}: ")))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no `{label}` in {stdout}"))
+}
+
+fn write_tree(root: &Path, count: usize) {
+    std::fs::create_dir_all(root.join("sub")).unwrap();
+    for i in 0..count {
+        let dir = if i % 2 == 0 { root.to_path_buf() } else { root.join("sub") };
+        std::fs::write(dir.join(format!("f{i:02}.txt")), format!("content {i}")).unwrap();
+    }
+}
+
+fn sync(source: &Path, url: &str, extra: &[&str]) -> (i32, String, String) {
+    let mut args = vec!["sync", source.to_str().unwrap(), url];
+    args.extend_from_slice(extra);
+    run(ferry_with_key().args(&args))
+}
+
+async fn blob_keys(store: &impl Store) -> Vec<String> {
+    store.list("", ListDepth::Recursive).map_ok(|e| e.key).try_collect().await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sync_copies_only_what_changed_and_repairs_a_truncated_blob() {
+    let azurite = Azurite::shared();
+    let store = azurite.new_container("sync-changes").await;
+    let url = azurite.container_url(store.container());
+    let work = tempfile::tempdir().unwrap();
+    let src = work.path().join("src");
+    write_tree(&src, 20);
+
+    let (code, out, err) = sync(&src, &url, &[]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(summary_value(&out, "Files Scanned at Source"), 20);
+    assert_eq!(summary_value(&out, "Number of Copy Transfers Completed"), 20);
+
+    let (_, out, _) = sync(&src, &url, &[]);
+    assert_eq!(summary_value(&out, "Number of Copy Transfers Completed"), 0, "an unchanged tree transfers nothing");
+    assert_eq!(summary_value(&out, "Files Scanned at Destination"), 20);
+
+    // Same size, newer time: copied because the source is newer. (Wait a second first: times
+    // compare in whole seconds, and the blobs were written this second.)
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let touched = src.join("f04.txt");
+    std::fs::File::options().write(true).open(&touched).unwrap().set_modified(SystemTime::now()).unwrap();
+    let (_, dry, _) = sync(&src, &url, &["--dry-run"]);
+    assert_eq!(
+        dry.lines().collect::<Vec<_>>(),
+        [format!("DRYRUN: copy {}/f04.txt to {url}/f04.txt (source newer)", src.display())]
+    );
+    let (_, out, _) = sync(&src, &url, &[]);
+    assert_eq!(summary_value(&out, "Number of Copy Transfers Completed"), 1);
+
+    // A blob truncated behind Ferry's back, with a newer time than the file: repaired by size.
+    store.write("sub/f05.txt", bytes::Bytes::from_static(b"cut").into(), &WriteOptions::default()).await.unwrap();
+    let (_, dry, _) = sync(&src, &url, &["--dry-run"]);
+    assert!(dry.ends_with("/sub/f05.txt (sizes differ)\n"), "{dry}");
+    let (_, out, _) = sync(&src, &url, &[]);
+    assert_eq!(summary_value(&out, "Number of Copy Transfers Completed"), 1);
+    let back: Vec<bytes::Bytes> = store.read("sub/f05.txt", None).await.unwrap().try_collect().await.unwrap();
+    assert_eq!(back.concat(), b"content 5");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn deletes_only_extras_respect_filters_and_are_guarded() {
+    let azurite = Azurite::shared();
+    let store = azurite.new_container("sync-delete").await;
+    let url = azurite.container_url(store.container());
+    let work = tempfile::tempdir().unwrap();
+    let src = work.path().join("src");
+    write_tree(&src, 4);
+    assert_eq!(sync(&src, &url, &[]).0, 0);
+    for extra in ["old.txt", "keep.log", "sub/gone.txt"] {
+        store.write(extra, bytes::Bytes::from_static(b"extra").into(), &WriteOptions::default()).await.unwrap();
+    }
+
+    let (code, _, err) = sync(&src, &url, &["--delete-destination", "true", "--max-delete", "1"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("exceed --max-delete 1"), "{err}");
+    assert_eq!(blob_keys(&store).await.len(), 7, "nothing was deleted");
+
+    // *.log is outside the filter on both sides, so keep.log is not an extra.
+    let (code, out, err) = sync(&src, &url, &["--delete-destination", "true", "--exclude-pattern", "*.log"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(summary_value(&out, "Number of Deletions at Destination"), 2);
+    assert_eq!(blob_keys(&store).await, ["f00.txt", "f02.txt", "keep.log", "sub/f01.txt", "sub/f03.txt"]);
+
+    let empty = work.path().join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    let (code, _, err) = sync(&empty, &url, &["--delete-destination", "true"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("--force-delete"), "{err}");
+    assert_eq!(blob_keys(&store).await.len(), 5, "an empty source deletes nothing without --force-delete");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failed_source_listing_deletes_nothing() {
+    let azurite = Azurite::shared();
+    let source = azurite.new_container("sync-src-fail").await;
+    let dest = azurite.new_container("sync-dst-fail").await;
+    source.write("a.txt", bytes::Bytes::from_static(b"a").into(), &WriteOptions::default()).await.unwrap();
+    dest.write("a.txt", bytes::Bytes::from_static(b"a").into(), &WriteOptions::default()).await.unwrap();
+    dest.write("extra.txt", bytes::Bytes::from_static(b"x").into(), &WriteOptions::default()).await.unwrap();
+    // The source is reached through a proxy that answers 503 to everything.
+    let proxy = FaultProxy::start(azurite.port(), 1000).await.unwrap();
+    let source_url = format!("http://127.0.0.1:{}/devstoreaccount1/{}", proxy.port(), source.container());
+    let (code, _, err) = run(ferry_with_key().args([
+        "sync",
+        &source_url,
+        &azurite.container_url(dest.container()),
+        "--delete-destination",
+        "true",
+        "--force-delete",
+    ]));
+    assert_eq!(code, 1);
+    assert!(err.contains("a listing failed, so nothing was deleted"), "{err}");
+    assert_eq!(blob_keys(&dest).await, ["a.txt", "extra.txt"]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn blob_to_local_sync_downloads_what_is_missing() {
+    let azurite = Azurite::shared();
+    let store = azurite.new_container("sync-down").await;
+    for name in ["x.txt", "dir/y.txt"] {
+        store
+            .write(name, bytes::Bytes::copy_from_slice(name.as_bytes()).into(), &WriteOptions::default())
+            .await
+            .unwrap();
+    }
+    let work = tempfile::tempdir().unwrap();
+    let dest = work.path().join("mirror");
+    let url = azurite.container_url(store.container());
+    let (code, out, err) = run(ferry_with_key().args(["sync", &url, dest.to_str().unwrap()]));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(summary_value(&out, "Number of Copy Transfers Completed"), 2);
+    assert_eq!(std::fs::read(dest.join("dir/y.txt")).unwrap(), b"dir/y.txt");
+    let (_, out, _) = run(ferry_with_key().args(["sync", &url, dest.to_str().unwrap()]));
+    assert_eq!(summary_value(&out, "Number of Copy Transfers Completed"), 0);
+}
