@@ -86,6 +86,10 @@ pub enum Command {
     /// different size; optionally delete what the source no longer has (guarded).
     #[command(visible_aliases = ["sc"], after_help = SYNC_EXAMPLES)]
     Sync(Box<SyncArgs>),
+    /// Prove that a destination matches its source: presence, size and MD5 of every object, with
+    /// a report of each difference (JSON Lines and CSV). Exit 0 when identical, 3 when not.
+    #[command(after_help = VERIFY_EXAMPLES)]
+    Verify(Box<VerifyArgs>),
     /// List the blobs under a container, virtual directory or account URL.
     #[command(visible_alias = "ls", after_help = LIST_EXAMPLES)]
     List(ListArgs),
@@ -120,6 +124,13 @@ const SYNC_EXAMPLES: &str = "Examples:
 An object is copied when it is missing at the destination, when the source is newer, or when the sizes
 differ (so a truncated copy is repaired). Deletions happen only after both listings completed without
 error, never when the source is empty (unless --force-delete), and never beyond --max-delete.";
+
+const VERIFY_EXAMPLES: &str = "Examples:
+  ferry verify ./restore 'https://ACCOUNT.blob.core.windows.net/backup?SAS' --compute-hash
+  ferry verify 'https://A.blob.core.windows.net/src?SAS' 'https://B.blob.core.windows.net/dst?SAS' --report-dir ./evidence
+
+Stored MD5s (Content-MD5) are compared where both sides have one; --compute-hash reads and hashes the
+objects that lack one (local files always do). Exit codes: 0 identical, 3 differences found, 1 failure.";
 
 const LIST_EXAMPLES: &str = "Examples:
   ferry list 'https://ACCOUNT.blob.core.windows.net/CONTAINER?SAS'
@@ -570,6 +581,35 @@ pub struct SyncArgs {
     /// Block size in MiB.
     #[arg(long)]
     pub block_size_mb: Option<f64>,
+
+    /// The kinds of source and destination: LocalBlob, BlobLocal, BlobBlob, LocalLocal.
+    #[arg(long)]
+    pub from_to: Option<String>,
+
+    /// Which objects to cover (on both sides).
+    #[command(flatten)]
+    pub filters: FilterArgs,
+}
+
+/// `ferry verify`.
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The source directory, container or virtual directory.
+    pub source: String,
+    /// The destination to check against it.
+    pub destination: String,
+
+    /// Read and hash objects that have no stored MD5 (on either side), so every pair can be compared.
+    #[arg(long, action = azcopy_bool!(), num_args = 0..=1, default_value_t = false, default_missing_value = "true")]
+    pub compute_hash: bool,
+
+    /// Where to write the report files (default: the log folder).
+    #[arg(long)]
+    pub report_dir: Option<std::path::PathBuf>,
+
+    /// Include subdirectories (the default).
+    #[arg(long, action = azcopy_bool!(), num_args = 0..=1, default_value_t = true, default_missing_value = "true")]
+    pub recursive: bool,
 
     /// The kinds of source and destination: LocalBlob, BlobLocal, BlobBlob, LocalLocal.
     #[arg(long)]

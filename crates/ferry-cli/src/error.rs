@@ -12,6 +12,8 @@ pub enum ExitStatus {
     Failure,
     /// 2: the command line was wrong; nothing was done.
     Usage,
+    /// 3: `verify` ran and found differences.
+    Differences,
 }
 
 impl ExitStatus {
@@ -21,6 +23,7 @@ impl ExitStatus {
             Self::Success => 0,
             Self::Failure => 1,
             Self::Usage => 2,
+            Self::Differences => 3,
         }
     }
 }
@@ -44,6 +47,17 @@ impl CliError {
     /// A failure while doing the work (exit 1).
     pub fn failed(message: impl Into<String>) -> Self {
         Self { message: message.into(), causes: Vec::new(), hint: None, status: ExitStatus::Failure, store_kind: None }
+    }
+
+    /// `verify` found differences (exit 3).
+    pub fn differences(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            causes: Vec::new(),
+            hint: None,
+            status: ExitStatus::Differences,
+            store_kind: None,
+        }
     }
 
     /// Adds a hint.
@@ -109,7 +123,11 @@ mod tests {
 
     #[test]
     fn exit_codes_are_stable() {
-        assert_eq!([ExitStatus::Success.code(), ExitStatus::Failure.code(), ExitStatus::Usage.code()], [0, 1, 2]);
+        assert_eq!(
+            [ExitStatus::Success, ExitStatus::Failure, ExitStatus::Usage, ExitStatus::Differences]
+                .map(ExitStatus::code),
+            [0, 1, 2, 3]
+        );
     }
 
     #[test]

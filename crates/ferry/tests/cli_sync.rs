@@ -154,3 +154,71 @@ async fn blob_to_local_sync_downloads_what_is_missing() {
     let (_, out, _) = run(ferry_with_key().args(["sync", &url, dest.to_str().unwrap()]));
     assert_eq!(summary_value(&out, "Number of Copy Transfers Completed"), 0);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn verify_reports_each_planted_difference_exactly_once() {
+    let azurite = Azurite::shared();
+    let store = azurite.new_container("verify").await;
+    let url = azurite.container_url(store.container());
+    let work = tempfile::tempdir().unwrap();
+    let src = work.path().join("src");
+    write_tree(&src, 6);
+    assert_eq!(sync(&src, &url, &[]).0, 0);
+    let reports = work.path().join("reports");
+    let verify = |extra: &[&str]| {
+        let mut args = vec!["verify", src.to_str().unwrap(), url.as_str(), "--report-dir", reports.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        run(ferry_with_key().args(&args))
+    };
+    let (code, out, err) = verify(&["--compute-hash"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("Objects Matched: 6\n") && out.contains("Final Status: Identical"), "{out}");
+
+    std::fs::write(src.join("new.txt"), b"only here").unwrap(); // missing at destination
+    store.write("extra.txt", bytes::Bytes::from_static(b"only there").into(), &WriteOptions::default()).await.unwrap();
+    std::fs::write(src.join("f00.txt"), b"a different length").unwrap(); // size mismatch
+    std::fs::write(src.join("sub/f01.txt"), b"CONTENT 1").unwrap(); // same size, other bytes
+
+    let (code, out, _) = verify(&["--compute-hash"]);
+    assert_eq!(code, 3, "{out}");
+    for line in [
+        "Objects Matched: 4",
+        "Missing at Destination: 1",
+        "Extra at Destination: 1",
+        "Size Mismatches: 1",
+        "Hash Mismatches: 1",
+        "Unverifiable: 0",
+        "Final Status: Different",
+    ] {
+        assert!(out.contains(&format!("{line}\n")) || out.ends_with(line), "{line}: {out}");
+    }
+    let jsonl = out.lines().find_map(|l| l.strip_prefix("Report (JSON Lines): ")).unwrap();
+    let rows: Vec<serde_json::Value> =
+        std::fs::read_to_string(jsonl).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let mut found: Vec<(String, String)> = rows
+        .iter()
+        .map(|r| (r["path"].as_str().unwrap().to_owned(), r["reason"].as_str().unwrap().to_owned()))
+        .collect();
+    found.sort();
+    assert_eq!(
+        found,
+        [
+            ("extra.txt".to_owned(), "extra at destination".to_owned()),
+            ("f00.txt".to_owned(), "size mismatch".to_owned()),
+            ("new.txt".to_owned(), "missing at destination".to_owned()),
+            ("sub/f01.txt".to_owned(), "hash mismatch".to_owned()),
+        ]
+    );
+    let csv_path = out.lines().find_map(|l| l.strip_prefix("Report (CSV): ")).unwrap();
+    let csv = std::fs::read_to_string(csv_path).unwrap();
+    assert_eq!(csv.lines().count(), 5, "a header and one row per difference:\n{csv}");
+    assert!(csv.starts_with("path,reason,"));
+
+    // Without --compute-hash, local files have no MD5 to compare: same-size changes are unverifiable.
+    let (code, out, _) = verify(&[]);
+    assert_eq!(code, 3);
+    assert!(
+        out.contains("Hash Mismatches: 0\n") && out.contains("Unverifiable: 5\n"),
+        "the four unchanged pairs and the same-size change: {out}"
+    );
+}

@@ -6,6 +6,7 @@ mod jobs;
 mod list;
 mod make;
 mod sync;
+mod verify;
 
 use ferry_core::{BlobUrl, Location, LocationHint};
 use ferry_report::Console;
@@ -22,6 +23,7 @@ pub async fn dispatch(
     match command {
         Command::Copy(args) => copy::run(args, settings, env, console).await,
         Command::Sync(args) => sync::run(args, settings, env, console).await,
+        Command::Verify(args) => verify::run(args, settings, env, console).await,
         Command::List(args) => list::run(args, settings, env, console).await,
         Command::Make(args) => make::run(args, settings, env, console).await,
         Command::Env(args) => env::run(args, console),

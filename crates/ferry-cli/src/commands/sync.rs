@@ -41,7 +41,7 @@ fn parse_max_delete(text: &str) -> Result<MaxDelete, CliError> {
 }
 
 /// Opens one side of a sync: the store and the key prefix of the tree being synced.
-async fn open_tree(
+pub(super) async fn open_tree(
     location: &Location,
     settings: &Settings,
     env: &Environment,
@@ -87,7 +87,7 @@ async fn open_tree(
 }
 
 /// A side's listing, filtered and with keys made relative to `prefix`; counts what it lists.
-fn listing<'a>(
+pub(super) fn listing<'a>(
     side: &'a Side,
     prefix: &'a str,
     depth: ListDepth,

@@ -1,0 +1,264 @@
+//! `ferry verify SRC DST`: evidence that a destination matches its source.
+//!
+//! Both sides are listed in key order and paired by the planner's merge (bounded memory). Each
+//! pair is compared by size, then by MD5: the stored Content-MD5 where a side has one, or, with
+//! `--compute-hash`, an MD5 computed by reading the object. Every difference becomes one row of
+//! a JSON Lines report and of a CSV report, written as they are found.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+
+use base64::Engine as _;
+use ferry_core::{Location, LocationHint};
+use ferry_plan::{Action, ComparePolicy, Decision, plan};
+use ferry_report::{Console, OutputFormat};
+use ferry_store::{Entry, ListDepth, Store, StoreError};
+use futures::{StreamExt, TryStreamExt};
+use md5::{Digest, Md5};
+use serde::Serialize;
+
+use super::copy::{build_filter, from_to};
+use super::sync::{listing, open_tree};
+use crate::args::VerifyArgs;
+use crate::{CliError, Environment, Settings};
+
+/// Why a path is reported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Verdict {
+    Matched,
+    MissingAtDestination,
+    ExtraAtDestination,
+    SizeMismatch,
+    HashMismatch,
+    Unverifiable,
+}
+
+impl Verdict {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Matched => "matched",
+            Self::MissingAtDestination => "missing at destination",
+            Self::ExtraAtDestination => "extra at destination",
+            Self::SizeMismatch => "size mismatch",
+            Self::HashMismatch => "hash mismatch",
+            Self::Unverifiable => "unverifiable",
+        }
+    }
+}
+
+/// One report row.
+#[derive(Debug, Serialize)]
+struct Row {
+    path: String,
+    reason: &'static str,
+    source_size: Option<u64>,
+    destination_size: Option<u64>,
+    source_md5: Option<String>,
+    destination_md5: Option<String>,
+    detail: Option<String>,
+}
+
+fn b64(md5: Option<[u8; 16]>) -> Option<String> {
+    md5.map(|m| base64::engine::general_purpose::STANDARD.encode(m))
+}
+
+/// The MD5 of an object, read in full.
+async fn hash(store: &dyn Store, key: &str) -> Result<[u8; 16], StoreError> {
+    let mut stream = store.read(key, None).await?;
+    let mut hasher = Md5::new();
+    while let Some(chunk) = stream.try_next().await? {
+        hasher.update(&chunk);
+    }
+    Ok(hasher.finalize().into())
+}
+
+/// A side's MD5: stored, or computed when allowed.
+async fn md5_of(store: &dyn Store, prefix: &str, entry: &Entry, compute: bool) -> Result<Option<[u8; 16]>, StoreError> {
+    match entry.content_md5 {
+        Some(m) => Ok(Some(m)),
+        None if compute => hash(store, &format!("{prefix}{}", entry.key)).await.map(Some),
+        None => Ok(None),
+    }
+}
+
+fn csv_field(text: &str) -> String {
+    if text.contains([',', '"', '\n', '\r']) { format!("\"{}\"", text.replace('"', "\"\"")) } else { text.to_owned() }
+}
+
+struct Reports {
+    jsonl: BufWriter<File>,
+    csv: BufWriter<File>,
+    jsonl_path: PathBuf,
+    csv_path: PathBuf,
+}
+
+impl Reports {
+    fn create(dir: &std::path::Path, id: &str) -> std::io::Result<Self> {
+        std::fs::create_dir_all(dir)?;
+        let jsonl_path = dir.join(format!("verify-{id}.jsonl"));
+        let csv_path = dir.join(format!("verify-{id}.csv"));
+        let jsonl = BufWriter::new(File::create(&jsonl_path)?);
+        let mut csv = BufWriter::new(File::create(&csv_path)?);
+        writeln!(csv, "path,reason,source_size,destination_size,source_md5,destination_md5,detail")?;
+        Ok(Self { jsonl, csv, jsonl_path, csv_path })
+    }
+
+    fn write(&mut self, row: &Row) -> std::io::Result<()> {
+        writeln!(self.jsonl, "{}", serde_json::to_string(row).unwrap_or_default())?;
+        let size = |s: Option<u64>| s.map(|s| s.to_string()).unwrap_or_default();
+        writeln!(
+            self.csv,
+            "{},{},{},{},{},{},{}",
+            csv_field(&row.path),
+            row.reason,
+            size(row.source_size),
+            size(row.destination_size),
+            row.source_md5.as_deref().unwrap_or_default(),
+            row.destination_md5.as_deref().unwrap_or_default(),
+            csv_field(row.detail.as_deref().unwrap_or_default())
+        )
+    }
+
+    fn finish(mut self) -> std::io::Result<(PathBuf, PathBuf)> {
+        self.jsonl.flush()?;
+        self.csv.flush()?;
+        Ok((self.jsonl_path, self.csv_path))
+    }
+}
+
+/// Compares one pair (or lone object) and builds its row.
+async fn judge(
+    decision: Decision,
+    source: &dyn Store,
+    source_prefix: &str,
+    dest: &dyn Store,
+    dest_prefix: &str,
+    compute: bool,
+) -> (Verdict, Row) {
+    let mut row = Row {
+        path: decision.key.clone(),
+        reason: "",
+        source_size: decision.source.as_ref().map(|e| e.size),
+        destination_size: decision.destination.as_ref().map(|e| e.size),
+        source_md5: None,
+        destination_md5: None,
+        detail: None,
+    };
+    let verdict = match (decision.action, &decision.source, &decision.destination) {
+        (Action::Extra, _, _) => Verdict::ExtraAtDestination,
+        (_, Some(_), None) => Verdict::MissingAtDestination,
+        (_, Some(s), Some(d)) if s.size != d.size => Verdict::SizeMismatch,
+        (_, Some(s), Some(d)) => {
+            let hashes =
+                futures::try_join!(md5_of(source, source_prefix, s, compute), md5_of(dest, dest_prefix, d, compute));
+            match hashes {
+                Ok((a, b)) => {
+                    row.source_md5 = b64(a);
+                    row.destination_md5 = b64(b);
+                    match (a, b) {
+                        (Some(a), Some(b)) if a == b => Verdict::Matched,
+                        (Some(_), Some(_)) => Verdict::HashMismatch,
+                        _ => {
+                            row.detail = Some("no stored MD5 on one side; use --compute-hash".into());
+                            Verdict::Unverifiable
+                        }
+                    }
+                }
+                Err(e) => {
+                    row.detail = Some(format!("cannot read it to hash it: {e}"));
+                    Verdict::Unverifiable
+                }
+            }
+        }
+        _ => Verdict::Unverifiable,
+    };
+    row.reason = verdict.as_str();
+    (verdict, row)
+}
+
+pub(super) async fn run(
+    args: &VerifyArgs,
+    settings: &Settings,
+    env: &Environment,
+    console: &Console,
+) -> Result<(), CliError> {
+    let (source_hint, dest_hint) = match &args.from_to {
+        Some(text) => {
+            let (s, d) = from_to(text)?;
+            (LocationHint::Known(s), LocationHint::Known(d))
+        }
+        None => (LocationHint::Infer, LocationHint::Infer),
+    };
+    let source_location = Location::parse(&args.source, source_hint)?;
+    let dest_location = Location::parse(&args.destination, dest_hint)?;
+    let filter = build_filter(&args.filters)?;
+    let depth = if args.recursive { ListDepth::Recursive } else { ListDepth::OneLevel };
+    let (source, source_prefix) = open_tree(&source_location, settings, env, console, false).await?;
+    let (dest, dest_prefix) = open_tree(&dest_location, settings, env, console, false).await?;
+    let (scanned_source, scanned_dest) = (AtomicU64::new(0), AtomicU64::new(0));
+    let decisions = plan(
+        listing(&source, &source_prefix, depth, &filter, &scanned_source),
+        listing(&dest, &dest_prefix, depth, &filter, &scanned_dest),
+        ComparePolicy::TimeAndSize,
+    );
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    let dir = args.report_dir.clone().unwrap_or_else(|| settings.log_dir.clone());
+    let mut reports = Reports::create(&dir, &id)
+        .map_err(|e| CliError::failed(format!("cannot write the report in `{}`: {e}", dir.display())))?;
+    let (source_store, dest_store): (Arc<dyn Store>, Arc<dyn Store>) = (source.store.clone(), dest.store.clone());
+    let (sp, dp) = (source_prefix.as_str(), dest_prefix.as_str());
+    let mut judged = decisions
+        .map_ok(|d| {
+            let (s, t) = (source_store.clone(), dest_store.clone());
+            async move { Ok::<_, StoreError>(judge(d, &*s, sp, &*t, dp, args.compute_hash).await) }
+        })
+        .try_buffer_unordered(16)
+        .boxed();
+    let mut counts = [0u64; 6];
+    while let Some(item) = judged.next().await {
+        let (verdict, row) = item.map_err(|e| {
+            CliError::from(e).caused_by("a listing failed, so the comparison is incomplete and proves nothing")
+        })?;
+        counts[verdict as usize] += 1;
+        if verdict != Verdict::Matched {
+            reports.write(&row).map_err(|e| CliError::failed(format!("cannot write the report: {e}")))?;
+        }
+    }
+    let (jsonl, csv) = reports.finish().map_err(|e| CliError::failed(format!("cannot write the report: {e}")))?;
+    let [matched, missing, extra, size, hash, unverifiable] = counts;
+    let differences = missing + extra + size + hash;
+    let status = if differences > 0 {
+        "Different"
+    } else if unverifiable > 0 {
+        "IdenticalWhereVerifiable"
+    } else {
+        "Identical"
+    };
+    match console.format() {
+        OutputFormat::Text => console.end_of_job(&format!(
+            "\nVerify {id} summary\nObjects Matched: {matched}\nMissing at Destination: {missing}\nExtra at Destination: {extra}\nSize Mismatches: {size}\nHash Mismatches: {hash}\nUnverifiable: {unverifiable}\nReport (JSON Lines): {}\nReport (CSV): {}\nFinal Status: {status}",
+            jsonl.display(),
+            csv.display()
+        )),
+        OutputFormat::Json => {
+            let content = serde_json::json!({
+                "VerifyID": id, "Matched": matched, "MissingAtDestination": missing, "ExtraAtDestination": extra,
+                "SizeMismatches": size, "HashMismatches": hash, "Unverifiable": unverifiable,
+                "ReportJsonLines": jsonl, "ReportCsv": csv, "Status": status,
+            });
+            console.end_of_job(&ferry_report::go_escape(&content.to_string()));
+        }
+    }
+    if differences > 0 {
+        return Err(CliError::differences(format!("{differences} differences found; see the report")));
+    }
+    if unverifiable > 0 {
+        console.warn(&format!(
+            "{unverifiable} pairs could not be compared by hash; add --compute-hash to read and hash them"
+        ));
+    }
+    Ok(())
+}
