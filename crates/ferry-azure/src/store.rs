@@ -79,6 +79,18 @@ impl AzureStore {
         self.url.object_url_for(&self.container, key)
     }
 
+    /// Deletes a blob; `snapshots` is `include` (the blob and its snapshots) or `only` (its
+    /// snapshots, keeping the blob), as the service's `x-ms-delete-snapshots`.
+    pub async fn delete_blob(&self, key: &str, snapshots: Option<&str>) -> Result<()> {
+        let target = self.target(key);
+        let mut request = Request::new(Method::DELETE, self.blob_url(key), &target);
+        if let Some(mode) = snapshots {
+            request = request.header("x-ms-delete-snapshots", mode);
+        }
+        self.client.send(request).await?;
+        Ok(())
+    }
+
     /// The URL of `key` with this store's SAS, if it has one (what another account's Put Block
     /// From URL needs to read it).
     pub fn readable_url(&self, key: &str) -> Url {
@@ -461,9 +473,7 @@ impl Store for AzureStore {
     }
 
     async fn delete(&self, key: &str) -> Result<()> {
-        let target = self.target(key);
-        self.client.send(Request::new(Method::DELETE, self.blob_url(key), &target)).await?;
-        Ok(())
+        self.delete_blob(key, None).await
     }
 
     async fn create_root(&self) -> Result<()> {

@@ -90,6 +90,9 @@ pub enum Command {
     /// a report of each difference (JSON Lines and CSV). Exit 0 when identical, 3 when not.
     #[command(after_help = VERIFY_EXAMPLES)]
     Verify(Box<VerifyArgs>),
+    /// Delete blobs: one, or those under a virtual directory or container (`--recursive`).
+    #[command(visible_aliases = ["rm"], after_help = REMOVE_EXAMPLES)]
+    Remove(Box<RemoveArgs>),
     /// List the blobs under a container, virtual directory or account URL.
     #[command(visible_alias = "ls", after_help = LIST_EXAMPLES)]
     List(ListArgs),
@@ -131,6 +134,13 @@ const VERIFY_EXAMPLES: &str = "Examples:
 
 Stored MD5s (Content-MD5) are compared where both sides have one; --compute-hash reads and hashes the
 objects that lack one (local files always do). Exit codes: 0 identical, 3 differences found, 1 failure.";
+
+const REMOVE_EXAMPLES: &str = "Examples:
+  ferry remove 'https://ACCOUNT.blob.core.windows.net/CONTAINER/old.log?SAS'
+  ferry remove 'https://ACCOUNT.blob.core.windows.net/CONTAINER/logs/2023?SAS' --recursive --dry-run
+  ferry remove 'https://ACCOUNT.blob.core.windows.net/CONTAINER?SAS' --recursive --include-pattern '*.tmp'
+
+Every removal is a job: `ferry jobs resume JOBID` finishes one that was interrupted. Nothing matched is an error.";
 
 const LIST_EXAMPLES: &str = "Examples:
   ferry list 'https://ACCOUNT.blob.core.windows.net/CONTAINER?SAS'
@@ -616,6 +626,42 @@ pub struct VerifyArgs {
     pub from_to: Option<String>,
 
     /// Which objects to cover (on both sides).
+    #[command(flatten)]
+    pub filters: FilterArgs,
+}
+
+/// `--delete-snapshots` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DeleteSnapshotsArg {
+    /// Delete the blob and its snapshots.
+    Include,
+    /// Delete only the snapshots, keeping the blob.
+    Only,
+}
+
+/// `ferry remove`.
+#[derive(Debug, Args)]
+pub struct RemoveArgs {
+    /// A blob, virtual directory or container URL.
+    pub url: String,
+
+    /// Remove everything under a virtual directory or container.
+    #[arg(long, action = azcopy_bool!(), num_args = 0..=1, default_value_t = false, default_missing_value = "true")]
+    pub recursive: bool,
+
+    /// Print what would be removed (`DRYRUN: remove URL`) and remove nothing.
+    #[arg(long, action = azcopy_bool!(), num_args = 0..=1, default_value_t = false, default_missing_value = "true")]
+    pub dry_run: bool,
+
+    /// What to do with snapshots: include (delete them too) or only (delete just the snapshots).
+    #[arg(long, value_enum, ignore_case = true)]
+    pub delete_snapshots: Option<DeleteSnapshotsArg>,
+
+    /// Accepted for AzCopy compatibility: BlobTrash.
+    #[arg(long)]
+    pub from_to: Option<String>,
+
+    /// Which blobs to remove.
     #[command(flatten)]
     pub filters: FilterArgs,
 }

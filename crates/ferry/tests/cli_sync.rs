@@ -222,3 +222,39 @@ async fn verify_reports_each_planted_difference_exactly_once() {
         "the four unchanged pairs and the same-size change: {out}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn remove_deletes_what_it_is_told_and_nothing_else() {
+    let azurite = Azurite::shared();
+    let store = azurite.new_container("remove").await;
+    for name in ["logs/a.tmp", "logs/b.txt", "logs/sub/c.tmp", "logsbook.tmp", "keep.txt"] {
+        store.write(name, bytes::Bytes::from_static(b"x").into(), &WriteOptions::default()).await.unwrap();
+    }
+    let url = azurite.container_url(store.container());
+    let work = tempfile::tempdir().unwrap();
+    let remove = |args: &[&str]| {
+        let mut cmd = ferry_with_key();
+        cmd.env("FERRY_JOB_PLAN_LOCATION", work.path().join("plans")).arg("remove").args(args);
+        run(&mut cmd)
+    };
+    let (code, _, err) = remove(&[&format!("{url}/logs")]);
+    assert_eq!(code, 2, "a prefix needs --recursive: {err}");
+
+    let (code, out, _) = remove(&[&format!("{url}/logs"), "--recursive", "--include-pattern", "*.tmp", "--dry-run"]);
+    assert_eq!(code, 0);
+    assert_eq!(out, format!("DRYRUN: remove {url}/logs/a.tmp\nDRYRUN: remove {url}/logs/sub/c.tmp\n"));
+    assert_eq!(blob_keys(&store).await.len(), 5, "a dry run removes nothing");
+
+    let (code, out, err) = remove(&[&format!("{url}/logs"), "--recursive", "--include-pattern", "*.tmp"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(summary_value(&out, "Number of File Transfers Completed"), 2);
+    assert_eq!(blob_keys(&store).await, ["keep.txt", "logs/b.txt", "logsbook.tmp"]);
+
+    let (code, _, _) = remove(&[&format!("{url}/keep.txt")]);
+    assert_eq!(code, 0);
+    assert_eq!(blob_keys(&store).await, ["logs/b.txt", "logsbook.tmp"]);
+
+    let (code, _, err) = remove(&[&format!("{url}/nothing"), "--recursive"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("nothing found to remove"), "{err}");
+}

@@ -207,11 +207,28 @@ async fn resume(
     let argv = std::iter::once("ferry".to_owned()).chain(spec.args.iter().cloned());
     let cli = Cli::try_parse_from(argv)
         .map_err(|e| CliError::failed(format!("the job's command line cannot be read back: {e}")))?;
-    let Command::Copy(mut copy) = cli.command else {
-        return Err(CliError::usage(format!(
-            "job {} is not a copy job; only copy jobs can be resumed so far",
-            args.job_id
-        )));
+    let mut copy = match cli.command {
+        Command::Copy(copy) => copy,
+        Command::Remove(mut remove) => {
+            if let Some(sas) = &args.source_sas {
+                remove.url = with_sas(&remove.url, sas);
+            } else if spec.source_credential == "url-sas" {
+                return Err(CliError::usage("the source-sas switch must be provided to resume the job")
+                    .with_hint("the job's URL carried a SAS, which Ferry never stores: pass --source-sas TOKEN"));
+            }
+            if !spec.cwd.is_empty() {
+                let _ = std::env::set_current_dir(&spec.cwd);
+            }
+            journal.set_job_status("InProgress", None).await.map_err(failed)?;
+            console.info(&format!("Resuming job {}", args.job_id));
+            return super::remove::run(&remove, settings, env, console, Some(journal)).await;
+        }
+        _ => {
+            return Err(CliError::usage(format!(
+                "job {} cannot be resumed: only copy and remove jobs can",
+                args.job_id
+            )));
+        }
     };
     for (given, recorded, arg, flag) in [
         (&args.source_sas, spec.source_credential.as_str(), &mut copy.source, "source"),

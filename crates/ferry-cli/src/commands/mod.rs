@@ -5,6 +5,7 @@ mod env;
 mod jobs;
 mod list;
 mod make;
+mod remove;
 mod sync;
 mod verify;
 
@@ -24,6 +25,7 @@ pub async fn dispatch(
         Command::Copy(args) => copy::run(args, settings, env, console).await,
         Command::Sync(args) => sync::run(args, settings, env, console).await,
         Command::Verify(args) => verify::run(args, settings, env, console).await,
+        Command::Remove(args) => remove::run(args, settings, env, console, None).await,
         Command::List(args) => list::run(args, settings, env, console).await,
         Command::Make(args) => make::run(args, settings, env, console).await,
         Command::Env(args) => env::run(args, console),

@@ -407,6 +407,11 @@ fn sas_expiry_warning(sas: &ferry_core::SasToken, which: &str) -> Option<String>
     }
 }
 
+/// The spec of a new job run by this process (the command line without secrets).
+pub(super) fn job_spec(job_id: &str, source_credential: &str, destination_credential: &str) -> ferry_journal::JobSpec {
+    journal::spec_for(job_id, source_credential, destination_credential)
+}
+
 /// Prints AzCopy's progress line every 2 s until aborted.
 pub(super) fn spawn_progress(
     reporter: JobReporter,
