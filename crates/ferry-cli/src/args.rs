@@ -332,6 +332,10 @@ pub struct CopyArgs {
     #[arg(long, action = azcopy_bool!(), num_args = 0..=1, default_value_t = false, default_missing_value = "true")]
     pub dry_run: bool,
 
+    /// After the copy, verify what it covered (as `ferry verify --compute-hash`); exit 3 on differences.
+    #[arg(long, action = azcopy_bool!(), num_args = 0..=1, default_value_t = false, default_missing_value = "true")]
+    pub verify: bool,
+
     /// Compute each file's MD5 while uploading and store it as the blob's Content-MD5.
     #[arg(long, action = azcopy_bool!(), num_args = 0..=1, default_value_t = false, default_missing_value = "true")]
     pub put_md5: bool,
@@ -579,6 +583,10 @@ pub struct SyncArgs {
     /// Print what would be copied and deleted, with the reason, and change nothing.
     #[arg(long, action = azcopy_bool!(), num_args = 0..=1, default_value_t = false, default_missing_value = "true")]
     pub dry_run: bool,
+
+    /// After the sync, verify both sides (as `ferry verify --compute-hash`); exit 3 on differences.
+    #[arg(long, action = azcopy_bool!(), num_args = 0..=1, default_value_t = false, default_missing_value = "true")]
+    pub verify: bool,
 
     /// Store each uploaded file's MD5 as its Content-MD5.
     #[arg(long, action = azcopy_bool!(), num_args = 0..=1, default_value_t = false, default_missing_value = "true")]

@@ -258,3 +258,43 @@ async fn remove_deletes_what_it_is_told_and_nothing_else() {
     assert_eq!(code, 1);
     assert!(err.contains("nothing found to remove"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn copy_and_sync_verify_what_they_covered() {
+    let azurite = Azurite::shared();
+    let store = azurite.new_container("verify-after").await;
+    store
+        .write("unrelated.txt", bytes::Bytes::from_static(b"was here before").into(), &WriteOptions::default())
+        .await
+        .unwrap();
+    let url = azurite.container_url(store.container());
+    let work = tempfile::tempdir().unwrap();
+    let src = work.path().join("src");
+    write_tree(&src, 6);
+    let logs = work.path().join("logs");
+
+    let (code, out, err) = run(ferry_with_key().env("FERRY_LOG_LOCATION", &logs).args([
+        "copy",
+        &format!("{}/*", src.display()),
+        &url,
+        "--recursive",
+        "--verify",
+    ]));
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("Objects Matched: 6\n") && out.contains("Extra at Destination: 0\n"), "{out}");
+
+    let single = src.join("f00.txt");
+    let (code, out, err) = run(ferry_with_key().env("FERRY_LOG_LOCATION", &logs).args([
+        "copy",
+        single.to_str().unwrap(),
+        &format!("{url}/renamed.txt"),
+        "--verify",
+    ]));
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("Objects Matched: 1\n"), "{out}");
+
+    let (code, out, err) =
+        run(ferry_with_key().env("FERRY_LOG_LOCATION", &logs).args(["sync", src.to_str().unwrap(), &url, "--verify"]));
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("Objects Matched: 6\n") && out.contains("Final Status: Identical"), "{out}");
+}

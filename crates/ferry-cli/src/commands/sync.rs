@@ -309,6 +309,17 @@ pub(super) async fn run(
         status = "CompletedWithErrors";
     }
     reporter.sync_summary(&job_id, &report.stats, &counts, started.elapsed(), status);
+    if args.verify && !failed {
+        let (again_source, again_dest) = (AtomicU64::new(0), AtomicU64::new(0));
+        let decisions = plan(
+            listing(&source, source_prefix, depth, &filter, &again_source),
+            listing(&dest, dest_prefix, depth, &filter, &again_dest),
+            ComparePolicy::TimeAndSize,
+        );
+        let trees = super::verify::Trees { source: &source, source_prefix, dest: &dest, dest_prefix };
+        let options = super::verify::VerifyOptions { compute_hash: true, ignore_extras: !delete };
+        super::verify::compare_trees(decisions, &trees, options, &settings.log_dir, console).await?;
+    }
     if failed {
         let mut message = format!("{} copies and {} deletions failed", report.stats.failed, counts.delete_failed);
         if let Some(reason) = refused {

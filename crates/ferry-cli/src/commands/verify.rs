@@ -20,7 +20,7 @@ use futures::{StreamExt, TryStreamExt};
 use md5::{Digest, Md5};
 use serde::Serialize;
 
-use super::copy::{build_filter, from_to};
+use super::copy::{Side, build_filter, from_to};
 use super::sync::{listing, open_tree};
 use crate::args::VerifyArgs;
 use crate::{CliError, Environment, Settings};
@@ -204,16 +204,55 @@ pub(super) async fn run(
         listing(&dest, &dest_prefix, depth, &filter, &scanned_dest),
         ComparePolicy::TimeAndSize,
     );
-    let id = uuid::Uuid::new_v4().simple().to_string();
     let dir = args.report_dir.clone().unwrap_or_else(|| settings.log_dir.clone());
-    let mut reports = Reports::create(&dir, &id)
+    let trees = Trees { source: &source, source_prefix: &source_prefix, dest: &dest, dest_prefix: &dest_prefix };
+    compare_trees(
+        decisions,
+        &trees,
+        VerifyOptions { compute_hash: args.compute_hash, ignore_extras: false },
+        &dir,
+        console,
+    )
+    .await
+}
+
+/// The two trees a verification compares.
+pub(super) struct Trees<'a> {
+    pub(super) source: &'a Side,
+    pub(super) source_prefix: &'a str,
+    pub(super) dest: &'a Side,
+    pub(super) dest_prefix: &'a str,
+}
+
+/// How a verification judges.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct VerifyOptions {
+    /// Read and hash objects that have no stored MD5.
+    pub(super) compute_hash: bool,
+    /// Do not count objects only at the destination (after a copy, or a sync without deletes).
+    pub(super) ignore_extras: bool,
+}
+
+/// Judges every decision of a merged listing, writes the reports, prints the summary, and
+/// fails with exit 3 when there are differences.
+pub(super) async fn compare_trees(
+    decisions: impl futures::Stream<Item = Result<Decision, StoreError>> + Send,
+    trees: &Trees<'_>,
+    options: VerifyOptions,
+    dir: &std::path::Path,
+    console: &Console,
+) -> Result<(), CliError> {
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    let mut reports = Reports::create(dir, &id)
         .map_err(|e| CliError::failed(format!("cannot write the report in `{}`: {e}", dir.display())))?;
-    let (source_store, dest_store): (Arc<dyn Store>, Arc<dyn Store>) = (source.store.clone(), dest.store.clone());
-    let (sp, dp) = (source_prefix.as_str(), dest_prefix.as_str());
+    let (source_store, dest_store): (Arc<dyn Store>, Arc<dyn Store>) =
+        (trees.source.store.clone(), trees.dest.store.clone());
+    let (sp, dp) = (trees.source_prefix, trees.dest_prefix);
     let mut judged = decisions
+        .try_filter(|d| futures::future::ready(!(options.ignore_extras && d.action == Action::Extra)))
         .map_ok(|d| {
             let (s, t) = (source_store.clone(), dest_store.clone());
-            async move { Ok::<_, StoreError>(judge(d, &*s, sp, &*t, dp, args.compute_hash).await) }
+            async move { Ok::<_, StoreError>(judge(d, &*s, sp, &*t, dp, options.compute_hash).await) }
         })
         .try_buffer_unordered(16)
         .boxed();

@@ -249,7 +249,7 @@ pub(crate) async fn run_job(
         (LocationKind::Blob, LocationKind::Local) => "DOWNLOADFAILED",
         _ => "COPYFAILED",
     };
-    let plan = Plan { naming, filter, wildcard, verb, dry_run: args.dry_run, journal };
+    let plan = Plan { naming, filter, wildcard, verb, dry_run: args.dry_run, journal, verify: args.verify };
     execute(&job_id, &source, &dest, &plan, options, settings, console).await
 }
 
@@ -459,6 +459,8 @@ struct Plan {
     dry_run: bool,
     /// The job's journal (none for a dry run).
     journal: Option<Journal>,
+    /// Verify what was covered after the copy.
+    verify: bool,
 }
 
 async fn execute(
@@ -585,7 +587,66 @@ async fn execute(
             report.stats.failed, report.stats.total
         )));
     }
+    if plan.verify {
+        verify_copy(source, dest, plan, settings, console).await?;
+    }
     Ok(())
+}
+
+/// `copy --verify`: compares what the copy covered, hashing where no MD5 is stored; objects the
+/// destination had besides are not differences.
+async fn verify_copy(
+    source: &Side,
+    dest: &Side,
+    plan: &Plan,
+    settings: &Settings,
+    console: &Console,
+) -> Result<(), CliError> {
+    use super::verify::{Trees, VerifyOptions, compare_trees};
+    let options = VerifyOptions { compute_hash: true, ignore_extras: true };
+    match &plan.naming {
+        Naming::Single { source_key, dest_key } => {
+            // One pair, judged under the destination's name; the prefixes are empty because
+            // each entry keeps its own full key for reading.
+            let source_entry = source.store.stat(source_key).await?;
+            let dest_entry = dest.store.stat(dest_key).await?;
+            let decision = ferry_plan::Decision {
+                key: dest_key.clone(),
+                action: ferry_plan::Action::Skip,
+                reason: ferry_plan::Reason::UpToDate,
+                source: Some(source_entry),
+                destination: Some(dest_entry),
+            };
+            let trees = Trees { source, source_prefix: "", dest, dest_prefix: "" };
+            compare_trees(futures::stream::iter([Ok(decision)]), &trees, options, &settings.log_dir, console).await
+        }
+        Naming::Tree { source_prefix, depth, dest_prefix } => {
+            let (filter, wildcard) = (&plan.filter, &plan.wildcard);
+            let source_listing = source
+                .store
+                .list(source_prefix, *depth)
+                .try_filter(move |e| {
+                    let rest = e.key.strip_prefix(source_prefix.as_str()).unwrap_or(&e.key);
+                    let admitted = filter.admits(rest, e.size, e.last_modified) && wildcard.admits(rest, e.size, None);
+                    futures::future::ready(e.kind == EntryKind::Object && admitted)
+                })
+                .map_ok(move |mut e| {
+                    e.key = e.key.strip_prefix(source_prefix.as_str()).unwrap_or(&e.key).to_owned();
+                    e
+                });
+            let dest_listing = dest
+                .store
+                .list(dest_prefix, ListDepth::Recursive)
+                .try_filter(|e| futures::future::ready(e.kind == EntryKind::Object))
+                .map_ok(move |mut e| {
+                    e.key = e.key.strip_prefix(dest_prefix.as_str()).unwrap_or(&e.key).to_owned();
+                    e
+                });
+            let decisions = ferry_plan::plan(source_listing, dest_listing, ferry_plan::ComparePolicy::TimeAndSize);
+            let trees = Trees { source, source_prefix, dest, dest_prefix };
+            compare_trees(decisions, &trees, options, &settings.log_dir, console).await
+        }
+    }
 }
 
 #[cfg(test)]
