@@ -8,7 +8,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use common::{ferry_with_key, run};
+use common::{ferry_with_key, run, summary_value};
 use ferry_testkit::data::pattern;
 use ferry_testkit::{Azurite, tools};
 
@@ -68,14 +68,6 @@ except Exception:
         .output()
         .unwrap();
     String::from_utf8(out.stdout).unwrap().trim().parse().unwrap()
-}
-
-fn summary_value(stdout: &str, label: &str) -> u64 {
-    stdout
-        .lines()
-        .find_map(|l| l.strip_prefix(&format!("{label}: ")))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or_else(|| panic!("no `{label}` in {stdout}"))
 }
 
 fn md5_hex(data: &[u8]) -> String {

@@ -5,19 +5,11 @@ mod common;
 use std::path::Path;
 use std::time::{Duration, SystemTime};
 
-use common::{ferry_with_key, run};
+use common::{ferry_with_key, run, summary_value};
 use ferry_store::{ListDepth, Store, WriteOptions};
 use ferry_testkit::Azurite;
 use ferry_testkit::fault_proxy::FaultProxy;
 use futures::TryStreamExt;
-
-fn summary_value(stdout: &str, label: &str) -> u64 {
-    stdout
-        .lines()
-        .find_map(|l| l.strip_prefix(&format!("{label}: ")))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or_else(|| panic!("no `{label}` in {stdout}"))
-}
 
 fn write_tree(root: &Path, count: usize) {
     std::fs::create_dir_all(root.join("sub")).unwrap();

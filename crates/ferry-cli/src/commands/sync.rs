@@ -11,14 +11,14 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use ferry_azure::AzureStore;
-use ferry_core::{Location, LocationHint};
+use ferry_core::Location;
 use ferry_engine::{CheckMd5, CopyEngine, CopyOptions, Transfer};
 use ferry_plan::{Action, ComparePolicy, Filter, plan};
 use ferry_report::{Console, JobReporter, SyncCounts, final_status};
 use ferry_store::{Entry, EntryKind, ListDepth, StoreError};
 use futures::{StreamExt, TryStreamExt};
 
-use super::copy::{Side, build_filter, from_to, local_side, mib, spawn_progress};
+use super::copy::{Side, build_filter, local_side, location_hints, mib, spawn_progress};
 use crate::args::{CompareHashArg, DeleteDestinationArg, SyncArgs};
 use crate::connect::client_for;
 use crate::{CliError, Environment, Settings};
@@ -123,13 +123,7 @@ pub(super) async fn run(
             ));
         }
     };
-    let (source_hint, dest_hint) = match &args.from_to {
-        Some(text) => {
-            let (s, d) = from_to(text)?;
-            (LocationHint::Known(s), LocationHint::Known(d))
-        }
-        None => (LocationHint::Infer, LocationHint::Infer),
-    };
+    let (source_hint, dest_hint) = location_hints(args.from_to.as_deref())?;
     let source_location = Location::parse(&args.source, source_hint)?;
     let dest_location = Location::parse(&args.destination, dest_hint)?;
     let max_delete = args.max_delete.as_deref().map(parse_max_delete).transpose()?;

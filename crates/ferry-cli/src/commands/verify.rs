@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 
 use base64::Engine as _;
-use ferry_core::{Location, LocationHint};
+use ferry_core::Location;
 use ferry_plan::{Action, ComparePolicy, Decision, plan};
 use ferry_report::{Console, OutputFormat};
 use ferry_store::{Entry, ListDepth, Store, StoreError};
@@ -20,7 +20,7 @@ use futures::{StreamExt, TryStreamExt};
 use md5::{Digest, Md5};
 use serde::Serialize;
 
-use super::copy::{Side, build_filter, from_to};
+use super::copy::{Side, build_filter, location_hints};
 use super::sync::{listing, open_tree};
 use crate::args::VerifyArgs;
 use crate::{CliError, Environment, Settings};
@@ -185,13 +185,7 @@ pub(super) async fn run(
     env: &Environment,
     console: &Console,
 ) -> Result<(), CliError> {
-    let (source_hint, dest_hint) = match &args.from_to {
-        Some(text) => {
-            let (s, d) = from_to(text)?;
-            (LocationHint::Known(s), LocationHint::Known(d))
-        }
-        None => (LocationHint::Infer, LocationHint::Infer),
-    };
+    let (source_hint, dest_hint) = location_hints(args.from_to.as_deref())?;
     let source_location = Location::parse(&args.source, source_hint)?;
     let dest_location = Location::parse(&args.destination, dest_hint)?;
     let filter = build_filter(&args.filters)?;

@@ -35,3 +35,12 @@ pub fn run(cmd: &mut Command) -> (i32, String, String) {
         String::from_utf8(stderr).expect("stderr is UTF-8"),
     )
 }
+
+/// The number after `LABEL: ` in a summary.
+pub fn summary_value(stdout: &str, label: &str) -> u64 {
+    stdout
+        .lines()
+        .find_map(|l| l.strip_prefix(&format!("{label}: ")))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no `{label}` in {stdout}"))
+}

@@ -34,7 +34,18 @@ pub(super) struct Side {
     pub(super) kind: LocationKind,
 }
 
-pub(super) fn from_to(text: &str) -> Result<(LocationKind, LocationKind), CliError> {
+/// The location hints for a source and destination from an optional `--from-to`.
+pub(super) fn location_hints(from_to_flag: Option<&str>) -> Result<(LocationHint, LocationHint), CliError> {
+    match from_to_flag {
+        Some(text) => {
+            let (s, d) = from_to(text)?;
+            Ok((LocationHint::Known(s), LocationHint::Known(d)))
+        }
+        None => Ok((LocationHint::Infer, LocationHint::Infer)),
+    }
+}
+
+fn from_to(text: &str) -> Result<(LocationKind, LocationKind), CliError> {
     let pair = match text.to_ascii_lowercase().as_str() {
         "localblob" => (LocationKind::Local, LocationKind::Blob),
         "bloblocal" => (LocationKind::Blob, LocationKind::Local),
@@ -163,13 +174,7 @@ pub(crate) async fn run_job(
     console: &Console,
     resume: Option<Journal>,
 ) -> Result<(), CliError> {
-    let (source_hint, dest_hint) = match &args.from_to {
-        Some(text) => {
-            let (s, d) = from_to(text)?;
-            (LocationHint::Known(s), LocationHint::Known(d))
-        }
-        None => (LocationHint::Infer, LocationHint::Infer),
-    };
+    let (source_hint, dest_hint) = location_hints(args.from_to.as_deref())?;
     let source_location = Location::parse(&args.source, source_hint)?;
     let dest_location = Location::parse(&args.destination, dest_hint)?;
     if !args.blob_type.eq_ignore_ascii_case("BlockBlob") {
