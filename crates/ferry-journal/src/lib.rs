@@ -10,8 +10,10 @@
 //! small items cost a few hundred transactions, not 100,000. Reads use a separate connection,
 //! which WAL lets run beside the writer.
 
+mod hash_cache;
 mod journal;
 mod model;
 
+pub use hash_cache::HashCache;
 pub use journal::{Journal, JournalError, job_path, list_jobs, remove_job};
 pub use model::{ItemRow, ItemStatus, JobRow, JobSpec, StatusCount};

@@ -290,3 +290,45 @@ async fn copy_and_sync_verify_what_they_covered() {
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("Objects Matched: 6\n") && out.contains("Final Status: Identical"), "{out}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn compare_hash_md5_sees_a_change_that_keeps_size_and_time() {
+    let azurite = Azurite::shared();
+    let store = azurite.new_container("sync-md5").await;
+    let url = azurite.container_url(store.container());
+    let work = tempfile::tempdir().unwrap();
+    let src = work.path().join("src");
+    write_tree(&src, 4);
+    let plans = work.path().join("plans");
+    let sync_in = |extra: &[&str]| {
+        let mut cmd = ferry_with_key();
+        cmd.env("FERRY_JOB_PLAN_LOCATION", &plans).args(["sync", src.to_str().unwrap(), url.as_str()]).args(extra);
+        run(&mut cmd)
+    };
+    assert_eq!(sync_in(&[]).0, 0);
+
+    // Other bytes, same size, same modification time: invisible to time and size.
+    let file = src.join("f00.txt");
+    let mtime = std::fs::metadata(&file).unwrap().modified().unwrap();
+    std::fs::write(&file, b"CONTENT 0").unwrap();
+    std::fs::File::options().write(true).open(&file).unwrap().set_modified(mtime).unwrap();
+    let (_, out, _) = sync_in(&[]);
+    assert_eq!(summary_value(&out, "Number of Copy Transfers Completed"), 0, "time and size cannot see it");
+
+    let (_, dry, _) = sync_in(&["--compare-hash", "MD5", "--dry-run"]);
+    assert_eq!(dry.lines().count(), 1, "{dry}");
+    assert!(dry.ends_with("/f00.txt (hashes differ)\n"), "{dry}");
+    let (code, out, err) = sync_in(&["--compare-hash", "MD5"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(summary_value(&out, "Number of Copy Transfers Completed"), 1);
+    let (_, out, _) = sync_in(&["--compare-hash", "MD5"]);
+    assert_eq!(summary_value(&out, "Number of Copy Transfers Completed"), 0, "now identical");
+
+    let script =
+        "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('select count(*) from md5').fetchone()[0])";
+    let cached = std::process::Command::new(ferry_testkit::tools::python())
+        .args(["-c", script, plans.join("local-md5.db").to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8(cached.stdout).unwrap().trim(), "4", "one cached MD5 per local file");
+}

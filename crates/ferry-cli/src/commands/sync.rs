@@ -80,6 +80,7 @@ pub(super) async fn open_tree(
                 store: Arc::new(store),
                 shown_base,
                 kind: ferry_core::LocationKind::Blob,
+                local_root: None,
             };
             Ok((side, prefix))
         }
@@ -105,6 +106,61 @@ pub(super) fn listing<'a>(
             e.key = e.key.strip_prefix(prefix).unwrap_or(&e.key).to_owned();
             e
         })
+}
+
+/// Gives local entries their MD5 (from the cache, or by reading the file once and caching it),
+/// in listing order, for `--compare-hash MD5`. Remote entries pass through untouched.
+fn with_local_md5<'a>(
+    entries: impl futures::Stream<Item = Result<Entry, StoreError>> + Send + 'a,
+    side: &'a Side,
+    prefix: &'a str,
+    cache: Option<&'a std::sync::Arc<ferry_journal::HashCache>>,
+) -> futures::stream::BoxStream<'a, Result<Entry, StoreError>> {
+    let (Some(root), Some(cache)) = (side.local_root.clone(), cache.cloned()) else {
+        return entries.boxed();
+    };
+    entries
+        .map(move |item| {
+            let (root, cache) = (root.clone(), cache.clone());
+            async move {
+                let mut entry = item?;
+                let path = root.join(format!("{prefix}{}", entry.key));
+                let mtime_ns = entry
+                    .last_modified
+                    .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                    .map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX));
+                let key = path.display().to_string();
+                if let Some(md5) = cache.get(&key, entry.size, mtime_ns) {
+                    entry.content_md5 = Some(md5);
+                    return Ok(entry);
+                }
+                let shown = key.clone();
+                let md5 = tokio::task::spawn_blocking(move || -> std::io::Result<[u8; 16]> {
+                    use md5::Digest as _;
+                    use std::io::Read as _;
+                    let mut file = std::fs::File::open(&path)?;
+                    let mut hasher = md5::Md5::new();
+                    let mut buffer = vec![0u8; 1024 * 1024];
+                    loop {
+                        let n = file.read(&mut buffer)?;
+                        if n == 0 {
+                            return Ok(hasher.finalize().into());
+                        }
+                        hasher.update(&buffer[..n]);
+                    }
+                })
+                .await
+                .map_err(|e| StoreError::new(ferry_store::ErrorKind::Other, &shown, e.to_string()))?
+                .map_err(|e| StoreError::from_io(e, &shown))?;
+                if let Err(e) = cache.put(&key, entry.size, mtime_ns, md5) {
+                    tracing::debug!(error = %e, "cannot cache an MD5");
+                }
+                entry.content_md5 = Some(md5);
+                Ok(entry)
+            }
+        })
+        .buffered(8)
+        .boxed()
 }
 
 #[allow(clippy::too_many_lines)]
@@ -150,7 +206,26 @@ pub(super) async fn run(
     } else {
         futures::stream::empty().boxed()
     };
-    let decisions = plan(listing(&source, &source_prefix, depth, &filter, &scanned_source), dest_listing, policy);
+    // Comparing by MD5 needs one for local files: computed once, then cached by size and time.
+    let cache = if policy == ComparePolicy::Md5 && (source.local_root.is_some() || dest.local_root.is_some()) {
+        match ferry_journal::HashCache::open(&settings.plan_dir.join("local-md5.db")) {
+            Ok(cache) => Some(std::sync::Arc::new(cache)),
+            Err(e) => {
+                console.warn(&format!("cannot open the MD5 cache, so local files are hashed every time: {e}"));
+                None
+            }
+        }
+    } else {
+        None
+    };
+    let source_listing = with_local_md5(
+        listing(&source, &source_prefix, depth, &filter, &scanned_source),
+        &source,
+        &source_prefix,
+        cache.as_ref(),
+    );
+    let dest_listing = with_local_md5(dest_listing, &dest, &dest_prefix, cache.as_ref());
+    let decisions = plan(source_listing, dest_listing, policy);
     let reporter = JobReporter::new(settings.output, settings.output_level);
     let (source_prefix, dest_prefix) = (source_prefix.as_str(), dest_prefix.as_str());
     let transfers = decisions.filter_map(|decision| {

@@ -32,6 +32,8 @@ pub(super) struct Side {
     /// How keys of this store are shown: a path or a URL (no secrets) ending in `/`.
     pub(super) shown_base: String,
     pub(super) kind: LocationKind,
+    /// The directory a local side is rooted at.
+    pub(super) local_root: Option<std::path::PathBuf>,
 }
 
 /// The location hints for a source and destination from an optional `--from-to`.
@@ -296,6 +298,7 @@ async fn open_source(
                 store: Arc::new(store.clone()),
                 shown_base,
                 kind: LocationKind::Blob,
+                local_root: None,
             };
             let path = url.path();
             let last = |p: &str| p.trim_end_matches('/').rsplit('/').next().unwrap_or_default().to_owned();
@@ -332,7 +335,13 @@ async fn open_source(
 pub(super) fn local_side(root: &Path) -> Side {
     let shown = root.display().to_string();
     let shown_base = if shown.ends_with('/') { shown } else { format!("{shown}/") };
-    Side { credential: "local", store: Arc::new(LocalStore::new(root)), shown_base, kind: LocationKind::Local }
+    Side {
+        credential: "local",
+        store: Arc::new(LocalStore::new(root)),
+        shown_base,
+        kind: LocationKind::Local,
+        local_root: Some(root.to_path_buf()),
+    }
 }
 
 /// Opens the destination and works out whether it is a directory or an object's name.
@@ -384,8 +393,13 @@ async fn open_dest(
                 || !single
                 || store.list(&format!("{path}/"), ListDepth::Recursive).try_next().await.ok().flatten().is_some();
             let shown_base = format!("{}/", url.with_sas(None).with_container_and_path(Some(container), ""));
-            let side =
-                Side { credential: credential.code(), store: Arc::new(store), shown_base, kind: LocationKind::Blob };
+            let side = Side {
+                credential: credential.code(),
+                store: Arc::new(store),
+                shown_base,
+                kind: LocationKind::Blob,
+                local_root: None,
+            };
             Ok((side, DestShape { base: path.trim_end_matches('/').to_owned(), is_directory }))
         }
     }
