@@ -332,3 +332,30 @@ async fn compare_hash_md5_sees_a_change_that_keeps_size_and_time() {
         .unwrap();
     assert_eq!(String::from_utf8(cached.stdout).unwrap().trim(), "4", "one cached MD5 per local file");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn blob_to_blob_sync_copies_server_side_and_deletes_extras() {
+    let azurite = Azurite::shared();
+    let source = azurite.new_container("b2b-sync-src").await;
+    let dest = azurite.new_container("b2b-sync-dst").await;
+    for (name, body) in [("a.txt", "alpha"), ("dir/b.txt", "bravo"), ("dir/c.txt", "charlie")] {
+        source.write(name, bytes::Bytes::from(body).into(), &WriteOptions::default()).await.unwrap();
+    }
+    dest.write("dir/b.txt", bytes::Bytes::from_static(b"old").into(), &WriteOptions::default()).await.unwrap();
+    dest.write("stale.txt", bytes::Bytes::from_static(b"stale").into(), &WriteOptions::default()).await.unwrap();
+    let (src_url, dst_url) = (azurite.container_url(source.container()), azurite.container_url(dest.container()));
+    let (_, dry, _) =
+        run(ferry_with_key().args(["sync", &src_url, &dst_url, "--delete-destination", "true", "--dry-run"]));
+    assert!(dry.contains("/dir/b.txt (sizes differ)") && dry.contains("/a.txt (missing at destination)"), "{dry}");
+    assert!(dry.contains(&format!("DRYRUN: remove {dst_url}/stale.txt (extra at destination)")), "{dry}");
+
+    let (code, out, err) =
+        run(ferry_with_key().args(["sync", &src_url, &dst_url, "--delete-destination", "true", "--verify"]));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(summary_value(&out, "Number of Copy Transfers Completed"), 3);
+    assert_eq!(summary_value(&out, "Number of Deletions at Destination"), 1);
+    assert!(out.contains("Final Status: Identical"), "{out}");
+    assert_eq!(blob_keys(&dest).await, ["a.txt", "dir/b.txt", "dir/c.txt"]);
+    let body: Vec<bytes::Bytes> = dest.read("dir/b.txt", None).await.unwrap().try_collect().await.unwrap();
+    assert_eq!(body.concat(), b"bravo");
+}
