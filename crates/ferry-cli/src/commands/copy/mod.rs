@@ -491,7 +491,7 @@ async fn execute(
     settings: &Settings,
     console: &Console,
 ) -> Result<(), CliError> {
-    let (filter, wildcard) = (&plan.filter, &plan.wildcard);
+    let filter = &plan.filter;
     let verb = plan.verb;
     let transfers: futures::stream::BoxStream<'_, Result<Transfer, StoreError>> = match &plan.naming {
         Naming::Single { source_key, dest_key } => {
@@ -500,17 +500,12 @@ async fn execute(
             let admitted = filter.admits(name, entry.size, entry.last_modified);
             futures::stream::iter(admitted.then(|| Ok(Transfer::from_entry(entry, dest_key.clone())))).boxed()
         }
-        Naming::Tree { source_prefix, depth, dest_prefix } => source
-            .store
-            .list(source_prefix, *depth)
-            .try_filter(move |e| {
-                let rest = e.key.strip_prefix(source_prefix.as_str()).unwrap_or(&e.key);
-                let admitted = filter.admits(rest, e.size, e.last_modified) && wildcard.admits(rest, e.size, None);
-                futures::future::ready(e.kind == EntryKind::Object && admitted)
-            })
+        Naming::Tree { source_prefix, depth, dest_prefix } => covered(source, source_prefix, *depth, plan)
             .map_ok(move |e| {
-                let rest = e.key.strip_prefix(source_prefix.as_str()).unwrap_or(&e.key).to_owned();
-                Transfer::from_entry(e, format!("{dest_prefix}{rest}"))
+                let rest = e.key.clone();
+                let mut transfer = Transfer::from_entry(e, format!("{dest_prefix}{rest}"));
+                transfer.source_key = format!("{source_prefix}{rest}");
+                transfer
             })
             .boxed(),
     };
@@ -612,6 +607,29 @@ async fn execute(
     Ok(())
 }
 
+/// The objects a tree copy covers: listed under `prefix`, admitted by the filters and the
+/// source wildcard, with keys relative to `prefix`.
+fn covered<'a>(
+    source: &'a Side,
+    prefix: &'a str,
+    depth: ListDepth,
+    plan: &'a Plan,
+) -> impl futures::Stream<Item = Result<ferry_store::Entry, StoreError>> + Send + 'a {
+    let (filter, wildcard) = (&plan.filter, &plan.wildcard);
+    source
+        .store
+        .list(prefix, depth)
+        .try_filter(move |e| {
+            let rest = e.key.strip_prefix(prefix).unwrap_or(&e.key);
+            let admitted = filter.admits(rest, e.size, e.last_modified) && wildcard.admits(rest, e.size, None);
+            futures::future::ready(e.kind == EntryKind::Object && admitted)
+        })
+        .map_ok(move |mut e| {
+            e.key = e.key.strip_prefix(prefix).unwrap_or(&e.key).to_owned();
+            e
+        })
+}
+
 /// `copy --verify`: compares what the copy covered, hashing where no MD5 is stored; objects the
 /// destination had besides are not differences.
 async fn verify_copy(
@@ -640,19 +658,7 @@ async fn verify_copy(
             compare_trees(futures::stream::iter([Ok(decision)]), &trees, options, &settings.log_dir, console).await
         }
         Naming::Tree { source_prefix, depth, dest_prefix } => {
-            let (filter, wildcard) = (&plan.filter, &plan.wildcard);
-            let source_listing = source
-                .store
-                .list(source_prefix, *depth)
-                .try_filter(move |e| {
-                    let rest = e.key.strip_prefix(source_prefix.as_str()).unwrap_or(&e.key);
-                    let admitted = filter.admits(rest, e.size, e.last_modified) && wildcard.admits(rest, e.size, None);
-                    futures::future::ready(e.kind == EntryKind::Object && admitted)
-                })
-                .map_ok(move |mut e| {
-                    e.key = e.key.strip_prefix(source_prefix.as_str()).unwrap_or(&e.key).to_owned();
-                    e
-                });
+            let source_listing = covered(source, source_prefix, *depth, plan);
             let dest_listing = dest
                 .store
                 .list(dest_prefix, ListDepth::Recursive)
