@@ -68,6 +68,13 @@ CREATE TABLE IF NOT EXISTS chunk (
     offset INTEGER NOT NULL,
     PRIMARY KEY (source, tag, offset)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS deletion (
+    destination TEXT PRIMARY KEY,
+    size INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    error TEXT,
+    http_status INTEGER
+) WITHOUT ROWID;
 ";
 
 fn open_connection(path: &Path) -> Result<Connection> {
@@ -86,6 +93,8 @@ enum Op {
     Status { source: String, status: ItemStatus, error: Option<String>, http_status: Option<u16> },
     Job { status: String, scan_complete: Option<bool> },
     Chunk { source: String, tag: String, offset: u64 },
+    Deletion { destination: String, size: u64 },
+    DeletionStatus { destination: String, status: ItemStatus, error: Option<String>, http_status: Option<u16> },
     Flush,
 }
 
@@ -113,6 +122,17 @@ fn apply(tx: &rusqlite::Transaction<'_>, op: &Op) -> rusqlite::Result<()> {
         Op::Chunk { source, tag, offset } => {
             tx.prepare_cached("INSERT OR IGNORE INTO chunk (source, tag, offset) VALUES (?1, ?2, ?3)")?
                 .execute(params![source, tag, i64::try_from(*offset).unwrap_or(i64::MAX)])?;
+        }
+        Op::Deletion { destination, size } => {
+            tx.prepare_cached(
+                "INSERT INTO deletion (destination, size, status) VALUES (?1, ?2, 'NotStarted')
+                 ON CONFLICT(destination) DO UPDATE SET size = excluded.size",
+            )?
+            .execute(params![destination, i64::try_from(*size).unwrap_or(i64::MAX)])?;
+        }
+        Op::DeletionStatus { destination, status, error, http_status } => {
+            tx.prepare_cached("UPDATE deletion SET status = ?2, error = ?3, http_status = ?4 WHERE destination = ?1")?
+                .execute(params![destination, status.as_str(), error, http_status])?;
         }
         Op::Flush => {}
     }
@@ -276,6 +296,23 @@ impl Journal {
         self.durable(Op::Status { source: source.to_owned(), status, error, http_status }).await
     }
 
+    /// Records that a sync decided to delete `destination` (an object the source does not have),
+    /// and waits until that is on disk, so a deletion is never made before it is recorded.
+    pub async fn deletion_planned(&self, destination: &str, size: u64) -> Result<()> {
+        self.durable(Op::Deletion { destination: destination.to_owned(), size }).await
+    }
+
+    /// Records a deletion's outcome and waits until it is on disk.
+    pub async fn deletion_finished(
+        &self,
+        destination: &str,
+        status: ItemStatus,
+        error: Option<String>,
+        http_status: Option<u16>,
+    ) -> Result<()> {
+        self.durable(Op::DeletionStatus { destination: destination.to_owned(), status, error, http_status }).await
+    }
+
     /// Records the job's status (and whether enumeration completed), and waits until it is on disk.
     pub async fn set_job_status(&self, status: &str, scan_complete: Option<bool>) -> Result<()> {
         self.durable(Op::Job { status: status.to_owned(), scan_complete }).await
@@ -315,6 +352,45 @@ impl Journal {
                 })
             })
             .collect()
+        })
+    }
+
+    /// Deletions and their sizes per state.
+    pub fn deletion_counts(&self) -> Result<Vec<StatusCount>> {
+        self.read(|c| {
+            let mut stmt =
+                c.prepare("SELECT status, COUNT(*), COALESCE(SUM(size), 0) FROM deletion GROUP BY status")?;
+            let rows =
+                stmt.query_map([], |row| Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?, row.get::<_, i64>(2)?)))?;
+            rows.map(|r| {
+                r.map(|(s, n, b)| StatusCount {
+                    status: ItemStatus::parse(&s).unwrap_or(ItemStatus::NotStarted),
+                    items: u64::try_from(n).unwrap_or(0),
+                    bytes: u64::try_from(b).unwrap_or(0),
+                })
+            })
+            .collect()
+        })
+    }
+
+    /// The deletions in `status` (all for `None`), in destination order; `source` is empty.
+    pub fn deletions(&self, status: Option<ItemStatus>) -> Result<Vec<ItemRow>> {
+        self.read(|c| {
+            let mut stmt = c.prepare(
+                "SELECT destination, size, status, error, http_status FROM deletion
+                 WHERE (?1 IS NULL OR status = ?1) ORDER BY destination",
+            )?;
+            let rows = stmt.query_map(params![status.map(ItemStatus::as_str)], |row| {
+                Ok(ItemRow {
+                    source: String::new(),
+                    destination: row.get(0)?,
+                    size: u64::try_from(row.get::<_, i64>(1)?).unwrap_or(0),
+                    status: ItemStatus::parse(&row.get::<_, String>(2)?).unwrap_or(ItemStatus::NotStarted),
+                    error: row.get(3)?,
+                    http_status: row.get::<_, Option<i64>>(4)?.and_then(|s| u16::try_from(s).ok()),
+                })
+            })?;
+            rows.collect()
         })
     }
 
@@ -413,6 +489,26 @@ mod tests {
             source_credential: "none".into(),
             destination_credential: "none".into(),
         }
+    }
+
+    #[tokio::test]
+    async fn deletions_are_kept_apart_from_items_and_survive_reopening() {
+        let dir = tempfile::tempdir().unwrap();
+        let journal = Journal::create(dir.path(), &spec("d1")).unwrap();
+        journal.found("a", "a", 1);
+        journal.deletion_planned("a", 5).await.unwrap();
+        journal.deletion_planned("b", 7).await.unwrap();
+        journal.deletion_finished("a", ItemStatus::Success, None, None).await.unwrap();
+        journal.deletion_finished("b", ItemStatus::Failed, Some("HTTP 403".into()), Some(403)).await.unwrap();
+        drop(journal);
+        let journal = Journal::open(dir.path(), "d1").unwrap();
+        assert_eq!(journal.items(None).unwrap().len(), 1);
+        let failed = journal.deletions(Some(ItemStatus::Failed)).unwrap();
+        assert_eq!(failed.len(), 1);
+        assert_eq!((failed[0].destination.as_str(), failed[0].size, failed[0].http_status), ("b", 7, Some(403)));
+        let counts = journal.deletion_counts().unwrap();
+        assert_eq!(counts.iter().map(|c| c.items).sum::<u64>(), 2);
+        assert!(counts.iter().any(|c| c.status == ItemStatus::Success && c.items == 1 && c.bytes == 5));
     }
 
     #[tokio::test]

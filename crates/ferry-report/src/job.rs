@@ -52,6 +52,47 @@ fn format_eta(seconds: f64) -> String {
     format!("{}:{:02}:{:02}", s / 3600, (s / 60) % 60, s % 60)
 }
 
+/// The text of one sync progress line (see [`JobReporter::sync_progress`]).
+fn sync_progress_line(
+    scanned: (u64, u64),
+    stats: &StatsSnapshot,
+    recent_bytes: u64,
+    interval: Duration,
+    elapsed: Duration,
+) -> String {
+    let throughput = megabits_per_second(recent_bytes, interval);
+    if stats.scanning_finished {
+        let mut line = format!(
+            "{:.1} %, {} Done, {} Failed, {} Pending, {} Total, 2-sec Throughput (Mb/s): {throughput:.4}",
+            stats.percent(),
+            stats.done,
+            stats.failed,
+            stats.pending(),
+            stats.total,
+        );
+        line.push_str(&eta_suffix(stats, elapsed));
+        line
+    } else {
+        let mut line = format!("{} Files Scanned at Source, {} Files Scanned at Destination", scanned.0, scanned.1);
+        if recent_bytes > 0 {
+            line.push_str(&format!(", 2-sec Throughput (Mb/s): {throughput:.4}"));
+        }
+        line
+    }
+}
+
+/// `, ETA h:mm:ss` once enumeration has finished and bytes are moving; empty otherwise.
+fn eta_suffix(stats: &StatsSnapshot, elapsed: Duration) -> String {
+    if !stats.scanning_finished || stats.bytes_transferred == 0 {
+        return String::new();
+    }
+    #[allow(clippy::cast_precision_loss)]
+    let rate = stats.bytes_transferred as f64 / elapsed.as_secs_f64().max(0.001);
+    #[allow(clippy::cast_precision_loss)]
+    let left = stats.bytes_expected.saturating_sub(stats.bytes_transferred) as f64;
+    format!(", ETA {}", format_eta(left / rate))
+}
+
 impl JobReporter {
     /// A reporter in `format` at `level`; progress is redrawn in place when standard error is a
     /// terminal, and printed as plain lines otherwise.
@@ -99,25 +140,62 @@ impl JobReporter {
                     stats.skipped,
                     stats.total,
                 );
-                if stats.scanning_finished && stats.bytes_transferred > 0 {
-                    #[allow(clippy::cast_precision_loss)]
-                    let rate = stats.bytes_transferred as f64 / elapsed.as_secs_f64().max(0.001);
-                    #[allow(clippy::cast_precision_loss)]
-                    let left = stats.bytes_expected.saturating_sub(stats.bytes_transferred) as f64;
-                    line.push_str(&format!(", ETA {}", format_eta(left / rate)));
-                }
-                let mut err = io::stderr().lock();
-                if self.terminal {
-                    let _ = write!(err, "\r{line}\x1b[K");
-                    let _ = err.flush();
-                } else {
-                    let _ = write_line(&mut err, &line);
-                }
+                line.push_str(&eta_suffix(stats, elapsed));
+                self.redraw(&line);
             }
             OutputFormat::Json => {
                 let _ =
                     write_line(&mut io::stdout().lock(), &envelope("Progress", &summary_json("", stats, "InProgress")));
             }
+        }
+    }
+
+    /// Sync progress, as AzCopy prints it: while the listings run,
+    /// `N Files Scanned at Source, N Files Scanned at Destination`; then the transfer line
+    /// (`pct %, N Done, N Failed, N Pending, N Total, 2-sec Throughput (Mb/s): x`, with Ferry's ETA).
+    pub fn sync_progress(
+        &self,
+        scanned: (u64, u64),
+        stats: &StatsSnapshot,
+        recent_bytes: u64,
+        interval: Duration,
+        elapsed: Duration,
+    ) {
+        if self.level != OutputLevel::Default {
+            return;
+        }
+        match self.format {
+            OutputFormat::Text => {
+                let line = sync_progress_line(scanned, stats, recent_bytes, interval, elapsed);
+                self.redraw(&line);
+            }
+            OutputFormat::Json => {
+                let content = if stats.scanning_finished {
+                    let mut content: serde_json::Value =
+                        serde_json::from_str(&summary_json("", stats, "InProgress")).unwrap_or_default();
+                    content["DeleteTotalTransfers"] = "0".into();
+                    content["DeleteTransfersCompleted"] = "0".into();
+                    content.to_string()
+                } else {
+                    json!({
+                        "FilesScannedAtSource": scanned.0.to_string(),
+                        "FilesScannedAtDestination": scanned.1.to_string(),
+                    })
+                    .to_string()
+                };
+                let _ = write_line(&mut io::stdout().lock(), &envelope("Progress", &go_escape(&content)));
+            }
+        }
+    }
+
+    /// Prints a progress line: in place on a terminal, as a plain line otherwise.
+    fn redraw(&self, line: &str) {
+        let mut err = io::stderr().lock();
+        if self.terminal {
+            let _ = write!(err, "\r{line}\x1b[K");
+            let _ = err.flush();
+        } else {
+            let _ = write_line(&mut err, line);
         }
     }
 
@@ -239,6 +317,8 @@ pub struct SyncCounts {
     pub deleted: u64,
     /// Deletions that failed.
     pub delete_failed: u64,
+    /// Extras kept because the user answered no at the prompt.
+    pub kept: u64,
 }
 
 /// The sync summary with AzCopy's labels, verbatim and in order.
@@ -353,6 +433,25 @@ mod tests {
         assert!(text.contains("\nElapsed Time (Minutes): 1.5000\n"));
         assert!(text.contains("\nNumber of File Transfers Failed: 1\n"));
         assert_eq!(text.lines().count(), 22);
+    }
+
+    #[test]
+    fn sync_progress_shows_the_scan_then_the_transfers() {
+        let mut now = stats(3, 1, 0);
+        let two = Duration::from_secs(2);
+        assert_eq!(
+            sync_progress_line((120, 7), &now, 0, two, two),
+            "120 Files Scanned at Source, 7 Files Scanned at Destination"
+        );
+        assert_eq!(
+            sync_progress_line((120, 7), &now, 250_000, two, two),
+            "120 Files Scanned at Source, 7 Files Scanned at Destination, 2-sec Throughput (Mb/s): 1.0000"
+        );
+        now.scanning_finished = true;
+        assert!(
+            sync_progress_line((120, 7), &now, 0, two, two)
+                .starts_with("100.0 %, 3 Done, 1 Failed, 0 Pending, 4 Total, 2-sec Throughput (Mb/s): 0.0000"),
+        );
     }
 
     #[test]

@@ -5,7 +5,7 @@ mod common;
 use std::path::Path;
 use std::time::{Duration, SystemTime};
 
-use common::{ferry_with_key, run, summary_value};
+use common::{ferry, ferry_with_key, job_id, run, summary_value};
 use ferry_store::{ListDepth, Store, WriteOptions};
 use ferry_testkit::Azurite;
 use ferry_testkit::fault_proxy::FaultProxy;
@@ -358,4 +358,112 @@ async fn blob_to_blob_sync_copies_server_side_and_deletes_extras() {
     assert_eq!(blob_keys(&dest).await, ["a.txt", "dir/b.txt", "dir/c.txt"]);
     let body: Vec<bytes::Bytes> = dest.read("dir/b.txt", None).await.unwrap().try_collect().await.unwrap();
     assert_eq!(body.concat(), b"bravo");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn failed_deletions_are_journaled_and_resume_finishes_them() {
+    let azurite = Azurite::shared();
+    let store = azurite.new_container("sync-resume-delete").await;
+    let container = store.container().to_owned();
+    let work = tempfile::tempdir().unwrap();
+    let src = work.path().join("src");
+    write_tree(&src, 4);
+    for extra in ["old/x.bin", "old/y.bin"] {
+        store.write(extra, bytes::Bytes::from_static(b"stale").into(), &WriteOptions::default()).await.unwrap();
+    }
+    let plans = work.path().join("plans");
+    // A SAS that may write but not delete: the copies succeed and both deletions are refused.
+    let no_delete = azurite.container_url_with_sas(&container, "rcwl");
+    let mut cmd = ferry();
+    cmd.env("FERRY_JOB_PLAN_LOCATION", &plans);
+    let (code, out, err) = run(cmd.args(["sync", src.to_str().unwrap(), &no_delete, "--delete-destination=true"]));
+    assert_eq!(code, 1, "{out}\n{err}");
+    assert_eq!(summary_value(&out, "Number of Copy Transfers Completed"), 4);
+    assert_eq!(summary_value(&out, "Number of Deletions at Destination"), 0, "a failed delete is not a deletion");
+    assert!(err.matches("DELETEFAILED").count() == 2, "{err}");
+    assert!(!err.contains("sig="), "{err}");
+    let id = job_id(&out);
+    assert_eq!(blob_keys(&store).await.len(), 6, "nothing was deleted");
+
+    let show = |status: Option<&str>| {
+        let mut cmd = ferry();
+        cmd.env("FERRY_JOB_PLAN_LOCATION", &plans).args(["jobs", "show", &id]);
+        if let Some(status) = status {
+            cmd.args(["--with-status", status]);
+        }
+        run(&mut cmd)
+    };
+    let (code, out, _) = show(None);
+    assert_eq!(code, 0);
+    assert_eq!(summary_value(&out, "Number of Deletions Failed"), 2, "{out}");
+    assert!(out.contains("Final Job Status: CompletedWithErrors"), "{out}");
+    let (_, out, _) = show(Some("Failed"));
+    assert_eq!(out.lines().filter(|l| l.starts_with("Failed: delete old/")).count(), 2, "{out}");
+
+    // Resumed with a SAS that may delete: the deletions are made, the copies are not redone.
+    let full = azurite.container_sas(&container, "rcwdl");
+    let mut cmd = ferry();
+    cmd.env("FERRY_JOB_PLAN_LOCATION", &plans);
+    let (code, out, err) = run(cmd.args(["jobs", "resume", &id, "--destination-sas", full.expose()]));
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert_eq!(summary_value(&out, "Number of Copy Transfers Completed"), 0, "{out}");
+    assert_eq!(summary_value(&out, "Number of Deletions at Destination"), 2, "{out}");
+    let mut keys = blob_keys(&store).await;
+    keys.sort();
+    assert_eq!(keys, ["f00.txt", "f02.txt", "sub/f01.txt", "sub/f03.txt"]);
+    let (_, out, _) = show(None);
+    assert_eq!(summary_value(&out, "Number of Deletions at Destination"), 2, "{out}");
+    assert_eq!(summary_value(&out, "Number of Deletions Failed"), 0, "{out}");
+    assert!(out.contains("Final Job Status: Completed\n") || out.ends_with("Final Job Status: Completed"), "{out}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn delete_destination_prompt_deletes_only_what_the_user_confirms() {
+    use std::io::Write as _;
+    let azurite = Azurite::shared();
+    let store = azurite.new_container("sync-prompt").await;
+    let url = azurite.container_url(store.container());
+    let work = tempfile::tempdir().unwrap();
+    let src = work.path().join("src");
+    write_tree(&src, 2);
+    for extra in ["e1.txt", "e2.txt", "e3.txt", "e4.txt"] {
+        store.write(extra, bytes::Bytes::from_static(b"extra").into(), &WriteOptions::default()).await.unwrap();
+    }
+    // No to e1, yes to e2, then "no to all" for the rest.
+    let mut child = ferry_with_key()
+        .args(["sync", src.to_str().unwrap(), &url, "--delete-destination", "prompt"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"n\ny\nl\n").unwrap();
+    let output = child.wait_with_output().unwrap();
+    let (out, err) = (String::from_utf8(output.stdout).unwrap(), String::from_utf8(output.stderr).unwrap());
+    assert_eq!(output.status.code(), Some(0), "{out}\n{err}");
+    assert_eq!(err.matches("does not exist at the source. Do you wish to delete it").count(), 3, "{err}");
+    assert!(err.contains("The file 'e1.txt' does not exist at the source"), "{err}");
+    assert_eq!(summary_value(&out, "Number of Deletions at Destination"), 1);
+    let mut keys = blob_keys(&store).await;
+    keys.sort();
+    assert_eq!(keys, ["e1.txt", "e3.txt", "e4.txt", "f00.txt", "sub/f01.txt"]);
+
+    // The end of input answers no to everything: an unattended run deletes nothing.
+    let (code, out, err) = run(ferry_with_key()
+        .args(["sync", src.to_str().unwrap(), &url, "--delete-destination", "prompt"])
+        .stdin(std::process::Stdio::null()));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(summary_value(&out, "Number of Deletions at Destination"), 0);
+    assert_eq!(blob_keys(&store).await.len(), 5);
+
+    let (code, _, err) = run(ferry_with_key().args([
+        "sync",
+        src.to_str().unwrap(),
+        &url,
+        "--delete-destination",
+        "prompt",
+        "--output-level",
+        "quiet",
+    ]));
+    assert_eq!(code, 2, "{err}");
 }

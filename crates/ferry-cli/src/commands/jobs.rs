@@ -128,12 +128,38 @@ fn show(job_id: &str, with_status: Option<&str>, settings: &Settings, console: &
     let (status, _) = journal.job_status().map_err(failed)?;
     let Some(wanted) = with_status else {
         let stats = snapshot(&journal)?;
+        let (mut deleted, mut delete_failed) = (0u64, 0u64);
+        for count in journal.deletion_counts().map_err(failed)? {
+            match count.status {
+                ItemStatus::Success => deleted += count.items,
+                ItemStatus::Failed => delete_failed += count.items,
+                _ => {}
+            }
+        }
+        let has_deletions = deleted + delete_failed > 0;
         match console.format() {
-            OutputFormat::Text => console.end_of_job(&show_summary_text(job_id, &stats, &status)),
+            OutputFormat::Text => {
+                let mut text = show_summary_text(job_id, &stats, &status);
+                if has_deletions {
+                    // A sync's deletions, just before the final status.
+                    let at = text.rfind("\nFinal Job Status:").unwrap_or(text.len());
+                    text.insert_str(
+                        at,
+                        &format!(
+                            "\nNumber of Deletions at Destination: {deleted}\nNumber of Deletions Failed: {delete_failed}"
+                        ),
+                    );
+                }
+                console.end_of_job(&text);
+            }
             OutputFormat::Json => {
                 let mut content = serde_json::to_value(stats).unwrap_or_default();
                 content["JobID"] = serde_json::Value::String(job_id.to_owned());
                 content["JobStatus"] = serde_json::Value::String(status);
+                if has_deletions {
+                    content["DeleteTotalTransfers"] = (deleted + delete_failed).to_string().into();
+                    content["DeleteTransfersCompleted"] = deleted.to_string().into();
+                }
                 let line = envelope("GetJobSummary", &go_escape(&content.to_string()));
                 console.data_raw(&line);
             }
@@ -148,12 +174,18 @@ fn show(job_id: &str, with_status: Option<&str>, settings: &Settings, console: &
                 .with_hint("use Success, Failed, SkippedEntityAlreadyExists, NotStarted, Started, Cancelled or All")
         })?)
     };
-    let items = journal.items(filter).map_err(failed)?;
+    let mut items = journal.items(filter).map_err(failed)?;
+    // A sync's deletions follow its copies; they have a destination and no source.
+    items.extend(journal.deletions(filter).map_err(failed)?);
     match console.format() {
         OutputFormat::Text => {
             let mut text = String::new();
             for item in &items {
-                text.push_str(&format!("{}: {} -> {}", item.status.as_str(), item.source, item.destination));
+                if item.source.is_empty() {
+                    text.push_str(&format!("{}: delete {}", item.status.as_str(), item.destination));
+                } else {
+                    text.push_str(&format!("{}: {} -> {}", item.status.as_str(), item.source, item.destination));
+                }
                 if let Some(error) = &item.error {
                     text.push_str(&format!(
                         " : {} : {error}",
@@ -207,33 +239,46 @@ async fn resume(
     let argv = std::iter::once("ferry".to_owned()).chain(spec.args.iter().cloned());
     let cli = Cli::try_parse_from(argv)
         .map_err(|e| CliError::failed(format!("the job's command line cannot be read back: {e}")))?;
-    let mut copy = match cli.command {
-        Command::Copy(copy) => copy,
-        Command::Remove(mut remove) => {
-            if let Some(sas) = &args.source_sas {
-                remove.url = with_sas(&remove.url, sas);
-            } else if spec.source_credential == "url-sas" {
-                return Err(CliError::usage("the source-sas switch must be provided to resume the job")
-                    .with_hint("the job's URL carried a SAS, which Ferry never stores: pass --source-sas TOKEN"));
-            }
-            if !spec.cwd.is_empty() {
-                let _ = std::env::set_current_dir(&spec.cwd);
-            }
-            journal.set_job_status("InProgress", None).await.map_err(failed)?;
-            console.info(&format!("Resuming job {}", args.job_id));
-            return super::remove::run(&remove, settings, env, console, Some(journal)).await;
-        }
+    let mut command = cli.command;
+    match &mut command {
+        Command::Copy(copy) => attach_sas(args, &spec, &mut copy.source, Some(&mut copy.destination))?,
+        Command::Sync(sync) => attach_sas(args, &spec, &mut sync.source, Some(&mut sync.destination))?,
+        Command::Remove(remove) => attach_sas(args, &spec, &mut remove.url, None)?,
         _ => {
             return Err(CliError::usage(format!(
-                "job {} cannot be resumed: only copy and remove jobs can",
+                "job {} cannot be resumed: only copy, sync and remove jobs can",
                 args.job_id
             )));
         }
-    };
-    for (given, recorded, arg, flag) in [
-        (&args.source_sas, spec.source_credential.as_str(), &mut copy.source, "source"),
-        (&args.destination_sas, spec.destination_credential.as_str(), &mut copy.destination, "destination"),
-    ] {
+    }
+    if !spec.cwd.is_empty() {
+        std::env::set_current_dir(&spec.cwd).map_err(|e| {
+            CliError::failed(format!("the job ran in `{}`, which cannot be entered now: {e}", spec.cwd))
+        })?;
+    }
+    journal.set_job_status("InProgress", None).await.map_err(failed)?;
+    console.info(&format!("Resuming job {}", args.job_id));
+    match &command {
+        Command::Copy(copy) => super::copy::run_job(copy, settings, env, console, Some(journal)).await,
+        Command::Sync(sync) => super::sync::run(sync, settings, env, console, Some(journal)).await,
+        Command::Remove(remove) => super::remove::run(remove, settings, env, console, Some(journal)).await,
+        _ => unreachable!("refused above"),
+    }
+}
+
+/// Puts the SAS given to `jobs resume` back on the job's URLs; a URL that carried one when the job
+/// started needs one again, since Ferry never stores it. A remove job's one URL is its source.
+fn attach_sas(
+    args: &JobsResumeArgs,
+    spec: &ferry_journal::JobSpec,
+    source: &mut String,
+    destination: Option<&mut String>,
+) -> Result<(), CliError> {
+    let mut sides = vec![(&args.source_sas, spec.source_credential.as_str(), source, "source")];
+    if let Some(destination) = destination {
+        sides.push((&args.destination_sas, spec.destination_credential.as_str(), destination, "destination"));
+    }
+    for (given, recorded, arg, flag) in sides {
         match given {
             Some(sas) => *arg = with_sas(arg, sas),
             None if recorded == "url-sas" => {
@@ -245,14 +290,7 @@ async fn resume(
             None => {}
         }
     }
-    if !spec.cwd.is_empty() {
-        std::env::set_current_dir(&spec.cwd).map_err(|e| {
-            CliError::failed(format!("the job ran in `{}`, which cannot be entered now: {e}", spec.cwd))
-        })?;
-    }
-    journal.set_job_status("InProgress", None).await.map_err(failed)?;
-    console.info(&format!("Resuming job {}", args.job_id));
-    super::copy::run_job(&copy, settings, env, console, Some(journal)).await
+    Ok(())
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@ mod env;
 mod jobs;
 mod list;
 mod make;
+mod prompt;
 mod remove;
 mod sync;
 mod verify;
@@ -23,7 +24,7 @@ pub async fn dispatch(
 ) -> Result<(), CliError> {
     match command {
         Command::Copy(args) => copy::run(args, settings, env, console).await,
-        Command::Sync(args) => sync::run(args, settings, env, console).await,
+        Command::Sync(args) => sync::run(args, settings, env, console, None).await,
         Command::Verify(args) => verify::run(args, settings, env, console).await,
         Command::Remove(args) => remove::run(args, settings, env, console, None).await,
         Command::List(args) => list::run(args, settings, env, console).await,

@@ -13,12 +13,13 @@ use std::time::Instant;
 use ferry_azure::AzureStore;
 use ferry_core::Location;
 use ferry_engine::{CheckMd5, CopyEngine, CopyOptions, Transfer};
+use ferry_journal::{ItemStatus, Journal};
 use ferry_plan::{Action, ComparePolicy, Filter, plan};
 use ferry_report::{Console, JobReporter, SyncCounts, final_status};
 use ferry_store::{Entry, EntryKind, ListDepth, StoreError};
 use futures::{StreamExt, TryStreamExt};
 
-use super::copy::{Side, build_filter, local_side, location_hints, mib, spawn_progress};
+use super::copy::{Side, build_filter, local_side, location_hints, mib};
 use crate::args::{CompareHashArg, DeleteDestinationArg, SyncArgs};
 use crate::connect::client_for;
 use crate::{CliError, Environment, Settings};
@@ -169,16 +170,16 @@ pub(super) async fn run(
     settings: &Settings,
     env: &Environment,
     console: &Console,
+    resume: Option<Journal>,
 ) -> Result<(), CliError> {
-    let delete = match args.delete_destination {
-        DeleteDestinationArg::False => false,
-        DeleteDestinationArg::True => true,
-        DeleteDestinationArg::Prompt => {
-            return Err(CliError::usage("--delete-destination prompt is not supported yet").with_hint(
-                "review with --dry-run, then use --delete-destination true (with --max-delete as a limit)",
-            ));
-        }
-    };
+    let delete = args.delete_destination != DeleteDestinationArg::False;
+    let prompt = (args.delete_destination == DeleteDestinationArg::Prompt && !args.dry_run)
+        .then(|| super::prompt::StdinPrompt::new(*console));
+    if prompt.is_some() && settings.output_level != ferry_report::OutputLevel::Default {
+        return Err(CliError::usage(
+            "--delete-destination prompt asks questions, so it cannot be combined with --output-level essential or quiet",
+        ));
+    }
     let (source_hint, dest_hint) = location_hints(args.from_to.as_deref())?;
     let source_location = Location::parse(&args.source, source_hint)?;
     let dest_location = Location::parse(&args.destination, dest_hint)?;
@@ -196,9 +197,10 @@ pub(super) async fn run(
     let (source, source_prefix) = open_tree(&source_location, settings, env, console, false).await?;
     let (dest, dest_prefix) = open_tree(&dest_location, settings, env, console, !args.dry_run).await?;
 
-    let (scanned_source, scanned_dest) = (AtomicU64::new(0), AtomicU64::new(0));
+    let (scanned_source, scanned_dest) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
     let listing_failed = AtomicBool::new(false);
-    let extras: Mutex<Vec<String>> = Mutex::new(Vec::new());
+    // Only the extras are held (key and size), never the whole of either side.
+    let extras: Mutex<Vec<(String, u64)>> = Mutex::new(Vec::new());
     // A local destination that does not exist yet is empty (it is created as files land).
     let dest_exists = dest_location.as_local().is_none_or(|l| l.root().is_dir());
     let dest_listing = if dest_exists {
@@ -239,7 +241,8 @@ pub(super) async fn run(
                 match d.action {
                     Action::Skip => None,
                     Action::Extra => {
-                        extras.lock().expect("never poisoned").push(d.key);
+                        let size = d.destination.as_ref().map_or(0, |e| e.size);
+                        extras.lock().expect("never poisoned").push((d.key, size));
                         None
                     }
                     Action::Copy => {
@@ -264,7 +267,18 @@ pub(super) async fn run(
         futures::future::ready(item)
     });
 
-    let job_id = uuid::Uuid::new_v4().simple().to_string();
+    let job_id = resume.as_ref().map_or_else(|| uuid::Uuid::new_v4().simple().to_string(), |j| j.spec().job_id.clone());
+    let journal = match resume {
+        Some(journal) => Some(journal),
+        None if args.dry_run => None,
+        None => {
+            let spec = super::copy::job_spec(&job_id, source.credential, dest.credential);
+            Some(
+                Journal::create(&settings.plan_dir, &spec)
+                    .map_err(|e| CliError::failed(format!("cannot create the job journal: {e}")))?,
+            )
+        }
+    };
     let started = Instant::now();
     let report = if args.dry_run {
         let mut transfers = Box::pin(transfers);
@@ -282,11 +296,20 @@ pub(super) async fn run(
             buffer_bytes: settings.transfer.buffer_bytes,
             part_tag: job_id.clone(),
             rate_limit: settings.cap_mbps.map(|m| Arc::new(ferry_engine::RateLimit::from_megabits(m))),
+            observer: journal.clone().map(|journal| {
+                Arc::new(super::copy::JournalObserver { journal }) as Arc<dyn ferry_engine::TransferObserver>
+            }),
             ..CopyOptions::default()
         };
         let engine = CopyEngine::new(source.store.clone(), dest.store.clone(), options);
-        reporter.started(&job_id, None);
-        let progress = spawn_progress(reporter, engine.stats(), started);
+        let log_path = crate::logging::open_job_log(&settings.log_dir, &job_id, settings.log_level, settings.log_cap)
+            .map_err(|e| {
+            CliError::failed(format!("cannot create the job log in `{}`: {e}", settings.log_dir.display()))
+                .with_hint("set FERRY_LOG_LOCATION to a writable folder, or pass --log-level NONE")
+        })?;
+        reporter.started(&job_id, log_path.as_deref());
+        let scanned = (scanned_source.clone(), scanned_dest.clone());
+        let progress = spawn_sync_progress(reporter, engine.stats(), scanned, started);
         let report = engine.run(transfers).await;
         progress.abort();
         reporter.end_progress();
@@ -297,7 +320,8 @@ pub(super) async fn run(
     };
 
     // The deletion phase, behind its guards.
-    let extras = extras.into_inner().unwrap_or_default();
+    let mut extras = extras.into_inner().unwrap_or_default();
+    extras.sort_unstable();
     let scanned_source = scanned_source.load(Ordering::Relaxed);
     let scanned_dest = scanned_dest.load(Ordering::Relaxed);
     let mut counts = SyncCounts { scanned_source, scanned_destination: scanned_dest, ..SyncCounts::default() };
@@ -324,32 +348,29 @@ pub(super) async fn run(
                 args.max_delete.as_deref().unwrap_or_default()
             ));
         } else if args.dry_run {
-            for key in &extras {
+            for (key, _) in &extras {
                 reporter.dry_run_line(&format!(
                     "DRYRUN: remove {}{dest_prefix}{key} (extra at destination)",
                     dest.shown_base
                 ));
             }
         } else {
-            let results: Vec<(String, Result<(), StoreError>)> = futures::stream::iter(extras.iter())
-                .map(|key| {
-                    let full = format!("{dest_prefix}{key}");
-                    let store = dest.store.clone();
-                    async move {
-                        let result = store.delete(&full).await;
-                        (full, result)
-                    }
-                })
-                .buffer_unordered(32)
+            let deleter = Deleter { dest: &dest, dest_prefix, journal: journal.as_ref(), prompt: prompt.as_ref() };
+            // One at a time when each deletion is asked about, so questions come in order.
+            let parallel = if prompt.is_some() { 1 } else { 32 };
+            let results: Vec<(String, Option<Result<(), StoreError>>)> = futures::stream::iter(extras.iter())
+                .map(|(key, size)| deleter.delete(key, *size))
+                .buffer_unordered(parallel)
                 .collect()
                 .await;
             for (key, result) in results {
                 match result {
-                    Ok(()) => {
+                    None => counts.kept += 1,
+                    Some(Ok(())) => {
                         counts.deleted += 1;
-                        console.info(&format!("Deleted extra file: {}{key}", dest.shown_base));
+                        console.info(&format!("Deleting extra file: {}{key}", dest.shown_base));
                     }
-                    Err(e) => {
+                    Some(Err(e)) => {
                         counts.delete_failed += 1;
                         console.warn(&format!("DELETEFAILED: {}{key} : {e}", dest.shown_base));
                     }
@@ -377,16 +398,28 @@ pub(super) async fn run(
     if counts.delete_failed > 0 && status == "Completed" {
         status = "CompletedWithErrors";
     }
+    if let Some(journal) = &journal {
+        let scan_complete = report.stats.scanning_finished && !report.cancelled;
+        if let Err(e) = journal.set_job_status(status, Some(scan_complete)).await {
+            console.warn(&format!("cannot record the job's status: {e}"));
+        }
+    }
     reporter.sync_summary(&job_id, &report.stats, &counts, started.elapsed(), status);
+    if counts.kept > 0 {
+        console.info(&format!("{} extra objects were kept, as answered", counts.kept));
+    }
+    crate::logging::close_job_log();
     if args.verify && !failed {
         let (again_source, again_dest) = (AtomicU64::new(0), AtomicU64::new(0));
+        // Extras the user chose to keep are not differences.
+        let ignore_extras = !delete || counts.kept > 0;
         let decisions = plan(
             listing(&source, source_prefix, depth, &filter, &again_source),
             listing(&dest, dest_prefix, depth, &filter, &again_dest),
             ComparePolicy::TimeAndSize,
         );
         let trees = super::verify::Trees { source: &source, source_prefix, dest: &dest, dest_prefix };
-        let options = super::verify::VerifyOptions { compute_hash: true, ignore_extras: !delete };
+        let options = super::verify::VerifyOptions { compute_hash: true, ignore_extras };
         super::verify::compare_trees(decisions, &trees, options, &settings.log_dir, console).await?;
     }
     if failed {
@@ -394,9 +427,88 @@ pub(super) async fn run(
         if let Some(reason) = refused {
             message = reason;
         }
-        return Err(CliError::failed(message));
+        let mut error = CliError::failed(message);
+        if journal.is_some() && !report.cancelled {
+            error = error.with_hint(format!(
+                "fix the cause, then `ferry jobs resume {job_id}` finishes the copies and deletions that failed"
+            ));
+        }
+        return Err(error);
     }
     Ok(())
+}
+
+/// Deletes extras at the destination: asks first when prompting, records each deletion in the
+/// journal before it is made and its outcome after.
+struct Deleter<'a> {
+    dest: &'a Side,
+    dest_prefix: &'a str,
+    journal: Option<&'a Journal>,
+    prompt: Option<&'a super::prompt::StdinPrompt>,
+}
+
+impl Deleter<'_> {
+    /// Deletes the extra `key` (relative to the destination root): `(full key, None)` when the
+    /// user said to keep it, else the outcome. An object already gone counts as deleted.
+    async fn delete(&self, key: &str, size: u64) -> (String, Option<Result<(), StoreError>>) {
+        let full = format!("{}{key}", self.dest_prefix);
+        if let Some(prompt) = self.prompt {
+            let question = format!(
+                "The file '{key}' does not exist at the source. Do you wish to delete it from the destination({}{})?",
+                self.dest.shown_base, self.dest_prefix
+            );
+            if !prompt.confirm(&question).await {
+                return (full, None);
+            }
+        }
+        if let Some(journal) = self.journal
+            && let Err(e) = journal.deletion_planned(&full, size).await
+        {
+            // Not deleting what cannot be recorded keeps the journal the whole truth.
+            let error = StoreError::new(ferry_store::ErrorKind::Other, &full, format!("cannot journal it: {e}"));
+            return (full, Some(Err(error)));
+        }
+        let result = match self.dest.store.delete(&full).await {
+            Err(e) if e.kind() == ferry_store::ErrorKind::NotFound => Ok(()),
+            other => other,
+        };
+        if let Some(journal) = self.journal {
+            let (status, error, http) = match &result {
+                Ok(()) => (ItemStatus::Success, None, None),
+                Err(e) => (ItemStatus::Failed, Some(e.to_string()), e.status()),
+            };
+            if let Err(e) = journal.deletion_finished(&full, status, error, http).await {
+                tracing::warn!(error = %e, key = %full, "cannot record a deletion in the job journal");
+            }
+        }
+        (full, Some(result))
+    }
+}
+
+/// Prints sync progress every 2 seconds until aborted.
+fn spawn_sync_progress(
+    reporter: JobReporter,
+    stats: Arc<ferry_engine::Stats>,
+    scanned: (Arc<AtomicU64>, Arc<AtomicU64>),
+    started: Instant,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let interval = std::time::Duration::from_secs(2);
+        let mut last = 0u64;
+        loop {
+            tokio::time::sleep(interval).await;
+            let now = stats.snapshot();
+            let counts = (scanned.0.load(Ordering::Relaxed), scanned.1.load(Ordering::Relaxed));
+            reporter.sync_progress(
+                counts,
+                &now,
+                now.bytes_transferred.saturating_sub(last),
+                interval,
+                started.elapsed(),
+            );
+            last = now.bytes_transferred;
+        }
+    })
 }
 
 #[cfg(test)]

@@ -15,7 +15,8 @@ pub fn ferry() -> Command {
     }
     cmd.env("FERRY_MAX_RETRIES", "0")
         .env("NO_COLOR", "1")
-        .env("FERRY_LOG_LOCATION", std::env::temp_dir().join("ferry-test-logs"));
+        .env("FERRY_LOG_LOCATION", std::env::temp_dir().join("ferry-test-logs"))
+        .env("FERRY_JOB_PLAN_LOCATION", std::env::temp_dir().join("ferry-test-plans"));
     cmd
 }
 
@@ -43,4 +44,13 @@ pub fn summary_value(stdout: &str, label: &str) -> u64 {
         .find_map(|l| l.strip_prefix(&format!("{label}: ")))
         .and_then(|v| v.parse().ok())
         .unwrap_or_else(|| panic!("no `{label}` in {stdout}"))
+}
+
+/// The job id in `Job ID has started`.
+pub fn job_id(stdout: &str) -> String {
+    stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("Job ")?.strip_suffix(" has started"))
+        .unwrap_or_else(|| panic!("no job id in {stdout}"))
+        .to_owned()
 }

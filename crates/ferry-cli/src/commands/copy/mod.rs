@@ -1,8 +1,9 @@
 //! `ferry copy SRC DST`: local↔Blob, Blob→Blob (server-side) and local→local.
 
 mod journal;
+
+pub(super) use journal::JournalObserver;
 mod naming;
-mod prompt;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -213,7 +214,7 @@ pub(crate) async fn run_job(
         part_tag: String::new(),
         rate_limit: settings.cap_mbps.map(|m| Arc::new(ferry_engine::RateLimit::from_megabits(m))),
         prompt: (overwrite == Overwrite::Prompt)
-            .then(|| Arc::new(prompt::StdinPrompt::new(*console)) as Arc<dyn ferry_engine::OverwritePrompt>),
+            .then(|| Arc::new(super::prompt::StdinPrompt::new(*console)) as Arc<dyn ferry_engine::OverwritePrompt>),
         observer: None,
     };
     if overwrite == Overwrite::Prompt && settings.output_level != ferry_report::OutputLevel::Default {

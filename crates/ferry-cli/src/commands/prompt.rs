@@ -1,4 +1,5 @@
-//! `--overwrite prompt`: ask on the terminal before replacing each existing destination.
+//! `--overwrite prompt` and `--delete-destination prompt`: ask on the terminal before replacing or
+//! deleting each destination object.
 
 use std::io::BufRead;
 
@@ -41,27 +42,36 @@ fn read_answer() -> Option<(bool, bool)> {
     }
 }
 
-impl OverwritePrompt for StdinPrompt {
-    fn should_replace<'a>(&'a self, dest: &'a str) -> BoxFuture<'a, bool> {
-        async move {
-            let mut for_all = self.for_all.lock().await;
-            if let Some(answer) = *for_all {
-                return answer;
+impl StdinPrompt {
+    /// Asks `question` (unless the user already answered for all) and returns yes or no.
+    pub(crate) async fn confirm(&self, question: &str) -> bool {
+        let mut for_all = self.for_all.lock().await;
+        if let Some(answer) = *for_all {
+            return answer;
+        }
+        self.console.ask(&format!("{question} Please confirm with: [Y] Yes [N] No [A] Yes for all [L] No for all: "));
+        match tokio::task::spawn_blocking(read_answer).await.ok().flatten() {
+            Some((yes, true)) => {
+                *for_all = Some(yes);
+                yes
             }
-            self.console.ask(&format!("`{dest}` already exists. Overwrite it? (y)es, (n)o, (a)ll, none (l): "));
-            let answer = tokio::task::spawn_blocking(read_answer).await.ok().flatten();
-            match answer {
-                Some((yes, true)) => {
-                    *for_all = Some(yes);
-                    yes
-                }
-                Some((yes, false)) => yes,
-                None => {
-                    *for_all = Some(false);
-                    false
-                }
+            Some((yes, false)) => yes,
+            None => {
+                *for_all = Some(false);
+                false
             }
         }
-        .boxed()
+    }
+}
+
+impl OverwritePrompt for StdinPrompt {
+    fn should_replace<'a>(&'a self, dest: &'a str) -> BoxFuture<'a, bool> {
+        self.confirm_boxed(format!("`{dest}` already exists. Overwrite it?"))
+    }
+}
+
+impl StdinPrompt {
+    fn confirm_boxed(&self, question: String) -> BoxFuture<'_, bool> {
+        async move { self.confirm(&question).await }.boxed()
     }
 }
