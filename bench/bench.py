@@ -1,0 +1,579 @@
+#!/usr/bin/env python3
+"""Ferry against AzCopy and rclone, on the same data and the same Azurite, in one run.
+
+Run through `bench/run` (it installs the pinned peers and builds Ferry). Each workload runs every tool
+in turn, A B C A B C ..., for --rounds rounds, against one Azurite in disk mode. Between runs the
+destination is deleted and the emulator is left to go idle. Per run it records wall time, the
+client's user+sys CPU and peak RSS (from wait4), the emulator's CPU (from /proc), and the bytes
+and files moved (checked by listing the destination). It prints a table of medians, the ratios
+Ferry/AzCopy and Ferry/rclone, and the raw-HTTP ceiling measured with curl, and writes
+results.json and results.md into the work folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+ACCOUNT = "devstoreaccount1"
+KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+TICKS = os.sysconf("SC_CLK_TCK")
+
+FERRY = ROOT / "target/release/ferry"  # copied into the work folder at start (see Bench)
+AZCOPY = ROOT / "tools/node/node_modules/@azure-tools/azcopy-linux/dist/bin/azcopy_linux_amd64"
+RCLONE = ROOT / "tools/venv/bin/rclone"
+AZURITE = ROOT / "tools/node/node_modules/.bin/azurite-blob"
+TOOLS = ["ferry", "azcopy", "rclone"]
+
+
+def log(*parts: object) -> None:
+    print(*parts, file=sys.stderr, flush=True)
+
+
+# --- the emulator -------------------------------------------------------------------------
+
+
+class Emulator:
+    """Azurite in disk mode on a free loopback port."""
+
+    def __init__(self, work: Path):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        data = work / "azurite"
+        shutil.rmtree(data, ignore_errors=True)
+        data.mkdir(parents=True)
+        env = dict(os.environ, NODE_OPTIONS="--max-old-space-size=8192")
+        self.proc = subprocess.Popen(
+            [str(AZURITE), "--blobHost", "127.0.0.1", "--blobPort", str(self.port), "--location", str(data),
+             "--silent", "--loose", "--skipApiVersionCheck", "--disableTelemetry"],
+            stdout=subprocess.DEVNULL, stderr=open(work / "azurite.log", "w"), env=env)
+        self.endpoint = f"http://127.0.0.1:{self.port}/{ACCOUNT}"
+        for _ in range(200):
+            try:
+                urllib.request.urlopen(f"{self.endpoint}?comp=list", timeout=1)
+            except urllib.error.HTTPError:
+                break  # it answers (403 without credentials)
+            except OSError:
+                time.sleep(0.1)
+                continue
+            break
+        from azure.storage.blob import BlobServiceClient
+        self.service = BlobServiceClient(self.endpoint, credential={"account_name": ACCOUNT, "account_key": KEY})
+
+    def cpu_seconds(self) -> float:
+        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / TICKS
+
+    def wait_idle(self, limit: float = 120.0) -> None:
+        """Waits until the emulator uses under 3% of a core over two half-second windows."""
+        quiet, deadline = 0, time.monotonic() + limit
+        while time.monotonic() < deadline and quiet < 2:
+            before = self.cpu_seconds()
+            time.sleep(0.5)
+            quiet = quiet + 1 if self.cpu_seconds() - before < 0.015 else 0
+
+    def container(self, name: str, fresh: bool = True):
+        client = self.service.get_container_client(name)
+        if fresh:
+            self.drop(name)
+            client.create_container()
+        return client
+
+    def drop(self, name: str) -> None:
+        try:
+            self.service.delete_container(name)
+        except Exception:  # noqa: BLE001 - absent is fine
+            pass
+
+    def sas(self, container: str) -> str:
+        from azure.storage.blob import ContainerSasPermissions, generate_container_sas
+        return generate_container_sas(
+            ACCOUNT, container, account_key=KEY,
+            permission=ContainerSasPermissions(read=True, write=True, delete=True, list=True, add=True, create=True),
+            expiry=datetime.now(timezone.utc) + timedelta(hours=12))
+
+    def url(self, container: str, path: str = "") -> str:
+        base = f"{self.endpoint}/{container}" + (f"/{path}" if path else "")
+        return f"{base}?{self.sas(container)}"
+
+    def count(self, container: str, prefix: str = "") -> tuple[int, int]:
+        files = size = 0
+        for blob in self.service.get_container_client(container).list_blobs(name_starts_with=prefix or None):
+            files += 1
+            size += blob.size
+        return files, size
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
+# --- data sets ----------------------------------------------------------------------------
+
+
+def make_tree(root: Path, count: int, size: int) -> Path:
+    """COUNT files of SIZE random bytes under ROOT, 100 to a folder; reused when present."""
+    marker = root.with_name(root.name + ".complete")  # beside the tree, so no tool copies it
+    if marker.exists():
+        return root
+    shutil.rmtree(root, ignore_errors=True)
+    root.mkdir(parents=True)
+    for i in range(count):
+        folder = root / f"d{i // 100:04d}"
+        folder.mkdir(exist_ok=True)
+        (folder / f"f{i:06d}.bin").write_bytes(os.urandom(size))
+    marker.touch()
+    return root
+
+
+def make_big(path: Path, size: int) -> Path:
+    if path.exists() and path.stat().st_size == size:
+        return path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "wb") as f:
+        left = size
+        while left:
+            n = min(left, 8 << 20)
+            f.write(os.urandom(n))
+            left -= n
+    return path
+
+
+def tree_bytes(root: Path) -> tuple[int, int]:
+    files = size = 0
+    for p in root.rglob("*"):
+        if p.is_file():
+            files += 1
+            size += p.stat().st_size
+    return files, size
+
+
+# --- running a client ---------------------------------------------------------------------
+
+
+@dataclass
+class Run:
+    tool: str
+    wall: float
+    cpu: float
+    rss_mb: float
+    emulator_cpu: float
+    files: int
+    bytes: int
+    exit_code: int
+    note: str = ""
+
+
+@dataclass
+class Workload:
+    name: str
+    files: int = 0
+    bytes: int = 0
+    runs: list[Run] = field(default_factory=list)
+    ceiling: float | None = None  # seconds for the same data with raw HTTP (curl)
+    notes: list[str] = field(default_factory=list)
+
+
+class Clients:
+    def __init__(self, emulator: Emulator, work: Path):
+        self.emulator = emulator
+        self.work = work
+        self.state = work / "state"
+        rclone_conf = work / "rclone.conf"
+        rclone_conf.write_text(
+            f"[azurite]\ntype = azureblob\naccount = {ACCOUNT}\nkey = {KEY}\nendpoint = {emulator.endpoint}\n")
+        self.rclone_conf = rclone_conf
+        # A stdin that blocks, as a terminal's does: AzCopy spins a core on a stdin at end-of-file.
+        fifo = work / "stdin.fifo"
+        if not fifo.exists():
+            os.mkfifo(fifo)
+        self.stdin = os.open(fifo, os.O_RDWR)
+
+    def env(self, tool: str) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("AZURE_", "AZCOPY_", "FERRY_", "RCLONE_"))}
+        env["NO_COLOR"] = "1"
+        if tool == "ferry":
+            env["FERRY_LOG_LOCATION"] = str(self.state / "ferry-logs")
+            env["FERRY_JOB_PLAN_LOCATION"] = str(self.state / "ferry-plans")
+        elif tool == "azcopy":
+            env["AZCOPY_LOG_LOCATION"] = str(self.state / "azcopy-logs")
+            env["AZCOPY_JOB_PLAN_LOCATION"] = str(self.state / "azcopy-plans")
+        else:
+            env["RCLONE_CONFIG"] = str(self.rclone_conf)
+        return env
+
+    def run(self, tool: str, argv: list[str]) -> tuple[float, float, float, int, str]:
+        """Runs one client; returns wall seconds, user+sys CPU, peak RSS in MB, exit code, output tail."""
+        out, usage = self.work / "last-run.log", self.work / "last-run.time"
+        # GNU time measures the client alone: a child forked from this Python would report this
+        # process's own peak RSS (the high-water mark survives exec).
+        timed = ["/usr/bin/time", "-o", str(usage), "-f", "%U %S %M", *argv]
+        with open(out, "w") as sink:
+            started = time.monotonic()
+            code = subprocess.run(timed, stdin=self.stdin, stdout=sink, stderr=subprocess.STDOUT,
+                                  env=self.env(tool)).returncode
+            wall = time.monotonic() - started
+        tail = out.read_text(errors="replace")[-2000:]
+        user, system, rss_kb = usage.read_text().strip().splitlines()[-1].split()
+        return wall, float(user) + float(system), int(rss_kb) / 1024, code, tail
+
+    def cleanup_state(self) -> None:
+        shutil.rmtree(self.state, ignore_errors=True)
+        self.state.mkdir(parents=True)
+
+
+def ferry_argv(*args: str) -> list[str]:
+    return [str(FERRY), *args]
+
+
+def azcopy_argv(*args: str) -> list[str]:
+    return [str(AZCOPY), *args]
+
+
+def rclone_argv(*args: str) -> list[str]:
+    return [str(RCLONE), *args]
+
+
+# --- the raw-HTTP ceiling ------------------------------------------------------------------
+
+
+def curl_parallel(configs: list[str], work: Path, parallel: int = 32) -> float:
+    """Runs one curl with many transfers, PARALLEL at a time; returns seconds."""
+    conf = work / "curl.conf"
+    conf.write_text("\n".join(configs) + "\n")
+    started = time.monotonic()
+    subprocess.run(["curl", "-sS", "--fail", "--parallel", "--parallel-max", str(parallel), "-K", str(conf)],
+                   check=True, stdout=subprocess.DEVNULL)
+    return time.monotonic() - started
+
+
+def ceiling_upload(emulator: Emulator, files: list[Path], work: Path, container: str) -> float:
+    emulator.container(container)
+    sas = emulator.sas(container)
+    lines = ['header = "x-ms-blob-type: BlockBlob"']
+    for i, f in enumerate(files):
+        lines += [f'upload-file = "{f}"', f'url = "{emulator.endpoint}/{container}/c{i}?{sas}"']
+    emulator.wait_idle()
+    seconds = curl_parallel(lines, work, 1 if len(files) == 1 else 32)
+    return seconds
+
+
+def ceiling_download(emulator: Emulator, container: str, work: Path) -> float:
+    sas = emulator.sas(container)
+    names = [b.name for b in emulator.service.get_container_client(container).list_blobs()]
+    lines = []
+    for name in names:
+        lines += [f'url = "{emulator.endpoint}/{container}/{name}?{sas}"', 'output = "/dev/null"']
+    emulator.wait_idle()
+    return curl_parallel(lines, work, 1 if len(names) == 1 else 32)
+
+
+# --- workloads -----------------------------------------------------------------------------
+
+
+class Bench:
+    def __init__(self, args: argparse.Namespace):
+        self.args = args
+        self.work = Path(args.work).resolve()
+        self.work.mkdir(parents=True, exist_ok=True)
+        self.data = self.work / "data"
+        # Run a copy, so rebuilding Ferry during a benchmark cannot change the binary under test.
+        global FERRY
+        shutil.copy2(FERRY, self.work / "ferry")
+        FERRY = self.work / "ferry"
+        self.emulator = Emulator(self.work)
+        self.clients = Clients(self.emulator, self.work)
+        self.results: list[Workload] = []
+        self.scale = args.scale
+
+    def n(self, count: int) -> int:
+        return max(1, int(count * self.scale))
+
+    def timed(self, workload: Workload, tool: str, argv: list[str], check) -> None:
+        self.emulator.wait_idle()
+        before = self.emulator.cpu_seconds()
+        wall, cpu, rss, code, tail = self.clients.run(tool, argv)
+        emulator_cpu = self.emulator.cpu_seconds() - before
+        files, size = check()
+        run = Run(tool, wall, cpu, rss, emulator_cpu, files, size, code)
+        if code != 0 or files != workload.files:
+            run.note = tail.strip().splitlines()[-1][:200] if tail.strip() else f"exit {code}"
+        workload.runs.append(run)
+        log(f"  {workload.name:28} {tool:7} {wall:7.2f} s  cpu {cpu:6.2f} s  rss {rss:7.1f} MB  "
+            f"emulator {emulator_cpu:6.2f} s  {files} files {size} B  exit {code} {run.note}")
+
+    def rounds(self, workload: Workload, one_run) -> None:
+        for r in range(self.args.rounds):
+            for tool in self.tools():
+                one_run(tool, r)
+
+    def tools(self) -> list[str]:
+        return [t for t in TOOLS if t in self.args.tools]
+
+    # Uploads: local tree or file -> a fresh container.
+    def upload(self, name: str, source: Path, is_tree: bool) -> Workload:
+        files, size = tree_bytes(source) if is_tree else (1, source.stat().st_size)
+        workload = Workload(name, files, size)
+
+        def one(tool: str, r: int) -> None:
+            container = f"up-{tool}-{r}"
+            self.emulator.container(container)
+            url = self.emulator.url(container)
+            src = f"{source}/*" if is_tree else str(source)
+            argv = {
+                "ferry": ferry_argv("copy", src, url, "--recursive", "--put-md5"),
+                "azcopy": azcopy_argv("copy", src, url, "--recursive", "--put-md5", "--from-to", "LocalBlob"),
+                "rclone": rclone_argv("copy", str(source), f"azurite:{container}", "--transfers", "32",
+                                      "--checkers", "32") if is_tree else
+                rclone_argv("copy", str(source), f"azurite:{container}"),
+            }[tool]
+            self.timed(workload, tool, argv, lambda: self.emulator.count(container))
+            self.emulator.drop(container)
+            self.clients.cleanup_state()
+
+        self.rounds(workload, one)
+        blobs = [source] if not is_tree else sorted(p for p in source.rglob("*.bin"))
+        workload.ceiling = ceiling_upload(self.emulator, blobs, self.work, "ceiling")
+        self.emulator.drop("ceiling")
+        log(f"  {name:28} curl    {workload.ceiling:7.2f} s")
+        return workload
+
+    # Downloads: a container seeded once -> a fresh local folder.
+    def download(self, name: str, source: Path, is_tree: bool) -> Workload:
+        container = "seed-" + name.replace(" ", "-").replace("×", "x").lower()[:50]
+        self.emulator.container(container)
+        src = f"{source}/*" if is_tree else str(source)
+        subprocess.run(ferry_argv("copy", src, self.emulator.url(container), "--recursive", "--put-md5",
+                                  "--output-level", "quiet"), check=True, env=self.clients.env("ferry"))
+        files, size = self.emulator.count(container)
+        workload = Workload(name, files, size)
+        target = self.work / "download"
+
+        def one(tool: str, r: int) -> None:
+            shutil.rmtree(target, ignore_errors=True)
+            target.mkdir()
+            url = self.emulator.url(container)
+            argv = {
+                "ferry": ferry_argv("copy", self.emulator.url(container, "*"), str(target), "--recursive"),
+                "azcopy": azcopy_argv("copy", self.emulator.url(container, "*"), str(target), "--recursive",
+                                      "--from-to", "BlobLocal"),
+                "rclone": rclone_argv("copy", f"azurite:{container}", str(target), "--transfers", "32",
+                                      "--checkers", "32") if is_tree else
+                rclone_argv("copy", f"azurite:{container}", str(target)),
+            }[tool]
+            del url
+            self.timed(workload, tool, argv, lambda: tree_bytes(target))
+            shutil.rmtree(target, ignore_errors=True)
+            self.clients.cleanup_state()
+
+        self.rounds(workload, one)
+        workload.ceiling = ceiling_download(self.emulator, container, self.work)
+        log(f"  {name:28} curl    {workload.ceiling:7.2f} s")
+        self.emulator.drop(container)
+        return workload
+
+    def blob_to_blob(self, name: str, source: Path) -> Workload:
+        src_container = "b2b-source"
+        self.emulator.container(src_container)
+        subprocess.run(ferry_argv("copy", f"{source}/*", self.emulator.url(src_container), "--recursive",
+                                  "--output-level", "quiet"), check=True, env=self.clients.env("ferry"))
+        files, size = self.emulator.count(src_container)
+        workload = Workload(name, files, size)
+
+        def one(tool: str, r: int) -> None:
+            container = f"b2b-{tool}-{r}"
+            self.emulator.container(container)
+            argv = {
+                "ferry": ferry_argv("copy", self.emulator.url(src_container, "*"), self.emulator.url(container),
+                                    "--recursive"),
+                "azcopy": azcopy_argv("copy", self.emulator.url(src_container, "*"), self.emulator.url(container),
+                                      "--recursive", "--from-to", "BlobBlob"),
+                "rclone": rclone_argv("copy", f"azurite:{src_container}", f"azurite:{container}", "--transfers",
+                                      "32", "--checkers", "32"),
+            }[tool]
+            self.timed(workload, tool, argv, lambda: self.emulator.count(container))
+            self.emulator.drop(container)
+            self.clients.cleanup_state()
+
+        self.rounds(workload, one)
+        self.emulator.drop(src_container)
+        workload.notes.append("AzCopy's Blob→Blob uses Put Blob From URL for small blobs, which Azurite 3.37 "
+                              "does not implement (501), so its runs fail here.")
+        return workload
+
+    def sync_argv(self, tool: str, source: Path, container: str) -> list[str]:
+        return {
+            "ferry": ferry_argv("sync", str(source), self.emulator.url(container)),
+            "azcopy": azcopy_argv("sync", str(source), self.emulator.url(container), "--from-to", "LocalBlob"),
+            "rclone": rclone_argv("sync", str(source), f"azurite:{container}", "--transfers", "32", "--checkers",
+                                  "32"),
+        }[tool]
+
+    def seed_sync(self, source: Path, tag: str) -> dict[str, str]:
+        """Each tool's own container, filled by that tool's own first sync (so its second is a no-op)."""
+        containers = {}
+        for tool in self.tools():
+            container = f"sync-{tag}-{tool}"
+            self.emulator.container(container)
+            _, _, _, code, tail = self.clients.run(tool, self.sync_argv(tool, source, container))
+            if code != 0:
+                log(f"  seeding {container} with {tool} failed: {tail[-500:]}")
+            containers[tool] = container
+        return containers
+
+    def noop_sync(self, name: str, source: Path) -> Workload:
+        files, _ = tree_bytes(source)
+        containers = self.seed_sync(source, name.split()[-1])
+        workload = Workload(name, 0, 0)
+        workload.notes.append(f"{files} files, each tool against the container its own first sync filled")
+
+        def one(tool: str, r: int) -> None:
+            container = containers[tool]
+            self.timed(workload, tool, self.sync_argv(tool, source, container), lambda: (0, 0))
+            self.clients.cleanup_state()
+
+        self.rounds(workload, one)
+        for container in containers.values():
+            self.emulator.drop(container)
+        return workload
+
+    def changed_sync(self, name: str, source: Path) -> Workload:
+        files, _ = tree_bytes(source)
+        containers = self.seed_sync(source, "changed")
+        changed = sorted(p for p in source.rglob("*.bin"))[:: 100]
+        size = sum(p.stat().st_size for p in changed) + len(changed)
+        workload = Workload(name, len(changed), size)
+        workload.notes.append(f"{len(changed)} of {files} files changed (a byte appended) before each round")
+        state = {"round": -1}
+
+        def one(tool: str, r: int) -> None:
+            if state["round"] != r:
+                time.sleep(1.1)  # modification times compare in whole seconds
+                for p in changed:
+                    with open(p, "ab") as f:
+                        f.write(b"x")
+                state["round"] = r
+            container = containers[tool]
+            self.timed(workload, tool, self.sync_argv(tool, source, container), lambda: (len(changed), size))
+            self.clients.cleanup_state()
+
+        self.rounds(workload, one)
+        for container in containers.values():
+            self.emulator.drop(container)
+        return workload
+
+    def run(self) -> None:
+        gib = self.n(1 << 30)
+        wanted = self.args.only
+        plan = [
+            ("upload 1 GiB file", lambda n: self.upload(n, make_big(self.data / "big.bin", gib), False)),
+            ("download 1 GiB file", lambda n: self.download(n, make_big(self.data / "big.bin", gib), False)),
+            ("upload 10k × 4 KiB", lambda n: self.upload(n, make_tree(self.data / f"small-{self.n(10000)}",
+                                                                      self.n(10000), 4096), True)),
+            ("download 10k × 4 KiB", lambda n: self.download(n, make_tree(self.data / f"small-{self.n(10000)}",
+                                                                          self.n(10000), 4096), True)),
+            ("upload 1k × 1 MiB", lambda n: self.upload(n, make_tree(self.data / f"medium-{self.n(1000)}",
+                                                                     self.n(1000), 1 << 20), True)),
+            ("download 1k × 1 MiB", lambda n: self.download(n, make_tree(self.data / f"medium-{self.n(1000)}",
+                                                                         self.n(1000), 1 << 20), True)),
+            ("blob→blob 10k × 4 KiB", lambda n: self.blob_to_blob(n, make_tree(self.data / f"small-{self.n(10000)}",
+                                                                               self.n(10000), 4096))),
+            ("no-op sync 10k", lambda n: self.noop_sync(n, make_tree(self.data / f"sync-{self.n(10000)}",
+                                                                     self.n(10000), 256))),
+            ("no-op sync 100k", lambda n: self.noop_sync(n, make_tree(self.data / f"sync-{self.n(100000)}",
+                                                                      self.n(100000), 256))),
+            ("sync 1% changed of 10k", lambda n: self.changed_sync(n, make_tree(self.data / "changing",
+                                                                               self.n(10000), 4096))),
+        ]
+        for name, go in plan:
+            if wanted and not any(w.lower() in name.lower() for w in wanted):
+                continue
+            log(f"== {name}")
+            self.results.append(go(name))
+            self.save()
+
+    def save(self) -> None:
+        (self.work / "results.json").write_text(json.dumps([asdict(w) for w in self.results], indent=1))
+        (self.work / "results.md").write_text(render(self.results, self.args))
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
+def render(results: list[Workload], args: argparse.Namespace) -> str:
+    out = [f"Rounds: {args.rounds}; medians per tool; ratios are Ferry ÷ peer (below 1 means Ferry is faster or "
+           "leaner). CPU and RSS are the client's; emulator CPU is Azurite's during the run.", "",
+           "| workload | tool | wall s | client CPU s | peak RSS MB | emulator CPU s | ok runs |",
+           "|---|---|---|---|---|---|---|"]
+    ratios = ["", "| workload | wall F/AzCopy | wall F/rclone | CPU F/AzCopy | CPU F/rclone | RSS F/AzCopy | "
+              "RSS F/rclone | curl ceiling s | Ferry ÷ ceiling |", "|---|---|---|---|---|---|---|---|---|"]
+    for w in results:
+        med = {}
+        for tool in TOOLS:
+            runs = [r for r in w.runs if r.tool == tool]
+            if not runs:
+                continue
+            ok = [r for r in runs if r.exit_code == 0 and (w.files == 0 or r.files == w.files)]
+            use = ok or runs
+            med[tool] = (median([r.wall for r in use]), median([r.cpu for r in use]),
+                         median([r.rss_mb for r in use]), median([r.emulator_cpu for r in use]), len(ok))
+            m = med[tool]
+            out.append(f"| {w.name} | {tool} | {m[0]:.2f} | {m[1]:.2f} | {m[2]:.0f} | {m[3]:.2f} | "
+                       f"{m[4]}/{len(runs)} |")
+
+        def ratio(i: int, peer: str) -> str:
+            if "ferry" not in med or peer not in med or med[peer][4] == 0:
+                return "n/a"
+            return f"{med['ferry'][i] / med[peer][i]:.2f}" if med[peer][i] else "n/a"
+
+        ceiling = f"{w.ceiling:.2f}" if w.ceiling else "—"
+        vs = f"{med['ferry'][0] / w.ceiling:.2f}" if w.ceiling and "ferry" in med else "—"
+        ratios.append(f"| {w.name} | {ratio(0, 'azcopy')} | {ratio(0, 'rclone')} | {ratio(1, 'azcopy')} | "
+                      f"{ratio(1, 'rclone')} | {ratio(2, 'azcopy')} | {ratio(2, 'rclone')} | {ceiling} | {vs} |")
+    notes = [f"- {w.name}: {n}" for w in results for n in w.notes]
+    failures = [f"- {w.name}, {r.tool}: {r.note}" for w in results for r in w.runs if r.note]
+    text = "\n".join(out + ratios)
+    if notes:
+        text += "\n\nNotes:\n" + "\n".join(notes)
+    if failures:
+        text += "\n\nRuns that failed or moved the wrong count:\n" + "\n".join(sorted(set(failures)))
+    return text + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--work", default=os.environ.get("FERRY_BENCH_DIR", "/tmp/ferry-bench"),
+                        help="folder for data sets, the emulator's files and results (outside the repo)")
+    parser.add_argument("--scale", type=float, default=1.0, help="shrink every data set (0.1 for a quick look)")
+    parser.add_argument("--only", nargs="*", help="run only workloads whose name contains one of these")
+    parser.add_argument("--tools", nargs="*", default=TOOLS)
+    args = parser.parse_args()
+    bench = Bench(args)
+    try:
+        bench.run()
+    finally:
+        bench.emulator.stop()
+    print(render(bench.results, args))
+    log(f"results: {bench.work / 'results.md'} and results.json")
+
+
+if __name__ == "__main__":
+    main()
