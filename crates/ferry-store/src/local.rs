@@ -13,6 +13,7 @@ use std::ffi::OsStr;
 use std::fs;
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::ops::Range;
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -34,6 +35,8 @@ pub const TEMP_PREFIX: &str = ".ferry-tmp-";
 pub const STAGING_PREFIX: &str = ".ferry-part-";
 
 const READ_CHUNK: usize = 256 * 1024;
+/// Ranges up to this size are read with one positional read into one buffer.
+const SINGLE_READ_MAX: u64 = 256 * 1024 * 1024;
 const LIST_CHANNEL: usize = 1024;
 
 /// A store rooted at a local directory.
@@ -268,6 +271,7 @@ impl Store for LocalStore {
         let shown = shown(&path);
         let mut file = fs::File::open(&path).map_err(|e| StoreError::from_io(e, &shown))?;
         let size = file.metadata().map_err(|e| StoreError::from_io(e, &shown))?.len();
+        let ranged = range.is_some();
         let (start, end) = match range {
             None => (0, size),
             Some(r) if r.start >= size && size > 0 || r.start > r.end => {
@@ -279,6 +283,29 @@ impl Store for LocalStore {
             }
             Some(r) => (r.start, r.end.min(size)),
         };
+        if ranged && end - start <= SINGLE_READ_MAX {
+            // A range (a block, or a small file) is read with one positional read into one buffer:
+            // no stream of small reads to join, and a single allocation the engine can send as is.
+            let len = usize::try_from(end - start).unwrap_or(0);
+            let data = tokio::task::spawn_blocking(move || -> io::Result<Bytes> {
+                let mut buffer = vec![0u8; len];
+                let mut filled = 0;
+                while filled < len {
+                    match file.read_at(&mut buffer[filled..], start + filled as u64) {
+                        Ok(0) => break,
+                        Ok(n) => filled += n,
+                        Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                        Err(e) => return Err(e),
+                    }
+                }
+                buffer.truncate(filled);
+                Ok(Bytes::from(buffer))
+            })
+            .await
+            .map_err(|e| StoreError::new(ErrorKind::Other, &shown, format!("the reader thread failed: {e}")))?
+            .map_err(|e| StoreError::from_io(e, &shown))?;
+            return Ok(futures::stream::iter([Ok(data)]).boxed());
+        }
         file.seek(SeekFrom::Start(start)).map_err(|e| StoreError::from_io(e, &shown))?;
         let reader = tokio::fs::File::from_std(file);
         let limited = tokio::io::AsyncReadExt::take(reader, end - start);

@@ -77,6 +77,29 @@ impl PositionalWrite for PartialFile {
             .map_err(|e| StoreError::new(ErrorKind::Other, &self.key, format!("the writer thread failed: {e}")))?
     }
 
+    async fn write_pieces_at(&self, offset: u64, pieces: Vec<Bytes>) -> Result<()> {
+        let len: u64 = pieces.iter().map(|p| p.len() as u64).sum();
+        if offset + len > self.size {
+            return Err(StoreError::new(
+                ErrorKind::InvalidInput,
+                &self.key,
+                format!("a write at {offset}+{len} goes past the announced size {}", self.size),
+            ));
+        }
+        let file = self.file.clone();
+        let temp = shown(&self.temp);
+        tokio::task::spawn_blocking(move || {
+            let mut at = offset;
+            for piece in &pieces {
+                file.write_all_at(piece, at).map_err(|e| StoreError::from_io(e, &temp))?;
+                at += piece.len() as u64;
+            }
+            Ok(())
+        })
+        .await
+        .map_err(|e| StoreError::new(ErrorKind::Other, &self.key, format!("the writer thread failed: {e}")))?
+    }
+
     async fn read_back(&self) -> Result<ByteStream> {
         let temp = shown(&self.temp);
         let file = tokio::fs::File::open(&self.temp).await.map_err(|e| StoreError::from_io(e, &temp))?;
