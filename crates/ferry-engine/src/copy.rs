@@ -778,6 +778,21 @@ impl Context {
     }
 }
 
+/// Feeds `data` to `hasher`: on the blocking pool when it is large enough to hold up a runtime
+/// thread (MD5 runs at about 600 MB/s, so 8 MiB takes some 13 ms).
+async fn hash_more(mut hasher: Md5, pieces: Vec<Bytes>) -> Md5 {
+    if pieces.iter().map(Bytes::len).sum::<usize>() < 256 * 1024 {
+        pieces.iter().for_each(|p| hasher.update(p));
+        return hasher;
+    }
+    tokio::task::spawn_blocking(move || {
+        pieces.iter().for_each(|p| hasher.update(p));
+        hasher
+    })
+    .await
+    .expect("hashing does not panic")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -801,19 +816,4 @@ mod tests {
         assert_eq!(budget.semaphore.available_permits(), 0);
         drop((a, b));
     }
-}
-
-/// Feeds `data` to `hasher`: on the blocking pool when it is large enough to hold up a runtime
-/// thread (MD5 runs at about 600 MB/s, so 8 MiB takes some 13 ms).
-async fn hash_more(mut hasher: Md5, pieces: Vec<Bytes>) -> Md5 {
-    if pieces.iter().map(Bytes::len).sum::<usize>() < 256 * 1024 {
-        pieces.iter().for_each(|p| hasher.update(p));
-        return hasher;
-    }
-    tokio::task::spawn_blocking(move || {
-        pieces.iter().for_each(|p| hasher.update(p));
-        hasher
-    })
-    .await
-    .expect("hashing does not panic")
 }

@@ -567,3 +567,62 @@ async fn overwrite_prompt_asks_and_obeys() {
     assert_eq!(summary(&out)["Number of File Transfers Completed"], "1");
     assert_eq!(contents(), ["v3", "v2"]);
 }
+
+/// Sets a blob's stored Content-MD5 with the Python SDK (the service does not check that one).
+fn set_stored_md5(azurite: &Azurite, container: &str, blob: &str, md5: &[u8; 16]) {
+    let script = r#"
+import sys
+from azure.storage.blob import ContainerClient, ContentSettings
+url, key, blob, md5 = sys.argv[1], sys.argv[2], sys.argv[3], bytes.fromhex(sys.argv[4])
+client = ContainerClient.from_container_url(url, credential={"account_name": "devstoreaccount1", "account_key": key})
+client.get_blob_client(blob).set_http_headers(ContentSettings(content_md5=bytearray(md5)))
+"#;
+    let hex: String = md5.iter().map(|b| format!("{b:02x}")).collect();
+    let status = Command::new(tools::python())
+        .args(["-c", script, &azurite.container_url(container), ferry_azure::DEVELOPMENT_KEY, blob, &hex])
+        .status()
+        .expect("python runs");
+    assert!(status.success(), "the Python SDK set the blob's MD5");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_download_whose_bytes_do_not_match_the_stored_md5_never_reaches_its_name() {
+    let azurite = Azurite::shared();
+    let store = azurite.new_container("md5-check").await;
+    let container = store.container().to_owned();
+    let data = pattern(3 * 1024 * 1024 + 17, 9);
+    let work = tempfile::tempdir().unwrap();
+    let local = work.path().join("blob.bin");
+    std::fs::write(&local, &data).unwrap();
+    let url = format!("{}/blob.bin", azurite.container_url(&container));
+    let (code, _, err) = run(ferry_with_key().args(["copy", local.to_str().unwrap(), &url, "--put-md5"]));
+    assert_eq!(code, 0, "{err}");
+
+    // With the right MD5, a download in several ranges (1 MiB blocks) passes the check.
+    let good = work.path().join("good");
+    let (code, _, err) = run(ferry_with_key().args(["copy", &url, good.to_str().unwrap(), "--block-size-mb", "1"]));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(std::fs::read(&good).unwrap(), data);
+
+    // A wrong stored MD5: the copy fails, names the object, and leaves no file at all.
+    let mut wrong = ferry_store::md5_of(&data);
+    wrong[0] ^= 0xff;
+    set_stored_md5(azurite, &container, "blob.bin", &wrong);
+    let out_dir = work.path().join("out");
+    std::fs::create_dir(&out_dir).unwrap();
+    let (code, _, err) =
+        run(ferry_with_key().args(["copy", &url, out_dir.join("blob.bin").to_str().unwrap(), "--block-size-mb", "1"]));
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("does not match the Content-MD5") && err.contains("blob.bin"), "{err}");
+    assert_eq!(std::fs::read_dir(&out_dir).unwrap().count(), 0, "nothing under the final name, no temp file");
+    // --check-md5 NoCheck takes the bytes as they are.
+    let (code, _, err) = run(ferry_with_key().args([
+        "copy",
+        &url,
+        out_dir.join("blob.bin").to_str().unwrap(),
+        "--check-md5",
+        "NoCheck",
+    ]));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(std::fs::read(out_dir.join("blob.bin")).unwrap(), data);
+}
