@@ -452,6 +452,33 @@ impl Store for AzureStore {
         Ok(())
     }
 
+    async fn copy_object_from_url(&self, key: &str, source_url: &Url, options: &WriteOptions) -> Result<WriteReceipt> {
+        validate_blob_name(key)?;
+        let target = self.target(key);
+        if options.headers != ferry_store::ContentHeaders::default() {
+            return Err(StoreError::new(
+                ErrorKind::InvalidInput,
+                target,
+                "Copy Blob From URL keeps the source's content headers; it cannot set others",
+            ));
+        }
+        let request = Request::new(Method::PUT, self.blob_url(key), &target)
+            .header("x-ms-copy-source", source_url.as_str())
+            .header("x-ms-requires-sync", "true");
+        let request = with_blob_properties(request, options)?;
+        let response = self.client.send(request).await?;
+        // A synchronous copy either succeeds or fails; anything else is not what was asked for.
+        let status = response.headers().get("x-ms-copy-status").and_then(|v| v.to_str().ok()).unwrap_or("");
+        if status != "success" {
+            return Err(StoreError::new(
+                ErrorKind::Other,
+                target,
+                format!("the service answered the synchronous copy with copy status `{status}`"),
+            ));
+        }
+        Ok(receipt(response.headers()))
+    }
+
     async fn service_readable_url(&self, key: &str) -> Result<Url> {
         let mut url = self.blob_url(key);
         match self.client.credential() {

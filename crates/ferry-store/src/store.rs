@@ -200,6 +200,20 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         Err(StoreError::not_supported(key, "server-side copy"))
     }
 
+    /// Copies a whole object the service reads from `source_url` in one synchronous request
+    /// (Azure's Copy Blob From URL; at most 256 MiB). The copy keeps the source's content headers
+    /// and Content-MD5; `options` may give metadata (replacing the source's), tier, tags and
+    /// `overwrite`, but no content headers. `NotSupported` unless `capabilities().server_side_copy`.
+    async fn copy_object_from_url(
+        &self,
+        key: &str,
+        source_url: &url::Url,
+        options: &WriteOptions,
+    ) -> Result<WriteReceipt> {
+        let _ = (source_url, options);
+        Err(StoreError::not_supported(key, "server-side copy"))
+    }
+
     /// Opens `key` for writing `size` bytes at any offsets, in any order (parallel ranged
     /// downloads). Nothing is visible under `key` until [`PositionalWrite::finish`]; dropping the
     /// writer unfinished discards the partial data. `NotSupported` unless
