@@ -105,6 +105,10 @@ pub enum Command {
     /// Show the environment variables Ferry reads and their current values (secrets redacted).
     #[command(after_help = ENV_EXAMPLES)]
     Env(EnvArgs),
+    /// Measure upload or download speed to a container with generated data, without the local
+    /// disk; prints the throughput, the likely bottleneck and advice.
+    #[command(visible_aliases = ["ben", "benchmark"], after_help = BENCH_EXAMPLES)]
+    Bench(BenchArgs),
 }
 
 const COPY_EXAMPLES: &str = "Examples:
@@ -672,4 +676,56 @@ pub struct RemoveArgs {
     /// Which blobs to remove.
     #[command(flatten)]
     pub filters: FilterArgs,
+}
+
+const BENCH_EXAMPLES: &str = "Examples:
+  ferry bench 'https://ACCOUNT.blob.core.windows.net/CONTAINER?SAS'
+  ferry bench 'https://ACCOUNT.blob.core.windows.net/CONTAINER?SAS' --file-count 10000 --size-per-file 4K
+  ferry bench 'https://ACCOUNT.blob.core.windows.net/CONTAINER/data?SAS' --mode Download
+
+Upload sends generated data to a new virtual directory (ferry-bench-JOBID) and deletes it afterwards
+unless --delete-test-data=false; Download reads the blobs already under the URL and discards them.";
+
+/// `ferry bench`'s direction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BenchMode {
+    /// Generated data to the container.
+    Upload,
+    /// The container's blobs to nowhere.
+    Download,
+}
+
+/// `ferry bench`.
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// The container or virtual directory URL to measure against.
+    pub url: String,
+
+    /// Upload (generated data) or Download (existing blobs, discarded).
+    #[arg(long, value_enum, ignore_case = true, default_value = "upload")]
+    pub mode: BenchMode,
+
+    /// How many files to upload.
+    #[arg(long, default_value_t = 100)]
+    pub file_count: u64,
+
+    /// The size of each uploaded file: a number of bytes, or with K, M or G (binary units).
+    #[arg(long, default_value = "250M")]
+    pub size_per_file: String,
+
+    /// Spread the uploaded files over this many folders.
+    #[arg(long, default_value_t = 0)]
+    pub number_of_folders: u64,
+
+    /// Delete the uploaded test data afterwards.
+    #[arg(long, action = azcopy_bool!(), num_args = 0..=1, default_value_t = true, default_missing_value = "true")]
+    pub delete_test_data: bool,
+
+    /// Block size in MiB (default 8, grown to stay within 50,000 blocks).
+    #[arg(long)]
+    pub block_size_mb: Option<f64>,
+
+    /// Store each file's MD5 (costs the CPU time of hashing, as in a real upload with --put-md5).
+    #[arg(long, action = azcopy_bool!(), num_args = 0..=1, default_value_t = false, default_missing_value = "true")]
+    pub put_md5: bool,
 }

@@ -14,6 +14,7 @@ mod local;
 mod partial_file;
 mod payload;
 mod store;
+mod synthetic;
 
 pub use entry::{ContentHeaders, Entry, EntryKind, ObjectProperties, WriteOptions, WriteReceipt};
 pub use error::{ErrorKind, StoreError};
@@ -22,6 +23,7 @@ pub use payload::{ByteStream, Payload};
 pub use store::{
     Capabilities, EntryStream, FinishOptions, ListDepth, PartId, PartInfo, PartList, PositionalWrite, Store, md5_of,
 };
+pub use synthetic::{DiscardSink, GeneratedSource};
 
 /// A `Result` whose error is a [`StoreError`].
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

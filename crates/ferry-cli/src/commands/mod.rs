@@ -1,5 +1,6 @@
 //! One module per command: resolved settings in, a library call with a reporter, a result out.
 
+mod bench;
 mod copy;
 mod env;
 mod jobs;
@@ -30,6 +31,7 @@ pub async fn dispatch(
         Command::List(args) => list::run(args, settings, env, console).await,
         Command::Make(args) => make::run(args, settings, env, console).await,
         Command::Env(args) => env::run(args, console),
+        Command::Bench(args) => bench::run(args, settings, env, console).await,
         Command::Jobs(command) => jobs::run(command, settings, env, console).await,
     }
 }
