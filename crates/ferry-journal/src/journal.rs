@@ -142,10 +142,15 @@ fn apply(tx: &rusqlite::Transaction<'_>, op: &Op) -> rusqlite::Result<()> {
 /// Applies queued operations in batches, one transaction per batch, until the sender is gone.
 fn writer_loop(mut conn: Connection, receiver: mpsc::Receiver<(Op, Ack)>) {
     const BATCH: usize = 5000;
+    // Changes arriving within this window of the first share its transaction: one commit (and
+    // one WAL write) per window instead of one per item, for at most this much added latency.
+    const WINDOW: std::time::Duration = std::time::Duration::from_millis(2);
     while let Ok(first) = receiver.recv() {
+        let deadline = std::time::Instant::now() + WINDOW;
         let mut batch = vec![first];
         while batch.len() < BATCH {
-            match receiver.try_recv() {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match receiver.recv_timeout(left) {
                 Ok(next) => batch.push(next),
                 Err(_) => break,
             }
@@ -172,6 +177,8 @@ pub struct Journal {
     spec: JobSpec,
     sender: mpsc::Sender<(Op, Ack)>,
     reader: Arc<Mutex<Connection>>,
+    /// Created by this process: it held no items when opened, so lookups can be skipped.
+    fresh: bool,
 }
 
 impl std::fmt::Debug for Journal {
@@ -204,7 +211,12 @@ impl Journal {
             params![spec.job_id, spec_json],
         )
         .map_err(sqlite)?;
-        Self::start(path, spec.clone(), conn)
+        let fresh = conn
+            .query_row("SELECT NOT EXISTS (SELECT 1 FROM item) AND NOT EXISTS (SELECT 1 FROM deletion)", [], |r| {
+                r.get::<_, bool>(0)
+            })
+            .map_err(sqlite)?;
+        Self::start(path, spec.clone(), conn, fresh)
     }
 
     /// Opens the journal of an existing job.
@@ -215,17 +227,17 @@ impl Journal {
         }
         let conn = open_connection(&path)?;
         let spec = read_spec(&conn, &path)?;
-        Self::start(path, spec, conn)
+        Self::start(path, spec, conn, false)
     }
 
-    fn start(path: PathBuf, spec: JobSpec, writer: Connection) -> Result<Self> {
+    fn start(path: PathBuf, spec: JobSpec, writer: Connection, fresh: bool) -> Result<Self> {
         let reader = open_connection(&path)?;
         let (sender, receiver) = mpsc::channel();
         std::thread::Builder::new()
             .name("ferry-journal".into())
             .spawn(move || writer_loop(writer, receiver))
             .map_err(|source| JournalError::Io { path: path.display().to_string(), source })?;
-        Ok(Self { path, spec, sender, reader: Arc::new(Mutex::new(reader)) })
+        Ok(Self { path, spec, sender, reader: Arc::new(Mutex::new(reader)), fresh })
     }
 
     /// The job's spec.
@@ -326,6 +338,12 @@ impl Journal {
     fn read<T>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T> {
         let conn = self.reader.lock().map_err(|_| JournalError::WriterGone)?;
         f(&conn).map_err(|source| JournalError::Sqlite { path: self.path.display().to_string(), source })
+    }
+
+    /// Whether this journal was created empty by this process (a new job, not a resume): then
+    /// no item has a recorded state from an earlier run.
+    pub fn is_fresh(&self) -> bool {
+        self.fresh
     }
 
     /// The recorded state of one item, if it was recorded.

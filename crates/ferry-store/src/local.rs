@@ -37,6 +37,8 @@ pub const STAGING_PREFIX: &str = ".ferry-part-";
 const READ_CHUNK: usize = 256 * 1024;
 /// Ranges up to this size are read with one positional read into one buffer.
 const SINGLE_READ_MAX: u64 = 256 * 1024 * 1024;
+/// Reads up to this size run on the calling task rather than the blocking pool.
+const INLINE_READ_MAX: usize = 64 * 1024;
 const LIST_CHANNEL: usize = 1024;
 
 /// A store rooted at a local directory.
@@ -287,7 +289,7 @@ impl Store for LocalStore {
             // A range (a block, or a small file) is read with one positional read into one buffer:
             // no stream of small reads to join, and a single allocation the engine can send as is.
             let len = usize::try_from(end - start).unwrap_or(0);
-            let data = tokio::task::spawn_blocking(move || -> io::Result<Bytes> {
+            let read = move || -> io::Result<Bytes> {
                 let mut buffer = vec![0u8; len];
                 let mut filled = 0;
                 while filled < len {
@@ -300,9 +302,16 @@ impl Store for LocalStore {
                 }
                 buffer.truncate(filled);
                 Ok(Bytes::from(buffer))
-            })
-            .await
-            .map_err(|e| StoreError::new(ErrorKind::Other, &shown, format!("the reader thread failed: {e}")))?
+            };
+            // A small read (a page-cache copy of a few KiB) costs less than handing it to the
+            // blocking pool and back; larger ones go there so they never stall the runtime.
+            let data = if len <= INLINE_READ_MAX {
+                read()
+            } else {
+                tokio::task::spawn_blocking(read)
+                    .await
+                    .map_err(|e| StoreError::new(ErrorKind::Other, &shown, format!("the reader thread failed: {e}")))?
+            }
             .map_err(|e| StoreError::from_io(e, &shown))?;
             return Ok(futures::stream::iter([Ok(data)]).boxed());
         }

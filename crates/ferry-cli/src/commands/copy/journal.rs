@@ -12,7 +12,9 @@ pub(crate) struct JournalObserver {
 
 impl TransferObserver for JournalObserver {
     fn found(&self, transfer: &Transfer) -> Recorded {
-        let recorded = match self.journal.status_of(&transfer.source_key) {
+        // A new job has nothing recorded: no need to look (one query per item saved).
+        let recorded = if self.journal.is_fresh() { Ok(None) } else { self.journal.status_of(&transfer.source_key) };
+        let recorded = match recorded {
             Ok(Some(status)) if status.is_final_for_resume() => return Recorded::Done,
             Ok(Some(_)) => Recorded::Unfinished,
             Ok(None) => Recorded::New,
