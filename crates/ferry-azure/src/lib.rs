@@ -31,3 +31,16 @@ pub use credential::{
 pub use retry::{RetryPolicy, is_retryable_status};
 pub use sas::{SAS_VERSION, SasScope, account_sas, account_sas_from, sas_time, service_sas};
 pub use store::{AzureStore, LIST_PAGE_SIZE, list_containers, validate_blob_name};
+
+/// Entry points for the fuzz targets in `fuzz/` (not a stable API).
+#[doc(hidden)]
+pub mod fuzzing {
+    /// Runs every XML parser over `text`; none may panic.
+    pub fn parse_all(text: &str) {
+        let _ = crate::xml::parse_blob_page(text);
+        let _ = crate::xml::parse_container_page(text);
+        let _ = crate::xml::parse_block_list(text);
+        let _ = crate::xml::parse_error(text);
+        let _ = crate::xml::parse_http_date(text);
+    }
+}

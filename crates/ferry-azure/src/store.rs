@@ -132,6 +132,87 @@ fn transport(target: &str, e: &reqwest::Error) -> StoreError {
     StoreError::new(ErrorKind::Transient, target, crate::client::describe_transport_error(e))
 }
 
+/// A body that, when the connection breaks part-way, asks again for the rest (a ranged GET from
+/// the first missing byte, `If-Match` the first answer's ETag so no object mixes two versions),
+/// within the client's retry policy. HTTP retries cover a request until its headers arrive; this
+/// covers the body after them.
+fn resuming_body(
+    store: AzureStore,
+    key: String,
+    first: ByteStream,
+    start: u64,
+    end: Option<u64>,
+    etag: Option<String>,
+) -> ByteStream {
+    struct State {
+        store: AzureStore,
+        key: String,
+        body: ByteStream,
+        next: u64,
+        end: Option<u64>,
+        etag: Option<String>,
+        retries: u32,
+        started: std::time::Instant,
+        failed: bool,
+    }
+    let state = State {
+        store,
+        key,
+        body: first,
+        next: start,
+        end,
+        etag,
+        retries: 0,
+        started: std::time::Instant::now(),
+        failed: false,
+    };
+    stream::unfold(state, |mut st| async move {
+        loop {
+            if st.failed {
+                return None;
+            }
+            let error = match st.body.next().await {
+                Some(Ok(bytes)) => {
+                    st.next += bytes.len() as u64;
+                    return Some((Ok(bytes), st));
+                }
+                None => return None,
+                Some(Err(e)) => e,
+            };
+            let policy = &st.store.client.config().retry;
+            let resumable = error.kind() == ErrorKind::Transient
+                && st.end.is_some_and(|end| st.next < end)
+                && st.retries < policy.max_retries
+                && st.started.elapsed() < policy.max_elapsed;
+            if !resumable {
+                st.failed = true;
+                return Some((Err(error), st));
+            }
+            tokio::time::sleep(policy.delay(st.retries, None)).await;
+            st.retries += 1;
+            let end = st.end.unwrap_or(st.next);
+            tracing::debug!(key = %st.key, from = st.next, retry = st.retries, error = %error, "the body broke off; asking for the rest");
+            let target = st.store.target(&st.key);
+            let mut request = Request::new(Method::GET, st.store.blob_url(&st.key), &target)
+                .header("x-ms-range", &format!("bytes={}-{}", st.next, end - 1));
+            if let Some(etag) = &st.etag {
+                request = request.header("if-match", etag);
+            }
+            match st.store.client.send(request).await {
+                Ok(response) => {
+                    let target = target.clone();
+                    st.body = response.bytes_stream().map_err(move |e| transport(&target, &e)).boxed();
+                }
+                Err(e) => {
+                    st.failed = true;
+                    return Some((Err(e), st));
+                }
+            }
+        }
+    })
+    .boxed()
+}
+
 /// Lists the containers of the account behind `url`, in name order.
 pub async fn list_containers(client: &BlobClient, url: &BlobUrl) -> Result<Vec<String>> {
     let mut names = Vec::new();
@@ -166,6 +247,8 @@ pub fn validate_blob_name(key: &str) -> Result<()> {
         "a blob name cannot be empty"
     } else if key.chars().count() > 1024 {
         "a blob name is at most 1,024 characters"
+    } else if key.chars().any(|c| c.is_control()) {
+        "the name contains a control character, which Azure Blob Storage cannot list (XML has no room for it)"
     } else if key.contains('\\') {
         "the name contains a backslash, which Azure Blob Storage turns into `/`, so the blob would get another name"
     } else if key.ends_with('.') || key.ends_with('/') {
@@ -355,8 +438,18 @@ impl Store for AzureStore {
                 ));
             }
         }
-        let stream = response.bytes_stream().map_err(move |e| transport(&target, &e));
-        Ok(stream.boxed())
+        // Where the body must end, so a break can be resumed from where it stopped.
+        let start = range.as_ref().map_or(0, |r| r.start);
+        let end = match &range {
+            Some(r) => Some(r.end),
+            None => response.content_length().map(|len| start + len),
+        };
+        let etag = response.headers().get("etag").and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let first = response.bytes_stream().map_err({
+            let target = target.clone();
+            move |e| transport(&target, &e)
+        });
+        Ok(resuming_body(self.clone(), key.to_owned(), first.boxed(), start, end, etag))
     }
 
     async fn write(&self, key: &str, payload: Payload, options: &WriteOptions) -> Result<WriteReceipt> {

@@ -50,6 +50,11 @@ pub const ENV_VARS: &[EnvVar] = &[
         secret: false,
     },
     EnvVar {
+        name: "FERRY_ALLOW_HTTP",
+        description: "Set to true to allow plain http:// to hosts other than this machine (refused by default: data and credentials would cross the network unencrypted).",
+        secret: false,
+    },
+    EnvVar {
         name: "FERRY_MAX_RETRIES",
         description: "Retries of one failed request (network errors and 408/429/500/502/503/504). Default: 8.",
         secret: false,

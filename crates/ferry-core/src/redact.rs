@@ -47,19 +47,43 @@ pub fn redact_query(query: &str) -> String {
 }
 
 /// Redacts every URL-like `?query` found in free text, such as an error message from a lower
-/// layer that quotes the request URL.
+/// layer that quotes the request URL, and every bare query string that carries a secret (a SAS
+/// token given on its own, as to `jobs resume --destination-sas`).
 pub fn redact_text(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(q) = rest.find('?') {
-        out.push_str(&rest[..=q]);
+        out.push_str(&redact_bare_queries(&rest[..=q]));
         let after = &rest[q + 1..];
-        let end =
-            after.find(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | ')' | '>' | '<')).unwrap_or(after.len());
+        let end = after.find(ends_query).unwrap_or(after.len());
         out.push_str(&redact_query(&after[..end]));
         rest = &after[end..];
     }
-    out.push_str(rest);
+    out.push_str(&redact_bare_queries(rest));
+    out
+}
+
+fn ends_query(c: char) -> bool {
+    c.is_whitespace() || matches!(c, '"' | '\'' | ')' | '>' | '<')
+}
+
+/// Redacts words that look like a query string (`a=1&sig=…`) holding a sensitive parameter.
+fn redact_bare_queries(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while !rest.is_empty() {
+        let start = rest.find(|c: char| !ends_query(c)).unwrap_or(rest.len());
+        out.push_str(&rest[..start]);
+        let word_end = rest[start..].find(ends_query).map_or(rest.len(), |e| start + e);
+        let word = &rest[start..word_end];
+        let sensitive = word.split('&').any(|pair| pair.split_once('=').is_some_and(|(name, _)| is_sensitive(name)));
+        if sensitive && !word.contains('?') {
+            out.push_str(&redact_query(word));
+        } else {
+            out.push_str(word);
+        }
+        rest = &rest[word_end..];
+    }
     out
 }
 
@@ -179,5 +203,15 @@ mod tests {
         let s = Secret::new("hunter2");
         assert_eq!(format!("{s} {s:?}"), "REDACTED REDACTED");
         assert_eq!(s.expose(), "hunter2");
+    }
+
+    #[test]
+    fn a_bare_sas_token_in_text_is_redacted() {
+        let text = "ferry jobs resume 1234 --destination-sas sv=2022-11-02&sr=c&sig=c2VjcmV0%3D --x=1";
+        let out = redact_text(text);
+        assert!(!out.contains("c2VjcmV0"), "{out}");
+        assert!(out.contains("sv=2022-11-02&sr=c&sig=REDACTED --x=1"), "{out}");
+        assert_eq!(redact_text("a=b c=d"), "a=b c=d");
+        assert_eq!(redact_text("sig=abc"), "sig=REDACTED");
     }
 }

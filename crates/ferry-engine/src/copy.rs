@@ -21,6 +21,8 @@ use crate::stats::{Stats, StatsSnapshot};
 /// Requests one object may have in flight at once (within the global request limit), so one
 /// huge file cannot starve the others.
 const PER_OBJECT_PARALLELISM: usize = 16;
+/// A download range is written to disk in pieces of this size (buffered from network frames).
+const WRITE_PIECE: usize = 1024 * 1024;
 /// Largest object Azure copies with one synchronous Copy Blob From URL.
 const SYNC_COPY_MAX: u64 = 256 * 1024 * 1024;
 /// How many failures a report keeps in full; the rest are only counted.
@@ -512,6 +514,64 @@ impl Context {
         Ok(pieces)
     }
 
+    /// Streams `range` of the source into `writer` at its offsets, in writes of at most
+    /// [`WRITE_PIECE`] bytes: memory per range in flight stays at one piece, not the range.
+    /// Fails unless exactly the range's length arrives (a short answer would leave a hole).
+    async fn stream_range_to(
+        &self,
+        key: &str,
+        range: Range<u64>,
+        writer: &dyn PositionalWrite,
+    ) -> Result<(), StoreError> {
+        let expected = range.end - range.start;
+        if let Some(limit) = &self.options.rate_limit {
+            limit.take(expected).await;
+            self.check_cancelled(key)?;
+        }
+        let mut stream = self.source.read(key, Some(range.clone())).await?;
+        let (mut at, mut pending) = (range.start, BytesMut::new());
+        let wrong_length = |received: u64| {
+            StoreError::new(
+                ErrorKind::Other,
+                key,
+                format!(
+                    "the source gave {received} bytes for {}..{} where {expected} were expected; it changed during the transfer or the answer was cut short",
+                    range.start, range.end
+                ),
+            )
+        };
+        while let Some(piece) = stream.try_next().await? {
+            let received = at - range.start + (pending.len() + piece.len()) as u64;
+            if received > expected {
+                return Err(wrong_length(received));
+            }
+            if pending.is_empty() && piece.len() >= WRITE_PIECE {
+                // Already a big piece (a local read): write it as it is, no copy.
+                at += piece.len() as u64;
+                writer.write_at(at - piece.len() as u64, piece).await?;
+                continue;
+            }
+            if pending.capacity() == 0 {
+                pending.reserve(WRITE_PIECE.min(usize::try_from(expected).unwrap_or(WRITE_PIECE)));
+            }
+            pending.extend_from_slice(&piece);
+            if pending.len() >= WRITE_PIECE {
+                let data = pending.split().freeze();
+                at += data.len() as u64;
+                writer.write_at(at - data.len() as u64, data).await?;
+            }
+        }
+        if !pending.is_empty() {
+            let data = pending.split().freeze();
+            at += data.len() as u64;
+            writer.write_at(at - data.len() as u64, data).await?;
+        }
+        if at != range.end {
+            return Err(wrong_length(at - range.start));
+        }
+        Ok(())
+    }
+
     /// Fails the item if the source changed (size or time) since it was listed.
     async fn check_source_unchanged(&self, t: &Transfer) -> Result<(), StoreError> {
         let Some(listed_time) = t.last_modified else { return Ok(()) };
@@ -585,29 +645,35 @@ impl Context {
                         self.stats.reused(len);
                         return Ok(None);
                     }
-                    let _budget = self.budget.reserve(len).await;
-                    let data = {
+                    let _budget = self.budget.reserve((WRITE_PIECE as u64).min(len)).await;
+                    {
                         let _request = self.requests.acquire().await.expect("never closed");
-                        self.read_range_pieces(&t.source_key, range.clone()).await?
-                    };
-                    writer.write_pieces_at(range.start, data.clone()).await?;
+                        self.stream_range_to(&t.source_key, range.clone(), writer).await?;
+                    }
                     if let Some(o) = observer {
                         o.chunk_done(t, tag, range.start);
                     }
                     self.count_moved(moved, len);
-                    Ok::<Option<Vec<Bytes>>, StoreError>(Some(data))
+                    Ok::<Option<Range<u64>>, StoreError>(Some(range))
                 }
             })
-            // In order (still PER_OBJECT_PARALLELISM at a time), so the MD5 is computed as the
-            // data arrives rather than by reading the whole file back afterwards.
+            // In order (still PER_OBJECT_PARALLELISM at a time), so the MD5 is computed while
+            // later ranges arrive, from the page cache, instead of in one pass at the end.
             .buffered(PER_OBJECT_PARALLELISM);
         let written = async {
             let mut chunks_in_order = std::pin::pin!(chunks_in_order);
             let mut hasher = verify.then(Md5::new);
-            while let Some(data) = chunks_in_order.try_next().await? {
-                hasher = match (hasher, data) {
-                    (Some(h), Some(data)) => Some(hash_more(h, data).await),
-                    // A chunk kept from an earlier run was not read: the file is hashed at the end.
+            while let Some(range) = chunks_in_order.try_next().await? {
+                hasher = match (hasher, range) {
+                    (Some(mut h), Some(range)) => {
+                        for piece in chunks(range.end - range.start, WRITE_PIECE as u64) {
+                            let len = usize::try_from(piece.end - piece.start).unwrap_or(0);
+                            let data = writer.read_at(range.start + piece.start, len).await?;
+                            h = hash_more(h, vec![data]).await;
+                        }
+                        Some(h)
+                    }
+                    // A chunk kept from an earlier run: the whole file is hashed at the end.
                     _ => None,
                 };
             }

@@ -4,6 +4,7 @@
 //! on every run would defeat a no-op sync. An entry is used only while the file's size and
 //! modification time (to the nanosecond) are what they were when it was hashed.
 
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::Path;
 use std::sync::Mutex;
 
@@ -23,10 +24,19 @@ impl HashCache {
     pub fn open(path: &Path) -> Result<Self, JournalError> {
         let shown = path.display().to_string();
         let sqlite = |source| JournalError::Sqlite { path: shown.clone(), source };
+        let io = |source, p: &Path| JournalError::Io { path: p.display().to_string(), source };
         if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir)
-                .map_err(|source| JournalError::Io { path: dir.display().to_string(), source })?;
+            std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir).map_err(|e| io(e, dir))?;
         }
+        // Created private first, so SQLite's own files (which copy its mode) are private too: the
+        // cache names the user's files.
+        std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .mode(0o600)
+            .open(path)
+            .map_err(|e| io(e, path))?;
         let conn = Connection::open(path).map_err(sqlite)?;
         // Only a cache: losing the last writes on a crash costs a re-hash, nothing else.
         conn.pragma_update(None, "journal_mode", "WAL").map_err(sqlite)?;

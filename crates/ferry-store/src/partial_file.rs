@@ -39,7 +39,10 @@ impl PartialFile {
         let file = if existing.is_some() {
             fs::OpenOptions::new().read(true).write(true).open(&temp)
         } else {
-            fs::File::create(&temp).and_then(|f| f.set_len(size).map(|()| f))
+            create_read_write(&temp).and_then(|f| f.set_len(size).map(|()| f)).inspect_err(|_| {
+                // Created but not sized (no room?): leave nothing behind.
+                let _ = fs::remove_file(&temp);
+            })
         }
         .map_err(|e| StoreError::from_io(e, shown(&temp)))?;
         let reopened = existing.is_some();
@@ -51,13 +54,18 @@ impl PartialFile {
         let dir = target.parent().map(PathBuf::from).unwrap_or_default();
         fs::create_dir_all(&dir).map_err(|e| StoreError::from_io(e, shown(&dir)))?;
         let temp = temp_path(&dir);
-        let file = fs::File::create(&temp).map_err(|e| StoreError::from_io(e, shown(&temp)))?;
+        let file = create_read_write(&temp).map_err(|e| StoreError::from_io(e, shown(&temp)))?;
         if let Err(e) = file.set_len(size) {
             let _ = fs::remove_file(&temp);
             return Err(StoreError::from_io(e, shown(&temp)));
         }
         Ok(Self { key: key.to_owned(), temp, target, size, file: Arc::new(file), published: false })
     }
+}
+
+/// Creates (or empties) `path` for writing and reading back.
+fn create_read_write(path: &std::path::Path) -> std::io::Result<fs::File> {
+    fs::OpenOptions::new().read(true).write(true).create(true).truncate(true).open(path)
 }
 
 #[async_trait]
@@ -77,27 +85,16 @@ impl PositionalWrite for PartialFile {
             .map_err(|e| StoreError::new(ErrorKind::Other, &self.key, format!("the writer thread failed: {e}")))?
     }
 
-    async fn write_pieces_at(&self, offset: u64, pieces: Vec<Bytes>) -> Result<()> {
-        let len: u64 = pieces.iter().map(|p| p.len() as u64).sum();
-        if offset + len > self.size {
-            return Err(StoreError::new(
-                ErrorKind::InvalidInput,
-                &self.key,
-                format!("a write at {offset}+{len} goes past the announced size {}", self.size),
-            ));
-        }
+    async fn read_at(&self, offset: u64, len: usize) -> Result<Bytes> {
         let file = self.file.clone();
         let temp = shown(&self.temp);
         tokio::task::spawn_blocking(move || {
-            let mut at = offset;
-            for piece in &pieces {
-                file.write_all_at(piece, at).map_err(|e| StoreError::from_io(e, &temp))?;
-                at += piece.len() as u64;
-            }
-            Ok(())
+            let mut buffer = vec![0u8; len];
+            file.read_exact_at(&mut buffer, offset).map_err(|e| StoreError::from_io(e, &temp))?;
+            Ok(Bytes::from(buffer))
         })
         .await
-        .map_err(|e| StoreError::new(ErrorKind::Other, &self.key, format!("the writer thread failed: {e}")))?
+        .map_err(|e| StoreError::new(ErrorKind::Other, &self.key, format!("the reader thread failed: {e}")))?
     }
 
     async fn read_back(&self) -> Result<ByteStream> {

@@ -108,24 +108,15 @@ pub trait PositionalWrite: Send + Sync {
     /// Writes `data` at `offset`. Writes may run concurrently and in any order.
     async fn write_at(&self, offset: u64, data: Bytes) -> Result<()>;
 
-    /// Writes `pieces` one after another from `offset`, as one write. The default joins them and
-    /// calls [`PositionalWrite::write_at`]; backends that can write pieces in place should, since
-    /// a download arrives in many small frames and joining them costs a copy.
-    async fn write_pieces_at(&self, offset: u64, pieces: Vec<Bytes>) -> Result<()> {
-        let data = if pieces.len() == 1 {
-            pieces.into_iter().next().unwrap_or_default()
-        } else {
-            let mut joined = bytes::BytesMut::with_capacity(pieces.iter().map(Bytes::len).sum());
-            for piece in &pieces {
-                joined.extend_from_slice(piece);
-            }
-            joined.freeze()
-        };
-        self.write_at(offset, data).await
-    }
-
     /// Reads the written content back in order, for verification before publishing.
     async fn read_back(&self) -> Result<ByteStream>;
+
+    /// Reads back `len` bytes written at `offset` (so a download can be hashed in order while
+    /// later ranges are still arriving). `NotSupported` where nothing is kept.
+    async fn read_at(&self, offset: u64, len: usize) -> Result<Bytes> {
+        let _ = (offset, len);
+        Err(StoreError::not_supported("a positional write", "reading back"))
+    }
 
     /// Checks the length and publishes the object atomically under its key.
     async fn finish(self: Box<Self>, options: &FinishOptions) -> Result<()>;

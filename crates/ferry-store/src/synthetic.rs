@@ -157,12 +157,6 @@ impl PositionalWrite for Discard {
         Ok(())
     }
 
-    async fn write_pieces_at(&self, _offset: u64, pieces: Vec<Bytes>) -> Result<()> {
-        let len: u64 = pieces.iter().map(|p| p.len() as u64).sum();
-        self.received.fetch_add(len, std::sync::atomic::Ordering::Relaxed);
-        Ok(())
-    }
-
     async fn read_back(&self) -> Result<ByteStream> {
         Err(unsupported("discarded data", "reading back"))
     }

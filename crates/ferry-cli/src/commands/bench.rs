@@ -149,7 +149,7 @@ pub(crate) async fn run(
     let Some(_) = url.container() else {
         return Err(CliError::usage(format!("`{url}` names no container")).with_hint("give a container URL"));
     };
-    super::warn_if_plain_http(&url, console);
+    super::check_plain_http(&url, env, console)?;
     let size = parse_size(&args.size_per_file)?;
     if args.file_count == 0 {
         return Err(CliError::usage("--file-count must be at least 1"));

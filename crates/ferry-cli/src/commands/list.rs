@@ -33,7 +33,7 @@ pub(super) async fn run(
     } else {
         SizeUnits::Binary
     };
-    super::warn_if_plain_http(&url, console);
+    super::check_plain_http(&url, env, console)?;
     let (client, source) = client_for(&url, settings, env)?;
     list_url(&url, client, settings, units, properties, args.running_tally).await.map_err(|e| explain_auth(e, source))
 }

@@ -25,7 +25,7 @@ pub(super) async fn run(
         return Err(CliError::usage(format!("`{url}` names a blob path, but `ferry make` creates containers"))
             .with_hint(format!("give the container URL alone, ending in /{container}")));
     }
-    super::warn_if_plain_http(&url, console);
+    super::check_plain_http(&url, env, console)?;
     let (client, source) = client_for(&url, settings, env)?;
     let store = AzureStore::new(client, &url)?;
     match store.create_root().await {

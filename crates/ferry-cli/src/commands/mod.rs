@@ -47,11 +47,24 @@ fn blob_url(text: &str, hint: LocationHint, command: &str) -> Result<BlobUrl, Cl
     }
 }
 
-/// Warns when a URL would send credentials or data in clear text over a real network.
-fn warn_if_plain_http(url: &BlobUrl, console: &Console) {
-    if url.is_http() && !url.is_loopback() {
-        console.warn(&format!(
-            "`{url}` uses plain http://: data and credentials cross the network unencrypted; use https://"
-        ));
+/// Refuses plain `http://` to anything but this machine: data and credentials (a SAS, a Shared
+/// Key signature) would cross the network unencrypted. `FERRY_ALLOW_HTTP=true` allows it, with a
+/// warning. Loopback (an emulator) is always allowed.
+fn check_plain_http(url: &BlobUrl, env: &Environment, console: &Console) -> Result<(), CliError> {
+    if !url.is_http() || url.is_loopback() {
+        return Ok(());
     }
+    let allowed = env
+        .get("FERRY_ALLOW_HTTP")
+        .is_some_and(|v| matches!(v.trim().to_ascii_lowercase().as_str(), "true" | "1" | "yes"));
+    if !allowed {
+        return Err(CliError::usage(format!(
+            "`{url}` uses plain http://, which would send data and credentials unencrypted"
+        ))
+        .with_hint("use https://; if this network is trusted, set FERRY_ALLOW_HTTP=true to allow it"));
+    }
+    console.warn(&format!(
+        "`{url}` uses plain http://: data and credentials cross the network unencrypted (FERRY_ALLOW_HTTP=true)"
+    ));
+    Ok(())
 }

@@ -34,7 +34,7 @@ pub(crate) async fn run(
     let Some(container) = url.container() else {
         return Err(CliError::usage(format!("`{url}` names no container")));
     };
-    super::warn_if_plain_http(&url, console);
+    super::check_plain_http(&url, env, console)?;
     let filter = build_filter(&args.filters)?;
     let (client, credential) = client_for(&url, settings, env)?;
     let store = AzureStore::new(client, &url)?;

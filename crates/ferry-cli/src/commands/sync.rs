@@ -64,7 +64,7 @@ pub(super) async fn open_tree(
             Ok((local_side(root), String::new()))
         }
         Location::Blob(url) => {
-            super::warn_if_plain_http(url, console);
+            super::check_plain_http(url, env, console)?;
             let Some(container) = url.container() else {
                 return Err(CliError::usage(format!("`{url}` names no container")));
             };

@@ -100,8 +100,13 @@ impl Reports {
         std::fs::create_dir_all(dir)?;
         let jsonl_path = dir.join(format!("verify-{id}.jsonl"));
         let csv_path = dir.join(format!("verify-{id}.csv"));
-        let jsonl = BufWriter::new(File::create(&jsonl_path)?);
-        let mut csv = BufWriter::new(File::create(&csv_path)?);
+        // Private to the user, like the job's log: the rows name the user's files.
+        let private = |path: &std::path::Path| {
+            use std::os::unix::fs::OpenOptionsExt as _;
+            std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(path)
+        };
+        let jsonl = BufWriter::new(private(&jsonl_path)?);
+        let mut csv = BufWriter::new(private(&csv_path)?);
         writeln!(csv, "path,reason,source_size,destination_size,source_md5,destination_md5,detail")?;
         Ok(Self { jsonl, csv, jsonl_path, csv_path })
     }

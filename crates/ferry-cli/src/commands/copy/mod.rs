@@ -63,8 +63,13 @@ fn from_to(text: &str) -> Result<(LocationKind, LocationKind), CliError> {
 }
 
 pub(super) fn mib(value: Option<f64>, flag: &str) -> Result<Option<u64>, CliError> {
+    // The service's limits: a block is at most 4,000 MiB, a single Put Blob at most 5,000 MiB.
+    let most = if flag == "--put-blob-size-mb" { 5000.0 } else { 4000.0 };
     match value {
         None => Ok(None),
+        Some(v) if v.is_finite() && v > most => {
+            Err(CliError::usage(format!("{flag} is at most {most} MiB (the service's limit), not {v}")))
+        }
         Some(v) if v.is_finite() && v > 0.0 =>
         {
             #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
@@ -285,7 +290,7 @@ async fn open_source(
             }
         }
         Location::Blob(url) => {
-            super::warn_if_plain_http(url, console);
+            super::check_plain_http(url, env, console)?;
             let Some(container) = url.container() else {
                 return Err(CliError::usage(format!(
                     "`{url}` names no container; copying a whole account is not supported yet"
@@ -375,7 +380,7 @@ async fn open_dest(
             Ok((local_side(root), DestShape { base: String::new(), is_directory: true }))
         }
         Location::Blob(url) => {
-            super::warn_if_plain_http(url, console);
+            super::check_plain_http(url, env, console)?;
             let Some(container) = url.container() else {
                 return Err(
                     CliError::usage(format!("`{url}` names no container")).with_hint("add the container to the URL")

@@ -1,0 +1,219 @@
+//! Injected faults, through the test kit's proxy in front of Azurite: Ferry keeps working under
+//! them, bounds its retries, and never publishes data it did not fully receive.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use common::{ferry_with_key, run, summary_value};
+use ferry_testkit::Azurite;
+use ferry_testkit::data::pattern;
+use ferry_testkit::fault_proxy::{Fault, FaultPlan, FaultProxy, Rule, Selector, When};
+use ferry_testkit::tools;
+
+fn via(proxy: &FaultProxy, container: &str) -> String {
+    format!("http://127.0.0.1:{}/devstoreaccount1/{container}", proxy.port())
+}
+
+fn md5_hex(data: &[u8]) -> String {
+    ferry_store::md5_of(data).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Each blob's stored Content-MD5 (hex), read by the Python SDK straight from Azurite.
+fn stored_md5s(azurite: &Azurite, container: &str) -> BTreeMap<String, String> {
+    let script = r#"
+import sys
+from azure.storage.blob import ContainerClient
+client = ContainerClient.from_container_url(sys.argv[1], credential={"account_name": "devstoreaccount1", "account_key": sys.argv[2]})
+for b in client.list_blobs():
+    md5 = b.content_settings.content_md5
+    print(b.name + "\t" + (bytes(md5).hex() if md5 else "-"))
+"#;
+    let out = Command::new(tools::python())
+        .args(["-c", script, &azurite.container_url(container), ferry_azure::DEVELOPMENT_KEY])
+        .output()
+        .expect("python runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .filter_map(|l| l.split_once('\t').map(|(n, m)| (n.to_owned(), m.to_owned())))
+        .collect()
+}
+
+/// About one request in ten gets one of five faults (independent draws from a fixed seed).
+fn ten_percent(seed: u64) -> FaultPlan {
+    let rate = |fault, p| Rule::new(fault, Selector::Any, When::Rate(p));
+    FaultPlan {
+        rules: vec![
+            rate(Fault::Busy { retry_after: Some(0) }, 0.03),
+            rate(Fault::Busy { retry_after: None }, 0.01),
+            rate(Fault::OperationTimedOut, 0.02),
+            rate(Fault::ResetBeforeResponse, 0.02),
+            rate(Fault::TruncateBody, 0.01),
+            rate(Fault::ResetMidBody, 0.01),
+        ],
+        seed,
+    }
+}
+
+/// `ferry` with retries on (the other tests turn them off to fail fast), and quick backoff.
+fn ferry_retrying() -> Command {
+    let mut cmd = ferry_with_key();
+    cmd.env("FERRY_MAX_RETRIES", "8");
+    cmd
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[allow(clippy::print_stderr)] // The count of faults is this test's report (shown with --nocapture).
+async fn one_gib_and_five_thousand_files_through_ten_percent_faults_arrive_intact() {
+    let azurite = Azurite::shared();
+    let store = azurite.new_container("faults-big").await;
+    let container = store.container().to_owned();
+    let work = tempfile::tempdir().unwrap();
+    let src = work.path().join("src");
+    std::fs::create_dir_all(src.join("small")).unwrap();
+    let big = pattern(1 << 30, 3);
+    let big_md5 = md5_hex(&big);
+    std::fs::write(src.join("big.bin"), &big).unwrap();
+    drop(big);
+    let mut expected = BTreeMap::new();
+    expected.insert("big.bin".to_owned(), big_md5.clone());
+    for i in 0..5000 {
+        let data = pattern(1024 + (i * 37) % 3072, i as u64);
+        expected.insert(format!("small/f{i:04}.bin"), md5_hex(&data));
+        std::fs::write(src.join(format!("small/f{i:04}.bin")), data).unwrap();
+    }
+
+    let proxy = FaultProxy::with_plan(azurite.port(), ten_percent(7)).await.unwrap();
+    let (code, out, err) = run(ferry_retrying().args([
+        "copy",
+        &format!("{}/*", src.display()),
+        &via(&proxy, &container),
+        "--recursive",
+        "--put-md5",
+    ]));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(summary_value(&out, "Number of File Transfers Failed"), 0);
+    assert_eq!(summary_value(&out, "Number of File Transfers Completed"), 5001);
+    let upload_faults = proxy.total_injected();
+    let requests = proxy.requests();
+    assert!(upload_faults * 100 >= requests * 5, "{upload_faults} faults in {requests} requests");
+
+    // Every blob's stored MD5 (read by another client) is the MD5 of the local file.
+    assert_eq!(stored_md5s(azurite, &container), expected);
+
+    // And back down through the same faults: every download checked against its stored MD5.
+    let back = work.path().join("back");
+    let (code, out, err) = run(ferry_retrying().args([
+        "copy",
+        &format!("{}/*", via(&proxy, &container)),
+        back.to_str().unwrap(),
+        "--recursive",
+        "--check-md5",
+        "FailIfDifferentOrMissing",
+    ]));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(summary_value(&out, "Number of File Transfers Completed"), 5001);
+    assert_eq!(md5_hex(&std::fs::read(back.join("big.bin")).unwrap()), big_md5);
+    for i in (0..5000).step_by(97) {
+        let name = format!("small/f{i:04}.bin");
+        assert_eq!(md5_hex(&std::fs::read(back.join(&name)).unwrap()), expected[&name]);
+    }
+    let total = proxy.total_injected();
+    eprintln!("faults injected and survived: {total} ({upload_faults} on upload) in {} requests", proxy.requests());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_stalled_request_is_abandoned_by_its_timeout_and_retried() {
+    let azurite = Azurite::shared();
+    let store = azurite.new_container("faults-stall").await;
+    let data = pattern(100_000, 1);
+    ferry_store::Store::write(&store, "s.bin", data.clone().into(), &ferry_store::WriteOptions::default())
+        .await
+        .unwrap();
+    let plan = FaultPlan { rules: vec![Rule::new(Fault::Stall, Selector::BlobData("GET"), When::Nth(1))], seed: 1 };
+    let proxy = FaultProxy::with_plan(azurite.port(), plan).await.unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let started = Instant::now();
+    let (code, _, err) = run(ferry_retrying()
+        .env("AZCOPY_REQUEST_TRY_TIMEOUT", "0.05") // 3 seconds
+        .args(["copy", &format!("{}/s.bin", via(&proxy, store.container())), work.path().to_str().unwrap()]));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(proxy.injected(), [1], "the first read stalled");
+    assert!(started.elapsed() < Duration::from_secs(30), "no hang: {:?}", started.elapsed());
+    assert_eq!(std::fs::read(work.path().join("s.bin")).unwrap(), data);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn retries_are_bounded_and_the_item_fails_with_the_last_error_named() {
+    let azurite = Azurite::shared();
+    let store = azurite.new_container("faults-bounded").await;
+    let work = tempfile::tempdir().unwrap();
+    std::fs::write(work.path().join("good.txt"), b"fine").unwrap();
+    std::fs::write(work.path().join("doomed.txt"), b"never").unwrap();
+    let busy = Rule::new(Fault::Busy { retry_after: Some(0) }, Selector::Path("doomed".into()), When::Always);
+    let proxy = FaultProxy::with_plan(azurite.port(), FaultPlan { rules: vec![busy], seed: 1 }).await.unwrap();
+    let (code, out, err) = run(ferry_with_key().env("FERRY_MAX_RETRIES", "2").args([
+        "copy",
+        &format!("{}/*", work.path().display()),
+        &via(&proxy, store.container()),
+    ]));
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(proxy.injected(), [3], "one try and two retries");
+    assert_eq!(summary_value(&out, "Number of File Transfers Completed"), 1);
+    assert_eq!(summary_value(&out, "Number of File Transfers Failed"), 1);
+    assert!(err.contains("doomed.txt") && err.contains("503") && err.contains("ServerBusy"), "{err}");
+
+    // A time budget bounds them too: many retries allowed, but none starts after 2 seconds.
+    let proxy = FaultProxy::with_plan(
+        azurite.port(),
+        FaultPlan {
+            rules: vec![Rule::new(Fault::Busy { retry_after: Some(1) }, Selector::Path("doomed".into()), When::Always)],
+            seed: 1,
+        },
+    )
+    .await
+    .unwrap();
+    let started = Instant::now();
+    let (code, _, err) = run(ferry_with_key()
+        .env("FERRY_MAX_RETRIES", "100")
+        .env("FERRY_RETRY_MAX_SECONDS", "2")
+        .args(["copy", work.path().join("doomed.txt").to_str().unwrap(), &via(&proxy, store.container())]));
+    assert_eq!(code, 1, "{err}");
+    assert!(proxy.injected()[0] <= 4, "{:?}", proxy.injected());
+    assert!(started.elapsed() < Duration::from_secs(15), "{:?}", started.elapsed());
+    assert!(err.contains("doomed.txt") && err.contains("ServerBusy"), "{err}");
+}
+
+fn assert_empty(dir: &Path) {
+    let left: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_cut_short_download_never_reaches_its_final_name() {
+    let azurite = Azurite::shared();
+    let store = azurite.new_container("faults-cut").await;
+    let data = pattern(3 * 1024 * 1024, 4);
+    ferry_store::Store::write(&store, "c.bin", data.into(), &ferry_store::WriteOptions::default()).await.unwrap();
+    for fault in [Fault::TruncateBody, Fault::ResetMidBody] {
+        let rule = Rule::new(fault, Selector::BlobData("GET"), When::Always);
+        let proxy = FaultProxy::with_plan(azurite.port(), FaultPlan { rules: vec![rule], seed: 1 }).await.unwrap();
+        let work = tempfile::tempdir().unwrap();
+        let (code, _, err) = run(ferry_with_key().env("FERRY_MAX_RETRIES", "1").args([
+            "copy",
+            &format!("{}/c.bin", via(&proxy, store.container())),
+            work.path().join("c.bin").to_str().unwrap(),
+            "--block-size-mb",
+            "1",
+        ]));
+        assert_eq!(code, 1, "{fault:?}: {err}");
+        assert!(err.contains("c.bin"), "{fault:?}: {err}");
+        assert!(proxy.total_injected() >= 1, "{fault:?}");
+        assert_empty(work.path());
+    }
+}
