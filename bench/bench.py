@@ -258,7 +258,7 @@ def curl_parallel(configs: list[str], work: Path, parallel: int = 32) -> float:
     conf = work / "curl.conf"
     conf.write_text("\n".join(configs) + "\n")
     started = time.monotonic()
-    subprocess.run(["curl", "-sS", "--fail", "--parallel", "--parallel-max", str(parallel), "-K", str(conf)],
+    subprocess.run(["curl", "-sS", "--no-progress-meter", "--fail", "--parallel", "--parallel-max", str(parallel), "-K", str(conf)],
                    check=True, stdout=subprocess.DEVNULL)
     return time.monotonic() - started
 

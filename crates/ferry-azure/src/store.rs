@@ -247,8 +247,10 @@ pub fn validate_blob_name(key: &str) -> Result<()> {
         "a blob name cannot be empty"
     } else if key.chars().count() > 1024 {
         "a blob name is at most 1,024 characters"
-    } else if key.chars().any(|c| c.is_control()) {
-        "the name contains a control character, which Azure Blob Storage cannot list (XML has no room for it)"
+    } else if key.chars().any(|c| (c < ' ' && c != '\t') || c == '\u{FFFE}' || c == '\u{FFFF}') {
+        // XML 1.0 has no room for these (and turns CR into LF), so the service could not list
+        // the blob back under its name.
+        "the name contains a control character, which Azure Blob Storage cannot list back"
     } else if key.contains('\\') {
         "the name contains a backslash, which Azure Blob Storage turns into `/`, so the blob would get another name"
     } else if key.ends_with('.') || key.ends_with('/') {
