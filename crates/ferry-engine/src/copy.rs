@@ -517,19 +517,21 @@ impl Context {
     /// Streams `range` of the source into `writer` at its offsets, in writes of at most
     /// [`WRITE_PIECE`] bytes: memory per range in flight stays at one piece, not the range.
     /// Fails unless exactly the range's length arrives (a short answer would leave a hole).
+    /// Returns the data when it went out in a single write (a small file), so it can be hashed
+    /// without reading it back.
     async fn stream_range_to(
         &self,
         key: &str,
         range: Range<u64>,
         writer: &dyn PositionalWrite,
-    ) -> Result<(), StoreError> {
+    ) -> Result<Option<Bytes>, StoreError> {
         let expected = range.end - range.start;
         if let Some(limit) = &self.options.rate_limit {
             limit.take(expected).await;
             self.check_cancelled(key)?;
         }
         let mut stream = self.source.read(key, Some(range.clone())).await?;
-        let (mut at, mut pending) = (range.start, BytesMut::new());
+        let (mut at, mut pending, mut single) = (range.start, BytesMut::new(), None);
         let wrong_length = |received: u64| {
             StoreError::new(
                 ErrorKind::Other,
@@ -548,7 +550,8 @@ impl Context {
             if pending.is_empty() && piece.len() >= WRITE_PIECE {
                 // Already a big piece (a local read): write it as it is, no copy.
                 at += piece.len() as u64;
-                writer.write_at(at - piece.len() as u64, piece).await?;
+                writer.write_at(at - piece.len() as u64, piece.clone()).await?;
+                single = (at == range.end && at - range.start == piece.len() as u64).then_some(piece);
                 continue;
             }
             if pending.capacity() == 0 {
@@ -557,19 +560,24 @@ impl Context {
             pending.extend_from_slice(&piece);
             if pending.len() >= WRITE_PIECE {
                 let data = pending.split().freeze();
+                let first = at == range.start;
                 at += data.len() as u64;
-                writer.write_at(at - data.len() as u64, data).await?;
+                writer.write_at(at - data.len() as u64, data.clone()).await?;
+                // Kept only while it may be the whole range; dropped once a second piece comes.
+                single = first.then_some(data);
             }
         }
         if !pending.is_empty() {
             let data = pending.split().freeze();
+            let first = at == range.start;
             at += data.len() as u64;
-            writer.write_at(at - data.len() as u64, data).await?;
+            writer.write_at(at - data.len() as u64, data.clone()).await?;
+            single = first.then_some(data);
         }
         if at != range.end {
             return Err(wrong_length(at - range.start));
         }
-        Ok(())
+        Ok(single)
     }
 
     /// Fails the item if the source changed (size or time) since it was listed.
@@ -646,15 +654,15 @@ impl Context {
                         return Ok(None);
                     }
                     let _budget = self.budget.reserve((WRITE_PIECE as u64).min(len)).await;
-                    {
+                    let whole = {
                         let _request = self.requests.acquire().await.expect("never closed");
-                        self.stream_range_to(&t.source_key, range.clone(), writer).await?;
-                    }
+                        self.stream_range_to(&t.source_key, range.clone(), writer).await?
+                    };
                     if let Some(o) = observer {
                         o.chunk_done(t, tag, range.start);
                     }
                     self.count_moved(moved, len);
-                    Ok::<Option<Range<u64>>, StoreError>(Some(range))
+                    Ok::<Option<(Range<u64>, Option<Bytes>)>, StoreError>(Some((range, whole)))
                 }
             })
             // In order (still PER_OBJECT_PARALLELISM at a time), so the MD5 is computed while
@@ -665,7 +673,9 @@ impl Context {
             let mut hasher = verify.then(Md5::new);
             while let Some(range) = chunks_in_order.try_next().await? {
                 hasher = match (hasher, range) {
-                    (Some(mut h), Some(range)) => {
+                    // The range was written in one piece, still at hand: no need to read it back.
+                    (Some(h), Some((_, Some(data)))) => Some(hash_more(h, vec![data]).await),
+                    (Some(mut h), Some((range, None))) => {
                         for piece in chunks(range.end - range.start, WRITE_PIECE as u64) {
                             let len = usize::try_from(piece.end - piece.start).unwrap_or(0);
                             let data = writer.read_at(range.start + piece.start, len).await?;

@@ -358,26 +358,19 @@ impl Journal {
 
     /// Items and bytes per state.
     pub fn counts(&self) -> Result<Vec<StatusCount>> {
-        self.read(|c| {
-            let mut stmt = c.prepare("SELECT status, COUNT(*), COALESCE(SUM(size), 0) FROM item GROUP BY status")?;
-            let rows =
-                stmt.query_map([], |row| Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?, row.get::<_, i64>(2)?)))?;
-            rows.map(|r| {
-                r.map(|(s, n, b)| StatusCount {
-                    status: ItemStatus::parse(&s).unwrap_or(ItemStatus::NotStarted),
-                    items: u64::try_from(n).unwrap_or(0),
-                    bytes: u64::try_from(b).unwrap_or(0),
-                })
-            })
-            .collect()
-        })
+        self.counts_in("item")
     }
 
     /// Deletions and their sizes per state.
     pub fn deletion_counts(&self) -> Result<Vec<StatusCount>> {
+        self.counts_in("deletion")
+    }
+
+    /// Rows and bytes per state in `table` (one of this module's two tables).
+    fn counts_in(&self, table: &'static str) -> Result<Vec<StatusCount>> {
         self.read(|c| {
             let mut stmt =
-                c.prepare("SELECT status, COUNT(*), COALESCE(SUM(size), 0) FROM deletion GROUP BY status")?;
+                c.prepare(&format!("SELECT status, COUNT(*), COALESCE(SUM(size), 0) FROM {table} GROUP BY status"))?;
             let rows =
                 stmt.query_map([], |row| Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?, row.get::<_, i64>(2)?)))?;
             rows.map(|r| {

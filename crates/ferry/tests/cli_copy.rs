@@ -7,17 +7,13 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
 
-use common::{ferry_with_key, run};
+use common::{ferry_with_key, md5_hex, python_md5s, run};
 use ferry_store::Store;
 use ferry_testkit::data::pattern;
 use ferry_testkit::fault_proxy::FaultProxy;
 use ferry_testkit::{Azurite, tools};
 
 const MIB: usize = 1024 * 1024;
-
-fn md5_hex(data: &[u8]) -> String {
-    ferry_store::md5_of(data).iter().map(|b| format!("{b:02x}")).collect()
-}
 
 /// Writes a mixed tree and returns its files (relative path → bytes).
 fn mixed_tree(root: &Path, big: usize) -> BTreeMap<String, Vec<u8>> {
@@ -68,31 +64,6 @@ fn summary(stdout: &str) -> BTreeMap<String, String> {
         .lines()
         .skip_while(|l| !(l.starts_with("Job ") && l.ends_with(" summary")))
         .filter_map(|l| l.split_once(": ").map(|(k, v)| (k.to_owned(), v.to_owned())))
-        .collect()
-}
-
-/// MD5s of every blob in a container as the Python SDK reports them (hex), by name.
-fn python_md5s(azurite: &Azurite, container: &str) -> BTreeMap<String, String> {
-    let script = r#"
-import sys
-from azure.storage.blob import ContainerClient
-client = ContainerClient.from_container_url(sys.argv[1], credential={"account_name": "devstoreaccount1", "account_key": sys.argv[2]})
-for blob in client.list_blobs():
-    md5 = blob.content_settings.content_md5
-    print(blob.name + "\t" + (bytes(md5).hex() if md5 else "-"))
-"#;
-    let out = Command::new(tools::python())
-        .args(["-c", script, &azurite.container_url(container), ferry_azure::DEVELOPMENT_KEY])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| {
-            let (name, md5) = l.rsplit_once('\t').unwrap();
-            (name.to_owned(), md5.to_owned())
-        })
         .collect()
 }
 

@@ -8,7 +8,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use common::{ferry_with_key, run, summary_value};
+use common::{ferry_with_key, md5_hex, run, summary_value};
 use ferry_testkit::data::pattern;
 use ferry_testkit::{Azurite, tools};
 
@@ -68,10 +68,6 @@ except Exception:
         .output()
         .unwrap();
     String::from_utf8(out.stdout).unwrap().trim().parse().unwrap()
-}
-
-fn md5_hex(data: &[u8]) -> String {
-    ferry_store::md5_of(data).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// A tree of `count` files of `size` bytes; returns name → MD5.

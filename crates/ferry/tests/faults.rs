@@ -8,40 +8,13 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::{ferry_with_key, run, summary_value};
+use common::{ferry_with_key, md5_hex, python_md5s, run, summary_value};
 use ferry_testkit::Azurite;
 use ferry_testkit::data::pattern;
 use ferry_testkit::fault_proxy::{Fault, FaultPlan, FaultProxy, Rule, Selector, When};
-use ferry_testkit::tools;
 
 fn via(proxy: &FaultProxy, container: &str) -> String {
     format!("http://127.0.0.1:{}/devstoreaccount1/{container}", proxy.port())
-}
-
-fn md5_hex(data: &[u8]) -> String {
-    ferry_store::md5_of(data).iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// Each blob's stored Content-MD5 (hex), read by the Python SDK straight from Azurite.
-fn stored_md5s(azurite: &Azurite, container: &str) -> BTreeMap<String, String> {
-    let script = r#"
-import sys
-from azure.storage.blob import ContainerClient
-client = ContainerClient.from_container_url(sys.argv[1], credential={"account_name": "devstoreaccount1", "account_key": sys.argv[2]})
-for b in client.list_blobs():
-    md5 = b.content_settings.content_md5
-    print(b.name + "\t" + (bytes(md5).hex() if md5 else "-"))
-"#;
-    let out = Command::new(tools::python())
-        .args(["-c", script, &azurite.container_url(container), ferry_azure::DEVELOPMENT_KEY])
-        .output()
-        .expect("python runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .filter_map(|l| l.split_once('\t').map(|(n, m)| (n.to_owned(), m.to_owned())))
-        .collect()
 }
 
 /// About one request in ten gets one of five faults (independent draws from a fixed seed).
@@ -104,7 +77,7 @@ async fn one_gib_and_five_thousand_files_through_ten_percent_faults_arrive_intac
     assert!(upload_faults * 100 >= requests * 5, "{upload_faults} faults in {requests} requests");
 
     // Every blob's stored MD5 (read by another client) is the MD5 of the local file.
-    assert_eq!(stored_md5s(azurite, &container), expected);
+    assert_eq!(python_md5s(azurite, &container), expected);
 
     // And back down through the same faults: every download checked against its stored MD5.
     let back = work.path().join("back");

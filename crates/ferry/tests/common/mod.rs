@@ -54,3 +54,31 @@ pub fn job_id(stdout: &str) -> String {
         .unwrap_or_else(|| panic!("no job id in {stdout}"))
         .to_owned()
 }
+
+/// The MD5 of `data`, in lower-case hex.
+pub fn md5_hex(data: &[u8]) -> String {
+    ferry_store::md5_of(data).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Each blob's stored Content-MD5 (hex, `-` when none) as the Python SDK reads it from the
+/// service, by name: an independent reader's view.
+pub fn python_md5s(azurite: &ferry_testkit::Azurite, container: &str) -> std::collections::BTreeMap<String, String> {
+    let script = r#"
+import sys
+from azure.storage.blob import ContainerClient
+client = ContainerClient.from_container_url(sys.argv[1], credential={"account_name": "devstoreaccount1", "account_key": sys.argv[2]})
+for blob in client.list_blobs():
+    md5 = blob.content_settings.content_md5
+    print(blob.name + "\t" + (bytes(md5).hex() if md5 else "-"))
+"#;
+    let out = Command::new(ferry_testkit::tools::python())
+        .args(["-c", script, &azurite.container_url(container), ferry_azure::DEVELOPMENT_KEY])
+        .output()
+        .expect("python runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout)
+        .expect("UTF-8")
+        .lines()
+        .filter_map(|l| l.rsplit_once('\t').map(|(name, md5)| (name.to_owned(), md5.to_owned())))
+        .collect()
+}
