@@ -27,6 +27,8 @@ ROOT = Path(__file__).resolve().parent.parent
 FERRY = ROOT / "target/release/ferry"
 AZURITE = ROOT / "tools/node/node_modules/.bin/azurite-blob"
 ACCOUNT = "devstoreaccount1"
+# Jobs are slowed to about 4 s (48 MiB at 100 Mb/s) so that the kill lands inside them.
+CAP = ["--cap-mbps", "100"]
 KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
 
 
@@ -133,7 +135,7 @@ class Trials:
     def upload(self, n: int) -> tuple[bool, str]:
         name = self.container(f"trial{n}")
         ok, how = self.killed_then_resumed(["copy", f"{self.source}/*", f"{self.endpoint}/{name}", "--recursive",
-                                            "--put-md5", "--output-level", "essential"])
+                                            "--put-md5", "--output-level", "essential", *CAP])
         same = ok and self.remote_tree(name) == local_tree(self.source)
         return same, how + ("" if same or not ok else "; contents differ")
 
@@ -147,7 +149,7 @@ class Trials:
         target = self.work / f"down{n}"
         shutil.rmtree(target, ignore_errors=True)
         ok, how = self.killed_then_resumed(["copy", f"{self.endpoint}/{name}/*", str(target), "--recursive",
-                                            "--output-level", "essential"])
+                                            "--output-level", "essential", *CAP])
         leftovers = [p.name for p in target.rglob(".ferry-*")] if target.exists() else []
         same = ok and target.exists() and local_tree(target) == local_tree(self.source) and not leftovers
         return same, how + ("" if same or not ok else f"; contents differ (temporary files: {leftovers[:3]})")
@@ -163,6 +165,7 @@ class Trials:
         shutil.copytree(self.source, changed)
         files = sorted(p for p in changed.rglob("*.dat"))
         time.sleep(1.1)  # times compare in whole seconds: changes must be newer than the first sync
+        (changed / "big.bin").write_bytes(self.rng.randbytes(48 << 20))
         for p in self.rng.sample(files, 40):
             p.write_bytes(self.rng.randbytes(self.rng.randint(1, 30000)))
         for p in self.rng.sample(files, 25):
@@ -170,7 +173,7 @@ class Trials:
                 p.unlink()
         # Sync the changed tree into the same container under the source's names.
         ok, how = self.killed_then_resumed(["sync", str(changed), f"{self.endpoint}/{name}",
-                                            "--delete-destination", "true", "--output-level", "essential"])
+                                            "--delete-destination", "true", "--output-level", "essential", *CAP])
         same = ok and self.remote_tree(name) == local_tree(changed)
         return same, how + ("" if same or not ok else "; contents differ")
 
@@ -200,7 +203,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--trials", type=int, default=20)
     parser.add_argument("--seed", type=int, default=int(time.time()))
-    parser.add_argument("--max-delay", type=float, default=3.0, help="latest moment of the kill, in seconds")
+    parser.add_argument("--max-delay", type=float, default=3.5, help="latest moment of the kill, in seconds")
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
     args = parser.parse_args()
     print(f"seed {args.seed} (rerun with --seed {args.seed})", flush=True)
