@@ -8,12 +8,10 @@ fuzz_target!(|text: &str| {
     if let Some(sas) = SasToken::parse(text) {
         let _ = (sas.expiry(), sas.permissions(), sas.param("sv"));
     }
-    let redacted = redact_text(text);
+    let _ = redact_text(text);
+    // Whatever follows `sig=`, the redacted URL keeps the parameter and hides its value. (A
+    // parameter that merely ends in "sig", like `ssig`, is not a signature and stays.)
     let probe = format!("https://a.blob.core.windows.net/c?sv=1&sig={text}");
-    let probe_redacted = redact_text(&probe);
-    let value: String = text.chars().take_while(|c| c.is_ascii_alphanumeric()).collect();
-    if value.len() >= 8 {
-        assert!(!probe_redacted.contains(&format!("sig={value}")), "{probe_redacted}");
-    }
-    let _ = redacted;
+    let redacted = redact_text(&probe);
+    assert!(redacted.starts_with("https://a.blob.core.windows.net/c?sv=1&sig=REDACTED"), "{redacted}");
 });
