@@ -475,43 +475,34 @@ impl Context {
 
     /// Reads `range` of the source into one buffer, checking its length.
     async fn read_range(&self, key: &str, range: Range<u64>) -> Result<Bytes, StoreError> {
-        let mut pieces = self.read_range_pieces(key, range).await?;
-        if pieces.len() == 1 {
-            return Ok(pieces.pop().unwrap_or_default());
-        }
-        let mut joined = BytesMut::with_capacity(pieces.iter().map(Bytes::len).sum());
-        for piece in &pieces {
-            joined.extend_from_slice(piece);
-        }
-        Ok(joined.freeze())
-    }
-
-    /// Reads a range as the pieces the source delivers (network frames, file reads), unjoined:
-    /// joining 8 MiB from small frames costs a copy and a fresh buffer's page faults.
-    async fn read_range_pieces(&self, key: &str, range: Range<u64>) -> Result<Vec<Bytes>, StoreError> {
-        let expected = range.end - range.start;
-        if let Some(limit) = &self.options.rate_limit {
-            limit.take(expected).await;
-            // The wait can be long under a cap; a cancellation during it stops here.
-            self.check_cancelled(key)?;
-        }
+        self.pace(key, range.end - range.start).await?;
         let mut stream = self.source.read(key, Some(range.clone())).await?;
-        let (mut pieces, mut received) = (Vec::new(), 0u64);
+        let mut pieces = Vec::new();
         while let Some(piece) = stream.try_next().await? {
-            received += piece.len() as u64;
             pieces.push(piece);
         }
-        if self.options.check_length && received != expected {
-            return Err(StoreError::new(
-                ErrorKind::Other,
-                key,
-                format!(
-                    "the source gave {received} bytes for {}..{} where {expected} were expected; it changed during the transfer",
-                    range.start, range.end
-                ),
-            ));
+        // A local range arrives as one piece (one positional read): used as it is, no copy.
+        let data = if pieces.len() == 1 {
+            pieces.pop().unwrap_or_default()
+        } else {
+            let mut joined = BytesMut::with_capacity(pieces.iter().map(Bytes::len).sum());
+            pieces.iter().for_each(|p| joined.extend_from_slice(p));
+            joined.freeze()
+        };
+        if self.options.check_length && data.len() as u64 != range.end - range.start {
+            return Err(length_mismatch(key, &range, data.len() as u64));
         }
-        Ok(pieces)
+        Ok(data)
+    }
+
+    /// Waits for `bytes` of the `--cap-mbps` budget, if there is a cap. The wait can be long,
+    /// so a cancellation during it stops the item here.
+    async fn pace(&self, key: &str, bytes: u64) -> Result<(), StoreError> {
+        if let Some(limit) = &self.options.rate_limit {
+            limit.take(bytes).await;
+            self.check_cancelled(key)?;
+        }
+        Ok(())
     }
 
     /// Streams `range` of the source into `writer` at its offsets, in writes of at most
@@ -526,32 +517,18 @@ impl Context {
         writer: &dyn PositionalWrite,
     ) -> Result<Option<Bytes>, StoreError> {
         let expected = range.end - range.start;
-        if let Some(limit) = &self.options.rate_limit {
-            limit.take(expected).await;
-            self.check_cancelled(key)?;
-        }
+        self.pace(key, expected).await?;
         let mut stream = self.source.read(key, Some(range.clone())).await?;
-        let (mut at, mut pending, mut single) = (range.start, BytesMut::new(), None);
-        let wrong_length = |received: u64| {
-            StoreError::new(
-                ErrorKind::Other,
-                key,
-                format!(
-                    "the source gave {received} bytes for {}..{} where {expected} were expected; it changed during the transfer or the answer was cut short",
-                    range.start, range.end
-                ),
-            )
-        };
+        let mut out = PieceWriter { writer, start: range.start, at: range.start, only: None };
+        let mut pending = BytesMut::new();
         while let Some(piece) = stream.try_next().await? {
-            let received = at - range.start + (pending.len() + piece.len()) as u64;
+            let received = out.at - range.start + (pending.len() + piece.len()) as u64;
             if received > expected {
-                return Err(wrong_length(received));
+                return Err(length_mismatch(key, &range, received));
             }
             if pending.is_empty() && piece.len() >= WRITE_PIECE {
-                // Already a big piece (a local read): write it as it is, no copy.
-                at += piece.len() as u64;
-                writer.write_at(at - piece.len() as u64, piece.clone()).await?;
-                single = (at == range.end && at - range.start == piece.len() as u64).then_some(piece);
+                // Already a big piece (a local read): written as it is, no copy.
+                out.write(piece).await?;
                 continue;
             }
             if pending.capacity() == 0 {
@@ -559,25 +536,16 @@ impl Context {
             }
             pending.extend_from_slice(&piece);
             if pending.len() >= WRITE_PIECE {
-                let data = pending.split().freeze();
-                let first = at == range.start;
-                at += data.len() as u64;
-                writer.write_at(at - data.len() as u64, data.clone()).await?;
-                // Kept only while it may be the whole range; dropped once a second piece comes.
-                single = first.then_some(data);
+                out.write(pending.split().freeze()).await?;
             }
         }
         if !pending.is_empty() {
-            let data = pending.split().freeze();
-            let first = at == range.start;
-            at += data.len() as u64;
-            writer.write_at(at - data.len() as u64, data.clone()).await?;
-            single = first.then_some(data);
+            out.write(pending.split().freeze()).await?;
         }
-        if at != range.end {
-            return Err(wrong_length(at - range.start));
+        if out.at != range.end {
+            return Err(length_mismatch(key, &range, out.at - range.start));
         }
-        Ok(single)
+        Ok(out.only)
     }
 
     /// Fails the item if the source changed (size or time) since it was listed.
@@ -674,12 +642,12 @@ impl Context {
             while let Some(range) = chunks_in_order.try_next().await? {
                 hasher = match (hasher, range) {
                     // The range was written in one piece, still at hand: no need to read it back.
-                    (Some(h), Some((_, Some(data)))) => Some(hash_more(h, vec![data]).await),
+                    (Some(h), Some((_, Some(data)))) => Some(hash_more(h, data).await),
                     (Some(mut h), Some((range, None))) => {
                         for piece in chunks(range.end - range.start, WRITE_PIECE as u64) {
                             let len = usize::try_from(piece.end - piece.start).unwrap_or(0);
                             let data = writer.read_at(range.start + piece.start, len).await?;
-                            h = hash_more(h, vec![data]).await;
+                            h = hash_more(h, data).await;
                         }
                         Some(h)
                     }
@@ -708,7 +676,7 @@ impl Context {
                     let mut hasher = Md5::new();
                     let mut back = writer.read_back().await?;
                     while let Some(piece) = back.try_next().await? {
-                        hasher = hash_more(hasher, vec![piece]).await;
+                        hasher = hash_more(hasher, piece).await;
                     }
                     hasher
                 }
@@ -875,15 +843,48 @@ impl Context {
     }
 }
 
+/// Writes a range's pieces one after another, remembering the first piece while it is the only one.
+struct PieceWriter<'a> {
+    writer: &'a dyn PositionalWrite,
+    start: u64,
+    at: u64,
+    /// The data of the range's only write so far; `None` once there is a second.
+    only: Option<Bytes>,
+}
+
+impl PieceWriter<'_> {
+    async fn write(&mut self, data: Bytes) -> Result<(), StoreError> {
+        let len = data.len() as u64;
+        self.only = (self.at == self.start).then(|| data.clone());
+        self.writer.write_at(self.at, data).await?;
+        self.at += len;
+        Ok(())
+    }
+}
+
+/// The error for a source that gave `received` bytes for `range`.
+fn length_mismatch(key: &str, range: &Range<u64>, received: u64) -> StoreError {
+    StoreError::new(
+        ErrorKind::Other,
+        key,
+        format!(
+            "the source gave {received} bytes for {}..{} where {} were expected; it changed during the transfer or the answer was cut short",
+            range.start,
+            range.end,
+            range.end - range.start
+        ),
+    )
+}
+
 /// Feeds `data` to `hasher`: on the blocking pool when it is large enough to hold up a runtime
 /// thread (MD5 runs at about 600 MB/s, so 8 MiB takes some 13 ms).
-async fn hash_more(mut hasher: Md5, pieces: Vec<Bytes>) -> Md5 {
-    if pieces.iter().map(Bytes::len).sum::<usize>() < 256 * 1024 {
-        pieces.iter().for_each(|p| hasher.update(p));
+async fn hash_more(mut hasher: Md5, data: Bytes) -> Md5 {
+    if data.len() < 256 * 1024 {
+        hasher.update(&data);
         return hasher;
     }
     tokio::task::spawn_blocking(move || {
-        pieces.iter().for_each(|p| hasher.update(p));
+        hasher.update(&data);
         hasher
     })
     .await
