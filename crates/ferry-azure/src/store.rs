@@ -383,10 +383,10 @@ impl Store for AzureStore {
         let pages = stream::try_unfold(Some(None::<String>), move |state| async move {
             let Some(marker) = state else { return Ok(None) };
             let mut page = self.list_page(prefix, depth, marker.as_deref()).await?;
-            // The service orders each page by name, but may group virtual directories apart
-            // from blobs (Azurite does); sorting the page restores one byte order. Pages
-            // partition the name space in order, so the stream stays globally sorted.
-            page.entries.sort_unstable_by(|a, b| a.key.as_bytes().cmp(b.key.as_bytes()));
+            // The service orders each page by name (UTF-16 code units), but may group virtual
+            // directories apart from blobs (Azurite does); sorting the page in that same order
+            // restores it. Pages partition the name space in order, so the stream stays sorted.
+            page.entries.sort_unstable_by(|a, b| ferry_store::cmp_keys(&a.key, &b.key));
             let next = page.next_marker.map(Some);
             Ok(Some((stream::iter(page.entries.into_iter().map(Ok)), next)))
         });

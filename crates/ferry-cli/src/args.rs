@@ -152,7 +152,7 @@ const LIST_EXAMPLES: &str = "Examples:
   ferry list 'https://ACCOUNT.blob.core.windows.net/CONTAINER?SAS' --properties 'LastModifiedTime;ContentMD5' --machine-readable
   AZURE_STORAGE_ACCOUNT=devstoreaccount1 AZURE_STORAGE_KEY=... ferry list http://127.0.0.1:10000/devstoreaccount1/box
 
-Names are listed in byte order of their UTF-8 keys, relative to the URL's virtual directory.";
+Names are listed in the service's order (UTF-16 code units, which is byte order except that characters above U+FFFF, such as emoji, sort before U+E000-U+FFFF), relative to the URL's virtual directory.";
 
 const MAKE_EXAMPLES: &str = "Examples:
   ferry make 'https://ACCOUNT.blob.core.windows.net/newcontainer?SAS'

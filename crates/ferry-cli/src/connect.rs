@@ -45,7 +45,72 @@ impl CredentialSource {
     }
 }
 
-/// Chooses the credential for `url`.
+/// Blob host suffixes of Azure's public and sovereign clouds: an account key is sent only to
+/// `ACCOUNT` followed by one of these (or to a loopback emulator).
+const AZURE_BLOB_SUFFIXES: [&str; 4] =
+    ["blob.core.windows.net", "blob.core.chinacloudapi.cn", "blob.core.usgovcloudapi.net", "blob.core.cloudapi.de"];
+
+/// Whether `host` is `account`'s own Azure Blob host (`ACCOUNT.blob.core.windows.net`, a sovereign
+/// cloud's, or a DNS-zone endpoint `ACCOUNT.zNN.blob.storage.azure.net`), exactly: a host that
+/// merely starts with it (`ACCOUNT.blob.core.windows.net.attacker.example`) is not.
+fn is_accounts_azure_host(host: &str, account: &str) -> bool {
+    let host = host.to_ascii_lowercase();
+    let Some(rest) = host.strip_prefix(&account.to_ascii_lowercase()).and_then(|r| r.strip_prefix('.')) else {
+        return false;
+    };
+    let dns_zone = rest.strip_suffix(".blob.storage.azure.net").is_some_and(|zone| {
+        zone.strip_prefix('z').is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+    });
+    dns_zone || AZURE_BLOB_SUFFIXES.contains(&rest)
+}
+
+/// Whether an account key (or an account's SAS) for `account` may go to `url`: that account's
+/// own Azure hosts, or a loopback emulator URL that names the account in its path.
+fn account_may_receive(url: &BlobUrl, account: &str) -> bool {
+    if url.account() != account {
+        return false;
+    }
+    if url.is_loopback() {
+        return url.style() == ferry_core::UrlStyle::Path;
+    }
+    url.service_url().host_str().is_some_and(|host| is_accounts_azure_host(host, account))
+}
+
+/// Whether `url` is on the connection string's `BlobEndpoint` (same scheme, host, port and, for
+/// an emulator, account path).
+fn on_endpoint(url: &BlobUrl, endpoint: &str) -> bool {
+    let (Ok(endpoint), ours) = (url::Url::parse(endpoint.trim()), url.service_url()) else {
+        return false;
+    };
+    let host = |u: &url::Url| u.host_str().map(str::to_ascii_lowercase);
+    endpoint.scheme() == ours.scheme()
+        && host(&endpoint) == host(&ours)
+        && endpoint.port_or_known_default() == ours.port_or_known_default()
+        && endpoint.path().trim_end_matches('/') == ours.path().trim_end_matches('/')
+}
+
+/// Whether the connection string's credential belongs to `url`: its `BlobEndpoint` when it names
+/// one, else its account's own hosts. Says why not.
+fn connection_string_covers(cs: &ConnectionString, url: &BlobUrl) -> Result<(), String> {
+    match (&cs.blob_endpoint, &cs.account) {
+        (Some(endpoint), _) if on_endpoint(url, endpoint) => Ok(()),
+        (Some(endpoint), _) => Err(format!(
+            "its BlobEndpoint is {}, not this URL's endpoint {}",
+            ferry_core::redact_text(endpoint),
+            url.service_url()
+        )),
+        (None, Some(account)) if account_may_receive(url, account) => Ok(()),
+        (None, Some(account)) => {
+            Err(format!("it is for account `{account}`'s own endpoints, not {}", url.service_url()))
+        }
+        (None, None) => Err("it names neither a BlobEndpoint nor an AccountName".into()),
+    }
+}
+
+/// Chooses the credential for `url`. A credential from the environment goes only to the endpoint
+/// it belongs to: a connection string's to its `BlobEndpoint` (or its account's Azure hosts), an
+/// account key to that account's Azure hosts or a loopback emulator. Anything else is anonymous,
+/// with a warning that says which credential was not sent and why.
 pub(crate) fn resolve_credential(url: &BlobUrl, env: &Environment) -> Result<(Credential, CredentialSource), CliError> {
     if let Some(sas) = url.sas() {
         return Ok((Credential::Sas(sas.clone()), CredentialSource::UrlSas));
@@ -53,33 +118,43 @@ pub(crate) fn resolve_credential(url: &BlobUrl, env: &Environment) -> Result<(Cr
     if let Some(text) = env.get("AZURE_STORAGE_CONNECTION_STRING") {
         let cs = ConnectionString::parse(text)
             .map_err(|e| CliError::usage(format!("AZURE_STORAGE_CONNECTION_STRING is not usable: {e}")))?;
-        if let Some(sas) = cs.sas {
-            return Ok((Credential::Sas(sas), CredentialSource::ConnectionString));
-        }
-        if let (Some(account), Some(key)) = (cs.account, cs.key) {
-            if account == url.account() {
-                let key = SharedKey::new(account, &key)
-                    .map_err(|e| CliError::usage(format!("AZURE_STORAGE_CONNECTION_STRING: {e}")))?;
-                return Ok((Credential::SharedKey(key), CredentialSource::ConnectionString));
+        match connection_string_covers(&cs, url) {
+            Err(why) => tracing::warn!(
+                "not sending AZURE_STORAGE_CONNECTION_STRING's credential to {}: {why}",
+                url.service_url()
+            ),
+            Ok(()) => {
+                if let Some(sas) = cs.sas {
+                    return Ok((Credential::Sas(sas), CredentialSource::ConnectionString));
+                }
+                // The endpoint (checked above) is what binds the key; on a custom domain the
+                // URL's first label is no account name.
+                if let (Some(account), Some(key)) = (cs.account, cs.key) {
+                    let key = SharedKey::new(account, &key)
+                        .map_err(|e| CliError::usage(format!("AZURE_STORAGE_CONNECTION_STRING: {e}")))?;
+                    return Ok((Credential::SharedKey(key), CredentialSource::ConnectionString));
+                }
             }
-            tracing::warn!(
-                connection_string_account = %account,
-                url_account = %url.account(),
-                "not using AZURE_STORAGE_CONNECTION_STRING: it is for another account"
-            );
         }
     }
     if let (Some(account), Some(key)) = (env.get("AZURE_STORAGE_ACCOUNT"), env.get("AZURE_STORAGE_KEY")) {
-        if account == url.account() {
+        if account_may_receive(url, account) {
             let key = SharedKey::new(account, &Secret::new(key))
                 .map_err(|e| CliError::usage(format!("AZURE_STORAGE_KEY: {e}")))?;
             return Ok((Credential::SharedKey(key), CredentialSource::AccountKey));
         }
-        tracing::warn!(
-            env_account = %account,
-            url_account = %url.account(),
-            "not using AZURE_STORAGE_KEY: AZURE_STORAGE_ACCOUNT names another account"
-        );
+        if account == url.account() {
+            tracing::warn!(
+                "not signing with AZURE_STORAGE_KEY: {} is not account `{account}`'s Azure endpoint (nor a local emulator); for a custom domain, use a SAS or a connection string whose BlobEndpoint names it",
+                url.service_url()
+            );
+        } else {
+            tracing::warn!(
+                env_account = %account,
+                url_account = %url.account(),
+                "not using AZURE_STORAGE_KEY: AZURE_STORAGE_ACCOUNT names another account"
+            );
+        }
     }
     Ok((Credential::Anonymous, CredentialSource::Anonymous))
 }
@@ -143,10 +218,56 @@ mod tests {
         assert_eq!(s, CredentialSource::ConnectionString);
         let env = Environment::from_pairs([(
             "AZURE_STORAGE_CONNECTION_STRING",
-            "BlobEndpoint=x;SharedAccessSignature=sv=1&sig=abc",
+            "BlobEndpoint=http://127.0.0.1:1/devstoreaccount1;SharedAccessSignature=sv=1&sig=abc",
         )]);
         let (c, _) = resolve_credential(&url("http://127.0.0.1:1/devstoreaccount1/box"), &env).unwrap();
         assert!(matches!(c, Credential::Sas(_)));
+    }
+
+    /// Finding 3: a connection string's SAS went to any host, and an account key signed
+    /// requests to any host whose first label was the account.
+    #[test]
+    fn credentials_go_only_to_their_own_endpoint() {
+        let sas = "BlobEndpoint=http://127.0.0.1:10000/devstoreaccount1;SharedAccessSignature=sv=1&sig=abc";
+        let env = Environment::from_pairs([("AZURE_STORAGE_CONNECTION_STRING", sas)]);
+        for other in [
+            "http://127.0.0.1:10001/devstoreaccount1/box",
+            "http://127.0.0.1:10000/otheraccount/box",
+            "https://devstoreaccount1.blob.core.windows.net/box",
+        ] {
+            let (c, s) = resolve_credential(&url(other), &env).unwrap();
+            assert!(matches!(c, Credential::Anonymous), "{other}");
+            assert_eq!(s, CredentialSource::Anonymous);
+        }
+        let key = format!("AccountName=acct;AccountKey={DEVELOPMENT_KEY}");
+        let env = Environment::from_pairs([
+            ("AZURE_STORAGE_CONNECTION_STRING", key.as_str()),
+            ("AZURE_STORAGE_ACCOUNT", "acct"),
+            ("AZURE_STORAGE_KEY", DEVELOPMENT_KEY),
+        ]);
+        for foreign in [
+            "https://acct.blob.core.windows.net.attacker.example/box",
+            "https://acct.blob.evil.example/box",
+            "https://acct.z99.blob.storage.azure.net.attacker.example/box",
+        ] {
+            let (c, _) = resolve_credential(&url(foreign), &env).unwrap();
+            assert!(matches!(c, Credential::Anonymous), "{foreign}");
+        }
+        let custom = BlobUrl::parse("https://files.contoso.example/box", true).unwrap();
+        assert!(matches!(resolve_credential(&custom, &env).unwrap().0, Credential::Anonymous), "a custom domain");
+        for own in [
+            "https://acct.blob.core.windows.net/box",
+            "https://ACCT.blob.core.usgovcloudapi.net/box",
+            "https://acct.z12.blob.storage.azure.net/box",
+        ] {
+            let (c, _) = resolve_credential(&url(own), &env).unwrap();
+            assert!(matches!(c, Credential::SharedKey(_)), "{own}");
+        }
+        // A connection string that names a custom domain as its BlobEndpoint is the way to use one.
+        let custom_cs =
+            format!("BlobEndpoint=https://files.contoso.example;AccountName=acct;AccountKey={DEVELOPMENT_KEY}");
+        let env = Environment::from_pairs([("AZURE_STORAGE_CONNECTION_STRING", custom_cs.as_str())]);
+        assert!(matches!(resolve_credential(&custom, &env).unwrap().0, Credential::SharedKey(_)));
     }
 
     #[test]

@@ -42,6 +42,13 @@ impl BlobUrl {
     /// (`--from-to`), which admits custom domains.
     pub fn parse(text: &str, known_blob: bool) -> Result<Self, LocationError> {
         let url = Url::parse(text).map_err(|e| LocationError::new(text, format!("not a valid URL ({e})")))?;
+        if !url.username().is_empty() || url.password().is_some() {
+            // It would otherwise go out as HTTP Basic authentication, to whatever host this is.
+            return Err(LocationError::new(
+                text,
+                "a user name or password in the URL is not a credential Azure Storage takes, and Ferry does not send it; use a SAS, AZURE_STORAGE_CONNECTION_STRING or AZURE_STORAGE_KEY",
+            ));
+        }
         let (style, account) = match url.host() {
             None => return Err(LocationError::new(text, "the URL has no host")),
             Some(Host::Ipv4(_) | Host::Ipv6(_)) => (UrlStyle::Path, None),
@@ -255,6 +262,14 @@ impl fmt::Debug for BlobUrl {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn user_info_is_refused_and_never_shown() {
+        let err = BlobUrl::parse("http://alice:PASSW0RDSECRET@127.0.0.1:1/devstoreaccount1/c", false).unwrap_err();
+        assert!(!err.to_string().contains("PASSW0RDSECRET"), "{err}");
+        assert!(err.reason().contains("user name or password"), "{err}");
+        assert!(BlobUrl::parse("https://bob@a.blob.core.windows.net/c", false).is_err());
+    }
 
     fn parse(s: &str) -> BlobUrl {
         BlobUrl::parse(s, false).unwrap()

@@ -28,8 +28,17 @@ const SENSITIVE_PARAMS: &[&str] = &[
     "client_secret",
 ];
 
+/// Whether the query parameter `name` (as written, perhaps percent-encoded) holds a secret.
+/// Names are compared decoded and case-insensitively: `SIG` and `%73ig` are the signature too.
 fn is_sensitive(name: &str) -> bool {
-    SENSITIVE_PARAMS.iter().any(|s| s.eq_ignore_ascii_case(name))
+    let decoded = percent_encoding::percent_decode_str(name).decode_utf8_lossy();
+    SENSITIVE_PARAMS.iter().any(|s| s.eq_ignore_ascii_case(decoded.trim()))
+}
+
+/// Whether the query parameter `name` (as written) is a SAS signature: `sig`, however it is
+/// spelled (`SIG`, `%73ig`), so that no spelling of it escapes being treated as a secret.
+pub(crate) fn is_signature_name(name: &str) -> bool {
+    percent_encoding::percent_decode_str(name).decode_utf8_lossy().trim().eq_ignore_ascii_case("sig")
 }
 
 /// Returns `query` (without its leading `?`) with every sensitive parameter's value replaced by
@@ -50,8 +59,9 @@ pub fn redact_query(query: &str) -> String {
 /// layer that quotes the request URL, and every bare query string that carries a secret (a SAS
 /// token given on its own, as to `jobs resume --destination-sas`).
 pub fn redact_text(text: &str) -> String {
+    let text = redact_userinfo(text);
     let mut out = String::with_capacity(text.len());
-    let mut rest = text;
+    let mut rest = text.as_str();
     while let Some(q) = rest.find('?') {
         out.push_str(&redact_bare_queries(&rest[..=q]));
         let after = &rest[q + 1..];
@@ -60,6 +70,30 @@ pub fn redact_text(text: &str) -> String {
         rest = &after[end..];
     }
     out.push_str(&redact_bare_queries(rest));
+    out
+}
+
+/// Hides the password of every `scheme://user:password@host` in free text.
+fn redact_userinfo(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find("://") {
+        let (head, tail) = rest.split_at(i + 3);
+        out.push_str(head);
+        let authority_end =
+            tail.find(|c: char| c == '/' || c == '?' || c == '#' || ends_query(c)).unwrap_or(tail.len());
+        let authority = &tail[..authority_end];
+        match (authority.rfind('@'), authority.find(':')) {
+            (Some(at), Some(colon)) if colon < at => {
+                out.push_str(&authority[..=colon]);
+                out.push_str(REDACTED);
+                out.push_str(&authority[at..]);
+            }
+            _ => out.push_str(authority),
+        }
+        rest = &tail[authority_end..];
+    }
+    out.push_str(rest);
     out
 }
 
@@ -75,7 +109,16 @@ fn redact_bare_queries(text: &str) -> String {
         let start = rest.find(|c: char| !ends_query(c)).unwrap_or(rest.len());
         out.push_str(&rest[..start]);
         let word_end = rest[start..].find(ends_query).map_or(rest.len(), |e| start + e);
-        let word = &rest[start..word_end];
+        let mut word = &rest[start..word_end];
+        // `--source-sas=sig=…&se=…`: the flag's name is not the first parameter's.
+        if word.starts_with('-')
+            && let Some((flag, value)) = word.split_once('=')
+            && value.contains('=')
+        {
+            out.push_str(flag);
+            out.push('=');
+            word = value;
+        }
         let sensitive = word.split('&').any(|pair| pair.split_once('=').is_some_and(|(name, _)| is_sensitive(name)));
         if sensitive && !word.contains('?') {
             out.push_str(&redact_query(word));
@@ -196,6 +239,24 @@ mod tests {
         let out = redact_text(text);
         assert!(!out.contains("SECRET"));
         assert!(out.ends_with("sig=REDACTED): refused"), "{out}");
+    }
+
+    /// Finding 11: `--source-sas=sig=…` kept its signature in the job log, a URL's password was
+    /// printed in errors, and `SIG=` / `%73ig=` were not recognised as the signature.
+    #[test]
+    fn flag_equals_form_passwords_and_other_spellings_of_sig_are_redacted() {
+        let out = redact_text("ferry jobs resume 1 --source-sas=sig=TOPSECRET&se=2030 --destination-sas=sv=1&sig=S2");
+        assert!(!out.contains("TOPSECRET") && !out.contains("S2"), "{out}");
+        assert!(out.contains("--source-sas=sig=REDACTED&se=2030"), "{out}");
+        let out = redact_text("error: authentication failed `http://alice:PASSW0RD@127.0.0.1:1/acct/c`");
+        assert!(!out.contains("PASSW0RD"), "{out}");
+        assert!(out.contains("http://alice:REDACTED@127.0.0.1:1/acct/c"), "{out}");
+        for q in ["sv=1&SIG=SECRETA4", "sv=1&%73ig=SECRETA4", "sv=1&%53%49%47=SECRETA4"] {
+            let out = redact_text(&format!("invalid location `https://a.blob.core.windows.net/c?{q}`"));
+            assert!(!out.contains("SECRETA4"), "{out}");
+            assert!(!redact_text(q).contains("SECRETA4"), "{q}");
+        }
+        assert!(is_signature_name("%73ig") && is_signature_name("SIG") && !is_signature_name("ssig"));
     }
 
     #[test]

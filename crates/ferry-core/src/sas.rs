@@ -19,7 +19,10 @@ impl SasToken {
     /// `sig=` parameter, i.e. it is not a SAS.
     pub fn parse(query: &str) -> Option<Self> {
         let query = query.strip_prefix('?').unwrap_or(query);
-        let has_sig = query.split('&').any(|p| p.split_once('=').is_some_and(|(k, v)| k == "sig" && !v.is_empty()));
+        // Any spelling of `sig` (`SIG`, `%73ig`) makes it a SAS: kept secret, never echoed.
+        let has_sig = query
+            .split('&')
+            .any(|p| p.split_once('=').is_some_and(|(k, v)| crate::redact::is_signature_name(k) && !v.is_empty()));
         has_sig.then(|| Self { query: Secret::new(query) })
     }
 
@@ -72,5 +75,6 @@ mod tests {
     fn a_query_without_signature_is_not_a_sas() {
         assert!(SasToken::parse("comp=list").is_none());
         assert!(SasToken::parse("sig=").is_none());
+        assert!(SasToken::parse("sv=1&%73ig=x").is_some(), "a percent-encoded name is still the signature");
     }
 }

@@ -175,6 +175,17 @@ impl Filter {
     /// Whether an object at `path` (relative to the job's source) with `size` and `modified`
     /// is covered.
     pub fn admits(&self, path: &str, size: u64, modified: Option<SystemTime>) -> bool {
+        self.admits_name(path) && self.admits_properties(size, modified)
+    }
+
+    /// Whether a filter on times or sizes is set (`--include-after/-before`, `--min/max-size`).
+    pub fn has_property_filters(&self) -> bool {
+        self.after.is_some() || self.before.is_some() || self.min_size.is_some() || self.max_size.is_some()
+    }
+
+    /// The name, path and regex half of [`Filter::admits`]: what does not depend on a side's own
+    /// times or sizes, so it judges a key the same way at the source and at the destination.
+    pub fn admits_name(&self, path: &str) -> bool {
         if self.include.count > 0 && !self.include.is_match(path) {
             return false;
         }
@@ -193,6 +204,13 @@ impl Filter {
         if self.exclude_regex.as_ref().is_some_and(|set| set.is_match(path)) {
             return false;
         }
+        true
+    }
+
+    /// The time and size half of [`Filter::admits`]. A sync applies it to the source only, to
+    /// decide what is copied: a destination object is judged by its own key, never by whether its
+    /// own time or size falls in the window (that would make it look like an extra).
+    pub fn admits_properties(&self, size: u64, modified: Option<SystemTime>) -> bool {
         if self.after.is_some() || self.before.is_some() {
             let Some(modified) = modified else { return false };
             if self.after.is_some_and(|after| modified < after) || self.before.is_some_and(|before| modified > before) {

@@ -1,14 +1,14 @@
 //! The sync planner: a streaming merge-join of two listings in key order.
 //!
-//! Both inputs are streams of entries in ascending byte order of their keys (the `Store`
-//! contract), with keys already made relative to what is being synced. The planner walks them
+//! Both inputs are streams of entries in ascending key order ([`ferry_store::cmp_keys`], UTF-16
+//! code units, as the Blob service lists: the `Store` contract), with keys already made relative to what is being synced. The planner walks them
 //! together like the merge step of merge sort, so memory does not depend on how many objects
 //! there are, and yields one [`Decision`] per key with the reason for it. A listing that is out
 //! of order is an error, not a guess: a planner that mis-pairs keys could delete the wrong data.
 
 use std::time::SystemTime;
 
-use ferry_store::{Entry, ErrorKind, StoreError};
+use ferry_store::{Entry, ErrorKind, StoreError, cmp_keys};
 use futures::{Stream, StreamExt};
 
 /// How an object present on both sides is compared.
@@ -174,7 +174,7 @@ pub fn plan<'a>(
             (None, None) => return None,
             (Some(s), None) => missing(s),
             (None, Some(d)) => extra(d),
-            (Some(s), Some(d)) => match s.key.as_bytes().cmp(d.key.as_bytes()) {
+            (Some(s), Some(d)) => match cmp_keys(&s.key, &d.key) {
                 std::cmp::Ordering::Less => {
                     st.next_destination = Some(d);
                     missing(s)
@@ -222,7 +222,7 @@ async fn pull(
     let item = stream.next().await?;
     Some(item.and_then(|entry| {
         if let Some(previous) = last.as_deref()
-            && entry.key.as_bytes() <= previous.as_bytes()
+            && cmp_keys(&entry.key, previous) != std::cmp::Ordering::Greater
         {
             return Err(out_of_order(side, previous, &entry.key));
         }

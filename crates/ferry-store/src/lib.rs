@@ -10,14 +10,17 @@
 
 mod entry;
 mod error;
+mod key_order;
 mod local;
 mod partial_file;
 mod payload;
+mod safe_dir;
 mod store;
 mod synthetic;
 
 pub use entry::{ContentHeaders, Entry, EntryKind, ObjectProperties, WriteOptions, WriteReceipt};
 pub use error::{ErrorKind, StoreError};
+pub use key_order::cmp_keys;
 pub use local::{LocalStore, STAGING_PREFIX, TEMP_PREFIX};
 pub use payload::{ByteStream, Payload};
 pub use store::{

@@ -1,13 +1,19 @@
 //! The local file-system backend.
 //!
 //! Keys map to paths under the root directory. Listing walks the tree depth-first, sorting each
-//! directory with directories keyed as `name/`, which yields keys in global byte order while
+//! directory with directories keyed as `name/`, which yields keys in global key order
+//! ([`crate::cmp_keys`]) while
 //! holding only one directory's entries per level in memory. Writes go to a temporary file beside
 //! the target and are renamed into place, so a reader never sees half a file. Staged parts live
 //! in a hidden folder beside the target until they are committed.
 //!
-//! Names starting with [`TEMP_PREFIX`] or [`STAGING_PREFIX`] are Ferry's own work files: listings
-//! skip them.
+//! Nothing below the root is reached through a symbolic link when writing, creating, renaming or
+//! deleting: see [`crate::safe_dir`]. A replaced file keeps the permissions (and, where allowed,
+//! the owner) of the file it replaces.
+//!
+//! Ferry's own work files are [`TEMP_PREFIX`] or [`STAGING_PREFIX`] followed by exactly the
+//! suffixes Ferry generates; listings skip those, with a warning, and nothing else: a user's file
+//! that merely starts with the prefix is an ordinary file.
 
 use std::ffi::OsStr;
 use std::fs;
@@ -23,6 +29,7 @@ use futures::StreamExt;
 use md5::{Digest, Md5};
 use tokio::sync::mpsc;
 
+use crate::safe_dir::SafeDir;
 use crate::store::check_md5;
 use crate::{
     ByteStream, Capabilities, Entry, EntryStream, ErrorKind, ListDepth, PartId, PartInfo, PartList, Payload, Result,
@@ -78,16 +85,26 @@ impl LocalStore {
         Ok(path)
     }
 
-    fn staging_dir(&self, key: &str) -> Result<PathBuf> {
-        let path = self.path_of(key)?;
-        let parent = path.parent().unwrap_or(&self.root);
+    /// The directory that holds `key`'s file, reached without following links (created when
+    /// `create` is set), and the file's name in it.
+    fn parent_of(&self, key: &str, create: bool) -> Result<(SafeDir, String)> {
+        self.path_of(key)?;
+        let mut segments: Vec<&str> = key.split('/').collect();
+        let name = segments.pop().unwrap_or_default().to_owned();
+        Ok((SafeDir::open(&self.root, &segments, create)?, name))
+    }
+
+    /// The hidden folder beside `key`'s file that holds its staged parts.
+    fn staging_of(&self, key: &str, create: bool) -> Result<(SafeDir, SafeDir, String)> {
+        let (dir, name) = self.parent_of(key, create)?;
         let digest: String = Md5::digest(key.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
-        Ok(parent.join(format!("{STAGING_PREFIX}{digest}")))
+        let staging = dir.subdir(&format!("{STAGING_PREFIX}{digest}"), create)?;
+        Ok((dir, staging, name))
     }
 }
 
-/// A unique temporary file name in `dir`.
-pub(crate) fn temp_path(dir: &Path) -> PathBuf {
+/// A unique temporary file name.
+pub(crate) fn temp_name() -> String {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
     // The pid and a counter make the name unique within this process; the clock's nanoseconds
@@ -96,7 +113,7 @@ pub(crate) fn temp_path(dir: &Path) -> PathBuf {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.subsec_nanos())
         .unwrap_or_default();
-    dir.join(format!("{TEMP_PREFIX}{}-{n}-{nanos:08x}", std::process::id()))
+    format!("{TEMP_PREFIX}{}-{n}-{nanos:08x}", std::process::id())
 }
 
 /// A path as shown in messages.
@@ -104,24 +121,48 @@ pub(crate) fn shown(path: &Path) -> String {
     path.display().to_string()
 }
 
-fn is_work_file(name: &str) -> bool {
-    name.starts_with(TEMP_PREFIX) || name.starts_with(STAGING_PREFIX)
+fn is_hex(text: &str, len: usize) -> bool {
+    text.len() == len && text.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
-/// Moves `temp` to `target`, replacing it only when `overwrite` is set. Without overwrite a hard
-/// link is the atomic "create if absent": it fails when the target exists.
-pub(crate) fn publish(temp: &Path, target: &Path, overwrite: bool, key: &str) -> Result<()> {
-    let result = if overwrite {
-        fs::rename(temp, target)
+/// Whether `name` is one of Ferry's own work files: exactly a name [`temp_name`], a resume tag
+/// (32 hex digits) or a staging folder would have. A user's `.ferry-tmp-notes.txt` is not.
+pub(crate) fn is_work_file(name: &str) -> bool {
+    if let Some(rest) = name.strip_prefix(TEMP_PREFIX) {
+        let generated = match rest.split('-').collect::<Vec<_>>()[..] {
+            [pid, n, nanos] => {
+                [pid, n].iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit())) && is_hex(nanos, 8)
+            }
+            _ => false,
+        };
+        generated || is_hex(rest, 32)
     } else {
-        fs::hard_link(temp, target).and_then(|()| fs::remove_file(temp))
+        name.strip_prefix(STAGING_PREFIX).is_some_and(|rest| is_hex(rest, 32))
+    }
+}
+
+/// Moves the temporary file `temp` (open as `file`) to `target`, both in `dir`, replacing it only
+/// when `overwrite` is set; a replaced file's permissions and owner carry over. Without
+/// overwrite a hard link is the atomic "create if absent": it fails when the target exists.
+pub(crate) fn publish(
+    dir: &SafeDir,
+    temp: &str,
+    target: &str,
+    overwrite: bool,
+    key: &str,
+    file: &fs::File,
+) -> Result<()> {
+    let result = if overwrite {
+        dir.copy_access_of(target, file).and_then(|()| dir.rename(temp, target))
+    } else {
+        dir.link(temp, target).and_then(|()| dir.unlink(temp))
     };
     result.map_err(|e| {
-        let _ = fs::remove_file(temp);
+        let _ = dir.unlink(temp);
         if e.kind() == io::ErrorKind::AlreadyExists {
             StoreError::new(ErrorKind::AlreadyExists, key, "the object exists and overwrite is off")
         } else {
-            StoreError::from_io(e, shown(target))
+            StoreError::from_io(e, dir.shown(target))
         }
     })
 }
@@ -150,7 +191,11 @@ fn sorted_children(
             ));
             continue;
         };
-        if is_work_file(&name) || !name.starts_with(filter) {
+        if !name.starts_with(filter) {
+            continue;
+        }
+        if is_work_file(&name) {
+            tracing::warn!(path = %item.path().display(), "skipping a work file Ferry left (an unfinished download or upload)");
             continue;
         }
         let file_type = item.file_type()?;
@@ -163,7 +208,7 @@ fn sorted_children(
             tracing::warn!(path = %item.path().display(), key = %format!("{key_prefix}{name}"), "skipping {kind}");
         }
     }
-    children.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+    children.sort_unstable_by(|a, b| crate::cmp_keys(&a.0, &b.0));
     Ok(children)
 }
 
@@ -324,17 +369,15 @@ impl Store for LocalStore {
     }
 
     async fn write(&self, key: &str, payload: Payload, options: &WriteOptions) -> Result<WriteReceipt> {
-        let target = self.path_of(key)?;
-        let dir = target.parent().unwrap_or(&self.root).to_path_buf();
-        tokio::fs::create_dir_all(&dir).await.map_err(|e| StoreError::from_io(e, shown(&dir)))?;
-        let temp = temp_path(&dir);
+        let (dir, target) = self.parent_of(key, true)?;
+        let temp = temp_name();
+        let temp_shown = dir.shown(&temp);
+        let mut file = dir.create_new(&temp).map_err(|e| StoreError::from_io(e, &temp_shown))?;
         let expected_md5 = options.headers.content_md5;
         let mut hasher = expected_md5.map(|_| Md5::new());
         let expected_len = payload.len();
 
         let written: Result<u64> = async {
-            let temp_shown = shown(&temp);
-            let mut file = fs::File::create(&temp).map_err(|e| StoreError::from_io(e, &temp_shown))?;
             let mut total = 0u64;
             match payload {
                 Payload::Bytes(b) => {
@@ -392,39 +435,44 @@ impl Store for LocalStore {
             Ok(())
         });
         if let Err(e) = check {
-            let _ = fs::remove_file(&temp);
+            let _ = dir.unlink(&temp);
             return Err(e);
         }
-        publish(&temp, &target, options.overwrite, key)?;
-        let modified = fs::metadata(&target).ok().and_then(|m| m.modified().ok());
+        publish(&dir, &temp, &target, options.overwrite, key, &file)?;
+        let modified = file.metadata().ok().and_then(|m| m.modified().ok());
         Ok(WriteReceipt { etag: None, last_modified: modified })
     }
 
     async fn put_part(&self, key: &str, part: &PartId, data: Bytes, md5: Option<[u8; 16]>) -> Result<()> {
         check_md5(key, &data, md5)?;
-        let staging = self.staging_dir(key)?;
+        let (_, staging, _) = self.staging_of(key, true)?;
         let name = part_file_name(key, part)?;
-        fs::create_dir_all(&staging).map_err(|e| StoreError::from_io(e, shown(&staging)))?;
-        let temp = temp_path(&staging);
-        fs::write(&temp, &data).map_err(|e| StoreError::from_io(e, shown(&temp)))?;
-        fs::rename(&temp, staging.join(name)).map_err(|e| StoreError::from_io(e, shown(&staging)))
+        let temp = temp_name();
+        let written = staging.create_new(&temp).and_then(|mut f| f.write_all(&data));
+        if let Err(e) = written.and_then(|()| staging.rename(&temp, &name)) {
+            let _ = staging.unlink(&temp);
+            return Err(StoreError::from_io(e, staging.shown(&name)));
+        }
+        Ok(())
     }
 
     async fn list_parts(&self, key: &str) -> Result<PartList> {
-        let staging = self.staging_dir(key)?;
-        let mut uncommitted = Vec::new();
-        let read = match fs::read_dir(&staging) {
-            Ok(r) => r,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(PartList::default()),
-            Err(e) => return Err(StoreError::from_io(e, shown(&staging))),
+        let staging = match self.staging_of(key, false) {
+            Ok((_, staging, _)) => staging,
+            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(PartList::default()),
+            Err(e) => return Err(e),
         };
-        for item in read {
-            let item = item.map_err(|e| StoreError::from_io(e, shown(&staging)))?;
+        let shown_dir = shown(staging.path());
+        let mut uncommitted = Vec::new();
+        for item in fs::read_dir(staging.path()).map_err(|e| StoreError::from_io(e, &shown_dir))? {
+            let item = item.map_err(|e| StoreError::from_io(e, &shown_dir))?;
             let name = item.file_name();
             let Some(id) = part_id_from_file_name(&name) else {
                 continue;
             };
-            let size = item.metadata().map_err(|e| StoreError::from_io(e, shown(&item.path())))?.len();
+            let name = name.to_string_lossy();
+            let stat = staging.stat(&name).map_err(|e| StoreError::from_io(e, staging.shown(&name)))?;
+            let size = stat.map_or(0, |st| u64::try_from(st.st_size).unwrap_or(0));
             uncommitted.push(PartInfo { id, size });
         }
         uncommitted.sort_by(|a, b| a.id.cmp(&b.id));
@@ -432,42 +480,51 @@ impl Store for LocalStore {
     }
 
     async fn commit_parts(&self, key: &str, parts: &[PartId], options: &WriteOptions) -> Result<WriteReceipt> {
-        let target = self.path_of(key)?;
-        let staging = self.staging_dir(key)?;
-        let dir = target.parent().unwrap_or(&self.root).to_path_buf();
-        let temp = temp_path(&dir);
+        let (dir, target) = self.parent_of(key, true)?;
+        let staging = match self.staging_of(key, false) {
+            Ok((_, staging, _)) => Some(staging),
+            Err(e) if e.kind() == ErrorKind::NotFound => None,
+            Err(e) => return Err(e),
+        };
+        let temp = temp_name();
+        let mut out = dir.create_new(&temp).map_err(|e| StoreError::from_io(e, dir.shown(&temp)))?;
         let assembled: Result<()> = (|| {
-            let mut out = fs::File::create(&temp).map_err(|e| StoreError::from_io(e, shown(&temp)))?;
             for part in parts {
-                let path = staging.join(part_file_name(key, part)?);
-                let mut file = fs::File::open(&path).map_err(|e| {
+                let name = part_file_name(key, part)?;
+                let never_staged = || {
+                    StoreError::new(
+                        ErrorKind::InvalidInput,
+                        key,
+                        format!("part `{}` was never staged (InvalidBlockList)", part.as_str()),
+                    )
+                };
+                let staging = staging.as_ref().ok_or_else(never_staged)?;
+                let mut file = staging.open_file(&name, false).map_err(|e| {
                     if e.kind() == io::ErrorKind::NotFound {
-                        StoreError::new(
-                            ErrorKind::InvalidInput,
-                            key,
-                            format!("part `{}` was never staged (InvalidBlockList)", part.as_str()),
-                        )
+                        never_staged()
                     } else {
-                        StoreError::from_io(e, shown(&path))
+                        StoreError::from_io(e, staging.shown(&name))
                     }
                 })?;
-                io::copy(&mut file, &mut out).map_err(|e| StoreError::from_io(e, shown(&temp)))?;
+                io::copy(&mut file, &mut out).map_err(|e| StoreError::from_io(e, dir.shown(&temp)))?;
             }
             Ok(())
         })();
         if let Err(e) = assembled {
-            let _ = fs::remove_file(&temp);
+            let _ = dir.unlink(&temp);
             return Err(e);
         }
-        publish(&temp, &target, options.overwrite, key)?;
-        let _ = fs::remove_dir_all(&staging);
-        let modified = fs::metadata(&target).ok().and_then(|m| m.modified().ok());
+        publish(&dir, &temp, &target, options.overwrite, key, &out)?;
+        if let Some(staging) = staging {
+            remove_staging(&dir, &staging);
+        }
+        let modified = out.metadata().ok().and_then(|m| m.modified().ok());
         Ok(WriteReceipt { etag: None, last_modified: modified })
     }
 
     async fn begin_positional_write(&self, key: &str, size: u64) -> Result<Box<dyn crate::PositionalWrite>> {
-        let target = self.path_of(key)?;
-        Ok(Box::new(crate::partial_file::PartialFile::create(key, target, size)?))
+        let (dir, target) = self.parent_of(key, true)?;
+        Ok(Box::new(crate::partial_file::PartialFile::create(key, dir, target, size)?))
     }
 
     async fn reopen_positional_write(
@@ -479,18 +536,23 @@ impl Store for LocalStore {
         if tag.is_empty() || !tag.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
             return Err(StoreError::new(ErrorKind::InvalidInput, key, "a resume tag is letters, digits and `-` only"));
         }
-        let target = self.path_of(key)?;
-        let (file, reopened) = crate::partial_file::PartialFile::reopen(key, target, size, tag)?;
+        let (dir, target) = self.parent_of(key, true)?;
+        let (file, reopened) = crate::partial_file::PartialFile::reopen(key, dir, target, size, tag)?;
         Ok((Box::new(file), reopened))
     }
 
     async fn delete(&self, key: &str) -> Result<()> {
-        let path = self.path_of(key)?;
-        let meta = fs::metadata(&path).map_err(|e| StoreError::from_io(e, shown(&path)))?;
-        if meta.is_dir() {
-            return Err(StoreError::new(ErrorKind::NotFound, shown(&path), "is a directory, not a file"));
+        // Through handles opened without following links, so a folder swapped for a link after
+        // the listing can never turn this into a delete outside the root.
+        let (dir, name) = self.parent_of(key, false)?;
+        let shown = dir.shown(&name);
+        match dir.stat(&name).map_err(|e| StoreError::from_io(e, &shown))? {
+            None => Err(StoreError::not_found(shown)),
+            Some(st) if rustix::fs::FileType::from_raw_mode(st.st_mode) == rustix::fs::FileType::Directory => {
+                Err(StoreError::new(ErrorKind::NotFound, shown, "is a directory, not a file"))
+            }
+            Some(_) => dir.unlink(&name).map_err(|e| StoreError::from_io(e, shown)),
         }
-        fs::remove_file(&path).map_err(|e| StoreError::from_io(e, shown(&path)))
     }
 
     async fn create_root(&self) -> Result<()> {
@@ -498,6 +560,18 @@ impl Store for LocalStore {
             fs::create_dir_all(parent).map_err(|e| StoreError::from_io(e, shown(parent)))?;
         }
         fs::create_dir(&self.root).map_err(|e| StoreError::from_io(e, shown(&self.root)))
+    }
+}
+
+/// Removes a staging folder's part files and then the folder, by handle (best effort).
+fn remove_staging(dir: &SafeDir, staging: &SafeDir) {
+    if let Ok(items) = fs::read_dir(staging.path()) {
+        for item in items.flatten() {
+            let _ = staging.unlink(&item.file_name().to_string_lossy());
+        }
+    }
+    if let Some(name) = staging.path().file_name() {
+        let _ = dir.remove_dir(&name.to_string_lossy());
     }
 }
 
@@ -547,14 +621,46 @@ mod tests {
         assert_eq!(keys, ["a-b", "a.txt", "a/b", "a0", "b"]);
     }
 
+    /// Finding 13: any name starting with the prefixes was hidden, so a user's file
+    /// `.ferry-tmp-notes.txt` was never uploaded and its backup was deleted by a sync.
     #[tokio::test]
-    async fn work_files_are_not_listed() {
+    async fn only_ferrys_own_work_files_are_not_listed() {
         let dir = tempfile::tempdir().unwrap();
         fs::write(dir.path().join("real"), b"1").unwrap();
-        fs::write(dir.path().join(format!("{TEMP_PREFIX}x")), b"1").unwrap();
-        fs::create_dir(dir.path().join(format!("{STAGING_PREFIX}y"))).unwrap();
+        fs::write(dir.path().join(temp_name()), b"1").unwrap();
+        fs::write(dir.path().join(format!("{TEMP_PREFIX}{}", "0123456789abcdef0123456789abcdef")), b"1").unwrap();
+        fs::create_dir(dir.path().join(format!("{STAGING_PREFIX}{}", "0123456789abcdef0123456789abcdef"))).unwrap();
+        fs::write(dir.path().join(format!("{TEMP_PREFIX}notes.txt")), b"1").unwrap();
+        fs::write(dir.path().join(format!("{STAGING_PREFIX}plan")), b"1").unwrap();
         let store = LocalStore::new(dir.path());
         let keys: Vec<String> = store.list("", ListDepth::Recursive).map_ok(|e| e.key).try_collect().await.unwrap();
-        assert_eq!(keys, ["real"]);
+        assert_eq!(keys, [".ferry-part-plan", ".ferry-tmp-notes.txt", "real"]);
+    }
+
+    /// Findings 2, 5 and 6 at the store level: no write or delete through a linked folder, and a
+    /// replaced file keeps its mode.
+    #[tokio::test]
+    async fn writes_and_deletes_never_pass_a_link_and_replacements_keep_the_mode() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let work = tempfile::tempdir().unwrap();
+        let (root, outside) = (work.path().join("root"), work.path().join("outside"));
+        fs::create_dir_all(&root).unwrap();
+        fs::create_dir_all(&outside).unwrap();
+        fs::write(outside.join("victim.txt"), b"precious").unwrap();
+        std::os::unix::fs::symlink(&outside, root.join("link")).unwrap();
+        let store = LocalStore::new(&root);
+        let options = WriteOptions { overwrite: true, ..WriteOptions::default() };
+        let err = store.write("link/victim.txt", Bytes::from_static(b"evil").into(), &options).await.unwrap_err();
+        assert!(err.to_string().contains("symbolic link"), "{err}");
+        assert!(store.begin_positional_write("link/new.bin", 4).await.is_err());
+        assert!(store.delete("link/victim.txt").await.is_err());
+        assert_eq!(fs::read(outside.join("victim.txt")).unwrap(), b"precious");
+        assert_eq!(fs::read_dir(&outside).unwrap().count(), 1, "nothing created outside");
+
+        fs::write(root.join("private.txt"), b"old").unwrap();
+        fs::set_permissions(root.join("private.txt"), fs::Permissions::from_mode(0o600)).unwrap();
+        store.write("private.txt", Bytes::from_static(b"new").into(), &options).await.unwrap();
+        assert_eq!(fs::read(root.join("private.txt")).unwrap(), b"new");
+        assert_eq!(fs::metadata(root.join("private.txt")).unwrap().permissions().mode() & 0o777, 0o600);
     }
 }

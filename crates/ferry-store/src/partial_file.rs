@@ -7,21 +7,24 @@
 //! appears under the final name.
 
 use std::fs;
+use std::io::{Seek, SeekFrom};
 use std::os::unix::fs::FileExt;
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use bytes::Bytes;
 use futures::StreamExt;
 
-use crate::local::{publish, shown, temp_path};
+use crate::local::{publish, temp_name};
+use crate::safe_dir::{SafeDir, is_own_regular_file};
 use crate::{ByteStream, ErrorKind, FinishOptions, PositionalWrite, Result, StoreError};
 
 pub(crate) struct PartialFile {
     key: String,
-    temp: PathBuf,
-    target: PathBuf,
+    /// The directory of the target, reached without following links.
+    dir: SafeDir,
+    temp: String,
+    target: String,
     size: u64,
     file: Arc<fs::File>,
     /// Published, or kept on purpose for a later run: either way, not deleted on drop.
@@ -29,43 +32,46 @@ pub(crate) struct PartialFile {
 }
 
 impl PartialFile {
-    /// Opens the partial file named by `tag` beside `target` if it exists with `size` bytes
-    /// (returns true), or creates it (returns false).
-    pub(crate) fn reopen(key: &str, target: PathBuf, size: u64, tag: &str) -> Result<(Self, bool)> {
-        let dir = target.parent().map(PathBuf::from).unwrap_or_default();
-        fs::create_dir_all(&dir).map_err(|e| StoreError::from_io(e, shown(&dir)))?;
-        let temp = dir.join(format!("{}{tag}", crate::TEMP_PREFIX));
-        let existing = fs::metadata(&temp).ok().filter(|m| m.is_file() && m.len() == size);
-        let file = if existing.is_some() {
-            fs::OpenOptions::new().read(true).write(true).open(&temp)
-        } else {
-            create_read_write(&temp).and_then(|f| f.set_len(size).map(|()| f)).inspect_err(|_| {
-                // Created but not sized (no room?): leave nothing behind.
-                let _ = fs::remove_file(&temp);
-            })
-        }
-        .map_err(|e| StoreError::from_io(e, shown(&temp)))?;
+    /// Opens the partial file named by `tag` beside `target` (in `dir`) if it is a regular file
+    /// of this user's with `size` bytes (returns true), or creates it afresh (returns false).
+    /// Anything else under that name (a link planted there, a file of another size or owner) is
+    /// removed first: it is never opened, followed or written through.
+    pub(crate) fn reopen(key: &str, dir: SafeDir, target: String, size: u64, tag: &str) -> Result<(Self, bool)> {
+        let temp = format!("{}{tag}", crate::TEMP_PREFIX);
+        let existing = dir.open_file(&temp, true).ok().filter(|f| is_own_regular_file(f, size));
         let reopened = existing.is_some();
-        Ok((Self { key: key.to_owned(), temp, target, size, file: Arc::new(file), published: false }, reopened))
+        let file = match existing {
+            Some(file) => file,
+            None => {
+                match dir.unlink(&temp) {
+                    Ok(()) => tracing::debug!(path = %dir.shown(&temp), "replacing an unusable partial download"),
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(e) => return Err(StoreError::from_io(e, dir.shown(&temp))),
+                }
+                create_sized(&dir, &temp, size)?
+            }
+        };
+        let file = Arc::new(file);
+        Ok((Self { key: key.to_owned(), dir, temp, target, size, file, published: false }, reopened))
     }
 
-    /// Creates the temporary file for `target`, `size` bytes long.
-    pub(crate) fn create(key: &str, target: PathBuf, size: u64) -> Result<Self> {
-        let dir = target.parent().map(PathBuf::from).unwrap_or_default();
-        fs::create_dir_all(&dir).map_err(|e| StoreError::from_io(e, shown(&dir)))?;
-        let temp = temp_path(&dir);
-        let file = create_read_write(&temp).map_err(|e| StoreError::from_io(e, shown(&temp)))?;
-        if let Err(e) = file.set_len(size) {
-            let _ = fs::remove_file(&temp);
-            return Err(StoreError::from_io(e, shown(&temp)));
-        }
-        Ok(Self { key: key.to_owned(), temp, target, size, file: Arc::new(file), published: false })
+    /// Creates the temporary file for `target` (in `dir`), `size` bytes long.
+    pub(crate) fn create(key: &str, dir: SafeDir, target: String, size: u64) -> Result<Self> {
+        let temp = temp_name();
+        let file = Arc::new(create_sized(&dir, &temp, size)?);
+        Ok(Self { key: key.to_owned(), dir, temp, target, size, file, published: false })
     }
 }
 
-/// Creates (or empties) `path` for writing and reading back.
-fn create_read_write(path: &std::path::Path) -> std::io::Result<fs::File> {
-    fs::OpenOptions::new().read(true).write(true).create(true).truncate(true).open(path)
+/// Creates `name` in `dir` (it must not exist) and sizes it; leaves nothing behind on failure.
+fn create_sized(dir: &SafeDir, name: &str, size: u64) -> Result<fs::File> {
+    let file = dir.create_new(name).map_err(|e| StoreError::from_io(e, dir.shown(name)))?;
+    if let Err(e) = file.set_len(size) {
+        // Created but not sized (no room?): leave nothing behind.
+        let _ = dir.unlink(name);
+        return Err(StoreError::from_io(e, dir.shown(name)));
+    }
+    Ok(file)
 }
 
 #[async_trait]
@@ -79,7 +85,7 @@ impl PositionalWrite for PartialFile {
             ));
         }
         let file = self.file.clone();
-        let temp = shown(&self.temp);
+        let temp = self.dir.shown(&self.temp);
         tokio::task::spawn_blocking(move || file.write_all_at(&data, offset).map_err(|e| StoreError::from_io(e, temp)))
             .await
             .map_err(|e| StoreError::new(ErrorKind::Other, &self.key, format!("the writer thread failed: {e}")))?
@@ -87,7 +93,7 @@ impl PositionalWrite for PartialFile {
 
     async fn read_at(&self, offset: u64, len: usize) -> Result<Bytes> {
         let file = self.file.clone();
-        let temp = shown(&self.temp);
+        let temp = self.dir.shown(&self.temp);
         tokio::task::spawn_blocking(move || {
             let mut buffer = vec![0u8; len];
             file.read_exact_at(&mut buffer, offset).map_err(|e| StoreError::from_io(e, &temp))?;
@@ -98,15 +104,18 @@ impl PositionalWrite for PartialFile {
     }
 
     async fn read_back(&self) -> Result<ByteStream> {
-        let temp = shown(&self.temp);
-        let file = tokio::fs::File::open(&self.temp).await.map_err(|e| StoreError::from_io(e, &temp))?;
+        let temp = self.dir.shown(&self.temp);
+        // A second handle on the same open file (never reopened by name, which could be swapped).
+        let mut file = self.file.try_clone().map_err(|e| StoreError::from_io(e, &temp))?;
+        file.seek(SeekFrom::Start(0)).map_err(|e| StoreError::from_io(e, &temp))?;
+        let file = tokio::fs::File::from_std(file);
         let stream = tokio_util::io::ReaderStream::with_capacity(file, 1024 * 1024)
             .map(move |r| r.map_err(|e| StoreError::from_io(e, &temp)));
         Ok(stream.boxed())
     }
 
     async fn finish(mut self: Box<Self>, options: &FinishOptions) -> Result<()> {
-        let actual = self.file.metadata().map_err(|e| StoreError::from_io(e, shown(&self.temp)))?.len();
+        let actual = self.file.metadata().map_err(|e| StoreError::from_io(e, self.dir.shown(&self.temp)))?.len();
         if actual != self.size {
             return Err(StoreError::new(
                 ErrorKind::Other,
@@ -118,9 +127,9 @@ impl PositionalWrite for PartialFile {
         // process being killed, which is the failure resume is built for; an fsync per file
         // would make many small downloads disk-bound.
         if let Some(modified) = options.last_modified {
-            self.file.set_modified(modified).map_err(|e| StoreError::from_io(e, shown(&self.temp)))?;
+            self.file.set_modified(modified).map_err(|e| StoreError::from_io(e, self.dir.shown(&self.temp)))?;
         }
-        publish(&self.temp, &self.target, options.overwrite, &self.key)?;
+        publish(&self.dir, &self.temp, &self.target, options.overwrite, &self.key, &self.file)?;
         self.published = true;
         Ok(())
     }
@@ -133,7 +142,7 @@ impl PositionalWrite for PartialFile {
 impl Drop for PartialFile {
     fn drop(&mut self) {
         if !self.published {
-            let _ = fs::remove_file(&self.temp);
+            let _ = self.dir.unlink(&self.temp);
         }
     }
 }

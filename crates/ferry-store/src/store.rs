@@ -155,7 +155,9 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// What this backend can do.
     fn capabilities(&self) -> Capabilities;
 
-    /// Lists entries whose key starts with `prefix`, in byte order of the key.
+    /// Lists entries whose key starts with `prefix`, in key order: [`crate::cmp_keys`], the order
+    /// of UTF-16 code units in which the Blob service lists names. (It equals UTF-8 byte order
+    /// except that characters above U+FFFF sort before U+E000–U+FFFF.)
     fn list<'a>(&'a self, prefix: &'a str, depth: ListDepth) -> EntryStream<'a>;
 
     /// The entry for one object.

@@ -88,7 +88,8 @@ pub(super) async fn open_tree(
     }
 }
 
-/// A side's listing, filtered and with keys made relative to `prefix`; counts what it lists.
+/// A side's listing, filtered by name and with keys made relative to `prefix`; counts what it
+/// lists. Time and size filters are not applied here: see [`scoped_plan`].
 pub(super) fn listing<'a>(
     side: &'a Side,
     prefix: &'a str,
@@ -100,13 +101,29 @@ pub(super) fn listing<'a>(
         .list(prefix, depth)
         .try_filter(move |e| {
             let rest = e.key.strip_prefix(prefix).unwrap_or(&e.key);
-            futures::future::ready(e.kind == EntryKind::Object && filter.admits(rest, e.size, e.last_modified))
+            futures::future::ready(e.kind == EntryKind::Object && filter.admits_name(rest))
         })
         .map_ok(move |mut e| {
             scanned.fetch_add(1, Ordering::Relaxed);
             e.key = e.key.strip_prefix(prefix).unwrap_or(&e.key).to_owned();
             e
         })
+}
+
+/// Plans a sync (or a verify) of two name-filtered listings, applying time and size filters to
+/// the source alone: a source object outside the window is neither copied nor compared, and its
+/// destination copy is not an extra. Judging each side by its own times and sizes would make a
+/// destination copy of a file the source still has look like an extra, and delete it.
+pub(super) fn scoped_plan<'a>(
+    source: impl futures::Stream<Item = Result<Entry, StoreError>> + Send + 'a,
+    destination: impl futures::Stream<Item = Result<Entry, StoreError>> + Send + 'a,
+    policy: ComparePolicy,
+    filter: &'a Filter,
+) -> impl futures::Stream<Item = Result<ferry_plan::Decision, StoreError>> + Send + 'a {
+    plan(source, destination, policy).try_filter(move |d| {
+        let in_scope = d.source.as_ref().is_none_or(|s| filter.admits_properties(s.size, s.last_modified));
+        futures::future::ready(in_scope)
+    })
 }
 
 /// Gives local entries their MD5 (from the cache, or by reading the file once and caching it),
@@ -227,7 +244,7 @@ pub(super) async fn run(
         cache.as_ref(),
     );
     let dest_listing = with_local_md5(dest_listing, &dest, &dest_prefix, cache.as_ref());
-    let decisions = plan(source_listing, dest_listing, policy);
+    let decisions = scoped_plan(source_listing, dest_listing, policy, &filter);
     let reporter = JobReporter::new(settings.output, settings.output_level);
     let (source_prefix, dest_prefix) = (source_prefix.as_str(), dest_prefix.as_str());
     let transfers = decisions.filter_map(|decision| {
@@ -413,10 +430,11 @@ pub(super) async fn run(
         let (again_source, again_dest) = (AtomicU64::new(0), AtomicU64::new(0));
         // Extras the user chose to keep are not differences.
         let ignore_extras = !delete || counts.kept > 0;
-        let decisions = plan(
+        let decisions = scoped_plan(
             listing(&source, source_prefix, depth, &filter, &again_source),
             listing(&dest, dest_prefix, depth, &filter, &again_dest),
             ComparePolicy::TimeAndSize,
+            &filter,
         );
         let trees = super::verify::Trees { source: &source, source_prefix, dest: &dest, dest_prefix };
         let options = super::verify::VerifyOptions { compute_hash: true, ignore_extras };

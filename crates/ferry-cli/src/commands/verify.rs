@@ -13,7 +13,7 @@ use std::sync::atomic::AtomicU64;
 
 use base64::Engine as _;
 use ferry_core::Location;
-use ferry_plan::{Action, ComparePolicy, Decision, plan};
+use ferry_plan::{Action, ComparePolicy, Decision};
 use ferry_report::{Console, OutputFormat};
 use ferry_store::{Entry, ListDepth, Store, StoreError};
 use futures::{StreamExt, TryStreamExt};
@@ -21,7 +21,7 @@ use md5::{Digest, Md5};
 use serde::Serialize;
 
 use super::copy::{Side, build_filter, location_hints};
-use super::sync::{listing, open_tree};
+use super::sync::{listing, open_tree, scoped_plan};
 use crate::args::VerifyArgs;
 use crate::{CliError, Environment, Settings};
 
@@ -198,10 +198,11 @@ pub(super) async fn run(
     let (source, source_prefix) = open_tree(&source_location, settings, env, console, false).await?;
     let (dest, dest_prefix) = open_tree(&dest_location, settings, env, console, false).await?;
     let (scanned_source, scanned_dest) = (AtomicU64::new(0), AtomicU64::new(0));
-    let decisions = plan(
+    let decisions = scoped_plan(
         listing(&source, &source_prefix, depth, &filter, &scanned_source),
         listing(&dest, &dest_prefix, depth, &filter, &scanned_dest),
         ComparePolicy::TimeAndSize,
+        &filter,
     );
     let dir = args.report_dir.clone().unwrap_or_else(|| settings.log_dir.clone());
     let trees = Trees { source: &source, source_prefix: &source_prefix, dest: &dest, dest_prefix: &dest_prefix };

@@ -58,11 +58,12 @@ impl TransferObserver for JournalObserver {
     }
 }
 
-/// Removes the SAS from a URL argument (everything after `?` when it carries `sig=`).
+/// Removes the SAS from a URL argument (everything after `?` when it carries a signature, in any
+/// spelling), and any secret from a bare token such as `--source-sas=sig=…`.
 fn without_sas(arg: &str) -> String {
     match arg.split_once('?') {
-        Some((base, query)) if query.split('&').any(|p| p.starts_with("sig=")) => base.to_owned(),
-        _ => arg.to_owned(),
+        Some((base, query)) if ferry_core::SasToken::parse(query).is_some() => base.to_owned(),
+        _ => ferry_core::redact_text(arg),
     }
 }
 
