@@ -169,7 +169,11 @@ impl BlobClient {
     /// A client with its own connection pool.
     pub fn new(config: HttpConfig, credential: Credential) -> Result<Self, StoreError> {
         install_crypto_provider();
-        let http = reqwest::Client::builder()
+        let builder = match proxy_from_env() {
+            Some(proxy) => reqwest::Client::builder().proxy(proxy),
+            None => reqwest::Client::builder().no_proxy(),
+        };
+        let http = builder
             .pool_max_idle_per_host(config.max_idle_connections)
             .pool_idle_timeout(Duration::from_secs(50))
             .connect_timeout(config.connect_timeout)
@@ -239,6 +243,12 @@ impl BlobClient {
             .map_err(|e| StoreError::new(ErrorKind::InvalidInput, request.target, describe_transport_error(&e)))
     }
 
+    /// Reads a listing or block-list body: bounded in size ([`MAX_XML_BODY`]) and in time (the
+    /// attempt's response timeout).
+    pub(crate) async fn read_xml(&self, response: reqwest::Response, target: &str) -> Result<String, StoreError> {
+        read_text(response, MAX_XML_BODY, false, self.config.attempt_timeout(0), target).await
+    }
+
     /// Sends a request, retrying failures that may pass, and returns the successful response or
     /// the last error. Non-2xx responses become [`StoreError`]s by meaning.
     pub(crate) async fn send(&self, request: Request<'_>) -> Result<Response, StoreError> {
@@ -298,6 +308,95 @@ impl BlobClient {
             tokio::time::sleep(delay).await;
         }
     }
+}
+
+/// The proxy named by `HTTPS_PROXY` / `HTTP_PROXY` / `ALL_PROXY` (either case), honouring
+/// `NO_PROXY`, except that a loopback host (an emulator on this machine) is always reached
+/// directly: a plain-`http` emulator URL and its SAS or signature must never travel in clear to
+/// a proxy on another host.
+fn proxy_from_env() -> Option<reqwest::Proxy> {
+    let var = |names: &[&str]| names.iter().find_map(|n| std::env::var(n).ok().filter(|v| !v.trim().is_empty()));
+    let http = var(&["HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"]);
+    let https = var(&["HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"]);
+    if http.is_none() && https.is_none() {
+        return None;
+    }
+    let proxy = reqwest::Proxy::custom(move |url: &Url| {
+        if is_loopback(url) {
+            return None;
+        }
+        match url.scheme() {
+            "https" => https.clone(),
+            "http" => http.clone(),
+            _ => None,
+        }
+    });
+    Some(proxy.no_proxy(reqwest::NoProxy::from_env()))
+}
+
+/// Whether `url`'s host is a loopback address or `localhost`.
+fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        None => false,
+    }
+}
+
+/// The most of a listing or block-list body Ferry reads: a page of 5,000 entries with metadata
+/// is a few MiB, so anything near this is not Azure Storage talking.
+pub(crate) const MAX_XML_BODY: usize = 32 * 1024 * 1024;
+/// The most of an error body Ferry reads; the rest is ignored.
+pub(crate) const MAX_ERROR_BODY: usize = 64 * 1024;
+
+/// Reads a small response body (XML) as text: at most `limit` bytes (beyond it, an error, or
+/// with `truncate` the first `limit` bytes) and all of it within the attempt's response time,
+/// so a server cannot make Ferry hold unbounded memory or wait forever on a body.
+pub(crate) async fn read_text(
+    mut response: reqwest::Response,
+    limit: usize,
+    truncate: bool,
+    deadline: Duration,
+    target: &str,
+) -> Result<String, StoreError> {
+    let mut body = Vec::new();
+    let read = async {
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|e| StoreError::new(ErrorKind::Transient, target, describe_transport_error(&e)))?
+        {
+            if body.len() + chunk.len() > limit {
+                if truncate {
+                    body.extend_from_slice(&chunk[..limit - body.len()]);
+                    return Ok(());
+                }
+                return Err(StoreError::new(
+                    ErrorKind::Other,
+                    target,
+                    format!(
+                        "the response body is larger than {} MiB, which no Azure Storage listing is; the endpoint is not behaving as Azure Storage",
+                        limit / (1024 * 1024)
+                    ),
+                ));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(())
+    };
+    match tokio::time::timeout(deadline, read).await {
+        Ok(result) => result?,
+        Err(_) => {
+            return Err(StoreError::new(
+                ErrorKind::Transient,
+                target,
+                format!("the response body did not arrive within {} s", deadline.as_secs_f64()),
+            )
+            .with_hint("a slow or stalled endpoint; AZCOPY_REQUEST_TRY_TIMEOUT sets the time allowed"));
+        }
+    }
+    Ok(String::from_utf8_lossy(&body).into_owned())
 }
 
 /// `scheme://host:port` of a URL, which never carries a secret.

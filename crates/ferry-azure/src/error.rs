@@ -77,13 +77,17 @@ fn hint_for(kind: ErrorKind, code: &str) -> Option<&'static str> {
     })
 }
 
-/// Reads an error response into a store error (the body is small and bounded by the service).
+/// Reads an error response into a store error (its body read only up to a small bound, and
+/// within a deadline: a hostile server may send an endless one).
 pub(crate) async fn error_from_response(response: reqwest::Response, target: &str) -> StoreError {
     let status = response.status().as_u16();
     let header = |name: &str| response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
     let header_code = header("x-ms-error-code");
     let retry_after = header("retry-after");
-    let body = response.text().await.unwrap_or_default();
+    let deadline = std::time::Duration::from_secs(30);
+    let body = crate::client::read_text(response, crate::client::MAX_ERROR_BODY, true, deadline, target)
+        .await
+        .unwrap_or_default();
     let (body_code, message) = parse_error(&body);
     let code = header_code.or(body_code);
     error_from_status(status, code.as_deref(), message.as_deref(), retry_after.as_deref(), target)

@@ -123,7 +123,7 @@ impl AzureStore {
         url.set_query(Some(&query));
         let target = self.container_url().to_string();
         let response = self.client.send(Request::new(Method::GET, url, &target)).await?;
-        let body = response.text().await.map_err(|e| transport(&target, &e))?;
+        let body = self.client.read_xml(response, &target).await?;
         parse_blob_page(&body).map_err(|e| StoreError::new(ErrorKind::Other, target, e.to_string()))
     }
 }
@@ -228,7 +228,7 @@ pub async fn list_containers(client: &BlobClient, url: &BlobUrl) -> Result<Vec<S
         }
         request_url.set_query(Some(&query));
         let response = client.send(Request::new(Method::GET, request_url, &target)).await?;
-        let body = response.text().await.map_err(|e| transport(&target, &e))?;
+        let body = client.read_xml(response, &target).await?;
         let (page, next) =
             parse_container_page(&body).map_err(|e| StoreError::new(ErrorKind::Other, &target, e.to_string()))?;
         names.extend(page);
@@ -379,16 +379,39 @@ impl Store for AzureStore {
     }
 
     fn list<'a>(&'a self, prefix: &'a str, depth: ListDepth) -> EntryStream<'a> {
-        // State: Some(marker) while pages remain; the first page has no marker.
-        let pages = stream::try_unfold(Some(None::<String>), move |state| async move {
+        // State: the marker to send (`None` when done) and the last key listed so far.
+        let pages = stream::try_unfold((Some(None::<String>), None::<String>), move |(state, last)| async move {
             let Some(marker) = state else { return Ok(None) };
             let mut page = self.list_page(prefix, depth, marker.as_deref()).await?;
+            let target = || self.describe();
+            // A server that hands back the marker it was given, or pages that do not move
+            // forward, would make the listing loop forever.
+            if marker.is_some() && page.next_marker == marker {
+                return Err(StoreError::new(
+                    ErrorKind::Other,
+                    target(),
+                    "the service returned the same continuation marker twice; stopping the listing rather than looping",
+                ));
+            }
             // The service orders each page by name (UTF-16 code units), but may group virtual
             // directories apart from blobs (Azurite does); sorting the page in that same order
             // restores it. Pages partition the name space in order, so the stream stays sorted.
             page.entries.sort_unstable_by(|a, b| ferry_store::cmp_keys(&a.key, &b.key));
+            if let (Some(last), Some(first)) = (&last, page.entries.first())
+                && ferry_store::cmp_keys(&first.key, last) != std::cmp::Ordering::Greater
+            {
+                return Err(StoreError::new(
+                    ErrorKind::Other,
+                    target(),
+                    format!(
+                        "the listing went backwards (`{}` after `{last}`); stopping rather than looping",
+                        first.key
+                    ),
+                ));
+            }
+            let last = page.entries.last().map(|e| e.key.clone()).or(last);
             let next = page.next_marker.map(Some);
-            Ok(Some((stream::iter(page.entries.into_iter().map(Ok)), next)))
+            Ok(Some((stream::iter(page.entries.into_iter().map(Ok)), (next, last))))
         });
         pages.try_flatten().boxed()
     }
@@ -499,7 +522,7 @@ impl Store for AzureStore {
         url.set_query(Some("comp=blocklist&blocklisttype=all"));
         match self.client.send(Request::new(Method::GET, url, &target)).await {
             Ok(response) => {
-                let body = response.text().await.map_err(|e| transport(&target, &e))?;
+                let body = self.client.read_xml(response, &target).await?;
                 parse_block_list(&body).map_err(|e| StoreError::new(ErrorKind::Other, target, e.to_string()))
             }
             // A blob that was never written and has no staged blocks has no parts.

@@ -307,7 +307,9 @@ impl CopyEngine {
     }
 
     /// Runs every transfer in `transfers` (which may still be listing) and reports. An `Err`
-    /// item is a listing failure: counted as a failed item, and the run goes on.
+    /// item is a listing failure: counted as a failed item, and the run goes on. Once cancelled,
+    /// the listing itself is dropped within a tenth of a second: a Ctrl-C never waits for a long
+    /// (or endless) listing to drain.
     pub async fn run(&self, transfers: impl Stream<Item = Result<Transfer, StoreError>> + Send) -> CopyReport {
         let failures: Mutex<Vec<ItemFailure>> = Mutex::new(Vec::new());
         let record = |failure: ItemFailure| {
@@ -319,9 +321,16 @@ impl CopyEngine {
             }
         };
         let ctx = &self.context;
+        let flag = ctx.cancelled.clone();
+        let cancelled = async move {
+            while !flag.load(Ordering::Relaxed) {
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+        };
         transfers
             .map(Some)
             .chain(stream::once(async { None }))
+            .take_until(cancelled)
             .map(|item| async {
                 match item {
                     None => ctx.stats.scanning_finished(),

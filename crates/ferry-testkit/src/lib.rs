@@ -11,6 +11,7 @@ pub mod azurite;
 pub mod conformance;
 pub mod data;
 pub mod fault_proxy;
+pub mod hostile;
 pub mod tools;
 
 pub use azurite::Azurite;

@@ -343,7 +343,10 @@ pub(super) async fn run(
     let scanned_dest = scanned_dest.load(Ordering::Relaxed);
     let mut counts = SyncCounts { scanned_source, scanned_destination: scanned_dest, ..SyncCounts::default() };
     let mut refused: Option<String> = None;
-    if delete && listing_failed.load(Ordering::Relaxed) {
+    let cancelled = report.as_ref().is_some_and(|r| r.cancelled);
+    if delete && cancelled {
+        refused = Some("the job was cancelled, so nothing was deleted; `ferry jobs resume` finishes it".into());
+    } else if delete && listing_failed.load(Ordering::Relaxed) {
         refused =
             Some("a listing failed, so nothing was deleted (a partial view of the source must not delete)".into());
     } else if delete && !extras.is_empty() {
