@@ -181,6 +181,10 @@ pub fn open_job_log(dir: &Path, job_id: &str, level: LogLevel, cap: u64) -> io::
     if level == LogLevel::None {
         return Ok(None);
     }
+    ferry_journal::check_private_dir(dir).map_err(io::Error::other)?;
+    if !ferry_journal::is_job_id(job_id) {
+        return Err(io::Error::other(format!("`{job_id}` is not a job id")));
+    }
     fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)?;
     let path = dir.join(format!("{job_id}.log"));
     let file = OpenOptions::new().create(true).append(true).mode(0o600).open(&path)?;

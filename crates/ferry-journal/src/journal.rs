@@ -35,6 +35,20 @@ pub enum JournalError {
     /// No such job.
     #[error("there is no job `{0}`")]
     NoSuchJob(String),
+    /// Another Ferry process is running this job.
+    #[error("job `{0}` is being run by another Ferry process; wait for it to end (`ferry jobs show {0}` shows its progress)")]
+    Busy(String),
+    /// The folder is not private to this user.
+    #[error("`{path}` {why}; Ferry keeps job journals and logs only in a folder that is yours and that no one else can write to (fix: `chmod 700 {path}`, or choose another folder with FERRY_JOB_PLAN_LOCATION / FERRY_LOG_LOCATION)")]
+    UnsafeDir {
+        /// The folder.
+        path: String,
+        /// What is wrong with it.
+        why: String,
+    },
+    /// Not a job id: it would name a file outside the plans folder, or none Ferry made.
+    #[error("`{0}` is not a job id (32 hexadecimal digits, or a UUID)")]
+    InvalidJobId(String),
     /// The writer thread is gone (the process is shutting down).
     #[error("the journal writer has stopped")]
     WriterGone,
@@ -42,9 +56,58 @@ pub enum JournalError {
 
 type Result<T, E = JournalError> = std::result::Result<T, E>;
 
-/// The journal file of `job_id` in `dir`.
-pub fn job_path(dir: &Path, job_id: &str) -> PathBuf {
-    dir.join(format!("{job_id}.db"))
+/// Refuses a plans or logs folder that another user owns or that others may write to, as ssh
+/// does for `~/.ssh`: whoever can write there can plant a journal that `jobs resume` would run,
+/// or swap a log for a link. A folder that does not exist yet is fine (Ferry creates it 0700).
+pub fn check_private_dir(dir: &Path) -> Result<()> {
+    use std::os::unix::fs::MetadataExt as _;
+    let meta = match fs::metadata(dir) {
+        Ok(meta) => meta,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(source) => return Err(JournalError::Io { path: dir.display().to_string(), source }),
+    };
+    let unsafe_dir = |why: String| Err(JournalError::UnsafeDir { path: dir.display().to_string(), why });
+    let me = rustix::process::geteuid().as_raw();
+    if meta.uid() != me {
+        return unsafe_dir(format!("belongs to user id {}, not to you ({me})", meta.uid()));
+    }
+    if meta.mode() & 0o022 != 0 {
+        return unsafe_dir(format!("can be written by others (mode {:o})", meta.mode() & 0o7777));
+    }
+    Ok(())
+}
+
+/// Takes the job's run lock (an exclusive `flock` on its journal file, released when the
+/// process ends, however it ends), so two `jobs resume` of one job never run at once.
+fn lock_job(path: &Path, job_id: &str) -> Result<fs::File> {
+    let file = fs::File::open(path).map_err(|source| JournalError::Io { path: path.display().to_string(), source })?;
+    match rustix::fs::flock(&file, rustix::fs::FlockOperation::NonBlockingLockExclusive) {
+        Ok(()) => Ok(file),
+        Err(rustix::io::Errno::WOULDBLOCK) => Err(JournalError::Busy(job_id.to_owned())),
+        Err(e) => Err(JournalError::Io { path: path.display().to_string(), source: e.into() }),
+    }
+}
+
+/// Whether `id` has the shape of a job id: 32 hexadecimal digits (Ferry's), or a hyphenated
+/// UUID (AzCopy's). Nothing else may become a file name in the plans or logs folders.
+pub fn is_job_id(id: &str) -> bool {
+    let hex = |s: &str| s.bytes().all(|b| b.is_ascii_hexdigit());
+    match id.len() {
+        32 => hex(id),
+        36 => {
+            let parts: Vec<&str> = id.split('-').collect();
+            parts.iter().map(|p| p.len()).eq([8, 4, 4, 4, 12]) && parts.iter().all(|p| hex(p))
+        }
+        _ => false,
+    }
+}
+
+/// The journal file of `job_id` in `dir`; an error when `job_id` is not a job id.
+pub fn job_path(dir: &Path, job_id: &str) -> Result<PathBuf> {
+    if !is_job_id(job_id) {
+        return Err(JournalError::InvalidJobId(job_id.to_owned()));
+    }
+    Ok(dir.join(format!("{job_id}.db")))
 }
 
 const SCHEMA: &str = "
@@ -179,6 +242,8 @@ pub struct Journal {
     reader: Arc<Mutex<Connection>>,
     /// Created by this process: it held no items when opened, so lookups can be skipped.
     fresh: bool,
+    /// The job's run lock, held while any clone of this journal lives.
+    _lock: Option<Arc<fs::File>>,
 }
 
 impl std::fmt::Debug for Journal {
@@ -191,8 +256,9 @@ impl Journal {
     /// Creates the journal of a new job in `dir` (0700), as a file only the user can read (0600).
     pub fn create(dir: &Path, spec: &JobSpec) -> Result<Self> {
         let io = |source, p: &Path| JournalError::Io { path: p.display().to_string(), source };
+        check_private_dir(dir)?;
         fs::DirBuilder::new().recursive(true).mode(0o700).create(dir).map_err(|e| io(e, dir))?;
-        let path = job_path(dir, &spec.job_id);
+        let path = job_path(dir, &spec.job_id)?;
         // Create the file first so SQLite (and its WAL and shared-memory files, which take the
         // database file's permissions) never exist with wider permissions.
         fs::OpenOptions::new()
@@ -202,6 +268,7 @@ impl Journal {
             .mode(0o600)
             .open(&path)
             .map_err(|e| io(e, &path))?;
+        let lock = lock_job(&path, &spec.job_id)?;
         let conn = open_connection(&path)?;
         let sqlite = |source| JournalError::Sqlite { path: path.display().to_string(), source };
         conn.execute_batch(SCHEMA).map_err(sqlite)?;
@@ -216,28 +283,46 @@ impl Journal {
                 r.get::<_, bool>(0)
             })
             .map_err(sqlite)?;
-        Self::start(path, spec.clone(), conn, fresh)
+        Self::start(path, spec.clone(), conn, fresh, Some(lock))
     }
 
-    /// Opens the journal of an existing job.
+    /// Opens the journal of an existing job, to read it (`jobs show`) while it may be running.
     pub fn open(dir: &Path, job_id: &str) -> Result<Self> {
-        let path = job_path(dir, job_id);
+        let path = job_path(dir, job_id)?;
+        check_private_dir(dir)?;
         if !path.exists() {
             return Err(JournalError::NoSuchJob(job_id.to_owned()));
         }
         let conn = open_connection(&path)?;
         let spec = read_spec(&conn, &path)?;
-        Self::start(path, spec, conn, false)
+        Self::start(path, spec, conn, false, None)
     }
 
-    fn start(path: PathBuf, spec: JobSpec, writer: Connection, fresh: bool) -> Result<Self> {
+    /// Opens the journal of an existing job to run it again (`jobs resume`): fails with
+    /// [`JournalError::Busy`] while another process runs the job.
+    pub fn open_to_run(dir: &Path, job_id: &str) -> Result<Self> {
+        let path = job_path(dir, job_id)?;
+        check_private_dir(dir)?;
+        if !path.exists() {
+            return Err(JournalError::NoSuchJob(job_id.to_owned()));
+        }
+        let lock = lock_job(&path, job_id)?;
+        let conn = open_connection(&path)?;
+        let spec = read_spec(&conn, &path)?;
+        if spec.job_id != job_id {
+            return Err(JournalError::InvalidJobId(spec.job_id));
+        }
+        Self::start(path, spec, conn, false, Some(lock))
+    }
+
+    fn start(path: PathBuf, spec: JobSpec, writer: Connection, fresh: bool, lock: Option<fs::File>) -> Result<Self> {
         let reader = open_connection(&path)?;
         let (sender, receiver) = mpsc::channel();
         std::thread::Builder::new()
             .name("ferry-journal".into())
             .spawn(move || writer_loop(writer, receiver))
             .map_err(|source| JournalError::Io { path: path.display().to_string(), source })?;
-        Ok(Self { path, spec, sender, reader: Arc::new(Mutex::new(reader)), fresh })
+        Ok(Self { path, spec, sender, reader: Arc::new(Mutex::new(reader)), fresh, _lock: lock.map(Arc::new) })
     }
 
     /// The job's spec.
@@ -447,6 +532,7 @@ fn read_spec(conn: &Connection, path: &Path) -> Result<JobSpec> {
 
 /// Every job in `dir`, oldest first.
 pub fn list_jobs(dir: &Path) -> Result<Vec<JobRow>> {
+    check_private_dir(dir)?;
     let mut jobs = Vec::new();
     let entries = match fs::read_dir(dir) {
         Ok(e) => e,
@@ -458,8 +544,14 @@ pub fn list_jobs(dir: &Path) -> Result<Vec<JobRow>> {
         if path.extension().and_then(|e| e.to_str()) != Some("db") {
             continue;
         }
+        // The id is the file's name; a journal whose spec names another id (a planted or edited
+        // file: its id could be `../../elsewhere`) is not a job, and is left alone.
+        let Some(id) = path.file_stem().and_then(|s| s.to_str()).filter(|id| is_job_id(id)) else { continue };
         let Ok(conn) = Connection::open_with_flags(&path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY) else { continue };
         let Ok(spec) = read_spec(&conn, &path) else { continue };
+        if spec.job_id != id {
+            continue;
+        }
         let status =
             conn.query_row("SELECT status FROM job LIMIT 1", [], |r| r.get(0)).unwrap_or_else(|_| "Unknown".into());
         jobs.push(JobRow { spec, status });
@@ -470,10 +562,12 @@ pub fn list_jobs(dir: &Path) -> Result<Vec<JobRow>> {
 
 /// Deletes a job's journal (and its WAL files).
 pub fn remove_job(dir: &Path, job_id: &str) -> Result<()> {
-    let path = job_path(dir, job_id);
+    let path = job_path(dir, job_id)?;
+    check_private_dir(dir)?;
     if !path.exists() {
         return Err(JournalError::NoSuchJob(job_id.to_owned()));
     }
+    let _running = lock_job(&path, job_id)?;
     for suffix in ["", "-wal", "-shm"] {
         let file = PathBuf::from(format!("{}{suffix}", path.display()));
         match fs::remove_file(&file) {
@@ -505,14 +599,14 @@ mod tests {
     #[tokio::test]
     async fn deletions_are_kept_apart_from_items_and_survive_reopening() {
         let dir = tempfile::tempdir().unwrap();
-        let journal = Journal::create(dir.path(), &spec("d1")).unwrap();
+        let journal = Journal::create(dir.path(), &spec("d1000000000000000000000000000000")).unwrap();
         journal.found("a", "a", 1);
         journal.deletion_planned("a", 5).await.unwrap();
         journal.deletion_planned("b", 7).await.unwrap();
         journal.deletion_finished("a", ItemStatus::Success, None, None).await.unwrap();
         journal.deletion_finished("b", ItemStatus::Failed, Some("HTTP 403".into()), Some(403)).await.unwrap();
         drop(journal);
-        let journal = Journal::open(dir.path(), "d1").unwrap();
+        let journal = Journal::open(dir.path(), "d1000000000000000000000000000000").unwrap();
         assert_eq!(journal.items(None).unwrap().len(), 1);
         let failed = journal.deletions(Some(ItemStatus::Failed)).unwrap();
         assert_eq!(failed.len(), 1);
@@ -525,7 +619,7 @@ mod tests {
     #[tokio::test]
     async fn items_and_states_survive_reopening() {
         let dir = tempfile::tempdir().unwrap();
-        let journal = Journal::create(dir.path(), &spec("j1")).unwrap();
+        let journal = Journal::create(dir.path(), &spec("a1000000000000000000000000000000")).unwrap();
         journal.found("a", "x/a", 10);
         journal.found("b", "x/b", 20);
         journal.found("c", "x/c", 30);
@@ -538,8 +632,8 @@ mod tests {
         journal.set_job_status("CompletedWithErrors", Some(true)).await.unwrap();
         drop(journal);
 
-        let again = Journal::open(dir.path(), "j1").unwrap();
-        assert_eq!(again.spec(), &spec("j1"));
+        let again = Journal::open(dir.path(), "a1000000000000000000000000000000").unwrap();
+        assert_eq!(again.spec(), &spec("a1000000000000000000000000000000"));
         assert_eq!(again.status_of("a").unwrap(), Some(ItemStatus::Success));
         assert_eq!(again.status_of("c").unwrap(), Some(ItemStatus::NotStarted));
         assert_eq!(again.status_of("zzz").unwrap(), None);
@@ -561,28 +655,28 @@ mod tests {
     async fn files_are_private_and_jobs_list_and_remove() {
         let dir = tempfile::tempdir().unwrap();
         let plans = dir.path().join("plans");
-        let journal = Journal::create(&plans, &spec("j2")).unwrap();
+        let journal = Journal::create(&plans, &spec("a2000000000000000000000000000000")).unwrap();
         journal.flush().await.unwrap();
         assert_eq!(fs::metadata(&plans).unwrap().permissions().mode() & 0o777, 0o700);
         for entry in fs::read_dir(&plans).unwrap() {
             let mode = entry.unwrap().metadata().unwrap().permissions().mode() & 0o777;
             assert_eq!(mode, 0o600);
         }
-        let mut second = spec("j3");
+        let mut second = spec("a3000000000000000000000000000000");
         second.created += 5;
         Journal::create(&plans, &second).unwrap().flush().await.unwrap();
         let jobs = list_jobs(&plans).unwrap();
-        assert_eq!(jobs.iter().map(|j| j.spec.job_id.as_str()).collect::<Vec<_>>(), ["j2", "j3"]);
+        assert_eq!(jobs.iter().map(|j| j.spec.job_id.as_str()).collect::<Vec<_>>(), ["a2000000000000000000000000000000", "a3000000000000000000000000000000"]);
         assert_eq!(jobs[0].status, "InProgress");
-        remove_job(&plans, "j2").unwrap();
+        remove_job(&plans, "a2000000000000000000000000000000").unwrap();
         assert_eq!(list_jobs(&plans).unwrap().len(), 1);
-        assert!(matches!(remove_job(&plans, "j2"), Err(JournalError::NoSuchJob(_))));
+        assert!(matches!(remove_job(&plans, "a2000000000000000000000000000000"), Err(JournalError::NoSuchJob(_))));
     }
 
     #[tokio::test]
     async fn a_hundred_thousand_items_in_batches() {
         let dir = tempfile::tempdir().unwrap();
-        let journal = Journal::create(dir.path(), &spec("big")).unwrap();
+        let journal = Journal::create(dir.path(), &spec("b1000000000000000000000000000000")).unwrap();
         for i in 0..100_000 {
             journal.found(&format!("dir/{i:06}.bin"), &format!("dst/{i:06}.bin"), 4096);
         }

@@ -15,5 +15,5 @@ mod journal;
 mod model;
 
 pub use hash_cache::HashCache;
-pub use journal::{Journal, JournalError, job_path, list_jobs, remove_job};
+pub use journal::{Journal, JournalError, check_private_dir, is_job_id, job_path, list_jobs, remove_job};
 pub use model::{ItemRow, ItemStatus, JobRow, JobSpec, StatusCount};

@@ -149,10 +149,12 @@ pub fn plan<'a>(
         if st.failed {
             return None;
         }
-        // Keep one look-ahead entry from each side.
+        // Keep one look-ahead entry from each side. An error about one entry alone (an
+        // unrepresentable name) is passed on and the merge goes on; any other stops it.
         if st.next_source.is_none() {
             match pull(&mut st.source, &mut st.last_source, "source").await {
                 Some(Ok(entry)) => st.next_source = Some(entry),
+                Some(Err(e)) if e.is_entry_only() => return Some((Err(e), st)),
                 Some(Err(e)) => {
                     st.failed = true;
                     return Some((Err(e), st));
@@ -163,6 +165,7 @@ pub fn plan<'a>(
         if st.next_destination.is_none() {
             match pull(&mut st.destination, &mut st.last_destination, "destination").await {
                 Some(Ok(entry)) => st.next_destination = Some(entry),
+                Some(Err(e)) if e.is_entry_only() => return Some((Err(e), st)),
                 Some(Err(e)) => {
                     st.failed = true;
                     return Some((Err(e), st));
@@ -312,6 +315,18 @@ mod tests {
         assert!(err.to_string().contains("not in key order"), "{err}");
         let err = run(vec![], vec![entry("b", 1, 1), entry("b", 1, 1)], ComparePolicy::default()).unwrap_err();
         assert!(err.to_string().contains("destination listing"), "{err}");
+    }
+
+    /// Finding 7: one undecodable file name stopped the whole sync.
+    #[test]
+    fn an_error_about_one_entry_does_not_stop_the_plan() {
+        let bad = StoreError::new(ErrorKind::InvalidInput, "bad\u{fffd}.txt", "not UTF-8").for_one_entry();
+        let s = futures::stream::iter(vec![Ok(entry("a", 1, 1)), Err(bad), Ok(entry("c", 1, 1))]);
+        let d = futures::stream::iter(vec![Ok(entry("b", 1, 1))]);
+        let items: Vec<_> = futures::executor::block_on(plan(s, d, ComparePolicy::default()).collect());
+        let keys: Vec<String> = items.iter().filter_map(|i| i.as_ref().ok().map(|d| d.key.clone())).collect();
+        assert_eq!(keys, ["a", "b", "c"]);
+        assert_eq!(items.iter().filter(|i| i.is_err()).count(), 1);
     }
 
     #[test]

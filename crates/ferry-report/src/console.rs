@@ -33,9 +33,30 @@ pub struct Console {
     level: OutputLevel,
 }
 
-/// Writes a line, treating a closed pipe as done rather than as an error.
+/// `text` with every control character but tab (C0, DEL, C1) shown as an escape (`\x1B`,
+/// `\u{9B}`): names come from containers other people write to, and a raw ESC, CR or BEL in
+/// one could rewrite what the terminal shows (a fake "verified" line, the window title, the
+/// clipboard on terminals that honour OSC 52).
+pub(crate) fn escape_controls(text: &str) -> std::borrow::Cow<'_, str> {
+    let unsafe_char = |c: char| c != '\t' && (c.is_ascii_control() || ('\u{80}'..='\u{9f}').contains(&c));
+    if !text.contains(unsafe_char) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            c if c.is_ascii_control() && c != '\t' => out.push_str(&format!("\\x{:02X}", c as u32)),
+            c if unsafe_char(c) => out.push_str(&format!("\\u{{{:X}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// Writes a line (control characters escaped), treating a closed pipe as done rather than as an
+/// error.
 pub(crate) fn write_line(out: &mut impl Write, line: &str) -> io::Result<()> {
-    match writeln!(out, "{line}") {
+    match writeln!(out, "{}", escape_controls(line)) {
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
         other => other,
     }
@@ -136,7 +157,7 @@ impl Console {
     /// A question for the user, on standard error, without a newline (the answer follows).
     pub fn ask(&self, question: &str) {
         let mut err = io::stderr().lock();
-        let _ = write!(err, "\n{question}");
+        let _ = write!(err, "\n{}", escape_controls(question));
         let _ = err.flush();
     }
 
@@ -154,5 +175,25 @@ impl Console {
                 let _ = write_line(&mut io::stdout().lock(), &envelope("EndOfJob", text));
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Finding 12: names with ESC, CR and BEL were printed raw, so a blob name could rewrite the
+    /// line on the terminal or set its title.
+    #[test]
+    fn control_characters_in_names_are_escaped() {
+        let name = "innocent.txt\r\x1b[2K\x1b]0;PWNED\x07\x1b[31mALL OK\x1b[0m\u{9b}\x7f";
+        let shown = escape_controls(name);
+        assert!(!shown.chars().any(|c| c.is_control()), "{shown}");
+        assert_eq!(shown, "innocent.txt\\x0D\\x1B[2K\\x1B]0;PWNED\\x07\\x1B[31mALL OK\\x1B[0m\\u{9B}\\x7F");
+        assert_eq!(escape_controls("tab\there é 😀"), "tab\there é 😀");
+        let mut out = Vec::new();
+        write_line(&mut out, name).unwrap();
+        assert_eq!(out.iter().filter(|&&b| b == b'\n').count(), 1);
+        assert!(!out.contains(&0x1b));
     }
 }

@@ -60,6 +60,7 @@ pub struct StoreError {
     hint: Option<String>,
     retry_after: Option<Duration>,
     status: Option<u16>,
+    entry_only: bool,
     #[source]
     source: Option<BoxError>,
 }
@@ -74,6 +75,7 @@ impl StoreError {
             hint: None,
             retry_after: None,
             status: None,
+            entry_only: false,
             source: None,
         }
     }
@@ -144,6 +146,21 @@ impl StoreError {
     /// The HTTP status, for HTTP backends.
     pub fn status(&self) -> Option<u16> {
         self.status
+    }
+
+    /// Marks a listing error as about one entry alone (a name that cannot become a key): the
+    /// listing goes on past it. A sync still deletes nothing after one, since its view of the
+    /// source is incomplete.
+    #[must_use]
+    pub fn for_one_entry(mut self) -> Self {
+        self.entry_only = true;
+        self
+    }
+
+    /// Whether this listing error is about one entry and the listing went on (see
+    /// [`StoreError::for_one_entry`]).
+    pub fn is_entry_only(&self) -> bool {
+        self.entry_only
     }
 
     /// Whether trying the same operation again may succeed.

@@ -184,11 +184,17 @@ fn sorted_children(
         let item = item?;
         let name = item.file_name();
         let Some(name) = name.to_str().map(str::to_owned) else {
-            errors.push(StoreError::new(
-                ErrorKind::InvalidInput,
-                shown(&item.path()),
-                "the file name is not valid UTF-8 and cannot become a blob name",
-            ));
+            errors.push(
+                StoreError::new(
+                    ErrorKind::InvalidInput,
+                    format!("{key_prefix}{}", name.to_string_lossy()),
+                    format!(
+                        "the file name of `{}` is not valid UTF-8 and cannot become a blob name; skipped",
+                        item.path().display()
+                    ),
+                )
+                .for_one_entry(),
+            );
             continue;
         };
         if !name.starts_with(filter) {

