@@ -36,10 +36,14 @@ pub enum JournalError {
     #[error("there is no job `{0}`")]
     NoSuchJob(String),
     /// Another Ferry process is running this job.
-    #[error("job `{0}` is being run by another Ferry process; wait for it to end (`ferry jobs show {0}` shows its progress)")]
+    #[error(
+        "job `{0}` is being run by another Ferry process; wait for it to end (`ferry jobs show {0}` shows its progress)"
+    )]
     Busy(String),
     /// The folder is not private to this user.
-    #[error("`{path}` {why}; Ferry keeps job journals and logs only in a folder that is yours and that no one else can write to (fix: `chmod 700 {path}`, or choose another folder with FERRY_JOB_PLAN_LOCATION / FERRY_LOG_LOCATION)")]
+    #[error(
+        "`{path}` {why}; Ferry keeps job journals and logs only in a folder that is yours and that no one else can write to (fix: `chmod 700 {path}`, or choose another folder with FERRY_JOB_PLAN_LOCATION / FERRY_LOG_LOCATION)"
+    )]
     UnsafeDir {
         /// The folder.
         path: String,
@@ -666,7 +670,10 @@ mod tests {
         second.created += 5;
         Journal::create(&plans, &second).unwrap().flush().await.unwrap();
         let jobs = list_jobs(&plans).unwrap();
-        assert_eq!(jobs.iter().map(|j| j.spec.job_id.as_str()).collect::<Vec<_>>(), ["a2000000000000000000000000000000", "a3000000000000000000000000000000"]);
+        assert_eq!(
+            jobs.iter().map(|j| j.spec.job_id.as_str()).collect::<Vec<_>>(),
+            ["a2000000000000000000000000000000", "a3000000000000000000000000000000"]
+        );
         assert_eq!(jobs[0].status, "InProgress");
         remove_job(&plans, "a2000000000000000000000000000000").unwrap();
         assert_eq!(list_jobs(&plans).unwrap().len(), 1);

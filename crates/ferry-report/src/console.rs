@@ -33,19 +33,24 @@ pub struct Console {
     level: OutputLevel,
 }
 
-/// `text` with every control character but tab (C0, DEL, C1) shown as an escape (`\x1B`,
-/// `\u{9B}`): names come from containers other people write to, and a raw ESC, CR or BEL in
-/// one could rewrite what the terminal shows (a fake "verified" line, the window title, the
-/// clipboard on terminals that honour OSC 52).
-pub(crate) fn escape_controls(text: &str) -> std::borrow::Cow<'_, str> {
-    let unsafe_char = |c: char| c != '\t' && (c.is_ascii_control() || ('\u{80}'..='\u{9f}').contains(&c));
+/// `text` with every control character but tab (C0 including newline, DEL, C1) shown as an
+/// escape (`\x1B`, `\u{9B}`): for a name inside a line. Names come from containers other
+/// people write to, and a raw ESC, CR, LF or BEL in one could rewrite what the terminal shows
+/// (a fake "verified" line, the window title, the clipboard on terminals that honour OSC 52).
+pub fn escape_controls(text: &str) -> std::borrow::Cow<'_, str> {
+    escape_except(text, '\t')
+}
+
+/// As [`escape_controls`], but newlines are kept: for whole messages, whose lines are Ferry's.
+fn escape_except(text: &str, keep: char) -> std::borrow::Cow<'_, str> {
+    let unsafe_char = |c: char| c != '\t' && c != keep && (c.is_ascii_control() || ('\u{80}'..='\u{9f}').contains(&c));
     if !text.contains(unsafe_char) {
         return std::borrow::Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len() + 8);
     for c in text.chars() {
         match c {
-            c if c.is_ascii_control() && c != '\t' => out.push_str(&format!("\\x{:02X}", c as u32)),
+            c if unsafe_char(c) && c.is_ascii() => out.push_str(&format!("\\x{:02X}", c as u32)),
             c if unsafe_char(c) => out.push_str(&format!("\\u{{{:X}}}", c as u32)),
             c => out.push(c),
         }
@@ -56,7 +61,7 @@ pub(crate) fn escape_controls(text: &str) -> std::borrow::Cow<'_, str> {
 /// Writes a line (control characters escaped), treating a closed pipe as done rather than as an
 /// error.
 pub(crate) fn write_line(out: &mut impl Write, line: &str) -> io::Result<()> {
-    match writeln!(out, "{}", escape_controls(line)) {
+    match writeln!(out, "{}", escape_except(line, '\n')) {
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
         other => other,
     }
@@ -157,7 +162,7 @@ impl Console {
     /// A question for the user, on standard error, without a newline (the answer follows).
     pub fn ask(&self, question: &str) {
         let mut err = io::stderr().lock();
-        let _ = write!(err, "\n{}", escape_controls(question));
+        let _ = write!(err, "\n{}", escape_except(question, '\n'));
         let _ = err.flush();
     }
 
@@ -191,9 +196,10 @@ mod tests {
         assert!(!shown.chars().any(|c| c.is_control()), "{shown}");
         assert_eq!(shown, "innocent.txt\\x0D\\x1B[2K\\x1B]0;PWNED\\x07\\x1B[31mALL OK\\x1B[0m\\u{9B}\\x7F");
         assert_eq!(escape_controls("tab\there é 😀"), "tab\there é 😀");
+        assert_eq!(escape_controls("a\nb"), "a\\x0Ab");
         let mut out = Vec::new();
-        write_line(&mut out, name).unwrap();
-        assert_eq!(out.iter().filter(|&&b| b == b'\n').count(), 1);
-        assert!(!out.contains(&0x1b));
+        write_line(&mut out, &format!("line one\n{name}")).unwrap();
+        assert_eq!(out.iter().filter(|&&b| b == b'\n').count(), 2, "a message keeps its own lines");
+        assert!(!out.contains(&0x1b) && !out.contains(&b'\r'));
     }
 }

@@ -11,7 +11,7 @@ mod job;
 mod json;
 mod list;
 
-pub use console::{Console, OutputFormat, OutputLevel};
+pub use console::{Console, OutputFormat, OutputLevel, escape_controls};
 pub use job::{JobReporter, SyncCounts, final_status, show_summary_text, summary_text, sync_summary_text};
 pub use json::{envelope, go_escape};
 pub use list::{ListProperty, ListReporter, ListTotals, UnknownProperty};

@@ -173,7 +173,7 @@ impl<W: Write> ListReporter<W> {
         let size = format_size(entry.size, self.units);
         let line = match self.format {
             OutputFormat::Text => {
-                let mut line = format!("{shown};");
+                let mut line = format!("{};", crate::console::escape_controls(shown));
                 for p in &self.properties {
                     line.push_str(&format!(" {}: {};", p.name(), p.value(entry, false)));
                 }

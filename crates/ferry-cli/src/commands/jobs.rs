@@ -68,8 +68,7 @@ fn remove(job_id: &str, settings: &Settings) -> Result<(), CliError> {
 /// resume` runs (secrets were never stored), so what is shown is what runs.
 fn shown_command(spec: &ferry_journal::JobSpec) -> String {
     let quote = |arg: &String| {
-        let plain = !arg.is_empty()
-            && arg.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_./:=,@%+~".contains(&b));
+        let plain = !arg.is_empty() && arg.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_./:=,@%+~".contains(&b));
         if plain { arg.clone() } else { format!("'{}'", arg.replace('\'', "'\\''")) }
     };
     ferry_core::redact_text(&spec.args.iter().map(quote).collect::<Vec<_>>().join(" "))

@@ -135,7 +135,7 @@ pub(crate) async fn run(
             Some(Err(e)) if e.kind() == ErrorKind::NotFound => stats.done += 1,
             Some(Err(e)) => {
                 stats.failed += 1;
-                console.warn(&format!("DELETEFAILED: {shown_base}{} : {e}", entry.key));
+                console.warn(&format!("DELETEFAILED: {shown_base}{} : {e}", ferry_report::escape_controls(&entry.key)));
             }
         }
     }

@@ -331,7 +331,9 @@ pub(super) async fn run(
         progress.abort();
         reporter.end_progress();
         for failure in &report.failures {
-            console.warn(&format!("COPYFAILED: {}{} : {}", source.shown_base, failure.source_key, failure.error));
+            let (key, error) = (&failure.source_key, failure.error.to_string());
+            let (key, error) = (ferry_report::escape_controls(key), ferry_report::escape_controls(&error));
+            console.warn(&format!("COPYFAILED: {}{key} : {error}", source.shown_base));
         }
         Some(report)
     };
@@ -388,10 +390,12 @@ pub(super) async fn run(
                     None => counts.kept += 1,
                     Some(Ok(())) => {
                         counts.deleted += 1;
+                        let key = ferry_report::escape_controls(&key);
                         console.info(&format!("Deleting extra file: {}{key}", dest.shown_base));
                     }
                     Some(Err(e)) => {
                         counts.delete_failed += 1;
+                        let key = ferry_report::escape_controls(&key);
                         console.warn(&format!("DELETEFAILED: {}{key} : {e}", dest.shown_base));
                     }
                 }

@@ -566,7 +566,10 @@ async fn execute(
         } else {
             format!("{}{}", source.shown_base, failure.source_key)
         };
-        let line = format!("{verb}: {shown} : {status} : {}", failure.error);
+        // Names come from other people's containers: never let one draw on the terminal.
+        let shown = ferry_report::escape_controls(&shown);
+        let error = failure.error.to_string();
+        let line = format!("{verb}: {shown} : {status} : {}", ferry_report::escape_controls(&error));
         tracing::error!(target: crate::logging::JOB_TARGET, "{line}\nDst: {}{}", dest.shown_base, failure.dest_key);
         console.warn(&line);
         if let Some(hint) = failure.error.hint() {
