@@ -675,6 +675,11 @@ mod tests {
             ["a2000000000000000000000000000000", "a3000000000000000000000000000000"]
         );
         assert_eq!(jobs[0].status, "InProgress");
+        assert!(
+            matches!(remove_job(&plans, "a2000000000000000000000000000000"), Err(JournalError::Busy(_))),
+            "running"
+        );
+        drop(journal);
         remove_job(&plans, "a2000000000000000000000000000000").unwrap();
         assert_eq!(list_jobs(&plans).unwrap().len(), 1);
         assert!(matches!(remove_job(&plans, "a2000000000000000000000000000000"), Err(JournalError::NoSuchJob(_))));

@@ -53,6 +53,17 @@ impl Entry {
         Self { kind: EntryKind::Prefix, ..Self::object(key, 0) }
     }
 
+    /// Whether this is a directory stub: an empty blob with metadata `hdi_isfolder=true`, which
+    /// ADLS Gen2 accounts, Storage Explorer's "New folder" and AzCopy write to stand for a
+    /// folder. Copies and syncs skip them, as AzCopy does without `--include-directory-stub`:
+    /// downloaded as files they would block their own folder.
+    pub fn is_folder_marker(&self) -> bool {
+        self.kind == EntryKind::Object
+            && self.properties.as_ref().is_some_and(|p| {
+                p.metadata.iter().any(|(k, v)| k.eq_ignore_ascii_case("hdi_isfolder") && v.eq_ignore_ascii_case("true"))
+            })
+    }
+
     /// The properties, or an empty set.
     pub fn props(&self) -> &ObjectProperties {
         static EMPTY: std::sync::OnceLock<ObjectProperties> = std::sync::OnceLock::new();

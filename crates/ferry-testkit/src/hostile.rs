@@ -23,6 +23,9 @@ pub enum Behaviour {
     RepeatMarker,
     /// Listing pages of one blob each, each after this delay, with a new marker forever.
     EndlessPages(Duration),
+    /// One listing page of one blob with this percent-encoded name (`<Name Encoded="true">`),
+    /// whatever is asked.
+    NamedBlob(&'static str),
 }
 
 /// A running server; see [`Behaviour`].
@@ -117,6 +120,14 @@ fn serve(mut stream: TcpStream, behaviour: Behaviour, seen: &Mutex<Vec<String>>,
         let result = match behaviour {
             Behaviour::NotFound => {
                 respond(&mut stream, "404 Not Found", "<Error><Code>ContainerNotFound</Code></Error>")
+            }
+            Behaviour::NamedBlob(encoded) => {
+                let body = format!(
+                    "<?xml version=\"1.0\" encoding=\"utf-8\"?><EnumerationResults><Blobs><Blob><Name Encoded=\"true\">{encoded}</Name>\
+                     <Properties><Last-Modified>Mon, 30 Nov 2026 10:00:00 GMT</Last-Modified><Content-Length>4</Content-Length>\
+                     <BlobType>BlockBlob</BlobType></Properties></Blob></Blobs><NextMarker /></EnumerationResults>"
+                );
+                respond(&mut stream, "200 OK", &body)
             }
             Behaviour::RepeatMarker => {
                 let n = marker_of(&head);

@@ -47,6 +47,28 @@ fn blob_url(text: &str, hint: LocationHint, command: &str) -> Result<BlobUrl, Cl
     }
 }
 
+/// The words of [`warn_forwarded_sas`]'s warning, when one is due: a server-side copy hands the
+/// source URL, SAS included, to the destination's service (`x-ms-copy-source`), as AzCopy does;
+/// a SAS that can do more than read and list hands over more than the copy needs.
+fn forwarded_sas_warning(source: &Location, destination: &Location) -> Option<String> {
+    let (Location::Blob(source), Location::Blob(destination)) = (source, destination) else { return None };
+    let permissions = source.sas()?.permissions().unwrap_or_default();
+    let beyond_read = permissions.chars().any(|c| c != 'r' && c != 'l');
+    beyond_read.then(|| {
+        format!(
+            "the source SAS (permissions `{permissions}`) is sent to the destination's service ({}) with each server-side copy; a read-only source SAS (sp=r or rl) is enough and hands over less",
+            destination.service_url().host_str().unwrap_or_default()
+        )
+    })
+}
+
+/// Warns before a server-side copy would forward a source SAS that can do more than read.
+fn warn_forwarded_sas(source: &Location, destination: &Location, console: &Console) {
+    if let Some(warning) = forwarded_sas_warning(source, destination) {
+        console.warn(&warning);
+    }
+}
+
 /// Refuses plain `http://` to anything but this machine: data and credentials (a SAS, a Shared
 /// Key signature) would cross the network unencrypted. `FERRY_ALLOW_HTTP=true` allows it, with a
 /// warning. Loopback (an emulator) is always allowed.
@@ -67,4 +89,23 @@ fn check_plain_http(url: &BlobUrl, env: &Environment, console: &Console) -> Resu
         "`{url}` uses plain http://: data and credentials cross the network unencrypted (FERRY_ALLOW_HTTP=true)"
     ));
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Finding 19: a full-permission source SAS went to the destination endpoint unremarked.
+    #[test]
+    fn a_source_sas_beyond_read_is_named_before_it_is_forwarded() {
+        let parse = |s: &str| Location::parse(s, LocationHint::Infer).unwrap();
+        let dest = parse("https://b.blob.core.windows.net/dst?sv=1&sp=cw&sig=y");
+        let full = parse("https://a.blob.core.windows.net/src?sv=1&sp=racwdl&sig=x");
+        let warning = forwarded_sas_warning(&full, &dest).unwrap();
+        assert!(warning.contains("racwdl") && warning.contains("b.blob.core.windows.net"), "{warning}");
+        assert!(!warning.contains("sig=x"), "{warning}");
+        let read_only = parse("https://a.blob.core.windows.net/src?sv=1&sp=rl&sig=x");
+        assert_eq!(forwarded_sas_warning(&read_only, &dest), None);
+        assert_eq!(forwarded_sas_warning(&full, &parse("/tmp/x")), None, "not a server-side copy");
+    }
 }

@@ -89,7 +89,8 @@ pub(super) async fn open_tree(
 }
 
 /// A side's listing, filtered by name and with keys made relative to `prefix`; counts what it
-/// lists. Time and size filters are not applied here: see [`scoped_plan`].
+/// lists. Time and size filters are not applied here: see [`scoped_plan`]. Folder stubs are
+/// neither copied nor deleted.
 pub(super) fn listing<'a>(
     side: &'a Side,
     prefix: &'a str,
@@ -101,7 +102,7 @@ pub(super) fn listing<'a>(
         .list(prefix, depth)
         .try_filter(move |e| {
             let rest = e.key.strip_prefix(prefix).unwrap_or(&e.key);
-            futures::future::ready(e.kind == EntryKind::Object && filter.admits_name(rest))
+            futures::future::ready(e.kind == EntryKind::Object && !e.is_folder_marker() && filter.admits_name(rest))
         })
         .map_ok(move |mut e| {
             scanned.fetch_add(1, Ordering::Relaxed);
@@ -200,6 +201,7 @@ pub(super) async fn run(
     let (source_hint, dest_hint) = location_hints(args.from_to.as_deref())?;
     let source_location = Location::parse(&args.source, source_hint)?;
     let dest_location = Location::parse(&args.destination, dest_hint)?;
+    super::warn_forwarded_sas(&source_location, &dest_location, console);
     let max_delete = args.max_delete.as_deref().map(parse_max_delete).transpose()?;
     let filter = build_filter(&args.filters)?;
     let policy = if args.mirror_mode {

@@ -185,6 +185,7 @@ pub(crate) async fn run_job(
     let (source_hint, dest_hint) = location_hints(args.from_to.as_deref())?;
     let source_location = Location::parse(&args.source, source_hint)?;
     let dest_location = Location::parse(&args.destination, dest_hint)?;
+    super::warn_forwarded_sas(&source_location, &dest_location, console);
     if !args.blob_type.eq_ignore_ascii_case("BlockBlob") {
         return Err(CliError::usage(format!(
             "--blob-type `{}` is not supported yet; only BlockBlob is",
@@ -617,7 +618,7 @@ async fn execute(
 }
 
 /// The objects a tree copy covers: listed under `prefix`, admitted by the filters and the
-/// source wildcard, with keys relative to `prefix`.
+/// source wildcard, with keys relative to `prefix`. Folder stubs are not objects here.
 fn covered<'a>(
     source: &'a Side,
     prefix: &'a str,
@@ -631,7 +632,7 @@ fn covered<'a>(
         .try_filter(move |e| {
             let rest = e.key.strip_prefix(prefix).unwrap_or(&e.key);
             let admitted = filter.admits(rest, e.size, e.last_modified) && wildcard.admits(rest, e.size, None);
-            futures::future::ready(e.kind == EntryKind::Object && admitted)
+            futures::future::ready(e.kind == EntryKind::Object && !e.is_folder_marker() && admitted)
         })
         .map_ok(move |mut e| {
             e.key = e.key.strip_prefix(prefix).unwrap_or(&e.key).to_owned();
