@@ -154,6 +154,22 @@ async fn every_bad_input_gets_one_clear_message_and_loses_nothing() {
         case("no account in path-style URL", 2, &["list", "http://127.0.0.1:1/"], &["name the account"]),
         case("unknown host kind", 2, &["list", "https://files.example.com/box"], &["--from-to"]),
         case("list of a local path", 2, &["list", "./local/dir"], &["works on Blob URLs"]),
+        // From the adversarial review (issue #11).
+        case(
+            "a password in the URL",
+            2,
+            &["list", "http://alice:PASSW0RD@127.0.0.1:1/devstoreaccount1/box"],
+            &["user name or password", "alice:REDACTED@"],
+        ),
+        case("a job id that is a path", 2, &["jobs", "remove", "../../etc/passwd"], &["not a job id"]),
+        case("a job id that is a path, resumed", 2, &["jobs", "resume", "../x"], &["not a job id"]),
+        case(
+            "a key for a look-alike host",
+            1,
+            &["list", "https://devstoreaccount1.blob.core.windows.net.attacker.invalid/box"],
+            &["not account `devstoreaccount1`'s Azure endpoint"],
+        )
+        .key(),
         case(
             "remove of a local path",
             2,

@@ -112,6 +112,31 @@ async fn no_secret_reaches_a_file_or_the_terminal_and_job_files_are_private() {
     let id = job_id(&out);
     go(base().args(["jobs", "resume", &id, "--destination-sas", sas.expose()]), 0);
     go(base().args(["jobs", "show", &id, "--with-status", "All"]), 0);
+    // Spellings the adversarial review found escaping redaction (issue #11): the flag's `=` form
+    // with the signature first, `%73ig` for `sig`, and a password in the URL.
+    let out = go(
+        base().args([
+            "copy",
+            &format!("{s}/*"),
+            &format!("{}/ro2?{}", azurite.container_url(&container), read_only.expose()),
+            "--recursive",
+        ]),
+        1,
+    );
+    let sig_first: String = {
+        let rest: Vec<&str> = sas.expose().split('&').filter(|p| !p.starts_with("sig=")).collect();
+        format!("sig={}&{}", sas.param("sig").unwrap(), rest.join("&"))
+    };
+    go(base().args(["jobs", "resume", &job_id(&out), &format!("--destination-sas={sig_first}")]), 0);
+    let spelled = read_only.expose().replace("sig=", "%73ig=");
+    go(base().args(["list", &format!("{}?{spelled}", azurite.container_url(&container))]), 0);
+    go(
+        base().args([
+            "list",
+            &format!("http://alice:URLPASSWORDSECRET@127.0.0.1:{}/devstoreaccount1/{container}", azurite.port()),
+        ]),
+        2,
+    );
     go(base().args(["jobs", "list", "--output-type", "json"]), 0);
     go(base().args(["env"]).env("AZURE_STORAGE_KEY", ferry_azure::DEVELOPMENT_KEY), 0);
 
@@ -131,6 +156,7 @@ async fn no_secret_reaches_a_file_or_the_terminal_and_job_files_are_private() {
         ("account key".into(), ferry_azure::DEVELOPMENT_KEY.into()),
         ("account key (start)".into(), ferry_azure::DEVELOPMENT_KEY[..24].into()),
         ("Shared Key authorization".into(), "SharedKey devstoreaccount1:".into()),
+        ("password in a URL".into(), "URLPASSWORDSECRET".into()),
     ];
     let written: Vec<PathBuf> = [&logs, &plans, &reports].iter().flat_map(|d| files_under(d)).collect();
     assert!(written.iter().any(|p| p.extension().is_some_and(|e| e == "log")), "job logs were written: {written:?}");
