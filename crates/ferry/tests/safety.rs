@@ -539,30 +539,51 @@ async fn a_folder_swapped_for_a_link_before_a_deletion_deletes_nothing_outside()
     assert_eq!(std::fs::read(outside.join("victim.txt")).unwrap(), b"never listed");
 }
 
+/// Runs one small local copy job with plans and logs in `work`: (job id, source folder).
+fn a_finished_job(work: &Path) -> (String, std::path::PathBuf) {
+    let (src, dst) = (work.join("src"), work.join("dst"));
+    std::fs::create_dir_all(&src).unwrap();
+    std::fs::write(src.join("a.txt"), "a").unwrap();
+    let (code, out, err) = run(ferry_at(work).args(["copy", &format!("{}/*", src.display()), s(&dst)]));
+    assert_eq!(code, 0, "{err}");
+    (common::job_id(&out), src)
+}
+
+/// Edits the spec of the journal at `from` with Python's sqlite3, as a user or an attacker with
+/// write access could, writing the result to `to` (a copy, or `from` itself). `edit` is Python
+/// that changes the dict `s`; `argv` is `sys.argv[3:]`.
+fn edit_journal_spec(from: &Path, to: &Path, edit: &str, argv: &[&str]) {
+    let script = format!(
+        "import sqlite3,sys,json\nif sys.argv[1]!=sys.argv[2]: sqlite3.connect(sys.argv[1]).execute('vacuum into ?',(sys.argv[2],))\n\
+         c=sqlite3.connect(sys.argv[2])\ns=json.loads(c.execute('select spec from job').fetchone()[0])\n{edit}\n\
+         c.execute('update job set spec=?',(json.dumps(s),))\nc.commit()"
+    );
+    let status = std::process::Command::new(ferry_testkit::tools::python())
+        .args(["-c", &script, s(from), s(to)])
+        .args(argv)
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
 /// Finding 14: `jobs clean` took the job id from inside each journal (`../../x`) and `jobs
 /// remove` from argv, and deleted `.db` and `.log` files outside the plans and logs folders.
 #[tokio::test(flavor = "multi_thread")]
 async fn jobs_clean_and_remove_never_leave_their_folders() {
     let work = tempfile::tempdir().unwrap();
-    let (src, dst) = (work.path().join("src"), work.path().join("dst"));
-    std::fs::create_dir_all(&src).unwrap();
-    std::fs::write(src.join("a.txt"), "a").unwrap();
-    let (code, out, err) = run(ferry_at(work.path()).args(["copy", &format!("{}/*", src.display()), s(&dst)]));
-    assert_eq!(code, 0, "{err}");
-    let id = common::job_id(&out);
+    let (id, _) = a_finished_job(work.path());
     let victim = work.path().join("victimdir");
     std::fs::create_dir_all(&victim).unwrap();
     std::fs::write(victim.join("notes.db"), "mine").unwrap();
     std::fs::write(victim.join("notes.log"), "mine").unwrap();
     // A planted journal: a copy of a real one whose spec names another id.
     let plans = work.path().join("plans");
-    let planted = plans.join("planted.db");
-    let script = "import sqlite3,sys,json\nsqlite3.connect(sys.argv[1]).execute('vacuum into ?',(sys.argv[2],))\nc=sqlite3.connect(sys.argv[2])\ns=json.loads(c.execute('select spec from job').fetchone()[0])\ns['job_id']='../victimdir/notes'\nc.execute('update job set spec=?',(json.dumps(s),))\nc.commit()";
-    let status = std::process::Command::new(ferry_testkit::tools::python())
-        .args(["-c", script, s(&plans.join(format!("{id}.db"))), s(&planted)])
-        .status()
-        .unwrap();
-    assert!(status.success());
+    edit_journal_spec(
+        &plans.join(format!("{id}.db")),
+        &plans.join("planted.db"),
+        "s['job_id']='../victimdir/notes'",
+        &[],
+    );
     let (code, out, err) = run(ferry_at(work.path()).args(["jobs", "clean"]));
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("Successfully removed 1 jobs."), "only the real job: {out}");
@@ -579,19 +600,10 @@ async fn jobs_clean_and_remove_never_leave_their_folders() {
 async fn jobs_list_shows_what_resume_runs_and_shared_folders_are_refused() {
     use std::os::unix::fs::PermissionsExt as _;
     let work = tempfile::tempdir().unwrap();
-    let (src, dst) = (work.path().join("src"), work.path().join("dst"));
-    std::fs::create_dir_all(&src).unwrap();
-    std::fs::write(src.join("a.txt"), "a").unwrap();
-    let (code, out, err) = run(ferry_at(work.path()).args(["copy", &format!("{}/*", src.display()), s(&dst)]));
-    assert_eq!(code, 0, "{err}");
-    let id = common::job_id(&out);
+    let (id, src) = a_finished_job(work.path());
     let db = work.path().join("plans").join(format!("{id}.db"));
-    let script = "import sqlite3,sys,json\nc=sqlite3.connect(sys.argv[1])\ns=json.loads(c.execute('select spec from job').fetchone()[0])\ns['args']=['sync',sys.argv[2],sys.argv[3],'--delete-destination','true']\nc.execute('update job set spec=?',(json.dumps(s),))\nc.commit()";
-    let status = std::process::Command::new(ferry_testkit::tools::python())
-        .args(["-c", script, s(&db), s(&src), s(&work.path().join("victim"))])
-        .status()
-        .unwrap();
-    assert!(status.success());
+    let edit = "s['args']=['sync',sys.argv[3],sys.argv[4],'--delete-destination','true']";
+    edit_journal_spec(&db, &db, edit, &[s(&src), s(&work.path().join("victim"))]);
     let (code, list, err) = run(ferry_at(work.path()).args(["jobs", "list"]));
     assert_eq!(code, 0, "{err}");
     let shown =
@@ -607,6 +619,7 @@ async fn jobs_list_shows_what_resume_runs_and_shared_folders_are_refused() {
     }
     assert!(!work.path().join("victim").exists(), "the edited job never ran");
     std::fs::write(src.join("b.txt"), "b").unwrap();
+    let dst = work.path().join("dst");
     let (code, _, err) = run(ferry_at(work.path()).args(["copy", &format!("{}/*", src.display()), s(&dst)]));
     assert_eq!(code, 1, "no journal in a shared folder: {err}");
     assert!(err.contains("chmod 700"), "{err}");
