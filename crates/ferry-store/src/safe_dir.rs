@@ -38,7 +38,7 @@ pub(crate) fn link_refused(path: &Path) -> StoreError {
 
 impl SafeDir {
     /// Opens the directory `segments` below `root`, creating missing ones (and the root) when
-    /// `create` is set. `key` names the object in errors about the path.
+    /// `create` is set.
     pub(crate) fn open(root: &Path, segments: &[&str], create: bool) -> Result<Self> {
         if create && !root.is_dir() {
             fs::create_dir_all(root).map_err(|e| StoreError::from_io(e, root.display().to_string()))?;
