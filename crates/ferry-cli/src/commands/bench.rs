@@ -156,7 +156,7 @@ pub(crate) async fn run(
     }
     let (client, credential) = client_for(&url, settings, env)?;
     let store: Arc<dyn Store> = Arc::new(AzureStore::new(client, &url)?);
-    let job_id = uuid::Uuid::new_v4().simple().to_string();
+    let job_id = super::lifecycle::job_id_for(None);
     let path = url.path().trim_end_matches('/');
     let base = if path.is_empty() { String::new() } else { format!("{path}/") };
     let options = CopyOptions {
@@ -166,7 +166,7 @@ pub(crate) async fn run(
         objects_in_flight: settings.transfer.objects_in_flight,
         requests_in_flight: settings.transfer.requests_in_flight,
         buffer_bytes: settings.transfer.buffer_bytes,
-        part_tag: job_id.clone(),
+        part_tag: super::lifecycle::part_tag(&job_id),
         ..CopyOptions::default()
     };
 

@@ -4,6 +4,7 @@ mod bench;
 mod copy;
 mod env;
 mod jobs;
+mod lifecycle;
 mod list;
 mod make;
 mod prompt;

@@ -35,6 +35,7 @@ pub(crate) async fn run(
         return Err(CliError::usage(format!("`{url}` names no container")));
     };
     super::check_plain_http(&url, env, console)?;
+    super::lifecycle::warn_expiring_sas(&[(&Location::Blob(url.clone()), "source")], console);
     let filter = build_filter(&args.filters)?;
     let (client, credential) = client_for(&url, settings, env)?;
     let store = AzureStore::new(client, &url)?;
@@ -91,7 +92,7 @@ pub(crate) async fn run(
         return if count == 0 { Err(nothing_found(&url)) } else { Ok(()) };
     }
 
-    let job_id = resume.as_ref().map_or_else(|| uuid::Uuid::new_v4().simple().to_string(), |j| j.spec().job_id.clone());
+    let job_id = super::lifecycle::job_id_for(resume.as_ref());
     let journal = match resume {
         Some(journal) => journal,
         None => {
@@ -100,10 +101,18 @@ pub(crate) async fn run(
                 .map_err(|e| CliError::failed(format!("cannot create the job journal: {e}")))?
         }
     };
-    reporter.started(&job_id, None);
+    let log_path = crate::logging::open_job_log(&settings.log_dir, &job_id, settings.log_level, settings.log_cap)
+        .map_err(|e| {
+            CliError::failed(format!("cannot create the job log in `{}`: {e}", settings.log_dir.display()))
+                .with_hint("set FERRY_LOG_LOCATION to a writable folder, or pass --log-level NONE")
+        })?;
+    reporter.started(&job_id, log_path.as_deref());
     let started = Instant::now();
-    let mut stats = StatsSnapshot::default();
-    let results: Vec<(Entry, Option<Result<(), ferry_store::StoreError>>)> = targets
+    let cancel = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let signals = super::lifecycle::watch_interrupts(cancel.clone(), *console);
+    let collected: Result<Vec<_>, ferry_store::StoreError> = targets
+        // Once cancelled, no new deletion starts and the listing is dropped.
+        .take_until(super::lifecycle::cancelled_signal(cancel.clone()))
         .map_ok(|entry| {
             let (store, journal) = (&store, &journal);
             async move {
@@ -124,33 +133,62 @@ pub(crate) async fn run(
         })
         .try_buffer_unordered(32)
         .try_collect()
-        .await
-        .map_err(|e| explain_auth(e.into(), credential))?;
-    for (entry, result) in results {
-        stats.total += 1;
-        stats.bytes_enumerated += entry.size;
-        match result {
-            None => stats.done += 1,
-            Some(Ok(())) => stats.done += 1,
-            Some(Err(e)) if e.kind() == ErrorKind::NotFound => stats.done += 1,
-            Some(Err(e)) => {
-                stats.failed += 1;
-                console.warn(&format!("DELETEFAILED: {shown_base}{} : {e}", ferry_report::escape_controls(&entry.key)));
-            }
+        .await;
+    signals.abort();
+    let cancelled = cancel.load(std::sync::atomic::Ordering::Relaxed);
+    let results: Vec<(Entry, Option<Result<(), ferry_store::StoreError>>)> = match collected {
+        Ok(results) => results,
+        Err(e) => {
+            // A listing that failed part-way: the job is over, and says so.
+            let _ = journal.set_job_status("Failed", Some(false)).await;
+            tracing::error!(target: crate::logging::JOB_TARGET, "the listing failed: {e}");
+            crate::logging::close_job_log();
+            return Err(explain_auth(e.into(), credential));
         }
-    }
-    stats.scanning_finished = true;
-    if stats.total == 0 {
+    };
+    let stats = tally(&results, &shown_base, console);
+    if stats.total == 0 && !cancelled {
         let _ = journal.set_job_status("Failed", Some(true)).await;
+        crate::logging::close_job_log();
         return Err(nothing_found(&url));
     }
-    let status = final_status(&stats, false);
-    let _ = journal.set_job_status(status, Some(true)).await;
+    let status = final_status(&stats, cancelled);
+    let _ = journal.set_job_status(status, Some(!cancelled)).await;
     reporter.summary(&job_id, &stats, started.elapsed(), status);
+    let summary = ferry_report::summary_text(&job_id, &stats, started.elapsed(), status);
+    tracing::info!(target: crate::logging::JOB_TARGET, "{}", summary.trim_start());
+    crate::logging::close_job_log();
+    if cancelled {
+        return Err(super::lifecycle::cancelled(&job_id));
+    }
     if stats.failed > 0 {
         return Err(CliError::failed(format!("{} of {} removals failed", stats.failed, stats.total)));
     }
     Ok(())
+}
+
+/// Counts the outcomes and reports each failure (on the console and in the job log).
+fn tally(
+    results: &[(Entry, Option<Result<(), ferry_store::StoreError>>)],
+    shown_base: &str,
+    console: &Console,
+) -> StatsSnapshot {
+    let mut stats = StatsSnapshot { scanning_finished: true, ..StatsSnapshot::default() };
+    for (entry, result) in results {
+        stats.total += 1;
+        stats.bytes_enumerated += entry.size;
+        match result {
+            None | Some(Ok(())) => stats.done += 1,
+            Some(Err(e)) if e.kind() == ErrorKind::NotFound => stats.done += 1,
+            Some(Err(e)) => {
+                stats.failed += 1;
+                let line = format!("DELETEFAILED: {shown_base}{} : {e}", ferry_report::escape_controls(&entry.key));
+                tracing::error!(target: crate::logging::JOB_TARGET, "{line}");
+                console.warn(&line);
+            }
+        }
+    }
+    stats
 }
 
 fn nothing_found(url: &ferry_core::BlobUrl) -> CliError {

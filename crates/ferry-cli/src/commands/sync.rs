@@ -202,6 +202,7 @@ pub(super) async fn run(
     let source_location = Location::parse(&args.source, source_hint)?;
     let dest_location = Location::parse(&args.destination, dest_hint)?;
     super::warn_forwarded_sas(&source_location, &dest_location, console);
+    super::lifecycle::warn_expiring_sas(&[(&source_location, "source"), (&dest_location, "destination")], console);
     let max_delete = args.max_delete.as_deref().map(parse_max_delete).transpose()?;
     let filter = build_filter(&args.filters)?;
     let policy = if args.mirror_mode {
@@ -286,7 +287,7 @@ pub(super) async fn run(
         futures::future::ready(item)
     });
 
-    let job_id = resume.as_ref().map_or_else(|| uuid::Uuid::new_v4().simple().to_string(), |j| j.spec().job_id.clone());
+    let job_id = super::lifecycle::job_id_for(resume.as_ref());
     let journal = match resume {
         Some(journal) => Some(journal),
         None if args.dry_run => None,
@@ -313,7 +314,7 @@ pub(super) async fn run(
             objects_in_flight: settings.transfer.objects_in_flight,
             requests_in_flight: settings.transfer.requests_in_flight,
             buffer_bytes: settings.transfer.buffer_bytes,
-            part_tag: job_id.clone(),
+            part_tag: super::lifecycle::part_tag(&job_id),
             rate_limit: settings.cap_mbps.map(|m| Arc::new(ferry_engine::RateLimit::from_megabits(m))),
             observer: journal.clone().map(|journal| {
                 Arc::new(super::copy::JournalObserver { journal }) as Arc<dyn ferry_engine::TransferObserver>
@@ -329,13 +330,17 @@ pub(super) async fn run(
         reporter.started(&job_id, log_path.as_deref());
         let scanned = (scanned_source.clone(), scanned_dest.clone());
         let progress = spawn_sync_progress(reporter, engine.stats(), scanned, started);
+        let signals = super::lifecycle::watch_interrupts(engine.cancel_flag(), *console);
         let report = engine.run(transfers).await;
+        signals.abort();
         progress.abort();
         reporter.end_progress();
         for failure in &report.failures {
             let (key, error) = (&failure.source_key, failure.error.to_string());
             let (key, error) = (ferry_report::escape_controls(key), ferry_report::escape_controls(&error));
-            console.warn(&format!("COPYFAILED: {}{key} : {error}", source.shown_base));
+            let line = format!("COPYFAILED: {}{key} : {error}", source.shown_base);
+            tracing::error!(target: crate::logging::JOB_TARGET, "{line}\nDst: {}{}", dest.shown_base, failure.dest_key);
+            console.warn(&line);
         }
         Some(report)
     };
@@ -398,7 +403,9 @@ pub(super) async fn run(
                     Some(Err(e)) => {
                         counts.delete_failed += 1;
                         let key = ferry_report::escape_controls(&key);
-                        console.warn(&format!("DELETEFAILED: {}{key} : {e}", dest.shown_base));
+                        let line = format!("DELETEFAILED: {}{key} : {e}", dest.shown_base);
+                        tracing::error!(target: crate::logging::JOB_TARGET, "{line}");
+                        console.warn(&line);
                     }
                 }
             }
@@ -431,10 +438,15 @@ pub(super) async fn run(
         }
     }
     reporter.sync_summary(&job_id, &report.stats, &counts, started.elapsed(), status);
+    let summary = ferry_report::sync_summary_text(&job_id, &report.stats, &counts, started.elapsed(), status);
+    tracing::info!(target: crate::logging::JOB_TARGET, "{}", summary.trim_start());
     if counts.kept > 0 {
         console.info(&format!("{} extra objects were kept, as answered", counts.kept));
     }
     crate::logging::close_job_log();
+    if report.cancelled {
+        return Err(super::lifecycle::cancelled(&job_id));
+    }
     if args.verify && !failed {
         let (again_source, again_dest) = (AtomicU64::new(0), AtomicU64::new(0));
         // Extras the user chose to keep are not differences.

@@ -19,6 +19,7 @@ use ferry_store::{EntryKind, ErrorKind, ListDepth, LocalStore, Store, StoreError
 use futures::{StreamExt, TryStreamExt};
 
 use self::naming::{DestShape, Naming, SourceShape, decide};
+use super::lifecycle;
 use crate::args::{CopyArgs, FilterArgs, OverwriteArg};
 use crate::connect::{client_for, explain_auth};
 use crate::{CliError, Environment, Settings};
@@ -234,15 +235,11 @@ pub(crate) async fn run_job(
         ));
     }
 
-    for (location, which) in [(&source_location, "source"), (&dest_location, "destination")] {
-        if let Some(warning) = location.as_blob().and_then(|b| b.sas()).and_then(|sas| sas_expiry_warning(sas, which)) {
-            console.warn(&warning);
-        }
-    }
+    lifecycle::warn_expiring_sas(&[(&source_location, "source"), (&dest_location, "destination")], console);
     let (source, source_shape) = open_source(&source_location, settings, env, console).await?;
     let (dest, dest_shape) = open_dest(&dest_location, &source_shape, settings, env, console).await?;
     let naming = decide(&source_shape, &dest_shape, recursive, args.as_subdir)?;
-    let job_id = resume.as_ref().map_or_else(|| uuid::Uuid::new_v4().simple().to_string(), |j| j.spec().job_id.clone());
+    let job_id = lifecycle::job_id_for(resume.as_ref());
     let journal = match resume {
         Some(journal) => Some(journal),
         None if args.dry_run => None,
@@ -257,7 +254,7 @@ pub(crate) async fn run_job(
     let observer = journal
         .clone()
         .map(|journal| Arc::new(journal::JournalObserver { journal }) as Arc<dyn ferry_engine::TransferObserver>);
-    let options = CopyOptions { part_tag: job_id.clone(), observer, ..options };
+    let options = CopyOptions { part_tag: lifecycle::part_tag(&job_id), observer, ..options };
     let verb = match (source.kind, dest.kind) {
         (LocationKind::Local, LocationKind::Blob) => "UPLOADFAILED",
         (LocationKind::Blob, LocationKind::Local) => "DOWNLOADFAILED",
@@ -412,27 +409,6 @@ async fn open_dest(
     }
 }
 
-/// A warning when a SAS has expired or expires within the hour (its `se=` field): the job would
-/// fail part-way, and every item after the expiry would need a resume with a fresh SAS.
-fn sas_expiry_warning(sas: &ferry_core::SasToken, which: &str) -> Option<String> {
-    use time::format_description::well_known::Rfc3339;
-    let text = sas.expiry()?;
-    let expiry = time::OffsetDateTime::parse(&text, &Rfc3339).ok()?;
-    let left = expiry - time::OffsetDateTime::now_utc();
-    if left.is_negative() {
-        Some(format!(
-            "the {which} SAS expired at {text}; every request with it will be refused. Get a fresh SAS, or resume later with --{which}-sas"
-        ))
-    } else if left < time::Duration::hours(1) {
-        Some(format!(
-            "the {which} SAS expires at {text}, in {} minutes; a long job will fail part-way (resume it then with a fresh --{which}-sas)",
-            left.whole_minutes()
-        ))
-    } else {
-        None
-    }
-}
-
 /// The spec of a new job run by this process (the command line without secrets).
 pub(super) fn job_spec(job_id: &str, source_credential: &str, destination_credential: &str) -> ferry_journal::JobSpec {
     journal::spec_for(job_id, source_credential, destination_credential)
@@ -454,23 +430,6 @@ pub(super) fn spawn_progress(
             last = now.bytes_transferred;
         }
     })
-}
-
-/// Waits for Ctrl-C or SIGTERM.
-pub(super) async fn wait_for_interrupt() {
-    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
-    let term = async {
-        match terminate.as_mut() {
-            Some(signal) => {
-                signal.recv().await;
-            }
-            None => std::future::pending::<()>().await,
-        }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        () = term => {}
-    }
 }
 
 /// What a copy covers and how its failures are named.
@@ -541,17 +500,7 @@ async fn execute(
     tracing::info!(target: crate::logging::JOB_TARGET, "Source {} Destination {}", source.shown_base, dest.shown_base);
     let engine = CopyEngine::new(source.store.clone(), dest.store.clone(), options);
     let stats = engine.stats();
-    let cancel = engine.cancel_flag();
-    let interrupt_console = *console;
-    let signals = tokio::spawn(async move {
-        wait_for_interrupt().await;
-        cancel.store(true, std::sync::atomic::Ordering::Relaxed);
-        interrupt_console
-            .warn("cancelling: no new file starts and files in flight stop at their next block; press Ctrl-C again to exit at once");
-        wait_for_interrupt().await;
-        // Every journal change is a transaction, so stopping here leaves a job that resumes.
-        std::process::exit(1);
-    });
+    let signals = lifecycle::watch_interrupts(engine.cancel_flag(), *console);
     reporter.started(job_id, log_path.as_deref());
     let started = Instant::now();
     let progress = spawn_progress(reporter, stats, started);
@@ -601,9 +550,7 @@ async fn execute(
     );
     crate::logging::close_job_log();
     if report.cancelled {
-        return Err(CliError::failed(format!("job {job_id} was cancelled")).with_hint(format!(
-            "resume it with `ferry jobs resume {job_id}` (add --source-sas/--destination-sas if its URLs carried a SAS)"
-        )));
+        return Err(lifecycle::cancelled(job_id));
     }
     if report.stats.failed > 0 {
         return Err(CliError::failed(format!(
@@ -681,25 +628,5 @@ async fn verify_copy(
             let trees = Trees { source, source_prefix, dest, dest_prefix };
             compare_trees(decisions, &trees, options, &settings.log_dir, console).await
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn sas_expiring_in(seconds: i64) -> ferry_core::SasToken {
-        let at = time::OffsetDateTime::now_utc() + time::Duration::seconds(seconds);
-        let se = ferry_azure::sas_time(at).replace(':', "%3A");
-        ferry_core::SasToken::parse(&format!("sv=2022-11-02&se={se}&sp=rl&sig=abc")).unwrap()
-    }
-
-    #[test]
-    fn expired_and_expiring_sas_tokens_are_warned_about() {
-        let expired = sas_expiry_warning(&sas_expiring_in(-60), "source").unwrap();
-        assert!(expired.contains("source SAS expired"), "{expired}");
-        let soon = sas_expiry_warning(&sas_expiring_in(600), "destination").unwrap();
-        assert!(soon.contains("destination SAS expires") && soon.contains("--destination-sas"), "{soon}");
-        assert!(sas_expiry_warning(&sas_expiring_in(7200), "source").is_none());
     }
 }
