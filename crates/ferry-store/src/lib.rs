@@ -12,6 +12,7 @@ mod entry;
 mod error;
 mod key_order;
 mod local;
+mod memory;
 mod partial_file;
 mod payload;
 mod safe_dir;
@@ -22,6 +23,7 @@ pub use entry::{ContentHeaders, Entry, EntryKind, ObjectProperties, WriteOptions
 pub use error::{ErrorKind, StoreError};
 pub use key_order::cmp_keys;
 pub use local::{LocalStore, STAGING_PREFIX, TEMP_PREFIX};
+pub use memory::MemoryStore;
 pub use payload::{ByteStream, Payload};
 pub use store::{
     Capabilities, EntryStream, FinishOptions, ListDepth, PartId, PartInfo, PartList, PositionalWrite, Store, md5_of,

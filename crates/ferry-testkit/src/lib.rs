@@ -12,6 +12,7 @@ pub mod conformance;
 pub mod data;
 pub mod fault_proxy;
 pub mod hostile;
+pub mod store_faults;
 pub mod tools;
 
 pub use azurite::Azurite;

@@ -1,0 +1,85 @@
+//! The copy engine on the in-memory store with injected faults: failures stay per item,
+//! cancellation drops even a slow listing, and a cut-short read never publishes. Milliseconds
+//! each, beside the Azurite suite.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use ferry_engine::{CopyEngine, CopyOptions, Transfer};
+use ferry_store::{ListDepth, MemoryStore, Store, WriteOptions};
+use ferry_testkit::store_faults::{Faults, FaultyStore, Op};
+use futures::TryStreamExt;
+
+async fn filled(count: usize, size: usize) -> MemoryStore {
+    let store = MemoryStore::new();
+    for i in 0..count {
+        let data = Bytes::from(vec![(i % 251) as u8; size]);
+        store.write(&format!("k{i:05}"), data.into(), &WriteOptions::default()).await.unwrap();
+    }
+    store
+}
+
+async fn keys(store: &dyn Store) -> Vec<String> {
+    store.list("", ListDepth::Recursive).map_ok(|e| e.key).try_collect().await.unwrap()
+}
+
+fn engine(source: Arc<dyn Store>, dest: Arc<dyn Store>) -> CopyEngine {
+    CopyEngine::new(source, dest, CopyOptions { part_tag: "memory-test".into(), ..CopyOptions::default() })
+}
+
+async fn run(engine: &CopyEngine, source: &Arc<dyn Store>) -> ferry_engine::CopyReport {
+    let transfers = source.list("", ListDepth::Recursive).map_ok(|e| {
+        let key = e.key.clone();
+        Transfer::from_entry(e, key)
+    });
+    engine.run(transfers).await
+}
+
+#[tokio::test]
+async fn a_failed_write_fails_one_item_and_the_others_arrive() {
+    let source: Arc<dyn Store> = Arc::new(filled(20, 100).await);
+    let dest = Arc::new(MemoryStore::new());
+    let faulty: Arc<dyn Store> =
+        Arc::new(FaultyStore::new(dest.clone(), Faults { fail_nth: vec![(Op::Write, 3)], ..Faults::default() }));
+    let report = run(&engine(source.clone(), faulty), &source).await;
+    assert_eq!((report.stats.done, report.stats.failed), (19, 1), "{report:?}");
+    assert_eq!(report.failures.len(), 1);
+    let failed = &report.failures[0].dest_key;
+    let landed = keys(dest.as_ref()).await;
+    assert_eq!(landed.len(), 19);
+    assert!(!landed.contains(failed), "the failed item is not at the destination");
+}
+
+#[tokio::test]
+async fn cancel_drops_a_slow_listing_and_starts_nothing_new() {
+    let memory: Arc<dyn Store> = Arc::new(filled(1000, 10).await);
+    let slow: Arc<dyn Store> =
+        Arc::new(FaultyStore::new(memory, Faults { delay: Some(Duration::from_millis(20)), ..Faults::default() }));
+    let dest = Arc::new(MemoryStore::new());
+    let engine = engine(slow.clone(), dest.clone());
+    let cancel = engine.cancel_flag();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        cancel.store(true, Ordering::Relaxed);
+    });
+    let started = Instant::now();
+    let report = tokio::time::timeout(Duration::from_secs(10), run(&engine, &slow)).await.expect("the run ends");
+    assert!(report.cancelled);
+    assert!(!report.stats.scanning_finished, "the listing was dropped, not drained");
+    assert!(started.elapsed() < Duration::from_secs(3), "{:?} (listing all would take 20 s)", started.elapsed());
+    let landed = keys(dest.as_ref()).await.len() as u64;
+    assert!(landed < 1000 && landed == report.stats.done, "{landed} landed, {} done", report.stats.done);
+}
+
+#[tokio::test]
+async fn a_read_cut_short_never_publishes() {
+    let memory: Arc<dyn Store> = Arc::new(filled(3, 1000).await);
+    let cut: Arc<dyn Store> =
+        Arc::new(FaultyStore::new(memory, Faults { cut_reads_at: Some(100), ..Faults::default() }));
+    let dest = Arc::new(MemoryStore::new());
+    let report = run(&engine(cut.clone(), dest.clone()), &cut).await;
+    assert_eq!(report.stats.failed, 3, "{report:?}");
+    assert!(keys(dest.as_ref()).await.is_empty(), "nothing half-written is published");
+}
