@@ -144,6 +144,37 @@ CREATE TABLE IF NOT EXISTS deletion (
 ) WITHOUT ROWID;
 ";
 
+/// The journal's schema version (SQLite's `user_version`). 1 is the schema above, as journals
+/// written before versioning have it (their `user_version` is 0); 2 adds `job.progress`, the
+/// heartbeat another process reads to show a running job's progress.
+pub const SCHEMA_VERSION: i64 = 2;
+
+/// Brings a journal's schema up to [`SCHEMA_VERSION`], so jobs journaled by an older Ferry
+/// still show and resume. A journal from a newer Ferry is refused rather than misread.
+fn migrate(conn: &Connection, path: &Path) -> Result<()> {
+    let sqlite = |source| JournalError::Sqlite { path: path.display().to_string(), source };
+    let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).map_err(sqlite)?;
+    if version > SCHEMA_VERSION {
+        return Err(JournalError::Sqlite {
+            path: path.display().to_string(),
+            source: rusqlite::Error::InvalidParameterName(format!(
+                "the journal has schema version {version}, newer than this Ferry's {SCHEMA_VERSION}: use a newer Ferry"
+            )),
+        });
+    }
+    if version < 2 {
+        let has_progress = conn
+            .prepare("SELECT 1 FROM pragma_table_info('job') WHERE name = 'progress'")
+            .and_then(|mut s| s.exists([]))
+            .map_err(sqlite)?;
+        if !has_progress {
+            conn.execute_batch("ALTER TABLE job ADD COLUMN progress TEXT").map_err(sqlite)?;
+        }
+        conn.pragma_update(None, "user_version", SCHEMA_VERSION).map_err(sqlite)?;
+    }
+    Ok(())
+}
+
 fn open_connection(path: &Path) -> Result<Connection> {
     let sqlite = |source| JournalError::Sqlite { path: path.display().to_string(), source };
     let conn = Connection::open(path).map_err(sqlite)?;
@@ -161,6 +192,7 @@ enum Op {
     Job { status: String, scan_complete: Option<bool> },
     Chunk { source: String, tag: String, offset: u64 },
     Deletion { destination: String, size: u64 },
+    Progress { json: String },
     DeletionStatus { destination: String, status: ItemStatus, error: Option<String>, http_status: Option<u16> },
     Flush,
 }
@@ -185,6 +217,9 @@ fn apply(tx: &rusqlite::Transaction<'_>, op: &Op) -> rusqlite::Result<()> {
             if let Some(done) = scan_complete {
                 tx.prepare_cached("UPDATE job SET scan_complete = ?1")?.execute(params![i64::from(*done)])?;
             }
+        }
+        Op::Progress { json } => {
+            tx.prepare_cached("UPDATE job SET progress = ?1")?.execute(params![json])?;
         }
         Op::Chunk { source, tag, offset } => {
             tx.prepare_cached("INSERT OR IGNORE INTO chunk (source, tag, offset) VALUES (?1, ?2, ?3)")?
@@ -276,6 +311,7 @@ impl Journal {
         let conn = open_connection(&path)?;
         let sqlite = |source| JournalError::Sqlite { path: path.display().to_string(), source };
         conn.execute_batch(SCHEMA).map_err(sqlite)?;
+        migrate(&conn, &path)?;
         let spec_json = serde_json::to_string(spec).expect("a job spec serialises");
         conn.execute(
             "INSERT INTO job (id, spec, status) VALUES (?1, ?2, 'InProgress') ON CONFLICT(id) DO NOTHING",
@@ -312,6 +348,7 @@ impl Journal {
         }
         let lock = lock_job(&path, job_id)?;
         let conn = open_connection(&path)?;
+        migrate(&conn, &path)?;
         let spec = read_spec(&conn, &path)?;
         if spec.job_id != job_id {
             return Err(JournalError::InvalidJobId(spec.job_id));
@@ -515,6 +552,20 @@ impl Journal {
         })
     }
 
+    /// Records how far the running job has come (a heartbeat, every few seconds), so another
+    /// process (`jobs show`, later a dashboard) can show a running job's progress. Not durable
+    /// on its own: it rides along with the next commit.
+    pub fn heartbeat(&self, progress: &Progress) {
+        self.queue(Op::Progress { json: serde_json::to_string(progress).expect("progress serialises") });
+    }
+
+    /// The last heartbeat, if the job has recorded one (journals older than schema 2 have none).
+    pub fn progress(&self) -> Option<Progress> {
+        let json: Option<String> =
+            self.read(|c| c.query_row("SELECT progress FROM job LIMIT 1", [], |r| r.get(0))).ok().flatten();
+        json.and_then(|j| serde_json::from_str(&j).ok())
+    }
+
     /// The job's recorded status and whether its enumeration completed.
     pub fn job_status(&self) -> Result<(String, bool)> {
         self.read(|c| {
@@ -523,6 +574,19 @@ impl Journal {
             })
         })
     }
+}
+
+/// A running job's heartbeat: how far it has come, and when that was.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Progress {
+    /// Items finished (copied, skipped or failed).
+    pub items_done: u64,
+    /// Items found so far.
+    pub items_found: u64,
+    /// Bytes moved.
+    pub bytes_done: u64,
+    /// When this was recorded, in seconds since the Unix epoch.
+    pub at: i64,
 }
 
 fn read_spec(conn: &Connection, path: &Path) -> Result<JobSpec> {

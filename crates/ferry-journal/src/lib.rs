@@ -15,5 +15,7 @@ mod journal;
 mod model;
 
 pub use hash_cache::HashCache;
-pub use journal::{Journal, JournalError, check_private_dir, is_job_id, job_path, list_jobs, remove_job};
+pub use journal::{
+    Journal, JournalError, Progress, SCHEMA_VERSION, check_private_dir, is_job_id, job_path, list_jobs, remove_job,
+};
 pub use model::{ItemRow, ItemStatus, JobRow, JobSpec, StatusCount};

@@ -176,3 +176,58 @@ fn job_ids_are_hyphenated_uuids_and_older_ids_still_work() {
     let (code, _, err) = run(at(ferry(), work.path()).args(["jobs", "resume", &old]));
     assert_eq!(code, 0, "{err}");
 }
+
+/// The journal's first row of `sql` (via Python's sqlite3: an independent reader and writer).
+fn sqlite(db: &Path, sql: &str) -> String {
+    let script = "import sqlite3,sys\nc=sqlite3.connect(sys.argv[1])\nrows=c.executescript(sys.argv[2]) if ';' in sys.argv[2] else c.execute(sys.argv[2]).fetchall()\nc.commit()\nprint(rows[0][0] if isinstance(rows, list) and rows else '')";
+    let out = Command::new(ferry_testkit::tools::python()).args(["-c", script]).arg(db).arg(sql).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+/// Journal schema 2: a running job records a heartbeat that `jobs show` prints from another
+/// process; a journal written before schema versions existed still shows and resumes, and is
+/// migrated on resume.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_running_jobs_heartbeat_shows_and_older_journals_migrate() {
+    let azurite = Azurite::shared();
+    let store = azurite.new_container("life-beat").await;
+    let url = azurite.container_url(store.container());
+    let work = tempfile::tempdir().unwrap();
+    let src = work.path().join("src");
+    std::fs::create_dir_all(&src).unwrap();
+    std::fs::write(src.join("big.bin"), vec![3u8; 12 * 1024 * 1024]).unwrap();
+    let child = at(ferry_with_key(), work.path())
+        .args(["copy", &format!("{}/*", src.display()), &url, "--cap-mbps", "16", "--block-size-mb", "1"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(4500));
+    let plans = work.path().join("plans");
+    let db = std::fs::read_dir(&plans)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|x| x == "db"))
+        .unwrap();
+    let id = db.file_stem().unwrap().to_string_lossy().into_owned();
+    let (code, show, err) = run(at(ferry(), work.path()).args(["jobs", "show", &id]));
+    assert_eq!(code, 0, "{err}");
+    assert!(show.contains("Final Job Status: InProgress"), "{show}");
+    assert!(show.contains("Last Heartbeat: ") && show.contains("bytes moved"), "{show}");
+    let (code, _, _, _) = interrupt(child);
+    assert_eq!(code, Some(1));
+
+    // Make it a journal from before schema versions: no progress column, user_version 0.
+    sqlite(&db, "ALTER TABLE job DROP COLUMN progress; PRAGMA user_version = 0;");
+    assert_eq!(sqlite(&db, "PRAGMA user_version"), "0");
+    let (code, show, err) = run(at(ferry(), work.path()).args(["jobs", "show", &id]));
+    assert_eq!(code, 0, "an old journal still shows: {err}");
+    assert!(show.contains("Final Job Status: Cancelled"), "{show}");
+    let (code, out, err) = run(at(ferry_with_key(), work.path()).args(["jobs", "resume", &id]));
+    assert_eq!(code, 0, "an old journal still resumes: {err}\n{out}");
+    assert_eq!(sqlite(&db, "PRAGMA user_version"), ferry_journal::SCHEMA_VERSION.to_string(), "migrated");
+    let blob = store.stat("big.bin").await.unwrap();
+    assert_eq!(blob.size, 12 * 1024 * 1024);
+}

@@ -116,6 +116,20 @@ fn list(with_status: Option<&str>, settings: &Settings, console: &Console) -> Re
     Ok(())
 }
 
+/// For a job still in progress: its last heartbeat, as a line (`Last Heartbeat: …`).
+fn heartbeat_line(journal: &Journal, status: &str) -> Option<String> {
+    if status != "InProgress" {
+        return None;
+    }
+    let progress = journal.progress()?;
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let ago = now.saturating_sub(u64::try_from(progress.at).unwrap_or(0));
+    Some(format!(
+        "Last Heartbeat: {ago} s ago, {} of {} files done, {} bytes moved (a job whose heartbeat is old was probably killed: `ferry jobs resume` finishes it)",
+        progress.items_done, progress.items_found, progress.bytes_done
+    ))
+}
+
 /// The job's counters, from its journal.
 fn snapshot(journal: &Journal) -> Result<StatsSnapshot, CliError> {
     let mut stats = StatsSnapshot { scanning_finished: true, ..StatsSnapshot::default() };
@@ -162,6 +176,10 @@ fn show(job_id: &str, with_status: Option<&str>, settings: &Settings, console: &
                             "\nNumber of Deletions at Destination: {deleted}\nNumber of Deletions Failed: {delete_failed}"
                         ),
                     );
+                }
+                if let Some(line) = heartbeat_line(&journal, &status) {
+                    text.push('\n');
+                    text.push_str(&line);
                 }
                 console.end_of_job(&text);
             }

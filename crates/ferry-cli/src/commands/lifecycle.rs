@@ -56,6 +56,21 @@ pub(super) fn watch_interrupts(cancel: Arc<AtomicBool>, console: Console) -> tok
     })
 }
 
+/// Records a heartbeat of `stats` in the job's journal, for other processes to read.
+pub(super) fn heartbeat(journal: Option<&Journal>, stats: &ferry_engine::StatsSnapshot) {
+    if let Some(journal) = journal {
+        let at = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+        journal.heartbeat(&ferry_journal::Progress {
+            items_done: stats.done + stats.failed + stats.skipped,
+            items_found: stats.total,
+            bytes_done: stats.bytes_transferred,
+            at,
+        });
+    }
+}
+
 /// A future that ends once `cancel` is set (checked every tenth of a second).
 pub(super) async fn cancelled_signal(cancel: Arc<AtomicBool>) {
     while !cancel.load(Ordering::Relaxed) {

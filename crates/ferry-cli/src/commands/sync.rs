@@ -329,7 +329,7 @@ pub(super) async fn run(
         })?;
         reporter.started(&job_id, log_path.as_deref());
         let scanned = (scanned_source.clone(), scanned_dest.clone());
-        let progress = spawn_sync_progress(reporter, engine.stats(), scanned, started);
+        let progress = spawn_sync_progress(reporter, engine.stats(), scanned, started, journal.clone());
         let signals = super::lifecycle::watch_interrupts(engine.cancel_flag(), *console);
         let report = engine.run(transfers).await;
         signals.abort();
@@ -530,6 +530,7 @@ fn spawn_sync_progress(
     stats: Arc<ferry_engine::Stats>,
     scanned: (Arc<AtomicU64>, Arc<AtomicU64>),
     started: Instant,
+    journal: Option<Journal>,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let interval = std::time::Duration::from_secs(2);
@@ -537,6 +538,7 @@ fn spawn_sync_progress(
         loop {
             tokio::time::sleep(interval).await;
             let now = stats.snapshot();
+            super::lifecycle::heartbeat(journal.as_ref(), &now);
             let counts = (scanned.0.load(Ordering::Relaxed), scanned.1.load(Ordering::Relaxed));
             reporter.sync_progress(
                 counts,

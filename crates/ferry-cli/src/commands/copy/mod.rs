@@ -419,6 +419,7 @@ pub(super) fn spawn_progress(
     reporter: JobReporter,
     stats: Arc<ferry_engine::Stats>,
     started: Instant,
+    journal: Option<Journal>,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let interval = Duration::from_secs(2);
@@ -426,6 +427,7 @@ pub(super) fn spawn_progress(
         loop {
             tokio::time::sleep(interval).await;
             let now = stats.snapshot();
+            lifecycle::heartbeat(journal.as_ref(), &now);
             reporter.progress(&now, now.bytes_transferred.saturating_sub(last), interval, started.elapsed());
             last = now.bytes_transferred;
         }
@@ -503,7 +505,7 @@ async fn execute(
     let signals = lifecycle::watch_interrupts(engine.cancel_flag(), *console);
     reporter.started(job_id, log_path.as_deref());
     let started = Instant::now();
-    let progress = spawn_progress(reporter, stats, started);
+    let progress = spawn_progress(reporter, stats, started, plan.journal.clone());
     let report = engine.run(transfers).await;
     progress.abort();
     signals.abort();
