@@ -314,7 +314,12 @@ impl Store for LocalStore {
         let path = self.path_of(key)?;
         let meta = tokio::fs::metadata(&path).await.map_err(|e| StoreError::from_io(e, shown(&path)))?;
         if !meta.is_file() {
-            return Err(StoreError::new(ErrorKind::NotFound, shown(&path), "is a directory, not a file"));
+            let what = if meta.is_dir() {
+                "is a directory, not a file"
+            } else {
+                "is not a regular file (a FIFO, socket or device); Ferry copies regular files only"
+            };
+            return Err(StoreError::new(ErrorKind::NotFound, shown(&path), what));
         }
         Ok(entry_from_metadata(key.to_owned(), &meta))
     }

@@ -111,6 +111,8 @@ async fn every_bad_input_gets_one_clear_message_and_loses_nothing() {
     std::fs::write(&a_file, b"I am a file").unwrap();
     let dangling = w.join("dangling.txt");
     std::os::unix::fs::symlink(w.join("nowhere"), &dangling).unwrap();
+    let fifo = w.join("a-fifo");
+    assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
     let odd = w.join("odd");
     std::fs::create_dir(&odd).unwrap();
     std::fs::write(odd.join("trailing."), b"x").unwrap();
@@ -328,6 +330,7 @@ async fn every_bad_input_gets_one_clear_message_and_loses_nothing() {
         case("connection refused", 1, &["list", "http://127.0.0.1:1/devstoreaccount1/box"], &["127.0.0.1:1"]),
         // Local trouble.
         case("dangling symlink to upload", 1, &["copy", dangling.to_str().unwrap(), &url], &["dangling.txt"]).key(),
+        case("a FIFO to upload", 1, &["copy", fifo.to_str().unwrap(), &url], &["a-fifo", "not a regular file"]).key(),
         case(
             "download below a file",
             1,
