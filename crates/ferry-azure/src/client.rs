@@ -322,7 +322,7 @@ fn proxy_from_env() -> Option<reqwest::Proxy> {
         return None;
     }
     let proxy = reqwest::Proxy::custom(move |url: &Url| {
-        if is_loopback(url) {
+        if ferry_core::is_loopback_url(url) {
             return None;
         }
         match url.scheme() {
@@ -332,16 +332,6 @@ fn proxy_from_env() -> Option<reqwest::Proxy> {
         }
     });
     Some(proxy.no_proxy(reqwest::NoProxy::from_env()))
-}
-
-/// Whether `url`'s host is a loopback address or `localhost`.
-fn is_loopback(url: &Url) -> bool {
-    match url.host() {
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        None => false,
-    }
 }
 
 /// The most of a listing or block-list body Ferry reads: a page of 5,000 entries with metadata

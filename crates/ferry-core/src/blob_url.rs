@@ -171,12 +171,7 @@ impl BlobUrl {
 
     /// Whether the host is a loopback address or `localhost`.
     pub fn is_loopback(&self) -> bool {
-        match self.endpoint.host() {
-            Some(Host::Ipv4(ip)) => ip.is_loopback(),
-            Some(Host::Ipv6(ip)) => ip.is_loopback(),
-            Some(Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-            None => false,
-        }
+        is_loopback_url(&self.endpoint)
     }
 
     /// The service endpoint (for account-level calls such as listing containers), no query.
@@ -230,6 +225,16 @@ fn validate_container_name(name: &str) -> Result<(), String> {
         Err(format!(
             "`{name}` is not a valid container name: use 3-63 lower-case letters, digits and single hyphens, starting and ending with a letter or digit"
         ))
+    }
+}
+
+/// Whether `url`'s host is a loopback address or `localhost` (an emulator on this machine).
+pub fn is_loopback_url(url: &Url) -> bool {
+    match url.host() {
+        Some(Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        None => false,
     }
 }
 

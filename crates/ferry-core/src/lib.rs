@@ -20,7 +20,7 @@ mod redact;
 mod sas;
 pub mod size;
 
-pub use blob_url::{BlobUrl, UrlStyle};
+pub use blob_url::{BlobUrl, UrlStyle, is_loopback_url};
 pub use local_path::LocalPath;
 pub use location::{Location, LocationError, LocationHint, LocationKind};
 pub use redact::{REDACTED, RedactedUrl, Secret, redact_query, redact_text};

@@ -321,12 +321,7 @@ impl CopyEngine {
             }
         };
         let ctx = &self.context;
-        let flag = ctx.cancelled.clone();
-        let cancelled = async move {
-            while !flag.load(Ordering::Relaxed) {
-                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-            }
-        };
+        let cancelled = cancelled(ctx.cancelled.clone());
         transfers
             .map(Some)
             .chain(stream::once(async { None }))
@@ -392,6 +387,14 @@ impl CopyEngine {
             failures: failures.into_inner().unwrap_or_default(),
             cancelled: ctx.is_cancelled(),
         }
+    }
+}
+
+/// A future that ends once `flag` is set (checked every tenth of a second): what a listing or
+/// any other stream is cut with when a job is cancelled.
+pub async fn cancelled(flag: Arc<AtomicBool>) {
+    while !flag.load(Ordering::Relaxed) {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
 }
 

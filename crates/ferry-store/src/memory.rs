@@ -110,7 +110,8 @@ fn listing(objects: &BTreeMap<String, (Bytes, Entry)>, prefix: &str, depth: List
         match (depth, rest.find('/')) {
             (ListDepth::OneLevel, Some(i)) => {
                 let dir = format!("{prefix}{}", &rest[..=i]);
-                if !out.iter().any(|e| e.key == dir) {
+                // Keys under one folder are adjacent in byte order: only the last entry can repeat it.
+                if out.last().is_none_or(|e| e.key != dir) {
                     out.push(Entry::prefix(dir));
                 }
             }

@@ -160,16 +160,9 @@ fn job_ids_are_hyphenated_uuids_and_older_ids_still_work() {
     assert!(work.path().join("plans").join(format!("{id}.db")).exists());
     // The same journal under an older, unhyphenated id.
     let old = id.replace('-', "");
-    let script = "import sqlite3,sys,json\nsqlite3.connect(sys.argv[1]).execute('vacuum into ?',(sys.argv[2],))\nc=sqlite3.connect(sys.argv[2])\ns=json.loads(c.execute('select spec from job').fetchone()[0])\ns['job_id']=sys.argv[3]\nc.execute('update job set spec=?',(json.dumps(s),))\nc.commit()";
     let plans = work.path().join("plans");
-    let status = Command::new(ferry_testkit::tools::python())
-        .args(["-c", script])
-        .arg(plans.join(format!("{id}.db")))
-        .arg(plans.join(format!("{old}.db")))
-        .arg(&old)
-        .status()
-        .unwrap();
-    assert!(status.success());
+    let (from, to) = (plans.join(format!("{id}.db")), plans.join(format!("{old}.db")));
+    common::edit_journal_spec(&from, &to, "s['job_id']=sys.argv[3]", &[&old]);
     let (code, show, err) = run(at(ferry(), work.path()).args(["jobs", "show", &old]));
     assert_eq!(code, 0, "{err}");
     assert!(show.contains("Number of File Transfers Completed: 1"), "{show}");

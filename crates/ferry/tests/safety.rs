@@ -549,23 +549,6 @@ fn a_finished_job(work: &Path) -> (String, std::path::PathBuf) {
     (common::job_id(&out), src)
 }
 
-/// Edits the spec of the journal at `from` with Python's sqlite3, as a user or an attacker with
-/// write access could, writing the result to `to` (a copy, or `from` itself). `edit` is Python
-/// that changes the dict `s`; `argv` is `sys.argv[3:]`.
-fn edit_journal_spec(from: &Path, to: &Path, edit: &str, argv: &[&str]) {
-    let script = format!(
-        "import sqlite3,sys,json\nif sys.argv[1]!=sys.argv[2]: sqlite3.connect(sys.argv[1]).execute('vacuum into ?',(sys.argv[2],))\n\
-         c=sqlite3.connect(sys.argv[2])\ns=json.loads(c.execute('select spec from job').fetchone()[0])\n{edit}\n\
-         c.execute('update job set spec=?',(json.dumps(s),))\nc.commit()"
-    );
-    let status = std::process::Command::new(ferry_testkit::tools::python())
-        .args(["-c", &script, s(from), s(to)])
-        .args(argv)
-        .status()
-        .unwrap();
-    assert!(status.success());
-}
-
 /// Finding 14: `jobs clean` took the job id from inside each journal (`../../x`) and `jobs
 /// remove` from argv, and deleted `.db` and `.log` files outside the plans and logs folders.
 #[tokio::test(flavor = "multi_thread")]
@@ -578,7 +561,7 @@ async fn jobs_clean_and_remove_never_leave_their_folders() {
     std::fs::write(victim.join("notes.log"), "mine").unwrap();
     // A planted journal: a copy of a real one whose spec names another id.
     let plans = work.path().join("plans");
-    edit_journal_spec(
+    common::edit_journal_spec(
         &plans.join(format!("{id}.db")),
         &plans.join("planted.db"),
         "s['job_id']='../victimdir/notes'",
@@ -603,7 +586,7 @@ async fn jobs_list_shows_what_resume_runs_and_shared_folders_are_refused() {
     let (id, src) = a_finished_job(work.path());
     let db = work.path().join("plans").join(format!("{id}.db"));
     let edit = "s['args']=['sync',sys.argv[3],sys.argv[4],'--delete-destination','true']";
-    edit_journal_spec(&db, &db, edit, &[s(&src), s(&work.path().join("victim"))]);
+    common::edit_journal_spec(&db, &db, edit, &[s(&src), s(&work.path().join("victim"))]);
     let (code, list, err) = run(ferry_at(work.path()).args(["jobs", "list"]));
     assert_eq!(code, 0, "{err}");
     let shown =

@@ -56,6 +56,15 @@ pub(super) fn watch_interrupts(cancel: Arc<AtomicBool>, console: Console) -> tok
     })
 }
 
+/// Opens the job's log (none at `--log-level NONE`), with the error every job kind gives when it
+/// cannot.
+pub(super) fn open_job_log(settings: &crate::Settings, job_id: &str) -> Result<Option<std::path::PathBuf>, CliError> {
+    crate::logging::open_job_log(&settings.log_dir, job_id, settings.log_level, settings.log_cap).map_err(|e| {
+        CliError::failed(format!("cannot create the job log in `{}`: {e}", settings.log_dir.display()))
+            .with_hint("set FERRY_LOG_LOCATION to a writable folder, or pass --log-level NONE")
+    })
+}
+
 /// Records a heartbeat of `stats` in the job's journal, for other processes to read.
 pub(super) fn heartbeat(journal: Option<&Journal>, stats: &ferry_engine::StatsSnapshot) {
     if let Some(journal) = journal {
@@ -68,13 +77,6 @@ pub(super) fn heartbeat(journal: Option<&Journal>, stats: &ferry_engine::StatsSn
             bytes_done: stats.bytes_transferred,
             at,
         });
-    }
-}
-
-/// A future that ends once `cancel` is set (checked every tenth of a second).
-pub(super) async fn cancelled_signal(cancel: Arc<AtomicBool>) {
-    while !cancel.load(Ordering::Relaxed) {
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
 }
 

@@ -101,18 +101,14 @@ pub(crate) async fn run(
                 .map_err(|e| CliError::failed(format!("cannot create the job journal: {e}")))?
         }
     };
-    let log_path = crate::logging::open_job_log(&settings.log_dir, &job_id, settings.log_level, settings.log_cap)
-        .map_err(|e| {
-            CliError::failed(format!("cannot create the job log in `{}`: {e}", settings.log_dir.display()))
-                .with_hint("set FERRY_LOG_LOCATION to a writable folder, or pass --log-level NONE")
-        })?;
+    let log_path = super::lifecycle::open_job_log(settings, &job_id)?;
     reporter.started(&job_id, log_path.as_deref());
     let started = Instant::now();
     let cancel = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let signals = super::lifecycle::watch_interrupts(cancel.clone(), *console);
     let collected: Result<Vec<_>, ferry_store::StoreError> = targets
         // Once cancelled, no new deletion starts and the listing is dropped.
-        .take_until(super::lifecycle::cancelled_signal(cancel.clone()))
+        .take_until(ferry_engine::cancelled(cancel.clone()))
         .map_ok(|entry| {
             let (store, journal) = (&store, &journal);
             async move {

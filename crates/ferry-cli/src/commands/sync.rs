@@ -322,11 +322,7 @@ pub(super) async fn run(
             ..CopyOptions::default()
         };
         let engine = CopyEngine::new(source.store.clone(), dest.store.clone(), options);
-        let log_path = crate::logging::open_job_log(&settings.log_dir, &job_id, settings.log_level, settings.log_cap)
-            .map_err(|e| {
-            CliError::failed(format!("cannot create the job log in `{}`: {e}", settings.log_dir.display()))
-                .with_hint("set FERRY_LOG_LOCATION to a writable folder, or pass --log-level NONE")
-        })?;
+        let log_path = super::lifecycle::open_job_log(settings, &job_id)?;
         reporter.started(&job_id, log_path.as_deref());
         let scanned = (scanned_source.clone(), scanned_dest.clone());
         let progress = spawn_sync_progress(reporter, engine.stats(), scanned, started, journal.clone());

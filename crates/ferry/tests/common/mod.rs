@@ -82,3 +82,23 @@ for blob in client.list_blobs():
         .filter_map(|l| l.rsplit_once('\t').map(|(name, md5)| (name.to_owned(), md5.to_owned())))
         .collect()
 }
+
+/// Edits the spec of the journal at `from` with Python's sqlite3, as a user or an attacker with
+/// write access could, writing the result to `to` (a copy, or `from` itself). `edit` is Python
+/// that changes the dict `s`; `argv` is `sys.argv[3:]`.
+pub fn edit_journal_spec(from: &std::path::Path, to: &std::path::Path, edit: &str, argv: &[&str]) {
+    let script = format!(
+        "import sqlite3,sys,json\nif sys.argv[1]!=sys.argv[2]: sqlite3.connect(sys.argv[1]).execute('vacuum into ?',(sys.argv[2],))\n\
+         c=sqlite3.connect(sys.argv[2])\ns=json.loads(c.execute('select spec from job').fetchone()[0])\n{edit}\n\
+         c.execute('update job set spec=?',(json.dumps(s),))\nc.commit()"
+    );
+    let status = std::process::Command::new(ferry_testkit::tools::python())
+        .arg("-c")
+        .arg(&script)
+        .arg(from)
+        .arg(to)
+        .args(argv)
+        .status()
+        .unwrap();
+    assert!(status.success());
+}

@@ -491,11 +491,7 @@ async fn execute(
         return Ok(());
     }
 
-    let log_path = crate::logging::open_job_log(&settings.log_dir, job_id, settings.log_level, settings.log_cap)
-        .map_err(|e| {
-            CliError::failed(format!("cannot create the job log in `{}`: {e}", settings.log_dir.display()))
-                .with_hint("set FERRY_LOG_LOCATION to a writable folder, or pass --log-level NONE")
-        })?;
+    let log_path = lifecycle::open_job_log(settings, job_id)?;
     let command_line: Vec<String> = std::env::args().map(|a| ferry_core::redact_text(&a)).collect();
     tracing::info!(target: crate::logging::JOB_TARGET, "FerryVersion {}", env!("CARGO_PKG_VERSION"));
     tracing::info!(target: crate::logging::JOB_TARGET, "Job-Command {}", command_line.join(" "));
