@@ -1,17 +1,17 @@
-//! Ferry's command line.
-//!
-//! What the user typed ([`Cli`]) is resolved once into settings (flags, then environment, then
-//! defaults), and each command is a short function in [`commands`]: resolved settings in, a
-//! library call with a reporter, an [`ExitStatus`] out. Nothing here prints directly: the
-//! `ferry-report` console does.
+//! Ferry's command line: what the user typed ([`Cli`]) is resolved once into settings (flags,
+//! then environment, then defaults), made into a job spec by pure functions (`spec`), and run
+//! by the application layer (`ferry-job`) with the terminal's reporter and prompt; the result
+//! becomes an [`ExitStatus`]. Nothing here prints directly: the `ferry-report` console does.
 
 mod args;
 pub mod commands;
-mod connect;
 mod env_vars;
 mod error;
+mod legacy_spec;
 pub mod logging;
 mod settings;
+mod signals;
+mod spec;
 
 pub use args::{Cli, Command};
 pub use env_vars::{ENV_VARS, EnvVar};
@@ -21,19 +21,28 @@ pub use settings::{Environment, Settings, TransferSettings};
 
 use ferry_report::Console;
 
-/// Runs a parsed command line and returns the process's exit status.
+/// Runs a parsed command line and returns the process's exit status. A second Ctrl-C while a
+/// job runs ends it at once (exit 1); the job's journal still resumes.
 pub async fn run(cli: Cli) -> ExitStatus {
     let console = Console::new(cli.output_type.into()).with_level(cli.output_level.into());
     let env = Environment::from_process();
+    let interrupts = signals::Interrupts::default();
     let result = match Settings::resolve(&cli, &env) {
-        Ok(settings) => commands::dispatch(&cli.command, &settings, &env, &console).await,
+        Ok(settings) => {
+            let ctx = commands::Ctx { settings: &settings, env: &env, console: &console, interrupts: &interrupts };
+            tokio::select! {
+                result = commands::dispatch(&cli.command, &ctx) => result,
+                () = interrupts.forced() => Err(CliError::failed("interrupted twice: stopped at once")
+                    .with_hint("`ferry jobs list` shows the job; `ferry jobs resume` finishes it")),
+            }
+        }
         Err(e) => Err(e),
     };
     match result {
         Ok(()) => ExitStatus::Success,
         Err(err) => {
             console.error(err.message(), err.causes(), err.hint());
-            err.exit_status()
+            ExitStatus::of(&err)
         }
     }
 }

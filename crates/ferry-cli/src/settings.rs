@@ -209,7 +209,7 @@ mod tests {
             [("FERRY_MAX_RETRIES", "many"), ("AZCOPY_CONCURRENCY_VALUE", "-3"), ("AZCOPY_REQUEST_TRY_TIMEOUT", "0")]
         {
             let err = Settings::resolve(&cli(), &Environment::from_pairs([(name, value)])).unwrap_err();
-            assert_eq!(err.exit_status(), crate::ExitStatus::Usage);
+            assert_eq!(crate::ExitStatus::of(&err), crate::ExitStatus::Usage);
             assert!(err.message().contains(name), "{}", err.message());
         }
     }

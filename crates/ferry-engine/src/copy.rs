@@ -60,7 +60,7 @@ impl Transfer {
 }
 
 /// `--overwrite`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub enum Overwrite {
     /// Replace what exists (the default).
     #[default]
@@ -128,7 +128,7 @@ pub trait OverwritePrompt: Send + Sync {
 }
 
 /// `--check-md5`, for downloads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub enum CheckMd5 {
     /// Do not check.
     NoCheck,
@@ -293,6 +293,14 @@ impl CopyEngine {
             budget,
         };
         Self { context }
+    }
+
+    /// Uses `flag` as the cancel flag: a job's token, which also stops its listing and its
+    /// deletions.
+    #[must_use]
+    pub fn with_cancel(mut self, flag: Arc<AtomicBool>) -> Self {
+        self.context.cancelled = flag;
+        self
     }
 
     /// The live counters, for a progress reporter.

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use rusqlite::{Connection, OptionalExtension, params};
 use tokio::sync::oneshot;
 
-use crate::model::{ItemRow, ItemStatus, JobRow, JobSpec, StatusCount};
+use crate::model::{ItemRow, ItemStatus, JobRow, JobSpec, JobStatus, StatusCount};
 
 /// A journal operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -452,8 +452,8 @@ impl Journal {
     }
 
     /// Records the job's status (and whether enumeration completed), and waits until it is on disk.
-    pub async fn set_job_status(&self, status: &str, scan_complete: Option<bool>) -> Result<()> {
-        self.durable(Op::Job { status: status.to_owned(), scan_complete }).await
+    pub async fn set_job_status(&self, status: JobStatus, scan_complete: Option<bool>) -> Result<()> {
+        self.durable(Op::Job { status: status.as_str().to_owned(), scan_complete }).await
     }
 
     /// Waits until everything queued so far is on disk.
@@ -567,10 +567,10 @@ impl Journal {
     }
 
     /// The job's recorded status and whether its enumeration completed.
-    pub fn job_status(&self) -> Result<(String, bool)> {
+    pub fn job_status(&self) -> Result<(JobStatus, bool)> {
         self.read(|c| {
             c.query_row("SELECT status, scan_complete FROM job LIMIT 1", [], |r| {
-                Ok((r.get(0)?, r.get::<_, i64>(1)? != 0))
+                Ok((stored_status(&r.get::<_, String>(0)?), r.get::<_, i64>(1)? != 0))
             })
         })
     }
@@ -587,6 +587,12 @@ pub struct Progress {
     pub bytes_done: u64,
     /// When this was recorded, in seconds since the Unix epoch.
     pub at: i64,
+}
+
+/// A stored status; a name this version does not know (written by a newer one) reads as
+/// `InProgress`, which `jobs resume` may finish, rather than as an ending it did not reach.
+fn stored_status(text: &str) -> JobStatus {
+    JobStatus::parse(text).unwrap_or(JobStatus::InProgress)
 }
 
 fn read_spec(conn: &Connection, path: &Path) -> Result<JobSpec> {
@@ -620,8 +626,9 @@ pub fn list_jobs(dir: &Path) -> Result<Vec<JobRow>> {
         if spec.job_id != id {
             continue;
         }
-        let status =
-            conn.query_row("SELECT status FROM job LIMIT 1", [], |r| r.get(0)).unwrap_or_else(|_| "Unknown".into());
+        let status = conn
+            .query_row("SELECT status FROM job LIMIT 1", [], |r| r.get::<_, String>(0))
+            .map_or(JobStatus::InProgress, |s| stored_status(&s));
         jobs.push(JobRow { spec, status });
     }
     jobs.sort_by(|a, b| (a.spec.created, &a.spec.job_id).cmp(&(b.spec.created, &b.spec.job_id)));
@@ -661,6 +668,7 @@ mod tests {
             created: 1_700_000_000,
             source_credential: "none".into(),
             destination_credential: "none".into(),
+            job: None,
         }
     }
 
@@ -697,7 +705,7 @@ mod tests {
         journal.chunk_done("c", "v1", 0);
         journal.chunk_done("c", "v1", 8);
         journal.chunk_done("c", "v2", 16);
-        journal.set_job_status("CompletedWithErrors", Some(true)).await.unwrap();
+        journal.set_job_status(JobStatus::CompletedWithErrors, Some(true)).await.unwrap();
         drop(journal);
 
         let again = Journal::open(dir.path(), "a1000000000000000000000000000000").unwrap();
@@ -711,7 +719,7 @@ mod tests {
             (failed[0].source.as_str(), failed[0].error.as_deref(), failed[0].http_status),
             ("b", Some("HTTP 403"), Some(403))
         );
-        assert_eq!(again.job_status().unwrap(), ("CompletedWithErrors".into(), true));
+        assert_eq!(again.job_status().unwrap(), (JobStatus::CompletedWithErrors, true));
         let mut chunks = again.chunks_done("c", "v1").unwrap();
         chunks.sort_unstable();
         assert_eq!(chunks, [0, 8], "chunks are kept per version tag");
@@ -738,7 +746,7 @@ mod tests {
             jobs.iter().map(|j| j.spec.job_id.as_str()).collect::<Vec<_>>(),
             ["a2000000000000000000000000000000", "a3000000000000000000000000000000"]
         );
-        assert_eq!(jobs[0].status, "InProgress");
+        assert_eq!(jobs[0].status, JobStatus::InProgress);
         assert!(
             matches!(remove_job(&plans, "a2000000000000000000000000000000"), Err(JournalError::Busy(_))),
             "running"

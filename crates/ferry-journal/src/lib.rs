@@ -18,4 +18,4 @@ pub use hash_cache::HashCache;
 pub use journal::{
     Journal, JournalError, Progress, SCHEMA_VERSION, check_private_dir, is_job_id, job_path, list_jobs, remove_job,
 };
-pub use model::{ItemRow, ItemStatus, JobRow, JobSpec, StatusCount};
+pub use model::{ItemRow, ItemStatus, JobRow, JobSpec, JobStatus, StatusCount};

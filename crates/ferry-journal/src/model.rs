@@ -47,6 +47,62 @@ impl ItemStatus {
     }
 }
 
+/// A job's state, with AzCopy's names (`jobs list`, `jobs show`, the summary's `Final Job Status`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum JobStatus {
+    /// Running, or killed while running (`jobs resume` finishes it).
+    InProgress,
+    /// Every item was transferred.
+    Completed,
+    /// Done; some items were skipped (the destination was kept).
+    CompletedWithSkipped,
+    /// Done; some items failed and some were transferred.
+    CompletedWithErrors,
+    /// Done; some items failed and some were skipped.
+    CompletedWithErrorsAndSkipped,
+    /// Nothing was transferred, or the job could not go on.
+    Failed,
+    /// Stopped by Ctrl-C or SIGTERM.
+    Cancelled,
+}
+
+impl JobStatus {
+    /// Every status, in the order above.
+    pub const ALL: [Self; 7] = [
+        Self::InProgress,
+        Self::Completed,
+        Self::CompletedWithSkipped,
+        Self::CompletedWithErrors,
+        Self::CompletedWithErrorsAndSkipped,
+        Self::Failed,
+        Self::Cancelled,
+    ];
+
+    /// The stored and printed name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::InProgress => "InProgress",
+            Self::Completed => "Completed",
+            Self::CompletedWithSkipped => "CompletedWithSkipped",
+            Self::CompletedWithErrors => "CompletedWithErrors",
+            Self::CompletedWithErrorsAndSkipped => "CompletedWithErrorsAndSkipped",
+            Self::Failed => "Failed",
+            Self::Cancelled => "Cancelled",
+        }
+    }
+
+    /// Parses a stored or typed name (case-insensitive).
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str().eq_ignore_ascii_case(text))
+    }
+}
+
+impl std::fmt::Display for JobStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// What a job was asked to do: enough to run it again, and nothing secret.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct JobSpec {
@@ -65,6 +121,10 @@ pub struct JobSpec {
     pub source_credential: String,
     /// Where the destination's credential came from.
     pub destination_credential: String,
+    /// The typed job (`ferry_job::JobSpec`, versioned by that crate), opaque to the journal.
+    /// Journals written before it existed have only `args` and `cwd`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub job: Option<serde_json::Value>,
 }
 
 /// One job, for `jobs list`.
@@ -72,8 +132,8 @@ pub struct JobSpec {
 pub struct JobRow {
     /// Its spec.
     pub spec: JobSpec,
-    /// Its status (AzCopy's names: InProgress, Completed, Cancelled, …).
-    pub status: String,
+    /// Its status.
+    pub status: JobStatus,
 }
 
 /// One item, for `jobs show --with-status`.

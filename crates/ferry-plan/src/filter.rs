@@ -34,7 +34,7 @@ pub struct FilterError {
 }
 
 /// The filter flags as given (each list already split on `;`, empty entries dropped).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct FilterSpec {
     /// `--include-pattern`.
     pub include_patterns: Vec<String>,

@@ -12,7 +12,7 @@ use ferry_store::{Entry, ErrorKind, StoreError, cmp_keys};
 use futures::{Stream, StreamExt};
 
 /// How an object present on both sides is compared.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub enum ComparePolicy {
     /// Copy when the source is newer **or the sizes differ** (AzCopy compares time only, so a
     /// truncated destination is never repaired).

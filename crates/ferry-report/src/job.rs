@@ -5,27 +5,11 @@ use std::io::{self, IsTerminal, Write};
 use std::time::Duration;
 
 use ferry_engine::StatsSnapshot;
+use ferry_job::SyncCounts;
 use serde_json::json;
 
 use crate::console::{OutputFormat, OutputLevel, write_line};
 use crate::json::{envelope, go_escape};
-
-/// AzCopy's final job status, derived from the counters (§3.2 of the AzCopy inventory).
-pub fn final_status(stats: &StatsSnapshot, cancelled: bool) -> &'static str {
-    if cancelled {
-        "Cancelled"
-    } else if stats.failed > 0 && stats.skipped > 0 {
-        "CompletedWithErrorsAndSkipped"
-    } else if stats.failed > 0 && stats.done > 0 {
-        "CompletedWithErrors"
-    } else if stats.failed > 0 {
-        "Failed"
-    } else if stats.skipped > 0 {
-        "CompletedWithSkipped"
-    } else {
-        "Completed"
-    }
-}
 
 /// Prints a copy job's lines.
 #[derive(Debug, Clone, Copy)]
@@ -306,21 +290,6 @@ pub fn summary_text(job_id: &str, stats: &StatsSnapshot, elapsed: Duration, stat
     .join("\n")
 }
 
-/// What a sync counted besides the copy counters.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct SyncCounts {
-    /// Objects listed at the source (after filters).
-    pub scanned_source: u64,
-    /// Objects listed at the destination (after filters).
-    pub scanned_destination: u64,
-    /// Destination objects deleted.
-    pub deleted: u64,
-    /// Deletions that failed.
-    pub delete_failed: u64,
-    /// Extras kept because the user answered no at the prompt.
-    pub kept: u64,
-}
-
 /// The sync summary with AzCopy's labels, verbatim and in order.
 pub fn sync_summary_text(
     job_id: &str,
@@ -415,6 +384,7 @@ mod tests {
 
     #[test]
     fn final_status_follows_azcopy() {
+        let final_status = |s: &StatsSnapshot, c| ferry_job::final_status(s, c).as_str();
         assert_eq!(final_status(&stats(3, 0, 0), false), "Completed");
         assert_eq!(final_status(&stats(3, 0, 1), false), "CompletedWithSkipped");
         assert_eq!(final_status(&stats(3, 1, 0), false), "CompletedWithErrors");

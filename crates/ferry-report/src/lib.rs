@@ -7,11 +7,17 @@
 //! A closed pipe (`ferry list … | head`) is not an error: writers stop quietly.
 
 mod console;
+mod events;
 mod job;
+mod jobs;
 mod json;
 mod list;
+mod verify;
 
 pub use console::{Console, OutputFormat, OutputLevel, escape_controls};
-pub use job::{JobReporter, SyncCounts, final_status, show_summary_text, summary_text, sync_summary_text};
+pub use events::{JobLogEvents, TerminalEvents};
+pub use job::{JobReporter, show_summary_text, summary_text, sync_summary_text};
+pub use jobs::{job_details, job_list, job_transfers};
 pub use json::{envelope, go_escape};
 pub use list::{ListProperty, ListReporter, ListTotals, UnknownProperty};
+pub use verify::verify_summary;

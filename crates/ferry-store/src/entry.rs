@@ -72,7 +72,7 @@ impl Entry {
 }
 
 /// Standard HTTP content headers stored with an object.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ContentHeaders {
     /// `Content-Type`.
     pub content_type: Option<String>,
@@ -113,7 +113,7 @@ pub struct ObjectProperties {
 }
 
 /// How an object is written.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct WriteOptions {
     /// Content headers to store; `content_md5` is also verified against the data.
     pub headers: ContentHeaders,

@@ -16,6 +16,9 @@ fn main() -> ExitCode {
         }
     };
     let status = runtime.block_on(ferry_cli::run(cli));
+    // A prompt may still be waiting on standard input in a blocking thread (after a second
+    // Ctrl-C): do not wait for it.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(200));
     ExitCode::from(status.code())
 }
 

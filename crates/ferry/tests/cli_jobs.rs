@@ -190,7 +190,9 @@ async fn interrupt_then_resume(signal: &str) {
     let container = azurite.new_container(&format!("jobs-{}", signal.to_lowercase())).await.container().to_owned();
     let work = tempfile::tempdir().unwrap();
     let mut expected = tree(&work.path().join("src"), 40, 64 * 1024);
-    let big = pattern(6 * 1024 * 1024, 99);
+    // Large enough that, at the capped rate, the interrupt always lands long before the upload
+    // could finish (a job that completes first would exit 0 and prove nothing).
+    let big = pattern(24 * 1024 * 1024, 99);
     std::fs::write(work.path().join("src/big.bin"), &big).unwrap();
     expected.insert("big.bin".into(), md5_hex(&big));
     let url = azurite.container_url(&container);
@@ -284,12 +286,12 @@ fn recorded_chunks(plans: &Path, job: &str) -> u64 {
     String::from_utf8(out.stdout).unwrap().trim().parse().unwrap_or(0)
 }
 
-/// Downloads an 8 MiB blob slowly, interrupts it with `signal` once 3 chunks are recorded,
+/// Downloads a 16 MiB blob slowly (8 s at the cap, so the interrupt always lands first), interrupts it with `signal` once 3 chunks are recorded,
 /// resumes, and checks that the resume continued from the chunks already written.
 async fn interrupt_download_then_resume(signal: &str) {
     let azurite = Azurite::shared();
     let store = azurite.new_container(&format!("jobs-dl-{}", signal.to_lowercase())).await;
-    let data = pattern(8 * 1024 * 1024, 321);
+    let data = pattern(16 * 1024 * 1024, 321);
     let mut write = ferry_store::WriteOptions::default();
     write.headers.content_md5 = Some(ferry_store::md5_of(&data));
     ferry_store::Store::write(&store, "big.bin", data.clone().into(), &write).await.unwrap();

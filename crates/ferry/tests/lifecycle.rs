@@ -132,16 +132,14 @@ async fn sync_and_remove_write_failure_lines_to_the_job_log() {
     assert_eq!(code, 1, "{err}");
     let log = log_of(work.path(), &job_id(&out));
     assert!(log.contains("COPYFAILED:") && log.contains("a.txt"), "{log}");
-    let extra = format!(
-        "{}/extra.txt?{}",
-        azurite.container_url(store.container()),
-        azurite.container_sas(store.container(), "rl").expose()
-    );
+    let sas = azurite.container_sas(store.container(), "rl");
+    let extra = format!("{}/extra.txt?{}", azurite.container_url(store.container()), sas.expose());
     let (code, out, err) = run(at(ferry(), work.path()).args(["remove", &extra]));
     assert_eq!(code, 1, "{err}");
     let log = log_of(work.path(), &job_id(&out));
     assert!(log.contains("DELETEFAILED:") && log.contains("extra.txt"), "{log}");
-    assert!(!log.contains("sig="), "no signature in the log");
+    let signature = sas.expose().split('&').find_map(|p| p.strip_prefix("sig=")).unwrap();
+    assert!(!log.contains(signature), "no signature in the log: {log}");
 }
 
 /// Job ids printed as 32 bare hex digits; AzCopy prints hyphenated UUIDs, and runbooks parse that.
@@ -223,4 +221,27 @@ async fn a_running_jobs_heartbeat_shows_and_older_journals_migrate() {
     assert_eq!(sqlite(&db, "PRAGMA user_version"), ferry_journal::SCHEMA_VERSION.to_string(), "migrated");
     let blob = store.stat("big.bin").await.unwrap();
     assert_eq!(blob.size, 12 * 1024 * 1024);
+}
+
+/// Remove recorded its deletions as transfers in the item table (`jobs show` printed
+/// `Success: key -> `); they are journaled like a sync's deletions, before each is made.
+#[tokio::test(flavor = "multi_thread")]
+async fn remove_journals_its_deletions_like_syncs() {
+    let azurite = Azurite::shared();
+    let store = azurite.new_container("life-rm-journal").await;
+    for name in ["d/a.txt", "d/b.txt", "d/c.txt"] {
+        store.write(name, bytes::Bytes::from_static(b"x").into(), &ferry_store::WriteOptions::default()).await.unwrap();
+    }
+    let work = tempfile::tempdir().unwrap();
+    let url = format!("{}/d", azurite.container_url(store.container()));
+    let (code, out, err) = run(at(ferry_with_key(), work.path()).args(["remove", &url, "--recursive"]));
+    assert_eq!(code, 0, "{err}");
+    let id = job_id(&out);
+    let (_, show, _) = run(at(ferry(), work.path()).args(["jobs", "show", &id]));
+    assert!(show.contains("Number of File Transfers Completed: 3\n"), "{show}");
+    let (_, items, _) = run(at(ferry(), work.path()).args(["jobs", "show", &id, "--with-status=Success"]));
+    let lines: Vec<&str> = items.lines().collect();
+    assert_eq!(lines, ["Success: delete d/a.txt", "Success: delete d/b.txt", "Success: delete d/c.txt"], "{items}");
+    let keys: Vec<String> = store.list("", ListDepth::Recursive).map_ok(|e| e.key).try_collect().await.unwrap();
+    assert!(keys.is_empty(), "{keys:?}");
 }

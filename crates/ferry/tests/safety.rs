@@ -585,12 +585,20 @@ async fn jobs_list_shows_what_resume_runs_and_shared_folders_are_refused() {
     let work = tempfile::tempdir().unwrap();
     let (id, src) = a_finished_job(work.path());
     let db = work.path().join("plans").join(format!("{id}.db"));
-    let edit = "s['args']=['sync',sys.argv[3],sys.argv[4],'--delete-destination','true']";
-    common::edit_journal_spec(&db, &db, edit, &[s(&src), s(&work.path().join("victim"))]);
+    let victim = work.path().join("victim");
+    // A typed job: `jobs list` renders the very spec a resume runs, not a display string beside it.
+    let edit = "s['job']['kind']['destination']['location']=sys.argv[3];s['job']['display']='ferry copy a b';s['command_line']='ferry copy a b'";
+    common::edit_journal_spec(&db, &db, edit, &[s(&victim)]);
     let (code, list, err) = run(ferry_at(work.path()).args(["jobs", "list"]));
     assert_eq!(code, 0, "{err}");
-    let shown =
-        format!("Command: sync {} {} --delete-destination true", src.display(), work.path().join("victim").display());
+    let shown = format!("Command: copy '{}/*' {}", src.display(), victim.display());
+    assert!(list.contains(&shown), "the list shows what a resume would run: {list}");
+    // An older journal (arguments, no typed spec): the same, from its arguments.
+    let edit = "s.pop('job');s['args']=['sync',sys.argv[3],sys.argv[4],'--delete-destination','true']";
+    common::edit_journal_spec(&db, &db, edit, &[s(&src), s(&victim)]);
+    let (code, list, err) = run(ferry_at(work.path()).args(["jobs", "list"]));
+    assert_eq!(code, 0, "{err}");
+    let shown = format!("Command: sync {} {} --delete-destination true", src.display(), victim.display());
     assert!(list.contains(&shown), "the list shows what a resume would run: {list}");
 
     let plans = work.path().join("plans");

@@ -15,10 +15,10 @@ use ferry_report::Console;
 use ferry_store::{DiscardSink, EntryKind, GeneratedSource, ListDepth, Store};
 use futures::{StreamExt, TryStreamExt};
 
-use super::copy::mib;
+use super::Ctx;
+use crate::CliError;
 use crate::args::{BenchArgs, BenchMode};
-use crate::connect::{client_for, explain_auth};
-use crate::{CliError, Environment, Settings};
+use crate::spec::mib;
 
 /// Parses `250M`, `4K`, `1G` (binary units) or a plain number of bytes.
 fn parse_size(text: &str) -> Result<u64, CliError> {
@@ -139,24 +139,19 @@ impl Measured {
     }
 }
 
-pub(crate) async fn run(
-    args: &BenchArgs,
-    settings: &Settings,
-    env: &Environment,
-    console: &Console,
-) -> Result<(), CliError> {
+pub(crate) async fn run(args: &BenchArgs, ctx: &Ctx<'_>) -> Result<(), CliError> {
+    let (settings, console) = (ctx.settings, ctx.console);
     let url = super::blob_url(&args.url, LocationHint::Known(ferry_core::LocationKind::Blob), "bench")?;
     let Some(_) = url.container() else {
         return Err(CliError::usage(format!("`{url}` names no container")).with_hint("give a container URL"));
     };
-    super::check_plain_http(&url, env, console)?;
     let size = parse_size(&args.size_per_file)?;
     if args.file_count == 0 {
         return Err(CliError::usage("--file-count must be at least 1"));
     }
-    let (client, credential) = client_for(&url, settings, env)?;
+    let (client, credential) = ferry_job::blob_client(&url, &ctx.job([None, None]))?;
     let store: Arc<dyn Store> = Arc::new(AzureStore::new(client, &url)?);
-    let job_id = super::lifecycle::job_id_for(None);
+    let job_id = uuid::Uuid::new_v4().simple().to_string();
     let path = url.path().trim_end_matches('/');
     let base = if path.is_empty() { String::new() } else { format!("{path}/") };
     let options = CopyOptions {
@@ -166,7 +161,7 @@ pub(crate) async fn run(
         objects_in_flight: settings.transfer.objects_in_flight,
         requests_in_flight: settings.transfer.requests_in_flight,
         buffer_bytes: settings.transfer.buffer_bytes,
-        part_tag: super::lifecycle::part_tag(&job_id),
+        part_tag: job_id.clone(),
         ..CopyOptions::default()
     };
 
@@ -212,7 +207,7 @@ pub(crate) async fn run(
     };
     // A failure with no destination is the listing's: nothing after it can be trusted.
     if let Some(at) = report.failures.iter().position(|f| f.dest_key.is_empty()) {
-        return Err(explain_auth(CliError::from(report.failures.swap_remove(at).error), credential));
+        return Err(credential.explain(CliError::from(report.failures.swap_remove(at).error)));
     }
     if report.stats.total == 0 {
         return Err(CliError::failed(format!("nothing to download under {url}"))

@@ -4,22 +4,17 @@
 use ferry_azure::{AzureStore, list_containers};
 use ferry_core::size::SizeUnits;
 use ferry_core::{BlobUrl, LocationHint};
-use ferry_report::{Console, ListProperty, ListReporter};
+use ferry_report::{ListProperty, ListReporter};
 use ferry_store::{Entry, ErrorKind, ListDepth, Store};
 use futures::TryStreamExt;
 
+use super::Ctx;
 use crate::args::ListArgs;
-use crate::connect::{client_for, explain_auth};
-use crate::{CliError, Environment, Settings};
+use crate::{CliError, Settings};
 
 type Reporter = ListReporter<std::io::StdoutLock<'static>>;
 
-pub(super) async fn run(
-    args: &ListArgs,
-    settings: &Settings,
-    env: &Environment,
-    console: &Console,
-) -> Result<(), CliError> {
+pub(super) async fn run(args: &ListArgs, ctx: &Ctx<'_>) -> Result<(), CliError> {
     let hint = args.location.map_or(LocationHint::Infer, |l| LocationHint::Known(l.into()));
     let url = super::blob_url(&args.url, hint, "list")?;
     let properties = match &args.properties {
@@ -33,9 +28,8 @@ pub(super) async fn run(
     } else {
         SizeUnits::Binary
     };
-    super::check_plain_http(&url, env, console)?;
-    let (client, source) = client_for(&url, settings, env)?;
-    list_url(&url, client, settings, units, properties, args.running_tally).await.map_err(|e| explain_auth(e, source))
+    let (client, credential) = ferry_job::blob_client(&url, &ctx.job([None, None]))?;
+    list_url(&url, client, ctx.settings, units, properties, args.running_tally).await.map_err(|e| credential.explain(e))
 }
 
 async fn list_url(

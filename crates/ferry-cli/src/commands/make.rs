@@ -2,19 +2,13 @@
 
 use ferry_azure::AzureStore;
 use ferry_core::LocationHint;
-use ferry_report::Console;
 use ferry_store::{ErrorKind, Store};
 
+use super::Ctx;
+use crate::CliError;
 use crate::args::MakeArgs;
-use crate::connect::{client_for, explain_auth};
-use crate::{CliError, Environment, Settings};
 
-pub(super) async fn run(
-    args: &MakeArgs,
-    settings: &Settings,
-    env: &Environment,
-    console: &Console,
-) -> Result<(), CliError> {
+pub(super) async fn run(args: &MakeArgs, ctx: &Ctx<'_>) -> Result<(), CliError> {
     let url = super::blob_url(&args.url, LocationHint::Infer, "make")?;
     let Some(container) = url.container() else {
         return Err(
@@ -25,18 +19,17 @@ pub(super) async fn run(
         return Err(CliError::usage(format!("`{url}` names a blob path, but `ferry make` creates containers"))
             .with_hint(format!("give the container URL alone, ending in /{container}")));
     }
-    super::check_plain_http(&url, env, console)?;
-    let (client, source) = client_for(&url, settings, env)?;
+    let (client, credential) = ferry_job::blob_client(&url, &ctx.job([None, None]))?;
     let store = AzureStore::new(client, &url)?;
     match store.create_root().await {
         Ok(()) => {
-            console.end_of_job("Successfully created the resource.");
+            ctx.console.end_of_job("Successfully created the resource.");
             Ok(())
         }
         Err(e) if e.kind() == ErrorKind::AlreadyExists => {
             Err(CliError::failed(format!("the container `{container}` already exists at {}", url.with_sas(None)))
                 .with_hint("choose another name; nothing was changed"))
         }
-        Err(e) => Err(explain_auth(e.into(), source)),
+        Err(e) => Err(credential.explain(e.into())),
     }
 }

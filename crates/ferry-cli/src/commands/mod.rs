@@ -1,10 +1,10 @@
-//! One module per command: resolved settings in, a library call with a reporter, a result out.
+//! One module per command: build the spec from the flags, run it through `ferry-job` with the
+//! terminal's reporter, return the result. No command module imports another.
 
 mod bench;
 mod copy;
 mod env;
 mod jobs;
-mod lifecycle;
 mod list;
 mod make;
 mod prompt;
@@ -12,28 +12,99 @@ mod remove;
 mod sync;
 mod verify;
 
-use ferry_core::{BlobUrl, Location, LocationHint};
-use ferry_report::Console;
+use std::sync::Arc;
 
+use ferry_core::{BlobUrl, Location, LocationHint, SasToken, Secret};
+use ferry_job::{Fanout, JobContext, JobSpec, Limits, Secrets, StateDirs};
+use ferry_report::{Console, JobLogEvents, OutputLevel, TerminalEvents};
+
+use crate::signals::Interrupts;
 use crate::{CliError, Command, Environment, Settings};
 
+/// What every command runs with.
+pub struct Ctx<'a> {
+    /// Resolved settings.
+    pub settings: &'a Settings,
+    /// The environment snapshot.
+    pub env: &'a Environment,
+    /// The terminal.
+    pub console: &'a Console,
+    pub(crate) interrupts: &'a Interrupts,
+}
+
+impl Ctx<'_> {
+    /// The context a job runs with: the settings' limits and folders, the environment's
+    /// credentials plus `sas` (source, destination), events to the terminal and the job log,
+    /// and the terminal to ask.
+    pub(crate) fn job(&self, sas: [Option<SasToken>; 2]) -> JobContext {
+        let (settings, env) = (self.settings, self.env);
+        let [source_sas, destination_sas] = sas;
+        let secrets = Secrets {
+            source_sas,
+            destination_sas,
+            connection_string: env.get("AZURE_STORAGE_CONNECTION_STRING").map(Secret::new),
+            account: env.get("AZURE_STORAGE_ACCOUNT").map(str::to_owned),
+            account_key: env.get("AZURE_STORAGE_KEY").map(Secret::new),
+        };
+        let events = Fanout(vec![Arc::new(TerminalEvents::new(*self.console)), Arc::new(JobLogEvents)]);
+        JobContext {
+            cancel: self.interrupts.cancel.clone(),
+            events: Arc::new(events),
+            limits: Limits {
+                objects_in_flight: settings.transfer.objects_in_flight,
+                requests_in_flight: settings.transfer.requests_in_flight,
+                buffer_bytes: settings.transfer.buffer_bytes,
+                cap_mbps: settings.cap_mbps,
+            },
+            dirs: StateDirs {
+                plans: settings.plan_dir.clone(),
+                logs: settings.log_dir.clone(),
+                log_level: settings.log_level.into(),
+                log_cap: settings.log_cap,
+            },
+            http: settings.http.clone(),
+            secrets,
+            allow_plain_http: env
+                .get("FERRY_ALLOW_HTTP")
+                .is_some_and(|v| matches!(v.trim().to_ascii_lowercase().as_str(), "true" | "1" | "yes")),
+            prompt: Some(Arc::new(prompt::StdinPrompt::new(*self.console))),
+        }
+    }
+
+    /// Runs a new job, watching for Ctrl-C while it runs.
+    pub(crate) async fn run_job(&self, spec: &JobSpec, sas: [Option<SasToken>; 2]) -> Result<(), CliError> {
+        let _watch = self.interrupts.watch(*self.console);
+        ferry_job::run(spec, &self.job(sas)).await
+    }
+
+    /// Refuses a flag that asks questions or prints a plan when output is turned down.
+    pub(crate) fn needs_full_output(&self, asks: bool, what: &str) -> Result<(), CliError> {
+        if asks && self.settings.output_level != OutputLevel::Default {
+            return Err(CliError::usage(format!(
+                "{what}, so it cannot be combined with --output-level essential or quiet"
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// The command line as shown in the job log (secrets redacted).
+fn display_command() -> String {
+    std::env::args().map(|a| ferry_core::redact_text(&a)).collect::<Vec<_>>().join(" ")
+}
+
 /// Runs one command.
-pub async fn dispatch(
-    command: &Command,
-    settings: &Settings,
-    env: &Environment,
-    console: &Console,
-) -> Result<(), CliError> {
+pub async fn dispatch(command: &Command, ctx: &Ctx<'_>) -> Result<(), CliError> {
     match command {
-        Command::Copy(args) => copy::run(args, settings, env, console).await,
-        Command::Sync(args) => sync::run(args, settings, env, console, None).await,
-        Command::Verify(args) => verify::run(args, settings, env, console).await,
-        Command::Remove(args) => remove::run(args, settings, env, console, None).await,
-        Command::List(args) => list::run(args, settings, env, console).await,
-        Command::Make(args) => make::run(args, settings, env, console).await,
-        Command::Env(args) => env::run(args, console),
-        Command::Bench(args) => bench::run(args, settings, env, console).await,
-        Command::Jobs(command) => jobs::run(command, settings, env, console).await,
+        Command::Copy(args) => copy::run(args, ctx).await,
+        Command::Sync(args) => sync::run(args, ctx).await,
+        Command::Verify(args) => verify::run(args, ctx).await,
+        Command::Remove(args) => remove::run(args, ctx).await,
+        Command::List(args) => list::run(args, ctx).await,
+        Command::Make(args) => make::run(args, ctx).await,
+        Command::Env(args) => env::run(args, ctx.console),
+        Command::Bench(args) => bench::run(args, ctx).await,
+        Command::Jobs(command) => jobs::run(command, ctx).await,
     }
 }
 
@@ -45,68 +116,5 @@ fn blob_url(text: &str, hint: LocationHint, command: &str) -> Result<BlobUrl, Cl
             Err(CliError::usage(format!("`ferry {command}` works on Blob URLs, but `{path}` is a local path"))
                 .with_hint("give a URL such as https://ACCOUNT.blob.core.windows.net/CONTAINER?SAS"))
         }
-    }
-}
-
-/// The words of [`warn_forwarded_sas`]'s warning, when one is due: a server-side copy hands the
-/// source URL, SAS included, to the destination's service (`x-ms-copy-source`), as AzCopy does;
-/// a SAS that can do more than read and list hands over more than the copy needs.
-fn forwarded_sas_warning(source: &Location, destination: &Location) -> Option<String> {
-    let (Location::Blob(source), Location::Blob(destination)) = (source, destination) else { return None };
-    let permissions = source.sas()?.permissions().unwrap_or_default();
-    let beyond_read = permissions.chars().any(|c| c != 'r' && c != 'l');
-    beyond_read.then(|| {
-        format!(
-            "the source SAS (permissions `{permissions}`) is sent to the destination's service ({}) with each server-side copy; a read-only source SAS (sp=r or rl) is enough and hands over less",
-            destination.service_url().host_str().unwrap_or_default()
-        )
-    })
-}
-
-/// Warns before a server-side copy would forward a source SAS that can do more than read.
-fn warn_forwarded_sas(source: &Location, destination: &Location, console: &Console) {
-    if let Some(warning) = forwarded_sas_warning(source, destination) {
-        console.warn(&warning);
-    }
-}
-
-/// Refuses plain `http://` to anything but this machine: data and credentials (a SAS, a Shared
-/// Key signature) would cross the network unencrypted. `FERRY_ALLOW_HTTP=true` allows it, with a
-/// warning. Loopback (an emulator) is always allowed.
-fn check_plain_http(url: &BlobUrl, env: &Environment, console: &Console) -> Result<(), CliError> {
-    if !url.is_http() || url.is_loopback() {
-        return Ok(());
-    }
-    let allowed = env
-        .get("FERRY_ALLOW_HTTP")
-        .is_some_and(|v| matches!(v.trim().to_ascii_lowercase().as_str(), "true" | "1" | "yes"));
-    if !allowed {
-        return Err(CliError::usage(format!(
-            "`{url}` uses plain http://, which would send data and credentials unencrypted"
-        ))
-        .with_hint("use https://; if this network is trusted, set FERRY_ALLOW_HTTP=true to allow it"));
-    }
-    console.warn(&format!(
-        "`{url}` uses plain http://: data and credentials cross the network unencrypted (FERRY_ALLOW_HTTP=true)"
-    ));
-    Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Finding 19: a full-permission source SAS went to the destination endpoint unremarked.
-    #[test]
-    fn a_source_sas_beyond_read_is_named_before_it_is_forwarded() {
-        let parse = |s: &str| Location::parse(s, LocationHint::Infer).unwrap();
-        let dest = parse("https://b.blob.core.windows.net/dst?sv=1&sp=cw&sig=y");
-        let full = parse("https://a.blob.core.windows.net/src?sv=1&sp=racwdl&sig=x");
-        let warning = forwarded_sas_warning(&full, &dest).unwrap();
-        assert!(warning.contains("racwdl") && warning.contains("b.blob.core.windows.net"), "{warning}");
-        assert!(!warning.contains("sig=x"), "{warning}");
-        let read_only = parse("https://a.blob.core.windows.net/src?sv=1&sp=rl&sig=x");
-        assert_eq!(forwarded_sas_warning(&read_only, &dest), None);
-        assert_eq!(forwarded_sas_warning(&full, &parse("/tmp/x")), None, "not a server-side copy");
     }
 }

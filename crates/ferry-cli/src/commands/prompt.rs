@@ -3,7 +3,6 @@
 
 use std::io::BufRead;
 
-use ferry_engine::OverwritePrompt;
 use ferry_report::Console;
 use futures::FutureExt;
 use futures::future::BoxFuture;
@@ -64,14 +63,8 @@ impl StdinPrompt {
     }
 }
 
-impl OverwritePrompt for StdinPrompt {
-    fn should_replace<'a>(&'a self, dest: &'a str) -> BoxFuture<'a, bool> {
-        self.confirm_boxed(format!("`{dest}` already exists. Overwrite it?"))
-    }
-}
-
-impl StdinPrompt {
-    fn confirm_boxed(&self, question: String) -> BoxFuture<'_, bool> {
-        async move { self.confirm(&question).await }.boxed()
+impl ferry_job::Prompt for StdinPrompt {
+    fn confirm<'a>(&'a self, question: &'a str) -> BoxFuture<'a, bool> {
+        StdinPrompt::confirm(self, question).boxed()
     }
 }

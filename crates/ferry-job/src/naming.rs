@@ -12,7 +12,7 @@
 
 use ferry_store::ListDepth;
 
-use crate::CliError;
+use crate::JobError as CliError;
 
 /// What the source named.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -171,7 +171,7 @@ mod tests {
     #[test]
     fn a_directory_without_recursive_is_a_usage_error_with_a_hint() {
         let err = decide(&dir("", "photos"), &into_dir(""), false, true).unwrap_err();
-        assert_eq!(err.exit_status(), crate::ExitStatus::Usage);
+        assert_eq!(err.class(), crate::ErrorClass::Usage);
         assert!(err.message().contains("--recursive"));
         assert!(err.hint().unwrap().contains("photos/*"));
     }

@@ -1,4 +1,4 @@
-//! Turning a Blob URL and the environment into an authorised client.
+//! Turning a Blob URL and the job's secrets into an authorised client.
 //!
 //! Order, as AzCopy users expect: a SAS in the URL; then a connection string; then
 //! `AZURE_STORAGE_ACCOUNT` + `AZURE_STORAGE_KEY`; otherwise anonymous (public containers).
@@ -6,9 +6,9 @@
 //! instead of the secret.
 
 use ferry_azure::{BlobClient, ConnectionString, Credential, SharedKey};
-use ferry_core::{BlobUrl, Secret};
+use ferry_core::BlobUrl;
 
-use crate::{CliError, Environment, Settings};
+use crate::{JobError as CliError, Secrets};
 
 /// Where a credential came from (a reference that is safe to store and print).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,6 +21,8 @@ pub(crate) enum CredentialSource {
     AccountKey,
     /// No credential.
     Anonymous,
+    /// A local path: none needed.
+    Local,
 }
 
 impl CredentialSource {
@@ -31,6 +33,7 @@ impl CredentialSource {
             Self::ConnectionString => "connection-string",
             Self::AccountKey => "account-key",
             Self::Anonymous => "anonymous",
+            Self::Local => "local",
         }
     }
 
@@ -41,6 +44,7 @@ impl CredentialSource {
             Self::ConnectionString => "the connection string in AZURE_STORAGE_CONNECTION_STRING",
             Self::AccountKey => "the account key in AZURE_STORAGE_KEY",
             Self::Anonymous => "anonymous access",
+            Self::Local => "the local file system",
         }
     }
 }
@@ -111,12 +115,12 @@ fn connection_string_covers(cs: &ConnectionString, url: &BlobUrl) -> Result<(), 
 /// it belongs to: a connection string's to its `BlobEndpoint` (or its account's Azure hosts), an
 /// account key to that account's Azure hosts or a loopback emulator. Anything else is anonymous,
 /// with a warning that says which credential was not sent and why.
-pub(crate) fn resolve_credential(url: &BlobUrl, env: &Environment) -> Result<(Credential, CredentialSource), CliError> {
+pub(crate) fn resolve_credential(url: &BlobUrl, env: &Secrets) -> Result<(Credential, CredentialSource), CliError> {
     if let Some(sas) = url.sas() {
         return Ok((Credential::Sas(sas.clone()), CredentialSource::UrlSas));
     }
-    if let Some(text) = env.get("AZURE_STORAGE_CONNECTION_STRING") {
-        let cs = ConnectionString::parse(text)
+    if let Some(text) = &env.connection_string {
+        let cs = ConnectionString::parse(text.expose())
             .map_err(|e| CliError::usage(format!("AZURE_STORAGE_CONNECTION_STRING is not usable: {e}")))?;
         match connection_string_covers(&cs, url) {
             Err(why) => tracing::warn!(
@@ -137,10 +141,9 @@ pub(crate) fn resolve_credential(url: &BlobUrl, env: &Environment) -> Result<(Cr
             }
         }
     }
-    if let (Some(account), Some(key)) = (env.get("AZURE_STORAGE_ACCOUNT"), env.get("AZURE_STORAGE_KEY")) {
+    if let (Some(account), Some(key)) = (env.account.as_deref(), env.account_key.as_ref()) {
         if account_may_receive(url, account) {
-            let key = SharedKey::new(account, &Secret::new(key))
-                .map_err(|e| CliError::usage(format!("AZURE_STORAGE_KEY: {e}")))?;
+            let key = SharedKey::new(account, key).map_err(|e| CliError::usage(format!("AZURE_STORAGE_KEY: {e}")))?;
             return Ok((Credential::SharedKey(key), CredentialSource::AccountKey));
         }
         if account == url.account() {
@@ -171,14 +174,10 @@ pub(crate) fn explain_auth(err: CliError, source: CredentialSource) -> CliError 
     }
 }
 
-/// A client for `url` with the resolved credential and the settings' HTTP configuration.
-pub(crate) fn client_for(
-    url: &BlobUrl,
-    settings: &Settings,
-    env: &Environment,
-) -> Result<(BlobClient, CredentialSource), CliError> {
-    let (credential, source) = resolve_credential(url, env)?;
-    let client = BlobClient::new(settings.http.clone(), credential)?;
+/// A client for `url` with the resolved credential and the context's HTTP configuration.
+pub(crate) fn client_for(url: &BlobUrl, ctx: &crate::JobContext) -> Result<(BlobClient, CredentialSource), CliError> {
+    let (credential, source) = resolve_credential(url, &ctx.secrets)?;
+    let client = BlobClient::new(ctx.http.clone(), credential)?;
     Ok((client, source))
 }
 
@@ -186,6 +185,25 @@ pub(crate) fn client_for(
 mod tests {
     use super::*;
     use ferry_azure::DEVELOPMENT_KEY;
+    use ferry_core::Secret;
+
+    /// The secrets the command line would read from these variables.
+    struct Environment;
+
+    impl Environment {
+        fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Secrets {
+            let mut secrets = Secrets::default();
+            for (name, value) in pairs {
+                match name {
+                    "AZURE_STORAGE_CONNECTION_STRING" => secrets.connection_string = Some(Secret::new(value)),
+                    "AZURE_STORAGE_ACCOUNT" => secrets.account = Some(value.to_owned()),
+                    "AZURE_STORAGE_KEY" => secrets.account_key = Some(Secret::new(value)),
+                    _ => unreachable!("{name}"),
+                }
+            }
+            secrets
+        }
+    }
 
     fn url(text: &str) -> BlobUrl {
         BlobUrl::parse(text, false).unwrap()
@@ -274,7 +292,7 @@ mod tests {
     fn a_bad_key_is_a_usage_error() {
         let env = Environment::from_pairs([("AZURE_STORAGE_ACCOUNT", "acct"), ("AZURE_STORAGE_KEY", "not base64 !")]);
         let err = resolve_credential(&url("https://acct.blob.core.windows.net/box"), &env).unwrap_err();
-        assert_eq!(err.exit_status(), crate::ExitStatus::Usage);
+        assert_eq!(err.class(), crate::ErrorClass::Usage);
         assert!(!err.message().contains("not base64 !"), "the key is not echoed");
     }
 }

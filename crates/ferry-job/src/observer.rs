@@ -1,7 +1,7 @@
-//! The job journal behind a copy: the engine's observer, and the job spec.
+//! The engine's observer that records every item's state in the job journal.
 
 use ferry_engine::{ItemOutcome, Recorded, Transfer, TransferObserver};
-use ferry_journal::{ItemStatus, JobSpec, Journal};
+use ferry_journal::{ItemStatus, Journal};
 use futures::FutureExt;
 use futures::future::BoxFuture;
 
@@ -55,48 +55,5 @@ impl TransferObserver for JournalObserver {
             }
         }
         .boxed()
-    }
-}
-
-/// Removes the SAS from a URL argument (everything after `?` when it carries a signature, in any
-/// spelling), and any secret from a bare token such as `--source-sas=sig=…`.
-fn without_sas(arg: &str) -> String {
-    match arg.split_once('?') {
-        Some((base, query)) if ferry_core::SasToken::parse(query).is_some() => base.to_owned(),
-        _ => ferry_core::redact_text(arg),
-    }
-}
-
-/// The spec of a new job: this process's arguments without secrets.
-pub(crate) fn spec_for(job_id: &str, source_credential: &str, destination_credential: &str) -> JobSpec {
-    let args: Vec<String> = std::env::args().skip(1).map(|a| without_sas(&a)).collect();
-    let shown: Vec<String> = std::env::args().map(|a| ferry_core::redact_text(&a)).collect();
-    let created = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_secs()).unwrap_or(0))
-        .unwrap_or(0);
-    JobSpec {
-        job_id: job_id.to_owned(),
-        args,
-        command_line: shown.join(" "),
-        cwd: std::env::current_dir().map(|d| d.display().to_string()).unwrap_or_default(),
-        created,
-        source_credential: source_credential.to_owned(),
-        destination_credential: destination_credential.to_owned(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sas_is_removed_from_url_arguments_only() {
-        assert_eq!(
-            without_sas("https://a.blob.core.windows.net/c/x?sv=1&sig=abc"),
-            "https://a.blob.core.windows.net/c/x"
-        );
-        assert_eq!(without_sas("./local?file"), "./local?file");
-        assert_eq!(without_sas("--recursive"), "--recursive");
     }
 }

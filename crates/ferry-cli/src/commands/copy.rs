@@ -1,0 +1,12 @@
+//! `ferry copy SRC DST`.
+
+use super::{Ctx, display_command};
+use crate::CliError;
+use crate::args::{CopyArgs, OverwriteArg};
+
+pub(super) async fn run(args: &CopyArgs, ctx: &Ctx<'_>) -> Result<(), CliError> {
+    let (spec, sas) = crate::spec::copy(args, display_command())?;
+    ctx.needs_full_output(args.overwrite == OverwriteArg::Prompt, "--overwrite prompt asks questions")?;
+    ctx.needs_full_output(args.dry_run, "--dry-run prints its plan")?;
+    ctx.run_job(&spec, sas).await
+}

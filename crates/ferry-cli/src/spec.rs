@@ -1,0 +1,276 @@
+//! From what the user typed to what a job is: pure functions from parsed flags to a
+//! [`JobSpec`] (plus the SAS tokens taken off its URLs, which are secrets and kept apart).
+//! Nothing here opens a store; the only I/O is reading `--list-of-files`.
+
+use ferry_core::{Location, LocationHint, LocationKind, SasToken};
+use ferry_engine::Overwrite;
+use ferry_job::{
+    CopySpec, DeleteMode, Endpoint, JobKind, JobSpec, MaxDelete, RemoveSpec, SyncSpec, TransferPolicy, VerifySpec,
+};
+use ferry_plan::{ComparePolicy, Filter, FilterSpec, parse_size};
+use ferry_store::WriteOptions;
+
+use crate::CliError;
+use crate::args::{CompareHashArg, CopyArgs, DeleteDestinationArg, DeleteSnapshotsArg, FilterArgs, OverwriteArg};
+use crate::args::{RemoveArgs, SyncArgs, VerifyArgs};
+
+/// A job, and the SAS tokens that were on its URLs (source, destination).
+pub(crate) type Made = (JobSpec, [Option<SasToken>; 2]);
+
+const MIB: f64 = 1024.0 * 1024.0;
+
+/// The location hints for a source and destination from an optional `--from-to`.
+fn location_hints(from_to_flag: Option<&str>) -> Result<(LocationHint, LocationHint), CliError> {
+    let Some(text) = from_to_flag else { return Ok((LocationHint::Infer, LocationHint::Infer)) };
+    let (s, d) = match text.to_ascii_lowercase().as_str() {
+        "localblob" => (LocationKind::Local, LocationKind::Blob),
+        "bloblocal" => (LocationKind::Blob, LocationKind::Local),
+        "blobblob" => (LocationKind::Blob, LocationKind::Blob),
+        "locallocal" => (LocationKind::Local, LocationKind::Local),
+        _ => {
+            return Err(CliError::usage(format!("--from-to `{text}` is not supported"))
+                .with_hint("use LocalBlob, BlobLocal, BlobBlob or LocalLocal"));
+        }
+    };
+    Ok((LocationHint::Known(s), LocationHint::Known(d)))
+}
+
+/// The two endpoints of a command, and their SAS tokens.
+fn endpoints(
+    source: &str,
+    destination: &str,
+    from_to: Option<&str>,
+) -> Result<(Endpoint, Endpoint, [Option<SasToken>; 2]), CliError> {
+    let (source_hint, dest_hint) = location_hints(from_to)?;
+    let (source, source_sas) = Endpoint::from_location(&Location::parse(source, source_hint)?);
+    let (destination, dest_sas) = Endpoint::from_location(&Location::parse(destination, dest_hint)?);
+    Ok((source, destination, [source_sas, dest_sas]))
+}
+
+/// A size flag in MiB, in bytes, within the service's limits: a block is at most 4,000 MiB, a
+/// single Put Blob at most 5,000 MiB.
+pub(crate) fn mib(value: Option<f64>, flag: &str) -> Result<Option<u64>, CliError> {
+    let most = if flag == "--put-blob-size-mb" { 5000.0 } else { 4000.0 };
+    match value {
+        None => Ok(None),
+        Some(v) if v.is_finite() && v > most => {
+            Err(CliError::usage(format!("{flag} is at most {most} MiB (the service's limit), not {v}")))
+        }
+        Some(v) if v.is_finite() && v > 0.0 =>
+        {
+            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+            Ok(Some((v * MIB).round() as u64))
+        }
+        Some(v) => Err(CliError::usage(format!("{flag} must be a positive number of MiB, not {v}"))),
+    }
+}
+
+/// `name=value` pairs separated by `separator`, as `flag` takes them.
+fn pairs(
+    text: &str,
+    separator: char,
+    flag: &str,
+    example: &str,
+) -> Result<std::collections::BTreeMap<String, String>, CliError> {
+    let mut out = std::collections::BTreeMap::new();
+    for pair in text.split(separator).filter(|p| !p.trim().is_empty()) {
+        let (name, value) = pair.split_once('=').ok_or_else(|| {
+            CliError::usage(format!(
+                "{flag} `{pair}` is not `{}`",
+                if separator == ';' { "name=value" } else { "key=value" }
+            ))
+            .with_hint(format!("write {flag} '{example}'"))
+        })?;
+        let name = if separator == ';' { name.trim() } else { name };
+        out.insert(name.to_owned(), value.to_owned());
+    }
+    Ok(out)
+}
+
+fn write_options(args: &CopyArgs) -> Result<WriteOptions, CliError> {
+    let mut write = WriteOptions::default();
+    write.headers.content_type = args.content_type.clone();
+    write.headers.content_encoding = args.content_encoding.clone();
+    write.headers.content_disposition = args.content_disposition.clone();
+    write.headers.content_language = args.content_language.clone();
+    write.headers.cache_control = args.cache_control.clone();
+    if let Some(text) = &args.metadata {
+        write.metadata = pairs(text, ';', "--metadata", "k1=v1;k2=v2")?;
+    }
+    if let Some(text) = &args.blob_tags {
+        write.tags = pairs(text, '&', "--blob-tags", "k1=v1&k2=v2")?;
+        if write.tags.len() > 10 {
+            return Err(CliError::usage("--blob-tags: a blob takes at most 10 tags"));
+        }
+    }
+    if let Some(tier) = &args.block_blob_tier {
+        let known = ["Hot", "Cool", "Cold", "Archive"];
+        match known.iter().find(|t| t.eq_ignore_ascii_case(tier)) {
+            Some(t) => write.access_tier = Some((*t).to_owned()),
+            None if tier.eq_ignore_ascii_case("None") => {}
+            None => {
+                return Err(CliError::usage(format!(
+                    "--block-blob-tier `{tier}` is not one of Hot, Cool, Cold, Archive, None"
+                )));
+            }
+        }
+    }
+    Ok(write)
+}
+
+/// The filter flags, checked (patterns compile, dates and sizes parse) and with the lines of
+/// `--list-of-files` read in.
+pub(crate) fn filter_spec(args: &FilterArgs) -> Result<FilterSpec, CliError> {
+    let size = |value: &Option<String>, flag: &str| {
+        value.as_deref().map(parse_size).transpose().map_err(|e| CliError::usage(format!("{flag}: {e}")))
+    };
+    let mut include_paths = FilterSpec::split_list(args.include_path.as_deref());
+    if let Some(file) = &args.list_of_files {
+        let text = std::fs::read_to_string(file)
+            .map_err(|e| CliError::usage(format!("--list-of-files: cannot read `{}`: {e}", file.display())))?;
+        let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+        include_paths.extend(text.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned));
+        if include_paths.is_empty() {
+            return Err(CliError::usage(format!("--list-of-files: `{}` lists no paths", file.display())));
+        }
+    }
+    let spec = FilterSpec {
+        include_patterns: FilterSpec::split_list(args.include_pattern.as_deref()),
+        exclude_patterns: FilterSpec::split_list(args.exclude_pattern.as_deref()),
+        include_paths,
+        exclude_paths: FilterSpec::split_list(args.exclude_path.as_deref()),
+        include_regex: FilterSpec::split_list(args.include_regex.as_deref()),
+        exclude_regex: FilterSpec::split_list(args.exclude_regex.as_deref()),
+        include_after: args.include_after.clone(),
+        include_before: args.include_before.clone(),
+        min_size: size(&args.min_size, "--min-size")?,
+        max_size: size(&args.max_size, "--max-size")?,
+    };
+    Filter::new(&spec).map_err(|e| CliError::usage(e.to_string()))?;
+    Ok(spec)
+}
+
+/// `ferry copy`.
+pub(crate) fn copy(args: &CopyArgs, display: String) -> Result<Made, CliError> {
+    let (source, destination, sas) = endpoints(&args.source, &args.destination, args.from_to.as_deref())?;
+    if !args.blob_type.eq_ignore_ascii_case("BlockBlob") {
+        return Err(CliError::usage(format!(
+            "--blob-type `{}` is not supported yet; only BlockBlob is",
+            args.blob_type
+        )));
+    }
+    let overwrite = match args.overwrite {
+        OverwriteArg::True => Overwrite::True,
+        OverwriteArg::False => Overwrite::False,
+        OverwriteArg::IfSourceNewer => Overwrite::IfSourceNewer,
+        OverwriteArg::Prompt => Overwrite::Prompt,
+    };
+    let write = write_options(args)?;
+    let filter = filter_spec(&args.filters)?;
+    let policy = TransferPolicy {
+        block_size: mib(args.block_size_mb, "--block-size-mb")?,
+        put_blob_size: mib(args.put_blob_size_mb, "--put-blob-size-mb")?,
+        put_md5: args.put_md5,
+        check_md5: args.check_md5.into(),
+        check_length: args.check_length,
+        overwrite,
+        preserve_last_modified: args.preserve_last_modified_time,
+        guess_mime_type: !args.no_guess_mime_type,
+        write,
+    };
+    let copy = CopySpec {
+        source,
+        destination,
+        recursive: args.recursive,
+        as_subdir: args.as_subdir,
+        filter,
+        policy,
+        dry_run: args.dry_run,
+        verify: args.verify,
+    };
+    Ok((JobSpec::new(display, JobKind::Copy(copy)), sas))
+}
+
+/// `ferry sync`.
+pub(crate) fn sync(args: &SyncArgs, display: String) -> Result<Made, CliError> {
+    let (source, destination, sas) = endpoints(&args.source, &args.destination, args.from_to.as_deref())?;
+    let max_delete = args.max_delete.as_deref().map(MaxDelete::parse).transpose()?;
+    let filter = filter_spec(&args.filters)?;
+    let compare = if args.mirror_mode {
+        ComparePolicy::Mirror
+    } else if args.compare_hash == CompareHashArg::Md5 {
+        ComparePolicy::Md5
+    } else {
+        ComparePolicy::TimeAndSize
+    };
+    let delete = match args.delete_destination {
+        DeleteDestinationArg::False => DeleteMode::Never,
+        DeleteDestinationArg::True => DeleteMode::Extras,
+        DeleteDestinationArg::Prompt => DeleteMode::Ask,
+    };
+    let policy = TransferPolicy {
+        block_size: mib(args.block_size_mb, "--block-size-mb")?,
+        put_md5: args.put_md5,
+        check_md5: args.check_md5.into(),
+        ..TransferPolicy::default()
+    };
+    let sync = SyncSpec {
+        source,
+        destination,
+        recursive: args.recursive,
+        filter,
+        compare,
+        delete,
+        max_delete,
+        force_delete: args.force_delete,
+        policy,
+        dry_run: args.dry_run,
+        verify: args.verify,
+    };
+    Ok((JobSpec::new(display, JobKind::Sync(sync)), sas))
+}
+
+/// `ferry remove`.
+pub(crate) fn remove(args: &RemoveArgs, display: String) -> Result<Made, CliError> {
+    if let Some(from_to) = &args.from_to
+        && !from_to.eq_ignore_ascii_case("BlobTrash")
+    {
+        return Err(CliError::usage(format!("--from-to `{from_to}` is not supported by remove; use BlobTrash")));
+    }
+    let location = match Location::parse(&args.url, LocationHint::Known(LocationKind::Blob))? {
+        Location::Local(_) => return Err(CliError::usage("`ferry remove` removes blobs; give a Blob URL")),
+        blob @ Location::Blob(_) => blob,
+    };
+    if location.as_blob().is_some_and(|u| u.container().is_none()) {
+        return Err(CliError::usage(format!("`{location}` names no container")));
+    }
+    let (target, sas) = Endpoint::from_location(&location);
+    let remove = RemoveSpec {
+        target,
+        recursive: args.recursive,
+        filter: filter_spec(&args.filters)?,
+        delete_snapshots: args.delete_snapshots.map(|s| {
+            match s {
+                DeleteSnapshotsArg::Include => "include",
+                DeleteSnapshotsArg::Only => "only",
+            }
+            .to_owned()
+        }),
+        dry_run: args.dry_run,
+    };
+    Ok((JobSpec::new(display, JobKind::Remove(remove)), [sas, None]))
+}
+
+/// `ferry verify`.
+pub(crate) fn verify(args: &VerifyArgs) -> Result<(VerifySpec, [Option<SasToken>; 2]), CliError> {
+    let (source, destination, sas) = endpoints(&args.source, &args.destination, args.from_to.as_deref())?;
+    let spec = VerifySpec {
+        source,
+        destination,
+        recursive: args.recursive,
+        filter: filter_spec(&args.filters)?,
+        compute_hash: args.compute_hash,
+        report_dir: args.report_dir.clone(),
+    };
+    Ok((spec, sas))
+}

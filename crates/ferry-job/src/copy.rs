@@ -1,0 +1,212 @@
+//! A copy job: local↔Blob, Blob→Blob (server-side) and local→local.
+
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+
+use ferry_core::{Location, LocationKind};
+use ferry_engine::{CopyEngine, CopyOptions, Overwrite, Transfer};
+use ferry_journal::Journal;
+use ferry_plan::{Filter, FilterSpec};
+use ferry_store::{ListDepth, StoreError};
+use futures::{StreamExt, TryStreamExt};
+
+use crate::context::OverwriteQuestion;
+use crate::events::final_status;
+use crate::lifecycle::{Lifecycle, cancelled, journal_for, part_tag};
+use crate::listing::{Selection, listing};
+use crate::naming::{Naming, decide};
+use crate::observer::JournalObserver;
+use crate::open::{self, Side};
+use crate::spec::{CopySpec, Role, TransferPolicy};
+use crate::verify::{Trees, VerifyOptions, compare_trees};
+use crate::{JobContext, JobError, JobEvent, JobSpec};
+
+/// The wildcard of a local source (`DIR/*.jpg`, `logs/2024-*/*.gz`) as a filter on relative
+/// paths: a single segment matches names, several segments match the path, each `*` within one
+/// segment. A plain trailing `/*` admits everything.
+fn wildcard_filter(location: &Location) -> Result<Option<Filter>, JobError> {
+    let Some(pattern) = location.as_local().and_then(|l| l.pattern()).filter(|p| *p != "*") else {
+        return Ok(None);
+    };
+    let spec = FilterSpec { include_patterns: vec![pattern.to_owned()], ..FilterSpec::default() };
+    Filter::new(&spec).map(Some).map_err(|e| JobError::usage(format!("the wildcard in the source path: {}", e.reason)))
+}
+
+/// The engine's options for `policy` within the context's limits.
+pub(crate) fn copy_options(policy: &TransferPolicy, ctx: &JobContext, job_id: &str) -> CopyOptions {
+    let prompt = (policy.overwrite == Overwrite::Prompt)
+        .then(|| ctx.prompt.clone())
+        .flatten()
+        .map(|p| Arc::new(OverwriteQuestion(p)) as Arc<dyn ferry_engine::OverwritePrompt>);
+    CopyOptions {
+        block_size: policy.block_size,
+        put_blob_size: policy.put_blob_size,
+        put_md5: policy.put_md5,
+        check_md5: policy.check_md5,
+        check_length: policy.check_length,
+        overwrite: policy.overwrite,
+        preserve_last_modified: policy.preserve_last_modified,
+        guess_mime_type: policy.guess_mime_type,
+        write: policy.write.clone(),
+        objects_in_flight: ctx.limits.objects_in_flight,
+        requests_in_flight: ctx.limits.requests_in_flight,
+        buffer_bytes: ctx.limits.buffer_bytes,
+        part_tag: part_tag(job_id),
+        rate_limit: ctx.limits.cap_mbps.map(|m| Arc::new(ferry_engine::RateLimit::from_megabits(m))),
+        prompt,
+        observer: None,
+    }
+}
+
+/// What a copy covers.
+struct Plan {
+    naming: Naming,
+    filter: Filter,
+    wildcard: Option<Filter>,
+    /// Objects listed (a copy shows no scanned counts; the listing counts them anyway).
+    listed: AtomicU64,
+}
+
+impl Plan {
+    fn selection(&self) -> Selection<'_> {
+        Selection { wildcard: self.wildcard.as_ref(), ..Selection::full(&self.filter) }
+    }
+}
+
+/// Runs a copy job: a new one, or, with `resume`, the one that journal records (items it
+/// finished are left alone; the rest are done again).
+pub(crate) async fn run(
+    id: &str,
+    spec: &JobSpec,
+    copy: &CopySpec,
+    resume: Option<Journal>,
+    ctx: &JobContext,
+) -> Result<(), JobError> {
+    let source_location = copy.source.to_location(ctx.secrets.sas(Role::Source))?;
+    let dest_location = copy.destination.to_location(ctx.secrets.sas(Role::Destination))?;
+    crate::warnings::warn_about_sas(&[(&source_location, Role::Source), (&dest_location, Role::Destination)], ctx);
+    let filter = Filter::new(&copy.filter).map_err(|e| JobError::usage(e.to_string()))?;
+    let wildcard = wildcard_filter(&source_location)?;
+    // A wildcard that spans directories (`logs/*/app.log`) needs a recursive listing to match.
+    let recursive =
+        copy.recursive || source_location.as_local().and_then(|l| l.pattern()).is_some_and(|p| p.contains('/'));
+    let (source, source_shape) = open::copy_source(&source_location, ctx).await?;
+    let (dest, dest_shape) = open::copy_destination(&dest_location, &source_shape, ctx).await?;
+    let naming = decide(&source_shape, &dest_shape, recursive, copy.as_subdir)?;
+    let plan = Plan { naming, filter, wildcard, listed: AtomicU64::new(0) };
+    let transfers = transfers(&source, &plan).await?;
+    if copy.dry_run {
+        return dry_run(transfers, (&source, &dest), ctx).await;
+    }
+    let journal = journal_for(id, spec, resume, (&source, &dest), ctx)?;
+    let job = Lifecycle::begin(id, spec, Some(journal), (&source, &dest), ctx)?;
+    let observer = job.journal.clone().map(|journal| Arc::new(JournalObserver { journal }) as Arc<_>);
+    let options = CopyOptions { observer, ..copy_options(&copy.policy, ctx, id) };
+    let engine = CopyEngine::new(source.store.clone(), dest.store.clone(), options);
+    let verb = match (source.kind, dest.kind) {
+        (LocationKind::Local, LocationKind::Blob) => "UPLOADFAILED",
+        (LocationKind::Blob, LocationKind::Local) => "DOWNLOADFAILED",
+        _ => "COPYFAILED",
+    };
+    let report = job.run_engine(engine, transfers, (&source, &dest), None, verb).await;
+    if report.stats.total == 0 {
+        ctx.events.event(&JobEvent::Warning("nothing matched the source: no files were transferred"));
+    }
+    if report.failures.iter().any(|f| f.error.kind() == ferry_store::ErrorKind::Unauthenticated) {
+        ctx.events.event(&JobEvent::Info(&format!(
+            "some items failed because the credential was refused (an expired SAS?): once you have a fresh one, run `ferry jobs resume {id} --source-sas TOKEN` or `--destination-sas TOKEN`; finished items are kept"
+        )));
+    }
+    let status = final_status(&report.stats, report.cancelled);
+    let scan_complete = report.stats.scanning_finished && !report.cancelled;
+    job.finish(&report.stats, None, status, scan_complete).await;
+    if report.cancelled {
+        return Err(cancelled(id));
+    }
+    if report.stats.failed > 0 {
+        return Err(JobError::failed(format!(
+            "{} of {} transfers failed; see the lines above",
+            report.stats.failed, report.stats.total
+        )));
+    }
+    if copy.verify {
+        verify_copy(&source, &dest, &plan, ctx).await?;
+    }
+    Ok(())
+}
+
+/// The transfers a copy makes, streamed from the source's listing.
+async fn transfers<'a>(
+    source: &'a Side,
+    plan: &'a Plan,
+) -> Result<futures::stream::BoxStream<'a, Result<Transfer, StoreError>>, JobError> {
+    Ok(match &plan.naming {
+        Naming::Single { source_key, dest_key } => {
+            let entry = source.store.stat(source_key).await?;
+            let name = source_key.rsplit('/').next().unwrap_or(source_key);
+            let admitted = plan.filter.admits(name, entry.size, entry.last_modified);
+            futures::stream::iter(admitted.then(|| Ok(Transfer::from_entry(entry, dest_key.clone())))).boxed()
+        }
+        Naming::Tree { source_prefix, depth, dest_prefix } => {
+            listing(source, source_prefix, *depth, plan.selection(), &plan.listed)
+                .map_ok(move |e| {
+                    let rest = e.key.clone();
+                    let mut transfer = Transfer::from_entry(e, format!("{dest_prefix}{rest}"));
+                    transfer.source_key = format!("{source_prefix}{rest}");
+                    transfer
+                })
+                .boxed()
+        }
+    })
+}
+
+/// Shows the transfers instead of making them.
+async fn dry_run(
+    mut transfers: futures::stream::BoxStream<'_, Result<Transfer, StoreError>>,
+    (source, dest): (&Side, &Side),
+    ctx: &JobContext,
+) -> Result<(), JobError> {
+    while let Some(t) = transfers.try_next().await? {
+        ctx.events.event(&JobEvent::PlannedCopy {
+            source: &format!("{}{}", source.shown_base, t.source_key),
+            destination: &format!("{}{}", dest.shown_base, t.dest_key),
+            size: t.size,
+            reason: None,
+        });
+    }
+    Ok(())
+}
+
+/// `copy --verify`: compares what the copy covered, hashing where no MD5 is stored; objects the
+/// destination had besides are not differences.
+async fn verify_copy(source: &Side, dest: &Side, plan: &Plan, ctx: &JobContext) -> Result<(), JobError> {
+    let options = VerifyOptions { compute_hash: true, ignore_extras: true };
+    match &plan.naming {
+        Naming::Single { source_key, dest_key } => {
+            // One pair, judged under the destination's name; the prefixes are empty because
+            // each entry keeps its own full key for reading.
+            let source_entry = source.store.stat(source_key).await?;
+            let dest_entry = dest.store.stat(dest_key).await?;
+            let decision = ferry_plan::Decision {
+                key: dest_key.clone(),
+                action: ferry_plan::Action::Skip,
+                reason: ferry_plan::Reason::UpToDate,
+                source: Some(source_entry),
+                destination: Some(dest_entry),
+            };
+            let trees = Trees { source, source_prefix: "", dest, dest_prefix: "" };
+            let decisions = futures::stream::iter([Ok(decision)]);
+            compare_trees(decisions, &trees, options, &ctx.dirs.logs, ctx).await.map(drop)
+        }
+        Naming::Tree { source_prefix, depth, dest_prefix } => {
+            let (scanned_source, scanned_dest) = (AtomicU64::new(0), AtomicU64::new(0));
+            let source_listing = listing(source, source_prefix, *depth, plan.selection(), &scanned_source);
+            let everything = Filter::new(&FilterSpec::default()).map_err(|e| JobError::usage(e.to_string()))?;
+            let dest_listing =
+                listing(dest, dest_prefix, ListDepth::Recursive, Selection::full(&everything), &scanned_dest);
+            let decisions = ferry_plan::plan(source_listing, dest_listing, ferry_plan::ComparePolicy::TimeAndSize);
+            let trees = Trees { source, source_prefix, dest, dest_prefix };
+            compare_trees(decisions, &trees, options, &ctx.dirs.logs, ctx).await.map(drop)
+        }
+    }
+}

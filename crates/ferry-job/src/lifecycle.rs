@@ -1,0 +1,196 @@
+//! What every job (copy, sync, remove) does the same way around its work: its journal and log,
+//! the started and finished events, progress with a journal heartbeat, the engine run with its
+//! failure events, the final status, and the cancelled ending with its resume hint.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use ferry_engine::{CopyEngine, CopyReport, Stats, StatsSnapshot, Transfer};
+use ferry_journal::{JobStatus, Journal};
+use ferry_store::StoreError;
+use futures::Stream;
+
+use crate::events::{Finished, Progress, SyncCounts};
+use crate::joblog::JobLog;
+use crate::open::Side;
+use crate::{JobContext, JobError, JobEvent, JobSpec};
+
+/// The id of a new job, in AzCopy's form (a hyphenated UUID, which runbooks and wrappers
+/// parse). Ids of the older 32-hex-digit form still resume.
+pub(crate) fn new_job_id() -> String {
+    uuid::Uuid::new_v4().hyphenated().to_string()
+}
+
+/// The tag that ties staged blocks and partial downloads to a job: its id without hyphens, so
+/// block ids keep one length (32 characters) whichever form the id has.
+pub(crate) fn part_tag(job_id: &str) -> String {
+    job_id.replace('-', "")
+}
+
+/// The error a cancelled job ends with, with the command that resumes it.
+pub(crate) fn cancelled(job_id: &str) -> JobError {
+    JobError::failed(format!("job {job_id} was cancelled")).with_hint(format!(
+        "resume it with `ferry jobs resume {job_id}` (add --source-sas/--destination-sas if its URLs carried a SAS)"
+    ))
+}
+
+/// A job that has started: its journal and log are open and `Started` was sent.
+pub(crate) struct Lifecycle<'a> {
+    pub(crate) id: &'a str,
+    pub(crate) journal: Option<Journal>,
+    ctx: &'a JobContext,
+    started: Instant,
+    _log: Option<JobLog>,
+}
+
+/// The journal of a job: the resumed one, or a new one recording `spec`.
+pub(crate) fn journal_for(
+    id: &str,
+    spec: &JobSpec,
+    resume: Option<Journal>,
+    sides: (&Side, &Side),
+    ctx: &JobContext,
+) -> Result<Journal, JobError> {
+    if let Some(journal) = resume {
+        return Ok(journal);
+    }
+    let created = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0));
+    let record = ferry_journal::JobSpec {
+        job_id: id.to_owned(),
+        args: Vec::new(),
+        command_line: spec.display.clone(),
+        cwd: String::new(),
+        created,
+        source_credential: sides.0.credential.code().to_owned(),
+        destination_credential: sides.1.credential.code().to_owned(),
+        job: Some(serde_json::to_value(spec).expect("a job spec serialises")),
+    };
+    Journal::create(&ctx.dirs.plans, &record).map_err(|e| {
+        JobError::failed(format!("cannot create the job journal: {e}"))
+            .with_hint("set FERRY_JOB_PLAN_LOCATION to a writable folder")
+    })
+}
+
+impl<'a> Lifecycle<'a> {
+    /// Opens the job's log and says the job has started.
+    pub(crate) fn begin(
+        id: &'a str,
+        spec: &JobSpec,
+        journal: Option<Journal>,
+        sides: (&Side, &Side),
+        ctx: &'a JobContext,
+    ) -> Result<Self, JobError> {
+        let log = JobLog::open(&ctx.dirs, id).map_err(|e| {
+            JobError::failed(format!("cannot create the job log in `{}`: {e}", ctx.dirs.logs.display()))
+                .with_hint("set FERRY_LOG_LOCATION to a writable folder, or pass --log-level NONE")
+        })?;
+        ctx.events.event(&JobEvent::Started {
+            id,
+            log: log.as_ref().map(JobLog::path),
+            command: &spec.display,
+            source: &sides.0.shown_base,
+            destination: &sides.1.shown_base,
+        });
+        Ok(Self { id, journal, ctx, started: Instant::now(), _log: log })
+    }
+
+    /// Runs `transfers` through `engine` with progress reports, then reports each failure
+    /// (`verb` is AzCopy's keyword for one).
+    pub(crate) async fn run_engine(
+        &self,
+        engine: CopyEngine,
+        transfers: impl Stream<Item = Result<Transfer, StoreError>> + Send,
+        sides: (&Side, &Side),
+        scanned: Option<(Arc<AtomicU64>, Arc<AtomicU64>)>,
+        verb: &str,
+    ) -> CopyReport {
+        let engine = engine.with_cancel(self.ctx.cancel.clone());
+        let progress = self.progress(engine.stats(), scanned);
+        let report = engine.run(transfers).await;
+        progress.abort();
+        self.ctx.events.event(&JobEvent::ProgressEnded);
+        let (source, dest) = sides;
+        for failure in &report.failures {
+            let shown = if failure.dest_key.is_empty() {
+                failure.source_key.clone()
+            } else {
+                format!("{}{}", source.shown_base, failure.source_key)
+            };
+            let destination = format!("{}{}", dest.shown_base, failure.dest_key);
+            self.ctx.events.event(&JobEvent::ItemFailed {
+                verb,
+                source: &shown,
+                destination: &destination,
+                error: &failure.error,
+            });
+        }
+        report
+    }
+
+    /// Reports progress every 2 s, and records it in the journal for other processes, until
+    /// the returned task is aborted.
+    pub(crate) fn progress(
+        &self,
+        stats: Arc<Stats>,
+        scanned: Option<(Arc<AtomicU64>, Arc<AtomicU64>)>,
+    ) -> tokio::task::JoinHandle<()> {
+        let (events, journal, started) = (self.ctx.events.clone(), self.journal.clone(), self.started);
+        tokio::spawn(async move {
+            let interval = Duration::from_secs(2);
+            let mut last = 0u64;
+            loop {
+                tokio::time::sleep(interval).await;
+                let now = stats.snapshot();
+                heartbeat(journal.as_ref(), &now);
+                let scanned = scanned.as_ref().map(|(s, d)| (s.load(Ordering::Relaxed), d.load(Ordering::Relaxed)));
+                let recent_bytes = now.bytes_transferred.saturating_sub(last);
+                last = now.bytes_transferred;
+                let progress = Progress { stats: now, scanned, recent_bytes, interval, elapsed: started.elapsed() };
+                events.event(&JobEvent::Progress(&progress));
+            }
+        })
+    }
+
+    /// Records the final status and says the job has finished; the log closes after.
+    pub(crate) async fn finish(
+        self,
+        stats: &StatsSnapshot,
+        sync: Option<&SyncCounts>,
+        status: JobStatus,
+        scan_complete: bool,
+    ) {
+        if let Some(journal) = &self.journal
+            && let Err(e) = journal.set_job_status(status, Some(scan_complete)).await
+        {
+            self.ctx.events.event(&JobEvent::Warning(&format!("cannot record the job's status: {e}")));
+        }
+        let finished = Finished { id: self.id, stats, sync, elapsed: self.started.elapsed(), status };
+        self.ctx.events.event(&JobEvent::Finished(&finished));
+    }
+
+    /// Records that the job failed before it could report (a listing broke, nothing was
+    /// found) and closes its log; the error says the rest.
+    pub(crate) async fn fail(self, scan_complete: bool) {
+        if let Some(journal) = &self.journal {
+            let _ = journal.set_job_status(JobStatus::Failed, Some(scan_complete)).await;
+        }
+    }
+}
+
+/// Records a heartbeat of `stats` in the job's journal.
+fn heartbeat(journal: Option<&Journal>, stats: &StatsSnapshot) {
+    if let Some(journal) = journal {
+        let at = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+        journal.heartbeat(&ferry_journal::Progress {
+            items_done: stats.done + stats.failed + stats.skipped,
+            items_found: stats.total,
+            bytes_done: stats.bytes_transferred,
+            at,
+        });
+    }
+}

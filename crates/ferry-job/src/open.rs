@@ -1,0 +1,238 @@
+//! The one place that turns a location into a store: the only `match` over the kinds of place
+//! Ferry knows. A new backend is one arm here (and a [`crate::CredentialRef`] if it needs one).
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use ferry_azure::AzureStore;
+use ferry_core::{BlobUrl, Location, LocationKind};
+use ferry_store::{ErrorKind, ListDepth, LocalStore, Store};
+use futures::TryStreamExt;
+
+use crate::credentials::{CredentialSource, client_for, explain_auth};
+use crate::naming::{DestShape, SourceShape};
+use crate::{JobContext, JobError, JobEvent};
+
+/// One side of a job, opened.
+pub(crate) struct Side {
+    /// Where its credential came from.
+    pub(crate) credential: CredentialSource,
+    /// The store.
+    pub(crate) store: Arc<dyn Store>,
+    /// How keys of this store are shown: a path or a URL (no secrets) ending in `/`.
+    pub(crate) shown_base: String,
+    /// What kind of place it is.
+    pub(crate) kind: LocationKind,
+    /// The directory a local side is rooted at.
+    pub(crate) local_root: Option<PathBuf>,
+}
+
+impl Side {
+    /// Adds which credential was used to an authentication or permission failure.
+    pub(crate) fn explain(&self, err: JobError) -> JobError {
+        explain_auth(err, self.credential)
+    }
+}
+
+/// A local side rooted at `root`.
+pub(crate) fn local_side(root: &Path) -> Side {
+    let shown = root.display().to_string();
+    let shown_base = if shown.ends_with('/') { shown } else { format!("{shown}/") };
+    Side {
+        credential: CredentialSource::Local,
+        store: Arc::new(LocalStore::new(root)),
+        shown_base,
+        kind: LocationKind::Local,
+        local_root: Some(root.to_path_buf()),
+    }
+}
+
+/// Opens a container (or, with `need_container` false, an account) of Blob storage.
+pub(crate) fn blob_side(url: &BlobUrl, ctx: &JobContext) -> Result<(Side, AzureStore), JobError> {
+    check_plain_http(url, ctx)?;
+    let Some(container) = url.container() else {
+        return Err(JobError::usage(format!("`{url}` names no container")).with_hint("add the container to the URL"));
+    };
+    let (client, credential) = client_for(url, ctx)?;
+    let store = AzureStore::new(client, url)?;
+    let shown_base = format!("{}/", url.with_sas(None).with_container_and_path(Some(container), ""));
+    let side =
+        Side { credential, store: Arc::new(store.clone()), shown_base, kind: LocationKind::Blob, local_root: None };
+    Ok((side, store))
+}
+
+/// A client for an account or container URL, for commands that are not jobs (`list`, `make`):
+/// the same credential rules and plain-HTTP check as a job's.
+pub fn blob_client(url: &BlobUrl, ctx: &JobContext) -> Result<(ferry_azure::BlobClient, CredentialUse), JobError> {
+    check_plain_http(url, ctx)?;
+    let (client, credential) = client_for(url, ctx)?;
+    Ok((client, CredentialUse(credential)))
+}
+
+/// Which credential a [`blob_client`] uses, to explain a refusal.
+#[derive(Debug, Clone, Copy)]
+pub struct CredentialUse(CredentialSource);
+
+impl CredentialUse {
+    /// Adds which credential was used to an authentication or permission failure.
+    pub fn explain(self, err: JobError) -> JobError {
+        explain_auth(err, self.0)
+    }
+}
+
+/// Refuses plain `http://` to anything but this machine: data and credentials (a SAS, a Shared
+/// Key signature) would cross the network unencrypted, unless the context allows it (with a
+/// warning). Loopback (an emulator) is always allowed.
+fn check_plain_http(url: &BlobUrl, ctx: &JobContext) -> Result<(), JobError> {
+    if !url.is_http() || url.is_loopback() {
+        return Ok(());
+    }
+    if !ctx.allow_plain_http {
+        return Err(JobError::usage(format!(
+            "`{url}` uses plain http://, which would send data and credentials unencrypted"
+        ))
+        .with_hint("use https://; if this network is trusted, set FERRY_ALLOW_HTTP=true to allow it"));
+    }
+    ctx.events.event(&JobEvent::Warning(&format!(
+        "`{url}` uses plain http://: data and credentials cross the network unencrypted (FERRY_ALLOW_HTTP=true)"
+    )));
+    Ok(())
+}
+
+/// Opens a copy's source and works out what it names.
+pub(crate) async fn copy_source(location: &Location, ctx: &JobContext) -> Result<(Side, SourceShape), JobError> {
+    match location {
+        Location::Local(path) => {
+            let root = path.root();
+            if path.pattern().is_some() {
+                // The wildcard itself is applied as a filter (see `Selection`).
+                return Ok((local_side(root), SourceShape::Contents { prefix: String::new() }));
+            }
+            let meta =
+                std::fs::metadata(root).map_err(|e| ferry_store::StoreError::from_io(e, root.display().to_string()))?;
+            let name = root.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            if meta.is_dir() {
+                Ok((local_side(root), SourceShape::Directory { prefix: String::new(), name }))
+            } else {
+                let parent = root.parent().unwrap_or(Path::new("/"));
+                Ok((local_side(parent), SourceShape::Object { key: name.clone(), name }))
+            }
+        }
+        Location::Blob(url) => {
+            if url.container().is_none() {
+                check_plain_http(url, ctx)?;
+                return Err(JobError::usage(format!(
+                    "`{url}` names no container; copying a whole account is not supported yet"
+                )));
+            }
+            let (side, store) = blob_side(url, ctx)?;
+            let shape = blob_source_shape(url, &store, &side).await?;
+            Ok((side, shape))
+        }
+    }
+}
+
+/// What a Blob URL names: one blob, a virtual directory, or a directory's contents.
+async fn blob_source_shape(url: &BlobUrl, store: &AzureStore, side: &Side) -> Result<SourceShape, JobError> {
+    let path = url.path();
+    let last = |p: &str| p.trim_end_matches('/').rsplit('/').next().unwrap_or_default().to_owned();
+    if url.contents_only() {
+        return Ok(SourceShape::Contents { prefix: path.to_owned() });
+    }
+    if path.is_empty() {
+        return Ok(SourceShape::Directory { prefix: String::new(), name: url.container().unwrap_or_default().into() });
+    }
+    if path.ends_with('/') {
+        return Ok(SourceShape::Directory { prefix: path.to_owned(), name: last(path) });
+    }
+    match store.stat(path).await {
+        Ok(_) => Ok(SourceShape::Object { key: path.to_owned(), name: last(path) }),
+        Err(e) if e.kind() == ErrorKind::NotFound => {
+            let prefix = format!("{path}/");
+            let any = store.list(&prefix, ListDepth::Recursive).try_next().await;
+            match any.map_err(|e| side.explain(e.into()))? {
+                Some(_) => Ok(SourceShape::Directory { prefix, name: last(path) }),
+                None => Err(JobError::failed(format!("no blob or virtual directory `{path}` in {url}"))
+                    .with_hint("check the path; names are case-sensitive")),
+            }
+        }
+        Err(e) => Err(side.explain(e.into())),
+    }
+}
+
+/// Opens a copy's destination and works out whether it is a directory or an object's name.
+pub(crate) async fn copy_destination(
+    location: &Location,
+    source: &SourceShape,
+    ctx: &JobContext,
+) -> Result<(Side, DestShape), JobError> {
+    let single = matches!(source, SourceShape::Object { .. });
+    match location {
+        Location::Local(path) => {
+            if path.pattern().is_some() {
+                return Err(JobError::usage("a destination cannot contain wildcards"));
+            }
+            let root = path.root();
+            let is_dir = root.is_dir();
+            if !single && root.exists() && !is_dir {
+                return Err(JobError::usage(format!(
+                    "`{}` is a file, but the source is a directory; name a directory",
+                    root.display()
+                )));
+            }
+            if single && !is_dir {
+                let parent = root.parent().unwrap_or(Path::new("/"));
+                let name = root.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                return Ok((local_side(parent), DestShape { base: name, is_directory: false }));
+            }
+            Ok((local_side(root), DestShape { base: String::new(), is_directory: true }))
+        }
+        Location::Blob(url) => {
+            let (side, store) = blob_side(url, ctx)?;
+            create_container(&store).await;
+            let path = url.path();
+            let is_directory = path.is_empty()
+                || path.ends_with('/')
+                || !single
+                || store.list(&format!("{path}/"), ListDepth::Recursive).try_next().await.ok().flatten().is_some();
+            Ok((side, DestShape { base: path.trim_end_matches('/').to_owned(), is_directory }))
+        }
+    }
+}
+
+/// Creates a destination container on demand, as AzCopy does; a failure here (no permission,
+/// already there) is left for the transfers themselves to report.
+async fn create_container(store: &AzureStore) {
+    if let Err(e) = store.create_root().await {
+        tracing::debug!(error = %e, "not creating the destination container");
+    }
+}
+
+/// Opens one side of a sync or verify: the store and the key prefix of the tree. `create`
+/// makes a missing destination container (a missing local folder is made as files land).
+pub(crate) async fn tree(location: &Location, ctx: &JobContext, create: bool) -> Result<(Side, String), JobError> {
+    match location {
+        Location::Local(path) => {
+            if path.pattern().is_some_and(|p| p != "*") {
+                return Err(JobError::usage("sync takes directories, not wildcards; use --include-pattern"));
+            }
+            let root = path.root();
+            if root.is_file() {
+                return Err(JobError::usage(format!("`{}` is a file; sync works on directories", root.display())));
+            }
+            if !create && !root.is_dir() {
+                return Err(JobError::failed(format!("the source directory `{}` does not exist", root.display())));
+            }
+            Ok((local_side(root), String::new()))
+        }
+        Location::Blob(url) => {
+            let (side, store) = blob_side(url, ctx)?;
+            if create {
+                create_container(&store).await;
+            }
+            let path = url.path().trim_end_matches('/');
+            let prefix = if path.is_empty() { String::new() } else { format!("{path}/") };
+            Ok((side, prefix))
+        }
+    }
+}

@@ -1,0 +1,168 @@
+//! A remove job: delete a blob, or the blobs under a prefix, each deletion journaled.
+
+use std::sync::atomic::AtomicU64;
+
+use ferry_azure::AzureStore;
+use ferry_core::{BlobUrl, Location};
+use ferry_engine::StatsSnapshot;
+use ferry_journal::Journal;
+use ferry_plan::Filter;
+use ferry_store::{Entry, ErrorKind, ListDepth, Store, StoreError};
+use futures::{StreamExt, TryStreamExt};
+
+use crate::delete::{Deleter, Deletion};
+use crate::events::final_status;
+use crate::lifecycle::{Lifecycle, cancelled, journal_for};
+use crate::listing::{Selection, listing};
+use crate::open::{Side, blob_side};
+use crate::spec::{RemoveSpec, Role};
+use crate::{JobContext, JobError, JobEvent, JobSpec};
+
+/// What a remove's URL names: one blob, or the blobs under a prefix.
+enum Targets {
+    One(Entry),
+    Under { prefix: String, depth: ListDepth },
+}
+
+async fn targets(url: &BlobUrl, remove: &RemoveSpec, store: &AzureStore, side: &Side) -> Result<Targets, JobError> {
+    let path = url.path();
+    if !(path.is_empty() || path.ends_with('/') || url.contents_only()) {
+        match store.stat(path).await {
+            Ok(entry) => return Ok(Targets::One(entry)),
+            Err(e) if e.kind() == ErrorKind::NotFound => {}
+            Err(e) => return Err(side.explain(e.into())),
+        }
+    }
+    if !remove.recursive && !url.contents_only() {
+        return Err(JobError::usage(format!("`{url}` is not a blob; removing what is under it needs --recursive"))
+            .with_hint("add --recursive, or end the URL with /* for the blobs directly in it"));
+    }
+    let prefix = if path.is_empty() || path.ends_with('/') { path.to_owned() } else { format!("{path}/") };
+    let depth = if remove.recursive { ListDepth::Recursive } else { ListDepth::OneLevel };
+    Ok(Targets::Under { prefix, depth })
+}
+
+pub(crate) async fn run(
+    id: &str,
+    spec: &JobSpec,
+    remove: &RemoveSpec,
+    resume: Option<Journal>,
+    ctx: &JobContext,
+) -> Result<(), JobError> {
+    let location = remove.target.to_location(ctx.secrets.sas(Role::Source))?;
+    let Location::Blob(url) = &location else {
+        return Err(JobError::usage("`ferry remove` removes blobs; give a Blob URL"));
+    };
+    let (side, store) = blob_side(url, ctx)?;
+    crate::warnings::warn_about_sas(&[(&location, Role::Source)], ctx);
+    let filter = Filter::new(&remove.filter).map_err(|e| JobError::usage(e.to_string()))?;
+    let listed = AtomicU64::new(0);
+    let found = targets(url, remove, &store, &side).await?;
+    let targets = match &found {
+        Targets::One(entry) => futures::stream::iter([Ok(entry.clone())]).boxed(),
+        Targets::Under { prefix, depth } => {
+            let selection = Selection { folder_stubs: true, ..Selection::full(&filter) };
+            listing(&side, prefix, *depth, selection, &listed)
+                .map_ok(move |mut e| {
+                    e.key = format!("{prefix}{}", e.key);
+                    e
+                })
+                .boxed()
+        }
+    };
+    if remove.dry_run {
+        return dry_run(targets, &side, url, ctx).await;
+    }
+    let journal = journal_for(id, spec, resume, (&side, &side), ctx)?;
+    let job = Lifecycle::begin(id, spec, Some(journal), (&side, &side), ctx)?;
+    let snapshots = remove.delete_snapshots.clone();
+    let journal = job.journal.clone();
+    let deleter = Deleter {
+        delete: Box::new(move |key| {
+            let (store, snapshots) = (store.clone(), snapshots.clone());
+            Box::pin(async move { store.delete_blob(&key, snapshots.as_deref()).await })
+        }),
+        journal: journal.as_ref(),
+        prompt: None,
+    };
+    let tally = delete_all(targets, &deleter, &side, ctx).await;
+    let stats = match tally {
+        Ok(stats) => stats,
+        Err(e) => {
+            // A listing that failed part-way: the job is over, and says so.
+            tracing::error!(target: crate::JOB_TARGET, "the listing failed: {e}");
+            job.fail(false).await;
+            return Err(side.explain(e.into()));
+        }
+    };
+    let cancelled_now = ctx.is_cancelled();
+    if stats.total == 0 && !cancelled_now {
+        job.fail(true).await;
+        return Err(nothing_found(url));
+    }
+    job.finish(&stats, None, final_status(&stats, cancelled_now), !cancelled_now).await;
+    if cancelled_now {
+        return Err(cancelled(id));
+    }
+    if stats.failed > 0 {
+        return Err(JobError::failed(format!("{} of {} removals failed", stats.failed, stats.total)));
+    }
+    Ok(())
+}
+
+/// Shows what would be removed.
+async fn dry_run(
+    mut targets: futures::stream::BoxStream<'_, Result<Entry, StoreError>>,
+    side: &Side,
+    url: &BlobUrl,
+    ctx: &JobContext,
+) -> Result<(), JobError> {
+    let mut count = 0u64;
+    while let Some(entry) = targets.try_next().await.map_err(|e| side.explain(e.into()))? {
+        ctx.events
+            .event(&JobEvent::PlannedDelete { target: &format!("{}{}", side.shown_base, entry.key), extra: false });
+        count += 1;
+    }
+    if count == 0 { Err(nothing_found(url)) } else { Ok(()) }
+}
+
+/// Deletes every target (32 at a time) until done or cancelled, reporting each failure; the
+/// counts, with deletions as transfers. A listing error ends it.
+async fn delete_all(
+    targets: futures::stream::BoxStream<'_, Result<Entry, StoreError>>,
+    deleter: &Deleter<'_>,
+    side: &Side,
+    ctx: &JobContext,
+) -> Result<StatsSnapshot, StoreError> {
+    let mut stats = StatsSnapshot { scanning_finished: true, ..StatsSnapshot::default() };
+    let mut outcomes = targets
+        // Once cancelled, no new deletion starts and the listing is dropped.
+        .take_until(ferry_engine::cancelled(ctx.cancel.clone()))
+        .map_ok(|entry| async move {
+            let outcome = deleter.delete(&entry.key, entry.size, String::new).await;
+            Ok::<_, StoreError>((entry, outcome))
+        })
+        .try_buffer_unordered(32)
+        .boxed();
+    while let Some((entry, outcome)) = outcomes.try_next().await? {
+        stats.total += 1;
+        stats.bytes_enumerated += entry.size;
+        let target = format!("{}{}", side.shown_base, entry.key);
+        match outcome {
+            Deletion::Deleted | Deletion::Kept => {
+                stats.done += 1;
+                ctx.events.event(&JobEvent::Deleted { target: &target, extra: false });
+            }
+            Deletion::Failed(error) => {
+                stats.failed += 1;
+                ctx.events.event(&JobEvent::DeleteFailed { target: &target, error: &error });
+            }
+        }
+    }
+    Ok(stats)
+}
+
+fn nothing_found(url: &BlobUrl) -> JobError {
+    JobError::failed(format!("nothing found to remove at {url}"))
+        .with_hint("check the path and filters; names are case-sensitive")
+}

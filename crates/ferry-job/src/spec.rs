@@ -1,0 +1,431 @@
+//! What a job is: a typed, serialisable, versioned description, stored in the job's journal and
+//! read back by `jobs resume`. Paths are absolute when a spec is made, and no secret is ever in
+//! one: a credential is a [`CredentialRef`], and what it refers to (a SAS, a key) is given to
+//! each run apart, in the job's [`crate::Secrets`].
+
+use ferry_core::{Location, LocationHint, LocationKind, SasToken};
+use ferry_engine::{CheckMd5, Overwrite};
+use ferry_plan::{ComparePolicy, FilterSpec};
+use ferry_store::WriteOptions;
+use serde::{Deserialize, Serialize};
+
+use crate::JobError;
+
+/// The version of [`JobSpec`] this build writes. A journal with a newer one is refused; older
+/// ones are read (and, when the format changes, migrated here).
+pub const SPEC_VERSION: u16 = 1;
+
+/// One job.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JobSpec {
+    /// [`SPEC_VERSION`] when written.
+    pub version: u16,
+    /// The command as people see it in `jobs list` and the job log (secrets redacted).
+    pub display: String,
+    /// What the job does.
+    pub kind: JobKind,
+}
+
+/// What a job does.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "lowercase")]
+pub enum JobKind {
+    /// Copy what the source names to the destination.
+    Copy(CopySpec),
+    /// Make the destination match the source: copy what differs, optionally delete extras.
+    Sync(SyncSpec),
+    /// Delete what the target names.
+    Remove(RemoveSpec),
+}
+
+impl JobSpec {
+    /// A spec of this version.
+    pub fn new(display: String, kind: JobKind) -> Self {
+        Self { version: SPEC_VERSION, display, kind }
+    }
+
+    /// Reads a stored spec, refusing one written by a newer Ferry.
+    pub fn from_stored(value: serde_json::Value) -> Result<Self, JobError> {
+        // The version first: a newer spec may not even parse as this one.
+        let version = value.get("version").and_then(serde_json::Value::as_u64).unwrap_or(0);
+        if version > u64::from(SPEC_VERSION) {
+            return Err(JobError::failed(format!(
+                "the job was written by a newer Ferry (job spec version {version}, this one reads up to {SPEC_VERSION})"
+            ))
+            .with_hint("resume it with the Ferry version that started it"));
+        }
+        serde_json::from_value(value)
+            .map_err(|e| JobError::failed(format!("the job's stored spec cannot be read: {e}")))
+    }
+
+    /// Its endpoints with their roles: source (or a remove's target) first.
+    pub fn endpoints(&self) -> Vec<(&Endpoint, Role)> {
+        match &self.kind {
+            JobKind::Copy(c) => vec![(&c.source, Role::Source), (&c.destination, Role::Destination)],
+            JobKind::Sync(s) => vec![(&s.source, Role::Source), (&s.destination, Role::Destination)],
+            JobKind::Remove(r) => vec![(&r.target, Role::Source)],
+        }
+    }
+}
+
+impl JobSpec {
+    /// The job as the arguments of a `ferry` command that does what it does (its endpoints and
+    /// the flags that change what is touched), for people to read.
+    pub fn command_args(&self) -> Vec<String> {
+        let mut args: Vec<String> = Vec::new();
+        let (filter, dry_run) = match &self.kind {
+            JobKind::Copy(c) => {
+                args.extend(["copy".into(), c.source.location.clone(), c.destination.location.clone()]);
+                flag(&mut args, c.recursive, "--recursive");
+                flag(&mut args, !c.as_subdir, "--as-subdir=false");
+                flag(&mut args, c.verify, "--verify");
+                (&c.filter, c.dry_run)
+            }
+            JobKind::Sync(s) => {
+                args.extend(["sync".into(), s.source.location.clone(), s.destination.location.clone()]);
+                flag(&mut args, !s.recursive, "--recursive=false");
+                match s.delete {
+                    DeleteMode::Never => {}
+                    DeleteMode::Extras => args.extend(["--delete-destination".into(), "true".into()]),
+                    DeleteMode::Ask => args.extend(["--delete-destination".into(), "prompt".into()]),
+                }
+                if let Some(max) = s.max_delete {
+                    args.extend(["--max-delete".into(), max.shown()]);
+                }
+                flag(&mut args, s.force_delete, "--force-delete");
+                flag(&mut args, s.compare == ComparePolicy::Md5, "--compare-hash=MD5");
+                flag(&mut args, s.compare == ComparePolicy::Mirror, "--mirror-mode");
+                flag(&mut args, s.verify, "--verify");
+                (&s.filter, s.dry_run)
+            }
+            JobKind::Remove(r) => {
+                args.extend(["remove".into(), r.target.location.clone()]);
+                flag(&mut args, r.recursive, "--recursive");
+                (&r.filter, r.dry_run)
+            }
+        };
+        filter_args(&mut args, filter);
+        flag(&mut args, dry_run, "--dry-run");
+        args
+    }
+}
+
+fn flag(args: &mut Vec<String>, set: bool, text: &str) {
+    if set {
+        args.push(text.to_owned());
+    }
+}
+
+/// The filter flags of `filter`.
+fn filter_args(args: &mut Vec<String>, filter: &FilterSpec) {
+    let lists = [
+        ("--include-pattern", &filter.include_patterns),
+        ("--exclude-pattern", &filter.exclude_patterns),
+        ("--include-path", &filter.include_paths),
+        ("--exclude-path", &filter.exclude_paths),
+        ("--include-regex", &filter.include_regex),
+        ("--exclude-regex", &filter.exclude_regex),
+    ];
+    for (name, values) in lists {
+        if !values.is_empty() {
+            args.extend([name.to_owned(), values.join(";")]);
+        }
+    }
+    for (name, value) in [("--include-after", &filter.include_after), ("--include-before", &filter.include_before)] {
+        if let Some(value) = value {
+            args.extend([name.to_owned(), value.clone()]);
+        }
+    }
+    for (name, value) in [("--min-size", filter.min_size), ("--max-size", filter.max_size)] {
+        if let Some(value) = value {
+            args.extend([name.to_owned(), value.to_string()]);
+        }
+    }
+}
+
+/// Which side of a job an endpoint is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// Read from (a remove's target counts as its source, as AzCopy's `--source-sas`).
+    Source,
+    /// Written to.
+    Destination,
+}
+
+impl Role {
+    /// `source` or `destination`, as in flag names and messages.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Source => "source",
+            Self::Destination => "destination",
+        }
+    }
+}
+
+/// A place a job reads or writes, without its secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Endpoint {
+    /// An absolute local path (with any wildcard) or a URL without its SAS.
+    pub location: String,
+    /// What kind of place it is.
+    pub kind: EndpointKind,
+    /// How the job authenticates to it.
+    pub credential: CredentialRef,
+}
+
+/// The kinds of place a job can use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EndpointKind {
+    /// A local file system.
+    Local,
+    /// Azure Blob Storage.
+    Blob,
+}
+
+/// Where an endpoint's credential comes from: a reference, never the secret.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CredentialRef {
+    /// None needed (a local path).
+    Local,
+    /// The SAS that was on the URL: given again to each run (`jobs resume --source-sas`).
+    UrlSas,
+    /// Whatever the environment offers when the job runs (a connection string, an account key),
+    /// else anonymous access.
+    Environment,
+}
+
+impl Endpoint {
+    /// The endpoint of a location the user gave, and the SAS taken off it (a secret, kept apart).
+    pub fn from_location(location: &Location) -> (Self, Option<SasToken>) {
+        match location {
+            Location::Local(path) => {
+                let endpoint =
+                    Self { location: path.to_string(), kind: EndpointKind::Local, credential: CredentialRef::Local };
+                (endpoint, None)
+            }
+            Location::Blob(url) => {
+                let sas = url.sas().cloned();
+                let credential = if sas.is_some() { CredentialRef::UrlSas } else { CredentialRef::Environment };
+                let endpoint = Self { location: url.with_sas(None).to_string(), kind: EndpointKind::Blob, credential };
+                (endpoint, sas)
+            }
+        }
+    }
+
+    /// The location again, with `sas` (if any) put back on a URL.
+    pub fn to_location(&self, sas: Option<&SasToken>) -> Result<Location, JobError> {
+        let kind = match self.kind {
+            EndpointKind::Local => LocationKind::Local,
+            EndpointKind::Blob => LocationKind::Blob,
+        };
+        Ok(match Location::parse(&self.location, LocationHint::Known(kind))? {
+            Location::Blob(url) => Location::Blob(url.with_sas(sas.cloned())),
+            local @ Location::Local(_) => local,
+        })
+    }
+}
+
+/// How objects are written and checked.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TransferPolicy {
+    /// `--block-size-mb`, in bytes.
+    pub block_size: Option<u64>,
+    /// `--put-blob-size-mb`, in bytes.
+    pub put_blob_size: Option<u64>,
+    /// `--put-md5`.
+    pub put_md5: bool,
+    /// `--check-md5`.
+    pub check_md5: CheckMd5,
+    /// `--check-length`.
+    pub check_length: bool,
+    /// `--overwrite`.
+    pub overwrite: Overwrite,
+    /// `--preserve-last-modified-time`.
+    pub preserve_last_modified: bool,
+    /// Guess a Content-Type from the name when none is given.
+    pub guess_mime_type: bool,
+    /// Headers, metadata, tags and tier to write.
+    pub write: WriteOptions,
+}
+
+impl Default for TransferPolicy {
+    fn default() -> Self {
+        Self {
+            block_size: None,
+            put_blob_size: None,
+            put_md5: false,
+            check_md5: CheckMd5::default(),
+            check_length: true,
+            overwrite: Overwrite::default(),
+            preserve_last_modified: false,
+            guess_mime_type: true,
+            write: WriteOptions::default(),
+        }
+    }
+}
+
+/// `ferry copy`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CopySpec {
+    /// What is copied.
+    pub source: Endpoint,
+    /// Where it goes.
+    pub destination: Endpoint,
+    /// `--recursive` (or a wildcard that spans directories).
+    pub recursive: bool,
+    /// `--as-subdir`.
+    pub as_subdir: bool,
+    /// The filter flags.
+    pub filter: FilterSpec,
+    /// How objects are written.
+    pub policy: TransferPolicy,
+    /// Show the transfers instead of doing them.
+    pub dry_run: bool,
+    /// Verify what was copied afterwards.
+    pub verify: bool,
+}
+
+/// `--max-delete`: at most this many deletions, or this share of the destination.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub enum MaxDelete {
+    /// A count.
+    Count(u64),
+    /// A percentage of the objects listed at the destination.
+    Percent(f64),
+}
+
+impl MaxDelete {
+    /// Parses `500` or `5%`.
+    pub fn parse(text: &str) -> Result<Self, JobError> {
+        let bad = || JobError::usage(format!("--max-delete `{text}` is not a count or a percentage such as 500 or 5%"));
+        match text.trim().strip_suffix('%') {
+            Some(p) => {
+                p.trim().parse::<f64>().ok().filter(|p| (0.0..=100.0).contains(p)).map(Self::Percent).ok_or_else(bad)
+            }
+            None => text.trim().parse::<u64>().map(Self::Count).map_err(|_| bad()),
+        }
+    }
+
+    /// As typed.
+    pub fn shown(self) -> String {
+        match self {
+            Self::Count(n) => n.to_string(),
+            Self::Percent(p) => format!("{p}%"),
+        }
+    }
+}
+
+/// What a sync may delete: extras at the destination, behind guards.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub enum DeleteMode {
+    /// Never delete (the default).
+    Never,
+    /// Delete extras.
+    Extras,
+    /// Ask before each deletion.
+    Ask,
+}
+
+/// `ferry sync`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SyncSpec {
+    /// The tree that is the truth.
+    pub source: Endpoint,
+    /// The tree made to match it.
+    pub destination: Endpoint,
+    /// `--recursive`.
+    pub recursive: bool,
+    /// The filter flags.
+    pub filter: FilterSpec,
+    /// How an object on both sides is compared.
+    pub compare: ComparePolicy,
+    /// `--delete-destination`.
+    pub delete: DeleteMode,
+    /// `--max-delete`.
+    pub max_delete: Option<MaxDelete>,
+    /// `--force-delete`: delete even when the source lists nothing.
+    pub force_delete: bool,
+    /// How objects are written.
+    pub policy: TransferPolicy,
+    /// Show what would be done instead of doing it.
+    pub dry_run: bool,
+    /// Verify the trees afterwards.
+    pub verify: bool,
+}
+
+/// `ferry remove`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RemoveSpec {
+    /// What is removed: a blob, or the blobs under a prefix.
+    pub target: Endpoint,
+    /// `--recursive`.
+    pub recursive: bool,
+    /// The filter flags.
+    pub filter: FilterSpec,
+    /// `--delete-snapshots`: `include` or `only`.
+    pub delete_snapshots: Option<String>,
+    /// Show what would be removed instead of removing it.
+    pub dry_run: bool,
+}
+
+/// `ferry verify`: not a journaled job, but it opens and lists as one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VerifySpec {
+    /// The tree that is the truth.
+    pub source: Endpoint,
+    /// The tree compared with it.
+    pub destination: Endpoint,
+    /// `--recursive`.
+    pub recursive: bool,
+    /// The filter flags.
+    pub filter: FilterSpec,
+    /// Read and hash objects that have no stored MD5.
+    pub compute_hash: bool,
+    /// Where the reports go (the log folder when not given).
+    pub report_dir: Option<std::path::PathBuf>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn max_delete_takes_counts_and_percentages() {
+        assert_eq!(MaxDelete::parse("500").unwrap(), MaxDelete::Count(500));
+        assert_eq!(MaxDelete::parse("5%").unwrap(), MaxDelete::Percent(5.0));
+        assert!(MaxDelete::parse("five").is_err());
+        assert!(MaxDelete::parse("150%").is_err());
+    }
+
+    #[test]
+    fn a_spec_keeps_no_sas_and_round_trips() {
+        let url =
+            Location::parse("https://acct.blob.core.windows.net/box/dir?sv=1&sp=rl&sig=SECRET", LocationHint::Infer)
+                .unwrap();
+        let (endpoint, sas) = Endpoint::from_location(&url);
+        assert_eq!(endpoint.credential, CredentialRef::UrlSas);
+        assert!(sas.is_some());
+        let local = Location::parse("relative/dir/*", LocationHint::Infer).unwrap();
+        let (local, _) = Endpoint::from_location(&local);
+        assert!(local.location.starts_with('/'), "absolute: {}", local.location);
+        let spec = JobSpec::new(
+            "ferry remove …".into(),
+            JobKind::Remove(RemoveSpec {
+                target: endpoint.clone(),
+                recursive: true,
+                filter: FilterSpec::default(),
+                delete_snapshots: None,
+                dry_run: false,
+            }),
+        );
+        let stored = serde_json::to_value(&spec).unwrap();
+        assert!(!stored.to_string().contains("SECRET"), "{stored}");
+        assert_eq!(JobSpec::from_stored(stored).unwrap(), spec);
+        let again = endpoint.to_location(sas.as_ref()).unwrap();
+        assert_eq!(again.as_blob().unwrap().sas(), sas.as_ref());
+        let newer = serde_json::json!({"version": SPEC_VERSION + 1, "display": "", "kind": {"type": "remove"}});
+        assert!(JobSpec::from_stored(newer).unwrap_err().message().contains("newer Ferry"));
+    }
+}

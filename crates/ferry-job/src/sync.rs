@@ -1,0 +1,333 @@
+//! A sync job: copy what is missing, newer or a different size; optionally delete what the
+//! source no longer has, behind guards.
+//!
+//! Both sides are listed in key order and merged by the planner (`ferry-plan`), so memory does not
+//! grow with the number of objects. Copies stream into the copy engine while the listings are
+//! still running. Deletions wait until both listings have ended without error: a partial view of
+//! the source must never delete anything.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use ferry_core::Location;
+use ferry_engine::{CopyEngine, CopyOptions, CopyReport, Transfer};
+use ferry_journal::{JobStatus, Journal};
+use ferry_plan::{Action, ComparePolicy, Decision, Filter};
+use ferry_store::{ListDepth, StoreError};
+use futures::StreamExt;
+
+use crate::copy::copy_options;
+use crate::delete::{Deleter, Deletion};
+use crate::events::{SyncCounts, final_status};
+use crate::lifecycle::{Lifecycle, cancelled, journal_for};
+use crate::listing::{compared, scoped_plan};
+use crate::md5::{cache_for, with_local_md5};
+use crate::observer::JournalObserver;
+use crate::open::{self, Side};
+use crate::spec::{DeleteMode, MaxDelete, Role, SyncSpec};
+use crate::verify::{Trees, VerifyOptions, compare_trees};
+use crate::{JobContext, JobError, JobEvent, JobSpec};
+
+/// The two trees of a sync, opened.
+struct SyncTrees {
+    source: Side,
+    source_prefix: String,
+    dest: Side,
+    dest_prefix: String,
+    /// Whether the destination exists (a local folder that does not is empty).
+    dest_exists: bool,
+}
+
+/// What the planning pass leaves for the deletion phase.
+#[derive(Default)]
+struct Planned {
+    scanned: (Arc<AtomicU64>, Arc<AtomicU64>),
+    listing_failed: AtomicBool,
+    /// Only the extras are held (key and size), never the whole of either side.
+    extras: Mutex<Vec<(String, u64)>>,
+}
+
+pub(crate) async fn run(
+    id: &str,
+    spec: &JobSpec,
+    sync: &SyncSpec,
+    resume: Option<Journal>,
+    ctx: &JobContext,
+) -> Result<(), JobError> {
+    let source_location = sync.source.to_location(ctx.secrets.sas(Role::Source))?;
+    let dest_location = sync.destination.to_location(ctx.secrets.sas(Role::Destination))?;
+    crate::warnings::warn_about_sas(&[(&source_location, Role::Source), (&dest_location, Role::Destination)], ctx);
+    let filter = Filter::new(&sync.filter).map_err(|e| JobError::usage(e.to_string()))?;
+    let trees = open_trees(&source_location, &dest_location, sync, ctx).await?;
+    let planned = Planned::default();
+    let cache = cache_for(sync.compare == ComparePolicy::Md5, (&trees.source, &trees.dest), ctx);
+    let decisions = decisions(&trees, sync, &filter, &planned, cache.as_ref());
+    let transfers =
+        decisions.filter_map(|decision| futures::future::ready(to_transfer(decision, &trees, sync, &planned, ctx)));
+    if sync.dry_run {
+        let mut transfers = Box::pin(transfers);
+        while let Some(item) = transfers.next().await {
+            item?;
+        }
+        let (_, refused) = delete_phase(&trees, sync, &planned, None, None, ctx).await;
+        return refused.map_or(Ok(()), |reason| Err(JobError::failed(reason)));
+    }
+    let journal = journal_for(id, spec, resume, (&trees.source, &trees.dest), ctx)?;
+    let job = Lifecycle::begin(id, spec, Some(journal), (&trees.source, &trees.dest), ctx)?;
+    let observer = job.journal.clone().map(|journal| Arc::new(JournalObserver { journal }) as Arc<_>);
+    let put_md5 = sync.policy.put_md5 || sync.compare == ComparePolicy::Md5;
+    let options = CopyOptions { put_md5, observer, ..copy_options(&sync.policy, ctx, id) };
+    let engine = CopyEngine::new(trees.source.store.clone(), trees.dest.store.clone(), options);
+    let sides = (&trees.source, &trees.dest);
+    let report = job.run_engine(engine, transfers, sides, Some(planned.scanned.clone()), "COPYFAILED").await;
+    let (counts, refused) = delete_phase(&trees, sync, &planned, Some(&report), job.journal.as_ref(), ctx).await;
+    finish(job, &report, counts, refused, sync, &trees, &filter, ctx).await
+}
+
+/// Opens both trees.
+async fn open_trees(
+    source: &Location,
+    dest: &Location,
+    sync: &SyncSpec,
+    ctx: &JobContext,
+) -> Result<SyncTrees, JobError> {
+    let (source_side, source_prefix) = open::tree(source, ctx, false).await?;
+    let (dest_side, dest_prefix) = open::tree(dest, ctx, !sync.dry_run).await?;
+    let dest_exists = dest.as_local().is_none_or(|l| l.root().is_dir());
+    Ok(SyncTrees { source: source_side, source_prefix, dest: dest_side, dest_prefix, dest_exists })
+}
+
+/// The merged, scoped plan of both listings (with local MD5s when comparing by hash).
+fn decisions<'a>(
+    trees: &'a SyncTrees,
+    sync: &SyncSpec,
+    filter: &'a Filter,
+    planned: &'a Planned,
+    cache: Option<&'a Arc<ferry_journal::HashCache>>,
+) -> impl futures::Stream<Item = Result<Decision, StoreError>> + Send + 'a {
+    let depth = if sync.recursive { ListDepth::Recursive } else { ListDepth::OneLevel };
+    let source = compared(&trees.source, &trees.source_prefix, depth, filter, &planned.scanned.0);
+    let dest = if trees.dest_exists {
+        compared(&trees.dest, &trees.dest_prefix, depth, filter, &planned.scanned.1)
+    } else {
+        futures::stream::empty().boxed()
+    };
+    let source = with_local_md5(source, &trees.source, &trees.source_prefix, cache);
+    let dest = with_local_md5(dest, &trees.dest, &trees.dest_prefix, cache);
+    scoped_plan(source, dest, sync.compare, filter)
+}
+
+/// What one decision means: a transfer, nothing (a skip), or an extra kept for later.
+fn to_transfer(
+    decision: Result<Decision, StoreError>,
+    trees: &SyncTrees,
+    sync: &SyncSpec,
+    planned: &Planned,
+    ctx: &JobContext,
+) -> Option<Result<Transfer, StoreError>> {
+    let d = match decision {
+        Err(e) => {
+            planned.listing_failed.store(true, Ordering::Relaxed);
+            return Some(Err(e));
+        }
+        Ok(d) => d,
+    };
+    tracing::debug!(key = %d.key, reason = d.reason.as_str(), "sync decision");
+    match d.action {
+        Action::Skip => None,
+        Action::Extra => {
+            let size = d.destination.as_ref().map_or(0, |e| e.size);
+            planned.extras.lock().expect("never poisoned").push((d.key, size));
+            None
+        }
+        Action::Copy => {
+            let entry = d.source.expect("a copy has a source");
+            let (source_key, dest_key) =
+                (format!("{}{}", trees.source_prefix, d.key), format!("{}{}", trees.dest_prefix, d.key));
+            if sync.dry_run {
+                ctx.events.event(&JobEvent::PlannedCopy {
+                    source: &format!("{}{source_key}", trees.source.shown_base),
+                    destination: &format!("{}{dest_key}", trees.dest.shown_base),
+                    size: entry.size,
+                    reason: Some(d.reason.as_str()),
+                });
+            }
+            let mut transfer = Transfer::from_entry(entry, dest_key);
+            transfer.source_key = source_key;
+            Some(Ok(transfer))
+        }
+    }
+}
+
+/// Why the extras must not be deleted, if they must not.
+fn refusal(sync: &SyncSpec, planned: &Planned, cancelled: bool, extras: usize, scanned: (u64, u64)) -> Option<String> {
+    if cancelled {
+        return Some("the job was cancelled, so nothing was deleted; `ferry jobs resume` finishes it".into());
+    }
+    if planned.listing_failed.load(Ordering::Relaxed) {
+        return Some("a listing failed, so nothing was deleted (a partial view of the source must not delete)".into());
+    }
+    if extras == 0 {
+        return None;
+    }
+    if scanned.0 == 0 && !sync.force_delete {
+        return Some(format!(
+            "the source has no objects (after filters) but the destination has {extras}; nothing was deleted. If that is what you want, add --force-delete"
+        ));
+    }
+    #[allow(clippy::cast_precision_loss)]
+    let over_limit = match sync.max_delete {
+        Some(MaxDelete::Count(n)) => extras as u64 > n,
+        Some(MaxDelete::Percent(p)) => (extras as f64) > (scanned.1 as f64) * p / 100.0,
+        None => false,
+    };
+    let shown = sync.max_delete.map(MaxDelete::shown).unwrap_or_default();
+    over_limit.then(|| format!("{extras} deletions exceed --max-delete {shown}; nothing was deleted"))
+}
+
+/// The deletion phase, behind its guards: deletes (or, in a dry run, shows) the extras.
+async fn delete_phase(
+    trees: &SyncTrees,
+    sync: &SyncSpec,
+    planned: &Planned,
+    report: Option<&CopyReport>,
+    journal: Option<&Journal>,
+    ctx: &JobContext,
+) -> (SyncCounts, Option<String>) {
+    let mut extras = std::mem::take(&mut *planned.extras.lock().expect("never poisoned"));
+    extras.sort_unstable();
+    let scanned = (planned.scanned.0.load(Ordering::Relaxed), planned.scanned.1.load(Ordering::Relaxed));
+    let mut counts = SyncCounts { scanned_source: scanned.0, scanned_destination: scanned.1, ..SyncCounts::default() };
+    if sync.delete == DeleteMode::Never {
+        if !extras.is_empty() && sync.dry_run {
+            ctx.events.event(&JobEvent::Info(&format!(
+                "{} objects exist only at the destination; --delete-destination true would remove them",
+                extras.len()
+            )));
+        }
+        return (counts, None);
+    }
+    let cancelled = report.is_some_and(|r| r.cancelled);
+    if let Some(reason) = refusal(sync, planned, cancelled, extras.len(), scanned) {
+        ctx.events.event(&JobEvent::Warning(&reason));
+        return (counts, Some(reason));
+    }
+    let shown = |key: &str| format!("{}{}{key}", trees.dest.shown_base, trees.dest_prefix);
+    if sync.dry_run {
+        for (key, _) in &extras {
+            ctx.events.event(&JobEvent::PlannedDelete { target: &shown(key), extra: true });
+        }
+        return (counts, None);
+    }
+    let store = trees.dest.store.clone();
+    let prompt = (sync.delete == DeleteMode::Ask).then(|| ctx.prompt.clone()).flatten();
+    let asking = prompt.is_some();
+    let deleter = Deleter {
+        delete: Box::new(move |key| {
+            let store = store.clone();
+            Box::pin(async move { store.delete(&key).await })
+        }),
+        journal,
+        prompt,
+    };
+    // One at a time when each deletion is asked about, so questions come in order.
+    let parallel = if asking { 1 } else { 32 };
+    let mut outcomes = futures::stream::iter(extras.iter())
+        .map(|(key, size)| {
+            let full = format!("{}{key}", trees.dest_prefix);
+            let deleter = &deleter;
+            async move {
+                let question = || {
+                    format!(
+                        "The file '{key}' does not exist at the source. Do you wish to delete it from the destination({}{})?",
+                        trees.dest.shown_base, trees.dest_prefix
+                    )
+                };
+                let outcome = deleter.delete(&full, *size, question).await;
+                (full, outcome)
+            }
+        })
+        .buffer_unordered(parallel);
+    while let Some((full, outcome)) = outcomes.next().await {
+        let target = format!("{}{full}", trees.dest.shown_base);
+        match outcome {
+            Deletion::Kept => counts.kept += 1,
+            Deletion::Deleted => {
+                counts.deleted += 1;
+                ctx.events.event(&JobEvent::Deleted { target: &target, extra: true });
+            }
+            Deletion::Failed(error) => {
+                counts.delete_failed += 1;
+                ctx.events.event(&JobEvent::DeleteFailed { target: &target, error: &error });
+            }
+        }
+    }
+    (counts, None)
+}
+
+/// Records and reports how the sync ended, then verifies when asked.
+#[allow(clippy::too_many_arguments)]
+async fn finish(
+    job: Lifecycle<'_>,
+    report: &CopyReport,
+    counts: SyncCounts,
+    refused: Option<String>,
+    sync: &SyncSpec,
+    trees: &SyncTrees,
+    filter: &Filter,
+    ctx: &JobContext,
+) -> Result<(), JobError> {
+    let id = job.id;
+    let failed = report.stats.failed > 0 || counts.delete_failed > 0 || refused.is_some();
+    let mut status = final_status(&report.stats, report.cancelled);
+    if counts.delete_failed > 0 && status == JobStatus::Completed {
+        status = JobStatus::CompletedWithErrors;
+    }
+    let scan_complete = report.stats.scanning_finished && !report.cancelled;
+    job.finish(&report.stats, Some(&counts), status, scan_complete).await;
+    if counts.kept > 0 {
+        ctx.events.event(&JobEvent::Info(&format!("{} extra objects were kept, as answered", counts.kept)));
+    }
+    if report.cancelled {
+        return Err(cancelled(id));
+    }
+    if sync.verify && !failed {
+        // Extras the user chose to keep are not differences.
+        let ignore_extras = sync.delete == DeleteMode::Never || counts.kept > 0;
+        verify_sync(trees, sync, filter, ignore_extras, ctx).await?;
+    }
+    if failed {
+        let message = refused
+            .unwrap_or_else(|| format!("{} copies and {} deletions failed", report.stats.failed, counts.delete_failed));
+        return Err(JobError::failed(message).with_hint(format!(
+            "fix the cause, then `ferry jobs resume {id}` finishes the copies and deletions that failed"
+        )));
+    }
+    Ok(())
+}
+
+/// `sync --verify`: lists both trees again and compares them, hashing where no MD5 is stored.
+async fn verify_sync(
+    trees: &SyncTrees,
+    sync: &SyncSpec,
+    filter: &Filter,
+    ignore_extras: bool,
+    ctx: &JobContext,
+) -> Result<(), JobError> {
+    let depth = if sync.recursive { ListDepth::Recursive } else { ListDepth::OneLevel };
+    let (again_source, again_dest) = (AtomicU64::new(0), AtomicU64::new(0));
+    let decisions = scoped_plan(
+        compared(&trees.source, &trees.source_prefix, depth, filter, &again_source),
+        compared(&trees.dest, &trees.dest_prefix, depth, filter, &again_dest),
+        ComparePolicy::TimeAndSize,
+        filter,
+    );
+    let pair = Trees {
+        source: &trees.source,
+        source_prefix: &trees.source_prefix,
+        dest: &trees.dest,
+        dest_prefix: &trees.dest_prefix,
+    };
+    let options = VerifyOptions { compute_hash: true, ignore_extras };
+    compare_trees(decisions, &pair, options, &ctx.dirs.logs, ctx).await.map(drop)
+}
