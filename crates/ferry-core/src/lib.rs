@@ -1,6 +1,8 @@
 //! Ferry's shared vocabulary.
 //!
 //! Every other crate speaks in these types: a [`Location`] is what the user typed, parsed once;
+//! an [`Entry`] is one listed object and a [`StoreError`] a failure by meaning (never an HTTP
+//! code to act on), in the key order every listing keeps ([`cmp_keys`]);
 //! a [`RedactedUrl`] and a [`Secret`] are how URLs and keys travel without ever being printed in
 //! full; [`size`] renders byte counts the way AzCopy does.
 //!
@@ -14,6 +16,9 @@
 
 mod blob_url;
 pub mod encoding;
+mod entry;
+mod error;
+mod key_order;
 mod local_path;
 mod location;
 mod redact;
@@ -21,6 +26,9 @@ mod sas;
 pub mod size;
 
 pub use blob_url::{BlobUrl, UrlStyle, is_loopback_url};
+pub use entry::{ContentHeaders, Entry, EntryKind, ObjectProperties, WriteOptions, WriteReceipt};
+pub use error::{ErrorKind, StoreError};
+pub use key_order::cmp_keys;
 pub use local_path::LocalPath;
 pub use location::{Location, LocationError, LocationHint, LocationKind};
 pub use redact::{REDACTED, RedactedUrl, Secret, redact_query, redact_text};

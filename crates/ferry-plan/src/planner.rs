@@ -1,6 +1,6 @@
 //! The sync planner: a streaming merge-join of two listings in key order.
 //!
-//! Both inputs are streams of entries in ascending key order ([`ferry_store::cmp_keys`], UTF-16
+//! Both inputs are streams of entries in ascending key order ([`ferry_core::cmp_keys`], UTF-16
 //! code units, as the Blob service lists: the `Store` contract), with keys already made relative to what is being synced. The planner walks them
 //! together like the merge step of merge sort, so memory does not depend on how many objects
 //! there are, and yields one [`Decision`] per key with the reason for it. A listing that is out
@@ -8,7 +8,7 @@
 
 use std::time::SystemTime;
 
-use ferry_store::{Entry, ErrorKind, StoreError, cmp_keys};
+use ferry_core::{Entry, ErrorKind, StoreError, cmp_keys};
 use futures::{Stream, StreamExt};
 
 /// How an object present on both sides is compared.

@@ -8,9 +8,6 @@
 //! The local backend lives here too ([`LocalStore`]): it has no heavy dependency of its own, and
 //! having it beside the trait keeps the contract honest.
 
-mod entry;
-mod error;
-mod key_order;
 mod local;
 mod memory;
 mod partial_file;
@@ -19,9 +16,11 @@ mod safe_dir;
 mod store;
 mod synthetic;
 
-pub use entry::{ContentHeaders, Entry, EntryKind, ObjectProperties, WriteOptions, WriteReceipt};
-pub use error::{ErrorKind, StoreError};
-pub use key_order::cmp_keys;
+// The vocabulary (entries, errors by meaning, key order) lives in `ferry-core`, where the
+// planner sees it without knowing any store; it is re-exported here for backends.
+pub use ferry_core::{
+    ContentHeaders, Entry, EntryKind, ErrorKind, ObjectProperties, StoreError, WriteOptions, WriteReceipt, cmp_keys,
+};
 pub use local::{LocalStore, STAGING_PREFIX, TEMP_PREFIX};
 pub use memory::MemoryStore;
 pub use payload::{ByteStream, Payload};
