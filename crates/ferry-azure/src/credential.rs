@@ -13,11 +13,18 @@ use hmac::{Hmac, KeyInit, Mac};
 use reqwest::header::HeaderMap;
 use sha2::Sha256;
 
-/// A source of OAuth bearer tokens (Entra ID). A later issue plugs `azure_identity` in here.
+/// A source of OAuth bearer tokens (Entra ID). Implementations keep their token in a
+/// [`ferry_http::TokenCache`], so it is refreshed before it expires and once after a 401.
 #[async_trait::async_trait]
 pub trait TokenSource: Send + Sync + fmt::Debug {
     /// A currently valid access token for Azure Storage.
     async fn token(&self) -> Result<Secret, String>;
+
+    /// The service refused the token: forget it. `true` when a fresh one may be fetched (the
+    /// request is then sent once more).
+    fn invalidate(&self) -> bool {
+        false
+    }
 }
 
 /// An account name and its key, for Shared Key signing.

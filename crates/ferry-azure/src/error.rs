@@ -3,8 +3,8 @@
 
 use ferry_store::{ErrorKind, StoreError};
 
-use crate::retry::parse_retry_after;
 use crate::xml::parse_error;
+use ferry_http::parse_retry_after;
 
 /// `AuthorizationFailure` is taken as a refused credential: Azurite answers a bad signature and
 /// an expired SAS with it (on a HEAD, with no message to tell them apart), and Azure also uses
@@ -85,9 +85,8 @@ pub(crate) async fn error_from_response(response: reqwest::Response, target: &st
     let header_code = header("x-ms-error-code");
     let retry_after = header("retry-after");
     let deadline = std::time::Duration::from_secs(30);
-    let body = crate::client::read_text(response, crate::client::MAX_ERROR_BODY, true, deadline, target)
-        .await
-        .unwrap_or_default();
+    let body =
+        ferry_http::read_text(response, ferry_http::MAX_ERROR_BODY, true, deadline, target).await.unwrap_or_default();
     let (body_code, message) = parse_error(&body);
     let code = header_code.or(body_code);
     error_from_status(status, code.as_deref(), message.as_deref(), retry_after.as_deref(), target)

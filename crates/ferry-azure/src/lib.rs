@@ -18,7 +18,6 @@
 mod client;
 mod credential;
 mod error;
-mod retry;
 mod sas;
 mod store;
 mod xml;
@@ -28,7 +27,7 @@ pub use credential::{
     ConnectionString, Credential, CredentialError, DEVELOPMENT_ACCOUNT, DEVELOPMENT_KEY, SharedKey, TokenSource,
     string_to_sign,
 };
-pub use retry::{RetryPolicy, is_retryable_status};
+pub use ferry_http::{RetryPolicy, is_retryable_status};
 pub use sas::{SAS_VERSION, SasScope, account_sas, account_sas_from, sas_time, service_sas};
 pub use store::{AzureStore, LIST_PAGE_SIZE, list_containers, validate_blob_name};
 

@@ -17,8 +17,9 @@ use reqwest::Method;
 use reqwest::header::HeaderMap;
 use url::Url;
 
-use crate::client::{BlobClient, Body, Request};
+use crate::client::BlobClient;
 use crate::xml::{block_list_body, parse_blob_page, parse_block_list, parse_container_page, parse_http_date};
+use ferry_http::{Body, Request};
 
 /// Entries per listing page: the service's maximum.
 pub const LIST_PAGE_SIZE: u32 = 5000;
@@ -129,7 +130,7 @@ impl AzureStore {
 }
 
 fn transport(target: &str, e: &reqwest::Error) -> StoreError {
-    StoreError::new(ErrorKind::Transient, target, crate::client::describe_transport_error(e))
+    StoreError::new(ErrorKind::Transient, target, ferry_http::describe_transport_error(e))
 }
 
 /// A body that, when the connection breaks part-way, asks again for the rest (a ranged GET from

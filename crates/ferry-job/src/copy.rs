@@ -12,8 +12,8 @@ use futures::{StreamExt, TryStreamExt};
 
 use crate::context::OverwriteQuestion;
 use crate::events::final_status;
-use crate::lifecycle::{Lifecycle, cancelled, journal_for, part_tag};
-use crate::listing::{Selection, listing};
+use crate::lifecycle::{Lifecycle, Run, cancelled, journal_for, part_tag};
+use crate::listing::{Selection, compile, listing};
 use crate::naming::{Naming, decide};
 use crate::observer::JournalObserver;
 use crate::open::{self, Side};
@@ -75,17 +75,11 @@ impl Plan {
 
 /// Runs a copy job: a new one, or, with `resume`, the one that journal records (items it
 /// finished are left alone; the rest are done again).
-pub(crate) async fn run(
-    id: &str,
-    spec: &JobSpec,
-    copy: &CopySpec,
-    resume: Option<Journal>,
-    ctx: &JobContext,
-) -> Result<(), JobError> {
-    let source_location = copy.source.to_location(ctx.secrets.sas(Role::Source))?;
-    let dest_location = copy.destination.to_location(ctx.secrets.sas(Role::Destination))?;
-    crate::warnings::warn_about_sas(&[(&source_location, Role::Source), (&dest_location, Role::Destination)], ctx);
-    let filter = Filter::new(&copy.filter).map_err(|e| JobError::usage(e.to_string()))?;
+pub(crate) async fn run(run: Run<'_>, copy: &CopySpec) -> Result<(), JobError> {
+    let [source_location, dest_location] =
+        run.locations([(&copy.source, Role::Source), (&copy.destination, Role::Destination)])?;
+    let Run { id, spec, resume, ctx } = run;
+    let filter = compile(&copy.filter)?;
     let wildcard = wildcard_filter(&source_location)?;
     // A wildcard that spans directories (`logs/*/app.log`) needs a recursive listing to match.
     let recursive =

@@ -80,11 +80,12 @@ pub fn check_secrets(spec: &JobSpec, secrets: &Secrets) -> Result<(), JobError> 
 
 async fn execute(spec: &JobSpec, id: String, resume: Option<Journal>, ctx: &JobContext) -> Result<(), JobError> {
     let span = tracing::info_span!("job", id = %id);
+    let run = lifecycle::Run { id: &id, spec, resume, ctx };
     async {
         match &spec.kind {
-            JobKind::Copy(copy) => copy::run(&id, spec, copy, resume, ctx).await,
-            JobKind::Sync(sync) => sync::run(&id, spec, sync, resume, ctx).await,
-            JobKind::Remove(remove) => remove::run(&id, spec, remove, resume, ctx).await,
+            JobKind::Copy(copy) => copy::run(run, copy).await,
+            JobKind::Sync(sync) => sync::run(run, sync).await,
+            JobKind::Remove(remove) => remove::run(run, remove).await,
         }
     }
     .instrument(span)

@@ -35,6 +35,36 @@ pub(crate) fn cancelled(job_id: &str) -> JobError {
     ))
 }
 
+/// What each kind of job is run with.
+pub(crate) struct Run<'a> {
+    /// The job's id.
+    pub(crate) id: &'a str,
+    /// Its spec.
+    pub(crate) spec: &'a JobSpec,
+    /// Its journal, when it is resumed.
+    pub(crate) resume: Option<Journal>,
+    /// Its context.
+    pub(crate) ctx: &'a JobContext,
+}
+
+impl Run<'_> {
+    /// The locations of `endpoints`, each with its SAS put back, after warning about any SAS
+    /// that has expired, expires soon, or would be forwarded with more than read permission.
+    pub(crate) fn locations<const N: usize>(
+        &self,
+        endpoints: [(&crate::Endpoint, crate::Role); N],
+    ) -> Result<[ferry_core::Location; N], JobError> {
+        let mut out = Vec::with_capacity(N);
+        for (endpoint, role) in endpoints {
+            out.push((endpoint.to_location(self.ctx.secrets.sas(role))?, role));
+        }
+        let shown: Vec<_> = out.iter().map(|(l, r)| (l, *r)).collect();
+        crate::warnings::warn_about_sas(&shown, self.ctx);
+        let locations: Vec<_> = out.into_iter().map(|(l, _)| l).collect();
+        Ok(locations.try_into().unwrap_or_else(|_| unreachable!("one location per endpoint")))
+    }
+}
+
 /// A job that has started: its journal and log are open and `Started` was sent.
 pub(crate) struct Lifecycle<'a> {
     pub(crate) id: &'a str,

@@ -9,6 +9,12 @@ use futures::{Stream, StreamExt, TryStreamExt};
 
 use crate::open::Side;
 
+/// Compiles the filter flags (they were checked when the spec was made; a spec edited since
+/// is refused here).
+pub(crate) fn compile(spec: &ferry_plan::FilterSpec) -> Result<Filter, crate::JobError> {
+    Filter::new(spec).map_err(|e| crate::JobError::usage(e.to_string()))
+}
+
 /// Which listed objects a job covers.
 #[derive(Clone, Copy)]
 pub(crate) struct Selection<'a> {

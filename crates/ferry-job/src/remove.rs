@@ -12,8 +12,8 @@ use futures::{StreamExt, TryStreamExt};
 
 use crate::delete::{Deleter, Deletion};
 use crate::events::final_status;
-use crate::lifecycle::{Lifecycle, cancelled, journal_for};
-use crate::listing::{Selection, listing};
+use crate::lifecycle::{Lifecycle, Run, cancelled, journal_for};
+use crate::listing::{Selection, compile, listing};
 use crate::open::{Side, blob_side};
 use crate::spec::{RemoveSpec, Role};
 use crate::{JobContext, JobError, JobEvent, JobSpec};
@@ -42,20 +42,14 @@ async fn targets(url: &BlobUrl, remove: &RemoveSpec, store: &AzureStore, side: &
     Ok(Targets::Under { prefix, depth })
 }
 
-pub(crate) async fn run(
-    id: &str,
-    spec: &JobSpec,
-    remove: &RemoveSpec,
-    resume: Option<Journal>,
-    ctx: &JobContext,
-) -> Result<(), JobError> {
-    let location = remove.target.to_location(ctx.secrets.sas(Role::Source))?;
+pub(crate) async fn run(run: Run<'_>, remove: &RemoveSpec) -> Result<(), JobError> {
+    let [location] = run.locations([(&remove.target, Role::Source)])?;
+    let Run { id, spec, resume, ctx } = run;
     let Location::Blob(url) = &location else {
         return Err(JobError::usage("`ferry remove` removes blobs; give a Blob URL"));
     };
     let (side, store) = blob_side(url, ctx)?;
-    crate::warnings::warn_about_sas(&[(&location, Role::Source)], ctx);
-    let filter = Filter::new(&remove.filter).map_err(|e| JobError::usage(e.to_string()))?;
+    let filter = compile(&remove.filter)?;
     let listed = AtomicU64::new(0);
     let found = targets(url, remove, &store, &side).await?;
     let targets = match &found {

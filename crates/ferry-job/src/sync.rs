@@ -19,8 +19,8 @@ use futures::StreamExt;
 use crate::copy::copy_options;
 use crate::delete::{Deleter, Deletion};
 use crate::events::{SyncCounts, final_status};
-use crate::lifecycle::{Lifecycle, cancelled, journal_for};
-use crate::listing::{compared, scoped_plan};
+use crate::lifecycle::{Lifecycle, Run, cancelled, journal_for};
+use crate::listing::{compared, compile, scoped_plan};
 use crate::md5::{cache_for, with_local_md5};
 use crate::observer::JournalObserver;
 use crate::open::{self, Side};
@@ -47,17 +47,11 @@ struct Planned {
     extras: Mutex<Vec<(String, u64)>>,
 }
 
-pub(crate) async fn run(
-    id: &str,
-    spec: &JobSpec,
-    sync: &SyncSpec,
-    resume: Option<Journal>,
-    ctx: &JobContext,
-) -> Result<(), JobError> {
-    let source_location = sync.source.to_location(ctx.secrets.sas(Role::Source))?;
-    let dest_location = sync.destination.to_location(ctx.secrets.sas(Role::Destination))?;
-    crate::warnings::warn_about_sas(&[(&source_location, Role::Source), (&dest_location, Role::Destination)], ctx);
-    let filter = Filter::new(&sync.filter).map_err(|e| JobError::usage(e.to_string()))?;
+pub(crate) async fn run(run: Run<'_>, sync: &SyncSpec) -> Result<(), JobError> {
+    let [source_location, dest_location] =
+        run.locations([(&sync.source, Role::Source), (&sync.destination, Role::Destination)])?;
+    let Run { id, spec, resume, ctx } = run;
+    let filter = compile(&sync.filter)?;
     let trees = open_trees(&source_location, &dest_location, sync, ctx).await?;
     let planned = Planned::default();
     let cache = cache_for(sync.compare == ComparePolicy::Md5, (&trees.source, &trees.dest), ctx);

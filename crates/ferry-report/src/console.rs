@@ -183,6 +183,18 @@ impl Console {
     }
 }
 
+/// `ferry env`: one block per variable (name, value as it may be shown, description), in
+/// AzCopy's format.
+pub fn env_table(rows: &[(&str, String, &str)], console: &Console) {
+    for (name, value, description) in rows {
+        let block = format!("Name: {name}\nCurrent Value: {value}\nDescription: {description}\n");
+        match console.format() {
+            OutputFormat::Text => console.data(&format!("INFO: {block}")),
+            OutputFormat::Json => console.data(&block),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

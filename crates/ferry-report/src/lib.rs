@@ -6,6 +6,7 @@
 //!
 //! A closed pipe (`ferry list … | head`) is not an error: writers stop quietly.
 
+mod bench;
 mod console;
 mod events;
 mod job;
@@ -14,7 +15,8 @@ mod json;
 mod list;
 mod verify;
 
-pub use console::{Console, OutputFormat, OutputLevel, escape_controls};
+pub use bench::BenchResult;
+pub use console::{Console, OutputFormat, OutputLevel, env_table, escape_controls};
 pub use events::{JobLogEvents, TerminalEvents};
 pub use job::{JobReporter, show_summary_text, summary_text, sync_summary_text};
 pub use jobs::{job_details, job_list, job_transfers};

@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 
 use ferry_azure::AzureStore;
 use ferry_core::LocationHint;
-use ferry_engine::{CheckMd5, CopyEngine, CopyOptions, CopyReport, Transfer};
-use ferry_report::Console;
+use ferry_engine::{CheckMd5, CopyEngine, CopyOptions, Transfer};
+use ferry_report::{BenchResult, Console};
 use ferry_store::{DiscardSink, EntryKind, GeneratedSource, ListDepth, Store};
 use futures::{StreamExt, TryStreamExt};
 
@@ -51,92 +51,6 @@ fn cpu_time() -> Duration {
         stat.rsplit_once(')').map(|(_, rest)| rest.split_whitespace().collect()).unwrap_or_default();
     let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
     Duration::from_millis((ticks(11) + ticks(12)) * 10)
-}
-
-/// What a run measured.
-struct Measured {
-    files: u64,
-    failed: u64,
-    bytes: u64,
-    elapsed: Duration,
-    cpu: Duration,
-    cores: usize,
-}
-
-impl Measured {
-    fn from(report: &CopyReport, elapsed: Duration, cpu: Duration) -> Self {
-        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
-        Self {
-            files: report.stats.done,
-            failed: report.stats.failed,
-            bytes: report.stats.bytes_transferred,
-            elapsed,
-            cpu,
-            cores,
-        }
-    }
-
-    /// The likely bottleneck and what to do about it.
-    fn diagnosis(&self) -> (&'static str, String) {
-        let seconds = self.elapsed.as_secs_f64().max(0.001);
-        #[allow(clippy::cast_precision_loss)]
-        let cpu_share = self.cpu.as_secs_f64() / (seconds * self.cores as f64);
-        #[allow(clippy::cast_precision_loss)]
-        let average = if self.files == 0 { 0.0 } else { self.bytes as f64 / self.files as f64 };
-        if self.failed > 0 {
-            (
-                "Service errors",
-                format!(
-                    "{} files failed: see the lines above; the service may be throttling (503) or refusing the credential",
-                    self.failed
-                ),
-            )
-        } else if cpu_share >= 0.8 {
-            (
-                "CPU",
-                format!(
-                    "Ferry used {:.0}% of this machine's {} cores: a machine with more cores, or leaving out --put-md5, would go faster",
-                    cpu_share * 100.0,
-                    self.cores
-                ),
-            )
-        } else if average < 1024.0 * 1024.0 {
-            ("Small files", "each file costs at least one request, so the request rate sets the pace, not the bandwidth: more parallel requests (AZCOPY_CONCURRENCY_VALUE) help until the service throttles; fewer, larger files help most".into())
-        } else {
-            (
-                "Network or service",
-                format!(
-                    "Ferry used {:.0}% of the CPU; the bandwidth to the service, or the account's throughput limits, set this rate",
-                    cpu_share * 100.0
-                ),
-            )
-        }
-    }
-
-    fn text(&self, mode: BenchMode) -> String {
-        let seconds = self.elapsed.as_secs_f64().max(0.001);
-        #[allow(clippy::cast_precision_loss)]
-        let (megabits, mib_s, files_s) = (
-            self.bytes as f64 * 8.0 / seconds / 1e6,
-            self.bytes as f64 / seconds / (1024.0 * 1024.0),
-            self.files as f64 / seconds,
-        );
-        let (code, advice) = self.diagnosis();
-        [
-            "Performance benchmark results:".to_owned(),
-            format!("Mode: {}", if mode == BenchMode::Upload { "Upload" } else { "Download" }),
-            format!("Files: {} ({} failed)", self.files, self.failed),
-            format!("Bytes: {}", self.bytes),
-            format!("Elapsed Time (Seconds): {seconds:.2}"),
-            format!("Throughput (Mb/s): {megabits:.1}"),
-            format!("Throughput (MiB/s): {mib_s:.1}"),
-            format!("Files per second: {files_s:.1}"),
-            format!("Ferry CPU (Seconds): {:.2}", self.cpu.as_secs_f64()),
-            format!("Likely bottleneck: {code}"),
-            format!("Advice: {advice}"),
-        ]
-        .join("\n")
-    }
 }
 
 pub(crate) async fn run(args: &BenchArgs, ctx: &Ctx<'_>) -> Result<(), CliError> {
@@ -216,8 +130,16 @@ pub(crate) async fn run(args: &BenchArgs, ctx: &Ctx<'_>) -> Result<(), CliError>
     for failure in report.failures.iter().take(10) {
         console.warn(&format!("BENCHFAILED: {} : {}", failure.dest_key, failure.error));
     }
-    let measured = Measured::from(&report, elapsed, cpu);
-    console.end_of_job(&measured.text(args.mode));
+    let measured = BenchResult {
+        upload: args.mode == BenchMode::Upload,
+        files: report.stats.done,
+        failed: report.stats.failed,
+        bytes: report.stats.bytes_transferred,
+        elapsed,
+        cpu,
+        cores: std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
+    };
+    console.end_of_job(&measured.text());
     if measured.failed > 0 {
         return Err(CliError::failed(format!("{} of {} files failed", measured.failed, report.stats.total)));
     }
@@ -256,20 +178,5 @@ mod tests {
         assert_eq!(parse_size("1000").unwrap(), 1000);
         assert!(parse_size("4X").is_err());
         assert!(parse_size("M").is_err());
-    }
-
-    #[test]
-    fn the_bottleneck_follows_the_measurements() {
-        let run = |files, bytes, cpu| Measured {
-            files,
-            failed: 0,
-            bytes,
-            elapsed: Duration::from_secs(10),
-            cpu: Duration::from_secs(cpu),
-            cores: 2,
-        };
-        assert_eq!(run(10, 10 << 30, 18).diagnosis().0, "CPU");
-        assert_eq!(run(10_000, 40 << 20, 2).diagnosis().0, "Small files");
-        assert_eq!(run(10, 10 << 30, 2).diagnosis().0, "Network or service");
     }
 }

@@ -51,7 +51,7 @@ pub fn is_retryable_status(status: u16) -> bool {
 }
 
 /// Parses a `Retry-After` header given in seconds (the form Azure Storage uses).
-pub(crate) fn parse_retry_after(value: Option<&str>) -> Option<Duration> {
+pub fn parse_retry_after(value: Option<&str>) -> Option<Duration> {
     value?.trim().parse::<u64>().ok().map(Duration::from_secs)
 }
 
