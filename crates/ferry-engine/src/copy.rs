@@ -141,9 +141,10 @@ pub enum CheckMd5 {
     FailIfDifferentOrMissing,
 }
 
-/// How a copy job runs.
-#[derive(Debug, Clone)]
-pub struct CopyOptions {
+/// How objects are written and checked: the part of a copy's options a job records (so it is
+/// serialisable), apart from limits and hooks.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct TransferPolicy {
     /// Block (and download chunk) size; `None` for AzCopy's automatic size.
     pub block_size: Option<u64>,
     /// Objects up to this size go in one Put Blob; `None` means the block size.
@@ -162,6 +163,29 @@ pub struct CopyOptions {
     pub guess_mime_type: bool,
     /// Headers, metadata and tier for uploads (`content_md5` and `overwrite` are set per item).
     pub write: WriteOptions,
+}
+
+impl Default for TransferPolicy {
+    fn default() -> Self {
+        Self {
+            block_size: None,
+            put_blob_size: None,
+            put_md5: false,
+            check_md5: CheckMd5::default(),
+            check_length: true,
+            overwrite: Overwrite::default(),
+            preserve_last_modified: false,
+            guess_mime_type: true,
+            write: WriteOptions::default(),
+        }
+    }
+}
+
+/// How a copy job runs.
+#[derive(Debug, Clone)]
+pub struct CopyOptions {
+    /// How objects are written and checked.
+    pub policy: TransferPolicy,
     /// Objects in flight.
     pub objects_in_flight: usize,
     /// Requests in flight, across all objects.
@@ -193,15 +217,7 @@ impl std::fmt::Debug for dyn OverwritePrompt {
 impl Default for CopyOptions {
     fn default() -> Self {
         Self {
-            block_size: None,
-            put_blob_size: None,
-            put_md5: false,
-            check_md5: CheckMd5::default(),
-            check_length: true,
-            overwrite: Overwrite::default(),
-            preserve_last_modified: false,
-            guess_mime_type: true,
-            write: WriteOptions::default(),
+            policy: TransferPolicy::default(),
             objects_in_flight: 64,
             requests_in_flight: 32,
             buffer_bytes: 512 * 1024 * 1024,
@@ -456,10 +472,10 @@ impl Context {
     }
 
     async fn copy_one(&self, t: &Transfer, moved: &AtomicU64, unfinished: bool) -> Result<Outcome, StoreError> {
-        if self.options.overwrite != Overwrite::True {
+        if self.options.policy.overwrite != Overwrite::True {
             match self.dest.stat(&t.dest_key).await {
                 Ok(existing) => {
-                    let replace = match self.options.overwrite {
+                    let replace = match self.options.policy.overwrite {
                         Overwrite::True => true,
                         Overwrite::False => false,
                         Overwrite::IfSourceNewer => match (t.last_modified, existing.last_modified) {
@@ -509,7 +525,7 @@ impl Context {
             pieces.iter().for_each(|p| joined.extend_from_slice(p));
             joined.freeze()
         };
-        if self.options.check_length && data.len() as u64 != range.end - range.start {
+        if self.options.policy.check_length && data.len() as u64 != range.end - range.start {
             return Err(length_mismatch(key, &range, data.len() as u64));
         }
         Ok(data)
@@ -584,7 +600,10 @@ impl Context {
     }
 
     fn write_options(&self) -> WriteOptions {
-        WriteOptions { overwrite: self.options.overwrite != Overwrite::False, ..self.options.write.clone() }
+        WriteOptions {
+            overwrite: self.options.policy.overwrite != Overwrite::False,
+            ..self.options.policy.write.clone()
+        }
     }
 
     /// Write options for an upload of `t`: the job's, with a Content-Type guessed from the name
@@ -593,7 +612,7 @@ impl Context {
         let mut write = self.write_options();
         if write.headers.content_type.is_none() {
             let guessed =
-                self.options.guess_mime_type.then(|| mime_guess::from_path(&t.source_key).first_raw()).flatten();
+                self.options.policy.guess_mime_type.then(|| mime_guess::from_path(&t.source_key).first_raw()).flatten();
             write.headers.content_type = Some(guessed.unwrap_or("application/octet-stream").to_owned());
         }
         write
@@ -604,7 +623,7 @@ impl Context {
     /// named by the job and the source's version, and each finished chunk is recorded, so a run
     /// cut off by a crash or Ctrl-C continues from the chunks already written.
     async fn download(&self, t: &Transfer, moved: &AtomicU64, unfinished: bool) -> Result<(), StoreError> {
-        let check = self.options.check_md5;
+        let check = self.options.policy.check_md5;
         if check == CheckMd5::FailIfDifferentOrMissing && t.content_md5.is_none() {
             return Err(StoreError::new(
                 ErrorKind::InvalidInput,
@@ -613,7 +632,7 @@ impl Context {
             )
             .with_hint("upload it with --put-md5, or use --check-md5 FailIfDifferent"));
         }
-        let chunk = block_size(t.size, self.options.block_size).map_err(|e| sizing_error(&t.source_key, e))?;
+        let chunk = block_size(t.size, self.options.policy.block_size).map_err(|e| sizing_error(&t.source_key, e))?;
         let tag = self.version_tag(t);
         let (writer, reopened) = match self.dest.reopen_positional_write(&t.dest_key, t.size, &tag).await {
             Ok(pair) => pair,
@@ -713,8 +732,8 @@ impl Context {
             }
         }
         let finish = FinishOptions {
-            overwrite: self.options.overwrite != Overwrite::False,
-            last_modified: if self.options.preserve_last_modified { t.last_modified } else { None },
+            overwrite: self.options.policy.overwrite != Overwrite::False,
+            last_modified: if self.options.policy.preserve_last_modified { t.last_modified } else { None },
         };
         writer.finish(&finish).await
     }
@@ -723,8 +742,9 @@ impl Context {
     /// For an item an earlier run left unfinished, blocks the service already holds (by Get Block
     /// List: same id, same size) are not sent again.
     async fn upload(&self, t: &Transfer, moved: &AtomicU64, unfinished: bool) -> Result<(), StoreError> {
-        let block = block_size(t.size, self.options.block_size).map_err(|e| sizing_error(&t.source_key, e))?;
-        let single_limit = self.options.put_blob_size.unwrap_or(block).min(self.dest.capabilities().max_single_write);
+        let block = block_size(t.size, self.options.policy.block_size).map_err(|e| sizing_error(&t.source_key, e))?;
+        let single_limit =
+            self.options.policy.put_blob_size.unwrap_or(block).min(self.dest.capabilities().max_single_write);
         let mut write = self.upload_options(t);
 
         if t.size <= single_limit {
@@ -752,7 +772,7 @@ impl Context {
             std::collections::HashMap::new()
         };
         let mut ids = Vec::new();
-        let mut whole = self.options.put_md5.then(Md5::new);
+        let mut whole = self.options.policy.put_md5.then(Md5::new);
         let mut uploads: JoinSet<Result<u64, StoreError>> = JoinSet::new();
         for (index, range) in chunks(t.size, block).enumerate() {
             let id = PartId::numbered(&tag, u32::try_from(index).unwrap_or(u32::MAX));
@@ -811,11 +831,11 @@ impl Context {
 
     /// Blob to Blob: the destination service reads the source by URL, block by block.
     async fn copy_server_side(&self, t: &Transfer, url: &url::Url, moved: &AtomicU64) -> Result<(), StoreError> {
-        let block = block_size(t.size, self.options.block_size).map_err(|e| sizing_error(&t.source_key, e))?;
+        let block = block_size(t.size, self.options.policy.block_size).map_err(|e| sizing_error(&t.source_key, e))?;
         // An object of one block, with no content headers to set: one synchronous Copy Blob From
         // URL instead of Put Block From URL + Put Block List (half the requests; it keeps the
         // source's headers and MD5 by itself).
-        let user = &self.options.write;
+        let user = &self.options.policy.write;
         if t.size <= block.min(SYNC_COPY_MAX) && user.headers == ferry_store::ContentHeaders::default() {
             let write = self.write_options();
             let _request = self.requests.acquire().await.expect("never closed");
@@ -847,7 +867,7 @@ impl Context {
         // The copy keeps the source's properties; options the user gave win.
         let mut write = self.write_options();
         if let Some(props) = &t.properties {
-            let user = &self.options.write;
+            let user = &self.options.policy.write;
             let mut headers = props.headers.clone();
             headers.content_md5 = t.content_md5;
             if user.headers.content_type.is_some() {

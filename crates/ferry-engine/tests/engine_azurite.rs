@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use ferry_azure::AzureStore;
-use ferry_engine::{CheckMd5, CopyEngine, CopyOptions, Overwrite, Transfer};
+use ferry_engine::{CheckMd5, CopyEngine, CopyOptions, Overwrite, Transfer, TransferPolicy};
 use ferry_store::{ErrorKind, ListDepth, LocalStore, PartId, Store, WriteOptions, md5_of};
 use ferry_testkit::Azurite;
 use ferry_testkit::data::pattern;
@@ -40,14 +40,20 @@ fn make_tree(root: &Path) -> BTreeMap<String, Vec<u8>> {
 
 fn options() -> CopyOptions {
     CopyOptions {
-        block_size: Some(4 * MIB as u64),
-        put_md5: true,
+        policy: TransferPolicy { block_size: Some(4 * MIB as u64), put_md5: true, ..TransferPolicy::default() },
         part_tag: "engine-test".into(),
         objects_in_flight: 8,
         requests_in_flight: 16,
         buffer_bytes: 64 * MIB as u64,
         ..CopyOptions::default()
     }
+}
+
+/// [`options`] with its policy changed by `change`.
+fn with_policy(change: impl FnOnce(&mut TransferPolicy)) -> CopyOptions {
+    let mut options = options();
+    change(&mut options.policy);
+    options
 }
 
 /// Copies everything under `prefix` in `source` to `dest`, keeping keys.
@@ -139,11 +145,8 @@ async fn downloads_check_the_stored_md5_by_mode() {
 
     for (mode, lands) in [(CheckMd5::FailIfDifferent, false), (CheckMd5::LogOnly, true), (CheckMd5::NoCheck, true)] {
         let dir = tempfile::tempdir().unwrap();
-        let engine = CopyEngine::new(
-            source.clone(),
-            Arc::new(LocalStore::new(dir.path())),
-            CopyOptions { check_md5: mode, ..options() },
-        );
+        let engine =
+            CopyEngine::new(source.clone(), Arc::new(LocalStore::new(dir.path())), with_policy(|p| p.check_md5 = mode));
         let entry = source.stat("bad.bin").await.unwrap();
         let report = engine.run(futures::stream::iter([Ok(Transfer::from_entry(entry, "bad.bin".into()))])).await;
         assert_eq!(dir.path().join("bad.bin").exists(), lands, "{mode:?}");
@@ -156,7 +159,7 @@ async fn downloads_check_the_stored_md5_by_mode() {
     }
 
     // An empty blob written by Put Blob has an MD5; strip it by committing an empty block list.
-    let strict = CopyOptions { check_md5: CheckMd5::FailIfDifferentOrMissing, ..options() };
+    let strict = with_policy(|p| p.check_md5 = CheckMd5::FailIfDifferentOrMissing);
     let dir = tempfile::tempdir().unwrap();
     let no_md5 = azurite.new_container("engine-nomd5").await;
     no_md5.commit_parts("plain.bin", &[], &WriteOptions::default()).await.unwrap();
@@ -179,7 +182,7 @@ async fn overwrite_modes_skip_or_replace() {
     blob.write("f.txt", Bytes::from_static(b"old").into(), &WriteOptions::default()).await.unwrap();
     let blob: Arc<dyn Store> = Arc::new(blob);
 
-    let run = |overwrite| copy_all(local.clone(), blob.clone(), CopyOptions { overwrite, ..options() });
+    let run = |overwrite| copy_all(local.clone(), blob.clone(), with_policy(|p| p.overwrite = overwrite));
     let report = run(Overwrite::False).await;
     assert_eq!((report.stats.skipped, report.stats.done), (1, 0));
     assert_eq!(read_all(&*blob, "f.txt").await, b"old");

@@ -5,7 +5,6 @@ use std::sync::atomic::AtomicU64;
 
 use ferry_core::{Location, LocationKind};
 use ferry_engine::{CopyEngine, CopyOptions, Overwrite, Transfer};
-use ferry_journal::Journal;
 use ferry_plan::{Filter, FilterSpec};
 use ferry_store::{ListDepth, StoreError};
 use futures::{StreamExt, TryStreamExt};
@@ -19,7 +18,7 @@ use crate::observer::JournalObserver;
 use crate::open::{self, Side};
 use crate::spec::{CopySpec, Role, TransferPolicy};
 use crate::verify::{Trees, VerifyOptions, compare_trees};
-use crate::{JobContext, JobError, JobEvent, JobSpec};
+use crate::{JobContext, JobError, JobEvent};
 
 /// The wildcard of a local source (`DIR/*.jpg`, `logs/2024-*/*.gz`) as a filter on relative
 /// paths: a single segment matches names, several segments match the path, each `*` within one
@@ -39,15 +38,7 @@ pub(crate) fn copy_options(policy: &TransferPolicy, ctx: &JobContext, job_id: &s
         .flatten()
         .map(|p| Arc::new(OverwriteQuestion(p)) as Arc<dyn ferry_engine::OverwritePrompt>);
     CopyOptions {
-        block_size: policy.block_size,
-        put_blob_size: policy.put_blob_size,
-        put_md5: policy.put_md5,
-        check_md5: policy.check_md5,
-        check_length: policy.check_length,
-        overwrite: policy.overwrite,
-        preserve_last_modified: policy.preserve_last_modified,
-        guess_mime_type: policy.guess_mime_type,
-        write: policy.write.clone(),
+        policy: policy.clone(),
         objects_in_flight: ctx.limits.objects_in_flight,
         requests_in_flight: ctx.limits.requests_in_flight,
         buffer_bytes: ctx.limits.buffer_bytes,

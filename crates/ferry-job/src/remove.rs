@@ -5,8 +5,6 @@ use std::sync::atomic::AtomicU64;
 use ferry_azure::AzureStore;
 use ferry_core::{BlobUrl, Location};
 use ferry_engine::StatsSnapshot;
-use ferry_journal::Journal;
-use ferry_plan::Filter;
 use ferry_store::{Entry, ErrorKind, ListDepth, Store, StoreError};
 use futures::{StreamExt, TryStreamExt};
 
@@ -16,7 +14,7 @@ use crate::lifecycle::{Lifecycle, Run, cancelled, journal_for};
 use crate::listing::{Selection, compile, listing};
 use crate::open::{Side, blob_side};
 use crate::spec::{RemoveSpec, Role};
-use crate::{JobContext, JobError, JobEvent, JobSpec};
+use crate::{JobContext, JobError, JobEvent};
 
 /// What a remove's URL names: one blob, or the blobs under a prefix.
 enum Targets {

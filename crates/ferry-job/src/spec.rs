@@ -4,9 +4,8 @@
 //! each run apart, in the job's [`crate::Secrets`].
 
 use ferry_core::{Location, LocationHint, LocationKind, SasToken};
-use ferry_engine::{CheckMd5, Overwrite};
+pub use ferry_engine::TransferPolicy;
 use ferry_plan::{ComparePolicy, FilterSpec};
-use ferry_store::WriteOptions;
 use serde::{Deserialize, Serialize};
 
 use crate::JobError;
@@ -224,45 +223,6 @@ impl Endpoint {
             Location::Blob(url) => Location::Blob(url.with_sas(sas.cloned())),
             local @ Location::Local(_) => local,
         })
-    }
-}
-
-/// How objects are written and checked.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct TransferPolicy {
-    /// `--block-size-mb`, in bytes.
-    pub block_size: Option<u64>,
-    /// `--put-blob-size-mb`, in bytes.
-    pub put_blob_size: Option<u64>,
-    /// `--put-md5`.
-    pub put_md5: bool,
-    /// `--check-md5`.
-    pub check_md5: CheckMd5,
-    /// `--check-length`.
-    pub check_length: bool,
-    /// `--overwrite`.
-    pub overwrite: Overwrite,
-    /// `--preserve-last-modified-time`.
-    pub preserve_last_modified: bool,
-    /// Guess a Content-Type from the name when none is given.
-    pub guess_mime_type: bool,
-    /// Headers, metadata, tags and tier to write.
-    pub write: WriteOptions,
-}
-
-impl Default for TransferPolicy {
-    fn default() -> Self {
-        Self {
-            block_size: None,
-            put_blob_size: None,
-            put_md5: false,
-            check_md5: CheckMd5::default(),
-            check_length: true,
-            overwrite: Overwrite::default(),
-            preserve_last_modified: false,
-            guess_mime_type: true,
-            write: WriteOptions::default(),
-        }
     }
 }
 

@@ -26,7 +26,7 @@ use crate::observer::JournalObserver;
 use crate::open::{self, Side};
 use crate::spec::{DeleteMode, MaxDelete, Role, SyncSpec};
 use crate::verify::{Trees, VerifyOptions, compare_trees};
-use crate::{JobContext, JobError, JobEvent, JobSpec};
+use crate::{JobContext, JobError, JobEvent};
 
 /// The two trees of a sync, opened.
 struct SyncTrees {
@@ -69,8 +69,10 @@ pub(crate) async fn run(run: Run<'_>, sync: &SyncSpec) -> Result<(), JobError> {
     let journal = journal_for(id, spec, resume, (&trees.source, &trees.dest), ctx)?;
     let job = Lifecycle::begin(id, spec, Some(journal), (&trees.source, &trees.dest), ctx)?;
     let observer = job.journal.clone().map(|journal| Arc::new(JournalObserver { journal }) as Arc<_>);
-    let put_md5 = sync.policy.put_md5 || sync.compare == ComparePolicy::Md5;
-    let options = CopyOptions { put_md5, observer, ..copy_options(&sync.policy, ctx, id) };
+    // Comparing by MD5 next time needs the MD5 stored this time.
+    let mut policy = sync.policy.clone();
+    policy.put_md5 |= sync.compare == ComparePolicy::Md5;
+    let options = CopyOptions { observer, ..copy_options(&policy, ctx, id) };
     let engine = CopyEngine::new(trees.source.store.clone(), trees.dest.store.clone(), options);
     let sides = (&trees.source, &trees.dest);
     let report = job.run_engine(engine, transfers, sides, Some(planned.scanned.clone()), "COPYFAILED").await;

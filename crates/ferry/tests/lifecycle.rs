@@ -245,3 +245,25 @@ async fn remove_journals_its_deletions_like_syncs() {
     let keys: Vec<String> = store.list("", ListDepth::Recursive).map_ok(|e| e.key).try_collect().await.unwrap();
     assert!(keys.is_empty(), "{keys:?}");
 }
+
+/// Only copy warned about an expired or expiring SAS; sync and remove started without a word and
+/// failed item by item.
+#[tokio::test(flavor = "multi_thread")]
+async fn every_job_kind_warns_about_an_expired_sas() {
+    let azurite = Azurite::shared();
+    let store = azurite.new_container("life-expired").await;
+    let now = time::OffsetDateTime::now_utc();
+    let hour = Duration::from_secs(3600);
+    let expired = ferry_azure::account_sas_from(&azurite.shared_key(), "racwdl", now - 2 * hour, now - hour);
+    let url = format!("{}?{}", azurite.container_url(store.container()), expired.expose());
+    let work = tempfile::tempdir().unwrap();
+    let src = work.path().join("src");
+    std::fs::create_dir_all(&src).unwrap();
+    std::fs::write(src.join("a.txt"), "a").unwrap();
+    let (code, _, err) = run(at(ferry(), work.path()).args(["sync", src.to_str().unwrap(), &url]));
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("WARN: the destination SAS expired at"), "{err}");
+    let (code, _, err) = run(at(ferry(), work.path()).args(["remove", &url, "--recursive"]));
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("WARN: the source SAS expired at"), "{err}");
+}

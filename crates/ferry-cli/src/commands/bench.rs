@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use ferry_azure::AzureStore;
 use ferry_core::LocationHint;
-use ferry_engine::{CheckMd5, CopyEngine, CopyOptions, Transfer};
+use ferry_engine::{CheckMd5, CopyEngine, CopyOptions, Transfer, TransferPolicy};
 use ferry_report::{BenchResult, Console};
 use ferry_store::{DiscardSink, EntryKind, GeneratedSource, ListDepth, Store};
 use futures::{StreamExt, TryStreamExt};
@@ -69,9 +69,12 @@ pub(crate) async fn run(args: &BenchArgs, ctx: &Ctx<'_>) -> Result<(), CliError>
     let path = url.path().trim_end_matches('/');
     let base = if path.is_empty() { String::new() } else { format!("{path}/") };
     let options = CopyOptions {
-        block_size: mib(args.block_size_mb, "--block-size-mb")?,
-        put_md5: args.put_md5,
-        check_md5: CheckMd5::NoCheck,
+        policy: TransferPolicy {
+            block_size: mib(args.block_size_mb, "--block-size-mb")?,
+            put_md5: args.put_md5,
+            check_md5: CheckMd5::NoCheck,
+            ..TransferPolicy::default()
+        },
         objects_in_flight: settings.transfer.objects_in_flight,
         requests_in_flight: settings.transfer.requests_in_flight,
         buffer_bytes: settings.transfer.buffer_bytes,
