@@ -47,7 +47,7 @@ pub(crate) fn local_side(root: &Path) -> Side {
     }
 }
 
-/// Opens a container (or, with `need_container` false, an account) of Blob storage.
+/// Opens a Blob container: its store, and the side that shows and explains it.
 pub(crate) fn blob_side(url: &BlobUrl, ctx: &JobContext) -> Result<(Side, AzureStore), JobError> {
     check_plain_http(url, ctx)?;
     let Some(container) = url.container() else {

@@ -40,6 +40,8 @@ async fn targets(url: &BlobUrl, remove: &RemoveSpec, store: &AzureStore, side: &
     Ok(Targets::Under { prefix, depth })
 }
 
+/// Runs a remove job (new, or resumed: what an earlier run deleted is no longer listed, and
+/// what is gone already counts as deleted).
 pub(crate) async fn run(run: Run<'_>, remove: &RemoveSpec) -> Result<(), JobError> {
     let [location] = run.locations([(&remove.target, Role::Source)])?;
     let Run { id, spec, resume, ctx } = run;

@@ -47,6 +47,8 @@ struct Planned {
     extras: Mutex<Vec<(String, u64)>>,
 }
 
+/// Runs a sync job (new, or resumed from its journal): copies stream out of the merged plan while
+/// the listings run; the extras wait for the deletion phase, behind its guards.
 pub(crate) async fn run(run: Run<'_>, sync: &SyncSpec) -> Result<(), JobError> {
     let [source_location, dest_location] =
         run.locations([(&sync.source, Role::Source), (&sync.destination, Role::Destination)])?;
