@@ -17,6 +17,7 @@
 
 mod client;
 mod credential;
+pub mod entra;
 mod error;
 mod sas;
 mod store;

@@ -35,6 +35,11 @@ pub struct Cli {
     /// How much a job writes to its log file: DEBUG, INFO, WARNING, ERROR, or NONE for no file.
     #[arg(long, global = true, value_enum, ignore_case = true, default_value = "INFO")]
     pub log_level: crate::LogLevel,
+
+    /// More host suffixes (`;`-separated, port included when given) that may receive a Microsoft
+    /// Entra ID token, besides Azure Storage's own (`*.core.windows.net`, `*.storage.azure.net`, …).
+    #[arg(long, global = true)]
+    pub trusted_microsoft_suffixes: Option<String>,
 }
 
 /// `--output-type` values.

@@ -30,6 +30,79 @@ pub const ENV_VARS: &[EnvVar] = &[
         secret: true,
     },
     EnvVar {
+        name: "AZCOPY_AUTO_LOGIN_TYPE",
+        description: "Sign in to Microsoft Entra ID for each command, without `ferry login`: SPN (a service principal and its secret), MSI (a managed identity) or WORKLOAD (workload identity). Used when a URL has no SAS and no key applies.",
+        secret: false,
+    },
+    EnvVar {
+        name: "AZCOPY_TENANT_ID",
+        description: "The Entra tenant for auto-login (SPN; WORKLOAD falls back to AZURE_TENANT_ID).",
+        secret: false,
+    },
+    EnvVar {
+        name: "AZCOPY_ACTIVE_DIRECTORY_ENDPOINT",
+        description: "The Entra authority host for auto-login (default https://login.microsoftonline.com; https only).",
+        secret: false,
+    },
+    EnvVar {
+        name: "AZCOPY_SPA_APPLICATION_ID",
+        description: "The service principal's application (client) id, for SPN auto-login.",
+        secret: false,
+    },
+    EnvVar {
+        name: "AZCOPY_SPA_CLIENT_SECRET",
+        description: "The service principal's client secret, for SPN auto-login.",
+        secret: true,
+    },
+    EnvVar {
+        name: "AZCOPY_SPA_CERT_PATH",
+        description: "A service principal certificate (PEM or PKCS#12), for SPN auto-login: not supported yet.",
+        secret: false,
+    },
+    EnvVar { name: "AZCOPY_SPA_CERT_PASSWORD", description: "The certificate's password.", secret: true },
+    EnvVar {
+        name: "AZCOPY_MSI_CLIENT_ID",
+        description: "A user-assigned managed identity, by client id, for MSI auto-login.",
+        secret: false,
+    },
+    EnvVar {
+        name: "AZCOPY_MSI_OBJECT_ID",
+        description: "Deprecated by AzCopy and refused: use AZCOPY_MSI_CLIENT_ID or AZCOPY_MSI_RESOURCE_STRING.",
+        secret: false,
+    },
+    EnvVar {
+        name: "AZCOPY_MSI_RESOURCE_STRING",
+        description: "A user-assigned managed identity, by ARM resource id, for MSI auto-login.",
+        secret: false,
+    },
+    EnvVar {
+        name: "IDENTITY_ENDPOINT",
+        description: "The App Service / Functions managed identity endpoint (set by the platform).",
+        secret: false,
+    },
+    EnvVar {
+        name: "IDENTITY_HEADER",
+        description: "The App Service / Functions managed identity header (set by the platform).",
+        secret: true,
+    },
+    EnvVar {
+        name: "AZURE_POD_IDENTITY_AUTHORITY_HOST",
+        description: "Another host for the VM's instance metadata service (default http://169.254.169.254).",
+        secret: false,
+    },
+    EnvVar {
+        name: "AZURE_FEDERATED_TOKEN_FILE",
+        description: "The federated token file of workload identity (set by AKS); read again for every token.",
+        secret: false,
+    },
+    EnvVar { name: "AZURE_CLIENT_ID", description: "The application (client) id of workload identity.", secret: false },
+    EnvVar { name: "AZURE_TENANT_ID", description: "The tenant of workload identity.", secret: false },
+    EnvVar {
+        name: "AZURE_AUTHORITY_HOST",
+        description: "The Entra authority host of workload identity (default https://login.microsoftonline.com).",
+        secret: false,
+    },
+    EnvVar {
         name: "AZCOPY_CONCURRENCY_VALUE",
         description: "How many HTTP requests run at once, and connections kept open to each host. Default: 16 per CPU, at least 32, at most 300.",
         secret: false,

@@ -9,6 +9,7 @@ mod env_vars;
 mod error;
 mod legacy_spec;
 pub mod logging;
+mod login;
 mod settings;
 mod signals;
 mod spec;
@@ -29,7 +30,9 @@ pub async fn run(cli: Cli) -> ExitStatus {
     let interrupts = signals::Interrupts::default();
     let result = match Settings::resolve(&cli, &env) {
         Ok(settings) => {
-            let ctx = commands::Ctx { settings: &settings, env: &env, console: &console, interrupts: &interrupts };
+            let token = login::auto_login(&env, &settings.http);
+            let ctx =
+                commands::Ctx { settings: &settings, env: &env, console: &console, interrupts: &interrupts, token };
             tokio::select! {
                 result = commands::dispatch(&cli.command, &ctx) => result,
                 () = interrupts.forced() => Err(CliError::failed("interrupted twice: stopped at once")

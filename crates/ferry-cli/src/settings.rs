@@ -69,6 +69,8 @@ pub struct Settings {
     pub output_level: ferry_report::OutputLevel,
     /// `--cap-mbps`, if a cap is set.
     pub cap_mbps: Option<f64>,
+    /// `--trusted-microsoft-suffixes`: more hosts that may receive an Entra token.
+    pub trusted_suffixes: Vec<String>,
 }
 
 /// Concurrency and memory limits of transfers.
@@ -150,6 +152,11 @@ impl Settings {
             log_level: cli.log_level,
             log_cap: crate::logging::log_cap(env),
             output_level: cli.output_level.into(),
+            trusted_suffixes: cli
+                .trusted_microsoft_suffixes
+                .as_deref()
+                .map(|s| s.split(';').map(str::trim).filter(|x| !x.is_empty()).map(str::to_owned).collect())
+                .unwrap_or_default(),
             cap_mbps: match cli.cap_mbps {
                 0.0 => None,
                 c if c.is_finite() && c > 0.0 => Some(c),

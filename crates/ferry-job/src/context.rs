@@ -97,6 +97,11 @@ pub struct Secrets {
     pub account: Option<String>,
     /// `AZURE_STORAGE_KEY`.
     pub account_key: Option<Secret>,
+    /// A Microsoft Entra ID token source (auto-login), shared by every client of the job.
+    pub token: Option<Arc<dyn ferry_azure::TokenSource>>,
+    /// Host suffixes besides Azure Storage's own that may receive a token
+    /// (`--trusted-microsoft-suffixes`).
+    pub trusted_suffixes: Vec<String>,
 }
 
 impl Secrets {

@@ -23,6 +23,8 @@ pub(crate) enum CredentialSource {
     Anonymous,
     /// A local path: none needed.
     Local,
+    /// A Microsoft Entra ID token.
+    Entra,
 }
 
 impl CredentialSource {
@@ -34,6 +36,7 @@ impl CredentialSource {
             Self::AccountKey => "account-key",
             Self::Anonymous => "anonymous",
             Self::Local => "local",
+            Self::Entra => "entra",
         }
     }
 
@@ -45,6 +48,7 @@ impl CredentialSource {
             Self::AccountKey => "the account key in AZURE_STORAGE_KEY",
             Self::Anonymous => "anonymous access",
             Self::Local => "the local file system",
+            Self::Entra => "a Microsoft Entra ID token",
         }
     }
 }
@@ -159,7 +163,48 @@ pub(crate) fn resolve_credential(url: &BlobUrl, env: &Secrets) -> Result<(Creden
             );
         }
     }
+    if let Some(token) = &env.token {
+        token_may_go_to(url, &env.trusted_suffixes)?;
+        return Ok((Credential::Token(token.clone()), CredentialSource::Entra));
+    }
     Ok((Credential::Anonymous, CredentialSource::Anonymous))
+}
+
+/// Azure Storage's own host suffixes: a token goes to these (or to suffixes the user trusts).
+const TOKEN_HOST_SUFFIXES: [&str; 5] = [
+    ".core.windows.net",
+    ".core.chinacloudapi.cn",
+    ".core.cloudapi.de",
+    ".core.usgovcloudapi.net",
+    ".storage.azure.net",
+];
+
+/// Refuses to send a bearer token over plain `http://` or to a host that is not Azure Storage's
+/// (nor one `--trusted-microsoft-suffixes` names; its entries match `host[:port]`, as AzCopy's).
+fn token_may_go_to(url: &BlobUrl, trusted: &[String]) -> Result<(), CliError> {
+    let service = url.service_url();
+    if service.scheme() != "https" {
+        return Err(CliError::usage(format!(
+            "`{url}` uses plain http://, and a Microsoft Entra ID token is never sent unencrypted"
+        ))
+        .with_hint("use the https:// URL, or a SAS or account key for a local emulator over http"));
+    }
+    let host = service.host_str().unwrap_or_default().to_ascii_lowercase();
+    let host_port = service.port().map_or_else(|| host.clone(), |p| format!("{host}:{p}"));
+    let ours = TOKEN_HOST_SUFFIXES.iter().any(|s| host.ends_with(s));
+    let theirs = trusted.iter().any(|s| {
+        let s = s.trim_start_matches('*').to_ascii_lowercase();
+        !s.is_empty() && (host_port.ends_with(&s) || host.ends_with(&s))
+    });
+    if ours || theirs {
+        return Ok(());
+    }
+    Err(CliError::usage(format!(
+        "not sending a Microsoft Entra ID token to `{host_port}`: it is not an Azure Storage host"
+    ))
+    .with_hint(format!(
+        "if `{host_port}` is yours, trust it with --trusted-microsoft-suffixes '{host_port}'; or use a SAS"
+    )))
 }
 
 /// Adds which credential was used to an authentication or permission failure, so the user
@@ -286,6 +331,37 @@ mod tests {
             format!("BlobEndpoint=https://files.contoso.example;AccountName=acct;AccountKey={DEVELOPMENT_KEY}");
         let env = Environment::from_pairs([("AZURE_STORAGE_CONNECTION_STRING", custom_cs.as_str())]);
         assert!(matches!(resolve_credential(&custom, &env).unwrap().0, Credential::SharedKey(_)));
+    }
+
+    #[derive(Debug)]
+    struct Fixed;
+
+    #[async_trait::async_trait]
+    impl ferry_azure::TokenSource for Fixed {
+        async fn token(&self) -> Result<Secret, String> {
+            Ok(Secret::new("t"))
+        }
+    }
+
+    /// A token goes over https only, and only to Azure Storage hosts or trusted ones; a SAS or a
+    /// key still comes first.
+    #[test]
+    fn tokens_go_only_over_https_to_storage_hosts() {
+        let mut env = Secrets { token: Some(std::sync::Arc::new(Fixed)), ..Secrets::default() };
+        let (c, s) = resolve_credential(&url("https://acct.blob.core.windows.net/box"), &env).unwrap();
+        assert!(matches!(c, Credential::Token(_)));
+        assert_eq!(s, CredentialSource::Entra);
+        let (_, s) = resolve_credential(&url("https://acct.blob.core.windows.net/box?sv=1&sig=x"), &env).unwrap();
+        assert_eq!(s, CredentialSource::UrlSas);
+        let http = resolve_credential(&url("http://127.0.0.1:10000/devstoreaccount1/box"), &env).unwrap_err();
+        assert!(http.message().contains("never sent unencrypted"), "{}", http.message());
+        let foreign = resolve_credential(&url("https://127.0.0.1:9443/devstoreaccount1/box"), &env).unwrap_err();
+        assert!(foreign.hint().unwrap().contains("--trusted-microsoft-suffixes '127.0.0.1:9443'"));
+        let lookalike = resolve_credential(&url("https://acct.blob.core.windows.net.evil.example/box"), &env);
+        assert!(lookalike.is_err());
+        env.trusted_suffixes = vec![".0.1:9443".into()];
+        let (_, s) = resolve_credential(&url("https://127.0.0.1:9443/devstoreaccount1/box"), &env).unwrap();
+        assert_eq!(s, CredentialSource::Entra);
     }
 
     #[test]

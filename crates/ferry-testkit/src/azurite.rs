@@ -26,6 +26,8 @@ pub struct Azurite {
     port: u16,
     pid: u32,
     log: PathBuf,
+    /// `http`, or `https` for an instance with a certificate (OAuth mode).
+    scheme: &'static str,
 }
 
 impl Azurite {
@@ -37,6 +39,18 @@ impl Azurite {
 
     /// Starts a new emulator on a free port and waits until it answers.
     pub fn start() -> Result<Self, String> {
+        Self::start_with(&[], "http")
+    }
+
+    /// Starts an emulator in `--oauth basic` mode over HTTPS, with `ca`'s server certificate: it
+    /// accepts bearer tokens (checking their shape, times, issuer and audience, not signatures or
+    /// roles) besides SAS and Shared Key.
+    pub fn start_oauth(ca: &crate::entra::TestCa) -> Result<Self, String> {
+        let (cert, key) = (ca.cert.display().to_string(), ca.key.display().to_string());
+        Self::start_with(&["--oauth", "basic", "--cert", &cert, "--key", &key], "https")
+    }
+
+    fn start_with(extra: &[&str], scheme: &'static str) -> Result<Self, String> {
         let bin = crate::tools::azurite_bin();
         let port = free_port()?;
         let log = std::env::temp_dir().join(format!("ferry-azurite-{}-{port}.log", std::process::id()));
@@ -44,6 +58,7 @@ impl Azurite {
         let child = Command::new(&bin)
             .args(["--blobHost", "127.0.0.1", "--blobPort", &port.to_string()])
             .args(["--inMemoryPersistence", "--silent", "--loose", "--skipApiVersionCheck", "--disableTelemetry"])
+            .args(extra)
             .env("NODE_OPTIONS", "--max-old-space-size=8192")
             .stdin(Stdio::null())
             .stdout(log_file.try_clone().map_err(|e| e.to_string())?)
@@ -61,7 +76,7 @@ impl Azurite {
             .stderr(Stdio::null())
             .spawn()
             .map_err(|e| format!("cannot start the Azurite watchdog: {e}"))?;
-        let azurite = Self { port, pid, log };
+        let azurite = Self { port, pid, log, scheme };
         azurite.wait_ready(Duration::from_secs(60))?;
         Ok(azurite)
     }
@@ -69,6 +84,10 @@ impl Azurite {
     fn wait_ready(&self, limit: Duration) -> Result<(), String> {
         let started = Instant::now();
         while started.elapsed() < limit {
+            // Over TLS, a listening port is enough (the first request proves the rest).
+            if self.scheme == "https" && TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+                return Ok(());
+            }
             if let Ok(mut conn) = TcpStream::connect(("127.0.0.1", self.port)) {
                 let request = format!(
                     "GET /{DEVELOPMENT_ACCOUNT}?comp=list HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nConnection: close\r\n\r\n",
@@ -103,9 +122,9 @@ impl Azurite {
         self.pid
     }
 
-    /// `http://127.0.0.1:PORT/devstoreaccount1`.
+    /// `http://127.0.0.1:PORT/devstoreaccount1` (`https://` in OAuth mode).
     pub fn account_url(&self) -> String {
-        format!("http://127.0.0.1:{}/{DEVELOPMENT_ACCOUNT}", self.port)
+        format!("{}://127.0.0.1:{}/{DEVELOPMENT_ACCOUNT}", self.scheme, self.port)
     }
 
     /// The URL of a container (no query).

@@ -5,11 +5,14 @@
 //! - [`conformance`]: the [`ferry_store::Store`] contract as `pub async fn` checks, and
 //!   [`store_conformance_tests!`] to run all of them against a backend.
 //! - [`data`]: deterministic test data.
+//! - [`entra`]: a test CA, Azurite in OAuth mode over HTTPS, and a stand-in for Entra's token
+//!   endpoints.
 //! - [`tools`]: where the pinned peer tools (Azurite, AzCopy, Python, rclone) are installed.
 
 pub mod azurite;
 pub mod conformance;
 pub mod data;
+pub mod entra;
 pub mod fault_proxy;
 pub mod hostile;
 pub mod store_faults;

@@ -63,7 +63,7 @@ pub(crate) async fn run(args: &BenchArgs, ctx: &Ctx<'_>) -> Result<(), CliError>
     if args.file_count == 0 {
         return Err(CliError::usage("--file-count must be at least 1"));
     }
-    let (client, credential) = ferry_job::blob_client(&url, &ctx.job([None, None]))?;
+    let (client, credential) = ferry_job::blob_client(&url, &ctx.job([None, None])?)?;
     let store: Arc<dyn Store> = Arc::new(AzureStore::new(client, &url)?);
     let job_id = uuid::Uuid::new_v4().simple().to_string();
     let path = url.path().trim_end_matches('/');

@@ -28,7 +28,7 @@ pub(super) async fn run(args: &ListArgs, ctx: &Ctx<'_>) -> Result<(), CliError> 
     } else {
         SizeUnits::Binary
     };
-    let (client, credential) = ferry_job::blob_client(&url, &ctx.job([None, None]))?;
+    let (client, credential) = ferry_job::blob_client(&url, &ctx.job([None, None])?)?;
     list_url(&url, client, ctx.settings, units, properties, args.running_tally).await.map_err(|e| credential.explain(e))
 }
 

@@ -19,7 +19,7 @@ pub(super) async fn run(args: &MakeArgs, ctx: &Ctx<'_>) -> Result<(), CliError> 
         return Err(CliError::usage(format!("`{url}` names a blob path, but `ferry make` creates containers"))
             .with_hint(format!("give the container URL alone, ending in /{container}")));
     }
-    let (client, credential) = ferry_job::blob_client(&url, &ctx.job([None, None]))?;
+    let (client, credential) = ferry_job::blob_client(&url, &ctx.job([None, None])?)?;
     let store = AzureStore::new(client, &url)?;
     match store.create_root().await {
         Ok(()) => {

@@ -30,13 +30,16 @@ pub struct Ctx<'a> {
     /// The terminal.
     pub console: &'a Console,
     pub(crate) interrupts: &'a Interrupts,
+    /// The auto-login token source (`AZCOPY_AUTO_LOGIN_TYPE`), or why it cannot be made; an
+    /// error surfaces only in commands that need credentials.
+    pub(crate) token: Result<Option<Arc<dyn ferry_azure::TokenSource>>, CliError>,
 }
 
 impl Ctx<'_> {
     /// The context a job runs with: the settings' limits and folders, the environment's
     /// credentials plus `sas` (source, destination), events to the terminal and the job log,
     /// and the terminal to ask.
-    pub(crate) fn job(&self, sas: [Option<SasToken>; 2]) -> JobContext {
+    pub(crate) fn job(&self, sas: [Option<SasToken>; 2]) -> Result<JobContext, CliError> {
         let (settings, env) = (self.settings, self.env);
         let [source_sas, destination_sas] = sas;
         let secrets = Secrets {
@@ -45,9 +48,11 @@ impl Ctx<'_> {
             connection_string: env.get("AZURE_STORAGE_CONNECTION_STRING").map(Secret::new),
             account: env.get("AZURE_STORAGE_ACCOUNT").map(str::to_owned),
             account_key: env.get("AZURE_STORAGE_KEY").map(Secret::new),
+            token: self.token.clone()?,
+            trusted_suffixes: settings.trusted_suffixes.clone(),
         };
         let events = Fanout(vec![Arc::new(TerminalEvents::new(*self.console)), Arc::new(JobLogEvents)]);
-        JobContext {
+        Ok(JobContext {
             cancel: self.interrupts.cancel.clone(),
             events: Arc::new(events),
             limits: Limits {
@@ -68,13 +73,13 @@ impl Ctx<'_> {
                 .get("FERRY_ALLOW_HTTP")
                 .is_some_and(|v| matches!(v.trim().to_ascii_lowercase().as_str(), "true" | "1" | "yes")),
             prompt: Some(Arc::new(prompt::StdinPrompt::new(*self.console))),
-        }
+        })
     }
 
     /// Runs a new job, watching for Ctrl-C while it runs.
     pub(crate) async fn run_job(&self, spec: &JobSpec, sas: [Option<SasToken>; 2]) -> Result<(), CliError> {
         let _watch = self.interrupts.watch(*self.console);
-        ferry_job::run(spec, &self.job(sas)).await
+        ferry_job::run(spec, &self.job(sas)?).await
     }
 
     /// Refuses a flag that asks questions or prints a plan when output is turned down.

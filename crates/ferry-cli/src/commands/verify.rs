@@ -6,5 +6,5 @@ use crate::args::VerifyArgs;
 
 pub(super) async fn run(args: &VerifyArgs, ctx: &Ctx<'_>) -> Result<(), CliError> {
     let (spec, sas) = crate::spec::verify(args)?;
-    ferry_job::verify(&spec, &ctx.job(sas)).await.map(drop)
+    ferry_job::verify(&spec, &ctx.job(sas)?).await.map(drop)
 }

@@ -1,0 +1,322 @@
+//! Microsoft Entra ID tokens for Azure Storage, fetched on Ferry's own HTTP client.
+//!
+//! Written by hand rather than with `azure_identity` (see `../shared/reference/entra.md` §3.7):
+//! one HTTP, retry and redaction stack, every endpoint overridable the way the Azure SDKs allow
+//! (so each flow is tested offline), and Rust 1.85. The flows here: a service principal with a
+//! secret, workload identity (a federated token file, read again for every request), and managed
+//! identity through App Service/Functions (`IDENTITY_ENDPOINT` + `IDENTITY_HEADER`) or the VM's
+//! IMDS (`AZURE_POD_IDENTITY_AUTHORITY_HOST` overrides its host). Each token is cached by a
+//! [`TokenCache`] and refreshed once less than five minutes are left; a 401 drops it.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant, SystemTime};
+
+use ferry_core::{ErrorKind, Secret, StoreError};
+use ferry_http::{Body, Expiring, HttpClient, HttpConfig, NoAuth, Request, TokenCache};
+use futures::FutureExt;
+use futures::future::BoxFuture;
+use reqwest::Method;
+use url::Url;
+
+use crate::credential::TokenSource;
+
+/// The one scope Azure Storage tokens are asked for (Blob, ADLS and Files alike).
+pub const STORAGE_SCOPE: &str = "https://storage.azure.com/.default";
+/// The resource managed identity endpoints are asked for.
+pub const STORAGE_RESOURCE: &str = "https://storage.azure.com";
+/// Entra's public-cloud authority.
+pub const DEFAULT_AUTHORITY: &str = "https://login.microsoftonline.com";
+/// The VM metadata service.
+pub const IMDS_HOST: &str = "http://169.254.169.254";
+/// A token with less than this left is refreshed before it is used.
+const REFRESH_AHEAD: Duration = Duration::from_secs(5 * 60);
+
+/// A user-assigned managed identity, by one of its ids.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ManagedId {
+    /// Its client id (`AZCOPY_MSI_CLIENT_ID`, `--identity-client-id`).
+    ClientId(String),
+    /// Its ARM resource id (`AZCOPY_MSI_RESOURCE_STRING`, `--identity-resource-id`).
+    ResourceId(String),
+}
+
+/// How a token is obtained.
+#[derive(Debug, Clone)]
+pub enum Flow {
+    /// A service principal and its client secret (client credentials grant).
+    ClientSecret {
+        /// `https://HOST/TENANT/oauth2/v2.0/token`.
+        token_url: Url,
+        /// The application (client) id.
+        client_id: String,
+        /// The secret.
+        secret: Secret,
+    },
+    /// Workload identity: the federated token in `token_file` is the client assertion.
+    Workload {
+        /// `https://HOST/TENANT/oauth2/v2.0/token`.
+        token_url: Url,
+        /// The application (client) id.
+        client_id: String,
+        /// `AZURE_FEDERATED_TOKEN_FILE`, read again for every token (it is rotated).
+        token_file: PathBuf,
+    },
+    /// App Service / Functions managed identity.
+    AppService {
+        /// `IDENTITY_ENDPOINT`.
+        endpoint: Url,
+        /// `IDENTITY_HEADER`.
+        header: Secret,
+        /// A user-assigned identity; the system-assigned one when `None`.
+        id: Option<ManagedId>,
+    },
+    /// The VM's instance metadata service.
+    Imds {
+        /// `http://169.254.169.254/metadata/identity/oauth2/token`, or the overridden host's.
+        endpoint: Url,
+        /// A user-assigned identity; the system-assigned one when `None`.
+        id: Option<ManagedId>,
+    },
+}
+
+impl Flow {
+    /// The token endpoint of `tenant` at `authority` (`https://` only: a secret or an assertion
+    /// never crosses the network in clear).
+    pub fn token_url(authority: &str, tenant: &str) -> Result<Url, String> {
+        let base = authority.trim_end_matches('/');
+        let url = Url::parse(&format!("{base}/{tenant}/oauth2/v2.0/token"))
+            .map_err(|e| format!("the Entra authority `{authority}` is not a URL: {e}"))?;
+        if url.scheme() != "https" {
+            return Err(format!("the Entra authority `{authority}` must use https://"));
+        }
+        Ok(url)
+    }
+
+    /// The IMDS token endpoint on `host` (`AZURE_POD_IDENTITY_AUTHORITY_HOST`, else the VM's).
+    pub fn imds_url(host: Option<&str>) -> Result<Url, String> {
+        let host = host.unwrap_or(IMDS_HOST).trim_end_matches('/');
+        Url::parse(&format!("{host}/metadata/identity/oauth2/token"))
+            .map_err(|e| format!("the managed identity endpoint `{host}` is not a URL: {e}"))
+    }
+
+    /// How this flow is named in messages and `login status` (AzCopy's login types).
+    pub fn method(&self) -> &'static str {
+        match self {
+            Self::ClientSecret { .. } => "spn",
+            Self::Workload { .. } => "workload",
+            Self::AppService { .. } | Self::Imds { .. } => "msi",
+        }
+    }
+}
+
+/// A token source for one flow, caching its token across requests (and clients: share it).
+#[derive(Debug)]
+pub struct EntraToken {
+    flow: Flow,
+    http: HttpClient,
+    cache: TokenCache<Secret>,
+}
+
+impl EntraToken {
+    /// A source for `flow`, using its own small HTTP client with `config`'s timeouts and retries.
+    pub fn new(flow: Flow, config: HttpConfig) -> Result<Self, StoreError> {
+        Ok(Self { flow, http: HttpClient::new(config)?, cache: TokenCache::new(REFRESH_AHEAD) })
+    }
+
+    /// The flow it uses.
+    pub fn flow(&self) -> &Flow {
+        &self.flow
+    }
+
+    /// Asks the token endpoint for a new token.
+    async fn fetch(&self) -> Result<Expiring<Secret>, StoreError> {
+        let request = self.request()?;
+        let response = self.http.send(request, &NoAuth, classify).await?;
+        let text = self.http.read_small(response, 64 * 1024, "the token endpoint").await?;
+        parse_token(&text)
+    }
+
+    fn request(&self) -> Result<Request<'static>, StoreError> {
+        let form =
+            |pairs: &[(&str, &str)]| url::form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish();
+        let post = |url: &Url, body: String| {
+            Request::new(Method::POST, url.clone(), "the token endpoint")
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(Body::Bytes(body.into()))
+        };
+        Ok(match &self.flow {
+            Flow::ClientSecret { token_url, client_id, secret } => post(
+                token_url,
+                form(&[
+                    ("grant_type", "client_credentials"),
+                    ("client_id", client_id),
+                    ("client_secret", secret.expose()),
+                    ("scope", STORAGE_SCOPE),
+                ]),
+            ),
+            Flow::Workload { token_url, client_id, token_file } => {
+                let assertion = std::fs::read_to_string(token_file).map_err(|e| {
+                    StoreError::new(
+                        ErrorKind::Unauthenticated,
+                        "the token endpoint",
+                        format!("cannot read the federated token file `{}`: {e}", token_file.display()),
+                    )
+                })?;
+                post(
+                    token_url,
+                    form(&[
+                        ("grant_type", "client_credentials"),
+                        ("client_id", client_id),
+                        ("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"),
+                        ("client_assertion", assertion.trim()),
+                        ("scope", STORAGE_SCOPE),
+                    ]),
+                )
+            }
+            Flow::AppService { endpoint, header, id } => {
+                let mut url = endpoint.clone();
+                url.query_pairs_mut()
+                    .append_pair("api-version", "2019-08-01")
+                    .append_pair("resource", STORAGE_RESOURCE);
+                add_identity(&mut url, id.as_ref(), "mi_res_id");
+                Request::new(Method::GET, url, "the managed identity endpoint")
+                    .header("x-identity-header", header.expose())
+            }
+            Flow::Imds { endpoint, id } => {
+                let mut url = endpoint.clone();
+                url.query_pairs_mut()
+                    .append_pair("api-version", "2018-02-01")
+                    .append_pair("resource", STORAGE_RESOURCE);
+                add_identity(&mut url, id.as_ref(), "msi_res_id");
+                Request::new(Method::GET, url, "the managed identity endpoint").header("metadata", "true")
+            }
+        })
+    }
+}
+
+/// Names a user-assigned identity in a managed identity request (the resource-id parameter's name
+/// differs by endpoint).
+fn add_identity(url: &mut Url, id: Option<&ManagedId>, resource_param: &str) {
+    match id {
+        Some(ManagedId::ClientId(c)) => {
+            url.query_pairs_mut().append_pair("client_id", c);
+        }
+        Some(ManagedId::ResourceId(r)) => {
+            url.query_pairs_mut().append_pair(resource_param, r);
+        }
+        None => {}
+    }
+}
+
+#[async_trait::async_trait]
+impl TokenSource for EntraToken {
+    async fn token(&self) -> Result<Secret, String> {
+        self.cache.get(|| self.fetch()).await.map_err(|e| e.to_string())
+    }
+
+    fn invalidate(&self) -> bool {
+        self.cache.invalidate();
+        true
+    }
+}
+
+/// A token endpoint's refusal, with Entra's own words (`error`, `error_description`: the AADSTS
+/// code says what to fix).
+fn classify<'a>(response: reqwest::Response, target: &'a str) -> BoxFuture<'a, StoreError> {
+    async move {
+        let status = response.status().as_u16();
+        let body =
+            ferry_http::read_text(response, 16 * 1024, true, Duration::from_secs(30), target).await.unwrap_or_default();
+        let json: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
+        let text = |name: &str| json.get(name).and_then(serde_json::Value::as_str).map(str::to_owned);
+        let described = match (text("error"), text("error_description")) {
+            (Some(code), Some(description)) => format!("{code}: {description}"),
+            (Some(code), None) => code,
+            (None, _) => format!("HTTP {status}"),
+        };
+        let kind = match status {
+            429 => ErrorKind::Throttled,
+            500..=599 | 404 | 410 => ErrorKind::Transient,
+            _ => ErrorKind::Unauthenticated,
+        };
+        StoreError::new(kind, target, format!("Entra ID refused the token request: {described}")).with_status(status)
+    }
+    .boxed()
+}
+
+/// Reads a token response: `access_token` and its lifetime (`expires_in` seconds, or
+/// `expires_on` as Unix seconds; either may be a string).
+fn parse_token(text: &str) -> Result<Expiring<Secret>, StoreError> {
+    let bad = |why: &str| StoreError::new(ErrorKind::Unauthenticated, "the token endpoint", why.to_owned());
+    let json: serde_json::Value = serde_json::from_str(text).map_err(|_| bad("its answer is not JSON"))?;
+    let token = json
+        .get("access_token")
+        .and_then(serde_json::Value::as_str)
+        .ok_or_else(|| bad("its answer has no access_token"))?;
+    let number =
+        |name: &str| json.get(name).and_then(|v| v.as_u64().or_else(|| v.as_str().and_then(|s| s.trim().parse().ok())));
+    let now = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let lifetime = number("expires_in")
+        .or_else(|| number("expires_on").map(|on| on.saturating_sub(now)))
+        .ok_or_else(|| bad("its answer says neither expires_in nor expires_on"))?;
+    Ok(Expiring { value: Secret::new(token), expires_at: Instant::now() + Duration::from_secs(lifetime) })
+}
+
+/// The claims of a token that say whose it is (for messages; never verified here).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TokenIdentity {
+    /// The object id of the identity.
+    pub oid: Option<String>,
+    /// The tenant id.
+    pub tid: Option<String>,
+}
+
+impl TokenIdentity {
+    /// Decodes the payload of a JWT.
+    pub fn of(token: &str) -> Self {
+        use base64::Engine as _;
+        let payload = token.split('.').nth(1).unwrap_or_default();
+        let decoded =
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload.trim_end_matches('=')).unwrap_or_default();
+        let json: serde_json::Value = serde_json::from_slice(&decoded).unwrap_or_default();
+        let text = |name: &str| json.get(name).and_then(serde_json::Value::as_str).map(str::to_owned);
+        Self { oid: text("oid"), tid: text("tid") }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_answers_of_every_shape_are_read() {
+        let t = parse_token(r#"{"token_type":"Bearer","expires_in":3599,"access_token":"abc"}"#).unwrap();
+        assert_eq!(t.value.expose(), "abc");
+        assert!(t.expires_at > Instant::now() + Duration::from_secs(3500));
+        let now = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).unwrap().as_secs();
+        let msi =
+            format!(r#"{{"access_token":"m","expires_on":"{}","resource":"https://storage.azure.com"}}"#, now + 600);
+        let t = parse_token(&msi).unwrap();
+        assert!(t.expires_at < Instant::now() + Duration::from_secs(601));
+        assert!(parse_token(r#"{"access_token":"x"}"#).is_err());
+        assert!(parse_token("<html>").is_err());
+    }
+
+    #[test]
+    fn authorities_must_be_https() {
+        assert_eq!(
+            Flow::token_url("https://login.microsoftonline.com/", "t1").unwrap().as_str(),
+            "https://login.microsoftonline.com/t1/oauth2/v2.0/token"
+        );
+        assert!(Flow::token_url("http://127.0.0.1:9", "t1").unwrap_err().contains("https://"));
+    }
+
+    #[test]
+    fn identities_are_decoded_from_the_payload() {
+        use base64::Engine as _;
+        let payload = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(r#"{"oid":"o-1","tid":"t-1"}"#);
+        let id = TokenIdentity::of(&format!("h.{payload}.s"));
+        assert_eq!((id.oid.as_deref(), id.tid.as_deref()), (Some("o-1"), Some("t-1")));
+        assert_eq!(TokenIdentity::of("garbage"), TokenIdentity::default());
+    }
+}

@@ -1,0 +1,190 @@
+//! Microsoft Entra ID sign-in, tested on one machine: a test certificate authority (made with the
+//! system `openssl`), Azurite in `--oauth basic` mode over HTTPS with a certificate from it, and
+//! a loopback stand-in for Entra's token endpoints (`entra_stand_in.py`, beside this crate's
+//! manifest) that mints tokens Azurite accepts and logs every request it was asked.
+//!
+//! Ferry, AzCopy and the Python SDK trust the test CA through `SSL_CERT_FILE` (their own
+//! processes'); nothing here changes this process's environment.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A certificate authority and a server certificate for `127.0.0.1` and `localhost`.
+#[derive(Debug)]
+pub struct TestCa {
+    _dir: tempfile::TempDir,
+    /// The CA certificate (what `SSL_CERT_FILE` names).
+    pub ca: PathBuf,
+    /// The server certificate, signed by the CA.
+    pub cert: PathBuf,
+    /// Its private key.
+    pub key: PathBuf,
+}
+
+fn openssl(dir: &Path, args: &[&str]) -> Result<(), String> {
+    let out = Command::new("openssl").args(args).current_dir(dir).output().map_err(|e| format!("openssl: {e}"))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!("openssl {}: {}", args.join(" "), String::from_utf8_lossy(&out.stderr)))
+    }
+}
+
+impl TestCa {
+    /// Makes a new CA and server certificate (P-256 keys, valid for two days).
+    pub fn generate() -> Result<Self, String> {
+        let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+        let d = dir.path();
+        let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
+        let mut ca_args = vec!["req", "-x509"];
+        ca_args.extend(ec);
+        ca_args.extend([
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.pem",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=Ferry test CA",
+            "-addext",
+            "basicConstraints=critical,CA:TRUE",
+            "-addext",
+            "keyUsage=critical,keyCertSign,cRLSign",
+        ]);
+        openssl(d, &ca_args)?;
+        let mut csr_args = vec!["req"];
+        csr_args.extend(ec);
+        csr_args.extend(["-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=127.0.0.1"]);
+        openssl(d, &csr_args)?;
+        std::fs::write(
+            d.join("server.ext"),
+            "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
+        )
+        .map_err(|e| e.to_string())?;
+        openssl(
+            d,
+            &[
+                "x509",
+                "-req",
+                "-in",
+                "server.csr",
+                "-CA",
+                "ca.pem",
+                "-CAkey",
+                "ca.key",
+                "-CAcreateserial",
+                "-out",
+                "server.pem",
+                "-days",
+                "2",
+                "-extfile",
+                "server.ext",
+            ],
+        )?;
+        Ok(Self { ca: d.join("ca.pem"), cert: d.join("server.pem"), key: d.join("server.key"), _dir: dir })
+    }
+}
+
+/// How the stand-in answers.
+#[derive(Debug, Clone)]
+pub struct StandInOptions {
+    /// Lifetime of the tokens it issues, in seconds.
+    pub lifetime: u64,
+    /// The client secret it accepts (any, when `None`).
+    pub secret: Option<String>,
+    /// The `X-IDENTITY-HEADER` the App Service endpoint wants.
+    pub identity_header: String,
+    /// Token requests answered 503/500 before it starts issuing.
+    pub fail_first: u32,
+}
+
+impl Default for StandInOptions {
+    fn default() -> Self {
+        Self { lifetime: 3600, secret: None, identity_header: "test-identity-header".into(), fail_first: 0 }
+    }
+}
+
+/// A running Entra stand-in: HTTPS for the authority, HTTP for the managed identity endpoints.
+#[derive(Debug)]
+pub struct EntraStandIn {
+    child: Child,
+    dir: tempfile::TempDir,
+    https: u16,
+    http: u16,
+    /// The tenant id in the tokens it issues.
+    pub tenant: String,
+}
+
+impl EntraStandIn {
+    /// Starts one serving TLS with `ca`'s server certificate.
+    pub fn start(ca: &TestCa, options: &StandInOptions) -> Result<Self, String> {
+        let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("entra_stand_in.py");
+        let ports = dir.path().join("ports.json");
+        let mut cmd = Command::new(crate::tools::python());
+        cmd.arg(&script)
+            .args(["--cert".as_ref(), ca.cert.as_os_str(), "--key".as_ref(), ca.key.as_os_str()])
+            .arg("--log")
+            .arg(dir.path().join("requests.jsonl"))
+            .arg("--ports")
+            .arg(&ports)
+            .args(["--lifetime", &options.lifetime.to_string(), "--fail-first", &options.fail_first.to_string()])
+            .args(["--identity-header", &options.identity_header]);
+        if let Some(secret) = &options.secret {
+            cmd.args(["--secret", secret]);
+        }
+        let child = cmd
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .map_err(|e| e.to_string())?;
+        let started = Instant::now();
+        let text = loop {
+            if let Ok(text) = std::fs::read_to_string(&ports) {
+                break text;
+            }
+            if started.elapsed() > Duration::from_secs(20) {
+                return Err("the Entra stand-in did not start".into());
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        let json: serde_json::Value = serde_json::from_str(&text).map_err(|e| e.to_string())?;
+        let port = |name: &str| json[name].as_u64().and_then(|p| u16::try_from(p).ok()).unwrap_or_default();
+        let tenant = json["tenant"].as_str().unwrap_or_default().to_owned();
+        Ok(Self { https: port("https"), http: port("http"), tenant, child, dir })
+    }
+
+    /// The authority host (`AZCOPY_ACTIVE_DIRECTORY_ENDPOINT`, `AZURE_AUTHORITY_HOST`).
+    pub fn authority(&self) -> String {
+        format!("https://127.0.0.1:{}", self.https)
+    }
+
+    /// The App Service managed identity endpoint (`IDENTITY_ENDPOINT`).
+    pub fn identity_endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}/msi/token", self.http)
+    }
+
+    /// The IMDS host (`AZURE_POD_IDENTITY_AUTHORITY_HOST`).
+    pub fn imds_host(&self) -> String {
+        format!("http://127.0.0.1:{}", self.http)
+    }
+
+    /// Every request it was asked so far, one JSON object each (secrets replaced by lengths).
+    pub fn requests(&self) -> Vec<serde_json::Value> {
+        std::fs::read_to_string(self.dir.path().join("requests.jsonl"))
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect()
+    }
+}
+
+impl Drop for EntraStandIn {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -1,0 +1,285 @@
+//! Microsoft Entra ID sign-in (issue #13), end to end on one machine: Azurite in `--oauth basic`
+//! mode over HTTPS (a test CA that Ferry trusts through `SSL_CERT_FILE`), and a loopback stand-in
+//! for Entra's token endpoints that logs what it was asked. What lands is checked by the Python
+//! SDK with the account key; the App Service managed-identity path is also run by AzCopy.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+use std::sync::OnceLock;
+
+use common::{ferry, run};
+use ferry_testkit::entra::{EntraStandIn, StandInOptions, TestCa};
+use ferry_testkit::{Azurite, tools};
+
+const SECRET: &str = "s3cret-Value-that-must-never-show";
+
+/// The test CA and the OAuth-mode Azurite shared by this binary.
+fn oauth() -> &'static (TestCa, Azurite) {
+    static SHARED: OnceLock<(TestCa, Azurite)> = OnceLock::new();
+    SHARED.get_or_init(|| {
+        let ca = TestCa::generate().expect("a test CA");
+        let azurite = Azurite::start_oauth(&ca).expect("Azurite in OAuth mode");
+        (ca, azurite)
+    })
+}
+
+/// `host:port` of the OAuth Azurite, for `--trusted-microsoft-suffixes`.
+fn trusted() -> String {
+    format!("127.0.0.1:{}", oauth().1.port())
+}
+
+/// `ferry` trusting the test CA, with its state in `work`.
+fn ferry_at(work: &Path) -> Command {
+    let mut cmd = ferry();
+    cmd.env("SSL_CERT_FILE", &oauth().0.ca)
+        .env("FERRY_JOB_PLAN_LOCATION", work.join("plans"))
+        .env("FERRY_LOG_LOCATION", work.join("logs"));
+    cmd
+}
+
+/// `ferry` signing in as a service principal through `stand_in`.
+fn ferry_spn(work: &Path, stand_in: &EntraStandIn, secret: &str) -> Command {
+    let mut cmd = ferry_at(work);
+    cmd.env("AZCOPY_AUTO_LOGIN_TYPE", "SPN")
+        .env("AZCOPY_SPA_APPLICATION_ID", "app-1")
+        .env("AZCOPY_SPA_CLIENT_SECRET", secret)
+        .env("AZCOPY_TENANT_ID", &stand_in.tenant)
+        .env("AZCOPY_ACTIVE_DIRECTORY_ENDPOINT", stand_in.authority());
+    cmd
+}
+
+/// The blobs of `container` and their MD5s (hex), as the Python SDK sees them with the key.
+fn blobs(container: &str) -> Vec<(String, String)> {
+    let script = r#"
+import sys, base64
+from azure.storage.blob import ContainerClient
+key = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=='
+c = ContainerClient(sys.argv[1], sys.argv[2], credential={'account_name': 'devstoreaccount1', 'account_key': key}, connection_verify=sys.argv[3])
+for b in c.list_blobs():
+    md5 = b.content_settings.content_md5
+    print(b.name, base64.b16encode(bytes(md5)).decode().lower() if md5 else '-')
+"#;
+    let (ca, azurite) = oauth();
+    let out = Command::new(tools::python())
+        .args(["-c", script, &azurite.account_url(), container])
+        .arg(&ca.ca)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let (name, md5) = l.split_once(' ').unwrap();
+            (name.to_owned(), md5.to_owned())
+        })
+        .collect()
+}
+
+fn token_posts(stand_in: &EntraStandIn) -> Vec<serde_json::Value> {
+    stand_in.requests().into_iter().filter(|r| r["method"] == "POST").collect()
+}
+
+/// Every file below `dir`, read (for secrets).
+fn all_files(dir: &Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                out.extend(all_files(&path));
+            } else if let Ok(bytes) = std::fs::read(&path) {
+                out.push((path, bytes));
+            }
+        }
+    }
+    out
+}
+
+/// A service principal's auto-login uploads a tree: one token request of the right shape, the
+/// blobs land intact, and the secret shows nowhere.
+#[test]
+fn spn_auto_login_copies_with_one_token_request_and_no_secret_anywhere() {
+    let stand_in =
+        EntraStandIn::start(&oauth().0, &StandInOptions { secret: Some(SECRET.into()), ..Default::default() }).unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let src = work.path().join("src");
+    std::fs::create_dir_all(&src).unwrap();
+    let mut expected = Vec::new();
+    for i in 0..5 {
+        let data = ferry_testkit::data::pattern(100_000 + i * 7, i as u64);
+        std::fs::write(src.join(format!("f{i}.bin")), &data).unwrap();
+        expected.push((format!("f{i}.bin"), common::md5_hex(&data)));
+    }
+    let url = format!("{}/entra-spn", oauth().1.account_url());
+    let (code, out, err) = run(ferry_spn(work.path(), &stand_in, SECRET).args([
+        "copy",
+        &format!("{}/*", src.display()),
+        &url,
+        "--put-md5",
+        "--trusted-microsoft-suffixes",
+        &trusted(),
+    ]));
+    assert_eq!(code, 0, "{err}\n{out}");
+    assert_eq!(blobs("entra-spn"), expected);
+    let posts = token_posts(&stand_in);
+    assert_eq!(posts.len(), 1, "one token for the whole job: {posts:?}");
+    let form = &posts[0]["form"];
+    assert_eq!(posts[0]["path"], format!("/{}/oauth2/v2.0/token", stand_in.tenant));
+    assert_eq!(form["grant_type"], "client_credentials");
+    assert_eq!(form["client_id"], "app-1");
+    assert_eq!(form["scope"], "https://storage.azure.com/.default");
+    assert_eq!(form["client_secret"], format!("<{} characters>", SECRET.len()));
+    assert!(!out.contains(SECRET) && !err.contains(SECRET));
+    for (path, bytes) in all_files(work.path()) {
+        assert!(!String::from_utf8_lossy(&bytes).contains(SECRET), "the secret is in {}", path.display());
+    }
+}
+
+/// A refused secret is reported in Entra's own words (the AADSTS code says what to fix).
+#[test]
+fn a_wrong_client_secret_is_named_as_such() {
+    let stand_in =
+        EntraStandIn::start(&oauth().0, &StandInOptions { secret: Some(SECRET.into()), ..Default::default() }).unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let url = format!("{}/entra-refused", oauth().1.account_url());
+    let given = "not-the-secret-4711";
+    let (code, _, err) =
+        run(ferry_spn(work.path(), &stand_in, given).args(["list", &url, "--trusted-microsoft-suffixes", &trusted()]));
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("AADSTS7000215") && err.contains("Invalid client secret"), "{err}");
+    assert!(!err.contains(given), "the secret given is not echoed: {err}");
+}
+
+/// Managed identity through App Service's endpoint (with a user-assigned client id) and through
+/// the VM's IMDS (its host overridden); a failing endpoint is retried.
+#[test]
+fn managed_identity_through_app_service_and_imds() {
+    let (_, azurite) = oauth();
+    let stand_in = EntraStandIn::start(&oauth().0, &StandInOptions { fail_first: 1, ..Default::default() }).unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let src = work.path().join("one.txt");
+    std::fs::write(&src, "managed").unwrap();
+    let url = format!("{}/entra-msi", azurite.account_url());
+    let msi = |cmd: &mut Command| {
+        cmd.env("AZCOPY_AUTO_LOGIN_TYPE", "MSI").env("FERRY_MAX_RETRIES", "2");
+    };
+    let mut app_service = ferry_at(work.path());
+    msi(&mut app_service);
+    app_service
+        .env("IDENTITY_ENDPOINT", stand_in.identity_endpoint())
+        .env("IDENTITY_HEADER", "test-identity-header")
+        .env("AZCOPY_MSI_CLIENT_ID", "client-7");
+    let (code, out, err) =
+        run(app_service.args(["copy", src.to_str().unwrap(), &url, "--trusted-microsoft-suffixes", &trusted()]));
+    assert_eq!(code, 0, "{err}\n{out}");
+    assert_eq!(blobs("entra-msi").len(), 1);
+    let asked = stand_in.requests();
+    assert_eq!(asked.len(), 2, "one failed (500) and retried: {asked:?}");
+    let query = &asked[1]["query"];
+    assert_eq!(
+        (query["api-version"].as_str(), query["resource"].as_str()),
+        (Some("2019-08-01"), Some("https://storage.azure.com"))
+    );
+    assert_eq!(query["client_id"], "client-7");
+    assert_eq!(asked[1]["headers"]["x-identity-header"], "<20 characters>");
+
+    let mut imds = ferry_at(work.path());
+    msi(&mut imds);
+    imds.env("AZURE_POD_IDENTITY_AUTHORITY_HOST", stand_in.imds_host()).env(
+        "AZCOPY_MSI_RESOURCE_STRING",
+        "/subscriptions/s/resourceGroups/g/providers/Microsoft.ManagedIdentity/userAssignedIdentities/i",
+    );
+    let (code, out, err) = run(imds.args(["list", &url, "--trusted-microsoft-suffixes", &trusted()]));
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("one.txt"), "{out}");
+    let last = stand_in.requests().pop().unwrap();
+    assert_eq!(last["path"], "/metadata/identity/oauth2/token");
+    assert_eq!(last["headers"]["metadata"], "true");
+    assert_eq!(last["query"]["api-version"], "2018-02-01");
+    assert!(last["query"]["msi_res_id"].as_str().unwrap().ends_with("/userAssignedIdentities/i"));
+}
+
+/// Workload identity: the federated token file's content is the client assertion.
+#[test]
+fn workload_identity_sends_the_federated_token() {
+    let stand_in = EntraStandIn::start(&oauth().0, &StandInOptions::default()).unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let token_file = work.path().join("federated-token");
+    std::fs::write(&token_file, "federated-assertion-1\n").unwrap();
+    let url = format!("{}/entra-workload", oauth().1.account_url());
+    let (code, _, err) = run(ferry_at(work.path())
+        .env("AZCOPY_AUTO_LOGIN_TYPE", "WORKLOAD")
+        .env("AZURE_CLIENT_ID", "wl-client")
+        .env("AZURE_TENANT_ID", &stand_in.tenant)
+        .env("AZURE_FEDERATED_TOKEN_FILE", &token_file)
+        .env("AZURE_AUTHORITY_HOST", stand_in.authority())
+        .args(["make", &url, "--trusted-microsoft-suffixes", &trusted()]));
+    assert_eq!(code, 0, "{err}");
+    let posts = token_posts(&stand_in);
+    assert_eq!(posts.len(), 1, "{posts:?}");
+    let form = &posts[0]["form"];
+    assert_eq!(form["client_assertion"], "federated-assertion-1");
+    assert_eq!(form["client_assertion_type"], "urn:ietf:params:oauth:client-assertion-type:jwt-bearer");
+    assert_eq!(form["client_id"], "wl-client");
+    assert!(blobs("entra-workload").is_empty(), "the container exists and is empty");
+}
+
+/// A token never goes over plain http or to a host that is not Azure Storage's (unless trusted):
+/// the command stops before any token is even requested, and says why.
+#[test]
+fn no_token_over_http_or_to_untrusted_hosts() {
+    let stand_in = EntraStandIn::start(&oauth().0, &StandInOptions::default()).unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let plain = format!("{}/entra-plain", Azurite::shared().account_url());
+    let (code, _, err) = run(ferry_spn(work.path(), &stand_in, SECRET).args(["list", &plain]));
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("never sent unencrypted"), "{err}");
+    let https = format!("{}/entra-untrusted", oauth().1.account_url());
+    let (code, _, err) = run(ferry_spn(work.path(), &stand_in, SECRET).args(["list", &https]));
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--trusted-microsoft-suffixes"), "{err}");
+    assert!(stand_in.requests().is_empty(), "no token was requested: {:?}", stand_in.requests());
+}
+
+/// AzCopy, signed in through the same App Service endpoint, lists what Ferry listed.
+#[test]
+fn azcopy_lists_the_same_through_the_same_managed_identity() {
+    let (ca, azurite) = oauth();
+    let stand_in = EntraStandIn::start(ca, &StandInOptions::default()).unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let url = format!("{}/entra-peer", azurite.account_url());
+    let file = work.path().join("peer.txt");
+    std::fs::write(&file, "peer").unwrap();
+    let with_msi = |cmd: &mut Command| {
+        cmd.env("AZCOPY_AUTO_LOGIN_TYPE", "MSI")
+            .env("IDENTITY_ENDPOINT", stand_in.identity_endpoint())
+            .env("IDENTITY_HEADER", "test-identity-header")
+            .env("SSL_CERT_FILE", &ca.ca);
+    };
+    let mut copy = ferry_at(work.path());
+    with_msi(&mut copy);
+    let (code, _, err) =
+        run(copy.args(["copy", file.to_str().unwrap(), &url, "--trusted-microsoft-suffixes", &trusted()]));
+    assert_eq!(code, 0, "{err}");
+    let mut list = ferry_at(work.path());
+    with_msi(&mut list);
+    let (code, ours, err) = run(list.args(["list", &url, "--trusted-microsoft-suffixes", &trusted()]));
+    assert_eq!(code, 0, "{err}");
+    let mut azcopy = Command::new(tools::azcopy());
+    with_msi(&mut azcopy);
+    let out = azcopy
+        .env("HOME", work.path())
+        .env("AZCOPY_LOG_LOCATION", work.path().join("azcopy-logs"))
+        .env("AZCOPY_JOB_PLAN_LOCATION", work.path().join("azcopy-plans"))
+        .args(["list", &url, "--location", "Blob", "--trusted-microsoft-suffixes", &trusted()])
+        .output()
+        .unwrap();
+    let theirs = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "{theirs}{}", String::from_utf8_lossy(&out.stderr));
+    let line = |text: &str| text.lines().find(|l| l.starts_with("peer.txt")).map(str::to_owned);
+    assert_eq!(line(&ours), line(&theirs), "ours:\n{ours}\nAzCopy's:\n{theirs}");
+    assert!(line(&ours).is_some(), "{ours}");
+}
