@@ -25,6 +25,11 @@ pub trait TokenSource: Send + Sync + fmt::Debug {
     fn invalidate(&self) -> bool {
         false
     }
+
+    /// Whose tokens these are, for messages (e.g. "object id …, tenant …"), once one was issued.
+    fn identity(&self) -> Option<String> {
+        None
+    }
 }
 
 /// An account name and its key, for Shared Key signing.

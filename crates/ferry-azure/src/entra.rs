@@ -19,6 +19,7 @@ use reqwest::Method;
 use url::Url;
 
 use crate::credential::TokenSource;
+use crate::token_file::TokenFile;
 
 /// The one scope Azure Storage tokens are asked for (Blob, ADLS and Files alike).
 pub const STORAGE_SCOPE: &str = "https://storage.azure.com/.default";
@@ -99,6 +100,17 @@ impl Flow {
             .map_err(|e| format!("the managed identity endpoint `{host}` is not a URL: {e}"))
     }
 
+    /// What tells this flow's tokens apart from another's: where they come from, for whom
+    /// (no secret).
+    pub fn cache_key(&self) -> String {
+        match self {
+            Self::ClientSecret { token_url, client_id, .. } => format!("spn|{token_url}|{client_id}|{STORAGE_SCOPE}"),
+            Self::Workload { token_url, client_id, .. } => format!("workload|{token_url}|{client_id}|{STORAGE_SCOPE}"),
+            Self::AppService { endpoint, id, .. } => format!("appservice|{endpoint}|{id:?}|{STORAGE_RESOURCE}"),
+            Self::Imds { endpoint, id } => format!("imds|{endpoint}|{id:?}|{STORAGE_RESOURCE}"),
+        }
+    }
+
     /// How this flow is named in messages and `login status` (AzCopy's login types).
     pub fn method(&self) -> &'static str {
         match self {
@@ -115,12 +127,30 @@ pub struct EntraToken {
     flow: Flow,
     http: HttpClient,
     cache: TokenCache<Secret>,
+    /// The identity in the last token issued.
+    last: std::sync::Mutex<Option<TokenIdentity>>,
+    /// The token shared with this user's other Ferry processes, if sharing is on.
+    shared: Option<TokenFile>,
 }
 
 impl EntraToken {
     /// A source for `flow`, using its own small HTTP client with `config`'s timeouts and retries.
     pub fn new(flow: Flow, config: HttpConfig) -> Result<Self, StoreError> {
-        Ok(Self { flow, http: HttpClient::new(config)?, cache: TokenCache::new(REFRESH_AHEAD) })
+        Ok(Self {
+            flow,
+            http: HttpClient::new(config)?,
+            cache: TokenCache::new(REFRESH_AHEAD),
+            last: std::sync::Mutex::new(None),
+            shared: None,
+        })
+    }
+
+    /// Shares tokens with this user's other Ferry processes through files in `dir` (see
+    /// `token_file`): processes started together make one token request between them.
+    #[must_use]
+    pub fn shared_in(mut self, dir: &std::path::Path) -> Self {
+        self.shared = TokenFile::new(dir, &self.flow.cache_key());
+        self
     }
 
     /// The flow it uses.
@@ -128,12 +158,38 @@ impl EntraToken {
         &self.flow
     }
 
-    /// Asks the token endpoint for a new token.
+    /// A token from the shared file when another process left a good one there, else a new one
+    /// from the endpoint (asked by one process at a time, and shared).
     async fn fetch(&self) -> Result<Expiring<Secret>, StoreError> {
+        let Some(shared) = &self.shared else { return self.fetch_new().await };
+        if let Some(token) = shared.read(REFRESH_AHEAD) {
+            self.note(&token);
+            return Ok(token);
+        }
+        let _held = shared.lock().await;
+        if let Some(token) = shared.read(REFRESH_AHEAD) {
+            self.note(&token);
+            return Ok(token);
+        }
+        let token = self.fetch_new().await?;
+        shared.write(&token);
+        Ok(token)
+    }
+
+    fn note(&self, token: &Expiring<Secret>) {
+        if let Ok(mut last) = self.last.lock() {
+            *last = Some(TokenIdentity::of(token.value.expose()));
+        }
+    }
+
+    /// Asks the token endpoint for a new token.
+    async fn fetch_new(&self) -> Result<Expiring<Secret>, StoreError> {
         let request = self.request()?;
         let response = self.http.send(request, &NoAuth, classify).await?;
         let text = self.http.read_small(response, 64 * 1024, "the token endpoint").await?;
-        parse_token(&text)
+        let token = parse_token(&text)?;
+        self.note(&token);
+        Ok(token)
     }
 
     fn request(&self) -> Result<Request<'static>, StoreError> {
@@ -216,7 +272,22 @@ impl TokenSource for EntraToken {
 
     fn invalidate(&self) -> bool {
         self.cache.invalidate();
+        if let Some(shared) = &self.shared {
+            shared.forget();
+        }
         true
+    }
+
+    fn identity(&self) -> Option<String> {
+        let last = self.last.lock().ok()?.clone()?;
+        let mut parts = vec![format!("signed in by {}", self.flow.method())];
+        if let Some(oid) = last.oid {
+            parts.push(format!("object id {oid}"));
+        }
+        if let Some(tid) = last.tid {
+            parts.push(format!("tenant {tid}"));
+        }
+        Some(parts.join(", "))
     }
 }
 

@@ -21,6 +21,7 @@ pub mod entra;
 mod error;
 mod sas;
 mod store;
+mod token_file;
 mod xml;
 
 pub use client::{API_VERSION, BlobClient, HttpConfig};

@@ -275,6 +275,9 @@ pub(crate) fn parse_block_list(xml: &str) -> Result<PartList, XmlError> {
 struct ErrorVisitor {
     code: Option<String>,
     message: Option<String>,
+    /// Why a credential was refused (Azure and Azurite: "Lifetime validation failed. The token
+    /// is expired.", "Signature not valid in the specified time frame…").
+    detail: Option<String>,
 }
 
 impl Visitor for ErrorVisitor {
@@ -282,16 +285,25 @@ impl Visitor for ErrorVisitor {
         match path.last().map(String::as_str) {
             Some("Code") => self.code = non_empty(text.trim()),
             Some("Message") => self.message = non_empty(text.trim()),
+            Some("AuthenticationErrorDetail") => self.detail = non_empty(text.trim()),
             _ => {}
         }
     }
 }
 
-/// The `Code` and `Message` of an error response body (both `None` if it is not XML).
+/// The `Code` and `Message` of an error response body (both `None` if it is not XML); an
+/// `AuthenticationErrorDetail` is added to the message's first line, since it says why.
 pub(crate) fn parse_error(xml: &str) -> (Option<String>, Option<String>) {
     let mut visitor = ErrorVisitor::default();
     let _ = walk(xml, &mut visitor);
-    (visitor.code, visitor.message)
+    let message = match (visitor.message, visitor.detail) {
+        (Some(message), Some(detail)) => {
+            let (first, rest) = message.split_once('\n').unwrap_or((message.as_str(), ""));
+            Some(format!("{} {detail}\n{rest}", first.trim_end()))
+        }
+        (message, detail) => message.or(detail),
+    };
+    (visitor.code, message)
 }
 
 /// The body of Put Block List: every id as `<Latest>`, which takes the newest of the staged
@@ -312,6 +324,17 @@ pub(crate) fn block_list_body(parts: &[PartId]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn why_a_credential_was_refused_is_kept() {
+        let body = "<?xml version=\"1.0\"?><Error><Code>AuthenticationFailed</Code><Message>Server failed to authenticate the request.\nRequestId:1</Message><AuthenticationErrorDetail>Lifetime validation failed. The token is expired.</AuthenticationErrorDetail></Error>";
+        let (code, message) = parse_error(body);
+        assert_eq!(code.as_deref(), Some("AuthenticationFailed"));
+        assert_eq!(
+            message.unwrap().lines().next(),
+            Some("Server failed to authenticate the request. Lifetime validation failed. The token is expired.")
+        );
+    }
 
     const PAGE: &str = r#"<?xml version="1.0" encoding="utf-8"?>
 <EnumerationResults ServiceEndpoint="http://127.0.0.1:10000/devstoreaccount1" ContainerName="box"><Prefix></Prefix><MaxResults>2</MaxResults><Delimiter>/</Delimiter><Blobs><Blob><Name>a &amp; b &lt;c&gt; &#x263A;</Name><Properties><Creation-Time>Mon, 23 Nov 2026 21:08:59 GMT</Creation-Time><Last-Modified>Mon, 23 Nov 2026 21:08:59 GMT</Last-Modified><Etag>"0x8DE2B"</Etag><Content-Length>1000</Content-Length><Content-Type>text/plain</Content-Type><Content-Encoding /><Content-MD5>OYUz1IER6fZksfZMsQxLYw==</Content-MD5><BlobType>BlockBlob</BlobType><LeaseStatus>unlocked</LeaseStatus><LeaseState>available</LeaseState><AccessTier>Hot</AccessTier></Properties><Metadata><color>blue</color></Metadata></Blob><BlobPrefix><Name>dir/</Name></BlobPrefix><Blob><Name Encoded="true">bad%01name</Name><Properties><Content-Length>5</Content-Length></Properties></Blob></Blobs><NextMarker>MARKER2</NextMarker></EnumerationResults>"#;

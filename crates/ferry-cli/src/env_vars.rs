@@ -76,6 +76,11 @@ pub const ENV_VARS: &[EnvVar] = &[
         secret: false,
     },
     EnvVar {
+        name: "FERRY_TOKEN_CACHE_LOCATION",
+        description: "Folder where this user's Ferry processes share Entra access tokens, so processes started together make one token request (default ~/.ferry/tokens; 0700, files 0600; no client secret is ever kept).",
+        secret: false,
+    },
+    EnvVar {
         name: "IDENTITY_ENDPOINT",
         description: "The App Service / Functions managed identity endpoint (set by the platform).",
         secret: false,

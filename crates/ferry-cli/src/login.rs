@@ -16,14 +16,28 @@ pub(crate) fn auto_login(
     env: &Environment,
     http: &ferry_azure::HttpConfig,
 ) -> Result<Option<Arc<dyn TokenSource>>, CliError> {
+    let Some(source) = auto_login_source(env, http)? else { return Ok(None) };
+    Ok(Some(Arc::new(source.shared_in(&token_dir(env)))))
+}
+
+/// Where this user's Ferry processes share access tokens: `FERRY_TOKEN_CACHE_LOCATION`, else
+/// `~/.ferry/tokens`.
+fn token_dir(env: &Environment) -> std::path::PathBuf {
+    if let Some(dir) = env.get("FERRY_TOKEN_CACHE_LOCATION") {
+        return dir.into();
+    }
+    let home = std::env::var_os("HOME").map_or_else(std::env::temp_dir, std::path::PathBuf::from);
+    home.join(".ferry").join("tokens")
+}
+
+fn auto_login_source(env: &Environment, http: &ferry_azure::HttpConfig) -> Result<Option<EntraToken>, CliError> {
     let Some(kind) = env.get("AZCOPY_AUTO_LOGIN_TYPE") else { return Ok(None) };
     let flow = flow_for(kind.trim(), env).map_err(|e| {
         CliError::usage(format!("auto-login (AZCOPY_AUTO_LOGIN_TYPE={kind}): {}", e.message())).with_hint(
             e.hint().unwrap_or("see the README's Sign-in section for the variables each type reads").to_owned(),
         )
     })?;
-    let source = EntraToken::new(flow, http.clone())?;
-    Ok(Some(Arc::new(source)))
+    Ok(Some(EntraToken::new(flow, http.clone())?))
 }
 
 fn required<'a>(env: &'a Environment, names: &[&str]) -> Result<&'a str, CliError> {

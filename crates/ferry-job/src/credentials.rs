@@ -5,7 +5,7 @@
 //! The result also says *where* the credential came from, which is what a job journal stores
 //! instead of the secret.
 
-use ferry_azure::{BlobClient, ConnectionString, Credential, SharedKey};
+use ferry_azure::{BlobClient, ConnectionString, Credential, SharedKey, TokenSource};
 use ferry_core::BlobUrl;
 
 use crate::{JobError as CliError, Secrets};
@@ -208,14 +208,27 @@ fn token_may_go_to(url: &BlobUrl, trusted: &[String]) -> Result<(), CliError> {
 }
 
 /// Adds which credential was used to an authentication or permission failure, so the user
-/// can tell which of several configured credentials the service refused.
-pub(crate) fn explain_auth(err: CliError, source: CredentialSource) -> CliError {
+/// can tell which of several configured credentials the service refused; for a Microsoft Entra ID
+/// token (`token`), whose identity it was and which data role the operation needs.
+pub(crate) fn explain_auth(err: CliError, source: CredentialSource, token: Option<&dyn TokenSource>) -> CliError {
     use ferry_store::ErrorKind;
-    match err.store_kind() {
-        Some(ErrorKind::Unauthenticated | ErrorKind::PermissionDenied) => {
-            err.caused_by(format!("Ferry authenticated with {}", source.describe()))
-        }
-        _ => err,
+    let kind = err.store_kind();
+    if !matches!(kind, Some(ErrorKind::Unauthenticated | ErrorKind::PermissionDenied)) {
+        return err;
+    }
+    if source != CredentialSource::Entra {
+        return err.caused_by(format!("Ferry authenticated with {}", source.describe()));
+    }
+    let who = token.and_then(TokenSource::identity).map_or_else(String::new, |id| format!(" ({id})"));
+    let err = err.caused_by(format!("Ferry authenticated with a Microsoft Entra ID token{who}"));
+    if kind == Some(ErrorKind::PermissionDenied) {
+        err.with_hint(
+            "the identity lacks a data role here: Storage Blob Data Reader to read and list, Storage Blob Data Contributor to write and delete (or Owner), on the account or container; an account's Owner or Contributor role is not a data role; a new assignment takes up to 10 minutes to apply",
+        )
+    } else {
+        err.with_hint(
+            "the token was refused: the service's detail above says why (an expired token, one for another tenant or audience); check AZCOPY_TENANT_ID and the authority",
+        )
     }
 }
 
@@ -362,6 +375,39 @@ mod tests {
         env.trusted_suffixes = vec![".0.1:9443".into()];
         let (_, s) = resolve_credential(&url("https://127.0.0.1:9443/devstoreaccount1/box"), &env).unwrap();
         assert_eq!(s, CredentialSource::Entra);
+    }
+
+    #[derive(Debug)]
+    struct Known;
+
+    #[async_trait::async_trait]
+    impl ferry_azure::TokenSource for Known {
+        async fn token(&self) -> Result<Secret, String> {
+            Ok(Secret::new("t"))
+        }
+
+        fn identity(&self) -> Option<String> {
+            Some("signed in by spn, object id o-1, tenant t-1".into())
+        }
+    }
+
+    /// A role mismatch under Entra ID names the identity and the data role the operation needs,
+    /// not SAS permissions.
+    #[test]
+    fn a_role_mismatch_names_the_identity_and_the_data_role() {
+        use ferry_store::{ErrorKind, StoreError};
+        let refused = || -> CliError {
+            StoreError::new(ErrorKind::PermissionDenied, "box/a", "HTTP 403 AuthorizationPermissionMismatch")
+                .with_hint("a SAS needs the permissions the command uses")
+                .into()
+        };
+        let err = explain_auth(refused(), CredentialSource::Entra, Some(&Known));
+        assert!(err.causes().iter().any(|c| c.contains("object id o-1, tenant t-1")), "{:?}", err.causes());
+        let hint = err.hint().unwrap();
+        assert!(hint.contains("Storage Blob Data Contributor") && hint.contains("10 minutes"), "{hint}");
+        assert!(!hint.contains("SAS"), "{hint}");
+        let with_key = explain_auth(refused(), CredentialSource::AccountKey, None);
+        assert!(with_key.hint().unwrap().contains("SAS"), "other credentials keep their hint");
     }
 
     #[test]

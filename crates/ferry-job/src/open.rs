@@ -17,6 +17,8 @@ use crate::{JobContext, JobError, JobEvent};
 pub(crate) struct Side {
     /// Where its credential came from.
     pub(crate) credential: CredentialSource,
+    /// The token source, when it signs in with Microsoft Entra ID (for messages).
+    pub(crate) token: Option<Arc<dyn ferry_azure::TokenSource>>,
     /// The store.
     pub(crate) store: Arc<dyn Store>,
     /// How keys of this store are shown: a path or a URL (no secrets) ending in `/`.
@@ -30,7 +32,7 @@ pub(crate) struct Side {
 impl Side {
     /// Adds which credential was used to an authentication or permission failure.
     pub(crate) fn explain(&self, err: JobError) -> JobError {
-        explain_auth(err, self.credential)
+        explain_auth(err, self.credential, self.token.as_deref())
     }
 }
 
@@ -40,6 +42,7 @@ pub(crate) fn local_side(root: &Path) -> Side {
     let shown_base = if shown.ends_with('/') { shown } else { format!("{shown}/") };
     Side {
         credential: CredentialSource::Local,
+        token: None,
         store: Arc::new(LocalStore::new(root)),
         shown_base,
         kind: LocationKind::Local,
@@ -56,8 +59,15 @@ pub(crate) fn blob_side(url: &BlobUrl, ctx: &JobContext) -> Result<(Side, AzureS
     let (client, credential) = client_for(url, ctx)?;
     let store = AzureStore::new(client, url)?;
     let shown_base = format!("{}/", url.with_sas(None).with_container_and_path(Some(container), ""));
-    let side =
-        Side { credential, store: Arc::new(store.clone()), shown_base, kind: LocationKind::Blob, local_root: None };
+    let token = (credential == CredentialSource::Entra).then(|| ctx.secrets.token.clone()).flatten();
+    let side = Side {
+        credential,
+        token,
+        store: Arc::new(store.clone()),
+        shown_base,
+        kind: LocationKind::Blob,
+        local_root: None,
+    };
     Ok((side, store))
 }
 
@@ -66,17 +76,18 @@ pub(crate) fn blob_side(url: &BlobUrl, ctx: &JobContext) -> Result<(Side, AzureS
 pub fn blob_client(url: &BlobUrl, ctx: &JobContext) -> Result<(ferry_azure::BlobClient, CredentialUse), JobError> {
     check_plain_http(url, ctx)?;
     let (client, credential) = client_for(url, ctx)?;
-    Ok((client, CredentialUse(credential)))
+    let token = (credential == CredentialSource::Entra).then(|| ctx.secrets.token.clone()).flatten();
+    Ok((client, CredentialUse(credential, token)))
 }
 
 /// Which credential a [`blob_client`] uses, to explain a refusal.
-#[derive(Debug, Clone, Copy)]
-pub struct CredentialUse(CredentialSource);
+#[derive(Debug, Clone)]
+pub struct CredentialUse(CredentialSource, Option<Arc<dyn ferry_azure::TokenSource>>);
 
 impl CredentialUse {
     /// Adds which credential was used to an authentication or permission failure.
-    pub fn explain(self, err: JobError) -> JobError {
-        explain_auth(err, self.0)
+    pub fn explain(&self, err: JobError) -> JobError {
+        explain_auth(err, self.0, self.1.as_deref())
     }
 }
 

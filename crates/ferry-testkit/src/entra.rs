@@ -91,7 +91,7 @@ impl TestCa {
 #[derive(Debug, Clone)]
 pub struct StandInOptions {
     /// Lifetime of the tokens it issues, in seconds.
-    pub lifetime: u64,
+    pub lifetime: i64,
     /// The client secret it accepts (any, when `None`).
     pub secret: Option<String>,
     /// The `X-IDENTITY-HEADER` the App Service endpoint wants.

@@ -35,7 +35,8 @@ fn ferry_at(work: &Path) -> Command {
     let mut cmd = ferry();
     cmd.env("SSL_CERT_FILE", &oauth().0.ca)
         .env("FERRY_JOB_PLAN_LOCATION", work.join("plans"))
-        .env("FERRY_LOG_LOCATION", work.join("logs"));
+        .env("FERRY_LOG_LOCATION", work.join("logs"))
+        .env("FERRY_TOKEN_CACHE_LOCATION", work.join("tokens"));
     cmd
 }
 
@@ -282,4 +283,60 @@ fn azcopy_lists_the_same_through_the_same_managed_identity() {
     let line = |text: &str| text.lines().find(|l| l.starts_with("peer.txt")).map(str::to_owned);
     assert_eq!(line(&ours), line(&theirs), "ours:\n{ours}\nAzCopy's:\n{theirs}");
     assert!(line(&ours).is_some(), "{ours}");
+}
+
+/// A token the service finds expired is reported with the service's own reason, and a hint about
+/// tokens (not about SAS expiry fields).
+#[test]
+fn an_expired_token_is_named_as_such() {
+    let stand_in = EntraStandIn::start(&oauth().0, &StandInOptions { lifetime: -30, ..Default::default() }).unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let url = format!("{}/entra-expired", oauth().1.account_url());
+    let (code, _, err) = run(ferry_at(work.path())
+        .env("AZCOPY_AUTO_LOGIN_TYPE", "MSI")
+        .env("IDENTITY_ENDPOINT", stand_in.identity_endpoint())
+        .env("IDENTITY_HEADER", "test-identity-header")
+        .args(["list", &url, "--trusted-microsoft-suffixes", &trusted()]));
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("Lifetime validation failed. The token is expired."), "{err}");
+    assert!(err.contains("Microsoft Entra ID token (signed in by msi, object id "), "{err}");
+    assert!(err.contains("hint: the token was refused") && !err.contains("se="), "{err}");
+}
+
+/// Ten processes started together, signed in as one service principal, make one token request
+/// between them: the first asks, the others wait for its token and reuse it (AzCopy makes ten).
+#[test]
+fn ten_processes_share_one_token_request() {
+    let stand_in = EntraStandIn::start(&oauth().0, &StandInOptions::default()).unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let url = format!("{}/entra-shared", oauth().1.account_url());
+    let (code, _, err) =
+        run(ferry_spn(work.path(), &stand_in, SECRET).args(["make", &url, "--trusted-microsoft-suffixes", &trusted()]));
+    assert_eq!(code, 0, "{err}");
+    let before = token_posts(&stand_in).len();
+    std::fs::remove_dir_all(work.path().join("tokens")).unwrap();
+    let children: Vec<_> = (0..10)
+        .map(|_| {
+            ferry_spn(work.path(), &stand_in, SECRET)
+                .args(["list", &url, "--trusted-microsoft-suffixes", &trusted()])
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    let asked = token_posts(&stand_in).len() - before;
+    assert_eq!(asked, 1, "ten processes, one token request");
+    let shared = std::fs::read_dir(work.path().join("tokens"))
+        .unwrap()
+        .flatten()
+        .find(|e| e.path().extension().is_some_and(|x| x == "json"))
+        .unwrap();
+    use std::os::unix::fs::PermissionsExt as _;
+    assert_eq!(shared.metadata().unwrap().permissions().mode() & 0o777, 0o600);
+    assert!(!std::fs::read_to_string(shared.path()).unwrap().contains(SECRET));
 }
