@@ -50,8 +50,9 @@ pub enum Flow {
         token_url: Url,
         /// The application (client) id.
         client_id: String,
-        /// The secret.
-        secret: Secret,
+        /// The secret; `None` for a saved sign-in used without it (a shared token may still
+        /// serve, but a new one cannot be had).
+        secret: Option<Secret>,
     },
     /// Workload identity: the federated token in `token_file` is the client assertion.
     Workload {
@@ -201,15 +202,25 @@ impl EntraToken {
                 .body(Body::Bytes(body.into()))
         };
         Ok(match &self.flow {
-            Flow::ClientSecret { token_url, client_id, secret } => post(
-                token_url,
-                form(&[
-                    ("grant_type", "client_credentials"),
-                    ("client_id", client_id),
-                    ("client_secret", secret.expose()),
-                    ("scope", STORAGE_SCOPE),
-                ]),
-            ),
+            Flow::ClientSecret { token_url, client_id, secret } => {
+                let secret = secret.as_ref().ok_or_else(|| {
+                    StoreError::new(
+                        ErrorKind::Unauthenticated,
+                        "the token endpoint",
+                        "a new token for the saved service-principal sign-in needs its secret, which Ferry never saves",
+                    )
+                    .with_hint("set AZCOPY_SPA_CLIENT_SECRET")
+                })?;
+                post(
+                    token_url,
+                    form(&[
+                        ("grant_type", "client_credentials"),
+                        ("client_id", client_id),
+                        ("client_secret", secret.expose()),
+                        ("scope", STORAGE_SCOPE),
+                    ]),
+                )
+            }
             Flow::Workload { token_url, client_id, token_file } => {
                 let assertion = std::fs::read_to_string(token_file).map_err(|e| {
                     StoreError::new(

@@ -114,6 +114,83 @@ pub enum Command {
     /// disk; prints the throughput, the likely bottleneck and advice.
     #[command(visible_aliases = ["ben", "benchmark"], after_help = BENCH_EXAMPLES)]
     Bench(BenchArgs),
+    /// Sign in to Microsoft Entra ID and save the sign-in (never a secret) for later commands in
+    /// any process; `ferry login status` shows it.
+    #[command(after_help = LOGIN_EXAMPLES)]
+    Login(LoginArgs),
+    /// Forget the saved sign-in and the access tokens kept for it.
+    Logout,
+}
+
+const LOGIN_EXAMPLES: &str = "Examples:
+  ferry login --login-type msi
+  ferry login --login-type msi --identity-client-id CLIENT_ID
+  AZCOPY_SPA_CLIENT_SECRET=... ferry login --login-type spn --application-id APP_ID --tenant-id TENANT_ID
+  ferry login --login-type workload        # reads AZURE_CLIENT_ID, AZURE_TENANT_ID, AZURE_FEDERATED_TOKEN_FILE
+  ferry login status --tenant --endpoint --method
+
+A service principal's secret is never saved: later commands read AZCOPY_SPA_CLIENT_SECRET when they need
+a new token (the access token itself is shared until it nears its expiry).";
+
+/// `ferry login` (and `ferry login status`).
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct LoginArgs {
+    /// `status`: whether a sign-in is saved, and that it still gets tokens.
+    #[command(subcommand)]
+    pub status: Option<LoginCommand>,
+    /// How to sign in: spn (a service principal), msi (a managed identity), workload (workload
+    /// identity); AzCopy's device, azcli and pscred are not supported yet.
+    #[arg(long, default_value = "device")]
+    pub login_type: String,
+    /// The tenant (required for spn).
+    #[arg(long)]
+    pub tenant_id: Option<String>,
+    /// The Entra authority host, for national clouds (https only).
+    #[arg(long)]
+    pub aad_endpoint: Option<String>,
+    /// The service principal's application (client) id.
+    #[arg(long)]
+    pub application_id: Option<String>,
+    /// A service principal certificate (not supported yet).
+    #[arg(long)]
+    pub certificate_path: Option<String>,
+    /// A user-assigned managed identity, by client id.
+    #[arg(long)]
+    pub identity_client_id: Option<String>,
+    /// A user-assigned managed identity, by resource id.
+    #[arg(long)]
+    pub identity_resource_id: Option<String>,
+    /// Deprecated by AzCopy and refused.
+    #[arg(long, hide = true)]
+    pub identity_object_id: Option<String>,
+    /// Deprecated: use --login-type=MSI.
+    #[arg(long, hide = true)]
+    pub identity: bool,
+    /// Deprecated: use --login-type=SPN.
+    #[arg(long, hide = true)]
+    pub service_principal: bool,
+}
+
+/// `ferry login` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum LoginCommand {
+    /// Whether a sign-in is saved and still gets tokens (exit 1 when not).
+    Status(LoginStatusArgs),
+}
+
+/// `ferry login status`.
+#[derive(Debug, Args)]
+pub struct LoginStatusArgs {
+    /// Show the tenant.
+    #[arg(long)]
+    pub tenant: bool,
+    /// Show the authority.
+    #[arg(long)]
+    pub endpoint: bool,
+    /// Show how it signs in.
+    #[arg(long)]
+    pub method: bool,
 }
 
 const COPY_EXAMPLES: &str = "Examples:

@@ -76,8 +76,8 @@ pub const ENV_VARS: &[EnvVar] = &[
         secret: false,
     },
     EnvVar {
-        name: "FERRY_TOKEN_CACHE_LOCATION",
-        description: "Folder where this user's Ferry processes share Entra access tokens, so processes started together make one token request (default ~/.ferry/tokens; 0700, files 0600; no client secret is ever kept).",
+        name: "FERRY_LOGIN_LOCATION",
+        description: "Folder for the saved sign-in of `ferry login` and the Entra access tokens this user's Ferry processes share, so processes started together make one token request (default ~/.ferry/login; 0700, files 0600; no client secret is ever kept).",
         secret: false,
     },
     EnvVar {

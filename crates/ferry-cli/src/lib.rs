@@ -30,7 +30,7 @@ pub async fn run(cli: Cli) -> ExitStatus {
     let interrupts = signals::Interrupts::default();
     let result = match Settings::resolve(&cli, &env) {
         Ok(settings) => {
-            let token = login::auto_login(&env, &settings.http);
+            let token = login::token_source(&env, &settings.http);
             let ctx =
                 commands::Ctx { settings: &settings, env: &env, console: &console, interrupts: &interrupts, token };
             tokio::select! {

@@ -1,50 +1,233 @@
-//! Signing in to Microsoft Entra ID from the environment (AzCopy's auto-login): which token
-//! source `AZCOPY_AUTO_LOGIN_TYPE` and its variables describe. The flows themselves are in
-//! `ferry_azure::entra`.
+//! Signing in to Microsoft Entra ID: from the environment (AzCopy's auto-login), or from the
+//! sign-in `ferry login` saved. The saved sign-in says how to sign in (type, tenant, authority,
+//! application or identity id) and never holds a secret; the access tokens this user's processes
+//! share sit beside it. The flows themselves are in `ferry_azure::entra`.
 
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use ferry_azure::TokenSource;
 use ferry_azure::entra::{DEFAULT_AUTHORITY, EntraToken, Flow, ManagedId};
 use ferry_core::Secret;
+use serde::{Deserialize, Serialize};
 
 use crate::{CliError, Environment};
 
-/// The token source auto-login describes, if `AZCOPY_AUTO_LOGIN_TYPE` is set. One per process:
-/// every client of every job shares its cached token.
-pub(crate) fn auto_login(
+/// How to sign in, as `ferry login` saves it: no secret.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct SavedLogin {
+    /// `spn`, `msi` or `workload`.
+    pub(crate) login_type: String,
+    /// The tenant (spn, workload).
+    pub(crate) tenant: Option<String>,
+    /// The authority host.
+    pub(crate) authority: Option<String>,
+    /// The application (client) id (spn, workload).
+    pub(crate) application_id: Option<String>,
+    /// A user-assigned managed identity's client id.
+    pub(crate) identity_client_id: Option<String>,
+    /// A user-assigned managed identity's resource id.
+    pub(crate) identity_resource_id: Option<String>,
+}
+
+/// The folder of the saved sign-in and the shared tokens: `FERRY_LOGIN_LOCATION`, else
+/// `~/.ferry/login`.
+pub(crate) fn login_dir(env: &Environment) -> PathBuf {
+    if let Some(dir) = env.get("FERRY_LOGIN_LOCATION") {
+        return dir.into();
+    }
+    let home = std::env::var_os("HOME").map_or_else(std::env::temp_dir, PathBuf::from);
+    home.join(".ferry").join("login")
+}
+
+fn saved_path(env: &Environment) -> PathBuf {
+    login_dir(env).join("login.json")
+}
+
+impl SavedLogin {
+    /// The saved sign-in, if there is one.
+    pub(crate) fn load(env: &Environment) -> Result<Option<Self>, CliError> {
+        let path = saved_path(env);
+        match std::fs::read_to_string(&path) {
+            Ok(text) => serde_json::from_str(&text).map(Some).map_err(|e| {
+                CliError::failed(format!("the saved sign-in `{}` cannot be read: {e}", path.display()))
+                    .with_hint("sign in again with `ferry login`, or remove it with `ferry logout`")
+            }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(CliError::failed(format!("cannot read the saved sign-in `{}`: {e}", path.display()))),
+        }
+    }
+
+    /// Saves it (0600, written whole then renamed, in a 0700 folder).
+    pub(crate) fn save(&self, env: &Environment) -> Result<(), CliError> {
+        use std::io::Write as _;
+        use std::os::unix::fs::{DirBuilderExt as _, OpenOptionsExt as _};
+        let path = saved_path(env);
+        let failed = |e: std::io::Error| {
+            CliError::failed(format!("cannot save the sign-in in `{}`: {e}", path.display()))
+                .with_hint("set FERRY_LOGIN_LOCATION to a folder of yours")
+        };
+        let dir = path.parent().unwrap_or(Path::new("."));
+        std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir).map_err(failed)?;
+        let temp = path.with_extension("tmp");
+        let text = serde_json::to_string_pretty(self).expect("a sign-in serialises");
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(&temp)
+            .and_then(|mut f| f.write_all(text.as_bytes()))
+            .and_then(|()| std::fs::rename(&temp, &path))
+            .map_err(failed)
+    }
+
+    /// Forgets the saved sign-in and the shared tokens; whether there was a sign-in.
+    pub(crate) fn forget(env: &Environment) -> Result<bool, CliError> {
+        let dir = login_dir(env);
+        let existed = match std::fs::remove_file(saved_path(env)) {
+            Ok(()) => true,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => false,
+            Err(e) => return Err(CliError::failed(format!("cannot remove the saved sign-in: {e}"))),
+        };
+        if let Ok(entries) = std::fs::read_dir(&dir) {
+            for entry in entries.flatten() {
+                if entry.path().extension().is_some_and(|x| x == "json" || x == "lock") {
+                    let _ = std::fs::remove_file(entry.path());
+                }
+            }
+        }
+        Ok(existed)
+    }
+
+    /// The flow it describes, with the secrets the environment gives (never saved).
+    pub(crate) fn flow(&self, env: &Environment) -> Result<Flow, CliError> {
+        let authority = self.authority.clone().unwrap_or_else(|| DEFAULT_AUTHORITY.to_owned());
+        let need = |value: &Option<String>, what: &str| {
+            value
+                .clone()
+                .ok_or_else(|| CliError::usage(format!("{what} is required for --login-type {}", self.login_type)))
+        };
+        match self.login_type.as_str() {
+            "spn" => {
+                let tenant = need(&self.tenant, "--tenant-id")?;
+                let token_url = Flow::token_url(&authority, &tenant).map_err(CliError::usage)?;
+                let client_id = need(&self.application_id, "--application-id")?;
+                let secret = env.get("AZCOPY_SPA_CLIENT_SECRET").map(Secret::new);
+                Ok(Flow::ClientSecret { token_url, client_id, secret })
+            }
+            "workload" => {
+                let tenant = need(&self.tenant, "--tenant-id (or AZURE_TENANT_ID)")?;
+                let token_url = Flow::token_url(&authority, &tenant).map_err(CliError::usage)?;
+                let client_id = need(&self.application_id, "--application-id (or AZURE_CLIENT_ID)")?;
+                let token_file = required(env, &["AZURE_FEDERATED_TOKEN_FILE"])?.into();
+                Ok(Flow::Workload { token_url, client_id, token_file })
+            }
+            "msi" => managed_identity(env, self.identity_client_id.clone(), self.identity_resource_id.clone()),
+            other => Err(CliError::usage(format!("the saved sign-in has an unknown type `{other}`"))),
+        }
+    }
+}
+
+/// The token source for this process: auto-login when `AZCOPY_AUTO_LOGIN_TYPE` is set, else the
+/// saved sign-in, else none. One per process: every client of every job shares its token, and
+/// this user's processes share it through the login folder.
+pub(crate) fn token_source(
     env: &Environment,
     http: &ferry_azure::HttpConfig,
 ) -> Result<Option<Arc<dyn TokenSource>>, CliError> {
-    let Some(source) = auto_login_source(env, http)? else { return Ok(None) };
-    Ok(Some(Arc::new(source.shared_in(&token_dir(env)))))
-}
-
-/// Where this user's Ferry processes share access tokens: `FERRY_TOKEN_CACHE_LOCATION`, else
-/// `~/.ferry/tokens`.
-fn token_dir(env: &Environment) -> std::path::PathBuf {
-    if let Some(dir) = env.get("FERRY_TOKEN_CACHE_LOCATION") {
-        return dir.into();
-    }
-    let home = std::env::var_os("HOME").map_or_else(std::env::temp_dir, std::path::PathBuf::from);
-    home.join(".ferry").join("tokens")
-}
-
-fn auto_login_source(env: &Environment, http: &ferry_azure::HttpConfig) -> Result<Option<EntraToken>, CliError> {
-    let Some(kind) = env.get("AZCOPY_AUTO_LOGIN_TYPE") else { return Ok(None) };
-    let flow = flow_for(kind.trim(), env).map_err(|e| {
-        CliError::usage(format!("auto-login (AZCOPY_AUTO_LOGIN_TYPE={kind}): {}", e.message())).with_hint(
-            e.hint().unwrap_or("see the README's Sign-in section for the variables each type reads").to_owned(),
-        )
-    })?;
-    Ok(Some(EntraToken::new(flow, http.clone())?))
+    let flow = match env.get("AZCOPY_AUTO_LOGIN_TYPE") {
+        Some(kind) => Some(auto_login_flow(kind.trim(), env).map_err(|e| {
+            CliError::usage(format!("auto-login (AZCOPY_AUTO_LOGIN_TYPE={kind}): {}", e.message())).with_hint(
+                e.hint().unwrap_or("see the README's sign-in section for the variables each type reads").to_owned(),
+            )
+        })?),
+        None => SavedLogin::load(env)?.map(|saved| saved.flow(env)).transpose()?,
+    };
+    let Some(flow) = flow else { return Ok(None) };
+    let source = EntraToken::new(flow, http.clone())?.shared_in(&login_dir(env));
+    Ok(Some(Arc::new(source)))
 }
 
 fn required<'a>(env: &'a Environment, names: &[&str]) -> Result<&'a str, CliError> {
     names.iter().find_map(|n| env.get(n)).ok_or_else(|| CliError::usage(format!("{} is not set", names.join(" or "))))
 }
 
-fn flow_for(kind: &str, env: &Environment) -> Result<Flow, CliError> {
+/// A managed identity: App Service's endpoint when the platform set it, else the VM's IMDS.
+fn managed_identity(
+    env: &Environment,
+    client_id: Option<String>,
+    resource_id: Option<String>,
+) -> Result<Flow, CliError> {
+    let id = client_id.map(ManagedId::ClientId).or(resource_id.map(ManagedId::ResourceId));
+    match (env.get("IDENTITY_ENDPOINT"), env.get("IDENTITY_HEADER")) {
+        (Some(endpoint), Some(header)) => {
+            let endpoint = url::Url::parse(endpoint)
+                .map_err(|e| CliError::usage(format!("IDENTITY_ENDPOINT is not a URL: {e}")))?;
+            Ok(Flow::AppService { endpoint, header: Secret::new(header), id })
+        }
+        _ => {
+            let endpoint = Flow::imds_url(env.get("AZURE_POD_IDENTITY_AUTHORITY_HOST")).map_err(CliError::usage)?;
+            Ok(Flow::Imds { endpoint, id })
+        }
+    }
+}
+
+/// What `ferry login`'s flags (with the environment's help) describe.
+pub(crate) fn saved_from_flags(args: &crate::args::LoginArgs, env: &Environment) -> Result<SavedLogin, CliError> {
+    if (args.identity || args.service_principal) && args.login_type != "device" {
+        return Err(CliError::usage(
+            "you cannot set --service-principal or --identity in conjunction with --login-type. please use --login-type only",
+        ));
+    }
+    let kind = match (args.identity, args.service_principal) {
+        (true, _) => "msi".to_owned(),
+        (_, true) => "spn".to_owned(),
+        _ => args.login_type.to_ascii_lowercase(),
+    };
+    if args.identity_object_id.is_some() {
+        return Err(CliError::usage(
+            "object ID is deprecated and no longer supported for managed identity. Please use client ID or resource ID instead",
+        ));
+    }
+    if args.certificate_path.is_some() {
+        return Err(CliError::usage("certificate sign-in (--certificate-path) is not supported yet")
+            .with_hint("use a client secret (AZCOPY_SPA_CLIENT_SECRET) for now"));
+    }
+    let from_env = |flag: &Option<String>, names: &[&str]| {
+        flag.clone().or_else(|| names.iter().find_map(|n| env.get(n)).map(str::to_owned))
+    };
+    let saved = match kind.as_str() {
+        "spn" | "msi" => SavedLogin {
+            login_type: kind.clone(),
+            tenant: args.tenant_id.clone(),
+            authority: args.aad_endpoint.clone(),
+            application_id: args.application_id.clone(),
+            identity_client_id: args.identity_client_id.clone(),
+            identity_resource_id: args.identity_resource_id.clone(),
+        },
+        "workload" => SavedLogin {
+            login_type: kind.clone(),
+            tenant: from_env(&args.tenant_id, &["AZURE_TENANT_ID"]),
+            authority: from_env(&args.aad_endpoint, &["AZURE_AUTHORITY_HOST"]),
+            application_id: from_env(&args.application_id, &["AZURE_CLIENT_ID"]),
+            ..SavedLogin::default()
+        },
+        "device" | "azcli" | "pscred" => {
+            return Err(CliError::usage(format!("the `{kind}` sign-in is not supported yet"))
+                .with_hint("use --login-type spn, msi or workload, or a SAS"));
+        }
+        other => {
+            return Err(CliError::usage(format!("`{other}` is not a login type"))
+                .with_hint("use spn, msi or workload (AzCopy's device, azcli and pscred are not supported yet)"));
+        }
+    };
+    saved.flow(env)?;
+    Ok(saved)
+}
+
+/// The flow `AZCOPY_AUTO_LOGIN_TYPE` and its variables describe.
+fn auto_login_flow(kind: &str, env: &Environment) -> Result<Flow, CliError> {
     let authority = |names: &[&str]| names.iter().find_map(|n| env.get(n)).unwrap_or(DEFAULT_AUTHORITY).to_owned();
     match kind.to_ascii_uppercase().as_str() {
         "SPN" => {
@@ -56,7 +239,7 @@ fn flow_for(kind: &str, env: &Environment) -> Result<Flow, CliError> {
             let tenant = required(env, &["AZCOPY_TENANT_ID"]).map_err(|e| {
                 e.with_hint("a service principal signs in to its own tenant: set AZCOPY_TENANT_ID to its id")
             })?;
-            let secret = Secret::new(required(env, &["AZCOPY_SPA_CLIENT_SECRET"])?);
+            let secret = Some(Secret::new(required(env, &["AZCOPY_SPA_CLIENT_SECRET"])?));
             let token_url =
                 Flow::token_url(&authority(&["AZCOPY_ACTIVE_DIRECTORY_ENDPOINT"]), tenant).map_err(CliError::usage)?;
             Ok(Flow::ClientSecret { token_url, client_id, secret })
@@ -75,23 +258,8 @@ fn flow_for(kind: &str, env: &Environment) -> Result<Flow, CliError> {
                     "object ID is deprecated and no longer supported for managed identity. Please use client ID or resource ID instead",
                 ));
             }
-            let id = match (env.get("AZCOPY_MSI_CLIENT_ID"), env.get("AZCOPY_MSI_RESOURCE_STRING")) {
-                (Some(c), _) => Some(ManagedId::ClientId(c.to_owned())),
-                (None, Some(r)) => Some(ManagedId::ResourceId(r.to_owned())),
-                (None, None) => None,
-            };
-            match (env.get("IDENTITY_ENDPOINT"), env.get("IDENTITY_HEADER")) {
-                (Some(endpoint), Some(header)) => {
-                    let endpoint = url::Url::parse(endpoint)
-                        .map_err(|e| CliError::usage(format!("IDENTITY_ENDPOINT is not a URL: {e}")))?;
-                    Ok(Flow::AppService { endpoint, header: Secret::new(header), id })
-                }
-                _ => {
-                    let endpoint =
-                        Flow::imds_url(env.get("AZURE_POD_IDENTITY_AUTHORITY_HOST")).map_err(CliError::usage)?;
-                    Ok(Flow::Imds { endpoint, id })
-                }
-            }
+            let (client, resource) = (env.get("AZCOPY_MSI_CLIENT_ID"), env.get("AZCOPY_MSI_RESOURCE_STRING"));
+            managed_identity(env, client.map(str::to_owned), resource.map(str::to_owned))
         }
         "DEVICE" | "AZCLI" | "PSCRED" => Err(CliError::usage(format!("the `{kind}` sign-in is not supported yet"))
             .with_hint("use SPN, MSI or WORKLOAD, or a SAS")),
@@ -106,7 +274,7 @@ mod tests {
 
     fn flow(pairs: &[(&str, &str)]) -> Result<Flow, CliError> {
         let env = Environment::from_pairs(pairs.iter().copied());
-        flow_for(env.get("AZCOPY_AUTO_LOGIN_TYPE").unwrap(), &env)
+        auto_login_flow(env.get("AZCOPY_AUTO_LOGIN_TYPE").unwrap(), &env)
     }
 
     #[test]
@@ -157,5 +325,32 @@ mod tests {
         ])
         .unwrap_err();
         assert!(http_authority.message().contains("https://"), "{}", http_authority.message());
+    }
+
+    /// A saved sign-in holds no secret, and is used with the environment's.
+    #[test]
+    fn a_saved_sign_in_holds_no_secret() {
+        let dir = tempfile::tempdir().unwrap();
+        let env = Environment::from_pairs([
+            ("FERRY_LOGIN_LOCATION", dir.path().to_str().unwrap()),
+            ("AZCOPY_SPA_CLIENT_SECRET", "never-saved-4711"),
+        ]);
+        let saved = SavedLogin {
+            login_type: "spn".into(),
+            tenant: Some("t1".into()),
+            authority: Some("https://127.0.0.1:9".into()),
+            application_id: Some("app".into()),
+            ..SavedLogin::default()
+        };
+        saved.save(&env).unwrap();
+        let text = std::fs::read_to_string(dir.path().join("login.json")).unwrap();
+        assert!(!text.contains("never-saved-4711"), "{text}");
+        use std::os::unix::fs::PermissionsExt as _;
+        assert_eq!(std::fs::metadata(dir.path().join("login.json")).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(SavedLogin::load(&env).unwrap(), Some(saved.clone()));
+        assert!(matches!(saved.flow(&env).unwrap(), Flow::ClientSecret { secret: Some(_), .. }));
+        assert!(SavedLogin::forget(&env).unwrap());
+        assert_eq!(SavedLogin::load(&env).unwrap(), None);
+        assert!(!SavedLogin::forget(&env).unwrap());
     }
 }

@@ -36,7 +36,7 @@ fn ferry_at(work: &Path) -> Command {
     cmd.env("SSL_CERT_FILE", &oauth().0.ca)
         .env("FERRY_JOB_PLAN_LOCATION", work.join("plans"))
         .env("FERRY_LOG_LOCATION", work.join("logs"))
-        .env("FERRY_TOKEN_CACHE_LOCATION", work.join("tokens"));
+        .env("FERRY_LOGIN_LOCATION", work.join("tokens"));
     cmd
 }
 
@@ -339,4 +339,50 @@ fn ten_processes_share_one_token_request() {
     use std::os::unix::fs::PermissionsExt as _;
     assert_eq!(shared.metadata().unwrap().permissions().mode() & 0o777, 0o600);
     assert!(!std::fs::read_to_string(shared.path()).unwrap().contains(SECRET));
+}
+
+/// `ferry login` saves a sign-in (no secret) that later processes use — `login status`, `list` —
+/// with one token request between them all; `ferry logout` forgets it.
+#[test]
+fn a_saved_login_serves_later_processes_until_logout() {
+    let stand_in = EntraStandIn::start(&oauth().0, &StandInOptions::default()).unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let platform = |cmd: &mut Command| {
+        cmd.env("IDENTITY_ENDPOINT", stand_in.identity_endpoint()).env("IDENTITY_HEADER", "test-identity-header");
+    };
+    let mut login = ferry_at(work.path());
+    platform(&mut login);
+    let (code, out, err) = run(login.args(["login", "--login-type", "msi", "--identity-client-id", "c-9"]));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out.trim(), "INFO: Login with identity succeeded.");
+    let saved = std::fs::read_to_string(work.path().join("tokens").join("login.json")).unwrap();
+    assert!(saved.contains("\"c-9\"") && !saved.contains("test-identity-header"), "{saved}");
+
+    let mut status = ferry_at(work.path());
+    platform(&mut status);
+    let (code, out, err) = run(status.args(["login", "status", "--tenant", "--endpoint", "--method"]));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        out.trim(),
+        "INFO: You have successfully refreshed your token. Your login session is still active\nINFO: Tenant ID: common\nINFO: Active directory endpoint: https://login.microsoftonline.com\nINFO: Authorized using msi"
+    );
+    let url = format!("{}/entra-saved", oauth().1.account_url());
+    let mut make = ferry_at(work.path());
+    platform(&mut make);
+    let (code, _, err) = run(make.args(["make", &url, "--trusted-microsoft-suffixes", &trusted()]));
+    assert_eq!(code, 0, "the saved sign-in serves a later command: {err}");
+    let asked = stand_in.requests();
+    assert_eq!(asked.len(), 1, "login, status and make shared one token: {asked:?}");
+    assert_eq!(asked[0]["query"]["client_id"], "c-9");
+
+    let (code, out, _) = run(ferry_at(work.path()).arg("logout"));
+    assert_eq!((code, out.trim()), (0, "INFO: Logout succeeded."));
+    let (code, out, _) = run(ferry_at(work.path()).args(["login", "status"]));
+    assert_eq!(code, 1);
+    assert!(out.contains("INFO: You are currently not logged in. Please login using 'ferry login'"), "{out}");
+    let (code, _, err) = run(ferry_at(work.path()).arg("logout"));
+    assert_eq!(code, 1);
+    assert!(err.contains("no cached token found for current user"), "{err}");
+    let (code, _, err) = run(ferry_at(work.path()).args(["list", &url, "--trusted-microsoft-suffixes", &trusted()]));
+    assert_eq!(code, 1, "after logout, anonymous access is refused: {err}");
 }

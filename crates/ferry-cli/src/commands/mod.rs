@@ -6,6 +6,7 @@ mod copy;
 mod env;
 mod jobs;
 mod list;
+mod login;
 mod make;
 mod prompt;
 mod remove;
@@ -110,6 +111,8 @@ pub async fn dispatch(command: &Command, ctx: &Ctx<'_>) -> Result<(), CliError> 
         Command::Env(args) => env::run(args, ctx.console),
         Command::Bench(args) => bench::run(args, ctx).await,
         Command::Jobs(command) => jobs::run(command, ctx).await,
+        Command::Login(args) => login::run(args, ctx).await,
+        Command::Logout => login::logout(ctx),
     }
 }
 

@@ -1,0 +1,101 @@
+//! `ferry login`, `ferry login status`, `ferry logout`: AzCopy's words, with a saved sign-in that
+//! later processes see (AzCopy's lives in the session keyring, which the next process often
+//! does not).
+
+use ferry_azure::TokenSource as _;
+use ferry_azure::entra::{DEFAULT_AUTHORITY, EntraToken};
+use ferry_report::{OutputFormat, envelope, go_escape};
+
+use super::Ctx;
+use crate::CliError;
+use crate::args::{LoginArgs, LoginCommand, LoginStatusArgs};
+use crate::login::{SavedLogin, login_dir, saved_from_flags};
+
+/// Gets a token through `saved`, as a later command would (the token is then shared).
+async fn token_through(saved: &SavedLogin, ctx: &Ctx<'_>) -> Result<(), CliError> {
+    let source = EntraToken::new(saved.flow(ctx.env)?, ctx.settings.http.clone())?.shared_in(&login_dir(ctx.env));
+    source.token().await.map(drop).map_err(|e| {
+        CliError::failed(format!("Failed to perform login command: \n{e}"))
+            .with_hint("if the identity or its role was created in the last minutes, wait a few minutes and try again")
+    })
+}
+
+pub(super) async fn run(args: &LoginArgs, ctx: &Ctx<'_>) -> Result<(), CliError> {
+    if let Some(LoginCommand::Status(status)) = &args.status {
+        return show_status(status, ctx).await;
+    }
+    let saved = saved_from_flags(args, ctx.env)?;
+    if ctx.env.get("AZCOPY_SPA_CLIENT_SECRET").is_some() {
+        ctx.console.info("AZCOPY_SPA_CLIENT_SECRET is read from the environment and never saved; later commands need it again when they need a new token");
+    }
+    token_through(&saved, ctx).await?;
+    saved.save(ctx.env)?;
+    // What was saved is what later commands will use: read it back and get a token through it.
+    let again = SavedLogin::load(ctx.env)?
+        .filter(|s| s == &saved)
+        .ok_or_else(|| CliError::failed("the saved sign-in did not read back as written"))?;
+    token_through(&again, ctx).await?;
+    let line = match saved.login_type.as_str() {
+        "spn" => "SPN Auth via secret succeeded.",
+        "msi" => "Login with identity succeeded.",
+        "workload" => "Login with Workload Identity succeeded.",
+        _ => "Login succeeded.",
+    };
+    ctx.console.end_of_job(&format!("INFO: {line}"));
+    Ok(())
+}
+
+async fn show_status(args: &LoginStatusArgs, ctx: &Ctx<'_>) -> Result<(), CliError> {
+    let saved = SavedLogin::load(ctx.env)?;
+    let valid = match &saved {
+        Some(s) => token_through(s, ctx).await.is_ok(),
+        None => false,
+    };
+    let tenant = saved.as_ref().and_then(|s| s.tenant.clone()).unwrap_or_else(|| "common".into());
+    let endpoint = saved.as_ref().and_then(|s| s.authority.clone()).unwrap_or_else(|| DEFAULT_AUTHORITY.into());
+    let method = saved.as_ref().map(|s| s.login_type.clone()).unwrap_or_default();
+    match ctx.console.format() {
+        OutputFormat::Text => {
+            let mut lines = vec![if valid {
+                "INFO: You have successfully refreshed your token. Your login session is still active".to_owned()
+            } else {
+                "INFO: You are currently not logged in. Please login using 'ferry login'".to_owned()
+            }];
+            if valid {
+                if args.tenant {
+                    lines.push(format!("INFO: Tenant ID: {tenant}"));
+                }
+                if args.endpoint {
+                    lines.push(format!("INFO: Active directory endpoint: {endpoint}"));
+                }
+                if args.method {
+                    lines.push(format!("INFO: Authorized using {method}"));
+                }
+            }
+            ctx.console.end_of_job(&lines.join("\n"));
+        }
+        OutputFormat::Json => {
+            let mut content = serde_json::json!({ "valid": valid });
+            if valid && args.tenant {
+                content["tenantID"] = tenant.into();
+            }
+            if valid && args.endpoint {
+                content["AADEndpoint"] = endpoint.into();
+            }
+            if valid && args.method {
+                content["authMethod"] = method.into();
+            }
+            ctx.console.data_raw(&envelope("LoginStatusInfo", &go_escape(&content.to_string())));
+        }
+    }
+    if valid { Ok(()) } else { Err(CliError::failed("no saved sign-in gets a token")) }
+}
+
+pub(super) fn logout(ctx: &Ctx<'_>) -> Result<(), CliError> {
+    if SavedLogin::forget(ctx.env)? {
+        ctx.console.end_of_job("INFO: Logout succeeded.");
+        Ok(())
+    } else {
+        Err(CliError::failed("failed to perform logout command, no cached token found for current user"))
+    }
+}
