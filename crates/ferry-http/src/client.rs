@@ -247,7 +247,15 @@ impl HttpClient {
                 }
                 Ok(Err(e)) => {
                     let connect = e.is_connect();
-                    let mut err = StoreError::new(ErrorKind::Transient, request.target, describe_transport_error(&e));
+                    let described = describe_transport_error(&e);
+                    if is_untrusted_certificate(&described) {
+                        // Not a network fault: retrying cannot help, and "check the host" misleads.
+                        return Err(StoreError::new(ErrorKind::Other, request.target, described).with_hint(format!(
+                            "the TLS certificate of {} is not trusted by this machine: install its CA in the system's store, or name a CA file with SSL_CERT_FILE",
+                            endpoint_of(&request.url)
+                        )));
+                    }
+                    let mut err = StoreError::new(ErrorKind::Transient, request.target, described);
                     if connect {
                         err = err.with_hint(format!(
                             "could not connect to {}: check the host and port in the URL, the network, and any proxy settings",
@@ -377,6 +385,11 @@ fn endpoint_of(url: &Url) -> String {
         shown.push_str(&format!(":{port}"));
     }
     shown
+}
+
+/// Whether a transport error says the server's certificate was not trusted (rustls' words).
+fn is_untrusted_certificate(described: &str) -> bool {
+    ["invalid peer certificate", "UnknownIssuer", "certificate verify failed"].iter().any(|w| described.contains(w))
 }
 
 /// A transport error with its causes, without the request URL (which may carry a SAS).

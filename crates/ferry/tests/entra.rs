@@ -386,3 +386,22 @@ fn a_saved_login_serves_later_processes_until_logout() {
     let (code, _, err) = run(ferry_at(work.path()).args(["list", &url, "--trusted-microsoft-suffixes", &trusted()]));
     assert_eq!(code, 1, "after logout, anonymous access is refused: {err}");
 }
+
+/// A server whose certificate this machine does not trust is reported as such (not as "check the
+/// host and port"), at once (no retries), and no token is fetched for it.
+#[test]
+fn an_untrusted_certificate_is_named_as_such() {
+    let work = tempfile::tempdir().unwrap();
+    let url = format!("{}/entra-untrusted-ca", oauth().1.account_url());
+    let mut cmd = ferry_at(work.path());
+    cmd.env_remove("SSL_CERT_FILE")
+        .env("FERRY_MAX_RETRIES", "3")
+        .env("AZURE_STORAGE_ACCOUNT", "devstoreaccount1")
+        .env("AZURE_STORAGE_KEY", ferry_azure::DEVELOPMENT_KEY);
+    let started = std::time::Instant::now();
+    let (code, _, err) = run(cmd.args(["list", &url]));
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("is not trusted by this machine") && err.contains("SSL_CERT_FILE"), "{err}");
+    assert!(!err.contains("check the host"), "{err}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(5), "not retried");
+}
