@@ -2,7 +2,9 @@
 
 No real Entra endpoint can run here, so this speaks the real request shapes (see
 shared/reference/entra.md section 3.6) and logs what it was asked:
-  POST /{tenant}/oauth2/v2.0/token   client credentials (secret, or a client assertion)  [https]
+  POST /{tenant}/oauth2/v2.0/token   client credentials (secret, or a client assertion), device
+                                     code (pending --pending times first), refresh token    [https]
+  POST /{tenant}/oauth2/v2.0/devicecode  a device code (interval 1 s)                       [https]
   GET  /msi/token                    App Service / Functions managed identity            [http]
   GET  /metadata/identity/oauth2/token  the VM's IMDS                                     [http]
 Tokens are JWTs of the shape Azurite's `--oauth basic` accepts (v1 issuer, storage audience,
@@ -76,11 +78,32 @@ def handler(args, lock, state):
             length = int(self.headers.get("content-length") or 0)
             form = dict(urllib.parse.parse_qsl(self.rfile.read(length).decode()))
             shown = dict(form)
-            if "client_secret" in shown:
-                shown["client_secret"] = f"<{len(form['client_secret'])} characters>"
+            for secret in ("client_secret", "refresh_token", "device_code"):
+                if secret in shown:
+                    shown[secret] = f"<{len(form[secret])} characters>"
             self.record({"method": "POST", "path": url.path, "form": shown, "at": time.time()})
+            if url.path.endswith("/oauth2/v2.0/devicecode"):
+                return self.answer(200, {
+                    "device_code": "device-code-1", "user_code": "FERRY-4711",
+                    "verification_uri": "https://microsoft.com/devicelogin",
+                    "expires_in": 900, "interval": 1, "message": "…",
+                })
             if not url.path.endswith("/oauth2/v2.0/token"):
                 return self.answer(404, {"error": "not_found"})
+            grant = form.get("grant_type", "")
+            if grant == "urn:ietf:params:oauth:grant-type:device_code":
+                with lock:
+                    waiting = state["pending"] > 0
+                    state["pending"] -= 1 if waiting else 0
+                if waiting:
+                    return self.answer(400, {"error": "authorization_pending", "error_description": "AADSTS70016: the user has not yet signed in"})
+                return self.issue(form, refresh=True)
+            if grant == "refresh_token":
+                with lock:
+                    good = form.get("refresh_token") == state["refresh"]
+                if not good:
+                    return self.answer(400, {"error": "invalid_grant", "error_description": "AADSTS70000: the refresh token is not valid"})
+                return self.issue(form, refresh=True)
             if self.failing():
                 return self.answer(503, {"error": "temporarily_unavailable", "error_description": "AADSTS90033: try again"})
             if args.secret is not None and "client_secret" in form and form["client_secret"] != args.secret:
@@ -89,8 +112,17 @@ def handler(args, lock, state):
                     "error_description": "AADSTS7000215: Invalid client secret provided.",
                     "error_codes": [7000215],
                 })
-            token = jwt(form.get("client_id", ""), args.lifetime)
-            self.answer(200, {"token_type": "Bearer", "expires_in": args.lifetime, "ext_expires_in": args.lifetime, "access_token": token})
+            self.issue(form, refresh=False)
+
+        def issue(self, form, refresh):
+            body = {"token_type": "Bearer", "expires_in": args.lifetime, "ext_expires_in": args.lifetime,
+                    "access_token": jwt(form.get("client_id", ""), args.lifetime)}
+            if refresh:
+                with lock:
+                    state["generation"] += 1
+                    state["refresh"] = f"refresh-token-{state['generation']}"
+                    body["refresh_token"] = state["refresh"]
+            self.answer(200, body)
 
         def do_GET(self):
             url = urllib.parse.urlsplit(self.path)
@@ -128,8 +160,10 @@ def main():
     parser.add_argument("--secret")
     parser.add_argument("--identity-header", default="test-identity-header")
     parser.add_argument("--fail-first", type=int, default=0)
+    parser.add_argument("--pending", type=int, default=2)
     args = parser.parse_args()
-    lock, state = threading.Lock(), {"fail": args.fail_first}
+    lock = threading.Lock()
+    state = {"fail": args.fail_first, "pending": args.pending, "refresh": None, "generation": 0}
     cls = handler(args, lock, state)
     secure = http.server.ThreadingHTTPServer(("127.0.0.1", 0), cls)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)

@@ -72,6 +72,16 @@ pub enum Flow {
         /// A user-assigned identity; the system-assigned one when `None`.
         id: Option<ManagedId>,
     },
+    /// A refresh token from a device-code sign-in, kept in `store` (0600) and replaced when
+    /// Entra rotates it.
+    RefreshToken {
+        /// `https://HOST/TENANT/oauth2/v2.0/token`.
+        token_url: Url,
+        /// The public client's application id.
+        client_id: String,
+        /// The file holding the refresh token.
+        store: PathBuf,
+    },
     /// The VM's instance metadata service.
     Imds {
         /// `http://169.254.169.254/metadata/identity/oauth2/token`, or the overridden host's.
@@ -108,6 +118,9 @@ impl Flow {
             Self::ClientSecret { token_url, client_id, .. } => format!("spn|{token_url}|{client_id}|{STORAGE_SCOPE}"),
             Self::Workload { token_url, client_id, .. } => format!("workload|{token_url}|{client_id}|{STORAGE_SCOPE}"),
             Self::AppService { endpoint, id, .. } => format!("appservice|{endpoint}|{id:?}|{STORAGE_RESOURCE}"),
+            Self::RefreshToken { token_url, client_id, .. } => {
+                format!("device|{token_url}|{client_id}|{STORAGE_SCOPE}")
+            }
             Self::Imds { endpoint, id } => format!("imds|{endpoint}|{id:?}|{STORAGE_RESOURCE}"),
         }
     }
@@ -117,6 +130,7 @@ impl Flow {
         match self {
             Self::ClientSecret { .. } => "spn",
             Self::Workload { .. } => "workload",
+            Self::RefreshToken { .. } => "device",
             Self::AppService { .. } | Self::Imds { .. } => "msi",
         }
     }
@@ -189,6 +203,9 @@ impl EntraToken {
         let response = self.http.send(request, &NoAuth, classify).await?;
         let text = self.http.read_small(response, 64 * 1024, "the token endpoint").await?;
         let token = parse_token(&text)?;
+        if let Flow::RefreshToken { store, .. } = &self.flow {
+            crate::device_code::keep_rotated(store, &text);
+        }
         self.note(&token);
         Ok(token)
     }
@@ -236,6 +253,18 @@ impl EntraToken {
                         ("client_id", client_id),
                         ("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"),
                         ("client_assertion", assertion.trim()),
+                        ("scope", STORAGE_SCOPE),
+                    ]),
+                )
+            }
+            Flow::RefreshToken { token_url, client_id, store } => {
+                let refresh = crate::device_code::read_refresh_token(store)?;
+                post(
+                    token_url,
+                    form(&[
+                        ("grant_type", "refresh_token"),
+                        ("client_id", client_id),
+                        ("refresh_token", refresh.expose()),
                         ("scope", STORAGE_SCOPE),
                     ]),
                 )
@@ -304,7 +333,7 @@ impl TokenSource for EntraToken {
 
 /// A token endpoint's refusal, with Entra's own words (`error`, `error_description`: the AADSTS
 /// code says what to fix).
-fn classify<'a>(response: reqwest::Response, target: &'a str) -> BoxFuture<'a, StoreError> {
+pub(crate) fn classify<'a>(response: reqwest::Response, target: &'a str) -> BoxFuture<'a, StoreError> {
     async move {
         let status = response.status().as_u16();
         let body =
@@ -328,7 +357,7 @@ fn classify<'a>(response: reqwest::Response, target: &'a str) -> BoxFuture<'a, S
 
 /// Reads a token response: `access_token` and its lifetime (`expires_in` seconds, or
 /// `expires_on` as Unix seconds; either may be a string).
-fn parse_token(text: &str) -> Result<Expiring<Secret>, StoreError> {
+pub(crate) fn parse_token(text: &str) -> Result<Expiring<Secret>, StoreError> {
     let bad = |why: &str| StoreError::new(ErrorKind::Unauthenticated, "the token endpoint", why.to_owned());
     let json: serde_json::Value = serde_json::from_str(text).map_err(|_| bad("its answer is not JSON"))?;
     let token = json

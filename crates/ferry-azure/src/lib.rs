@@ -17,6 +17,7 @@
 
 mod client;
 mod credential;
+pub mod device_code;
 pub mod entra;
 mod error;
 mod sas;

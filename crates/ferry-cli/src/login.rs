@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use ferry_azure::TokenSource;
+use ferry_azure::device_code::AZCOPY_CLIENT_ID;
 use ferry_azure::entra::{DEFAULT_AUTHORITY, EntraToken, Flow, ManagedId};
 use ferry_core::Secret;
 use serde::{Deserialize, Serialize};
@@ -42,6 +43,11 @@ pub(crate) fn login_dir(env: &Environment) -> PathBuf {
 
 fn saved_path(env: &Environment) -> PathBuf {
     login_dir(env).join("login.json")
+}
+
+/// Where a device sign-in's refresh token is kept (0600, beside the saved sign-in).
+pub(crate) fn refresh_token_path(env: &Environment) -> PathBuf {
+    login_dir(env).join("refresh-token")
 }
 
 impl SavedLogin {
@@ -92,7 +98,10 @@ impl SavedLogin {
         };
         if let Ok(entries) = std::fs::read_dir(&dir) {
             for entry in entries.flatten() {
-                if entry.path().extension().is_some_and(|x| x == "json" || x == "lock") {
+                let name = entry.file_name();
+                let ours =
+                    name == "refresh-token" || entry.path().extension().is_some_and(|x| x == "json" || x == "lock");
+                if ours {
                     let _ = std::fs::remove_file(entry.path());
                 }
             }
@@ -124,6 +133,12 @@ impl SavedLogin {
                 Ok(Flow::Workload { token_url, client_id, token_file })
             }
             "msi" => managed_identity(env, self.identity_client_id.clone(), self.identity_resource_id.clone()),
+            "device" => {
+                let tenant = self.tenant.clone().unwrap_or_else(|| "common".into());
+                let token_url = Flow::token_url(&authority, &tenant).map_err(CliError::usage)?;
+                let client_id = self.application_id.clone().unwrap_or_else(|| AZCOPY_CLIENT_ID.into());
+                Ok(Flow::RefreshToken { token_url, client_id, store: refresh_token_path(env) })
+            }
             other => Err(CliError::usage(format!("the saved sign-in has an unknown type `{other}`"))),
         }
     }
@@ -213,9 +228,16 @@ pub(crate) fn saved_from_flags(args: &crate::args::LoginArgs, env: &Environment)
             application_id: from_env(&args.application_id, &["AZURE_CLIENT_ID"]),
             ..SavedLogin::default()
         },
-        "device" | "azcli" | "pscred" => {
+        "device" => SavedLogin {
+            login_type: kind.clone(),
+            tenant: args.tenant_id.clone(),
+            authority: args.aad_endpoint.clone(),
+            application_id: args.application_id.clone(),
+            ..SavedLogin::default()
+        },
+        "azcli" | "pscred" => {
             return Err(CliError::usage(format!("the `{kind}` sign-in is not supported yet"))
-                .with_hint("use --login-type spn, msi or workload, or a SAS"));
+                .with_hint("use --login-type device, spn, msi or workload, or a SAS"));
         }
         other => {
             return Err(CliError::usage(format!("`{other}` is not a login type"))

@@ -405,3 +405,58 @@ fn an_untrusted_certificate_is_named_as_such() {
     assert!(!err.contains("check the host"), "{err}");
     assert!(started.elapsed() < std::time::Duration::from_secs(5), "not retried");
 }
+
+/// AzCopy's default sign-in, the device code: Ferry shows where to sign in, polls while Entra
+/// says the user has not yet, keeps the refresh token (0600), and a later process gets access
+/// tokens with it; the refresh token never shows.
+#[test]
+fn a_device_code_login_serves_later_processes() {
+    let stand_in = EntraStandIn::start(&oauth().0, &StandInOptions::default()).unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let (code, out, err) = run(ferry_at(work.path()).args([
+        "login",
+        "--tenant-id",
+        &stand_in.tenant,
+        "--aad-endpoint",
+        &stand_in.authority(),
+    ]));
+    assert_eq!(code, 0, "{err}\n{out}");
+    assert!(
+        out.contains("INFO: Authentication is required. To sign in, open the webpage https://microsoft.com/devicelogin and enter the code FERRY-4711 to authenticate."),
+        "{out}"
+    );
+    assert!(out.trim_end().ends_with("INFO: Login succeeded."), "{out}");
+    let grants: Vec<String> = token_posts(&stand_in)
+        .iter()
+        .map(|r| r["form"]["grant_type"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    let device = "urn:ietf:params:oauth:grant-type:device_code";
+    assert_eq!(grants.iter().filter(|g| *g == device).count(), 3, "two pending answers, then signed in: {grants:?}");
+    let kept = work.path().join("tokens").join("refresh-token");
+    use std::os::unix::fs::PermissionsExt as _;
+    assert_eq!(std::fs::metadata(&kept).unwrap().permissions().mode() & 0o777, 0o600);
+    let refresh = std::fs::read_to_string(&kept).unwrap();
+    assert!(refresh.starts_with("refresh-token-"), "{refresh}");
+
+    // A later process, with the shared access token gone, gets one with the refresh token.
+    for entry in std::fs::read_dir(work.path().join("tokens")).unwrap().flatten() {
+        if entry.path().extension().is_some_and(|x| x == "json") && entry.file_name() != "login.json" {
+            std::fs::remove_file(entry.path()).unwrap();
+        }
+    }
+    let url = format!("{}/entra-device", oauth().1.account_url());
+    let (code, out, err) = run(ferry_at(work.path()).args(["make", &url, "--trusted-microsoft-suffixes", &trusted()]));
+    assert_eq!(code, 0, "{err}");
+    let last = token_posts(&stand_in).pop().unwrap();
+    assert_eq!(last["form"]["grant_type"], "refresh_token");
+    assert_eq!(last["form"]["client_id"], "579a7132-0e58-4d80-b1e1-7a1e2d337859");
+    let rotated = std::fs::read_to_string(&kept).unwrap();
+    assert_ne!(rotated, refresh, "the rotated refresh token is kept");
+    assert!(!out.contains(&rotated) && !err.contains(&rotated));
+    let (code, out, _) = run(ferry_at(work.path()).args(["login", "status", "--method"]));
+    assert_eq!(code, 0);
+    assert!(out.contains("INFO: Authorized using device"), "{out}");
+    let (code, _, _) = run(ferry_at(work.path()).arg("logout"));
+    assert_eq!(code, 0);
+    assert!(!kept.exists(), "logout forgets the refresh token");
+}

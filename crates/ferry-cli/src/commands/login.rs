@@ -25,6 +25,9 @@ pub(super) async fn run(args: &LoginArgs, ctx: &Ctx<'_>) -> Result<(), CliError>
         return show_status(status, ctx).await;
     }
     let saved = saved_from_flags(args, ctx.env)?;
+    if saved.login_type == "device" {
+        sign_in_with_a_device_code(&saved, ctx).await?;
+    }
     if ctx.env.get("AZCOPY_SPA_CLIENT_SECRET").is_some() {
         ctx.console.info("AZCOPY_SPA_CLIENT_SECRET is read from the environment and never saved; later commands need it again when they need a new token");
     }
@@ -43,6 +46,31 @@ pub(super) async fn run(args: &LoginArgs, ctx: &Ctx<'_>) -> Result<(), CliError>
     };
     ctx.console.end_of_job(&format!("INFO: {line}"));
     Ok(())
+}
+
+/// The device-code sign-in: prints where to sign in, waits for it, keeps the refresh token.
+async fn sign_in_with_a_device_code(saved: &SavedLogin, ctx: &Ctx<'_>) -> Result<(), CliError> {
+    let ferry_azure::entra::Flow::RefreshToken { token_url, client_id, store } = saved.flow(ctx.env)? else {
+        unreachable!("a device sign-in's flow")
+    };
+    if saved.tenant.is_none() {
+        ctx.console.end_of_job("INFO: Signing in to the `common` tenant; give --tenant-id to sign in to a specific one (needed for guest accounts)");
+    }
+    let http = ferry_http::HttpClient::new(ctx.settings.http.clone())?;
+    let console = ctx.console;
+    let (_, refresh) = ferry_azure::device_code::device_login(&http, &token_url, &client_id, |line| {
+        console.end_of_job(&format!("INFO: {line}"))
+    })
+    .await
+    .map_err(|e| CliError::failed(format!("Failed to perform login command: \n{e}")))?;
+    if let Some(dir) = store.parent() {
+        use std::os::unix::fs::DirBuilderExt as _;
+        let _ = std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir);
+    }
+    ferry_azure::device_code::save_refresh_token(&store, &refresh).map_err(|e| {
+        CliError::failed(format!("cannot keep the sign-in in `{}`: {e}", store.display()))
+            .with_hint("set FERRY_LOGIN_LOCATION to a folder of yours")
+    })
 }
 
 async fn show_status(args: &LoginStatusArgs, ctx: &Ctx<'_>) -> Result<(), CliError> {
