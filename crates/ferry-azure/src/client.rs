@@ -47,8 +47,16 @@ impl Authorizer for Credential {
     ) -> Result<(), StoreError> {
         headers.insert("x-ms-version", header_value(API_VERSION));
         headers.insert("x-ms-date", header_value(&httpdate::fmt_http_date(SystemTime::now())));
+        let renewed = match self {
+            Self::RenewableSas(renewer) => Some(renewer.current().await?),
+            _ => None,
+        };
         match self {
-            Self::Sas(sas) => {
+            Self::Sas(_) | Self::RenewableSas(_) => {
+                let sas = match (self, &renewed) {
+                    (Self::Sas(sas), _) | (_, Some(sas)) => sas,
+                    _ => unreachable!("a SAS credential has a SAS"),
+                };
                 let query = match url.query() {
                     Some(q) if !q.is_empty() => format!("{q}&{}", sas.expose()),
                     _ => sas.expose().to_owned(),
@@ -80,6 +88,10 @@ impl Authorizer for Credential {
     fn unauthorized(&self) -> bool {
         match self {
             Self::Token(source) => source.invalidate(),
+            Self::RenewableSas(renewer) => {
+                renewer.invalidate();
+                true
+            }
             _ => false,
         }
     }

@@ -83,6 +83,8 @@ pub enum Credential {
     SharedKey(SharedKey),
     /// A bearer token from a token source.
     Token(Arc<dyn TokenSource>),
+    /// A SAS renewed by a command before it expires and when it is refused.
+    RenewableSas(Arc<crate::sas_command::SasCommand>),
     /// No authorisation (public containers).
     Anonymous,
 }
@@ -94,6 +96,7 @@ impl Credential {
             Self::Sas(_) => "SAS token",
             Self::SharedKey(_) => "shared key",
             Self::Token(_) => "Entra ID token",
+            Self::RenewableSas(_) => "SAS token (renewed by its command)",
             Self::Anonymous => "anonymous access",
         }
     }

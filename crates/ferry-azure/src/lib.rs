@@ -21,6 +21,7 @@ pub mod device_code;
 pub mod entra;
 mod error;
 mod sas;
+pub mod sas_command;
 mod store;
 mod token_file;
 mod xml;

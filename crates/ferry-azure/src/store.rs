@@ -602,6 +602,7 @@ impl Store for AzureStore {
         let mut url = self.blob_url(key);
         match self.client.credential() {
             crate::Credential::Sas(sas) => url.set_query(Some(sas.expose())),
+            crate::Credential::RenewableSas(renewer) => url.set_query(Some(renewer.current().await?.expose())),
             crate::Credential::SharedKey(shared) => {
                 // The service cannot use our key, so it gets a read-only SAS for this one blob,
                 // long enough for a large server-side copy to finish.

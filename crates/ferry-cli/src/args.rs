@@ -40,6 +40,15 @@ pub struct Cli {
     /// Entra ID token, besides Azure Storage's own (`*.core.windows.net`, `*.storage.azure.net`, …).
     #[arg(long, global = true)]
     pub trusted_microsoft_suffixes: Option<String>,
+
+    /// A command that prints a fresh SAS for the source (run by `sh -c` before the current one
+    /// expires and when the service refuses it); or FERRY_SOURCE_SAS_COMMAND.
+    #[arg(long, global = true)]
+    pub source_sas_command: Option<String>,
+
+    /// A command that prints a fresh SAS for the destination; or FERRY_DESTINATION_SAS_COMMAND.
+    #[arg(long, global = true)]
+    pub destination_sas_command: Option<String>,
 }
 
 /// `--output-type` values.

@@ -108,6 +108,16 @@ pub const ENV_VARS: &[EnvVar] = &[
         secret: false,
     },
     EnvVar {
+        name: "FERRY_SOURCE_SAS_COMMAND",
+        description: "A command (run by sh -c) that prints a fresh SAS for the source, run before the current one expires and when the service refuses it; the same as --source-sas-command.",
+        secret: false,
+    },
+    EnvVar {
+        name: "FERRY_DESTINATION_SAS_COMMAND",
+        description: "A command that prints a fresh SAS for the destination; the same as --destination-sas-command.",
+        secret: false,
+    },
+    EnvVar {
         name: "AZCOPY_CONCURRENCY_VALUE",
         description: "How many HTTP requests run at once, and connections kept open to each host. Default: 16 per CPU, at least 32, at most 300.",
         secret: false,

@@ -71,6 +71,10 @@ pub struct Settings {
     pub cap_mbps: Option<f64>,
     /// `--trusted-microsoft-suffixes`: more hosts that may receive an Entra token.
     pub trusted_suffixes: Vec<String>,
+    /// `--source-sas-command` (or `FERRY_SOURCE_SAS_COMMAND`).
+    pub source_sas_command: Option<String>,
+    /// `--destination-sas-command` (or `FERRY_DESTINATION_SAS_COMMAND`).
+    pub destination_sas_command: Option<String>,
 }
 
 /// Concurrency and memory limits of transfers.
@@ -152,6 +156,14 @@ impl Settings {
             log_level: cli.log_level,
             log_cap: crate::logging::log_cap(env),
             output_level: cli.output_level.into(),
+            source_sas_command: cli
+                .source_sas_command
+                .clone()
+                .or_else(|| env.get("FERRY_SOURCE_SAS_COMMAND").map(str::to_owned)),
+            destination_sas_command: cli
+                .destination_sas_command
+                .clone()
+                .or_else(|| env.get("FERRY_DESTINATION_SAS_COMMAND").map(str::to_owned)),
             trusted_suffixes: cli
                 .trusted_microsoft_suffixes
                 .as_deref()

@@ -69,6 +69,8 @@ pub struct TokenCache<T> {
 #[derive(Debug)]
 struct Cached<T> {
     token: Option<Expiring<T>>,
+    /// When the token was stored: a short-lived one is refreshed at half its life.
+    stored: Instant,
     /// No eager refresh before this (the last one failed).
     quiet_until: Option<Instant>,
 }
@@ -80,7 +82,7 @@ impl<T: Clone> TokenCache<T> {
     /// A cache that refreshes tokens with less than `min_ttl` left.
     pub fn new(min_ttl: Duration) -> Self {
         Self {
-            state: std::sync::Mutex::new(Cached { token: None, quiet_until: None }),
+            state: std::sync::Mutex::new(Cached { token: None, stored: Instant::now(), quiet_until: None }),
             fetching: tokio::sync::Mutex::new(()),
             min_ttl,
         }
@@ -92,7 +94,8 @@ impl<T: Clone> TokenCache<T> {
         let now = Instant::now();
         match &state.token {
             Some(t) if t.expires_at > now => {
-                let near = t.expires_at.saturating_duration_since(now) <= self.min_ttl;
+                let half_life = t.expires_at.saturating_duration_since(state.stored) / 2;
+                let near = t.expires_at.saturating_duration_since(now) <= self.min_ttl.min(half_life);
                 let quiet = state.quiet_until.is_some_and(|q| q > now);
                 (Some(t.value.clone()), near && !quiet)
             }
@@ -104,6 +107,7 @@ impl<T: Clone> TokenCache<T> {
         let mut state = self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         if token.is_some() {
             state.token = token;
+            state.stored = Instant::now();
         }
         state.quiet_until = quiet_until;
     }
@@ -145,6 +149,11 @@ impl<T: Clone> TokenCache<T> {
                 Ok(value)
             }
         }
+    }
+
+    /// Starts with `token` (one given rather than fetched).
+    pub fn seed(&self, token: Expiring<T>) {
+        self.store(Some(token), None);
     }
 
     /// Forgets the cached token (the service refused it); the next [`TokenCache::get`] fetches.
@@ -194,9 +203,8 @@ mod tests {
         // Refused: the next call fetches again.
         assert!(cache.invalidate());
         assert_eq!(cache.get(fetch(Duration::from_secs(60))).await, Ok(2));
-        // That one has less than the minimum left: the next caller refreshes it.
-        assert_eq!(cache.get(fetch(Duration::from_secs(3600))).await, Ok(3));
-        assert_eq!(cache.get(fetch(Duration::from_secs(3600))).await, Ok(3));
+        // A fresh short-lived token is used until half its life has passed.
+        assert_eq!(cache.get(fetch(Duration::from_secs(3600))).await, Ok(2));
     }
 
     /// Near expiry, one caller refreshes while the others keep the current token; a failed
@@ -204,7 +212,9 @@ mod tests {
     #[tokio::test]
     async fn a_refresh_ahead_of_expiry_never_blocks_and_a_failed_one_keeps_the_token() {
         let cache = Arc::new(TokenCache::new(Duration::from_secs(300)));
-        assert_eq!(cache.get(|| async { token(1, Duration::from_secs(120)) }).await, Ok(1));
+        assert_eq!(cache.get(|| async { token(1, Duration::from_secs(2)) }).await, Ok(1));
+        // Past half its life: due for a refresh, still valid.
+        tokio::time::sleep(Duration::from_millis(1100)).await;
         // A slow refresh in flight: another caller gets token 1 at once.
         let slow = {
             let cache = cache.clone();
@@ -224,7 +234,8 @@ mod tests {
         assert_eq!(slow.await.unwrap(), Ok(2));
 
         let failing = TokenCache::new(Duration::from_secs(300));
-        assert_eq!(failing.get(|| async { token(5, Duration::from_secs(120)) }).await, Ok(5));
+        assert_eq!(failing.get(|| async { token(5, Duration::from_secs(2)) }).await, Ok(5));
+        tokio::time::sleep(Duration::from_millis(1100)).await;
         let calls = AtomicU32::new(0);
         let broken = || {
             calls.fetch_add(1, Ordering::SeqCst);

@@ -235,7 +235,10 @@ impl HttpClient {
                 Ok(Ok(response)) => {
                     let status = response.status().as_u16();
                     let err = classify(response, request.target).await;
-                    if status == 401 && !reauthorized && request.body.replayable() && auth.unauthorized() {
+                    // 401, or a 403 that refuses the credential itself (an expired SAS or token):
+                    // a credential that can be renewed is, once, and the request replayed.
+                    let refused = status == 401 || (status == 403 && err.kind() == ErrorKind::Unauthenticated);
+                    if refused && !reauthorized && request.body.replayable() && auth.unauthorized() {
                         reauthorized = true;
                         tracing::debug!(target: "ferry::http", url = %shown_url, "credential refused; retrying once with a fresh one");
                         continue;

@@ -102,9 +102,21 @@ pub struct Secrets {
     /// Host suffixes besides Azure Storage's own that may receive a token
     /// (`--trusted-microsoft-suffixes`).
     pub trusted_suffixes: Vec<String>,
+    /// A command that prints a fresh source SAS (`--source-sas-command`).
+    pub source_sas_command: Option<String>,
+    /// A command that prints a fresh destination SAS (`--destination-sas-command`).
+    pub destination_sas_command: Option<String>,
 }
 
 impl Secrets {
+    /// The command that renews the SAS of the endpoint in `role`, if one was given.
+    pub fn sas_command(&self, role: Role) -> Option<&str> {
+        match role {
+            Role::Source => self.source_sas_command.as_deref(),
+            Role::Destination => self.destination_sas_command.as_deref(),
+        }
+    }
+
     /// The SAS for the endpoint in `role`.
     pub fn sas(&self, role: Role) -> Option<&SasToken> {
         match role {

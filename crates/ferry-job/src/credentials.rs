@@ -232,9 +232,21 @@ pub(crate) fn explain_auth(err: CliError, source: CredentialSource, token: Optio
     }
 }
 
-/// A client for `url` with the resolved credential and the context's HTTP configuration.
-pub(crate) fn client_for(url: &BlobUrl, ctx: &crate::JobContext) -> Result<(BlobClient, CredentialSource), CliError> {
-    let (credential, source) = resolve_credential(url, &ctx.secrets)?;
+/// A client for `url` (the job's endpoint in `role`) with the resolved credential and the
+/// context's HTTP configuration. With a SAS command for `role`, the SAS (the URL's to start with)
+/// is renewed by it.
+pub(crate) fn client_for(
+    url: &BlobUrl,
+    role: crate::Role,
+    ctx: &crate::JobContext,
+) -> Result<(BlobClient, CredentialSource), CliError> {
+    let (credential, source) = match ctx.secrets.sas_command(role) {
+        Some(command) => {
+            let renewer = ferry_azure::sas_command::SasCommand::new(command, role.as_str(), url.sas().cloned());
+            (Credential::RenewableSas(renewer), CredentialSource::UrlSas)
+        }
+        None => resolve_credential(url, &ctx.secrets)?,
+    };
     let client = BlobClient::new(ctx.http.clone(), credential)?;
     Ok((client, source))
 }

@@ -67,7 +67,8 @@ pub async fn resume(journal: Journal, spec: &JobSpec, ctx: &JobContext) -> Resul
 /// Refuses to run a job without a secret its spec refers to (a SAS that was on a URL).
 pub fn check_secrets(spec: &JobSpec, secrets: &Secrets) -> Result<(), JobError> {
     for (endpoint, role) in spec.endpoints() {
-        if endpoint.credential == CredentialRef::UrlSas && secrets.sas(role).is_none() {
+        let renewable = secrets.sas_command(role).is_some();
+        if endpoint.credential == CredentialRef::UrlSas && secrets.sas(role).is_none() && !renewable {
             let flag = role.as_str();
             return Err(JobError::usage(format!("the {flag}-sas switch must be provided to resume the job"))
                 .with_hint(format!(

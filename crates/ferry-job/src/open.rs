@@ -11,7 +11,7 @@ use futures::TryStreamExt;
 
 use crate::credentials::{CredentialSource, client_for, explain_auth};
 use crate::naming::{DestShape, SourceShape};
-use crate::{JobContext, JobError, JobEvent};
+use crate::{JobContext, JobError, JobEvent, Role};
 
 /// One side of a job, opened.
 pub(crate) struct Side {
@@ -51,12 +51,12 @@ pub(crate) fn local_side(root: &Path) -> Side {
 }
 
 /// Opens a Blob container: its store, and the side that shows and explains it.
-pub(crate) fn blob_side(url: &BlobUrl, ctx: &JobContext) -> Result<(Side, AzureStore), JobError> {
+pub(crate) fn blob_side(url: &BlobUrl, role: Role, ctx: &JobContext) -> Result<(Side, AzureStore), JobError> {
     check_plain_http(url, ctx)?;
     let Some(container) = url.container() else {
         return Err(JobError::usage(format!("`{url}` names no container")).with_hint("add the container to the URL"));
     };
-    let (client, credential) = client_for(url, ctx)?;
+    let (client, credential) = client_for(url, role, ctx)?;
     let store = AzureStore::new(client, url)?;
     let shown_base = format!("{}/", url.with_sas(None).with_container_and_path(Some(container), ""));
     let token = (credential == CredentialSource::Entra).then(|| ctx.secrets.token.clone()).flatten();
@@ -75,7 +75,7 @@ pub(crate) fn blob_side(url: &BlobUrl, ctx: &JobContext) -> Result<(Side, AzureS
 /// the same credential rules and plain-HTTP check as a job's.
 pub fn blob_client(url: &BlobUrl, ctx: &JobContext) -> Result<(ferry_azure::BlobClient, CredentialUse), JobError> {
     check_plain_http(url, ctx)?;
-    let (client, credential) = client_for(url, ctx)?;
+    let (client, credential) = client_for(url, Role::Source, ctx)?;
     let token = (credential == CredentialSource::Entra).then(|| ctx.secrets.token.clone()).flatten();
     Ok((client, CredentialUse(credential, token)))
 }
@@ -136,7 +136,7 @@ pub(crate) async fn copy_source(location: &Location, ctx: &JobContext) -> Result
                     "`{url}` names no container; copying a whole account is not supported yet"
                 )));
             }
-            let (side, store) = blob_side(url, ctx)?;
+            let (side, store) = blob_side(url, Role::Source, ctx)?;
             let shape = blob_source_shape(url, &store, &side).await?;
             Ok((side, shape))
         }
@@ -199,7 +199,7 @@ pub(crate) async fn copy_destination(
             Ok((local_side(root), DestShape { base: String::new(), is_directory: true }))
         }
         Location::Blob(url) => {
-            let (side, store) = blob_side(url, ctx)?;
+            let (side, store) = blob_side(url, Role::Destination, ctx)?;
             create_container(&store).await;
             let path = url.path();
             let is_directory = path.is_empty()
@@ -221,7 +221,12 @@ async fn create_container(store: &AzureStore) {
 
 /// Opens one side of a sync or verify: the store and the key prefix of the tree. `create`
 /// makes a missing destination container (a missing local folder is made as files land).
-pub(crate) async fn tree(location: &Location, ctx: &JobContext, create: bool) -> Result<(Side, String), JobError> {
+pub(crate) async fn tree(
+    location: &Location,
+    role: Role,
+    ctx: &JobContext,
+    create: bool,
+) -> Result<(Side, String), JobError> {
     match location {
         Location::Local(path) => {
             if path.pattern().is_some_and(|p| p != "*") {
@@ -237,7 +242,7 @@ pub(crate) async fn tree(location: &Location, ctx: &JobContext, create: bool) ->
             Ok((local_side(root), String::new()))
         }
         Location::Blob(url) => {
-            let (side, store) = blob_side(url, ctx)?;
+            let (side, store) = blob_side(url, role, ctx)?;
             if create {
                 create_container(&store).await;
             }

@@ -48,7 +48,7 @@ pub(crate) async fn run(run: Run<'_>, remove: &RemoveSpec) -> Result<(), JobErro
     let Location::Blob(url) = &location else {
         return Err(JobError::usage("`ferry remove` removes blobs; give a Blob URL"));
     };
-    let (side, store) = blob_side(url, ctx)?;
+    let (side, store) = blob_side(url, Role::Source, ctx)?;
     let filter = compile(&remove.filter)?;
     let listed = AtomicU64::new(0);
     let found = targets(url, remove, &store, &side).await?;

@@ -27,30 +27,6 @@ fn job_id_from(stdout: &str) -> String {
         .to_owned()
 }
 
-/// Name → MD5 (hex) of every blob, as the Python SDK computes it from the bytes it downloads.
-fn blob_md5s(azurite: &Azurite, container: &str) -> BTreeMap<String, String> {
-    let script = r#"
-import sys, hashlib
-from azure.storage.blob import ContainerClient
-c = ContainerClient.from_container_url(sys.argv[1], credential={"account_name": "devstoreaccount1", "account_key": sys.argv[2]})
-for b in c.list_blobs():
-    print(b.name + "\t" + hashlib.md5(c.download_blob(b.name).readall()).hexdigest())
-"#;
-    let out = Command::new(tools::python())
-        .args(["-c", script, &azurite.container_url(container), ferry_azure::DEVELOPMENT_KEY])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| {
-            let (n, m) = l.rsplit_once('\t').unwrap();
-            (n.to_owned(), m.to_owned())
-        })
-        .collect()
-}
-
 /// Bytes of blocks staged but not committed for `name` (0 when there are none).
 fn staged_bytes(azurite: &Azurite, container: &str, name: &str) -> u64 {
     let script = r#"
@@ -131,7 +107,7 @@ async fn jobs_show_lists_exactly_the_failed_items_and_resume_finishes_them() {
     let (code, out, err) = run(ferry_in(work.path()).args(["jobs", "resume", &id]));
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("Total Number of Bytes Transferred: 2\n"), "only the two new files moved: {out}");
-    assert_eq!(blob_md5s(azurite, &container), expected);
+    assert_eq!(common::blob_md5s(azurite, &container), expected);
 
     let (code, _, _) = run(ferry_in(work.path()).args(["jobs", "remove", &id]));
     assert_eq!(code, 0);
@@ -179,7 +155,7 @@ async fn resume_needs_the_sas_again_and_takes_a_fresh_one() {
     let (code, out, err) = run(plain().args(["jobs", "resume", &id, "--destination-sas", &fresh]));
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("Number of File Transfers Completed: 4"), "{out}");
-    assert_eq!(blob_md5s(azurite, &container), expected);
+    assert_eq!(common::blob_md5s(azurite, &container), expected);
 }
 
 /// Starts a slow upload (capped at 16 Mb/s), interrupts it with `signal` once 4 MiB of its large
@@ -232,7 +208,7 @@ async fn interrupt_then_resume(signal: &str) {
     } else {
         assert_eq!(output.status.code(), None, "killed by a signal");
     }
-    let before = blob_md5s(azurite, &container);
+    let before = common::blob_md5s(azurite, &container);
     assert!(
         before.len() < expected.len(),
         "the job was interrupted before it finished ({} of {})",
@@ -263,7 +239,7 @@ async fn interrupt_then_resume(signal: &str) {
         "the resume sent {resent} bytes for {missing} missing ({staged} were staged)"
     );
     assert!(out.contains("Final Job Status: Completed"), "{out}");
-    assert_eq!(blob_md5s(azurite, &container), expected, "every object is complete and correct");
+    assert_eq!(common::blob_md5s(azurite, &container), expected, "every object is complete and correct");
     let (_, summary, _) = run(ferry_in(work.path()).args(["jobs", "show", &id]));
     assert!(summary.contains(&format!("Number of File Transfers Completed: {}\n", expected.len())), "{summary}");
 }

@@ -51,6 +51,8 @@ impl Ctx<'_> {
             account_key: env.get("AZURE_STORAGE_KEY").map(Secret::new),
             token: self.token.clone()?,
             trusted_suffixes: settings.trusted_suffixes.clone(),
+            source_sas_command: settings.source_sas_command.clone(),
+            destination_sas_command: settings.destination_sas_command.clone(),
         };
         let events = Fanout(vec![Arc::new(TerminalEvents::new(*self.console)), Arc::new(JobLogEvents)]);
         Ok(JobContext {

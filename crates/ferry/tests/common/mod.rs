@@ -102,3 +102,27 @@ pub fn edit_journal_spec(from: &std::path::Path, to: &std::path::Path, edit: &st
         .unwrap();
     assert!(status.success());
 }
+
+/// Name → MD5 (hex) of every blob, as the Python SDK computes it from the bytes it downloads.
+pub fn blob_md5s(azurite: &ferry_testkit::Azurite, container: &str) -> std::collections::BTreeMap<String, String> {
+    let script = r#"
+import sys, hashlib
+from azure.storage.blob import ContainerClient
+c = ContainerClient.from_container_url(sys.argv[1], credential={"account_name": "devstoreaccount1", "account_key": sys.argv[2]})
+for b in c.list_blobs():
+    print(b.name + "\t" + hashlib.md5(c.download_blob(b.name).readall()).hexdigest())
+"#;
+    let out = std::process::Command::new(ferry_testkit::tools::python())
+        .args(["-c", script, &azurite.container_url(container), ferry_azure::DEVELOPMENT_KEY])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let (n, m) = l.rsplit_once('\t').unwrap();
+            (n.to_owned(), m.to_owned())
+        })
+        .collect()
+}
