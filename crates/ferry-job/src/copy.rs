@@ -84,7 +84,8 @@ pub(crate) async fn run(run: Run<'_>, copy: &CopySpec) -> Result<(), JobError> {
         return dry_run(transfers, (&source, &dest), ctx).await;
     }
     let journal = journal_for(id, spec, resume, (&source, &dest), ctx)?;
-    let job = Lifecycle::begin(id, spec, Some(journal), (&source, &dest), ctx)?;
+    let job = Lifecycle::begin(id, spec, Some(journal), (&source, &dest), ctx)?
+        .watching_sas(&[(&source_location, Role::Source), (&dest_location, Role::Destination)]);
     let observer = job.journal.clone().map(|journal| Arc::new(JournalObserver { journal }) as Arc<_>);
     let options = CopyOptions { observer, ..copy_options(&copy.policy, ctx, id) };
     let engine = CopyEngine::new(source.store.clone(), dest.store.clone(), options);

@@ -72,6 +72,8 @@ pub(crate) struct Lifecycle<'a> {
     ctx: &'a JobContext,
     started: Instant,
     _log: Option<JobLog>,
+    /// SAS expiries to check the job's progress against.
+    expiries: Vec<(crate::Role, time::OffsetDateTime)>,
 }
 
 /// The journal of a job: the resumed one, or a new one recording `spec`.
@@ -124,7 +126,15 @@ impl<'a> Lifecycle<'a> {
             source: &sides.0.shown_base,
             destination: &sides.1.shown_base,
         });
-        Ok(Self { id, journal, ctx, started: Instant::now(), _log: log })
+        Ok(Self { id, journal, ctx, started: Instant::now(), _log: log, expiries: Vec::new() })
+    }
+
+    /// Checks, while the job runs, whether the SAS tokens on `locations` will expire before it
+    /// ends, and warns once per SAS with the numbers.
+    #[must_use]
+    pub(crate) fn watching_sas(mut self, locations: &[(&ferry_core::Location, crate::Role)]) -> Self {
+        self.expiries = crate::warnings::sas_expiries(locations, self.ctx);
+        self
     }
 
     /// Runs `transfers` through `engine` with progress reports, then reports each failure
@@ -168,6 +178,7 @@ impl<'a> Lifecycle<'a> {
         scanned: Option<(Arc<AtomicU64>, Arc<AtomicU64>)>,
     ) -> tokio::task::JoinHandle<()> {
         let (events, journal, started) = (self.ctx.events.clone(), self.journal.clone(), self.started);
+        let mut expiries = self.expiries.clone();
         tokio::spawn(async move {
             let interval = Duration::from_secs(2);
             let mut last = 0u64;
@@ -175,6 +186,17 @@ impl<'a> Lifecycle<'a> {
                 tokio::time::sleep(interval).await;
                 let now = stats.snapshot();
                 heartbeat(journal.as_ref(), &now);
+                if now.scanning_finished {
+                    let moved = (now.bytes_transferred, now.bytes_expected);
+                    let clock = time::OffsetDateTime::now_utc();
+                    expiries.retain(|&(role, expiry)| {
+                        let warning = crate::warnings::outlived(role, expiry, clock, moved, started.elapsed());
+                        if let Some(text) = &warning {
+                            events.event(&JobEvent::Warning(text));
+                        }
+                        warning.is_none()
+                    });
+                }
                 let scanned = scanned.as_ref().map(|(s, d)| (s.load(Ordering::Relaxed), d.load(Ordering::Relaxed)));
                 let recent_bytes = now.bytes_transferred.saturating_sub(last);
                 last = now.bytes_transferred;

@@ -69,7 +69,8 @@ pub(crate) async fn run(run: Run<'_>, sync: &SyncSpec) -> Result<(), JobError> {
         return refused.map_or(Ok(()), |reason| Err(JobError::failed(reason)));
     }
     let journal = journal_for(id, spec, resume, (&trees.source, &trees.dest), ctx)?;
-    let job = Lifecycle::begin(id, spec, Some(journal), (&trees.source, &trees.dest), ctx)?;
+    let job = Lifecycle::begin(id, spec, Some(journal), (&trees.source, &trees.dest), ctx)?
+        .watching_sas(&[(&source_location, Role::Source), (&dest_location, Role::Destination)]);
     let observer = job.journal.clone().map(|journal| Arc::new(JournalObserver { journal }) as Arc<_>);
     // Comparing by MD5 next time needs the MD5 stored this time.
     let mut policy = sync.policy.clone();

@@ -59,6 +59,48 @@ fn sas_expiry_warning(sas: &ferry_core::SasToken, which: &str) -> Option<String>
     }
 }
 
+/// When each SAS among `locations` expires (those a command renews are left out: they do not run
+/// out), for [`outlived`] to check while the job runs.
+pub(crate) fn sas_expiries(locations: &[(&Location, Role)], ctx: &JobContext) -> Vec<(Role, time::OffsetDateTime)> {
+    use time::format_description::well_known::Rfc3339;
+    locations
+        .iter()
+        .filter(|(_, role)| ctx.secrets.sas_command(*role).is_none())
+        .filter_map(|(location, role)| {
+            let se = location.as_blob()?.sas()?.expiry()?;
+            Some((*role, time::OffsetDateTime::parse(&se, &Rfc3339).ok()?))
+        })
+        .collect()
+}
+
+/// A warning, with the numbers, when at the rate so far the job will still be running when the
+/// `role`'s SAS expires at `expiry`: `done` of `total` bytes moved in `elapsed`.
+pub(crate) fn outlived(
+    role: Role,
+    expiry: time::OffsetDateTime,
+    now: time::OffsetDateTime,
+    (done, total): (u64, u64),
+    elapsed: std::time::Duration,
+) -> Option<String> {
+    if done == 0 || total <= done || elapsed.is_zero() {
+        return None;
+    }
+    #[allow(clippy::cast_precision_loss)]
+    let rate = done as f64 / elapsed.as_secs_f64();
+    #[allow(clippy::cast_precision_loss)]
+    let needed = (total - done) as f64 / rate;
+    let left = (expiry - now).as_seconds_f64();
+    (needed > left).then(|| {
+        let which = role.as_str();
+        format!(
+            "the {which} SAS expires at {expiry} (in {:.0} min), but at the rate so far ({:.1} MB/s, {done} of {total} bytes moved) the job needs about {:.0} min more: it will fail part-way. Give --{which}-sas-command to renew the SAS, or resume with a fresh --{which}-sas",
+            (left / 60.0).max(0.0),
+            rate / 1e6,
+            needed / 60.0
+        )
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -77,6 +119,20 @@ mod tests {
         let soon = sas_expiry_warning(&sas_expiring_in(600), "destination").unwrap();
         assert!(soon.contains("destination SAS expires") && soon.contains("--destination-sas"), "{soon}");
         assert!(sas_expiry_warning(&sas_expiring_in(7200), "source").is_none());
+    }
+
+    #[test]
+    fn a_sas_that_ends_before_the_job_is_warned_about_with_the_numbers() {
+        let now = time::OffsetDateTime::now_utc();
+        let soon = now + time::Duration::minutes(10);
+        let elapsed = std::time::Duration::from_secs(60);
+        // 1 GB of 100 GB in a minute: about 99 minutes more, past a SAS with 10 minutes left.
+        let warning = outlived(Role::Destination, soon, now, (1_000_000_000, 100_000_000_000), elapsed).unwrap();
+        assert!(warning.contains("in 10 min") && warning.contains("about 99 min more"), "{warning}");
+        assert!(warning.contains("--destination-sas-command"), "{warning}");
+        // Half done in a minute: a minute more fits.
+        assert_eq!(outlived(Role::Source, soon, now, (50, 100), elapsed), None);
+        assert_eq!(outlived(Role::Source, soon, now, (0, 100), elapsed), None, "no rate yet");
     }
 
     /// Finding 19: a full-permission source SAS went to the destination endpoint unremarked.

@@ -109,3 +109,43 @@ async fn short_lived_sas_tokens_carry_a_longer_job() {
     let blobs = common::blob_md5s(azurite, store.container());
     assert_eq!(blobs, expected.into_iter().collect());
 }
+
+/// A SAS that will run out before the job at the rate so far is warned about while the job runs,
+/// with the numbers and the fix (AzCopy never checks, and cancels the job at the first 403).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_sas_the_job_will_outlive_is_warned_about_with_the_numbers() {
+    use std::io::BufRead as _;
+    let azurite = Azurite::shared();
+    let store = azurite.new_container("sas-eta").await;
+    let work = tempfile::tempdir().unwrap();
+    tree(&work.path().join("src"), 4, 2_000_000);
+    let sas = mint(work.path(), store.container(), 40);
+    let url = format!("{}?{sas}", azurite.container_url(store.container()));
+    let mut child = ferry()
+        .env("FERRY_JOB_PLAN_LOCATION", work.path().join("plans"))
+        .env("FERRY_LOG_LOCATION", work.path().join("logs"))
+        .args(["copy", &format!("{}/*", work.path().join("src").display()), &url, "--cap-mbps", "1"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in stderr.lines().map_while(Result::ok) {
+            if line.contains("at the rate so far") {
+                let _ = tx.send(line);
+                return;
+            }
+        }
+    });
+    let warning = rx.recv_timeout(std::time::Duration::from_secs(20));
+    let _ = child.kill();
+    let _ = child.wait();
+    let warning = warning.expect("a warning while the job runs");
+    assert!(
+        warning.contains("the destination SAS expires at") && warning.contains("of 8000000 bytes moved"),
+        "{warning}"
+    );
+    assert!(warning.contains("--destination-sas-command"), "{warning}");
+}
