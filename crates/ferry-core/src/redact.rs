@@ -26,6 +26,9 @@ const SENSITIVE_PARAMS: &[&str] = &[
     "access_token",
     "code",
     "client_secret",
+    "client_assertion",
+    "refresh_token",
+    "device_code",
 ];
 
 /// Whether the query parameter `name` (as written, perhaps percent-encoded) holds a secret.
