@@ -24,6 +24,7 @@ mod sas;
 pub mod sas_command;
 mod store;
 mod token_file;
+pub mod user_delegation;
 mod xml;
 
 pub use client::{API_VERSION, BlobClient, HttpConfig};

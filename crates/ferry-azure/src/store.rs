@@ -38,6 +38,8 @@ pub struct AzureStore {
     url: BlobUrl,
     container: String,
     page_size: u32,
+    /// The user delegation key that signs server-side reads under an Entra token.
+    delegation: std::sync::Arc<crate::user_delegation::KeyCache>,
 }
 
 impl AzureStore {
@@ -52,6 +54,7 @@ impl AzureStore {
             container: container.to_owned(),
             url: url.clone(),
             page_size: LIST_PAGE_SIZE,
+            delegation: std::sync::Arc::default(),
         })
     }
 
@@ -613,7 +616,20 @@ impl Store for AzureStore {
             }
             crate::Credential::Anonymous => {}
             crate::Credential::Token(_) => {
-                return Err(StoreError::not_supported(self.target(key), "server-side reads with an Entra token"));
+                // The service cannot use our token: a user-delegation SAS for this one blob.
+                let service = self.url.service_url();
+                let delegation = self.delegation.get(&self.client, &service).await?;
+                let now = time::OffsetDateTime::now_utc();
+                let sas = crate::user_delegation::blob_sas(
+                    &delegation,
+                    self.url.account(),
+                    &self.container,
+                    key,
+                    "r",
+                    now - std::time::Duration::from_secs(15 * 60),
+                    now + SERVICE_READ_SAS_LIFETIME,
+                )?;
+                url.set_query(Some(sas.expose()));
             }
         }
         Ok(url)

@@ -39,18 +39,20 @@ impl Azurite {
 
     /// Starts a new emulator on a free port and waits until it answers.
     pub fn start() -> Result<Self, String> {
-        Self::start_with(&[], "http")
+        Self::start_with(&[], "http", &[])
     }
 
     /// Starts an emulator in `--oauth basic` mode over HTTPS, with `ca`'s server certificate: it
     /// accepts bearer tokens (checking their shape, times, issuer and audience, not signatures or
     /// roles) besides SAS and Shared Key.
     pub fn start_oauth(ca: &crate::entra::TestCa) -> Result<Self, String> {
-        let (cert, key) = (ca.cert.display().to_string(), ca.key.display().to_string());
-        Self::start_with(&["--oauth", "basic", "--cert", &cert, "--key", &key], "https")
+        // It fetches a server-side copy's source from itself, trusting only the certificate it
+        // presents: a self-signed one.
+        let (cert, key) = (ca.self_signed.display().to_string(), ca.self_signed_key.display().to_string());
+        Self::start_with(&["--oauth", "basic", "--cert", &cert, "--key", &key], "https", &[])
     }
 
-    fn start_with(extra: &[&str], scheme: &'static str) -> Result<Self, String> {
+    fn start_with(extra: &[&str], scheme: &'static str, env: &[(&str, String)]) -> Result<Self, String> {
         let bin = crate::tools::azurite_bin();
         let port = free_port()?;
         let log = std::env::temp_dir().join(format!("ferry-azurite-{}-{port}.log", std::process::id()));
@@ -59,6 +61,7 @@ impl Azurite {
             .args(["--blobHost", "127.0.0.1", "--blobPort", &port.to_string()])
             .args(["--inMemoryPersistence", "--silent", "--loose", "--skipApiVersionCheck", "--disableTelemetry"])
             .args(extra)
+            .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
             .env("NODE_OPTIONS", "--max-old-space-size=8192")
             .stdin(Stdio::null())
             .stdout(log_file.try_clone().map_err(|e| e.to_string())?)

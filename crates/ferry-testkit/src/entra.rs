@@ -10,16 +10,22 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// A certificate authority and a server certificate for `127.0.0.1` and `localhost`.
+/// A certificate authority and a server certificate for `127.0.0.1` and `localhost`, and a
+/// self-signed one for Azurite (which pins the certificate it presents when it fetches a
+/// server-side copy's source from itself, so its chain must be that one certificate).
 #[derive(Debug)]
 pub struct TestCa {
     _dir: tempfile::TempDir,
-    /// The CA certificate (what `SSL_CERT_FILE` names).
+    /// The CA certificate and the self-signed one (what `SSL_CERT_FILE` names).
     pub ca: PathBuf,
     /// The server certificate, signed by the CA.
     pub cert: PathBuf,
     /// Its private key.
     pub key: PathBuf,
+    /// A self-signed server certificate.
+    pub self_signed: PathBuf,
+    /// Its private key.
+    pub self_signed_key: PathBuf,
 }
 
 fn openssl(dir: &Path, args: &[&str]) -> Result<(), String> {
@@ -83,7 +89,34 @@ impl TestCa {
                 "server.ext",
             ],
         )?;
-        Ok(Self { ca: d.join("ca.pem"), cert: d.join("server.pem"), key: d.join("server.key"), _dir: dir })
+        let mut own = vec!["req", "-x509"];
+        own.extend(ec);
+        own.extend([
+            "-keyout",
+            "own.key",
+            "-out",
+            "own.pem",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1,DNS:localhost",
+            "-addext",
+            "basicConstraints=critical,CA:FALSE",
+        ]);
+        openssl(d, &own)?;
+        let bundle = [std::fs::read_to_string(d.join("ca.pem")), std::fs::read_to_string(d.join("own.pem"))];
+        let bundle: Vec<String> = bundle.into_iter().collect::<Result<_, _>>().map_err(|e| e.to_string())?;
+        std::fs::write(d.join("trusted.pem"), bundle.concat()).map_err(|e| e.to_string())?;
+        Ok(Self {
+            ca: d.join("trusted.pem"),
+            cert: d.join("server.pem"),
+            key: d.join("server.key"),
+            self_signed: d.join("own.pem"),
+            self_signed_key: d.join("own.key"),
+            _dir: dir,
+        })
     }
 }
 

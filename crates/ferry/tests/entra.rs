@@ -460,3 +460,47 @@ fn a_device_code_login_serves_later_processes() {
     assert_eq!(code, 0);
     assert!(!kept.exists(), "logout forgets the refresh token");
 }
+
+/// A server-side copy (Blob to Blob) signed in with Entra ID: the service cannot use Ferry's
+/// token to read the source, so Ferry asks it for a user delegation key and hands it a read-only
+/// user-delegation SAS for each source blob; Azurite validates that SAS when it reads the source.
+#[test]
+fn a_server_side_copy_with_entra_reads_its_source_through_a_user_delegation_sas() {
+    let (_, azurite) = oauth();
+    let stand_in = EntraStandIn::start(&oauth().0, &StandInOptions::default()).unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let data = ferry_testkit::data::pattern(3 * 1024 * 1024 + 17, 5);
+    std::fs::write(work.path().join("big.bin"), &data).unwrap();
+    let msi = |cmd: &mut Command| {
+        cmd.env("AZCOPY_AUTO_LOGIN_TYPE", "MSI")
+            .env("IDENTITY_ENDPOINT", stand_in.identity_endpoint())
+            .env("IDENTITY_HEADER", "test-identity-header");
+    };
+    let src = format!("{}/entra-ud-src", azurite.account_url());
+    let mut upload = ferry_at(work.path());
+    msi(&mut upload);
+    let big = work.path().join("big.bin");
+    let (code, _, err) = run(upload.args([
+        "copy",
+        big.to_str().unwrap(),
+        &src,
+        "--put-md5",
+        "--trusted-microsoft-suffixes",
+        &trusted(),
+    ]));
+    assert_eq!(code, 0, "{err}");
+    let dst = format!("{}/entra-ud-dst", azurite.account_url());
+    let mut copy = ferry_at(work.path());
+    msi(&mut copy);
+    let (code, out, err) = run(copy.args([
+        "copy",
+        &format!("{src}/big.bin"),
+        &format!("{dst}/big.bin"),
+        "--block-size-mb",
+        "1",
+        "--trusted-microsoft-suffixes",
+        &trusted(),
+    ]));
+    assert_eq!(code, 0, "{err}\n{out}");
+    assert_eq!(blobs("entra-ud-dst"), vec![("big.bin".to_owned(), common::md5_hex(&data))]);
+}
