@@ -54,6 +54,15 @@ pub enum Flow {
         /// serve, but a new one cannot be had).
         secret: Option<Secret>,
     },
+    /// A service principal and its certificate: a signed JWT is the client assertion.
+    ClientCertificate {
+        /// `https://HOST/TENANT/oauth2/v2.0/token`.
+        token_url: Url,
+        /// The application (client) id.
+        client_id: String,
+        /// A PEM file with the certificate and its RSA private key, read for every token.
+        certificate: PathBuf,
+    },
     /// Workload identity: the federated token in `token_file` is the client assertion.
     Workload {
         /// `https://HOST/TENANT/oauth2/v2.0/token`.
@@ -116,6 +125,9 @@ impl Flow {
     pub fn cache_key(&self) -> String {
         match self {
             Self::ClientSecret { token_url, client_id, .. } => format!("spn|{token_url}|{client_id}|{STORAGE_SCOPE}"),
+            Self::ClientCertificate { token_url, client_id, certificate } => {
+                format!("spn-cert|{token_url}|{client_id}|{}|{STORAGE_SCOPE}", certificate.display())
+            }
             Self::Workload { token_url, client_id, .. } => format!("workload|{token_url}|{client_id}|{STORAGE_SCOPE}"),
             Self::AppService { endpoint, id, .. } => format!("appservice|{endpoint}|{id:?}|{STORAGE_RESOURCE}"),
             Self::RefreshToken { token_url, client_id, .. } => {
@@ -128,7 +140,7 @@ impl Flow {
     /// How this flow is named in messages and `login status` (AzCopy's login types).
     pub fn method(&self) -> &'static str {
         match self {
-            Self::ClientSecret { .. } => "spn",
+            Self::ClientSecret { .. } | Self::ClientCertificate { .. } => "spn",
             Self::Workload { .. } => "workload",
             Self::RefreshToken { .. } => "device",
             Self::AppService { .. } | Self::Imds { .. } => "msi",
@@ -234,6 +246,19 @@ impl EntraToken {
                         ("grant_type", "client_credentials"),
                         ("client_id", client_id),
                         ("client_secret", secret.expose()),
+                        ("scope", STORAGE_SCOPE),
+                    ]),
+                )
+            }
+            Flow::ClientCertificate { token_url, client_id, certificate } => {
+                let assertion = crate::client_certificate::assertion(certificate, client_id, token_url.as_str())?;
+                post(
+                    token_url,
+                    form(&[
+                        ("grant_type", "client_credentials"),
+                        ("client_id", client_id),
+                        ("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"),
+                        ("client_assertion", &assertion),
                         ("scope", STORAGE_SCOPE),
                     ]),
                 )

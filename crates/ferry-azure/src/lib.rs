@@ -16,6 +16,7 @@
 //! ```
 
 mod client;
+mod client_certificate;
 mod credential;
 pub mod device_code;
 pub mod entra;

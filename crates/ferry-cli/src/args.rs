@@ -161,7 +161,7 @@ pub struct LoginArgs {
     /// The service principal's application (client) id.
     #[arg(long)]
     pub application_id: Option<String>,
-    /// A service principal certificate (not supported yet).
+    /// A service principal's certificate: a PEM file with the certificate and its RSA key.
     #[arg(long)]
     pub certificate_path: Option<String>,
     /// A user-assigned managed identity, by client id.

@@ -56,10 +56,14 @@ pub const ENV_VARS: &[EnvVar] = &[
     },
     EnvVar {
         name: "AZCOPY_SPA_CERT_PATH",
-        description: "A service principal certificate (PEM or PKCS#12), for SPN auto-login: not supported yet.",
+        description: "A service principal certificate (a PEM file with the certificate and its RSA key), for SPN auto-login instead of a secret; a PKCS#12 file is converted first.",
         secret: false,
     },
-    EnvVar { name: "AZCOPY_SPA_CERT_PASSWORD", description: "The certificate's password.", secret: true },
+    EnvVar {
+        name: "AZCOPY_SPA_CERT_PASSWORD",
+        description: "The certificate's password (password-protected certificates are not supported yet: convert to PEM).",
+        secret: true,
+    },
     EnvVar {
         name: "AZCOPY_MSI_CLIENT_ID",
         description: "A user-assigned managed identity, by client id, for MSI auto-login.",

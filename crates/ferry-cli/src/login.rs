@@ -29,6 +29,9 @@ pub(crate) struct SavedLogin {
     pub(crate) identity_client_id: Option<String>,
     /// A user-assigned managed identity's resource id.
     pub(crate) identity_resource_id: Option<String>,
+    /// A service principal's certificate (PEM), instead of a secret.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) certificate_path: Option<String>,
 }
 
 /// The folder of the saved sign-in and the shared tokens: `FERRY_LOGIN_LOCATION`, else
@@ -122,6 +125,9 @@ impl SavedLogin {
                 let tenant = need(&self.tenant, "--tenant-id")?;
                 let token_url = Flow::token_url(&authority, &tenant).map_err(CliError::usage)?;
                 let client_id = need(&self.application_id, "--application-id")?;
+                if let Some(path) = &self.certificate_path {
+                    return certificate_flow(token_url, client_id, path, env);
+                }
                 let secret = env.get("AZCOPY_SPA_CLIENT_SECRET").map(Secret::new);
                 Ok(Flow::ClientSecret { token_url, client_id, secret })
             }
@@ -162,6 +168,22 @@ pub(crate) fn token_source(
     let Some(flow) = flow else { return Ok(None) };
     let source = EntraToken::new(flow, http.clone())?.shared_in(&login_dir(env));
     Ok(Some(Arc::new(source)))
+}
+
+/// A service principal signing in with its certificate (a PEM file; an encrypted or PKCS#12 one
+/// is converted first).
+fn certificate_flow(token_url: url::Url, client_id: String, path: &str, env: &Environment) -> Result<Flow, CliError> {
+    if env.get("AZCOPY_SPA_CERT_PASSWORD").is_some() {
+        return Err(CliError::usage(
+            "password-protected certificates are not supported yet (AZCOPY_SPA_CERT_PASSWORD)",
+        )
+        .with_hint(
+            "convert it to an unencrypted PEM kept private to you: openssl pkcs12 -in cert.pfx -out cert.pem -nodes",
+        ));
+    }
+    let certificate =
+        std::path::absolute(path).map_err(|e| CliError::usage(format!("the certificate path `{path}`: {e}")))?;
+    Ok(Flow::ClientCertificate { token_url, client_id, certificate })
 }
 
 fn required<'a>(env: &'a Environment, names: &[&str]) -> Result<&'a str, CliError> {
@@ -205,10 +227,6 @@ pub(crate) fn saved_from_flags(args: &crate::args::LoginArgs, env: &Environment)
             "object ID is deprecated and no longer supported for managed identity. Please use client ID or resource ID instead",
         ));
     }
-    if args.certificate_path.is_some() {
-        return Err(CliError::usage("certificate sign-in (--certificate-path) is not supported yet")
-            .with_hint("use a client secret (AZCOPY_SPA_CLIENT_SECRET) for now"));
-    }
     let from_env = |flag: &Option<String>, names: &[&str]| {
         flag.clone().or_else(|| names.iter().find_map(|n| env.get(n)).map(str::to_owned))
     };
@@ -220,6 +238,7 @@ pub(crate) fn saved_from_flags(args: &crate::args::LoginArgs, env: &Environment)
             application_id: args.application_id.clone(),
             identity_client_id: args.identity_client_id.clone(),
             identity_resource_id: args.identity_resource_id.clone(),
+            certificate_path: args.certificate_path.clone(),
         },
         "workload" => SavedLogin {
             login_type: kind.clone(),
@@ -253,17 +272,16 @@ fn auto_login_flow(kind: &str, env: &Environment) -> Result<Flow, CliError> {
     let authority = |names: &[&str]| names.iter().find_map(|n| env.get(n)).unwrap_or(DEFAULT_AUTHORITY).to_owned();
     match kind.to_ascii_uppercase().as_str() {
         "SPN" => {
-            if env.get("AZCOPY_SPA_CERT_PATH").is_some() {
-                return Err(CliError::usage("certificate sign-in (AZCOPY_SPA_CERT_PATH) is not supported yet")
-                    .with_hint("use a client secret (AZCOPY_SPA_CLIENT_SECRET) for now"));
-            }
             let client_id = required(env, &["AZCOPY_SPA_APPLICATION_ID"])?.to_owned();
             let tenant = required(env, &["AZCOPY_TENANT_ID"]).map_err(|e| {
                 e.with_hint("a service principal signs in to its own tenant: set AZCOPY_TENANT_ID to its id")
             })?;
-            let secret = Some(Secret::new(required(env, &["AZCOPY_SPA_CLIENT_SECRET"])?));
             let token_url =
                 Flow::token_url(&authority(&["AZCOPY_ACTIVE_DIRECTORY_ENDPOINT"]), tenant).map_err(CliError::usage)?;
+            if let Some(path) = env.get("AZCOPY_SPA_CERT_PATH") {
+                return certificate_flow(token_url, client_id, path, env);
+            }
+            let secret = Some(Secret::new(required(env, &["AZCOPY_SPA_CLIENT_SECRET"])?));
             Ok(Flow::ClientSecret { token_url, client_id, secret })
         }
         "WORKLOAD" => {

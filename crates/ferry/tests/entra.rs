@@ -504,3 +504,53 @@ fn a_server_side_copy_with_entra_reads_its_source_through_a_user_delegation_sas(
     assert_eq!(code, 0, "{err}\n{out}");
     assert_eq!(blobs("entra-ud-dst"), vec![("big.bin".to_owned(), common::md5_hex(&data))]);
 }
+
+/// A service principal's certificate: the client assertion is a PS256 JWT whose signature
+/// `openssl` verifies with the certificate's public key, with the claims Entra requires (aud =
+/// the token URL, iss = sub = the app, at most ten minutes, the certificate's SHA-256 thumbprint).
+#[test]
+fn a_certificate_signs_the_client_assertion() {
+    use base64::Engine as _;
+    let stand_in = EntraStandIn::start(&oauth().0, &StandInOptions::default()).unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let d = work.path();
+    let sh = |script: &str| {
+        let out = Command::new("sh").arg("-c").arg(script).current_dir(d).output().unwrap();
+        assert!(out.status.success(), "{script}: {}", String::from_utf8_lossy(&out.stderr));
+        out.stdout
+    };
+    sh(
+        "openssl req -x509 -newkey rsa:2048 -nodes -keyout key.pem -out cert.pem -days 2 -subj /CN=app-cert 2>/dev/null && cat cert.pem key.pem > both.pem",
+    );
+    let url = format!("{}/entra-cert", oauth().1.account_url());
+    let (code, _, err) = run(ferry_at(d)
+        .env("AZCOPY_AUTO_LOGIN_TYPE", "SPN")
+        .env("AZCOPY_SPA_APPLICATION_ID", "app-cert")
+        .env("AZCOPY_SPA_CERT_PATH", d.join("both.pem"))
+        .env("AZCOPY_TENANT_ID", &stand_in.tenant)
+        .env("AZCOPY_ACTIVE_DIRECTORY_ENDPOINT", stand_in.authority())
+        .args(["make", &url, "--trusted-microsoft-suffixes", &trusted()]));
+    assert_eq!(code, 0, "{err}");
+    let posts = token_posts(&stand_in);
+    assert_eq!(posts.len(), 1, "{posts:?}");
+    let form = &posts[0]["form"];
+    assert_eq!(form["client_assertion_type"], "urn:ietf:params:oauth:client-assertion-type:jwt-bearer");
+    assert!(form.get("client_secret").is_none());
+    let jwt = form["client_assertion"].as_str().unwrap();
+    let parts: Vec<&str> = jwt.split('.').collect();
+    let decode = |p: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(p).unwrap();
+    let header: serde_json::Value = serde_json::from_slice(&decode(parts[0])).unwrap();
+    let claims: serde_json::Value = serde_json::from_slice(&decode(parts[1])).unwrap();
+    assert_eq!(header["alg"], "PS256");
+    let der_sha = sh("openssl x509 -in cert.pem -outform der | openssl dgst -sha256 -binary");
+    assert_eq!(header["x5t#S256"], base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(der_sha));
+    assert_eq!(claims["aud"], format!("{}/{}/oauth2/v2.0/token", stand_in.authority(), stand_in.tenant));
+    assert_eq!((claims["iss"].as_str(), claims["sub"].as_str()), (Some("app-cert"), Some("app-cert")));
+    assert!(claims["exp"].as_u64().unwrap() - claims["nbf"].as_u64().unwrap() <= 660);
+    std::fs::write(d.join("signed.txt"), format!("{}.{}", parts[0], parts[1])).unwrap();
+    std::fs::write(d.join("signature.bin"), decode(parts[2])).unwrap();
+    let verified = sh(
+        "openssl x509 -in cert.pem -pubkey -noout > pub.pem && openssl dgst -sha256 -sigopt rsa_padding_mode:pss -sigopt rsa_pss_saltlen:-2 -verify pub.pem -signature signature.bin signed.txt",
+    );
+    assert_eq!(String::from_utf8_lossy(&verified).trim(), "Verified OK");
+}

@@ -39,6 +39,7 @@ pub(super) async fn run(args: &LoginArgs, ctx: &Ctx<'_>) -> Result<(), CliError>
         .ok_or_else(|| CliError::failed("the saved sign-in did not read back as written"))?;
     token_through(&again, ctx).await?;
     let line = match saved.login_type.as_str() {
+        "spn" if saved.certificate_path.is_some() => "SPN Auth via cert succeeded.",
         "spn" => "SPN Auth via secret succeeded.",
         "msi" => "Login with identity succeeded.",
         "workload" => "Login with Workload Identity succeeded.",
