@@ -36,6 +36,15 @@ fn header_value(text: &str) -> HeaderValue {
     HeaderValue::from_str(text).unwrap_or(HeaderValue::from_static(""))
 }
 
+/// Adds a SAS to a request URL's query.
+fn append_sas(url: &mut Url, sas: &ferry_core::SasToken) {
+    let query = match url.query() {
+        Some(q) if !q.is_empty() => format!("{q}&{}", sas.expose()),
+        _ => sas.expose().to_owned(),
+    };
+    url.set_query(Some(&query));
+}
+
 #[async_trait::async_trait]
 impl Authorizer for Credential {
     async fn authorize(
@@ -47,22 +56,9 @@ impl Authorizer for Credential {
     ) -> Result<(), StoreError> {
         headers.insert("x-ms-version", header_value(API_VERSION));
         headers.insert("x-ms-date", header_value(&httpdate::fmt_http_date(SystemTime::now())));
-        let renewed = match self {
-            Self::RenewableSas(renewer) => Some(renewer.current().await?),
-            _ => None,
-        };
         match self {
-            Self::Sas(_) | Self::RenewableSas(_) => {
-                let sas = match (self, &renewed) {
-                    (Self::Sas(sas), _) | (_, Some(sas)) => sas,
-                    _ => unreachable!("a SAS credential has a SAS"),
-                };
-                let query = match url.query() {
-                    Some(q) if !q.is_empty() => format!("{q}&{}", sas.expose()),
-                    _ => sas.expose().to_owned(),
-                };
-                url.set_query(Some(&query));
-            }
+            Self::Sas(sas) => append_sas(url, sas),
+            Self::RenewableSas(renewer) => append_sas(url, &renewer.current().await?),
             Self::SharedKey(key) => {
                 let mut value = header_value(&key.authorization(method.as_str(), url, headers));
                 value.set_sensitive(true);

@@ -63,8 +63,9 @@ pub async fn device_login(
         let request = Request::new(Method::POST, token_url.clone(), "the token endpoint")
             .header("content-type", "application/x-www-form-urlencoded")
             .body(form(&[("grant_type", grant), ("client_id", client_id), ("device_code", &device_code)]));
-        // Pending answers are 400s with an `error`: read them here rather than as failures.
-        let answer = http.send(request, &NoAuth, pending_or_failure).await;
+        // Pending answers are 400s whose message names Entra's `error` (authorization_pending,
+        // slow_down, authorization_declined, …): read them here rather than as failures.
+        let answer = http.send(request, &NoAuth, classify).await;
         match answer {
             Ok(response) => {
                 let text = http.read_small(response, 64 * 1024, "the token endpoint").await?;
@@ -78,12 +79,6 @@ pub async fn device_login(
             Err(e) => return Err(e),
         }
     }
-}
-
-/// A token endpoint's answer while a device code is pending, kept as an error whose message
-/// names Entra's `error` (authorization_pending, slow_down, authorization_declined, …).
-fn pending_or_failure<'a>(response: reqwest::Response, target: &'a str) -> futures::future::BoxFuture<'a, StoreError> {
-    classify(response, target)
 }
 
 /// Keeps a refresh token in `store` (0600, written whole then renamed).

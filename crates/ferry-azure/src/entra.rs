@@ -252,16 +252,7 @@ impl EntraToken {
             }
             Flow::ClientCertificate { token_url, client_id, certificate } => {
                 let assertion = crate::client_certificate::assertion(certificate, client_id, token_url.as_str())?;
-                post(
-                    token_url,
-                    form(&[
-                        ("grant_type", "client_credentials"),
-                        ("client_id", client_id),
-                        ("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"),
-                        ("client_assertion", &assertion),
-                        ("scope", STORAGE_SCOPE),
-                    ]),
-                )
+                post(token_url, assertion_form(client_id, &assertion))
             }
             Flow::Workload { token_url, client_id, token_file } => {
                 let assertion = std::fs::read_to_string(token_file).map_err(|e| {
@@ -271,16 +262,7 @@ impl EntraToken {
                         format!("cannot read the federated token file `{}`: {e}", token_file.display()),
                     )
                 })?;
-                post(
-                    token_url,
-                    form(&[
-                        ("grant_type", "client_credentials"),
-                        ("client_id", client_id),
-                        ("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"),
-                        ("client_assertion", assertion.trim()),
-                        ("scope", STORAGE_SCOPE),
-                    ]),
-                )
+                post(token_url, assertion_form(client_id, assertion.trim()))
             }
             Flow::RefreshToken { token_url, client_id, store } => {
                 let refresh = crate::device_code::read_refresh_token(store)?;
@@ -313,6 +295,20 @@ impl EntraToken {
             }
         })
     }
+}
+
+/// The client-credentials form with a JWT client assertion (a certificate's, or workload
+/// identity's federated token) in place of a secret.
+fn assertion_form(client_id: &str, assertion: &str) -> String {
+    url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs([
+            ("grant_type", "client_credentials"),
+            ("client_id", client_id),
+            ("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"),
+            ("client_assertion", assertion),
+            ("scope", STORAGE_SCOPE),
+        ])
+        .finish()
 }
 
 /// Names a user-assigned identity in a managed identity request (the resource-id parameter's name
