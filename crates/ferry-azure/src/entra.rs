@@ -5,7 +5,8 @@
 //! (so each flow is tested offline), and Rust 1.85. The flows here: a service principal with a
 //! secret, workload identity (a federated token file, read again for every request), and managed
 //! identity through App Service/Functions (`IDENTITY_ENDPOINT` + `IDENTITY_HEADER`) or the VM's
-//! IMDS (`AZURE_POD_IDENTITY_AUTHORITY_HOST` overrides its host). Each token is cached by a
+//! IMDS (`AZURE_POD_IDENTITY_AUTHORITY_HOST` overrides its host), a certificate (PEM or PKCS#12),
+//! a device sign-in's refresh token, and the Azure CLI or Azure PowerShell the user signed in to. Each token is cached by a
 //! [`TokenCache`] and refreshed once less than five minutes are left; a 401 drops it.
 
 use std::path::PathBuf;
@@ -19,6 +20,7 @@ use reqwest::Method;
 use url::Url;
 
 use crate::credential::TokenSource;
+pub use crate::developer_tools::Tool;
 use crate::token_file::TokenFile;
 
 /// The one scope Azure Storage tokens are asked for (Blob, ADLS and Files alike).
@@ -60,8 +62,11 @@ pub enum Flow {
         token_url: Url,
         /// The application (client) id.
         client_id: String,
-        /// A PEM file with the certificate and its RSA private key, read for every token.
+        /// A PEM file with the certificate and its RSA private key, or a PKCS#12 file, read for
+        /// every token.
         certificate: PathBuf,
+        /// The PKCS#12 file's password (`AZCOPY_SPA_CERT_PASSWORD`; never saved).
+        password: Option<Secret>,
     },
     /// Workload identity: the federated token in `token_file` is the client assertion.
     Workload {
@@ -90,6 +95,13 @@ pub enum Flow {
         client_id: String,
         /// The file holding the refresh token.
         store: PathBuf,
+    },
+    /// A token from a developer tool the user signed in to (`az`, `pwsh`).
+    Tool {
+        /// Which tool.
+        tool: Tool,
+        /// The tenant to ask for; the tool's default when `None`.
+        tenant: Option<String>,
     },
     /// The VM's instance metadata service.
     Imds {
@@ -125,7 +137,7 @@ impl Flow {
     pub fn cache_key(&self) -> String {
         match self {
             Self::ClientSecret { token_url, client_id, .. } => format!("spn|{token_url}|{client_id}|{STORAGE_SCOPE}"),
-            Self::ClientCertificate { token_url, client_id, certificate } => {
+            Self::ClientCertificate { token_url, client_id, certificate, .. } => {
                 format!("spn-cert|{token_url}|{client_id}|{}|{STORAGE_SCOPE}", certificate.display())
             }
             Self::Workload { token_url, client_id, .. } => format!("workload|{token_url}|{client_id}|{STORAGE_SCOPE}"),
@@ -134,6 +146,7 @@ impl Flow {
                 format!("device|{token_url}|{client_id}|{STORAGE_SCOPE}")
             }
             Self::Imds { endpoint, id } => format!("imds|{endpoint}|{id:?}|{STORAGE_RESOURCE}"),
+            Self::Tool { tool, tenant } => format!("{}|{tenant:?}|{STORAGE_RESOURCE}", tool.login_type()),
         }
     }
 
@@ -144,6 +157,7 @@ impl Flow {
             Self::Workload { .. } => "workload",
             Self::RefreshToken { .. } => "device",
             Self::AppService { .. } | Self::Imds { .. } => "msi",
+            Self::Tool { tool, .. } => tool.login_type(),
         }
     }
 }
@@ -211,6 +225,11 @@ impl EntraToken {
 
     /// Asks the token endpoint for a new token.
     async fn fetch_new(&self) -> Result<Expiring<Secret>, StoreError> {
+        if let Flow::Tool { tool, tenant } = &self.flow {
+            let token = crate::developer_tools::token(*tool, tenant.as_deref()).await?;
+            self.note(&token);
+            return Ok(token);
+        }
         let request = self.request()?;
         let response = self.http.send(request, &NoAuth, classify).await?;
         let text = self.http.read_small(response, 64 * 1024, "the token endpoint").await?;
@@ -250,8 +269,13 @@ impl EntraToken {
                     ]),
                 )
             }
-            Flow::ClientCertificate { token_url, client_id, certificate } => {
-                let assertion = crate::client_certificate::assertion(certificate, client_id, token_url.as_str())?;
+            Flow::ClientCertificate { token_url, client_id, certificate, password } => {
+                let assertion = crate::client_certificate::assertion(
+                    certificate,
+                    password.as_ref(),
+                    client_id,
+                    token_url.as_str(),
+                )?;
                 post(token_url, assertion_form(client_id, &assertion))
             }
             Flow::Workload { token_url, client_id, token_file } => {
@@ -293,6 +317,7 @@ impl EntraToken {
                 add_identity(&mut url, id.as_ref(), "msi_res_id");
                 Request::new(Method::GET, url, "the managed identity endpoint").header("metadata", "true")
             }
+            Flow::Tool { .. } => unreachable!("a developer tool's token is not asked for over HTTP"),
         })
     }
 }
@@ -328,7 +353,11 @@ fn add_identity(url: &mut Url, id: Option<&ManagedId>, resource_param: &str) {
 #[async_trait::async_trait]
 impl TokenSource for EntraToken {
     async fn token(&self) -> Result<Secret, String> {
-        self.cache.get(|| self.fetch()).await.map_err(|e| e.to_string())
+        // The caller gets text: the hint (what to fix) travels in it.
+        self.cache.get(|| self.fetch()).await.map_err(|e| match e.hint() {
+            Some(hint) => format!("{e}\nhint: {hint}"),
+            None => e.to_string(),
+        })
     }
 
     fn invalidate(&self) -> bool {

@@ -16,8 +16,9 @@
 //! ```
 
 mod client;
-mod client_certificate;
+pub mod client_certificate;
 mod credential;
+pub mod developer_tools;
 pub mod device_code;
 pub mod entra;
 mod error;

@@ -132,10 +132,14 @@ pub enum Command {
 }
 
 const LOGIN_EXAMPLES: &str = "Examples:
+  ferry login                              # device code: sign in with a browser anywhere
   ferry login --login-type msi
   ferry login --login-type msi --identity-client-id CLIENT_ID
   AZCOPY_SPA_CLIENT_SECRET=... ferry login --login-type spn --application-id APP_ID --tenant-id TENANT_ID
+  AZCOPY_SPA_CERT_PASSWORD=... ferry login --login-type spn --application-id APP_ID --tenant-id TENANT_ID --certificate-path cert.pfx
   ferry login --login-type workload        # reads AZURE_CLIENT_ID, AZURE_TENANT_ID, AZURE_FEDERATED_TOKEN_FILE
+  ferry login --login-type azcli           # uses `az login`'s sign-in
+  ferry login --login-type pscred          # uses Connect-AzAccount's sign-in (pwsh)
   ferry login status --tenant --endpoint --method
 
 A service principal's secret is never saved: later commands read AZCOPY_SPA_CLIENT_SECRET when they need
@@ -148,8 +152,9 @@ pub struct LoginArgs {
     /// `status`: whether a sign-in is saved, and that it still gets tokens.
     #[command(subcommand)]
     pub status: Option<LoginCommand>,
-    /// How to sign in: spn (a service principal), msi (a managed identity), workload (workload
-    /// identity); AzCopy's device, azcli and pscred are not supported yet.
+    /// How to sign in: device (a person, with a code), spn (a service principal), msi (a managed
+    /// identity), azcli (the Azure CLI's sign-in), pscred (Azure PowerShell's), workload (workload
+    /// identity).
     #[arg(long, default_value = "device")]
     pub login_type: String,
     /// The tenant (required for spn).
@@ -161,7 +166,8 @@ pub struct LoginArgs {
     /// The service principal's application (client) id.
     #[arg(long)]
     pub application_id: Option<String>,
-    /// A service principal's certificate: a PEM file with the certificate and its RSA key.
+    /// A service principal's certificate: a PEM file with the certificate and its RSA key, or a
+    /// PKCS#12 file (its password in AZCOPY_SPA_CERT_PASSWORD).
     #[arg(long)]
     pub certificate_path: Option<String>,
     /// A user-assigned managed identity, by client id.

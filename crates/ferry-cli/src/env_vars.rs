@@ -56,12 +56,12 @@ pub const ENV_VARS: &[EnvVar] = &[
     },
     EnvVar {
         name: "AZCOPY_SPA_CERT_PATH",
-        description: "A service principal certificate (a PEM file with the certificate and its RSA key), for SPN auto-login instead of a secret; a PKCS#12 file is converted first.",
+        description: "A service principal certificate (a PEM file with the certificate and its RSA key, or a PKCS#12 file), for SPN auto-login instead of a secret.",
         secret: false,
     },
     EnvVar {
         name: "AZCOPY_SPA_CERT_PASSWORD",
-        description: "The certificate's password (password-protected certificates are not supported yet: convert to PEM).",
+        description: "The PKCS#12 certificate's password (read when a token is needed; never saved).",
         secret: true,
     },
     EnvVar {

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use ferry_azure::TokenSource;
 use ferry_azure::device_code::AZCOPY_CLIENT_ID;
-use ferry_azure::entra::{DEFAULT_AUTHORITY, EntraToken, Flow, ManagedId};
+use ferry_azure::entra::{DEFAULT_AUTHORITY, EntraToken, Flow, ManagedId, Tool};
 use ferry_core::Secret;
 use serde::{Deserialize, Serialize};
 
@@ -17,9 +17,9 @@ use crate::{CliError, Environment};
 /// How to sign in, as `ferry login` saves it: no secret.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct SavedLogin {
-    /// `spn`, `msi` or `workload`.
+    /// AzCopy's login type: `device`, `spn`, `msi`, `azcli`, `pscred` or `workload`.
     pub(crate) login_type: String,
-    /// The tenant (spn, workload).
+    /// The tenant (spn, workload; device, azcli and pscred when given).
     pub(crate) tenant: Option<String>,
     /// The authority host.
     pub(crate) authority: Option<String>,
@@ -29,7 +29,7 @@ pub(crate) struct SavedLogin {
     pub(crate) identity_client_id: Option<String>,
     /// A user-assigned managed identity's resource id.
     pub(crate) identity_resource_id: Option<String>,
-    /// A service principal's certificate (PEM), instead of a secret.
+    /// A service principal's certificate (PEM or PKCS#12), instead of a secret.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) certificate_path: Option<String>,
 }
@@ -145,6 +145,8 @@ impl SavedLogin {
                 let client_id = self.application_id.clone().unwrap_or_else(|| AZCOPY_CLIENT_ID.into());
                 Ok(Flow::RefreshToken { token_url, client_id, store: refresh_token_path(env) })
             }
+            "azcli" => tool_flow(Tool::AzureCli, self.tenant.as_deref()),
+            "pscred" => tool_flow(Tool::PowerShell, self.tenant.as_deref()),
             other => Err(CliError::usage(format!("the saved sign-in has an unknown type `{other}`"))),
         }
     }
@@ -159,7 +161,13 @@ pub(crate) fn token_source(
 ) -> Result<Option<Arc<dyn TokenSource>>, CliError> {
     let flow = match env.get("AZCOPY_AUTO_LOGIN_TYPE") {
         Some(kind) => Some(auto_login_flow(kind.trim(), env).map_err(|e| {
-            CliError::usage(format!("auto-login (AZCOPY_AUTO_LOGIN_TYPE={kind}): {}", e.message())).with_hint(
+            let message = format!("auto-login (AZCOPY_AUTO_LOGIN_TYPE={kind}): {}", e.message());
+            // A wrong variable is a usage error; a certificate that does not open is a failure.
+            let error = match e.class() {
+                ferry_job::ErrorClass::Usage => CliError::usage(message),
+                _ => CliError::failed(message),
+            };
+            error.with_hint(
                 e.hint().unwrap_or("see the README's sign-in section for the variables each type reads").to_owned(),
             )
         })?),
@@ -170,20 +178,25 @@ pub(crate) fn token_source(
     Ok(Some(Arc::new(source)))
 }
 
-/// A service principal signing in with its certificate (a PEM file; an encrypted or PKCS#12 one
-/// is converted first).
+/// A service principal signing in with its certificate (PEM, or PKCS#12 with its password in
+/// `AZCOPY_SPA_CERT_PASSWORD`). The file is opened here, so a wrong password or a bad file is
+/// reported before anything is asked of Entra.
 fn certificate_flow(token_url: url::Url, client_id: String, path: &str, env: &Environment) -> Result<Flow, CliError> {
-    if env.get("AZCOPY_SPA_CERT_PASSWORD").is_some() {
-        return Err(CliError::usage(
-            "password-protected certificates are not supported yet (AZCOPY_SPA_CERT_PASSWORD)",
-        )
-        .with_hint(
-            "convert it to an unencrypted PEM kept private to you: openssl pkcs12 -in cert.pfx -out cert.pem -nodes",
-        ));
-    }
     let certificate =
         std::path::absolute(path).map_err(|e| CliError::usage(format!("the certificate path `{path}`: {e}")))?;
-    Ok(Flow::ClientCertificate { token_url, client_id, certificate })
+    let password = env.get("AZCOPY_SPA_CERT_PASSWORD").map(Secret::new);
+    ferry_azure::client_certificate::check(&certificate, password.as_ref())?;
+    Ok(Flow::ClientCertificate { token_url, client_id, certificate, password })
+}
+
+/// Signing in through the Azure CLI or Azure PowerShell; AzCopy's `common` tenant means the
+/// tool's own default.
+fn tool_flow(tool: Tool, tenant: Option<&str>) -> Result<Flow, CliError> {
+    let tenant = tenant.filter(|t| !t.eq_ignore_ascii_case("common"));
+    if let Some(t) = tenant.filter(|t| !ferry_azure::developer_tools::valid_tenant(t)) {
+        return Err(CliError::usage(format!("`{t}` is not a tenant id")).with_hint("give a tenant GUID or domain"));
+    }
+    Ok(Flow::Tool { tool, tenant: tenant.map(str::to_owned) })
 }
 
 fn required<'a>(env: &'a Environment, names: &[&str]) -> Result<&'a str, CliError> {
@@ -255,12 +268,11 @@ pub(crate) fn saved_from_flags(args: &crate::args::LoginArgs, env: &Environment)
             ..SavedLogin::default()
         },
         "azcli" | "pscred" => {
-            return Err(CliError::usage(format!("the `{kind}` sign-in is not supported yet"))
-                .with_hint("use --login-type device, spn, msi or workload, or a SAS"));
+            SavedLogin { login_type: kind.clone(), tenant: args.tenant_id.clone(), ..SavedLogin::default() }
         }
         other => {
             return Err(CliError::usage(format!("`{other}` is not a login type"))
-                .with_hint("use spn, msi or workload (AzCopy's device, azcli and pscred are not supported yet)"));
+                .with_hint("use device, spn, msi, azcli, pscred or workload"));
         }
     };
     saved.flow(env)?;
@@ -301,10 +313,16 @@ fn auto_login_flow(kind: &str, env: &Environment) -> Result<Flow, CliError> {
             let (client, resource) = (env.get("AZCOPY_MSI_CLIENT_ID"), env.get("AZCOPY_MSI_RESOURCE_STRING"));
             managed_identity(env, client.map(str::to_owned), resource.map(str::to_owned))
         }
-        "DEVICE" | "AZCLI" | "PSCRED" => Err(CliError::usage(format!("the `{kind}` sign-in is not supported yet"))
-            .with_hint("use SPN, MSI or WORKLOAD, or a SAS")),
+        "AZCLI" => tool_flow(Tool::AzureCli, env.get("AZCOPY_TENANT_ID")),
+        "PSCRED" => tool_flow(Tool::PowerShell, env.get("AZCOPY_TENANT_ID")),
+        "DEVICE" => Err(CliError::usage(
+            "a device sign-in needs a person at every command, so it is not an auto-login here",
+        )
+        .with_hint(
+            "sign in once with `ferry login` (the device code flow): later commands and processes use that sign-in",
+        )),
         _ => Err(CliError::usage(format!("`{kind}` is not a login type"))
-            .with_hint("use SPN, MSI or WORKLOAD (AzCopy's DEVICE, AZCLI and PSCRED are not supported yet)")),
+            .with_hint("use SPN, MSI, AZCLI, PSCRED or WORKLOAD (DEVICE through `ferry login`)")),
     }
 }
 

@@ -57,6 +57,10 @@ pub(crate) fn blob_side(url: &BlobUrl, role: Role, ctx: &JobContext) -> Result<(
         return Err(JobError::usage(format!("`{url}` names no container")).with_hint("add the container to the URL"));
     };
     let (client, credential) = client_for(url, role, ctx)?;
+    if credential == CredentialSource::Entra {
+        // AzCopy's line, which scripts and people look for to see how a side is signed in.
+        ctx.events.event(&JobEvent::Info(&format!("Authenticating to {} using Azure AD", role.as_str())));
+    }
     let store = AzureStore::new(client, url)?;
     let shown_base = format!("{}/", url.with_sas(None).with_container_and_path(Some(container), ""));
     let token = (credential == CredentialSource::Entra).then(|| ctx.secrets.token.clone()).flatten();

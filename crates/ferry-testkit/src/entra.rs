@@ -205,6 +205,38 @@ impl EntraStandIn {
         format!("http://127.0.0.1:{}", self.http)
     }
 
+    /// A folder holding stand-ins for `az` and `pwsh` (put it first on `PATH`): signed-in
+    /// developer tools that hand out this stand-in's managed-identity tokens in their own output
+    /// shapes (`stand_ins/developer_tool.py`), logging their arguments for [`Self::tool_calls`].
+    pub fn developer_tools(&self) -> Result<PathBuf, String> {
+        use std::os::unix::fs::PermissionsExt as _;
+        let bin = self.dir.path().join("bin");
+        std::fs::create_dir_all(&bin).map_err(|e| e.to_string())?;
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("stand_ins").join("developer_tool.py");
+        for tool in ["az", "pwsh"] {
+            let path = bin.join(tool);
+            let text = format!(
+                "#!/bin/sh\nexec '{}' '{}' {tool} '{}' '{}' \"$@\"\n",
+                crate::tools::python().display(),
+                script.display(),
+                self.imds_host(),
+                self.dir.path().join("tools.jsonl").display()
+            );
+            std::fs::write(&path, text).map_err(|e| e.to_string())?;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).map_err(|e| e.to_string())?;
+        }
+        Ok(bin)
+    }
+
+    /// The developer-tool stand-ins' calls so far: `{"tool": "az", "args": [...]}` each.
+    pub fn tool_calls(&self) -> Vec<serde_json::Value> {
+        std::fs::read_to_string(self.dir.path().join("tools.jsonl"))
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect()
+    }
+
     /// Every request it was asked so far, one JSON object each (secrets replaced by lengths).
     pub fn requests(&self) -> Vec<serde_json::Value> {
         std::fs::read_to_string(self.dir.path().join("requests.jsonl"))

@@ -28,8 +28,10 @@ pub(super) async fn run(args: &LoginArgs, ctx: &Ctx<'_>) -> Result<(), CliError>
     if saved.login_type == "device" {
         sign_in_with_a_device_code(&saved, ctx).await?;
     }
-    if ctx.env.get("AZCOPY_SPA_CLIENT_SECRET").is_some() {
-        ctx.console.info("AZCOPY_SPA_CLIENT_SECRET is read from the environment and never saved; later commands need it again when they need a new token");
+    for secret in ["AZCOPY_SPA_CLIENT_SECRET", "AZCOPY_SPA_CERT_PASSWORD"] {
+        if ctx.env.get(secret).is_some() {
+            ctx.console.info(&format!("{secret} is read from the environment and never saved; later commands need it again when they need a new token"));
+        }
     }
     token_through(&saved, ctx).await?;
     saved.save(ctx.env)?;
@@ -43,6 +45,8 @@ pub(super) async fn run(args: &LoginArgs, ctx: &Ctx<'_>) -> Result<(), CliError>
         "spn" => "SPN Auth via secret succeeded.",
         "msi" => "Login with identity succeeded.",
         "workload" => "Login with Workload Identity succeeded.",
+        "azcli" => "Login with AzCliCreds succeeded",
+        "pscred" => "Login with Powershell context succeeded",
         _ => "Login succeeded.",
     };
     ctx.console.end_of_job(&format!("INFO: {line}"));

@@ -2,6 +2,8 @@
 
 #![allow(dead_code, unreachable_pub)]
 
+pub mod entra;
+
 use std::process::{Command, Output};
 
 use ferry_azure::DEVELOPMENT_KEY;
