@@ -10,9 +10,11 @@ mod error;
 mod legacy_spec;
 pub mod logging;
 mod login;
+mod refusals;
 mod settings;
 mod signals;
 mod spec;
+pub mod version;
 
 pub use args::{Cli, Command};
 pub use env_vars::{ENV_VARS, EnvVar};
@@ -28,13 +30,25 @@ pub async fn run(cli: Cli) -> ExitStatus {
     let console = Console::new(cli.output_type.into()).with_level(cli.output_level.into());
     let env = Environment::from_process();
     let interrupts = signals::Interrupts::default();
-    let result = match Settings::resolve(&cli, &env) {
+    let result = match Settings::resolve(&cli, &env).and_then(|s| process_flags(&cli, &console).map(|()| s)) {
         Ok(settings) => {
+            if cli.process.await_continue {
+                console.info("waiting for a line `continue` on standard input (--await-continue)");
+            }
+            if cli.process.cancel_from_stdin {
+                interrupts.cancel_from_stdin(console);
+            }
             let token = login::token_source(&env, &settings.http);
             let ctx =
                 commands::Ctx { settings: &settings, env: &env, console: &console, interrupts: &interrupts, token };
+            let work = async {
+                if cli.process.await_continue {
+                    signals::await_word("continue").await?;
+                }
+                commands::dispatch(&cli.command, &ctx).await
+            };
             tokio::select! {
-                result = commands::dispatch(&cli.command, &ctx) => result,
+                result = work => result,
                 () = interrupts.forced() => Err(CliError::failed("interrupted twice: stopped at once")
                     .with_hint("`ferry jobs list` shows the job; `ferry jobs resume` finishes it")),
             }
@@ -48,4 +62,16 @@ pub async fn run(cli: Cli) -> ExitStatus {
             ExitStatus::of(&err)
         }
     }
+}
+
+/// The flags about the process rather than the command: refused hooks, and the version note.
+fn process_flags(cli: &Cli, console: &Console) -> Result<(), CliError> {
+    refusals::process(&cli.process)?;
+    if cli.process.check_version {
+        console.info(&format!(
+            "{}; Ferry does not ask a release feed for newer versions",
+            version::long_version(&version::invoked_name())
+        ));
+    }
+    Ok(())
 }

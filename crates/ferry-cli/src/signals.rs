@@ -63,3 +63,35 @@ async fn wait_for_interrupt() {
         () = term => {}
     }
 }
+
+impl Interrupts {
+    /// AzCopy's `--cancel-from-stdin`: a line `cancel` on standard input cancels the running job
+    /// as a first Ctrl-C does (for callers that cannot send signals).
+    pub(crate) fn cancel_from_stdin(&self, console: Console) {
+        let cancel = self.cancel.clone();
+        std::thread::spawn(move || {
+            for line in std::io::stdin().lines() {
+                let Ok(line) = line else { return };
+                if line.trim().eq_ignore_ascii_case("cancel") {
+                    cancel.store(true, Ordering::Relaxed);
+                    console.warn("cancelling (`cancel` on standard input): no new file starts");
+                    return;
+                }
+            }
+        });
+    }
+}
+
+/// AzCopy's `--await-continue`: waits for a line `continue` on standard input.
+pub(crate) async fn await_word(word: &'static str) -> Result<(), crate::CliError> {
+    let found = tokio::task::spawn_blocking(move || {
+        std::io::stdin().lines().map_while(Result::ok).any(|line| line.trim().eq_ignore_ascii_case(word))
+    })
+    .await
+    .unwrap_or(false);
+    if found {
+        Ok(())
+    } else {
+        Err(crate::CliError::failed(format!("standard input ended before a line `{word}` (--await-{word})")))
+    }
+}

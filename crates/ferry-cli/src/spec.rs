@@ -11,8 +11,8 @@ use ferry_plan::{ComparePolicy, Filter, FilterSpec, parse_size};
 use ferry_store::WriteOptions;
 
 use crate::CliError;
+use crate::args::{BlockArgs, RemoveArgs, SyncArgs, VerifyArgs};
 use crate::args::{CompareHashArg, CopyArgs, DeleteDestinationArg, DeleteSnapshotsArg, FilterArgs, OverwriteArg};
-use crate::args::{RemoveArgs, SyncArgs, VerifyArgs};
 
 /// A job, and the SAS tokens that were on its URLs (source, destination).
 pub(crate) type Made = (JobSpec, [Option<SasToken>; 2]);
@@ -63,6 +63,17 @@ pub(crate) fn mib(value: Option<f64>, flag: &str) -> Result<Option<u64>, CliErro
         }
         Some(v) => Err(CliError::usage(format!("{flag} must be a positive number of MiB, not {v}"))),
     }
+}
+
+/// The transfer policy's block sizes and MD5 handling, the rest default.
+fn block_policy(args: &BlockArgs) -> Result<TransferPolicy, CliError> {
+    Ok(TransferPolicy {
+        block_size: mib(args.block_size_mb, "--block-size-mb")?,
+        put_blob_size: mib(args.put_blob_size_mb, "--put-blob-size-mb")?,
+        put_md5: args.put_md5,
+        check_md5: args.check_md5.into(),
+        ..TransferPolicy::default()
+    })
 }
 
 /// `name=value` pairs separated by `separator`, as `flag` takes them.
@@ -152,6 +163,7 @@ pub(crate) fn filter_spec(args: &FilterArgs) -> Result<FilterSpec, CliError> {
 
 /// `ferry copy`.
 pub(crate) fn copy(args: &CopyArgs, display: String) -> Result<Made, CliError> {
+    crate::refusals::copy(args)?;
     let (source, destination, sas) = endpoints(&args.source, &args.destination, args.from_to.as_deref())?;
     if !args.blob_type.eq_ignore_ascii_case("BlockBlob") {
         return Err(CliError::usage(format!(
@@ -168,15 +180,13 @@ pub(crate) fn copy(args: &CopyArgs, display: String) -> Result<Made, CliError> {
     let write = write_options(args)?;
     let filter = filter_spec(&args.filters)?;
     let policy = TransferPolicy {
-        block_size: mib(args.block_size_mb, "--block-size-mb")?,
-        put_blob_size: mib(args.put_blob_size_mb, "--put-blob-size-mb")?,
-        put_md5: args.put_md5,
-        check_md5: args.check_md5.into(),
         check_length: args.check_length,
         overwrite,
         preserve_last_modified: args.preserve_last_modified_time,
         guess_mime_type: !args.no_guess_mime_type,
         write,
+        preserve_access_tier: args.s2s.s2s_preserve_access_tier,
+        ..block_policy(&args.blocks)?
     };
     let copy = CopySpec {
         source,
@@ -193,6 +203,7 @@ pub(crate) fn copy(args: &CopyArgs, display: String) -> Result<Made, CliError> {
 
 /// `ferry sync`.
 pub(crate) fn sync(args: &SyncArgs, display: String) -> Result<Made, CliError> {
+    crate::refusals::sync(args)?;
     let (source, destination, sas) = endpoints(&args.source, &args.destination, args.from_to.as_deref())?;
     let max_delete = args.max_delete.as_deref().map(MaxDelete::parse).transpose()?;
     let filter = filter_spec(&args.filters)?;
@@ -208,12 +219,8 @@ pub(crate) fn sync(args: &SyncArgs, display: String) -> Result<Made, CliError> {
         DeleteDestinationArg::True => DeleteMode::Extras,
         DeleteDestinationArg::Prompt => DeleteMode::Ask,
     };
-    let policy = TransferPolicy {
-        block_size: mib(args.block_size_mb, "--block-size-mb")?,
-        put_md5: args.put_md5,
-        check_md5: args.check_md5.into(),
-        ..TransferPolicy::default()
-    };
+    let policy =
+        TransferPolicy { preserve_access_tier: args.s2s.s2s_preserve_access_tier, ..block_policy(&args.blocks)? };
     let sync = SyncSpec {
         source,
         destination,
@@ -232,6 +239,7 @@ pub(crate) fn sync(args: &SyncArgs, display: String) -> Result<Made, CliError> {
 
 /// `ferry remove`.
 pub(crate) fn remove(args: &RemoveArgs, display: String) -> Result<Made, CliError> {
+    crate::refusals::remove(args)?;
     if let Some(from_to) = &args.from_to
         && !from_to.eq_ignore_ascii_case("BlobTrash")
     {

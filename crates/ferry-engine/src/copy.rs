@@ -163,6 +163,15 @@ pub struct TransferPolicy {
     pub guess_mime_type: bool,
     /// Headers, metadata and tier for uploads (`content_md5` and `overwrite` are set per item).
     pub write: WriteOptions,
+    /// Server-side copies give the destination the source's access tier, unless `write` names
+    /// one (AzCopy's `--s2s-preserve-access-tier`, on by default; journals from before it had
+    /// it read as on).
+    #[serde(default = "yes")]
+    pub preserve_access_tier: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 impl Default for TransferPolicy {
@@ -177,6 +186,7 @@ impl Default for TransferPolicy {
             preserve_last_modified: false,
             guess_mime_type: true,
             write: WriteOptions::default(),
+            preserve_access_tier: true,
         }
     }
 }
@@ -606,6 +616,17 @@ impl Context {
         }
     }
 
+    /// Write options for a server-side copy of `t`: the job's, with the source's block-blob
+    /// access tier when the job keeps tiers and names none.
+    fn server_side_options(&self, t: &Transfer) -> WriteOptions {
+        let mut write = self.write_options();
+        if self.options.policy.preserve_access_tier && write.access_tier.is_none() {
+            let tier = t.properties.as_ref().and_then(|p| p.access_tier.clone());
+            write.access_tier = tier.filter(|t| ["Hot", "Cool", "Cold", "Archive"].contains(&t.as_str()));
+        }
+        write
+    }
+
     /// Write options for an upload of `t`: the job's, with a Content-Type guessed from the name
     /// when none was given (as AzCopy does), falling back to `application/octet-stream`.
     fn upload_options(&self, t: &Transfer) -> WriteOptions {
@@ -837,7 +858,7 @@ impl Context {
         // source's headers and MD5 by itself).
         let user = &self.options.policy.write;
         if t.size <= block.min(SYNC_COPY_MAX) && user.headers == ferry_store::ContentHeaders::default() {
-            let write = self.write_options();
+            let write = self.server_side_options(t);
             let _request = self.requests.acquire().await.expect("never closed");
             match self.dest.copy_object_from_url(&t.dest_key, url, &write).await {
                 Ok(_) => {
@@ -865,7 +886,7 @@ impl Context {
             .try_collect::<()>()
             .await?;
         // The copy keeps the source's properties; options the user gave win.
-        let mut write = self.write_options();
+        let mut write = self.server_side_options(t);
         if let Some(props) = &t.properties {
             let user = &self.options.policy.write;
             let mut headers = props.headers.clone();

@@ -2,11 +2,9 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
-
 fn main() -> ExitCode {
     // Usage errors exit 2 and `--help`/`--version` exit 0 here, before any work starts.
-    let cli = ferry_cli::Cli::parse();
+    let cli = ferry_cli::Cli::parse_invoked();
     ferry_cli::init_logging();
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,

@@ -59,6 +59,13 @@ pub(crate) async fn run(args: &BenchArgs, ctx: &Ctx<'_>) -> Result<(), CliError>
     let Some(_) = url.container() else {
         return Err(CliError::usage(format!("`{url}` names no container")).with_hint("give a container URL"));
     };
+    if !args.blob_type.eq_ignore_ascii_case("BlockBlob") {
+        return Err(CliError::usage(format!(
+            "--blob-type `{}` is not supported yet; bench measures BlockBlob",
+            args.blob_type
+        ))
+        .with_hint("leave --blob-type out"));
+    }
     let size = parse_size(&args.size_per_file)?;
     if args.file_count == 0 {
         return Err(CliError::usage("--file-count must be at least 1"));
@@ -71,8 +78,10 @@ pub(crate) async fn run(args: &BenchArgs, ctx: &Ctx<'_>) -> Result<(), CliError>
     let options = CopyOptions {
         policy: TransferPolicy {
             block_size: mib(args.block_size_mb, "--block-size-mb")?,
+            put_blob_size: mib(args.put_blob_size_mb, "--put-blob-size-mb")?,
             put_md5: args.put_md5,
             check_md5: CheckMd5::NoCheck,
+            check_length: args.check_length,
             ..TransferPolicy::default()
         },
         objects_in_flight: settings.transfer.objects_in_flight,

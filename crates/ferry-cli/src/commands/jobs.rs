@@ -96,6 +96,7 @@ fn given_sas(text: Option<&String>, flag: &str) -> Result<Option<ferry_core::Sas
 /// Resumes a job from its journal: the typed spec it records (or, for an older journal, its
 /// recorded command line), with the SAS tokens given now. Only one process runs a job at a time.
 async fn resume(args: &JobsResumeArgs, ctx: &Ctx<'_>) -> Result<(), CliError> {
+    crate::refusals::resume(args.include.as_deref(), args.exclude.as_deref())?;
     let journal = Journal::open_to_run(&ctx.settings.plan_dir, &args.job_id).map_err(failed)?;
     let spec = match ferry_job::stored_spec(&journal) {
         Some(spec) => spec?,

@@ -92,7 +92,10 @@ async fn show_status(args: &LoginStatusArgs, ctx: &Ctx<'_>) -> Result<(), CliErr
             let mut lines = vec![if valid {
                 "INFO: You have successfully refreshed your token. Your login session is still active".to_owned()
             } else {
-                "INFO: You are currently not logged in. Please login using 'ferry login'".to_owned()
+                format!(
+                    "INFO: You are currently not logged in. Please login using '{} login'",
+                    crate::version::invoked_name()
+                )
             }];
             if valid {
                 if args.tenant {

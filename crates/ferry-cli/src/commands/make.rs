@@ -9,6 +9,7 @@ use crate::CliError;
 use crate::args::MakeArgs;
 
 pub(super) async fn run(args: &MakeArgs, ctx: &Ctx<'_>) -> Result<(), CliError> {
+    crate::refusals::make(args.quota_gb)?;
     let url = super::blob_url(&args.url, LocationHint::Infer, "make")?;
     let Some(container) = url.container() else {
         return Err(

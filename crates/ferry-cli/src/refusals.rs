@@ -1,0 +1,245 @@
+//! AzCopy flags that Ferry recognises but cannot act on yet, turned into clear usage errors
+//! (exit 2, nothing done) instead of being ignored. A flag at AzCopy's default asks for nothing
+//! and always passes; a value that needs something Ferry does not have is refused, saying what
+//! is missing. Each check is a pure function of the parsed flags.
+
+use crate::CliError;
+use crate::args::{
+    CopyArgs, CpkArgs, HardlinksArg, LocalFsArgs, PosixStyleArg, ProcessArgs, RemoveArgs, S2sArgs, SyncArgs,
+};
+
+/// Why a flag's value cannot be honoured.
+#[derive(Debug, Clone, Copy)]
+enum Missing {
+    /// Ferry has no such feature yet.
+    NotYet(&'static str),
+    /// It works only on Windows.
+    Windows,
+    /// It is about Azure Files (or NFS/SMB shares), which Ferry does not reach yet.
+    AzureFiles,
+}
+
+fn refuse(flag: &str, missing: Missing) -> CliError {
+    let (why, hint) = match missing {
+        Missing::NotYet(what) => (format!("is not supported yet: {what}"), "leave the flag out"),
+        Missing::Windows => ("works only on Windows (it is about Windows files)".to_owned(), "leave the flag out here"),
+        Missing::AzureFiles => (
+            "applies to Azure Files and SMB/NFS shares, which Ferry does not reach yet".to_owned(),
+            "leave the flag out for Blob and local copies",
+        ),
+    };
+    CliError::usage(format!("{flag} {why}")).with_hint(hint)
+}
+
+/// The first refusal among `checks`: `(flag, is it set to something that needs what is missing, what is missing)`.
+fn first(checks: &[(&str, bool, Missing)]) -> Result<(), CliError> {
+    match checks.iter().find(|(_, set, _)| *set) {
+        Some((flag, _, missing)) => Err(refuse(flag, *missing)),
+        None => Ok(()),
+    }
+}
+
+/// The flags about local files, links and their properties.
+fn local(args: &LocalFsArgs) -> Result<(), CliError> {
+    if args.include.is_some() || args.exclude.is_some() {
+        return Err(CliError::usage("--include and --exclude were removed from AzCopy")
+            .with_hint("use --include-pattern / --exclude-pattern (names) or --include-path / --exclude-path"));
+    }
+    let on = |v: Option<bool>| v == Some(true);
+    first(&[
+        ("--follow-symlinks", args.follow_symlinks, Missing::NotYet("symbolic links below a source are skipped")),
+        ("--preserve-symlinks", args.preserve_symlinks, Missing::NotYet("symbolic links below a source are skipped")),
+        ("--hardlinks", args.hardlinks != HardlinksArg::Follow, Missing::NotYet("each hard link is copied as a file")),
+        (
+            "--preserve-posix-properties",
+            args.preserve_posix_properties,
+            Missing::NotYet("POSIX times, mode and owner are not stored in metadata"),
+        ),
+        (
+            "--posix-properties-style",
+            args.posix_properties_style != PosixStyleArg::Standard,
+            Missing::NotYet("POSIX properties are not stored in metadata"),
+        ),
+        ("--include-attributes", args.include_attributes.is_some(), Missing::Windows),
+        ("--exclude-attributes", args.exclude_attributes.is_some(), Missing::Windows),
+        ("--preserve-info", on(args.preserve_info) || on(args.preserve_smb_info), Missing::AzureFiles),
+        ("--preserve-permissions", args.preserve_permissions || on(args.preserve_smb_permissions), Missing::AzureFiles),
+        ("--force-if-read-only", args.force_if_read_only, Missing::AzureFiles),
+        (
+            "--include-directory-stub",
+            args.include_directory_stub,
+            Missing::NotYet("folder stubs (hdi_isfolder) are treated as folders"),
+        ),
+        (
+            "--delete-destination-file",
+            on(args.delete_destination_file),
+            Missing::NotYet("an upload replaces a blob's uncommitted blocks by committing its own list"),
+        ),
+    ])
+}
+
+fn s2s(args: &S2sArgs) -> Result<(), CliError> {
+    first(&[(
+        "--s2s-preserve-blob-tags",
+        args.s2s_preserve_blob_tags,
+        Missing::NotYet("index tags are not read from the source; give --blob-tags"),
+    )])
+}
+
+fn cpk(args: &CpkArgs) -> Result<(), CliError> {
+    first(&[
+        ("--cpk-by-name", args.cpk_by_name.is_some(), Missing::NotYet("encryption scopes")),
+        ("--cpk-by-value", args.cpk_by_value, Missing::NotYet("customer-provided keys")),
+    ])
+}
+
+/// `ferry copy`'s flags.
+pub(crate) fn copy(args: &CopyArgs) -> Result<(), CliError> {
+    local(&args.local)?;
+    s2s(&args.s2s)?;
+    cpk(&args.cpk)?;
+    let invalid_metadata = ["ExcludeIfInvalid", "FailIfInvalid", "RenameIfInvalid"];
+    if !invalid_metadata.iter().any(|v| v.eq_ignore_ascii_case(&args.s2s_handle_invalid_metadata)) {
+        return Err(CliError::usage(format!(
+            "--s2s-handle-invalid-metadata `{}` is not one of ExcludeIfInvalid, FailIfInvalid, RenameIfInvalid",
+            args.s2s_handle_invalid_metadata
+        )));
+    }
+    first(&[
+        ("--backup", args.backup, Missing::Windows),
+        (
+            "--page-blob-tier",
+            args.page_blob_tier.as_deref().is_some_and(|t| !t.eq_ignore_ascii_case("None")),
+            Missing::NotYet("page blobs"),
+        ),
+        ("--exclude-blob-type", args.exclude_blob_type.is_some(), Missing::NotYet("page and append blobs")),
+        ("--exclude-container", args.exclude_container.is_some(), Missing::NotYet("account-level copies")),
+        ("--list-of-versions", args.list_of_versions.is_some(), Missing::NotYet("copying blob versions")),
+        ("--decompress", args.decompress, Missing::NotYet("inflating gzip/deflate downloads")),
+        (
+            "--s2s-preserve-properties",
+            !args.s2s_preserve_properties,
+            Missing::NotYet("a Blob-to-Blob copy always keeps content headers and metadata"),
+        ),
+        (
+            "--s2s-detect-source-changed",
+            args.s2s_detect_source_changed,
+            Missing::NotYet("checking a Blob source for changes during its copy"),
+        ),
+    ])
+}
+
+/// `ferry sync`'s flags.
+pub(crate) fn sync(args: &SyncArgs) -> Result<(), CliError> {
+    local(&args.local)?;
+    s2s(&args.s2s)?;
+    cpk(&args.cpk)?;
+    first(&[
+        (
+            "--local-hash-storage-mode",
+            args.local_hash_storage_mode.is_some(),
+            Missing::NotYet("local files' MD5s are computed on each run, not cached"),
+        ),
+        (
+            "--hash-meta-dir",
+            args.hash_meta_dir.is_some(),
+            Missing::NotYet("local files' MD5s are computed on each run, not cached"),
+        ),
+        ("--include-root", args.include_root, Missing::AzureFiles),
+    ])
+}
+
+/// `ferry remove`'s flags.
+pub(crate) fn remove(args: &RemoveArgs) -> Result<(), CliError> {
+    cpk(&args.cpk)?;
+    first(&[
+        ("--list-of-versions", args.list_of_versions.is_some(), Missing::NotYet("deleting blob versions")),
+        (
+            "--permanent-delete",
+            !args.permanent_delete.eq_ignore_ascii_case("none"),
+            Missing::NotYet("deleting soft-deleted snapshots and versions for good"),
+        ),
+        ("--force-if-read-only", args.force_if_read_only, Missing::AzureFiles),
+    ])
+}
+
+/// The flags every command takes that Ferry has no counterpart for yet.
+pub(crate) fn process(args: &ProcessArgs) -> Result<(), CliError> {
+    first(&[
+        (
+            "--await-open",
+            args.await_open,
+            Missing::NotYet("a pause between scanning and the first file (use --await-continue)"),
+        ),
+        (
+            "--debug-skip-files",
+            args.debug_skip_files.is_some(),
+            Missing::NotYet("cancelling a job at named files (interrupt it instead; `jobs resume` finishes it)"),
+        ),
+        (
+            "--retry-status-codes",
+            args.retry_status_codes.is_some(),
+            Missing::NotYet("changing which HTTP statuses are retried"),
+        ),
+        ("--request-priority", args.request_priority.is_some(), Missing::NotYet("request priorities")),
+        (
+            "--memory-profile",
+            args.memory_profile.is_some(),
+            Missing::NotYet("heap profiles (Ferry's memory is bounded by --cap-mbps and AZCOPY_BUFFER_GB)"),
+        ),
+    ])
+}
+
+/// `ferry make --quota-gb`.
+pub(crate) fn make(quota_gb: Option<u32>) -> Result<(), CliError> {
+    first(&[("--quota-gb", quota_gb.is_some(), Missing::AzureFiles)])
+}
+
+/// `ferry jobs resume --include/--exclude`.
+pub(crate) fn resume(include: Option<&str>, exclude: Option<&str>) -> Result<(), CliError> {
+    let what = Missing::NotYet("choosing which failed items a resume retries (it retries all)");
+    first(&[("--include", include.is_some(), what), ("--exclude", exclude.is_some(), what)])
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser as _;
+
+    use crate::args::{Cli, Command};
+
+    fn copy_refusal(extra: &[&str]) -> Option<String> {
+        let mut argv = vec!["ferry", "copy", "a", "b"];
+        argv.extend(extra);
+        let Command::Copy(args) = Cli::try_parse_from(argv).unwrap().command else { panic!() };
+        super::copy(&args).err().map(|e| e.message().to_owned())
+    }
+
+    #[test]
+    fn defaults_ask_for_nothing_and_other_values_are_refused_by_name() {
+        assert_eq!(copy_refusal(&[]), None);
+        let defaults = [
+            "--hardlinks=follow",
+            "--trailing-dot=Enable",
+            "--preserve-info=false",
+            "--s2s-preserve-properties=true",
+            "--s2s-preserve-access-tier=true",
+            "--page-blob-tier=None",
+            "--preserve-owner=true",
+        ];
+        assert_eq!(copy_refusal(&defaults), None);
+        for (flag, says) in [
+            ("--follow-symlinks", "not supported yet"),
+            ("--include-attributes=A;S", "only on Windows"),
+            ("--preserve-permissions", "Azure Files"),
+            ("--cpk-by-value", "customer-provided keys"),
+            ("--hardlinks=skip", "hard link"),
+            ("--backup", "Windows"),
+        ] {
+            let message = copy_refusal(&[flag]).unwrap_or_else(|| panic!("{flag} was accepted"));
+            let name = flag.split('=').next().unwrap();
+            assert!(message.starts_with(name) && message.contains(says), "{flag}: {message}");
+        }
+        let legacy = copy_refusal(&["--include=*.txt"]).unwrap();
+        assert!(legacy.contains("removed from AzCopy"), "{legacy}");
+    }
+}
