@@ -22,6 +22,7 @@ pub mod developer_tools;
 pub mod device_code;
 pub mod entra;
 mod error;
+mod properties;
 mod sas;
 pub mod sas_command;
 mod store;

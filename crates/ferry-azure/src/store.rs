@@ -79,7 +79,7 @@ impl AzureStore {
         self.url.container_url_for(&self.container)
     }
 
-    fn blob_url(&self, key: &str) -> Url {
+    pub(crate) fn blob_url(&self, key: &str) -> Url {
         self.url.object_url_for(&self.container, key)
     }
 
@@ -107,7 +107,7 @@ impl AzureStore {
 
     /// How an object is named in errors: its URL, which never carries the SAS (the client
     /// adds that only to the request it sends).
-    fn target(&self, key: &str) -> String {
+    pub(crate) fn target(&self, key: &str) -> String {
         self.blob_url(key).to_string()
     }
 
@@ -271,6 +271,28 @@ fn b64(md5: &[u8; 16]) -> String {
 }
 
 /// Adds the blob's stored headers, metadata and tier to a request.
+/// Adds `metadata` as `x-ms-meta-*` headers, refusing names that are not C identifiers and
+/// values that are not printable ASCII (the service's rules).
+pub(crate) fn add_metadata<'a>(
+    mut request: Request<'a>,
+    metadata: &std::collections::BTreeMap<String, String>,
+) -> Result<Request<'a>> {
+    for (name, value) in metadata {
+        let valid_name = !name.is_empty()
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            && !name.starts_with(|c: char| c.is_ascii_digit());
+        if !valid_name || reqwest::header::HeaderValue::from_str(value).is_err() {
+            return Err(StoreError::new(
+                ErrorKind::InvalidInput,
+                request.target,
+                format!("metadata `{name}` is not valid: names are C identifiers and values printable ASCII"),
+            ));
+        }
+        request = request.header(&format!("x-ms-meta-{name}"), value);
+    }
+    Ok(request)
+}
+
 fn with_blob_properties<'a>(mut request: Request<'a>, options: &WriteOptions) -> Result<Request<'a>> {
     let h = &options.headers;
     let pairs = [
@@ -288,19 +310,7 @@ fn with_blob_properties<'a>(mut request: Request<'a>, options: &WriteOptions) ->
     if let Some(md5) = &h.content_md5 {
         request = request.header("x-ms-blob-content-md5", &b64(md5));
     }
-    for (name, value) in &options.metadata {
-        let valid_name = !name.is_empty()
-            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-            && !name.starts_with(|c: char| c.is_ascii_digit());
-        if !valid_name || reqwest::header::HeaderValue::from_str(value).is_err() {
-            return Err(StoreError::new(
-                ErrorKind::InvalidInput,
-                request.target,
-                format!("metadata `{name}` is not valid: names are C identifiers and values printable ASCII"),
-            ));
-        }
-        request = request.header(&format!("x-ms-meta-{name}"), value);
-    }
+    request = add_metadata(request, &options.metadata)?;
     if let Some(tier) = &options.access_tier {
         request = request.header("x-ms-access-tier", tier);
     }

@@ -52,6 +52,7 @@ pub(crate) fn from_record(record: &ferry_journal::JobSpec) -> Result<JobSpec, Cl
         JobKind::Copy(c) => vec![&mut c.source, &mut c.destination],
         JobKind::Sync(s) => vec![&mut s.source, &mut s.destination],
         JobKind::Remove(r) => vec![&mut r.target],
+        JobKind::SetProperties(p) => vec![&mut p.target],
     };
     for (endpoint, credential) in endpoints.into_iter().zip(recorded) {
         if credential == "url-sas" {

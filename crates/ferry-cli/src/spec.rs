@@ -5,13 +5,14 @@
 use ferry_core::{Location, LocationHint, LocationKind, SasToken};
 use ferry_engine::Overwrite;
 use ferry_job::{
-    CopySpec, DeleteMode, Endpoint, JobKind, JobSpec, MaxDelete, RemoveSpec, SyncSpec, TransferPolicy, VerifySpec,
+    CopySpec, DeleteMode, Endpoint, JobKind, JobSpec, MaxDelete, RemoveSpec, SetPropertiesSpec, SyncSpec,
+    TransferPolicy, VerifySpec,
 };
 use ferry_plan::{ComparePolicy, Filter, FilterSpec, parse_size};
 use ferry_store::WriteOptions;
 
 use crate::CliError;
-use crate::args::{BlockArgs, RemoveArgs, SyncArgs, VerifyArgs};
+use crate::args::{BlockArgs, RemoveArgs, SetPropertiesArgs, SyncArgs, VerifyArgs};
 use crate::args::{CompareHashArg, CopyArgs, DeleteDestinationArg, DeleteSnapshotsArg, FilterArgs, OverwriteArg};
 
 /// A job, and the SAS tokens that were on its URLs (source, destination).
@@ -245,14 +246,7 @@ pub(crate) fn remove(args: &RemoveArgs, display: String) -> Result<Made, CliErro
     {
         return Err(CliError::usage(format!("--from-to `{from_to}` is not supported by remove; use BlobTrash")));
     }
-    let location = match Location::parse(&args.url, LocationHint::Known(LocationKind::Blob))? {
-        Location::Local(_) => return Err(CliError::usage("`ferry remove` removes blobs; give a Blob URL")),
-        blob @ Location::Blob(_) => blob,
-    };
-    if location.as_blob().is_some_and(|u| u.container().is_none()) {
-        return Err(CliError::usage(format!("`{location}` names no container")));
-    }
-    let (target, sas) = Endpoint::from_location(&location);
+    let (target, sas) = blob_target(&args.url, "`ferry remove` removes blobs")?;
     let remove = RemoveSpec {
         target,
         recursive: args.recursive,
@@ -281,4 +275,99 @@ pub(crate) fn verify(args: &VerifyArgs) -> Result<(VerifySpec, [Option<SasToken>
         report_dir: args.report_dir.clone(),
     };
     Ok((spec, sas))
+}
+
+/// The Blob URL a `remove` or `set-properties` works on (`what` says what the command does, for
+/// a local path), and its SAS.
+fn blob_target(url: &str, what: &str) -> Result<(Endpoint, Option<SasToken>), CliError> {
+    let location = match Location::parse(url, LocationHint::Known(LocationKind::Blob))? {
+        Location::Local(_) => return Err(CliError::usage(format!("{what}; give a Blob URL"))),
+        blob @ Location::Blob(_) => blob,
+    };
+    if location.as_blob().is_some_and(|u| u.container().is_none()) {
+        return Err(CliError::usage(format!("`{location}` names no container")));
+    }
+    Ok(Endpoint::from_location(&location))
+}
+
+/// The tier `set-properties` sets: a block blob's or a page blob's, one of the two.
+fn tier(block: Option<&str>, page: Option<&str>) -> Result<Option<String>, CliError> {
+    const BLOCK: [&str; 4] = ["Hot", "Cool", "Cold", "Archive"];
+    const PAGE: [&str; 12] = ["P4", "P6", "P10", "P15", "P20", "P30", "P40", "P50", "P60", "P70", "P80", "None"];
+    let pick = |value: &str, known: &[&str], flag: &str| {
+        known
+            .iter()
+            .find(|t| t.eq_ignore_ascii_case(value))
+            .map(|t| (*t).to_owned())
+            .ok_or_else(|| CliError::usage(format!("{flag} `{value}` is not one of {}", known.join(", "))))
+    };
+    let block = block.filter(|t| !t.eq_ignore_ascii_case("None")).map(|t| pick(t, &BLOCK, "--block-blob-tier"));
+    let page = page.filter(|t| !t.eq_ignore_ascii_case("None")).map(|t| pick(t, &PAGE, "--page-blob-tier"));
+    match (block.transpose()?, page.transpose()?) {
+        (Some(_), Some(_)) => Err(CliError::usage("give --block-blob-tier or --page-blob-tier, not both")),
+        (block, page) => Ok(block.or(page)),
+    }
+}
+
+/// `name=value` pairs, or `clear` for none.
+fn replacement(
+    text: Option<&str>,
+    separator: char,
+    flag: &str,
+    example: &str,
+) -> Result<Option<std::collections::BTreeMap<String, String>>, CliError> {
+    match text {
+        None => Ok(None),
+        Some(t) if t.trim().eq_ignore_ascii_case("clear") => Ok(Some(std::collections::BTreeMap::new())),
+        Some(t) => pairs(t, separator, flag, example).map(Some),
+    }
+}
+
+/// `ferry set-properties`.
+pub(crate) fn set_properties(args: &SetPropertiesArgs, display: String) -> Result<Made, CliError> {
+    if let Some(from_to) = &args.from_to
+        && !["BlobNone", "BlobFSNone"].iter().any(|v| v.eq_ignore_ascii_case(from_to))
+    {
+        return Err(CliError::usage(format!("--from-to `{from_to}` is not supported by set-properties; use BlobNone")));
+    }
+    let (target, sas) = blob_target(&args.url, "`ferry set-properties` changes blobs")?;
+    let tier = tier(args.block_blob_tier.as_deref(), args.page_blob_tier.as_deref())?;
+    let rehydrate_priority = match args.rehydrate_priority.as_deref() {
+        None => None,
+        Some(_) if tier.is_none() => {
+            return Err(CliError::usage("--rehydrate-priority goes with a tier to move blobs out of Archive to")
+                .with_hint("add --block-blob-tier Hot (or Cool, Cold)"));
+        }
+        Some(p) => Some(
+            ["Standard", "High"]
+                .iter()
+                .find(|v| v.eq_ignore_ascii_case(p))
+                .map(|v| (*v).to_owned())
+                .ok_or_else(|| CliError::usage(format!("--rehydrate-priority `{p}` is not Standard or High")))?,
+        ),
+    };
+    let metadata = replacement(args.metadata.as_deref(), ';', "--metadata", "k1=v1;k2=v2")?;
+    let tags = replacement(args.blob_tags.as_deref(), '&', "--blob-tags", "k1=v1&k2=v2")?;
+    if tags.as_ref().is_some_and(|t| t.len() > 10) {
+        return Err(CliError::usage("--blob-tags: a blob takes at most 10 tags"));
+    }
+    if tier.as_deref() == Some("Archive") && metadata.is_some() {
+        return Err(CliError::usage("an archived blob's metadata cannot be set: give --metadata without Archive")
+            .with_hint("set the metadata first, then the tier, in two commands"));
+    }
+    if tier.is_none() && metadata.is_none() && tags.is_none() {
+        return Err(CliError::usage("nothing to set")
+            .with_hint("give --block-blob-tier, --page-blob-tier, --metadata or --blob-tags"));
+    }
+    let set = SetPropertiesSpec {
+        target,
+        recursive: args.recursive,
+        filter: filter_spec(&args.filters)?,
+        tier,
+        rehydrate_priority,
+        metadata,
+        tags,
+        dry_run: args.dry_run,
+    };
+    Ok((JobSpec::new(display, JobKind::SetProperties(set)), [sas, None]))
 }

@@ -66,6 +66,11 @@ pub enum JobEvent<'a> {
         /// Whether it is an extra at a sync's destination (else a remove's target).
         extra: bool,
     },
+    /// A dry run would change this blob's properties.
+    PlannedChange {
+        /// What, as shown.
+        target: &'a str,
+    },
     /// An item failed.
     ItemFailed {
         /// AzCopy's keyword: UPLOADFAILED, DOWNLOADFAILED or COPYFAILED.

@@ -25,8 +25,10 @@ mod naming;
 mod observer;
 mod open;
 mod remove;
+mod set_properties;
 mod spec;
 mod sync;
+mod targets;
 mod verify;
 mod warnings;
 
@@ -40,7 +42,7 @@ pub use jobs::{JobDetails, details, shown_command, stored_spec};
 pub use open::{CredentialUse, blob_client};
 pub use spec::{
     CopySpec, CredentialRef, DeleteMode, Endpoint, EndpointKind, JobKind, JobSpec, MaxDelete, RemoveSpec, Role,
-    SPEC_VERSION, SyncSpec, TransferPolicy, VerifySpec,
+    SPEC_VERSION, SetPropertiesSpec, SyncSpec, TransferPolicy, VerifySpec,
 };
 pub use verify::{VerifySummary, verify};
 
@@ -87,6 +89,7 @@ async fn execute(spec: &JobSpec, id: String, resume: Option<Journal>, ctx: &JobC
             JobKind::Copy(copy) => copy::run(run, copy).await,
             JobKind::Sync(sync) => sync::run(run, sync).await,
             JobKind::Remove(remove) => remove::run(run, remove).await,
+            JobKind::SetProperties(set) => set_properties::run(run, set).await,
         }
     }
     .instrument(span)

@@ -2,43 +2,19 @@
 
 use std::sync::atomic::AtomicU64;
 
-use ferry_azure::AzureStore;
 use ferry_core::{BlobUrl, Location};
 use ferry_engine::StatsSnapshot;
-use ferry_store::{Entry, ErrorKind, ListDepth, Store, StoreError};
+use ferry_store::{Entry, StoreError};
 use futures::{StreamExt, TryStreamExt};
 
 use crate::delete::{Deleter, Deletion};
 use crate::events::final_status;
 use crate::lifecycle::{Lifecycle, Run, cancelled, journal_for};
-use crate::listing::{Selection, compile, listing};
+use crate::listing::compile;
 use crate::open::{Side, blob_side};
 use crate::spec::{RemoveSpec, Role};
+use crate::targets::Targets;
 use crate::{JobContext, JobError, JobEvent};
-
-/// What a remove's URL names: one blob, or the blobs under a prefix.
-enum Targets {
-    One(Entry),
-    Under { prefix: String, depth: ListDepth },
-}
-
-async fn targets(url: &BlobUrl, remove: &RemoveSpec, store: &AzureStore, side: &Side) -> Result<Targets, JobError> {
-    let path = url.path();
-    if !(path.is_empty() || path.ends_with('/') || url.contents_only()) {
-        match store.stat(path).await {
-            Ok(entry) => return Ok(Targets::One(entry)),
-            Err(e) if e.kind() == ErrorKind::NotFound => {}
-            Err(e) => return Err(side.explain(e.into())),
-        }
-    }
-    if !remove.recursive && !url.contents_only() {
-        return Err(JobError::usage(format!("`{url}` is not a blob; removing what is under it needs --recursive"))
-            .with_hint("add --recursive, or end the URL with /* for the blobs directly in it"));
-    }
-    let prefix = if path.is_empty() || path.ends_with('/') { path.to_owned() } else { format!("{path}/") };
-    let depth = if remove.recursive { ListDepth::Recursive } else { ListDepth::OneLevel };
-    Ok(Targets::Under { prefix, depth })
-}
 
 /// Runs a remove job (new, or resumed: what an earlier run deleted is no longer listed, and
 /// what is gone already counts as deleted).
@@ -51,19 +27,8 @@ pub(crate) async fn run(run: Run<'_>, remove: &RemoveSpec) -> Result<(), JobErro
     let (side, store) = blob_side(url, Role::Source, ctx)?;
     let filter = compile(&remove.filter)?;
     let listed = AtomicU64::new(0);
-    let found = targets(url, remove, &store, &side).await?;
-    let targets = match &found {
-        Targets::One(entry) => futures::stream::iter([Ok(entry.clone())]).boxed(),
-        Targets::Under { prefix, depth } => {
-            let selection = Selection { folder_stubs: true, ..Selection::full(&filter) };
-            listing(&side, prefix, *depth, selection, &listed)
-                .map_ok(move |mut e| {
-                    e.key = format!("{prefix}{}", e.key);
-                    e
-                })
-                .boxed()
-        }
-    };
+    let found = Targets::of(url, remove.recursive, &store, &side, "removing").await?;
+    let targets = found.stream(&side, &filter, &listed);
     if remove.dry_run {
         return dry_run(targets, &side, url, ctx).await;
     }

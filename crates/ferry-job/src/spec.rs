@@ -35,6 +35,8 @@ pub enum JobKind {
     Sync(SyncSpec),
     /// Delete what the target names.
     Remove(RemoveSpec),
+    /// Change the tier, metadata or tags of what the target names.
+    SetProperties(SetPropertiesSpec),
 }
 
 impl JobSpec {
@@ -63,6 +65,7 @@ impl JobSpec {
             JobKind::Copy(c) => vec![(&c.source, Role::Source), (&c.destination, Role::Destination)],
             JobKind::Sync(s) => vec![(&s.source, Role::Source), (&s.destination, Role::Destination)],
             JobKind::Remove(r) => vec![(&r.target, Role::Source)],
+            JobKind::SetProperties(p) => vec![(&p.target, Role::Source)],
         }
     }
 }
@@ -101,6 +104,30 @@ impl JobSpec {
                 args.extend(["remove".into(), r.target.location.clone()]);
                 flag(&mut args, r.recursive, "--recursive");
                 (&r.filter, r.dry_run)
+            }
+            JobKind::SetProperties(p) => {
+                args.extend(["set-properties".into(), p.target.location.clone()]);
+                flag(&mut args, p.recursive, "--recursive");
+                if let Some(tier) = &p.tier {
+                    args.push(format!("--block-blob-tier={tier}"));
+                }
+                if let Some(priority) = &p.rehydrate_priority {
+                    args.push(format!("--rehydrate-priority={priority}"));
+                }
+                let joined = |map: &std::collections::BTreeMap<String, String>, sep: &str| {
+                    if map.is_empty() {
+                        "clear".to_owned()
+                    } else {
+                        map.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(sep)
+                    }
+                };
+                if let Some(metadata) = &p.metadata {
+                    args.push(format!("--metadata={}", joined(metadata, ";")));
+                }
+                if let Some(tags) = &p.tags {
+                    args.push(format!("--blob-tags={}", joined(tags, "&")));
+                }
+                (&p.filter, p.dry_run)
             }
         };
         filter_args(&mut args, filter);
@@ -327,6 +354,27 @@ pub struct RemoveSpec {
     /// `--delete-snapshots`: `include` or `only`.
     pub delete_snapshots: Option<String>,
     /// Show what would be removed instead of removing it.
+    pub dry_run: bool,
+}
+
+/// `ferry set-properties`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SetPropertiesSpec {
+    /// What is changed: a blob, or the blobs under a prefix.
+    pub target: Endpoint,
+    /// `--recursive`.
+    pub recursive: bool,
+    /// The filter flags.
+    pub filter: FilterSpec,
+    /// The access tier to set (`--block-blob-tier` or `--page-blob-tier`).
+    pub tier: Option<String>,
+    /// `--rehydrate-priority` for blobs leaving Archive: Standard or High.
+    pub rehydrate_priority: Option<String>,
+    /// The metadata that replaces each blob's (empty: `clear`).
+    pub metadata: Option<std::collections::BTreeMap<String, String>>,
+    /// The index tags that replace each blob's (empty: `clear`).
+    pub tags: Option<std::collections::BTreeMap<String, String>>,
+    /// Show what would be changed instead of changing it.
     pub dry_run: bool,
 }
 

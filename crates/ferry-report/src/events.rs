@@ -54,6 +54,7 @@ impl JobEvents for TerminalEvents {
             JobEvent::PlannedDelete { target, extra: false } => {
                 reporter.dry_run_line(&format!("DRYRUN: remove {target}"))
             }
+            JobEvent::PlannedChange { target } => reporter.dry_run_line(&format!("DRYRUN: set-properties {target}")),
             JobEvent::ItemFailed { verb, source, error, .. } => {
                 console.warn(&failure_line(verb, source, error));
                 if let Some(hint) = error.hint() {

@@ -107,7 +107,7 @@ fn env_lists_variables_and_redacts_secrets() {
 fn version_and_help_work_for_every_command() {
     let (code, out, _) = run(ferry().arg("--version"));
     assert_eq!(code, 0);
-    assert_eq!(out.trim(), format!("ferry {}", env!("CARGO_PKG_VERSION")));
+    assert_eq!(out.trim(), format!("ferry version {} (AzCopy 10.32.2 command surface)", env!("CARGO_PKG_VERSION")));
     let (code, out, _) = run(ferry().arg("help"));
     assert_eq!(code, 0);
     for command in ["list", "make", "env"] {

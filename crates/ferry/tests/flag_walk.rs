@@ -18,6 +18,7 @@ const COMMANDS: &[(&str, &[&str])] = &[
     ("copy", &["a", "b"]),
     ("sync", &["a", "b"]),
     ("remove", &["https://a.blob.core.windows.net/c/x"]),
+    ("set-properties", &["https://a.blob.core.windows.net/c/x"]),
     ("list", &["https://a.blob.core.windows.net/c"]),
     ("make", &["https://a.blob.core.windows.net/c"]),
     ("bench", &["https://a.blob.core.windows.net/c"]),

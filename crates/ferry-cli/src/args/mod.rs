@@ -18,7 +18,7 @@ pub(crate) use groups::*;
 pub(crate) use other::*;
 use other::{BENCH_EXAMPLES, ENV_EXAMPLES, LIST_EXAMPLES, LOGIN_EXAMPLES, MAKE_EXAMPLES};
 pub(crate) use transfer::*;
-use transfer::{COPY_EXAMPLES, REMOVE_EXAMPLES, SYNC_EXAMPLES, VERIFY_EXAMPLES};
+use transfer::{COPY_EXAMPLES, REMOVE_EXAMPLES, SET_PROPERTIES_EXAMPLES, SYNC_EXAMPLES, VERIFY_EXAMPLES};
 
 /// Ferry copies and syncs data between local disks and Azure Blob Storage as resumable jobs.
 #[derive(Debug, Parser)]
@@ -144,6 +144,10 @@ pub enum Command {
     /// Delete blobs: one, or those under a virtual directory or container (`--recursive`).
     #[command(visible_aliases = ["rm"], after_help = REMOVE_EXAMPLES)]
     Remove(Box<RemoveArgs>),
+    /// Change the access tier, metadata or index tags of a blob, or of the blobs under a
+    /// virtual directory or container, as a resumable job.
+    #[command(visible_aliases = ["set-props", "sp", "setprops"], after_help = SET_PROPERTIES_EXAMPLES)]
+    SetProperties(Box<SetPropertiesArgs>),
     /// List the blobs under a container, virtual directory or account URL.
     #[command(visible_alias = "ls", after_help = LIST_EXAMPLES)]
     List(ListArgs),

@@ -32,6 +32,16 @@ pub(super) const VERIFY_EXAMPLES: &str = "Examples:
 Stored MD5s (Content-MD5) are compared where both sides have one; --compute-hash reads and hashes the
 objects that lack one (local files always do). Exit codes: 0 identical, 3 differences found, 1 failure.";
 
+pub(super) const SET_PROPERTIES_EXAMPLES: &str = "Examples:
+  ferry set-properties 'https://ACCOUNT.blob.core.windows.net/CONTAINER/old.log?SAS' --block-blob-tier Cool
+  ferry set-properties 'https://ACCOUNT.blob.core.windows.net/CONTAINER/2023?SAS' --recursive --block-blob-tier Archive --dry-run
+  ferry set-properties 'https://ACCOUNT.blob.core.windows.net/CONTAINER/x.bin?SAS' --block-blob-tier Hot --rehydrate-priority High
+  ferry set-properties 'https://ACCOUNT.blob.core.windows.net/CONTAINER?SAS' --recursive --metadata 'team=data;owner=ops'
+  ferry set-properties 'https://ACCOUNT.blob.core.windows.net/CONTAINER?SAS' --recursive --blob-tags clear
+
+--metadata and --blob-tags replace what each blob has (`clear` removes it all). Every change is a job:
+`ferry jobs resume JOBID` finishes one that was interrupted, skipping the blobs already changed.";
+
 pub(super) const REMOVE_EXAMPLES: &str = "Examples:
   ferry remove 'https://ACCOUNT.blob.core.windows.net/CONTAINER/old.log?SAS'
   ferry remove 'https://ACCOUNT.blob.core.windows.net/CONTAINER/logs/2023?SAS' --recursive --dry-run
@@ -466,6 +476,53 @@ pub struct RemoveArgs {
     pub cpk: CpkArgs,
 
     /// Which blobs to remove.
+    #[command(flatten)]
+    pub filters: FilterArgs,
+}
+
+/// `ferry set-properties`.
+#[derive(Debug, Args)]
+pub struct SetPropertiesArgs {
+    /// A blob, virtual directory or container URL.
+    pub url: String,
+
+    /// Change everything under a virtual directory or container.
+    #[arg(long, action = azcopy_bool!(), num_args = 0..=1, default_value_t = false, default_missing_value = "true")]
+    pub recursive: bool,
+
+    /// The access tier to set on block blobs: Hot, Cool, Cold, Archive.
+    #[arg(long)]
+    pub block_blob_tier: Option<String>,
+
+    /// The access tier to set on page blobs (premium accounts): P4 … P80.
+    #[arg(long)]
+    pub page_blob_tier: Option<String>,
+
+    /// For blobs leaving Archive: Standard (the default) or High.
+    #[arg(long)]
+    pub rehydrate_priority: Option<String>,
+
+    /// Metadata that replaces each blob's: `name=value;name2=value2`, or `clear`.
+    #[arg(long)]
+    pub metadata: Option<String>,
+
+    /// Index tags that replace each blob's: `key=value&key2=value2`, or `clear`.
+    #[arg(long)]
+    pub blob_tags: Option<String>,
+
+    /// Print what would be changed (`DRYRUN: set-properties URL`) and change nothing.
+    #[arg(long, action = azcopy_bool!(), num_args = 0..=1, default_value_t = false, default_missing_value = "true")]
+    pub dry_run: bool,
+
+    /// Accepted for AzCopy compatibility: BlobNone (or BlobFSNone).
+    #[arg(long)]
+    pub from_to: Option<String>,
+
+    /// Azure Files names ending in a dot: Enable, Disable, AllowToUnsafeDestination.
+    #[arg(long, value_enum, ignore_case = true, default_value = "Enable")]
+    pub trailing_dot: TrailingDotArg,
+
+    /// Which blobs to change.
     #[command(flatten)]
     pub filters: FilterArgs,
 }

@@ -10,6 +10,7 @@ mod login;
 mod make;
 mod prompt;
 mod remove;
+mod set_properties;
 mod sync;
 mod verify;
 
@@ -108,6 +109,7 @@ pub async fn dispatch(command: &Command, ctx: &Ctx<'_>) -> Result<(), CliError> 
         Command::Sync(args) => sync::run(args, ctx).await,
         Command::Verify(args) => verify::run(args, ctx).await,
         Command::Remove(args) => remove::run(args, ctx).await,
+        Command::SetProperties(args) => set_properties::run(args, ctx).await,
         Command::List(args) => list::run(args, ctx).await,
         Command::Make(args) => make::run(args, ctx).await,
         Command::Env(args) => env::run(args, ctx.console),

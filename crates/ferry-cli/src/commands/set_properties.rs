@@ -1,0 +1,10 @@
+//! `ferry set-properties URL`.
+
+use super::{Ctx, display_command};
+use crate::CliError;
+use crate::args::SetPropertiesArgs;
+
+pub(super) async fn run(args: &SetPropertiesArgs, ctx: &Ctx<'_>) -> Result<(), CliError> {
+    let (spec, sas) = crate::spec::set_properties(args, display_command())?;
+    ctx.run_job(&spec, sas).await
+}
