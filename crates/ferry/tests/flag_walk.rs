@@ -31,6 +31,9 @@ const COMMANDS: &[(&str, &[&str])] = &[
     ("login", &[]),
     ("login status", &[]),
     ("logout", &[]),
+    ("completion bash", &[]),
+    ("completion zsh", &[]),
+    ("doc", &[]),
 ];
 
 /// Flags AzCopy hides from `--help` but accepts (global ones on every command).
@@ -81,6 +84,7 @@ fn sample(flag: &str) -> &'static str {
         "block-size-mb" | "put-blob-size-mb" | "file-count" | "quota-gb" | "flush-threshold" => "8",
         "with-status" => "All",
         "rehydrate-priority" => "Standard",
+        "format" => "default",
         _ => "x",
     }
 }
@@ -139,7 +143,10 @@ fn every_azcopy_flag_of_every_command_parses() {
     let mut failures = Vec::new();
     for (command, positionals) in COMMANDS {
         let mut flags = azcopy_flags(command);
-        assert!(flags.len() >= 9, "`azcopy {command} --help` listed only {flags:?}");
+        assert!(
+            flags.len() >= 9 || command.starts_with("completion"),
+            "`azcopy {command} --help` listed only {flags:?}"
+        );
         let hidden = HIDDEN.iter().filter(|(c, _)| c == command).flat_map(|(_, f)| f.iter());
         for flag in HIDDEN_GLOBAL.iter().chain(hidden) {
             flags.insert((*flag).to_owned(), None);
@@ -216,4 +223,39 @@ fn invoked_as_azcopy_the_version_is_azcopys_shape() {
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("ferry version "));
     let usage = Command::new(&link).args(["copy", "--help"]).output().unwrap();
     assert!(String::from_utf8_lossy(&usage.stdout).contains("Usage: azcopy copy"));
+}
+
+/// The completion scripts and the documentation come from the one definition: bash completes
+/// a command name through the generated function, and `doc` writes a page per command (Markdown
+/// with examples, or man pages).
+#[test]
+fn completions_and_docs_are_generated_from_the_definition() {
+    let ferry_bin = env!("CARGO_BIN_EXE_ferry");
+    let script = format!(
+        "source <('{ferry_bin}' completion bash) && COMP_WORDS=(ferry set-pr) && COMP_CWORD=1 && _ferry ferry set-pr ferry && echo \"${{COMPREPLY[@]}}\""
+    );
+    let out = Command::new("bash").arg("-c").arg(&script).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "set-properties set-props");
+    for shell in ["zsh", "fish", "powershell"] {
+        let (code, text, err) = run(common::ferry().args(["completion", shell]));
+        assert_eq!(code, 0, "{err}");
+        assert!(text.contains("set-properties") && text.contains("block-blob-tier"), "{shell}");
+    }
+    let (_, full, _) = run(common::ferry().args(["completion", "fish"]));
+    let (_, bare, _) = run(common::ferry().args(["completion", "fish", "--no-descriptions"]));
+    assert!(full.contains("Change everything under") && !bare.contains("Change everything under"));
+
+    let dir = tempfile::tempdir().unwrap();
+    let (code, out, err) = run(common::ferry().args(["doc", "--output-location"]).arg(dir.path()));
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("Wrote 25 pages"), "{out}");
+    let page = std::fs::read_to_string(dir.path().join("ferry_set-properties.md")).unwrap();
+    assert!(page.starts_with("## ferry set-properties\n") && page.contains("### Examples"), "{page}");
+    let index = std::fs::read_to_string(dir.path().join("ferry.md")).unwrap();
+    assert!(index.contains("(ferry_jobs.md)") && index.contains("(ferry_copy.md)"), "{index}");
+    let (code, _, err) = run(common::ferry().args(["doc", "--format", "man", "--output-location"]).arg(dir.path()));
+    assert_eq!(code, 0, "{err}");
+    let man = std::fs::read_to_string(dir.path().join("ferry-jobs-resume.1")).unwrap();
+    assert!(man.starts_with(".ie") || man.contains(".TH ferry-jobs-resume 1"), "{man}");
 }

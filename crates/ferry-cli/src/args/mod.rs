@@ -170,6 +170,12 @@ pub enum Command {
     Login(LoginArgs),
     /// Forget the saved sign-in and the access tokens kept for it.
     Logout,
+    /// Print a shell completion script (bash, zsh, fish, powershell), generated from the
+    /// command-line definition.
+    #[command(subcommand)]
+    Completion(CompletionCommand),
+    /// Write the documentation of every command: Markdown pages (as AzCopy's `doc`) or man pages.
+    Doc(DocArgs),
 }
 
 #[cfg(test)]

@@ -298,3 +298,47 @@ pub struct BenchArgs {
     #[arg(long, default_value = "BlockBlob")]
     pub blob_type: String,
 }
+
+/// `ferry completion SHELL`.
+#[derive(Debug, Subcommand)]
+pub enum CompletionCommand {
+    /// Completion for bash: `source <(ferry completion bash)`.
+    Bash(CompletionArgs),
+    /// Completion for zsh: `ferry completion zsh > "${fpath[1]}/_ferry"`.
+    Zsh(CompletionArgs),
+    /// Completion for fish: `ferry completion fish > ~/.config/fish/completions/ferry.fish`.
+    Fish(CompletionArgs),
+    /// Completion for PowerShell: `ferry completion powershell | Out-String | Invoke-Expression`.
+    Powershell(CompletionArgs),
+}
+
+/// A completion script's options.
+#[derive(Debug, Args)]
+pub struct CompletionArgs {
+    /// Leave the descriptions of commands and flags out of the script.
+    #[arg(long, action = azcopy_bool!(), num_args = 0..=1, default_value_t = false, default_missing_value = "true")]
+    pub no_descriptions: bool,
+}
+
+/// `--format` values of `ferry doc`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DocFormat {
+    /// A Markdown page per command, with its usage and options as `--help` shows them.
+    Default,
+    /// A Markdown page per command, with its options in a table (for a wiki).
+    Wiki,
+    /// A man page per command (roff), for `man -l` or a man directory.
+    Man,
+}
+
+/// `ferry doc`.
+#[derive(Debug, Args)]
+pub struct DocArgs {
+    /// The folder the pages are written to (created if missing).
+    #[arg(long, default_value = "./doc")]
+    pub output_location: std::path::PathBuf,
+
+    /// default (Markdown), wiki (Markdown with tables) or man (roff man pages).
+    #[arg(long, value_enum, ignore_case = true, default_value = "default")]
+    pub format: DocFormat,
+}

@@ -3,6 +3,7 @@
 
 mod bench;
 mod copy;
+mod doc;
 mod env;
 mod jobs;
 mod list;
@@ -117,6 +118,8 @@ pub async fn dispatch(command: &Command, ctx: &Ctx<'_>) -> Result<(), CliError> 
         Command::Jobs(command) => jobs::run(command, ctx).await,
         Command::Login(args) => login::run(args, ctx).await,
         Command::Logout => login::logout(ctx),
+        Command::Completion(shell) => doc::completion(shell, ctx),
+        Command::Doc(args) => doc::doc(args, ctx),
     }
 }
 
