@@ -23,14 +23,15 @@ const MIB: f64 = 1024.0 * 1024.0;
 /// The location hints for a source and destination from an optional `--from-to`.
 fn location_hints(from_to_flag: Option<&str>) -> Result<(LocationHint, LocationHint), CliError> {
     let Some(text) = from_to_flag else { return Ok((LocationHint::Infer, LocationHint::Infer)) };
-    let (s, d) = match text.to_ascii_lowercase().as_str() {
+    // ADLS Gen2 (BlobFS) goes through the account's Blob endpoint, as AzCopy does.
+    let (s, d) = match text.to_ascii_lowercase().replace("blobfs", "blob").as_str() {
         "localblob" => (LocationKind::Local, LocationKind::Blob),
         "bloblocal" => (LocationKind::Blob, LocationKind::Local),
         "blobblob" => (LocationKind::Blob, LocationKind::Blob),
         "locallocal" => (LocationKind::Local, LocationKind::Local),
         _ => {
             return Err(CliError::usage(format!("--from-to `{text}` is not supported"))
-                .with_hint("use LocalBlob, BlobLocal, BlobBlob or LocalLocal"));
+                .with_hint("use LocalBlob, BlobLocal, BlobBlob, LocalLocal, or BlobFS in place of Blob"));
         }
     };
     Ok((LocationHint::Known(s), LocationHint::Known(d)))
@@ -242,7 +243,7 @@ pub(crate) fn sync(args: &SyncArgs, display: String) -> Result<Made, CliError> {
 pub(crate) fn remove(args: &RemoveArgs, display: String) -> Result<Made, CliError> {
     crate::refusals::remove(args)?;
     if let Some(from_to) = &args.from_to
-        && !from_to.eq_ignore_ascii_case("BlobTrash")
+        && !["BlobTrash", "BlobFSTrash"].iter().any(|v| v.eq_ignore_ascii_case(from_to))
     {
         return Err(CliError::usage(format!("--from-to `{from_to}` is not supported by remove; use BlobTrash")));
     }

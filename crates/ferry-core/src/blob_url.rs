@@ -36,6 +36,8 @@ pub struct BlobUrl {
 /// Host suffixes of Azure's public and sovereign clouds; `.blob.` anywhere in the host is taken
 /// as Blob too, which also covers the `.blob.storage.azure.net` DNS-zone endpoints.
 const BLOB_HOST_MARKER: &str = ".blob.";
+/// ADLS Gen2's endpoint marker: such a URL is served through the account's Blob endpoint.
+const DFS_HOST_MARKER: &str = ".dfs.";
 
 impl BlobUrl {
     /// Parses a Blob URL. `known_blob` is true when the user declared the location to be Blob
@@ -49,6 +51,7 @@ impl BlobUrl {
                 "a user name or password in the URL is not a credential Azure Storage takes, and Ferry does not send it; use a SAS, AZURE_STORAGE_CONNECTION_STRING or AZURE_STORAGE_KEY",
             ));
         }
+        let mut dfs = false;
         let (style, account) = match url.host() {
             None => return Err(LocationError::new(text, "the URL has no host")),
             Some(Host::Ipv4(_) | Host::Ipv6(_)) => (UrlStyle::Path, None),
@@ -58,11 +61,10 @@ impl BlobUrl {
                 let first_label = d.split('.').next().unwrap_or_default().to_owned();
                 if d.contains(BLOB_HOST_MARKER) || known_blob {
                     (UrlStyle::Host, Some(first_label))
-                } else if d.contains(".dfs.") {
-                    return Err(LocationError::new(
-                        text,
-                        "ADLS Gen2 (`.dfs.`) endpoints are not supported yet; use the account's `.blob.` endpoint",
-                    ));
+                } else if d.contains(DFS_HOST_MARKER) {
+                    // ADLS Gen2: the same account through its Blob endpoint, as AzCopy does.
+                    dfs = true;
+                    (UrlStyle::Host, Some(first_label))
                 } else if d.contains(".file.") {
                     return Err(LocationError::new(text, "Azure Files (`.file.`) is not supported yet"));
                 } else if d.contains("amazonaws.com") {
@@ -127,6 +129,16 @@ impl BlobUrl {
         let mut endpoint = url.clone();
         endpoint.set_query(None);
         endpoint.set_fragment(None);
+        if dfs {
+            let host = endpoint.host_str().unwrap_or_default().to_ascii_lowercase().replacen(
+                DFS_HOST_MARKER,
+                BLOB_HOST_MARKER,
+                1,
+            );
+            endpoint
+                .set_host(Some(&host))
+                .map_err(|e| LocationError::new(text, format!("its Blob endpoint `{host}` is not a host ({e})")))?;
+        }
         match style {
             UrlStyle::Host => endpoint.set_path(""),
             UrlStyle::Path => endpoint.set_path(&format!("/{}", crate::encoding::encode_component(&account))),
@@ -357,8 +369,10 @@ mod tests {
 
     #[test]
     fn other_services_are_named_in_the_error() {
-        let e = BlobUrl::parse("https://a.dfs.core.windows.net/box", false).unwrap_err();
-        assert!(e.reason().contains("dfs"));
+        let dfs = BlobUrl::parse("https://a.dfs.core.windows.net/box/dir/f.txt?sv=1&sig=x", false).unwrap();
+        assert_eq!(dfs.object_url_for("box", "dir/f.txt").as_str(), "https://a.blob.core.windows.net/box/dir/f.txt");
+        assert_eq!((dfs.account(), dfs.container(), dfs.path()), ("a", Some("box"), "dir/f.txt"));
+        assert!(dfs.sas().is_some());
         let e = BlobUrl::parse("https://a.file.core.windows.net/share", false).unwrap_err();
         assert!(e.reason().contains("Azure Files"));
     }
