@@ -15,6 +15,7 @@
 //! # Ok(()) }
 //! ```
 
+mod account;
 mod client;
 pub mod client_certificate;
 mod credential;
@@ -30,6 +31,7 @@ mod token_file;
 pub mod user_delegation;
 mod xml;
 
+pub use account::AccountStore;
 pub use client::{API_VERSION, BlobClient, HttpConfig};
 pub use credential::{
     ConnectionString, Credential, CredentialError, DEVELOPMENT_ACCOUNT, DEVELOPMENT_KEY, SharedKey, TokenSource,

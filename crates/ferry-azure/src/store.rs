@@ -65,6 +65,12 @@ impl AzureStore {
         self
     }
 
+    /// Lists like [`Store::list`], owning the store and the prefix (for listings that outlive
+    /// the caller's borrow, such as an account's, container after container).
+    pub fn list_owned(self: std::sync::Arc<Self>, prefix: String, depth: ListDepth) -> EntryStream<'static> {
+        listing(self, prefix, depth)
+    }
+
     /// The client this store sends with.
     pub fn client(&self) -> &BlobClient {
         &self.client
@@ -216,6 +222,64 @@ fn resuming_body(
     })
     .boxed()
 }
+
+/// Lists `prefix` of `store` page by page, in key order; `store` and `prefix` are borrowed
+/// (`Store::list`) or owned (`AzureStore::list_owned`), cloned into each page's request.
+fn listing<'a, S, P>(store: S, prefix: P, depth: ListDepth) -> EntryStream<'a>
+where
+    S: std::ops::Deref<Target = AzureStore> + Clone + Send + Sync + 'a,
+    P: AsRef<str> + Clone + Send + Sync + 'a,
+{
+    // State: the marker to send (`None` when done) and the last key listed so far.
+    let pages = stream::try_unfold((Some(None::<String>), None::<String>), move |(state, last)| {
+        let (store, prefix) = (store.clone(), prefix.clone());
+        async move {
+            let Some(marker) = state else { return Ok(None) };
+            let mut page = store.list_page(prefix.as_ref(), depth, marker.as_deref()).await?;
+            let target = || store.describe();
+            // A server that hands back the marker it was given, or pages that do not move
+            // forward, would make the listing loop forever.
+            if marker.is_some() && page.next_marker == marker {
+                return Err(StoreError::new(
+                    ErrorKind::Other,
+                    target(),
+                    "the service returned the same continuation marker twice; stopping the listing rather than looping",
+                ));
+            }
+            // The service orders each page by name (UTF-16 code units), but may group virtual
+            // directories apart from blobs (Azurite does); sorting the page in that same order
+            // restores it. Pages partition the name space in order, so the stream stays sorted.
+            page.entries.sort_unstable_by(|a, b| ferry_store::cmp_keys(&a.key, &b.key));
+            if let (Some(last), Some(first)) = (&last, page.entries.first())
+                && ferry_store::cmp_keys(&first.key, last) != std::cmp::Ordering::Greater
+            {
+                return Err(StoreError::new(
+                    ErrorKind::Other,
+                    target(),
+                    format!(
+                        "the listing went backwards (`{}` after `{last}`); stopping rather than looping",
+                        first.key
+                    ),
+                ));
+            }
+            let last = page.entries.last().map(|e| e.key.clone()).or(last);
+            let next = page.next_marker.map(Some);
+            Ok(Some((stream::iter(page.entries.into_iter().map(Ok)), (next, last))))
+        }
+    });
+    pages.try_flatten().boxed()
+}
+
+/// What a Blob container (and so an account of them) can do.
+pub(crate) const CAPABILITIES: Capabilities = Capabilities {
+    server_side_copy: true,
+    stores_properties: true,
+    lists_committed_parts: true,
+    max_part_size: MAX_BLOCK,
+    max_parts: 50_000,
+    max_single_write: MAX_PUT_BLOB,
+    positional_writes: false,
+};
 
 /// Lists the containers of the account behind `url`, in name order.
 pub async fn list_containers(client: &BlobClient, url: &BlobUrl) -> Result<Vec<String>> {
@@ -381,53 +445,11 @@ impl Store for AzureStore {
     }
 
     fn capabilities(&self) -> Capabilities {
-        Capabilities {
-            server_side_copy: true,
-            stores_properties: true,
-            lists_committed_parts: true,
-            max_part_size: MAX_BLOCK,
-            max_parts: 50_000,
-            max_single_write: MAX_PUT_BLOB,
-            positional_writes: false,
-        }
+        CAPABILITIES
     }
 
     fn list<'a>(&'a self, prefix: &'a str, depth: ListDepth) -> EntryStream<'a> {
-        // State: the marker to send (`None` when done) and the last key listed so far.
-        let pages = stream::try_unfold((Some(None::<String>), None::<String>), move |(state, last)| async move {
-            let Some(marker) = state else { return Ok(None) };
-            let mut page = self.list_page(prefix, depth, marker.as_deref()).await?;
-            let target = || self.describe();
-            // A server that hands back the marker it was given, or pages that do not move
-            // forward, would make the listing loop forever.
-            if marker.is_some() && page.next_marker == marker {
-                return Err(StoreError::new(
-                    ErrorKind::Other,
-                    target(),
-                    "the service returned the same continuation marker twice; stopping the listing rather than looping",
-                ));
-            }
-            // The service orders each page by name (UTF-16 code units), but may group virtual
-            // directories apart from blobs (Azurite does); sorting the page in that same order
-            // restores it. Pages partition the name space in order, so the stream stays sorted.
-            page.entries.sort_unstable_by(|a, b| ferry_store::cmp_keys(&a.key, &b.key));
-            if let (Some(last), Some(first)) = (&last, page.entries.first())
-                && ferry_store::cmp_keys(&first.key, last) != std::cmp::Ordering::Greater
-            {
-                return Err(StoreError::new(
-                    ErrorKind::Other,
-                    target(),
-                    format!(
-                        "the listing went backwards (`{}` after `{last}`); stopping rather than looping",
-                        first.key
-                    ),
-                ));
-            }
-            let last = page.entries.last().map(|e| e.key.clone()).or(last);
-            let next = page.next_marker.map(Some);
-            Ok(Some((stream::iter(page.entries.into_iter().map(Ok)), (next, last))))
-        });
-        pages.try_flatten().boxed()
+        listing(self, prefix, depth)
     }
 
     async fn stat(&self, key: &str) -> Result<Entry> {

@@ -113,7 +113,6 @@ pub(crate) fn copy(args: &CopyArgs) -> Result<(), CliError> {
             Missing::NotYet("page blobs"),
         ),
         ("--exclude-blob-type", args.exclude_blob_type.is_some(), Missing::NotYet("page and append blobs")),
-        ("--exclude-container", args.exclude_container.is_some(), Missing::NotYet("account-level copies")),
         ("--list-of-versions", args.list_of_versions.is_some(), Missing::NotYet("copying blob versions")),
         ("--decompress", args.decompress, Missing::NotYet("inflating gzip/deflate downloads")),
         (

@@ -199,6 +199,7 @@ pub(crate) fn copy(args: &CopyArgs, display: String) -> Result<Made, CliError> {
         policy,
         dry_run: args.dry_run,
         verify: args.verify,
+        exclude_containers: FilterSpec::split_list(args.exclude_container.as_deref()),
     };
     Ok((JobSpec::new(display, JobKind::Copy(copy)), sas))
 }

@@ -75,8 +75,13 @@ pub(crate) async fn run(run: Run<'_>, copy: &CopySpec) -> Result<(), JobError> {
     // A wildcard that spans directories (`logs/*/app.log`) needs a recursive listing to match.
     let recursive =
         copy.recursive || source_location.as_local().and_then(|l| l.pattern()).is_some_and(|p| p.contains('/'));
-    let (source, source_shape) = open::copy_source(&source_location, ctx).await?;
-    let (dest, dest_shape) = open::copy_destination(&dest_location, &source_shape, ctx).await?;
+    let (source, source_shape) = open::copy_source(&source_location, &copy.exclude_containers, ctx).await?;
+    let from_account = source_location.as_blob().is_some_and(|u| u.container().is_none());
+    if !from_account && !copy.exclude_containers.is_empty() {
+        return Err(JobError::usage("--exclude-container applies to account-level copies only")
+            .with_hint("give an account URL (no container) as the source, or use --exclude-path"));
+    }
+    let (dest, dest_shape) = open::copy_destination(&dest_location, &source_shape, from_account, ctx).await?;
     let naming = decide(&source_shape, &dest_shape, recursive, copy.as_subdir)?;
     let plan = Plan { naming, filter, wildcard, listed: AtomicU64::new(0) };
     let transfers = transfers(&source, &plan).await?;

@@ -75,6 +75,29 @@ pub(crate) fn blob_side(url: &BlobUrl, role: Role, ctx: &JobContext) -> Result<(
     Ok((side, store))
 }
 
+/// Opens a whole account (its containers, less `exclude`) as one tree whose keys start with the
+/// container's name: an account-level copy's source or destination.
+pub(crate) fn account_side(url: &BlobUrl, role: Role, ctx: &JobContext, exclude: &[String]) -> Result<Side, JobError> {
+    check_plain_http(url, ctx)?;
+    let (client, credential) = client_for(url, role, ctx)?;
+    if credential == CredentialSource::Entra {
+        ctx.events.event(&JobEvent::Info(&format!("Authenticating to {} using Azure AD", role.as_str())));
+    }
+    let store = ferry_azure::AccountStore::new(client, url, exclude.to_vec());
+    let token = (credential == CredentialSource::Entra).then(|| ctx.secrets.token.clone()).flatten();
+    Ok(Side {
+        credential,
+        token,
+        store: Arc::new(store),
+        shown_base: format!(
+            "{}/",
+            url.with_sas(None).with_container_and_path(None, "").to_string().trim_end_matches('/')
+        ),
+        kind: LocationKind::Blob,
+        local_root: None,
+    })
+}
+
 /// A client for an account or container URL, for commands that are not jobs (`list`, `make`):
 /// the same credential rules and plain-HTTP check as a job's.
 pub fn blob_client(url: &BlobUrl, ctx: &JobContext) -> Result<(ferry_azure::BlobClient, CredentialUse), JobError> {
@@ -115,7 +138,11 @@ fn check_plain_http(url: &BlobUrl, ctx: &JobContext) -> Result<(), JobError> {
 }
 
 /// Opens a copy's source and works out what it names.
-pub(crate) async fn copy_source(location: &Location, ctx: &JobContext) -> Result<(Side, SourceShape), JobError> {
+pub(crate) async fn copy_source(
+    location: &Location,
+    exclude_containers: &[String],
+    ctx: &JobContext,
+) -> Result<(Side, SourceShape), JobError> {
     match location {
         Location::Local(path) => {
             let root = path.root();
@@ -135,10 +162,9 @@ pub(crate) async fn copy_source(location: &Location, ctx: &JobContext) -> Result
         }
         Location::Blob(url) => {
             if url.container().is_none() {
-                check_plain_http(url, ctx)?;
-                return Err(JobError::usage(format!(
-                    "`{url}` names no container; copying a whole account is not supported yet"
-                )));
+                // Every container, each as a top-level folder of the copy (AzCopy's account copy).
+                let side = account_side(url, Role::Source, ctx, exclude_containers)?;
+                return Ok((side, SourceShape::Contents { prefix: String::new() }));
             }
             let (side, store) = blob_side(url, Role::Source, ctx)?;
             let shape = blob_source_shape(url, &store, &side).await?;
@@ -179,6 +205,7 @@ async fn blob_source_shape(url: &BlobUrl, store: &AzureStore, side: &Side) -> Re
 pub(crate) async fn copy_destination(
     location: &Location,
     source: &SourceShape,
+    from_account: bool,
     ctx: &JobContext,
 ) -> Result<(Side, DestShape), JobError> {
     let single = matches!(source, SourceShape::Object { .. });
@@ -201,6 +228,14 @@ pub(crate) async fn copy_destination(
                 return Ok((local_side(parent), DestShape { base: name, is_directory: false }));
             }
             Ok((local_side(root), DestShape { base: String::new(), is_directory: true }))
+        }
+        Location::Blob(url) if url.container().is_none() => {
+            if !from_account {
+                return Err(JobError::usage(format!("`{url}` names no container"))
+                    .with_hint("name the container to copy into; an account URL is a destination only when the source is an account too"));
+            }
+            let side = account_side(url, Role::Destination, ctx, &[])?;
+            Ok((side, DestShape { base: String::new(), is_directory: true }))
         }
         Location::Blob(url) => {
             let (side, store) = blob_side(url, Role::Destination, ctx)?;

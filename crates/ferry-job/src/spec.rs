@@ -272,6 +272,9 @@ pub struct CopySpec {
     pub dry_run: bool,
     /// Verify what was copied afterwards.
     pub verify: bool,
+    /// `--exclude-container`: containers an account-level copy leaves out.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exclude_containers: Vec<String>,
 }
 
 /// `--max-delete`: at most this many deletions, or this share of the destination.

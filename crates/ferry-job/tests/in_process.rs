@@ -77,6 +77,7 @@ fn copy_spec(source: &Path, destination: &Path) -> JobSpec {
             policy: TransferPolicy::default(),
             dry_run: false,
             verify: false,
+            exclude_containers: Vec::new(),
         }),
     )
 }

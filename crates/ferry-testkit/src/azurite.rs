@@ -30,6 +30,9 @@ pub struct Azurite {
     scheme: &'static str,
 }
 
+/// The second account of [`Azurite::start_with_second_account`].
+pub const SECOND_ACCOUNT: &str = "ferrysecond";
+
 impl Azurite {
     /// The emulator shared by every test in this binary, started on first use.
     pub fn shared() -> &'static Azurite {
@@ -40,6 +43,13 @@ impl Azurite {
     /// Starts a new emulator on a free port and waits until it answers.
     pub fn start() -> Result<Self, String> {
         Self::start_with(&[], "http", &[])
+    }
+
+    /// Starts an emulator with a second account, [`SECOND_ACCOUNT`] (same key as the first), for
+    /// account-to-account copies: Azurite reads a server-side copy's source only from itself.
+    pub fn start_with_second_account() -> Result<Self, String> {
+        let accounts = format!("{DEVELOPMENT_ACCOUNT}:{DEVELOPMENT_KEY};{SECOND_ACCOUNT}:{DEVELOPMENT_KEY}");
+        Self::start_with(&[], "http", &[("AZURITE_ACCOUNTS", accounts)])
     }
 
     /// Starts an emulator in `--oauth basic` mode over HTTPS, with `ca`'s server certificate: it
