@@ -46,9 +46,11 @@ fn local(args: &LocalFsArgs) -> Result<(), CliError> {
             .with_hint("use --include-pattern / --exclude-pattern (names) or --include-path / --exclude-path"));
     }
     let on = |v: Option<bool>| v == Some(true);
+    if args.follow_symlinks && args.preserve_symlinks {
+        return Err(CliError::usage("--follow-symlinks and --preserve-symlinks cannot be used together")
+            .with_hint("follow links to copy what they point to, or preserve them to copy the links themselves"));
+    }
     first(&[
-        ("--follow-symlinks", args.follow_symlinks, Missing::NotYet("symbolic links below a source are skipped")),
-        ("--preserve-symlinks", args.preserve_symlinks, Missing::NotYet("symbolic links below a source are skipped")),
         ("--hardlinks", args.hardlinks != HardlinksArg::Follow, Missing::NotYet("each hard link is copied as a file")),
         (
             "--preserve-posix-properties",
@@ -131,6 +133,10 @@ pub(crate) fn copy(args: &CopyArgs) -> Result<(), CliError> {
 /// `ferry sync`'s flags.
 pub(crate) fn sync(args: &SyncArgs) -> Result<(), CliError> {
     local(&args.local)?;
+    first(&[
+        ("--follow-symlinks", args.local.follow_symlinks, Missing::AzureFiles),
+        ("--preserve-symlinks", args.local.preserve_symlinks, Missing::AzureFiles),
+    ])?;
     s2s(&args.s2s)?;
     cpk(&args.cpk)?;
     first(&[
@@ -227,7 +233,7 @@ mod tests {
         ];
         assert_eq!(copy_refusal(&defaults), None);
         for (flag, says) in [
-            ("--follow-symlinks", "not supported yet"),
+            ("--preserve-posix-properties", "not supported yet"),
             ("--include-attributes=A;S", "only on Windows"),
             ("--preserve-permissions", "Azure Files"),
             ("--cpk-by-value", "customer-provided keys"),

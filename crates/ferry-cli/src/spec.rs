@@ -188,6 +188,7 @@ pub(crate) fn copy(args: &CopyArgs, display: String) -> Result<Made, CliError> {
         guess_mime_type: !args.no_guess_mime_type,
         write,
         preserve_access_tier: args.s2s.s2s_preserve_access_tier,
+        preserve_symlinks: args.local.preserve_symlinks,
         ..block_policy(&args.blocks)?
     };
     let copy = CopySpec {
@@ -200,6 +201,7 @@ pub(crate) fn copy(args: &CopyArgs, display: String) -> Result<Made, CliError> {
         dry_run: args.dry_run,
         verify: args.verify,
         exclude_containers: FilterSpec::split_list(args.exclude_container.as_deref()),
+        follow_symlinks: args.local.follow_symlinks,
     };
     Ok((JobSpec::new(display, JobKind::Copy(copy)), sas))
 }

@@ -168,6 +168,10 @@ pub struct TransferPolicy {
     /// it read as on).
     #[serde(default = "yes")]
     pub preserve_access_tier: bool,
+    /// Downloads make a blob marked as a stored link (`is_symlink`) a symbolic link again
+    /// (AzCopy's `--preserve-symlinks`); uploads of such links carry the mark.
+    #[serde(default)]
+    pub preserve_symlinks: bool,
 }
 
 fn yes() -> bool {
@@ -187,6 +191,7 @@ impl Default for TransferPolicy {
             guess_mime_type: true,
             write: WriteOptions::default(),
             preserve_access_tier: true,
+            preserve_symlinks: false,
         }
     }
 }
@@ -506,6 +511,9 @@ impl Context {
             }
         }
         let capabilities = self.dest.capabilities();
+        if capabilities.positional_writes && self.options.policy.preserve_symlinks && is_stored_link(t) {
+            return self.restore_link(t, moved).await.map(|()| Outcome::Copied);
+        }
         if capabilities.positional_writes {
             return self.download(t, moved, unfinished).await.map(|()| Outcome::Copied);
         }
@@ -517,6 +525,28 @@ impl Context {
             }
         }
         self.upload(t, moved, unfinished).await.map(|()| Outcome::Copied)
+    }
+
+    /// Makes the destination key a symbolic link to the target a stored link holds.
+    async fn restore_link(&self, t: &Transfer, moved: &AtomicU64) -> Result<(), StoreError> {
+        const MOST: u64 = 4096;
+        if t.size == 0 || t.size > MOST {
+            return Err(StoreError::new(
+                ErrorKind::InvalidInput,
+                &t.source_key,
+                format!("a stored symbolic link holds its target (1 to {MOST} bytes), not {} bytes", t.size),
+            ));
+        }
+        let target = self.read_range(&t.source_key, 0..t.size).await?;
+        let target = std::str::from_utf8(&target).map_err(|_| {
+            StoreError::new(ErrorKind::InvalidInput, &t.source_key, "a stored link's target is not UTF-8")
+        })?;
+        if target.contains('\0') {
+            return Err(StoreError::new(ErrorKind::InvalidInput, &t.source_key, "a stored link's target holds a NUL"));
+        }
+        self.dest.write_symlink(&t.dest_key, target).await?;
+        self.count_moved(moved, t.size);
+        Ok(())
     }
 
     /// Reads `range` of the source into one buffer, checking its length.
@@ -631,6 +661,13 @@ impl Context {
     /// when none was given (as AzCopy does), falling back to `application/octet-stream`.
     fn upload_options(&self, t: &Transfer) -> WriteOptions {
         let mut write = self.write_options();
+        // A source that has metadata of its own (a preserved link's mark) keeps it, unless the
+        // job sets metadata.
+        if write.metadata.is_empty()
+            && let Some(props) = &t.properties
+        {
+            write.metadata = props.metadata.clone();
+        }
         if write.headers.content_type.is_none() {
             let guessed =
                 self.options.policy.guess_mime_type.then(|| mime_guess::from_path(&t.source_key).first_raw()).flatten();
@@ -902,6 +939,14 @@ impl Context {
         self.dest.commit_parts(&t.dest_key, &ids, &write).await?;
         Ok(())
     }
+}
+
+/// Whether `t` is a stored symbolic link (AzCopy's `is_symlink` metadata).
+fn is_stored_link(t: &Transfer) -> bool {
+    t.properties
+        .as_ref()
+        .and_then(|p| p.metadata.get(ferry_store::SYMLINK_METADATA))
+        .is_some_and(|v| v.eq_ignore_ascii_case("true"))
 }
 
 /// Writes a range's pieces one after another, remembering the first piece while it is the only one.

@@ -37,6 +37,10 @@ pub struct StatsSnapshot {
     pub bytes_reused: u64,
     /// Whether the source listing has ended.
     pub scanning_finished: bool,
+    /// Symbolic links the source listing passed over.
+    pub symlinks_skipped: u64,
+    /// Special files (FIFOs, sockets, devices) the source listing passed over.
+    pub special_skipped: u64,
 }
 
 impl StatsSnapshot {
@@ -120,6 +124,9 @@ impl Stats {
             bytes_expected: self.bytes_expected.load(Ordering::Relaxed),
             bytes_reused: self.bytes_reused.load(Ordering::Relaxed),
             scanning_finished: self.scanning_finished.load(Ordering::Relaxed),
+            // Counted by the source store's listing; the job fills them in.
+            symlinks_skipped: 0,
+            special_skipped: 0,
         }
     }
 }

@@ -75,7 +75,12 @@ pub(crate) async fn run(run: Run<'_>, copy: &CopySpec) -> Result<(), JobError> {
     // A wildcard that spans directories (`logs/*/app.log`) needs a recursive listing to match.
     let recursive =
         copy.recursive || source_location.as_local().and_then(|l| l.pattern()).is_some_and(|p| p.contains('/'));
-    let (source, source_shape) = open::copy_source(&source_location, &copy.exclude_containers, ctx).await?;
+    let links = match (copy.follow_symlinks, copy.policy.preserve_symlinks) {
+        (true, _) => ferry_store::Links::Follow,
+        (false, true) => ferry_store::Links::Preserve,
+        (false, false) => ferry_store::Links::Skip,
+    };
+    let (source, source_shape) = open::copy_source(&source_location, &copy.exclude_containers, links, ctx).await?;
     let from_account = source_location.as_blob().is_some_and(|u| u.container().is_none());
     if !from_account && !copy.exclude_containers.is_empty() {
         return Err(JobError::usage("--exclude-container applies to account-level copies only")
@@ -99,7 +104,9 @@ pub(crate) async fn run(run: Run<'_>, copy: &CopySpec) -> Result<(), JobError> {
         (LocationKind::Blob, LocationKind::Local) => "DOWNLOADFAILED",
         _ => "COPYFAILED",
     };
-    let report = job.run_engine(engine, transfers, (&source, &dest), None, verb).await;
+    let mut report = job.run_engine(engine, transfers, (&source, &dest), None, verb).await;
+    let skipped = source.store.skipped_entries();
+    (report.stats.symlinks_skipped, report.stats.special_skipped) = (skipped.symlinks, skipped.special);
     if report.stats.total == 0 {
         ctx.events.event(&JobEvent::Warning("nothing matched the source: no files were transferred"));
     }

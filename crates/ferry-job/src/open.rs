@@ -36,14 +36,19 @@ impl Side {
     }
 }
 
-/// A local side rooted at `root`.
+/// A local side rooted at `root`, whose listings pass over symbolic links.
 pub(crate) fn local_side(root: &Path) -> Side {
+    local_side_with(root, ferry_store::Links::Skip)
+}
+
+/// A local side rooted at `root` whose listings treat symbolic links as `links` says.
+pub(crate) fn local_side_with(root: &Path, links: ferry_store::Links) -> Side {
     let shown = root.display().to_string();
     let shown_base = if shown.ends_with('/') { shown } else { format!("{shown}/") };
     Side {
         credential: CredentialSource::Local,
         token: None,
-        store: Arc::new(LocalStore::new(root)),
+        store: Arc::new(LocalStore::new(root).with_links(links)),
         shown_base,
         kind: LocationKind::Local,
         local_root: Some(root.to_path_buf()),
@@ -141,11 +146,13 @@ fn check_plain_http(url: &BlobUrl, ctx: &JobContext) -> Result<(), JobError> {
 pub(crate) async fn copy_source(
     location: &Location,
     exclude_containers: &[String],
+    links: ferry_store::Links,
     ctx: &JobContext,
 ) -> Result<(Side, SourceShape), JobError> {
     match location {
         Location::Local(path) => {
             let root = path.root();
+            let local_side = |root: &Path| local_side_with(root, links);
             if path.pattern().is_some() {
                 // The wildcard itself is applied as a filter (see `Selection`).
                 return Ok((local_side(root), SourceShape::Contents { prefix: String::new() }));

@@ -275,6 +275,9 @@ pub struct CopySpec {
     /// `--exclude-container`: containers an account-level copy leaves out.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub exclude_containers: Vec<String>,
+    /// `--follow-symlinks`: a local source's links are listed as what they point to.
+    #[serde(default)]
+    pub follow_symlinks: bool,
 }
 
 /// `--max-delete`: at most this many deletions, or this share of the destination.

@@ -78,7 +78,9 @@ pub(crate) async fn run(run: Run<'_>, sync: &SyncSpec) -> Result<(), JobError> {
     let options = CopyOptions { observer, ..copy_options(&policy, ctx, id) };
     let engine = CopyEngine::new(trees.source.store.clone(), trees.dest.store.clone(), options);
     let sides = (&trees.source, &trees.dest);
-    let report = job.run_engine(engine, transfers, sides, Some(planned.scanned.clone()), "COPYFAILED").await;
+    let mut report = job.run_engine(engine, transfers, sides, Some(planned.scanned.clone()), "COPYFAILED").await;
+    let skipped = sides.0.store.skipped_entries();
+    (report.stats.symlinks_skipped, report.stats.special_skipped) = (skipped.symlinks, skipped.special);
     let (counts, refused) = delete_phase(&trees, sync, &planned, Some(&report), job.journal.as_ref(), ctx).await;
     finish(job, &report, counts, refused, sync, &trees, &filter, ctx).await
 }

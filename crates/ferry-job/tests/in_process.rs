@@ -78,6 +78,7 @@ fn copy_spec(source: &Path, destination: &Path) -> JobSpec {
             dry_run: false,
             verify: false,
             exclude_containers: Vec::new(),
+            follow_symlinks: false,
         }),
     )
 }

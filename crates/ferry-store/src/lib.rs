@@ -21,11 +21,12 @@ mod synthetic;
 pub use ferry_core::{
     ContentHeaders, Entry, EntryKind, ErrorKind, ObjectProperties, StoreError, WriteOptions, WriteReceipt, cmp_keys,
 };
-pub use local::{LocalStore, STAGING_PREFIX, TEMP_PREFIX};
+pub use local::{Links, LocalStore, STAGING_PREFIX, TEMP_PREFIX};
 pub use memory::MemoryStore;
 pub use payload::{ByteStream, Payload};
 pub use store::{
-    Capabilities, EntryStream, FinishOptions, ListDepth, PartId, PartInfo, PartList, PositionalWrite, Store, md5_of,
+    Capabilities, EntryStream, FinishOptions, ListDepth, PartId, PartInfo, PartList, PositionalWrite, SYMLINK_METADATA,
+    SkippedEntries, Store, md5_of,
 };
 pub use synthetic::{DiscardSink, GeneratedSource};
 

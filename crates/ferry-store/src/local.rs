@@ -48,16 +48,48 @@ const SINGLE_READ_MAX: u64 = 256 * 1024 * 1024;
 const INLINE_READ_MAX: usize = 64 * 1024;
 const LIST_CHANNEL: usize = 1024;
 
+/// What a listing does with the symbolic links it meets below the root.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Links {
+    /// Pass over them, counting them in [`Store::skipped_entries`] (the default: a link can
+    /// point anywhere, and nothing outside the tree is read unless asked).
+    #[default]
+    Skip,
+    /// List what they point to as if it were there: a file, or a directory's whole tree (each
+    /// directory once, so a link to an ancestor ends instead of looping). AzCopy's
+    /// `--follow-symlinks`.
+    Follow,
+    /// List each link itself: an object whose content is the link's target, marked with
+    /// [`crate::SYMLINK_METADATA`]. AzCopy's `--preserve-symlinks`.
+    Preserve,
+}
+
+/// What listings passed over, counted as they go.
+#[derive(Debug, Default)]
+struct Skipped {
+    symlinks: AtomicU64,
+    special: AtomicU64,
+}
+
 /// A store rooted at a local directory.
 #[derive(Debug, Clone)]
 pub struct LocalStore {
     root: PathBuf,
+    links: Links,
+    skipped: std::sync::Arc<Skipped>,
 }
 
 impl LocalStore {
     /// A store rooted at `root`. The directory need not exist yet (see [`Store::create_root`]).
     pub fn new(root: impl Into<PathBuf>) -> Self {
-        Self { root: root.into() }
+        Self { root: root.into(), links: Links::Skip, skipped: std::sync::Arc::default() }
+    }
+
+    /// Sets what listings do with symbolic links (reads follow the same choice).
+    #[must_use]
+    pub fn with_links(mut self, links: Links) -> Self {
+        self.links = links;
+        self
     }
 
     /// The root directory.
@@ -171,88 +203,180 @@ fn entry_from_metadata(key: String, meta: &fs::Metadata) -> Entry {
     Entry { last_modified: meta.modified().ok(), ..Entry::object(key, meta.len()) }
 }
 
-/// Lists one directory: (sort key, name, is_dir), sorted so that a depth-first walk yields keys
-/// in byte order. Unreadable names are reported through `errors`.
-fn sorted_children(
-    dir: &Path,
-    key_prefix: &str,
-    filter: &str,
-    errors: &mut Vec<StoreError>,
-) -> io::Result<Vec<(String, bool)>> {
-    let mut children = Vec::new();
-    for item in fs::read_dir(dir)? {
-        let item = item?;
-        let name = item.file_name();
-        let Some(name) = name.to_str().map(str::to_owned) else {
-            errors.push(
-                StoreError::new(
-                    ErrorKind::InvalidInput,
-                    format!("{key_prefix}{}", name.to_string_lossy()),
-                    format!(
-                        "the file name of `{}` is not valid UTF-8 and cannot become a blob name; skipped",
-                        item.path().display()
-                    ),
-                )
-                .for_one_entry(),
-            );
-            continue;
-        };
-        if !name.starts_with(filter) {
-            continue;
-        }
-        if is_work_file(&name) {
-            tracing::warn!(path = %item.path().display(), "skipping a work file Ferry left (an unfinished download or upload)");
-            continue;
-        }
-        let file_type = item.file_type()?;
-        if file_type.is_dir() {
-            children.push((format!("{name}/"), true));
-        } else if file_type.is_file() {
-            children.push((name, false));
-        } else {
-            let kind = if file_type.is_symlink() { "symbolic link" } else { "special file" };
-            tracing::warn!(path = %item.path().display(), key = %format!("{key_prefix}{name}"), "skipping {kind}");
-        }
-    }
-    children.sort_unstable_by(|a, b| crate::cmp_keys(&a.0, &b.0));
-    Ok(children)
+/// One child of a directory being listed.
+enum Child {
+    Dir(String),
+    File(String),
+    /// A preserved link and its target.
+    Link(String, String),
 }
 
-/// Walks `dir` (whose keys start with `key_prefix`), sending entries in key order.
-/// Returns false once the receiver has gone away.
-fn walk(dir: &Path, key_prefix: &str, filter: &str, depth: ListDepth, tx: &mpsc::Sender<Result<Entry>>) -> bool {
-    let mut errors = Vec::new();
-    let children = match sorted_children(dir, key_prefix, filter, &mut errors) {
-        Ok(c) => c,
-        Err(e) => {
-            return tx.blocking_send(Err(StoreError::from_io(e, shown(dir)))).is_ok();
-        }
-    };
-    for err in errors {
-        if tx.blocking_send(Err(err)).is_err() {
-            return false;
+impl Child {
+    fn sort_key(&self) -> &str {
+        match self {
+            Self::Dir(k) | Self::File(k) | Self::Link(k, _) => k,
         }
     }
-    for (sort_key, is_dir) in children {
-        let key = format!("{key_prefix}{sort_key}");
-        let keep_going = if is_dir {
-            let name = sort_key.trim_end_matches('/');
-            match depth {
-                ListDepth::Recursive => walk(&dir.join(name), &key, "", depth, tx),
-                ListDepth::OneLevel => tx.blocking_send(Ok(Entry::prefix(key))).is_ok(),
+}
+
+/// A listing's walk: where entries go, and what it does with links.
+struct Walk<'a> {
+    depth: ListDepth,
+    links: Links,
+    skipped: &'a Skipped,
+    tx: &'a mpsc::Sender<Result<Entry>>,
+    /// The directories being walked, from the start down to the current one (device, inode):
+    /// a followed link to one of them would loop, so it is not walked.
+    visited: std::collections::HashSet<(u64, u64)>,
+}
+
+impl Walk<'_> {
+    /// Lists one directory, sorted so that a depth-first walk yields keys in byte order.
+    /// Unreadable names are reported through `errors`.
+    fn children(
+        &self,
+        dir: &Path,
+        key_prefix: &str,
+        filter: &str,
+        errors: &mut Vec<StoreError>,
+    ) -> io::Result<Vec<Child>> {
+        let mut children = Vec::new();
+        for item in fs::read_dir(dir)? {
+            let item = item?;
+            let name = item.file_name();
+            let Some(name) = name.to_str().map(str::to_owned) else {
+                errors.push(
+                    StoreError::new(
+                        ErrorKind::InvalidInput,
+                        format!("{key_prefix}{}", name.to_string_lossy()),
+                        format!(
+                            "the file name of `{}` is not valid UTF-8 and cannot become a blob name; skipped",
+                            item.path().display()
+                        ),
+                    )
+                    .for_one_entry(),
+                );
+                continue;
+            };
+            if !name.starts_with(filter) {
+                continue;
             }
-        } else {
-            let path = dir.join(&sort_key);
-            let item = fs::metadata(&path)
-                .map(|m| entry_from_metadata(key, &m))
-                .map_err(|e| StoreError::from_io(e, shown(&path)));
-            tx.blocking_send(item).is_ok()
+            if is_work_file(&name) {
+                tracing::warn!(path = %item.path().display(), "skipping a work file Ferry left (an unfinished download or upload)");
+                continue;
+            }
+            let file_type = item.file_type()?;
+            let key = format!("{key_prefix}{name}");
+            if file_type.is_dir() {
+                children.push(Child::Dir(format!("{name}/")));
+            } else if file_type.is_file() {
+                children.push(Child::File(name));
+            } else if file_type.is_symlink() {
+                if let Some(child) = self.link(&item.path(), name, &key) {
+                    children.push(child);
+                }
+            } else {
+                self.skipped.special.fetch_add(1, Ordering::Relaxed);
+                tracing::warn!(path = %item.path().display(), key = %key, "skipping a special file (a FIFO, socket or device)");
+            }
+        }
+        children.sort_unstable_by(|a, b| crate::cmp_keys(a.sort_key(), b.sort_key()));
+        Ok(children)
+    }
+
+    /// What a symbolic link becomes under this walk's choice, if anything.
+    fn link(&self, path: &Path, name: String, key: &str) -> Option<Child> {
+        let skip = |why: &str| {
+            self.skipped.symlinks.fetch_add(1, Ordering::Relaxed);
+            tracing::warn!(path = %path.display(), key = %key, "skipping a symbolic link{why}");
+            None
         };
-        if !keep_going {
-            return false;
+        match self.links {
+            Links::Skip => skip(""),
+            Links::Preserve => match fs::read_link(path) {
+                Ok(target) => match target.to_str() {
+                    Some(t) => Some(Child::Link(name, t.to_owned())),
+                    None => skip(": its target is not valid UTF-8"),
+                },
+                Err(_) => skip(": it cannot be read"),
+            },
+            Links::Follow => match fs::metadata(path) {
+                Ok(m) if m.is_dir() => Some(Child::Dir(format!("{name}/"))),
+                Ok(m) if m.is_file() => Some(Child::File(name)),
+                Ok(_) => {
+                    self.skipped.special.fetch_add(1, Ordering::Relaxed);
+                    tracing::warn!(path = %path.display(), "skipping a link to a special file");
+                    None
+                }
+                Err(_) => skip(": its target does not exist"),
+            },
         }
     }
-    true
+
+    /// Walks `dir` (whose keys start with `key_prefix`), sending entries in key order.
+    /// Returns false once the receiver has gone away.
+    fn walk(&mut self, dir: &Path, key_prefix: &str, filter: &str) -> bool {
+        use std::os::unix::fs::MetadataExt as _;
+        let id = fs::metadata(dir).map(|m| (m.dev(), m.ino())).ok();
+        if let Some(id) = id
+            && !self.visited.insert(id)
+        {
+            tracing::warn!(path = %dir.display(), "not walking into a directory that contains it (a link loops back)");
+            return true;
+        }
+        let keep_going = self.walk_children(dir, key_prefix, filter);
+        if let Some(id) = id {
+            self.visited.remove(&id);
+        }
+        keep_going
+    }
+
+    fn walk_children(&mut self, dir: &Path, key_prefix: &str, filter: &str) -> bool {
+        let mut errors = Vec::new();
+        let children = match self.children(dir, key_prefix, filter, &mut errors) {
+            Ok(c) => c,
+            Err(e) => return self.tx.blocking_send(Err(StoreError::from_io(e, shown(dir)))).is_ok(),
+        };
+        for err in errors {
+            if self.tx.blocking_send(Err(err)).is_err() {
+                return false;
+            }
+        }
+        for child in children {
+            let key = format!("{key_prefix}{}", child.sort_key());
+            let keep_going = match child {
+                Child::Dir(sort_key) => {
+                    let name = sort_key.trim_end_matches('/');
+                    match self.depth {
+                        ListDepth::Recursive => self.walk(&dir.join(name), &key, ""),
+                        ListDepth::OneLevel => self.tx.blocking_send(Ok(Entry::prefix(key))).is_ok(),
+                    }
+                }
+                Child::File(name) => {
+                    let path = dir.join(&name);
+                    let item = fs::metadata(&path)
+                        .map(|m| entry_from_metadata(key, &m))
+                        .map_err(|e| StoreError::from_io(e, shown(&path)));
+                    self.tx.blocking_send(item).is_ok()
+                }
+                Child::Link(name, target) => {
+                    let modified = fs::symlink_metadata(dir.join(&name)).ok().and_then(|m| m.modified().ok());
+                    self.tx.blocking_send(Ok(link_entry(key, &target, modified))).is_ok()
+                }
+            };
+            if !keep_going {
+                return false;
+            }
+        }
+        true
+    }
+}
+
+/// A preserved link as an object: its target as content, marked as a link.
+fn link_entry(key: String, target: &str, modified: Option<std::time::SystemTime>) -> Entry {
+    let metadata = std::collections::BTreeMap::from([(crate::SYMLINK_METADATA.to_owned(), "true".to_owned())]);
+    let properties = crate::ObjectProperties { metadata, ..crate::ObjectProperties::default() };
+    Entry { last_modified: modified, properties: Some(Box::new(properties)), ..Entry::object(key, target.len() as u64) }
 }
 
 fn write_payload_blocking(file: &mut fs::File, payload_bytes: &[u8], hasher: &mut Option<Md5>) -> io::Result<()> {
@@ -288,6 +412,7 @@ impl Store for LocalStore {
         let root = self.root.clone();
         let start = if dir_part.is_empty() { Ok(root.clone()) } else { self.path_of(dir_part.trim_end_matches('/')) };
         let (dir_part, filter) = (dir_part.to_owned(), filter.to_owned());
+        let (links, skipped) = (self.links, self.skipped.clone());
         let (tx, rx) = mpsc::channel(LIST_CHANNEL);
         tokio::task::spawn_blocking(move || {
             if !root.is_dir() {
@@ -298,7 +423,9 @@ impl Store for LocalStore {
             }
             match start {
                 Ok(start) if start.is_dir() => {
-                    walk(&start, &dir_part, &filter, depth, &tx);
+                    let mut walk =
+                        Walk { depth, links, skipped: &skipped, tx: &tx, visited: std::collections::HashSet::new() };
+                    walk.walk(&start, &dir_part, &filter);
                 }
                 // A prefix under which nothing exists lists as empty, as in a blob container.
                 Ok(_) => {}
@@ -310,8 +437,31 @@ impl Store for LocalStore {
         tokio_stream::wrappers::ReceiverStream::new(rx).boxed()
     }
 
+    fn skipped_entries(&self) -> crate::SkippedEntries {
+        crate::SkippedEntries {
+            symlinks: self.skipped.symlinks.load(Ordering::Relaxed),
+            special: self.skipped.special.load(Ordering::Relaxed),
+        }
+    }
+
+    async fn write_symlink(&self, key: &str, target: &str) -> Result<()> {
+        let (dir, name) = self.parent_of(key, true)?;
+        let temp = temp_name();
+        dir.symlink(target, &temp).and_then(|()| dir.rename(&temp, &name)).map_err(|e| {
+            let _ = dir.unlink(&temp);
+            StoreError::from_io(e, dir.shown(&name))
+        })
+    }
+
     async fn stat(&self, key: &str) -> Result<Entry> {
         let path = self.path_of(key)?;
+        if self.links == Links::Preserve
+            && let Ok(meta) = fs::symlink_metadata(&path)
+            && meta.file_type().is_symlink()
+        {
+            let target = fs::read_link(&path).map_err(|e| StoreError::from_io(e, shown(&path)))?;
+            return Ok(link_entry(key.to_owned(), &target.to_string_lossy(), meta.modified().ok()));
+        }
         let meta = tokio::fs::metadata(&path).await.map_err(|e| StoreError::from_io(e, shown(&path)))?;
         if !meta.is_file() {
             let what = if meta.is_dir() {
@@ -327,6 +477,16 @@ impl Store for LocalStore {
     async fn read(&self, key: &str, range: Option<Range<u64>>) -> Result<ByteStream> {
         let path = self.path_of(key)?;
         let shown = shown(&path);
+        if self.links == Links::Preserve && fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink()) {
+            // A preserved link's content is its target.
+            let target = fs::read_link(&path).map_err(|e| StoreError::from_io(e, &shown))?;
+            let bytes = Bytes::from(target.to_string_lossy().into_owned().into_bytes());
+            let bytes = match range {
+                Some(r) => bytes.slice((r.start as usize).min(bytes.len())..(r.end as usize).min(bytes.len())),
+                None => bytes,
+            };
+            return Ok(futures::stream::iter([Ok(bytes)]).boxed());
+        }
         let mut file = fs::File::open(&path).map_err(|e| StoreError::from_io(e, &shown))?;
         let size = file.metadata().map_err(|e| StoreError::from_io(e, &shown))?.len();
         let ranged = range.is_some();

@@ -127,6 +127,11 @@ impl SafeDir {
         Ok(rustix::fs::linkat(&self.fd, from, &self.fd, to, AtFlags::empty())?)
     }
 
+    /// Makes `name` a symbolic link to `target` (which is not looked at or followed).
+    pub(crate) fn symlink(&self, target: &str, name: &str) -> io::Result<()> {
+        Ok(rustix::fs::symlinkat(target, &self.fd, name)?)
+    }
+
     /// Removes the file (or link) `name`; a link is removed itself, never its target.
     pub(crate) fn unlink(&self, name: &str) -> io::Result<()> {
         Ok(rustix::fs::unlinkat(&self.fd, name, AtFlags::empty())?)

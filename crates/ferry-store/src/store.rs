@@ -73,6 +73,21 @@ pub struct PartList {
     pub uncommitted: Vec<PartInfo>,
 }
 
+/// What a listing passed over without listing it: symbolic links (when they are neither
+/// followed nor preserved) and special files (FIFOs, sockets, devices), for the summary's
+/// "Symbolic Links Skipped" and "Special Files Skipped".
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SkippedEntries {
+    /// Symbolic links (and links whose target is gone, when following).
+    pub symlinks: u64,
+    /// FIFOs, sockets, devices.
+    pub special: u64,
+}
+
+/// The metadata key that marks a blob as a stored symbolic link (its content is the link's
+/// target), as AzCopy's `--preserve-symlinks` writes it.
+pub const SYMLINK_METADATA: &str = "is_symlink";
+
 /// What a backend can do beyond the required operations.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Capabilities {
@@ -235,6 +250,18 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// service cannot reach.
     async fn service_readable_url(&self, key: &str) -> Result<url::Url> {
         Err(StoreError::not_supported(key, "reading by URL"))
+    }
+
+    /// Makes `key` a symbolic link to `target` (a stored link being restored), replacing what is
+    /// there. `NotSupported` where there are no links.
+    async fn write_symlink(&self, key: &str, target: &str) -> Result<()> {
+        let _ = target;
+        Err(StoreError::not_supported(key, "symbolic links"))
+    }
+
+    /// What listings so far passed over (see [`SkippedEntries`]); none for most backends.
+    fn skipped_entries(&self) -> SkippedEntries {
+        SkippedEntries::default()
     }
 
     /// Deletes an object. `NotFound` if it does not exist.

@@ -151,6 +151,14 @@ impl Store for FaultyStore {
         self.inner.delete(key).await
     }
 
+    async fn write_symlink(&self, key: &str, target: &str) -> Result<(), StoreError> {
+        self.inner.write_symlink(key, target).await
+    }
+
+    fn skipped_entries(&self) -> ferry_store::SkippedEntries {
+        self.inner.skipped_entries()
+    }
+
     async fn create_root(&self) -> Result<(), StoreError> {
         self.inner.create_root().await
     }

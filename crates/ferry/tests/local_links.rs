@@ -1,0 +1,142 @@
+//! Symbolic links and special files below a local source (issue #14): passed over and counted
+//! by default (AzCopy's summary lines), followed with `--follow-symlinks` (a loop ends), and
+//! stored as links with `--preserve-symlinks` (the target as content, `is_symlink` metadata),
+//! then made links again on download. What lands is read back from Azurite and the disk.
+
+mod common;
+
+use std::os::unix::fs::symlink;
+use std::path::Path;
+use std::process::Command;
+
+use common::{ferry_with_key, run, summary_value};
+use ferry_testkit::{Azurite, tools};
+
+/// A tree with a file, links (to a file outside, to a directory inside, back to the root, to
+/// nothing) and a FIFO, beside a folder `outside` it must not be mistaken for.
+fn tree(work: &Path) -> std::path::PathBuf {
+    let src = work.join("src");
+    std::fs::create_dir_all(src.join("sub")).unwrap();
+    std::fs::create_dir_all(work.join("outside")).unwrap();
+    std::fs::write(src.join("a.txt"), b"a").unwrap();
+    std::fs::write(src.join("sub/b.txt"), b"bb").unwrap();
+    std::fs::write(work.join("outside/secret.txt"), b"outside").unwrap();
+    symlink(work.join("outside/secret.txt"), src.join("link-file")).unwrap();
+    symlink("sub", src.join("link-dir")).unwrap();
+    symlink("..", src.join("sub/up")).unwrap();
+    symlink("nowhere", src.join("broken")).unwrap();
+    assert!(Command::new("mkfifo").arg(src.join("fifo")).status().unwrap().success());
+    src
+}
+
+/// Each blob's name, content and `is_symlink` metadata, as the Python SDK reads them.
+fn blobs(azurite: &Azurite, container: &str) -> Vec<String> {
+    let script = r#"
+import sys
+from azure.storage.blob import ContainerClient
+c = ContainerClient.from_container_url(sys.argv[1], credential={"account_name": "devstoreaccount1", "account_key": sys.argv[2]})
+for b in c.list_blobs(include=["metadata"]):
+    data = c.download_blob(b.name).readall().decode()
+    print(b.name, data, (b.metadata or {}).get("is_symlink", "-"))
+"#;
+    let out = Command::new(tools::python())
+        .args(["-c", script, &azurite.container_url(container), ferry_azure::DEVELOPMENT_KEY])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap().lines().map(str::to_owned).collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn links_are_skipped_and_counted_followed_or_preserved() {
+    let azurite = Azurite::shared();
+    let work = tempfile::tempdir().unwrap();
+    let src = tree(work.path());
+
+    // Default: only regular files; every link and the FIFO counted as AzCopy counts them.
+    let skipped = azurite.new_container("links-skip").await.container().to_owned();
+    let (code, out, err) = run(ferry_with_key().args([
+        "copy",
+        &format!("{}/*", src.display()),
+        &azurite.container_url(&skipped),
+        "--recursive",
+    ]));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(summary_value(&out, "Number of Symbolic Links Skipped"), 4, "{out}");
+    assert_eq!(summary_value(&out, "Number of Special Files Skipped"), 1, "{out}");
+    assert_eq!(blobs(azurite, &skipped), ["a.txt a -", "sub/b.txt bb -"]);
+
+    // --follow-symlinks: what the links point to; the link back to the root is not walked
+    // again, and the broken one is counted.
+    let followed = azurite.new_container("links-follow").await.container().to_owned();
+    let (code, out, err) = run(ferry_with_key().args([
+        "copy",
+        &format!("{}/*", src.display()),
+        &azurite.container_url(&followed),
+        "--recursive",
+        "--follow-symlinks",
+    ]));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(summary_value(&out, "Number of Symbolic Links Skipped"), 1, "{out}");
+    assert_eq!(
+        blobs(azurite, &followed),
+        ["a.txt a -", "link-dir/b.txt bb -", "link-file outside -", "sub/b.txt bb -"]
+    );
+
+    // --preserve-symlinks: each link stored as itself, then made a link again on download.
+    let preserved = azurite.new_container("links-keep").await.container().to_owned();
+    let (code, _, err) = run(ferry_with_key().args([
+        "copy",
+        &format!("{}/*", src.display()),
+        &azurite.container_url(&preserved),
+        "--recursive",
+        "--preserve-symlinks",
+    ]));
+    assert_eq!(code, 0, "{err}");
+    let outside = work.path().join("outside/secret.txt");
+    assert_eq!(
+        blobs(azurite, &preserved),
+        [
+            "a.txt a -".to_owned(),
+            "broken nowhere true".to_owned(),
+            "link-dir sub true".to_owned(),
+            format!("link-file {} true", outside.display()),
+            "sub/b.txt bb -".to_owned(),
+            "sub/up .. true".to_owned(),
+        ]
+    );
+    let back = work.path().join("back");
+    let (code, _, err) = run(ferry_with_key().args([
+        "copy",
+        &format!("{}/*", azurite.container_url(&preserved)),
+        back.to_str().unwrap(),
+        "--recursive",
+        "--preserve-symlinks",
+    ]));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(std::fs::read_link(back.join("link-dir")).unwrap(), Path::new("sub"));
+    assert_eq!(std::fs::read_link(back.join("sub/up")).unwrap(), Path::new(".."));
+    assert_eq!(std::fs::read_link(back.join("link-file")).unwrap(), outside);
+    assert_eq!(std::fs::read(back.join("sub/b.txt")).unwrap(), b"bb");
+    assert_eq!(std::fs::read(&outside).unwrap(), b"outside", "nothing was written through a link");
+
+    // Without the flag, a stored link downloads as the file it is: its target as text.
+    let plain = work.path().join("plain");
+    let (code, _, err) = run(ferry_with_key().args([
+        "copy",
+        &format!("{}/link-dir", azurite.container_url(&preserved)),
+        plain.to_str().unwrap(),
+    ]));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(std::fs::read(&plain).unwrap(), b"sub");
+
+    let (code, _, err) = run(ferry_with_key().args([
+        "copy",
+        src.to_str().unwrap(),
+        work.path().join("x").to_str().unwrap(),
+        "--recursive",
+        "--follow-symlinks",
+        "--preserve-symlinks",
+    ]));
+    assert_eq!(code, 2, "{err}");
+}
