@@ -68,11 +68,6 @@ fn local(args: &LocalFsArgs) -> Result<(), CliError> {
         ("--preserve-permissions", args.preserve_permissions || on(args.preserve_smb_permissions), Missing::AzureFiles),
         ("--force-if-read-only", args.force_if_read_only, Missing::AzureFiles),
         (
-            "--include-directory-stub",
-            args.include_directory_stub,
-            Missing::NotYet("folder stubs (hdi_isfolder) are treated as folders"),
-        ),
-        (
             "--delete-destination-file",
             on(args.delete_destination_file),
             Missing::NotYet("an upload replaces a blob's uncommitted blocks by committing its own list"),
@@ -114,7 +109,6 @@ pub(crate) fn copy(args: &CopyArgs) -> Result<(), CliError> {
             args.page_blob_tier.as_deref().is_some_and(|t| !t.eq_ignore_ascii_case("None")),
             Missing::NotYet("page blobs"),
         ),
-        ("--exclude-blob-type", args.exclude_blob_type.is_some(), Missing::NotYet("page and append blobs")),
         ("--list-of-versions", args.list_of_versions.is_some(), Missing::NotYet("copying blob versions")),
         ("--decompress", args.decompress, Missing::NotYet("inflating gzip/deflate downloads")),
         (

@@ -158,6 +158,7 @@ pub(crate) fn filter_spec(args: &FilterArgs) -> Result<FilterSpec, CliError> {
         include_before: args.include_before.clone(),
         min_size: size(&args.min_size, "--min-size")?,
         max_size: size(&args.max_size, "--max-size")?,
+        ..FilterSpec::default()
     };
     Filter::new(&spec).map_err(|e| CliError::usage(e.to_string()))?;
     Ok(spec)
@@ -180,7 +181,12 @@ pub(crate) fn copy(args: &CopyArgs, display: String) -> Result<Made, CliError> {
         OverwriteArg::Prompt => Overwrite::Prompt,
     };
     let write = write_options(args)?;
-    let filter = filter_spec(&args.filters)?;
+    let filter = FilterSpec {
+        exclude_blob_types: FilterSpec::split_list(args.exclude_blob_type.as_deref()),
+        include_directory_stubs: args.local.include_directory_stub,
+        ..filter_spec(&args.filters)?
+    };
+    Filter::new(&filter).map_err(|e| CliError::usage(e.to_string()))?;
     let policy = TransferPolicy {
         check_length: args.check_length,
         overwrite,
@@ -211,7 +217,8 @@ pub(crate) fn sync(args: &SyncArgs, display: String) -> Result<Made, CliError> {
     crate::refusals::sync(args)?;
     let (source, destination, sas) = endpoints(&args.source, &args.destination, args.from_to.as_deref())?;
     let max_delete = args.max_delete.as_deref().map(MaxDelete::parse).transpose()?;
-    let filter = filter_spec(&args.filters)?;
+    let filter =
+        FilterSpec { include_directory_stubs: args.local.include_directory_stub, ..filter_spec(&args.filters)? };
     let compare = if args.mirror_mode {
         ComparePolicy::Mirror
     } else if args.compare_hash == CompareHashArg::Md5 {

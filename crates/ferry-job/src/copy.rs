@@ -87,6 +87,7 @@ pub(crate) async fn run(run: Run<'_>, copy: &CopySpec) -> Result<(), JobError> {
             .with_hint("give an account URL (no container) as the source, or use --exclude-path"));
     }
     let (dest, dest_shape) = open::copy_destination(&dest_location, &source_shape, from_account, ctx).await?;
+    crate::listing::check_stubs(&copy.filter, &source, &dest)?;
     let naming = decide(&source_shape, &dest_shape, recursive, copy.as_subdir)?;
     let plan = Plan { naming, filter, wildcard, listed: AtomicU64::new(0) };
     let transfers = transfers(&source, &plan).await?;

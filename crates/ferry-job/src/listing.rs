@@ -15,6 +15,20 @@ pub(crate) fn compile(spec: &ferry_plan::FilterSpec) -> Result<Filter, crate::Jo
     Filter::new(spec).map_err(|e| crate::JobError::usage(e.to_string()))
 }
 
+/// Refuses `--include-directory-stub` unless both sides are Blob: a stub kept as an object on
+/// a file system would be a file where the folder is, and a sync would take a destination's
+/// stubs for extras to delete.
+pub(crate) fn check_stubs(filter: &ferry_plan::FilterSpec, source: &Side, dest: &Side) -> Result<(), crate::JobError> {
+    use ferry_core::LocationKind;
+    if filter.include_directory_stubs && (source.kind != LocationKind::Blob || dest.kind != LocationKind::Blob) {
+        return Err(crate::JobError::usage(
+            "--include-directory-stub keeps folder stubs (hdi_isfolder blobs) as blobs: it needs Blob on both sides",
+        )
+        .with_hint("leave the flag out; the folders themselves are copied as folders"));
+    }
+    Ok(())
+}
+
 /// Which listed objects a job covers.
 #[derive(Clone, Copy)]
 pub(crate) struct Selection<'a> {
@@ -42,8 +56,10 @@ impl<'a> Selection<'a> {
     }
 
     fn admits(&self, relative: &str, entry: &Entry) -> bool {
+        let blob_type = entry.properties.as_ref().and_then(|p| p.blob_type.as_deref());
         entry.kind == EntryKind::Object
-            && (self.folder_stubs || !entry.is_folder_marker())
+            && (self.folder_stubs || self.filter.includes_directory_stubs() || !entry.is_folder_marker())
+            && self.filter.admits_blob_type(blob_type)
             && self.filter.admits_name(relative)
             && (!self.by_properties || self.filter.admits_properties(entry.size, entry.last_modified))
             && self.wildcard.is_none_or(|w| w.admits(relative, entry.size, None))

@@ -56,6 +56,12 @@ pub struct FilterSpec {
     pub min_size: Option<u64>,
     /// `--max-size`, in bytes.
     pub max_size: Option<u64>,
+    /// `--exclude-blob-type`: BlockBlob, PageBlob, AppendBlob.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exclude_blob_types: Vec<String>,
+    /// `--include-directory-stub`: folder stubs (`hdi_isfolder=true`) are objects too.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub include_directory_stubs: bool,
 }
 
 impl FilterSpec {
@@ -114,7 +120,12 @@ pub struct Filter {
     before: Option<SystemTime>,
     min_size: Option<u64>,
     max_size: Option<u64>,
+    exclude_blob_types: Vec<String>,
+    include_directory_stubs: bool,
 }
+
+/// The blob types `--exclude-blob-type` takes, as the service names them.
+const BLOB_TYPES: [&str; 3] = ["BlockBlob", "PageBlob", "AppendBlob"];
 
 /// Parses `2020-08-19T15:04:00Z` (any RFC 3339 time), `2020-08-19T15:04:00` (UTC), or
 /// `2020-08-19` (UTC midnight).
@@ -164,7 +175,32 @@ impl Filter {
             before: spec.include_before.as_deref().map(|t| parse_time(t, "--include-before")).transpose()?,
             min_size: spec.min_size,
             max_size: spec.max_size,
+            exclude_blob_types: spec
+                .exclude_blob_types
+                .iter()
+                .map(|t| {
+                    BLOB_TYPES
+                        .iter()
+                        .find(|known| known.eq_ignore_ascii_case(t.trim()))
+                        .map(|k| (*k).to_owned())
+                        .ok_or_else(|| FilterError {
+                            flag: "--exclude-blob-type",
+                            reason: format!("`{t}` is not one of BlockBlob, PageBlob, AppendBlob"),
+                        })
+                })
+                .collect::<Result<_, _>>()?,
+            include_directory_stubs: spec.include_directory_stubs,
         })
+    }
+
+    /// Whether an object of `blob_type` (none for places without blob types) is admitted.
+    pub fn admits_blob_type(&self, blob_type: Option<&str>) -> bool {
+        blob_type.is_none_or(|t| !self.exclude_blob_types.iter().any(|x| x == t))
+    }
+
+    /// Whether folder stubs are objects too (`--include-directory-stub`).
+    pub fn includes_directory_stubs(&self) -> bool {
+        self.include_directory_stubs
     }
 
     /// A filter that admits everything.
