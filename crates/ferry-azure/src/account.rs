@@ -157,6 +157,31 @@ impl Store for AccountStore {
         self.writable(container).await?.put_part(name, part, data, md5).await
     }
 
+    async fn create_ranged(&self, key: &str, size: u64, options: &WriteOptions) -> Result<WriteReceipt> {
+        let (_, container, name) = self.split(key)?;
+        self.writable(container).await?.create_ranged(name, size, options).await
+    }
+
+    async fn write_range(&self, key: &str, offset: u64, data: Bytes, md5: Option<[u8; 16]>) -> Result<()> {
+        let (store, _, name) = self.split(key)?;
+        store.write_range(name, offset, data, md5).await
+    }
+
+    async fn create_appendable(&self, key: &str, options: &WriteOptions) -> Result<WriteReceipt> {
+        let (_, container, name) = self.split(key)?;
+        self.writable(container).await?.create_appendable(name, options).await
+    }
+
+    async fn append(&self, key: &str, at: u64, data: Bytes, md5: Option<[u8; 16]>) -> Result<()> {
+        let (store, _, name) = self.split(key)?;
+        store.append(name, at, data, md5).await
+    }
+
+    async fn set_content_headers(&self, key: &str, options: &WriteOptions) -> Result<()> {
+        let (store, _, name) = self.split(key)?;
+        store.set_content_headers(name, options).await
+    }
+
     async fn list_parts(&self, key: &str) -> Result<PartList> {
         let (store, _, name) = self.split(key)?;
         store.list_parts(name).await

@@ -23,6 +23,7 @@ pub mod developer_tools;
 pub mod device_code;
 pub mod entra;
 mod error;
+mod pages;
 mod properties;
 mod sas;
 pub mod sas_command;

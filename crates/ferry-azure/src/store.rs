@@ -330,7 +330,7 @@ pub fn validate_blob_name(key: &str) -> Result<()> {
         .with_hint("rename the file, or leave it out with --exclude-pattern"))
 }
 
-fn b64(md5: &[u8; 16]) -> String {
+pub(crate) fn b64(md5: &[u8; 16]) -> String {
     base64::engine::general_purpose::STANDARD.encode(md5)
 }
 
@@ -357,7 +357,7 @@ pub(crate) fn add_metadata<'a>(
     Ok(request)
 }
 
-fn with_blob_properties<'a>(mut request: Request<'a>, options: &WriteOptions) -> Result<Request<'a>> {
+pub(crate) fn with_blob_properties<'a>(mut request: Request<'a>, options: &WriteOptions) -> Result<Request<'a>> {
     let h = &options.headers;
     let pairs = [
         ("x-ms-blob-content-type", &h.content_type),
@@ -389,7 +389,7 @@ fn with_blob_properties<'a>(mut request: Request<'a>, options: &WriteOptions) ->
     Ok(request)
 }
 
-fn receipt(headers: &HeaderMap) -> WriteReceipt {
+pub(crate) fn receipt(headers: &HeaderMap) -> WriteReceipt {
     let get = |n: &str| headers.get(n).and_then(|v| v.to_str().ok());
     WriteReceipt {
         etag: get("etag").map(|e| e.trim_matches('"').to_owned()),
@@ -550,6 +550,26 @@ impl Store for AzureStore {
         }
         self.client.send(request).await?;
         Ok(())
+    }
+
+    async fn create_ranged(&self, key: &str, size: u64, options: &WriteOptions) -> Result<WriteReceipt> {
+        self.create_page_blob(key, size, options).await
+    }
+
+    async fn write_range(&self, key: &str, offset: u64, data: Bytes, md5: Option<[u8; 16]>) -> Result<()> {
+        self.put_pages(key, offset, data, md5).await
+    }
+
+    async fn create_appendable(&self, key: &str, options: &WriteOptions) -> Result<WriteReceipt> {
+        self.create_append_blob(key, options).await
+    }
+
+    async fn append(&self, key: &str, at: u64, data: Bytes, md5: Option<[u8; 16]>) -> Result<()> {
+        self.append_block(key, at, data, md5).await
+    }
+
+    async fn set_content_headers(&self, key: &str, options: &WriteOptions) -> Result<()> {
+        self.put_content_headers(key, options).await
     }
 
     async fn list_parts(&self, key: &str) -> Result<PartList> {

@@ -104,11 +104,6 @@ pub(crate) fn copy(args: &CopyArgs) -> Result<(), CliError> {
     }
     first(&[
         ("--backup", args.backup, Missing::Windows),
-        (
-            "--page-blob-tier",
-            args.page_blob_tier.as_deref().is_some_and(|t| !t.eq_ignore_ascii_case("None")),
-            Missing::NotYet("page blobs"),
-        ),
         ("--list-of-versions", args.list_of_versions.is_some(), Missing::NotYet("copying blob versions")),
         ("--decompress", args.decompress, Missing::NotYet("inflating gzip/deflate downloads")),
         (

@@ -3,7 +3,7 @@
 //! Nothing here opens a store; the only I/O is reading `--list-of-files`.
 
 use ferry_core::{Location, LocationHint, LocationKind, SasToken};
-use ferry_engine::Overwrite;
+use ferry_engine::{ObjectType, Overwrite};
 use ferry_job::{
     CopySpec, DeleteMode, Endpoint, JobKind, JobSpec, MaxDelete, RemoveSpec, SetPropertiesSpec, SyncSpec,
     TransferPolicy, VerifySpec,
@@ -168,12 +168,19 @@ pub(crate) fn filter_spec(args: &FilterArgs) -> Result<FilterSpec, CliError> {
 pub(crate) fn copy(args: &CopyArgs, display: String) -> Result<Made, CliError> {
     crate::refusals::copy(args)?;
     let (source, destination, sas) = endpoints(&args.source, &args.destination, args.from_to.as_deref())?;
-    if !args.blob_type.eq_ignore_ascii_case("BlockBlob") {
-        return Err(CliError::usage(format!(
-            "--blob-type `{}` is not supported yet; only BlockBlob is",
-            args.blob_type
-        )));
-    }
+    let object_type = match args.blob_type.to_ascii_lowercase().as_str() {
+        "blockblob" => ObjectType::Block,
+        "pageblob" => ObjectType::Page,
+        "appendblob" => ObjectType::Append,
+        "detect" => ObjectType::Detect,
+        _ => {
+            return Err(CliError::usage(format!(
+                "--blob-type `{}` is not one of Detect, BlockBlob, PageBlob, AppendBlob",
+                args.blob_type
+            )));
+        }
+    };
+    let page_tier = tier(None, args.page_blob_tier.as_deref())?;
     let overwrite = match args.overwrite {
         OverwriteArg::True => Overwrite::True,
         OverwriteArg::False => Overwrite::False,
@@ -195,6 +202,8 @@ pub(crate) fn copy(args: &CopyArgs, display: String) -> Result<Made, CliError> {
         write,
         preserve_access_tier: args.s2s.s2s_preserve_access_tier,
         preserve_symlinks: args.local.preserve_symlinks,
+        object_type,
+        page_tier,
         ..block_policy(&args.blocks)?
     };
     let copy = CopySpec {

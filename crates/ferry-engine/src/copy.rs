@@ -172,6 +172,27 @@ pub struct TransferPolicy {
     /// (AzCopy's `--preserve-symlinks`); uploads of such links carry the mark.
     #[serde(default)]
     pub preserve_symlinks: bool,
+    /// The type of object written (AzCopy's `--blob-type`).
+    #[serde(default)]
+    pub object_type: ObjectType,
+    /// The tier of page blobs written (AzCopy's `--page-blob-tier`: P4 … P80).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page_tier: Option<String>,
+}
+
+/// What kind of object an upload or copy writes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum ObjectType {
+    /// Written in blocks, committed at once (what journals from before this field mean).
+    #[default]
+    Block,
+    /// 512-byte pages written in place (disks; all-zero ranges are not sent).
+    Page,
+    /// Blocks appended at the end.
+    Append,
+    /// A copy keeps the source's type; an upload makes `.vhd`/`.vhdx` files page blobs, the
+    /// rest block blobs (AzCopy's default).
+    Detect,
 }
 
 fn yes() -> bool {
@@ -192,6 +213,8 @@ impl Default for TransferPolicy {
             write: WriteOptions::default(),
             preserve_access_tier: true,
             preserve_symlinks: false,
+            object_type: ObjectType::Block,
+            page_tier: None,
         }
     }
 }
@@ -517,6 +540,11 @@ impl Context {
         if capabilities.positional_writes {
             return self.download(t, moved, unfinished).await.map(|()| Outcome::Copied);
         }
+        let object_type = self.object_type(t);
+        if object_type != ObjectType::Block {
+            // Page and append blobs are written from here (read from the source as any upload).
+            return self.upload_in_place(t, object_type, moved).await.map(|()| Outcome::Copied);
+        }
         if capabilities.server_side_copy && t.size > 0 {
             match self.source.service_readable_url(&t.source_key).await {
                 Ok(url) => return self.copy_server_side(t, &url, moved).await.map(|()| Outcome::Copied),
@@ -525,6 +553,79 @@ impl Context {
             }
         }
         self.upload(t, moved, unfinished).await.map(|()| Outcome::Copied)
+    }
+
+    /// The type of object `t` becomes: the job's, or with `Detect` the source's type (a blob's)
+    /// or, for a file, a page blob for `.vhd`/`.vhdx` and a block blob otherwise.
+    fn object_type(&self, t: &Transfer) -> ObjectType {
+        match self.options.policy.object_type {
+            ObjectType::Detect => match t.properties.as_ref().and_then(|p| p.blob_type.as_deref()) {
+                Some("PageBlob") => ObjectType::Page,
+                Some("AppendBlob") => ObjectType::Append,
+                Some(_) => ObjectType::Block,
+                None => {
+                    let lower = t.source_key.to_ascii_lowercase();
+                    if lower.ends_with(".vhd") || lower.ends_with(".vhdx") {
+                        ObjectType::Page
+                    } else {
+                        ObjectType::Block
+                    }
+                }
+            },
+            chosen => chosen,
+        }
+    }
+
+    /// Writes `t` as a page blob (its ranges in place, all-zero ranges left unsent: a page blob
+    /// starts all zeros) or an append blob (blocks appended in order), then stores the whole
+    /// MD5 when `--put-md5` asks for it.
+    async fn upload_in_place(
+        &self,
+        t: &Transfer,
+        object_type: ObjectType,
+        moved: &AtomicU64,
+    ) -> Result<(), StoreError> {
+        const PAGE_WRITE: u64 = 4 * 1024 * 1024;
+        const APPEND_MOST: u64 = 100 * 1024 * 1024;
+        let mut write = self.upload_options(t);
+        let step = match object_type {
+            ObjectType::Page => {
+                write.access_tier = self.options.policy.page_tier.clone();
+                self.dest.create_ranged(&t.dest_key, t.size, &write).await?;
+                PAGE_WRITE
+            }
+            _ => {
+                write.access_tier = None;
+                self.dest.create_appendable(&t.dest_key, &write).await?;
+                block_size(t.size, self.options.policy.block_size)
+                    .map_err(|e| sizing_error(&t.source_key, e))?
+                    .min(APPEND_MOST)
+            }
+        };
+        let mut whole = self.options.policy.put_md5.then(Md5::new);
+        for range in chunks(t.size, step) {
+            self.check_cancelled(&t.source_key)?;
+            let len = range.end - range.start;
+            let _budget = self.budget.reserve(len).await;
+            let data = self.read_range(&t.source_key, range.clone()).await?;
+            if let Some(hasher) = whole.as_mut() {
+                hasher.update(&data);
+            }
+            let _request = self.requests.acquire().await.expect("never closed");
+            let md5 = Some(md5_of(&data));
+            match object_type {
+                ObjectType::Page if data.iter().all(|b| *b == 0) => {}
+                ObjectType::Page => self.dest.write_range(&t.dest_key, range.start, data, md5).await?,
+                _ => self.dest.append(&t.dest_key, range.start, data, md5).await?,
+            }
+            self.count_moved(moved, len);
+        }
+        self.check_source_unchanged(t).await?;
+        if let Some(hasher) = whole {
+            write.headers.content_md5 = Some(hasher.finalize().into());
+            self.dest.set_content_headers(&t.dest_key, &write).await?;
+        }
+        Ok(())
     }
 
     /// Makes the destination key a symbolic link to the target a stored link holds.

@@ -21,8 +21,8 @@ mod sizing;
 mod stats;
 
 pub use copy::{
-    CheckMd5, CopyEngine, CopyOptions, CopyReport, ItemFailure, ItemOutcome, Overwrite, OverwritePrompt, Recorded,
-    Transfer, TransferObserver, TransferPolicy, cancelled,
+    CheckMd5, CopyEngine, CopyOptions, CopyReport, ItemFailure, ItemOutcome, ObjectType, Overwrite, OverwritePrompt,
+    Recorded, Transfer, TransferObserver, TransferPolicy, cancelled,
 };
 pub use rate::RateLimit;
 pub use sizing::{DEFAULT_BLOCK_SIZE, MAX_BLOCK_SIZE, MAX_BLOCKS, SizingError, block_size};

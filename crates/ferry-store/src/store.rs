@@ -252,6 +252,42 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         Err(StoreError::not_supported(key, "reading by URL"))
     }
 
+    /// Creates `key` as an object of `size` zero bytes whose ranges are then written in place
+    /// with [`Store::write_range`] (Azure: a page blob; `size` a multiple of 512). `NotSupported`
+    /// where there are none.
+    async fn create_ranged(&self, key: &str, size: u64, options: &WriteOptions) -> Result<WriteReceipt> {
+        let _ = (size, options);
+        Err(StoreError::not_supported(key, "page blobs"))
+    }
+
+    /// Writes `data` at `offset` of an object made by [`Store::create_ranged`] (Azure: 512-byte
+    /// aligned, at most 4 MiB).
+    async fn write_range(&self, key: &str, offset: u64, data: Bytes, md5: Option<[u8; 16]>) -> Result<()> {
+        let _ = (offset, data, md5);
+        Err(StoreError::not_supported(key, "page blobs"))
+    }
+
+    /// Creates `key` as an empty object that grows only at its end, with
+    /// [`Store::append`] (Azure: an append blob).
+    async fn create_appendable(&self, key: &str, options: &WriteOptions) -> Result<WriteReceipt> {
+        let _ = options;
+        Err(StoreError::not_supported(key, "append blobs"))
+    }
+
+    /// Appends `data` to an appendable object that is `at` bytes long now (refused if it is
+    /// not, so nothing is appended twice).
+    async fn append(&self, key: &str, at: u64, data: Bytes, md5: Option<[u8; 16]>) -> Result<()> {
+        let _ = (at, data, md5);
+        Err(StoreError::not_supported(key, "append blobs"))
+    }
+
+    /// Replaces an object's content headers with `options`' (e.g. its whole MD5, known only once
+    /// a page or append blob is written).
+    async fn set_content_headers(&self, key: &str, options: &WriteOptions) -> Result<()> {
+        let _ = options;
+        Err(StoreError::not_supported(key, "setting content headers"))
+    }
+
     /// Makes `key` a symbolic link to `target` (a stored link being restored), replacing what is
     /// there. `NotSupported` where there are no links.
     async fn write_symlink(&self, key: &str, target: &str) -> Result<()> {

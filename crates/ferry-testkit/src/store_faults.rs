@@ -151,6 +151,26 @@ impl Store for FaultyStore {
         self.inner.delete(key).await
     }
 
+    async fn create_ranged(&self, key: &str, size: u64, options: &WriteOptions) -> Result<WriteReceipt, StoreError> {
+        self.inner.create_ranged(key, size, options).await
+    }
+
+    async fn write_range(&self, key: &str, offset: u64, data: Bytes, md5: Option<[u8; 16]>) -> Result<(), StoreError> {
+        self.inner.write_range(key, offset, data, md5).await
+    }
+
+    async fn create_appendable(&self, key: &str, options: &WriteOptions) -> Result<WriteReceipt, StoreError> {
+        self.inner.create_appendable(key, options).await
+    }
+
+    async fn append(&self, key: &str, at: u64, data: Bytes, md5: Option<[u8; 16]>) -> Result<(), StoreError> {
+        self.inner.append(key, at, data, md5).await
+    }
+
+    async fn set_content_headers(&self, key: &str, options: &WriteOptions) -> Result<(), StoreError> {
+        self.inner.set_content_headers(key, options).await
+    }
+
     async fn write_symlink(&self, key: &str, target: &str) -> Result<(), StoreError> {
         self.inner.write_symlink(key, target).await
     }

@@ -82,3 +82,96 @@ async fn blob_types_and_folder_stubs_select_what_is_copied() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("needs Blob on both sides"), "{err}");
 }
+
+/// Page and append blobs: a `.vhd` becomes a page blob by default (its all-zero range is not
+/// sent, so the service lists only the written pages), `--blob-type AppendBlob` appends block
+/// after block, `--put-md5` stores the whole MD5 of both; a Blob-to-Blob copy keeps each type,
+/// and downloads give back the bytes.
+#[tokio::test(flavor = "multi_thread")]
+async fn page_and_append_blobs_are_written_kept_and_read() {
+    const MIB: usize = 1024 * 1024;
+    let azurite = Azurite::shared();
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path().join("up");
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut disk = ferry_testkit::data::pattern(4 * MIB, 3);
+    disk.extend(std::iter::repeat_n(0u8, 4 * MIB));
+    std::fs::write(dir.join("disk.vhd"), &disk).unwrap();
+    let log = ferry_testkit::data::pattern(3 * MIB + 5, 4);
+    std::fs::write(dir.join("app.log"), &log).unwrap();
+    let source = azurite.new_container("pages-src").await.container().to_owned();
+    let (code, _, err) = run(ferry_with_key().args([
+        "copy",
+        dir.join("disk.vhd").to_str().unwrap(),
+        &azurite.container_url(&source),
+        "--put-md5",
+    ]));
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = run(ferry_with_key().args([
+        "copy",
+        dir.join("app.log").to_str().unwrap(),
+        &format!("{}/app.log", azurite.container_url(&source)),
+        "--blob-type=AppendBlob",
+        "--block-size-mb=1",
+        "--put-md5",
+    ]));
+    assert_eq!(code, 0, "{err}");
+    let describe = "import hashlib, base64\n\
+        for b in c.list_blobs():\n    data = c.download_blob(b.name).readall()\n    md5 = b.content_settings.content_md5\n    \
+        print(b.name, str(b.blob_type).split('.')[-1], hashlib.md5(data).hexdigest(), bytes(md5).hex() if md5 else '-')\n\
+        print('pages', [(r['start'], r['end']) for r in c.get_blob_client('disk.vhd').get_page_ranges()[0]])\n";
+    let expected = |name: &str, kind: &str, data: &[u8]| {
+        let md5 = common::md5_hex(data);
+        format!("{name} {kind} {md5} {md5}")
+    };
+    let seen = python(azurite, &source, describe);
+    assert!(
+        seen.contains(&expected("disk.vhd", "PAGEBLOB", &disk))
+            || seen.contains(&expected("disk.vhd", "PageBlob", &disk)),
+        "{seen}"
+    );
+    assert!(
+        seen.contains(&expected("app.log", "APPENDBLOB", &log))
+            || seen.contains(&expected("app.log", "AppendBlob", &log)),
+        "{seen}"
+    );
+    assert!(seen.contains(&format!("pages [(0, {})]", 4 * MIB - 1)), "only the written range: {seen}");
+
+    // Blob to Blob keeps each type (Detect, the default).
+    let copied = azurite.new_container("pages-dst").await.container().to_owned();
+    let (code, _, err) = run(ferry_with_key().args([
+        "copy",
+        &format!("{}/*", azurite.container_url(&source)),
+        &azurite.container_url(&copied),
+        "--recursive",
+    ]));
+    assert_eq!(code, 0, "{err}");
+    let seen = python(
+        azurite,
+        &copied,
+        "for b in c.list_blobs():\n    print(b.name, str(b.blob_type).split('.')[-1].lower())",
+    );
+    assert_eq!(seen, "app.log appendblob\ndisk.vhd pageblob\n");
+
+    // Downloads give back the bytes.
+    let back = work.path().join("back");
+    let (code, _, err) = run(ferry_with_key().args([
+        "copy",
+        &format!("{}/*", azurite.container_url(&copied)),
+        back.to_str().unwrap(),
+        "--recursive",
+    ]));
+    assert_eq!(code, 0, "{err}");
+    assert!(std::fs::read(back.join("disk.vhd")).unwrap() == disk);
+    assert!(std::fs::read(back.join("app.log")).unwrap() == log);
+
+    // A page blob is a whole number of 512-byte pages.
+    let (code, out, err) = run(ferry_with_key().args([
+        "copy",
+        dir.join("app.log").to_str().unwrap(),
+        &format!("{}/odd.bin", azurite.container_url(&source)),
+        "--blob-type=PageBlob",
+    ]));
+    assert_eq!(code, 1, "{out}");
+    assert!(err.contains("multiple of 512"), "{err}");
+}

@@ -168,8 +168,10 @@ pub struct CopyArgs {
     #[arg(long, action = azcopy_bool!(), num_args = 0..=1, default_value_t = false, default_missing_value = "true")]
     pub no_guess_mime_type: bool,
 
-    /// Blob type of uploads. Only BlockBlob for now.
-    #[arg(long, default_value = "BlockBlob")]
+    /// The blob type written: Detect (the default: a copy keeps the source's type, an upload makes
+    /// `.vhd`/`.vhdx` files page blobs), BlockBlob, PageBlob (sizes a multiple of 512; zero
+    /// ranges are not sent), AppendBlob.
+    #[arg(long, default_value = "Detect")]
     pub blob_type: String,
 
     /// Access tier for uploaded page blobs (premium accounts): P4 … P50.
