@@ -4,9 +4,7 @@
 //! is missing. Each check is a pure function of the parsed flags.
 
 use crate::CliError;
-use crate::args::{
-    CopyArgs, CpkArgs, HardlinksArg, LocalFsArgs, PosixStyleArg, ProcessArgs, RemoveArgs, S2sArgs, SyncArgs,
-};
+use crate::args::{CopyArgs, CpkArgs, HardlinksArg, LocalFsArgs, ProcessArgs, RemoveArgs, S2sArgs, SyncArgs};
 
 /// Why a flag's value cannot be honoured.
 #[derive(Debug, Clone, Copy)]
@@ -52,16 +50,6 @@ fn local(args: &LocalFsArgs) -> Result<(), CliError> {
     }
     first(&[
         ("--hardlinks", args.hardlinks != HardlinksArg::Follow, Missing::NotYet("each hard link is copied as a file")),
-        (
-            "--preserve-posix-properties",
-            args.preserve_posix_properties,
-            Missing::NotYet("POSIX times, mode and owner are not stored in metadata"),
-        ),
-        (
-            "--posix-properties-style",
-            args.posix_properties_style != PosixStyleArg::Standard,
-            Missing::NotYet("POSIX properties are not stored in metadata"),
-        ),
         ("--include-attributes", args.include_attributes.is_some(), Missing::Windows),
         ("--exclude-attributes", args.exclude_attributes.is_some(), Missing::Windows),
         ("--preserve-info", on(args.preserve_info) || on(args.preserve_smb_info), Missing::AzureFiles),
@@ -222,7 +210,7 @@ mod tests {
         ];
         assert_eq!(copy_refusal(&defaults), None);
         for (flag, says) in [
-            ("--preserve-posix-properties", "not supported yet"),
+            ("--exclude-attributes=A", "only on Windows"),
             ("--include-attributes=A;S", "only on Windows"),
             ("--preserve-permissions", "Azure Files"),
             ("--cpk-by-value", "customer-provided keys"),

@@ -12,7 +12,7 @@ use ferry_plan::{ComparePolicy, Filter, FilterSpec, parse_size};
 use ferry_store::WriteOptions;
 
 use crate::CliError;
-use crate::args::{BlockArgs, RemoveArgs, SetPropertiesArgs, SyncArgs, VerifyArgs};
+use crate::args::{BlockArgs, LocalFsArgs, PosixStyleArg, RemoveArgs, SetPropertiesArgs, SyncArgs, VerifyArgs};
 use crate::args::{CompareHashArg, CopyArgs, DeleteDestinationArg, DeleteSnapshotsArg, FilterArgs, OverwriteArg};
 
 /// A job, and the SAS tokens that were on its URLs (source, destination).
@@ -64,6 +64,21 @@ pub(crate) fn mib(value: Option<f64>, flag: &str) -> Result<Option<u64>, CliErro
             Ok(Some((v * MIB).round() as u64))
         }
         Some(v) => Err(CliError::usage(format!("{flag} must be a positive number of MiB, not {v}"))),
+    }
+}
+
+/// The POSIX properties style, when `--preserve-posix-properties` asks for them.
+fn posix_style(args: &LocalFsArgs) -> Result<Option<ferry_store::PosixStyle>, CliError> {
+    let style = match args.posix_properties_style {
+        PosixStyleArg::Standard => ferry_store::PosixStyle::Standard,
+        PosixStyleArg::Amlfs => ferry_store::PosixStyle::Amlfs,
+    };
+    match (args.preserve_posix_properties, args.posix_properties_style) {
+        (true, _) => Ok(Some(style)),
+        (false, PosixStyleArg::Standard) => Ok(None),
+        (false, PosixStyleArg::Amlfs) => {
+            Err(CliError::usage("--posix-properties-style needs --preserve-posix-properties"))
+        }
     }
 }
 
@@ -204,6 +219,7 @@ pub(crate) fn copy(args: &CopyArgs, display: String) -> Result<Made, CliError> {
         preserve_symlinks: args.local.preserve_symlinks,
         object_type,
         page_tier,
+        posix: posix_style(&args.local)?,
         ..block_policy(&args.blocks)?
     };
     let copy = CopySpec {
@@ -240,8 +256,11 @@ pub(crate) fn sync(args: &SyncArgs, display: String) -> Result<Made, CliError> {
         DeleteDestinationArg::True => DeleteMode::Extras,
         DeleteDestinationArg::Prompt => DeleteMode::Ask,
     };
-    let policy =
-        TransferPolicy { preserve_access_tier: args.s2s.s2s_preserve_access_tier, ..block_policy(&args.blocks)? };
+    let policy = TransferPolicy {
+        preserve_access_tier: args.s2s.s2s_preserve_access_tier,
+        posix: posix_style(&args.local)?,
+        ..block_policy(&args.blocks)?
+    };
     let sync = SyncSpec {
         source,
         destination,

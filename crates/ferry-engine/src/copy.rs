@@ -178,6 +178,10 @@ pub struct TransferPolicy {
     /// The tier of page blobs written (AzCopy's `--page-blob-tier`: P4 … P80).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub page_tier: Option<String>,
+    /// POSIX properties travel as metadata in this style: uploads record them, downloads
+    /// restore mode, owner and modification time (AzCopy's `--preserve-posix-properties`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub posix: Option<ferry_store::PosixStyle>,
 }
 
 /// What kind of object an upload or copy writes.
@@ -215,6 +219,7 @@ impl Default for TransferPolicy {
             preserve_symlinks: false,
             object_type: ObjectType::Block,
             page_tier: None,
+            posix: None,
         }
     }
 }
@@ -762,12 +767,16 @@ impl Context {
     /// when none was given (as AzCopy does), falling back to `application/octet-stream`.
     fn upload_options(&self, t: &Transfer) -> WriteOptions {
         let mut write = self.write_options();
-        // A source that has metadata of its own (a preserved link's mark) keeps it, unless the
-        // job sets metadata.
-        if write.metadata.is_empty()
-            && let Some(props) = &t.properties
-        {
-            write.metadata = props.metadata.clone();
+        // A source's own metadata travels with it; metadata the job sets replaces it, except
+        // the marks of a preserved link and POSIX properties.
+        if let Some(props) = &t.properties {
+            let kept = |k: &String| k == ferry_store::SYMLINK_METADATA || ferry_store::posix::is_posix_key(k);
+            let job = std::mem::take(&mut write.metadata);
+            write.metadata = if job.is_empty() {
+                props.metadata.clone()
+            } else {
+                props.metadata.iter().filter(|(k, _)| kept(k)).map(|(k, v)| (k.clone(), v.clone())).chain(job).collect()
+            };
         }
         if write.headers.content_type.is_none() {
             let guessed =
@@ -890,10 +899,19 @@ impl Context {
                 }
             }
         }
-        let finish = FinishOptions {
+        let mut finish = FinishOptions {
             overwrite: self.options.policy.overwrite != Overwrite::False,
             last_modified: if self.options.policy.preserve_last_modified { t.last_modified } else { None },
+            ..FinishOptions::default()
         };
+        if self.options.policy.posix.is_some()
+            && let Some(props) = &t.properties
+        {
+            let posix = ferry_store::posix::from_metadata(&props.metadata);
+            finish.mode = posix.mode;
+            finish.owner = posix.owner;
+            finish.last_modified = posix.modified.or(finish.last_modified);
+        }
         writer.finish(&finish).await
     }
 

@@ -80,7 +80,8 @@ pub(crate) async fn run(run: Run<'_>, copy: &CopySpec) -> Result<(), JobError> {
         (false, true) => ferry_store::Links::Preserve,
         (false, false) => ferry_store::Links::Skip,
     };
-    let (source, source_shape) = open::copy_source(&source_location, &copy.exclude_containers, links, ctx).await?;
+    let listing = open::LocalListing { links, posix: copy.policy.posix };
+    let (source, source_shape) = open::copy_source(&source_location, &copy.exclude_containers, listing, ctx).await?;
     let from_account = source_location.as_blob().is_some_and(|u| u.container().is_none());
     if !from_account && !copy.exclude_containers.is_empty() {
         return Err(JobError::usage("--exclude-container applies to account-level copies only")

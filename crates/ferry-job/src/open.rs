@@ -38,17 +38,24 @@ impl Side {
 
 /// A local side rooted at `root`, whose listings pass over symbolic links.
 pub(crate) fn local_side(root: &Path) -> Side {
-    local_side_with(root, ferry_store::Links::Skip)
+    local_side_with(root, LocalListing::default())
 }
 
-/// A local side rooted at `root` whose listings treat symbolic links as `links` says.
-pub(crate) fn local_side_with(root: &Path, links: ferry_store::Links) -> Side {
+/// How a local source lists: its links, and whether files carry their POSIX properties.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct LocalListing {
+    pub(crate) links: ferry_store::Links,
+    pub(crate) posix: Option<ferry_store::PosixStyle>,
+}
+
+/// A local side rooted at `root` that lists as `listing` says.
+pub(crate) fn local_side_with(root: &Path, listing: LocalListing) -> Side {
     let shown = root.display().to_string();
     let shown_base = if shown.ends_with('/') { shown } else { format!("{shown}/") };
     Side {
         credential: CredentialSource::Local,
         token: None,
-        store: Arc::new(LocalStore::new(root).with_links(links)),
+        store: Arc::new(LocalStore::new(root).with_links(listing.links).with_posix(listing.posix)),
         shown_base,
         kind: LocationKind::Local,
         local_root: Some(root.to_path_buf()),
@@ -146,13 +153,13 @@ fn check_plain_http(url: &BlobUrl, ctx: &JobContext) -> Result<(), JobError> {
 pub(crate) async fn copy_source(
     location: &Location,
     exclude_containers: &[String],
-    links: ferry_store::Links,
+    listing: LocalListing,
     ctx: &JobContext,
 ) -> Result<(Side, SourceShape), JobError> {
     match location {
         Location::Local(path) => {
             let root = path.root();
-            let local_side = |root: &Path| local_side_with(root, links);
+            let local_side = |root: &Path| local_side_with(root, listing);
             if path.pattern().is_some() {
                 // The wildcard itself is applied as a filter (see `Selection`).
                 return Ok((local_side(root), SourceShape::Contents { prefix: String::new() }));
@@ -272,6 +279,7 @@ pub(crate) async fn tree(
     role: Role,
     ctx: &JobContext,
     create: bool,
+    listing: LocalListing,
 ) -> Result<(Side, String), JobError> {
     match location {
         Location::Local(path) => {
@@ -285,7 +293,7 @@ pub(crate) async fn tree(
             if !create && !root.is_dir() {
                 return Err(JobError::failed(format!("the source directory `{}` does not exist", root.display())));
             }
-            Ok((local_side(root), String::new()))
+            Ok((local_side_with(root, listing), String::new()))
         }
         Location::Blob(url) => {
             let (side, store) = blob_side(url, role, ctx)?;

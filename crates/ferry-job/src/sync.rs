@@ -92,8 +92,10 @@ async fn open_trees(
     sync: &SyncSpec,
     ctx: &JobContext,
 ) -> Result<SyncTrees, JobError> {
-    let (source_side, source_prefix) = open::tree(source, Role::Source, ctx, false).await?;
-    let (dest_side, dest_prefix) = open::tree(dest, Role::Destination, ctx, !sync.dry_run).await?;
+    let listing = open::LocalListing { posix: sync.policy.posix, ..open::LocalListing::default() };
+    let (source_side, source_prefix) = open::tree(source, Role::Source, ctx, false, listing).await?;
+    let (dest_side, dest_prefix) =
+        open::tree(dest, Role::Destination, ctx, !sync.dry_run, open::LocalListing::default()).await?;
     crate::listing::check_stubs(&sync.filter, &source_side, &dest_side)?;
     let dest_exists = dest.as_local().is_none_or(|l| l.root().is_dir());
     Ok(SyncTrees { source: source_side, source_prefix, dest: dest_side, dest_prefix, dest_exists })

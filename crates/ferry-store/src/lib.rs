@@ -12,6 +12,7 @@ mod local;
 mod memory;
 mod partial_file;
 mod payload;
+pub mod posix;
 mod safe_dir;
 mod store;
 mod synthetic;
@@ -24,6 +25,7 @@ pub use ferry_core::{
 pub use local::{Links, LocalStore, STAGING_PREFIX, TEMP_PREFIX};
 pub use memory::MemoryStore;
 pub use payload::{ByteStream, Payload};
+pub use posix::PosixStyle;
 pub use store::{
     Capabilities, EntryStream, FinishOptions, ListDepth, PartId, PartInfo, PartList, PositionalWrite, SYMLINK_METADATA,
     SkippedEntries, Store, md5_of,

@@ -77,12 +77,21 @@ pub struct LocalStore {
     root: PathBuf,
     links: Links,
     skipped: std::sync::Arc<Skipped>,
+    posix: Option<crate::PosixStyle>,
 }
 
 impl LocalStore {
     /// A store rooted at `root`. The directory need not exist yet (see [`Store::create_root`]).
     pub fn new(root: impl Into<PathBuf>) -> Self {
-        Self { root: root.into(), links: Links::Skip, skipped: std::sync::Arc::default() }
+        Self { root: root.into(), links: Links::Skip, skipped: std::sync::Arc::default(), posix: None }
+    }
+
+    /// Lists each file with its POSIX properties as metadata in `style` (AzCopy's
+    /// `--preserve-posix-properties`).
+    #[must_use]
+    pub fn with_posix(mut self, style: Option<crate::PosixStyle>) -> Self {
+        self.posix = style;
+        self
     }
 
     /// Sets what listings do with symbolic links (reads follow the same choice).
@@ -174,8 +183,9 @@ pub(crate) fn is_work_file(name: &str) -> bool {
 }
 
 /// Moves the temporary file `temp` (open as `file`) to `target`, both in `dir`, replacing it only
-/// when `overwrite` is set; a replaced file's permissions and owner carry over. Without
-/// overwrite a hard link is the atomic "create if absent": it fails when the target exists.
+/// when `overwrite` is set; a replaced file's permissions and owner carry over when `inherit`
+/// (not when the file was given its own). Without overwrite a hard link is the atomic "create if
+/// absent": it fails when the target exists.
 pub(crate) fn publish(
     dir: &SafeDir,
     temp: &str,
@@ -183,9 +193,11 @@ pub(crate) fn publish(
     overwrite: bool,
     key: &str,
     file: &fs::File,
+    inherit: bool,
 ) -> Result<()> {
     let result = if overwrite {
-        dir.copy_access_of(target, file).and_then(|()| dir.rename(temp, target))
+        let access = if inherit { dir.copy_access_of(target, file) } else { Ok(()) };
+        access.and_then(|()| dir.rename(temp, target))
     } else {
         dir.link(temp, target).and_then(|()| dir.unlink(temp))
     };
@@ -223,6 +235,7 @@ impl Child {
 struct Walk<'a> {
     depth: ListDepth,
     links: Links,
+    posix: Option<crate::PosixStyle>,
     skipped: &'a Skipped,
     tx: &'a mpsc::Sender<Result<Entry>>,
     /// The directories being walked, from the start down to the current one (device, inode):
@@ -354,8 +367,9 @@ impl Walk<'_> {
                 }
                 Child::File(name) => {
                     let path = dir.join(&name);
+                    let posix = self.posix;
                     let item = fs::metadata(&path)
-                        .map(|m| entry_from_metadata(key, &m))
+                        .map(|m| with_posix(entry_from_metadata(key, &m), &m, posix))
                         .map_err(|e| StoreError::from_io(e, shown(&path)));
                     self.tx.blocking_send(item).is_ok()
                 }
@@ -370,6 +384,15 @@ impl Walk<'_> {
         }
         true
     }
+}
+
+/// `entry` with its file's POSIX properties as metadata, when they are kept.
+fn with_posix(mut entry: Entry, meta: &fs::Metadata, style: Option<crate::PosixStyle>) -> Entry {
+    if let Some(style) = style {
+        let metadata = crate::posix::to_metadata(meta, style);
+        entry.properties = Some(Box::new(crate::ObjectProperties { metadata, ..crate::ObjectProperties::default() }));
+    }
+    entry
 }
 
 /// A preserved link as an object: its target as content, marked as a link.
@@ -412,7 +435,7 @@ impl Store for LocalStore {
         let root = self.root.clone();
         let start = if dir_part.is_empty() { Ok(root.clone()) } else { self.path_of(dir_part.trim_end_matches('/')) };
         let (dir_part, filter) = (dir_part.to_owned(), filter.to_owned());
-        let (links, skipped) = (self.links, self.skipped.clone());
+        let (links, skipped, posix) = (self.links, self.skipped.clone(), self.posix);
         let (tx, rx) = mpsc::channel(LIST_CHANNEL);
         tokio::task::spawn_blocking(move || {
             if !root.is_dir() {
@@ -423,8 +446,14 @@ impl Store for LocalStore {
             }
             match start {
                 Ok(start) if start.is_dir() => {
-                    let mut walk =
-                        Walk { depth, links, skipped: &skipped, tx: &tx, visited: std::collections::HashSet::new() };
+                    let mut walk = Walk {
+                        depth,
+                        links,
+                        posix,
+                        skipped: &skipped,
+                        tx: &tx,
+                        visited: std::collections::HashSet::new(),
+                    };
                     walk.walk(&start, &dir_part, &filter);
                 }
                 // A prefix under which nothing exists lists as empty, as in a blob container.
@@ -471,7 +500,7 @@ impl Store for LocalStore {
             };
             return Err(StoreError::new(ErrorKind::NotFound, shown(&path), what));
         }
-        Ok(entry_from_metadata(key.to_owned(), &meta))
+        Ok(with_posix(entry_from_metadata(key.to_owned(), &meta), &meta, self.posix))
     }
 
     async fn read(&self, key: &str, range: Option<Range<u64>>) -> Result<ByteStream> {
@@ -609,7 +638,7 @@ impl Store for LocalStore {
             let _ = dir.unlink(&temp);
             return Err(e);
         }
-        publish(&dir, &temp, &target, options.overwrite, key, &file)?;
+        publish(&dir, &temp, &target, options.overwrite, key, &file, true)?;
         let modified = file.metadata().ok().and_then(|m| m.modified().ok());
         Ok(WriteReceipt { etag: None, last_modified: modified })
     }
@@ -685,7 +714,7 @@ impl Store for LocalStore {
             let _ = dir.unlink(&temp);
             return Err(e);
         }
-        publish(&dir, &temp, &target, options.overwrite, key, &out)?;
+        publish(&dir, &temp, &target, options.overwrite, key, &out, true)?;
         if let Some(staging) = staging {
             remove_staging(&dir, &staging);
         }

@@ -129,7 +129,21 @@ impl PositionalWrite for PartialFile {
         if let Some(modified) = options.last_modified {
             self.file.set_modified(modified).map_err(|e| StoreError::from_io(e, self.dir.shown(&self.temp)))?;
         }
-        publish(&self.dir, &self.temp, &self.target, options.overwrite, &self.key, &self.file)?;
+        if let Some(mode) = options.mode {
+            use std::os::unix::fs::PermissionsExt as _;
+            self.file
+                .set_permissions(std::fs::Permissions::from_mode(mode & 0o7777))
+                .map_err(|e| StoreError::from_io(e, self.dir.shown(&self.temp)))?;
+        }
+        if let Some((uid, gid)) = options.owner {
+            // Only a privileged process may give a file away; otherwise it stays the user's.
+            let ids = (rustix::fs::Uid::from_raw(uid), rustix::fs::Gid::from_raw(gid));
+            if let Err(e) = rustix::fs::fchown(&self.file, Some(ids.0), Some(ids.1)) {
+                tracing::debug!(key = %self.key, error = %e, "not restoring the owner");
+            }
+        }
+        let inherit = options.mode.is_none();
+        publish(&self.dir, &self.temp, &self.target, options.overwrite, &self.key, &self.file, inherit)?;
         self.published = true;
         Ok(())
     }

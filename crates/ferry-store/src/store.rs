@@ -115,6 +115,10 @@ pub struct FinishOptions {
     pub overwrite: bool,
     /// Set the object's last-modified time (where the backend allows it).
     pub last_modified: Option<std::time::SystemTime>,
+    /// Set the file's permission bits, instead of keeping a replaced file's (POSIX properties).
+    pub mode: Option<u32>,
+    /// Set the file's owner and group, where the process may (POSIX properties).
+    pub owner: Option<(u32, u32)>,
 }
 
 /// An object being written at arbitrary offsets; see [`Store::begin_positional_write`].

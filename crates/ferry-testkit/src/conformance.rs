@@ -351,7 +351,7 @@ pub async fn positional_writes_publish_atomically(store: &dyn Store) {
     let back: Vec<Bytes> = writer.read_back().await.unwrap().try_collect().await.unwrap();
     assert_eq!(back.concat(), b"0123456789");
     assert!(writer.write_at(8, Bytes::from_static(b"abc")).await.is_err(), "past the announced size");
-    writer.finish(&FinishOptions { overwrite: true, last_modified: None }).await.expect("finish");
+    writer.finish(&FinishOptions { overwrite: true, ..FinishOptions::default() }).await.expect("finish");
     assert_eq!(get(store, "dl/p.bin", None).await, b"0123456789");
 
     let abandoned = store.begin_positional_write("dl/abandoned.bin", 4).await.expect("begin");
@@ -362,7 +362,7 @@ pub async fn positional_writes_publish_atomically(store: &dyn Store) {
 
     let keep = store.begin_positional_write("dl/p.bin", 3).await.expect("begin");
     keep.write_at(0, Bytes::from_static(b"new")).await.unwrap();
-    let err = keep.finish(&FinishOptions { overwrite: false, last_modified: None }).await.expect_err("exists");
+    let err = keep.finish(&FinishOptions { overwrite: false, ..FinishOptions::default() }).await.expect_err("exists");
     assert_eq!(err.kind(), ErrorKind::AlreadyExists);
     assert_eq!(get(store, "dl/p.bin", None).await, b"0123456789", "the existing object is untouched");
 }

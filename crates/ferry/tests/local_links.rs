@@ -140,3 +140,79 @@ async fn links_are_skipped_and_counted_followed_or_preserved() {
     ]));
     assert_eq!(code, 2, "{err}");
 }
+
+/// `--preserve-posix-properties`: owner, group, mode and times go into metadata under AzCopy's
+/// names (standard, or Azure Managed Lustre's with `--posix-properties-style amlfs`, beside
+/// metadata the job sets), and a download restores mode and modification time.
+#[tokio::test(flavor = "multi_thread")]
+async fn posix_properties_travel_in_metadata_and_come_back() {
+    use std::os::unix::fs::{MetadataExt as _, PermissionsExt as _};
+    let azurite = Azurite::shared();
+    let work = tempfile::tempdir().unwrap();
+    let file = work.path().join("run.sh");
+    std::fs::write(&file, b"#!/bin/sh\n").unwrap();
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o750)).unwrap();
+    let when = std::time::UNIX_EPOCH + std::time::Duration::new(1_700_000_000, 123_456_789);
+    std::fs::File::options().write(true).open(&file).unwrap().set_modified(when).unwrap();
+    let meta = std::fs::metadata(&file).unwrap();
+
+    let container = azurite.new_container("posix").await.container().to_owned();
+    let (code, _, err) = run(ferry_with_key().args([
+        "copy",
+        file.to_str().unwrap(),
+        &azurite.container_url(&container),
+        "--preserve-posix-properties",
+    ]));
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = run(ferry_with_key().args([
+        "copy",
+        file.to_str().unwrap(),
+        &format!("{}/lustre.sh", azurite.container_url(&container)),
+        "--preserve-posix-properties",
+        "--posix-properties-style=amlfs",
+        "--metadata=team=ops",
+    ]));
+    assert_eq!(code, 0, "{err}");
+    let script = r#"
+import sys
+from azure.storage.blob import ContainerClient
+c = ContainerClient.from_container_url(sys.argv[1], credential={"account_name": "devstoreaccount1", "account_key": sys.argv[2]})
+for b in c.list_blobs(include=["metadata"]):
+    m = b.metadata
+    print(b.name, *(f"{k}={m[k]}" for k in ["posix_owner", "owner", "permissions", "modtime", "team"] if k in m))
+"#;
+    let out = Command::new(tools::python())
+        .args(["-c", script, &azurite.container_url(&container), ferry_azure::DEVELOPMENT_KEY])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let seen = String::from_utf8(out.stdout).unwrap();
+    let uid = meta.uid();
+    assert!(
+        seen.contains(&format!("run.sh posix_owner={uid} permissions={} modtime=1700000000123456789\n", 0o100_750)),
+        "{seen}"
+    );
+    assert!(
+        seen.contains(&format!("lustre.sh owner={uid} permissions=0750 modtime=2023-11-14 22:13:20 +0000 team=ops")),
+        "{seen}"
+    );
+
+    let back = work.path().join("back");
+    let (code, _, err) = run(ferry_with_key().args([
+        "copy",
+        &format!("{}/*", azurite.container_url(&container)),
+        back.to_str().unwrap(),
+        "--preserve-posix-properties",
+    ]));
+    assert_eq!(code, 0, "{err}");
+    for (name, modified) in
+        [("run.sh", when), ("lustre.sh", std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_700_000_000))]
+    {
+        let got = std::fs::metadata(back.join(name)).unwrap();
+        assert_eq!(got.mode() & 0o7777, 0o750, "{name}");
+        assert_eq!(got.modified().unwrap(), modified, "{name}");
+    }
+    let (code, _, err) =
+        run(ferry_with_key().args(["copy", file.to_str().unwrap(), "x", "--posix-properties-style=amlfs"]));
+    assert_eq!(code, 2, "{err}");
+}
