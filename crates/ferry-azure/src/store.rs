@@ -86,7 +86,14 @@ impl AzureStore {
     }
 
     pub(crate) fn blob_url(&self, key: &str) -> Url {
-        self.url.object_url_for(&self.container, key)
+        let mut url = self.url.object_url_for(&self.container, key);
+        // The URL's snapshot or version applies to the one blob it names.
+        if let Some((name, value)) = self.url.point_in_time()
+            && key == self.url.path()
+        {
+            url.query_pairs_mut().append_pair(name, value);
+        }
+        url
     }
 
     /// Deletes a blob; `snapshots` is `include` (the blob and its snapshots) or `only` (its
@@ -268,6 +275,16 @@ where
         }
     });
     pages.try_flatten().boxed()
+}
+
+/// `url` with `query` added after what it has.
+fn with_query(mut url: Url, query: &str) -> Url {
+    let joined = match url.query() {
+        Some(existing) if !existing.is_empty() => format!("{existing}&{query}"),
+        _ => query.to_owned(),
+    };
+    url.set_query(Some(&joined));
+    url
 }
 
 /// What a Blob container (and so an account of them) can do.
@@ -654,25 +671,24 @@ impl Store for AzureStore {
     }
 
     async fn service_readable_url(&self, key: &str) -> Result<Url> {
-        let mut url = self.blob_url(key);
-        match self.client.credential() {
-            crate::Credential::Sas(sas) => url.set_query(Some(sas.expose())),
-            crate::Credential::RenewableSas(renewer) => url.set_query(Some(renewer.current().await?.expose())),
+        let url = self.blob_url(key);
+        let sas = match self.client.credential() {
+            crate::Credential::Sas(sas) => sas.clone(),
+            crate::Credential::RenewableSas(renewer) => renewer.current().await?,
             crate::Credential::SharedKey(shared) => {
                 // The service cannot use our key, so it gets a read-only SAS for this one blob,
                 // long enough for a large server-side copy to finish.
                 let expiry = time::OffsetDateTime::now_utc() + SERVICE_READ_SAS_LIFETIME;
                 let scope = crate::SasScope::Blob { container: self.container.clone(), name: key.to_owned() };
-                let sas = crate::service_sas(shared, &scope, "r", expiry);
-                url.set_query(Some(sas.expose()));
+                crate::service_sas(shared, &scope, "r", expiry)
             }
-            crate::Credential::Anonymous => {}
+            crate::Credential::Anonymous => return Ok(url),
             crate::Credential::Token(_) => {
                 // The service cannot use our token: a user-delegation SAS for this one blob.
                 let service = self.url.service_url();
                 let delegation = self.delegation.get(&self.client, &service).await?;
                 let now = time::OffsetDateTime::now_utc();
-                let sas = crate::user_delegation::blob_sas(
+                crate::user_delegation::blob_sas(
                     &delegation,
                     self.url.account(),
                     &self.container,
@@ -680,11 +696,11 @@ impl Store for AzureStore {
                     "r",
                     now - std::time::Duration::from_secs(15 * 60),
                     now + SERVICE_READ_SAS_LIFETIME,
-                )?;
-                url.set_query(Some(sas.expose()));
+                )?
             }
-        }
-        Ok(url)
+        };
+        // After a snapshot's or version's parameter, if the URL names one.
+        Ok(with_query(url, sas.expose()))
     }
 
     async fn delete(&self, key: &str) -> Result<()> {

@@ -31,6 +31,8 @@ pub struct BlobUrl {
     sas: Option<SasToken>,
     style: UrlStyle,
     contents_only: bool,
+    /// `snapshot=…` or `versionid=…`: one earlier state of the blob named (read only).
+    point_in_time: Option<(&'static str, String)>,
 }
 
 /// Host suffixes of Azure's public and sovereign clouds; `.blob.` anywhere in the host is taken
@@ -125,7 +127,22 @@ impl BlobUrl {
             return Err(LocationError::new(text, "a blob name is at most 1,024 characters"));
         }
 
-        let sas = url.query().and_then(SasToken::parse);
+        // A snapshot or version names one state of the blob: kept apart from the SAS, which
+        // goes on every request.
+        let mut point_in_time = None;
+        let mut rest = Vec::new();
+        for pair in url.query().unwrap_or_default().split('&').filter(|p| !p.is_empty()) {
+            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+            match name.to_ascii_lowercase().as_str() {
+                "snapshot" => point_in_time = Some(("snapshot", decode(value).unwrap_or_default())),
+                "versionid" => point_in_time = Some(("versionid", decode(value).unwrap_or_default())),
+                _ => rest.push(pair),
+            }
+        }
+        if point_in_time.is_some() && (path.is_empty() || contents_only || path.ends_with('/')) {
+            return Err(LocationError::new(text, "a snapshot or version id names one blob; give the blob's URL"));
+        }
+        let sas = SasToken::parse(&rest.join("&"));
         let mut endpoint = url.clone();
         endpoint.set_query(None);
         endpoint.set_fragment(None);
@@ -143,7 +160,13 @@ impl BlobUrl {
             UrlStyle::Host => endpoint.set_path(""),
             UrlStyle::Path => endpoint.set_path(&format!("/{}", crate::encoding::encode_component(&account))),
         }
-        Ok(Self { endpoint, account, container, path, sas, style, contents_only })
+        Ok(Self { endpoint, account, container, path, sas, style, contents_only, point_in_time })
+    }
+
+    /// The snapshot or version the URL names, as its query parameter: (`snapshot` or
+    /// `versionid`, value).
+    pub fn point_in_time(&self) -> Option<(&'static str, &str)> {
+        self.point_in_time.as_ref().map(|(k, v)| (*k, v.as_str()))
     }
 
     /// The storage account name.
@@ -209,7 +232,13 @@ impl BlobUrl {
 
     /// This URL with another container and path (the SAS and endpoint are kept).
     pub fn with_container_and_path(&self, container: Option<&str>, path: &str) -> Self {
-        Self { container: container.map(str::to_owned), path: path.to_owned(), contents_only: false, ..self.clone() }
+        Self {
+            container: container.map(str::to_owned),
+            path: path.to_owned(),
+            contents_only: false,
+            point_in_time: None,
+            ..self.clone()
+        }
     }
 
     /// This URL with another SAS (or none).
@@ -263,8 +292,13 @@ impl fmt::Display for BlobUrl {
         if self.contents_only {
             f.write_str(if self.path.is_empty() { "/*" } else { "*" })?;
         }
+        let mut separator = '?';
+        if let Some((name, value)) = &self.point_in_time {
+            write!(f, "?{name}={}", crate::encoding::encode_component(value))?;
+            separator = '&';
+        }
         if let Some(sas) = &self.sas {
-            write!(f, "?{sas}")?;
+            write!(f, "{separator}{sas}")?;
         }
         Ok(())
     }

@@ -65,6 +65,10 @@ pub(crate) fn local_side_with(root: &Path, listing: LocalListing) -> Side {
 /// Opens a Blob container: its store, and the side that shows and explains it.
 pub(crate) fn blob_side(url: &BlobUrl, role: Role, ctx: &JobContext) -> Result<(Side, AzureStore), JobError> {
     check_plain_http(url, ctx)?;
+    if role == Role::Destination && url.point_in_time().is_some() {
+        return Err(JobError::usage(format!("`{url}` names a snapshot or version, which cannot be written"))
+            .with_hint("give the blob's URL without snapshot= or versionid="));
+    }
     let Some(container) = url.container() else {
         return Err(JobError::usage(format!("`{url}` names no container")).with_hint("add the container to the URL"));
     };

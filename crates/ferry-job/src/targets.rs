@@ -30,6 +30,12 @@ impl Targets {
         side: &Side,
         verb: &str,
     ) -> Result<Self, JobError> {
+        if url.point_in_time().is_some() {
+            return Err(JobError::usage(format!(
+                "{verb} a snapshot or version by its URL is not supported yet: `{url}`"
+            ))
+            .with_hint("for snapshots, remove the blob with --delete-snapshots only (or include)"));
+        }
         let path = url.path();
         if !(path.is_empty() || path.ends_with('/') || url.contents_only()) {
             match store.stat(path).await {
