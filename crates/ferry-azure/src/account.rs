@@ -157,6 +157,11 @@ impl Store for AccountStore {
         self.writable(container).await?.put_part(name, part, data, md5).await
     }
 
+    async fn tags(&self, key: &str) -> Result<std::collections::BTreeMap<String, String>> {
+        let (store, _, name) = self.split(key)?;
+        store.tags(name).await
+    }
+
     async fn create_ranged(&self, key: &str, size: u64, options: &WriteOptions) -> Result<WriteReceipt> {
         let (_, container, name) = self.split(key)?;
         self.writable(container).await?.create_ranged(name, size, options).await

@@ -38,6 +38,16 @@ impl AzureStore {
         Ok(())
     }
 
+    /// A blob's index tags.
+    pub async fn get_tags(&self, key: &str) -> Result<BTreeMap<String, String>> {
+        let target = self.target(key);
+        let mut url = self.blob_url(key);
+        url.set_query(Some("comp=tags"));
+        let response = self.client().send(Request::new(Method::GET, url, &target)).await?;
+        let body = self.client().read_xml(response, &target).await?;
+        crate::xml::parse_tags(&body).map_err(|e| StoreError::new(ErrorKind::Other, target, e.to_string()))
+    }
+
     /// Replaces a blob's index tags with `tags` (none clears them; at most 10).
     pub async fn set_tags(&self, key: &str, tags: &BTreeMap<String, String>) -> Result<()> {
         let target = self.target(key);
@@ -76,6 +86,7 @@ mod tests {
     #[test]
     fn tags_are_escaped() {
         let tags = BTreeMap::from([("a&b".to_owned(), "<1>".to_owned())]);
+        assert_eq!(crate::xml::parse_tags(&tags_body(&tags)).unwrap(), tags);
         assert_eq!(
             tags_body(&tags),
             "<?xml version=\"1.0\" encoding=\"utf-8\"?><Tags><TagSet><Tag><Key>a&amp;b</Key><Value>&lt;1&gt;</Value></Tag></TagSet></Tags>"

@@ -569,6 +569,10 @@ impl Store for AzureStore {
         Ok(())
     }
 
+    async fn tags(&self, key: &str) -> Result<std::collections::BTreeMap<String, String>> {
+        self.get_tags(key).await
+    }
+
     async fn create_ranged(&self, key: &str, size: u64, options: &WriteOptions) -> Result<WriteReceipt> {
         self.create_page_blob(key, size, options).await
     }

@@ -236,6 +236,36 @@ pub(crate) fn parse_container_page(xml: &str) -> Result<(Vec<String>, Option<Str
 }
 
 #[derive(Default)]
+struct TagsVisitor {
+    tags: std::collections::BTreeMap<String, String>,
+    key: String,
+    value: String,
+}
+
+impl Visitor for TagsVisitor {
+    fn text(&mut self, path: &[String], text: &str) {
+        match path.last().map(String::as_str) {
+            Some("Key") => self.key = text.to_owned(),
+            Some("Value") => self.value = text.to_owned(),
+            _ => {}
+        }
+    }
+
+    fn close(&mut self, path: &[String]) {
+        if path.last().is_some_and(|p| p == "Tag") {
+            self.tags.insert(std::mem::take(&mut self.key), std::mem::take(&mut self.value));
+        }
+    }
+}
+
+/// Parses a Get Blob Tags result.
+pub(crate) fn parse_tags(xml: &str) -> Result<std::collections::BTreeMap<String, String>, XmlError> {
+    let mut visitor = TagsVisitor::default();
+    walk(xml, &mut visitor)?;
+    Ok(visitor.tags)
+}
+
+#[derive(Default)]
 struct BlockListVisitor {
     list: PartList,
     name: String,

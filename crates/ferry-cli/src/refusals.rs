@@ -4,7 +4,7 @@
 //! is missing. Each check is a pure function of the parsed flags.
 
 use crate::CliError;
-use crate::args::{CopyArgs, CpkArgs, HardlinksArg, LocalFsArgs, ProcessArgs, RemoveArgs, S2sArgs, SyncArgs};
+use crate::args::{CopyArgs, CpkArgs, HardlinksArg, LocalFsArgs, ProcessArgs, RemoveArgs, SyncArgs};
 
 /// Why a flag's value cannot be honoured.
 #[derive(Debug, Clone, Copy)]
@@ -63,14 +63,6 @@ fn local(args: &LocalFsArgs) -> Result<(), CliError> {
     ])
 }
 
-fn s2s(args: &S2sArgs) -> Result<(), CliError> {
-    first(&[(
-        "--s2s-preserve-blob-tags",
-        args.s2s_preserve_blob_tags,
-        Missing::NotYet("index tags are not read from the source; give --blob-tags"),
-    )])
-}
-
 fn cpk(args: &CpkArgs) -> Result<(), CliError> {
     first(&[
         ("--cpk-by-name", args.cpk_by_name.is_some(), Missing::NotYet("encryption scopes")),
@@ -81,7 +73,6 @@ fn cpk(args: &CpkArgs) -> Result<(), CliError> {
 /// `ferry copy`'s flags.
 pub(crate) fn copy(args: &CopyArgs) -> Result<(), CliError> {
     local(&args.local)?;
-    s2s(&args.s2s)?;
     cpk(&args.cpk)?;
     let invalid_metadata = ["ExcludeIfInvalid", "FailIfInvalid", "RenameIfInvalid"];
     if !invalid_metadata.iter().any(|v| v.eq_ignore_ascii_case(&args.s2s_handle_invalid_metadata)) {
@@ -99,11 +90,6 @@ pub(crate) fn copy(args: &CopyArgs) -> Result<(), CliError> {
             !args.s2s_preserve_properties,
             Missing::NotYet("a Blob-to-Blob copy always keeps content headers and metadata"),
         ),
-        (
-            "--s2s-detect-source-changed",
-            args.s2s_detect_source_changed,
-            Missing::NotYet("checking a Blob source for changes during its copy"),
-        ),
     ])
 }
 
@@ -114,7 +100,6 @@ pub(crate) fn sync(args: &SyncArgs) -> Result<(), CliError> {
         ("--follow-symlinks", args.local.follow_symlinks, Missing::AzureFiles),
         ("--preserve-symlinks", args.local.preserve_symlinks, Missing::AzureFiles),
     ])?;
-    s2s(&args.s2s)?;
     cpk(&args.cpk)?;
     first(&[
         (

@@ -220,8 +220,14 @@ pub(crate) fn copy(args: &CopyArgs, display: String) -> Result<Made, CliError> {
         object_type,
         page_tier,
         posix: posix_style(&args.local)?,
+        preserve_blob_tags: args.s2s.s2s_preserve_blob_tags,
+        detect_source_changed: args.s2s_detect_source_changed,
         ..block_policy(&args.blocks)?
     };
+    if args.s2s.s2s_preserve_blob_tags && args.blob_tags.is_some() {
+        return Err(CliError::usage("--blob-tags and --s2s-preserve-blob-tags cannot be used together")
+            .with_hint("set the tags, or keep the source's"));
+    }
     let copy = CopySpec {
         source,
         destination,
@@ -258,6 +264,7 @@ pub(crate) fn sync(args: &SyncArgs, display: String) -> Result<Made, CliError> {
     };
     let policy = TransferPolicy {
         preserve_access_tier: args.s2s.s2s_preserve_access_tier,
+        preserve_blob_tags: args.s2s.s2s_preserve_blob_tags,
         posix: posix_style(&args.local)?,
         ..block_policy(&args.blocks)?
     };

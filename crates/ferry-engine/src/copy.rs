@@ -178,6 +178,14 @@ pub struct TransferPolicy {
     /// The tier of page blobs written (AzCopy's `--page-blob-tier`: P4 … P80).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub page_tier: Option<String>,
+    /// Server-side copies give the destination the source's index tags (AzCopy's
+    /// `--s2s-preserve-blob-tags`), unless `write` names tags.
+    #[serde(default)]
+    pub preserve_blob_tags: bool,
+    /// Server-side copies check afterwards that the source did not change while it was read
+    /// (AzCopy's `--s2s-detect-source-changed`); the item fails if it did.
+    #[serde(default)]
+    pub detect_source_changed: bool,
     /// POSIX properties travel as metadata in this style: uploads record them, downloads
     /// restore mode, owner and modification time (AzCopy's `--preserve-posix-properties`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -220,6 +228,8 @@ impl Default for TransferPolicy {
             object_type: ObjectType::Block,
             page_tier: None,
             posix: None,
+            preserve_blob_tags: false,
+            detect_source_changed: false,
         }
     }
 }
@@ -753,14 +763,18 @@ impl Context {
     }
 
     /// Write options for a server-side copy of `t`: the job's, with the source's block-blob
-    /// access tier when the job keeps tiers and names none.
-    fn server_side_options(&self, t: &Transfer) -> WriteOptions {
+    /// access tier when the job keeps tiers and names none, and its index tags when the job keeps
+    /// tags and names none.
+    async fn server_side_options(&self, t: &Transfer) -> Result<WriteOptions, StoreError> {
         let mut write = self.write_options();
+        if self.options.policy.preserve_blob_tags && write.tags.is_empty() {
+            write.tags = self.source.tags(&t.source_key).await?;
+        }
         if self.options.policy.preserve_access_tier && write.access_tier.is_none() {
             let tier = t.properties.as_ref().and_then(|p| p.access_tier.clone());
             write.access_tier = tier.filter(|t| ["Hot", "Cool", "Cold", "Archive"].contains(&t.as_str()));
         }
-        write
+        Ok(write)
     }
 
     /// Write options for an upload of `t`: the job's, with a Content-Type guessed from the name
@@ -1014,10 +1028,13 @@ impl Context {
         // source's headers and MD5 by itself).
         let user = &self.options.policy.write;
         if t.size <= block.min(SYNC_COPY_MAX) && user.headers == ferry_store::ContentHeaders::default() {
-            let write = self.server_side_options(t);
+            let write = self.server_side_options(t).await?;
             let _request = self.requests.acquire().await.expect("never closed");
             match self.dest.copy_object_from_url(&t.dest_key, url, &write).await {
                 Ok(_) => {
+                    if self.options.policy.detect_source_changed {
+                        self.check_source_unchanged(t).await?;
+                    }
                     self.count_moved(moved, t.size);
                     return Ok(());
                 }
@@ -1042,7 +1059,7 @@ impl Context {
             .try_collect::<()>()
             .await?;
         // The copy keeps the source's properties; options the user gave win.
-        let mut write = self.server_side_options(t);
+        let mut write = self.server_side_options(t).await?;
         if let Some(props) = &t.properties {
             let user = &self.options.policy.write;
             let mut headers = props.headers.clone();
@@ -1054,6 +1071,10 @@ impl Context {
             if user.metadata.is_empty() {
                 write.metadata = props.metadata.clone();
             }
+        }
+        if self.options.policy.detect_source_changed {
+            // Before the commit: a changed source leaves the destination as it was.
+            self.check_source_unchanged(t).await?;
         }
         self.dest.commit_parts(&t.dest_key, &ids, &write).await?;
         Ok(())

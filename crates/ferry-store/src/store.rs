@@ -292,6 +292,11 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         Err(StoreError::not_supported(key, "setting content headers"))
     }
 
+    /// An object's index tags (Azure's blob index tags). `NotSupported` where there are none.
+    async fn tags(&self, key: &str) -> Result<std::collections::BTreeMap<String, String>> {
+        Err(StoreError::not_supported(key, "index tags"))
+    }
+
     /// Makes `key` a symbolic link to `target` (a stored link being restored), replacing what is
     /// there. `NotSupported` where there are no links.
     async fn write_symlink(&self, key: &str, target: &str) -> Result<()> {

@@ -151,6 +151,10 @@ impl Store for FaultyStore {
         self.inner.delete(key).await
     }
 
+    async fn tags(&self, key: &str) -> Result<std::collections::BTreeMap<String, String>, StoreError> {
+        self.inner.tags(key).await
+    }
+
     async fn create_ranged(&self, key: &str, size: u64, options: &WriteOptions) -> Result<WriteReceipt, StoreError> {
         self.inner.create_ranged(key, size, options).await
     }

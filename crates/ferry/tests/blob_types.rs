@@ -175,3 +175,42 @@ async fn page_and_append_blobs_are_written_kept_and_read() {
     assert_eq!(code, 1, "{out}");
     assert!(err.contains("multiple of 512"), "{err}");
 }
+
+/// `--s2s-preserve-blob-tags` gives each copy its source's index tags, by the one-request copy
+/// and the block-by-block one; without it the copies have none. `--s2s-detect-source-changed`
+/// passes a source that stayed as listed.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_blob_to_blob_copy_keeps_index_tags_when_asked() {
+    let azurite = Azurite::shared();
+    let source = azurite.new_container("tags-src").await.container().to_owned();
+    python(
+        azurite,
+        &source,
+        "import os\n\
+         c.upload_blob('small.txt', b'small', tags={'project': 'ferry', 'stage': 'test'})\n\
+         c.upload_blob('big.bin', os.urandom(3 * 1024 * 1024), tags={'size': 'big'})\n",
+    );
+    let tags = |container: &str| {
+        python(
+            azurite,
+            container,
+            "for b in c.list_blobs():\n    print(b.name, sorted(c.get_blob_client(b.name).get_blob_tags().items()))",
+        )
+    };
+    for (flags, expected) in [
+        (
+            vec!["--s2s-preserve-blob-tags", "--s2s-detect-source-changed"],
+            "big.bin [('size', 'big')]\nsmall.txt [('project', 'ferry'), ('stage', 'test')]\n",
+        ),
+        (vec![], "big.bin []\nsmall.txt []\n"),
+    ] {
+        let dest = azurite.new_container("tags-dst").await.container().to_owned();
+        let mut cmd = ferry_with_key();
+        cmd.args(["copy", &format!("{}/*", azurite.container_url(&source)), &azurite.container_url(&dest)])
+            .args(["--block-size-mb=1"])
+            .args(&flags);
+        let (code, _, err) = run(&mut cmd);
+        assert_eq!(code, 0, "{flags:?}: {err}");
+        assert_eq!(tags(&dest), expected, "{flags:?}");
+    }
+}
