@@ -139,11 +139,6 @@ pub(crate) fn process(args: &ProcessArgs) -> Result<(), CliError> {
             Missing::NotYet("a pause between scanning and the first file (use --await-continue)"),
         ),
         (
-            "--debug-skip-files",
-            args.debug_skip_files.is_some(),
-            Missing::NotYet("cancelling a job at named files (interrupt it instead; `jobs resume` finishes it)"),
-        ),
-        (
             "--retry-status-codes",
             args.retry_status_codes.is_some(),
             Missing::NotYet("changing which HTTP statuses are retried"),

@@ -75,6 +75,8 @@ pub struct Settings {
     pub source_sas_command: Option<String>,
     /// `--destination-sas-command` (or `FERRY_DESTINATION_SAS_COMMAND`).
     pub destination_sas_command: Option<String>,
+    /// Testing: relative paths at which a copy is cancelled (`--debug-skip-files`).
+    pub cancel_at: Vec<String>,
 }
 
 /// Concurrency and memory limits of transfers.
@@ -164,6 +166,12 @@ impl Settings {
                 .destination_sas_command
                 .clone()
                 .or_else(|| env.get("FERRY_DESTINATION_SAS_COMMAND").map(str::to_owned)),
+            cancel_at: cli
+                .process
+                .debug_skip_files
+                .as_deref()
+                .map(|s| s.split(';').map(str::trim).filter(|x| !x.is_empty()).map(str::to_owned).collect())
+                .unwrap_or_default(),
             trusted_suffixes: cli
                 .trusted_microsoft_suffixes
                 .as_deref()

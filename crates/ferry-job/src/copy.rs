@@ -92,6 +92,7 @@ pub(crate) async fn run(run: Run<'_>, copy: &CopySpec) -> Result<(), JobError> {
     let naming = decide(&source_shape, &dest_shape, recursive, copy.as_subdir)?;
     let plan = Plan { naming, filter, wildcard, listed: AtomicU64::new(0) };
     let transfers = transfers(&source, &plan).await?;
+    let transfers = cancelling_at(transfers, &plan, ctx);
     if copy.dry_run {
         return dry_run(transfers, (&source, &dest), ctx).await;
     }
@@ -133,6 +134,29 @@ pub(crate) async fn run(run: Run<'_>, copy: &CopySpec) -> Result<(), JobError> {
         verify_copy(&source, &dest, &plan, ctx).await?;
     }
     Ok(())
+}
+
+/// `transfers`, cancelling the job when one's relative path is in the context's `cancel_at`
+/// (before it is handed to the engine, so it is left for a resume).
+fn cancelling_at<'a>(
+    transfers: futures::stream::BoxStream<'a, Result<Transfer, StoreError>>,
+    plan: &'a Plan,
+    ctx: &'a JobContext,
+) -> futures::stream::BoxStream<'a, Result<Transfer, StoreError>> {
+    if ctx.cancel_at.is_empty() {
+        return transfers;
+    }
+    transfers
+        .inspect_ok(move |t| {
+            let relative = match &plan.naming {
+                Naming::Tree { source_prefix, .. } => t.source_key.strip_prefix(source_prefix.as_str()),
+                Naming::Single { .. } => t.source_key.rsplit('/').next(),
+            };
+            if relative.is_some_and(|r| ctx.cancel_at.iter().any(|c| c.trim_matches('/') == r)) {
+                ctx.cancel.store(true, std::sync::atomic::Ordering::Relaxed);
+            }
+        })
+        .boxed()
 }
 
 /// The transfers a copy makes, streamed from the source's listing.

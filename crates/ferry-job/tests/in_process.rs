@@ -51,6 +51,7 @@ fn context(state: &Path, events: Arc<Recorder>) -> JobContext {
         secrets: Secrets::default(),
         allow_plain_http: false,
         prompt: None,
+        cancel_at: Vec::new(),
     }
 }
 

@@ -184,7 +184,7 @@ fn flags_ferry_cannot_act_on_are_refused_by_name() {
         (vec!["copy", "--recursive", "--include-attributes=A"], "--include-attributes works only on Windows"),
         (vec!["sync", "--preserve-permissions"], "--preserve-permissions applies to Azure Files"),
         (vec!["copy", "--recursive", "--include=*.txt"], "--include and --exclude were removed"),
-        (vec!["copy", "--recursive", "--debug-skip-files=f"], "--debug-skip-files is not supported yet"),
+        (vec!["copy", "--recursive", "--await-open"], "--await-open is not supported yet"),
     ] {
         let mut cmd = common::ferry();
         cmd.args(&args[..1]).arg(&src).arg(&dst).args(&args[1..]);
@@ -258,4 +258,33 @@ fn completions_and_docs_are_generated_from_the_definition() {
     assert_eq!(code, 0, "{err}");
     let man = std::fs::read_to_string(dir.path().join("ferry-jobs-resume.1")).unwrap();
     assert!(man.starts_with(".ie") || man.contains(".TH ferry-jobs-resume 1"), "{man}");
+}
+
+/// AzCopy's test hook `--debug-skip-files`: the copy is cancelled when its listing reaches the
+/// named file, leaving a job that `jobs resume` finishes.
+#[test]
+fn debug_skip_files_cancels_a_job_that_resume_finishes() {
+    let work = tempfile::tempdir().unwrap();
+    let src = work.path().join("src");
+    std::fs::create_dir(&src).unwrap();
+    for name in ["a", "b", "c", "d"] {
+        std::fs::write(src.join(name), name.repeat(1000)).unwrap();
+    }
+    let dst = work.path().join("dst");
+    let plans = work.path().join("plans");
+    let ferry = || {
+        let mut cmd = common::ferry();
+        cmd.env("FERRY_JOB_PLAN_LOCATION", &plans);
+        cmd
+    };
+    let (code, out, err) =
+        run(ferry().args(["copy", &format!("{}/*", src.display())]).arg(&dst).arg("--debug-skip-files=c"));
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(err.contains("was cancelled") && err.contains("ferry jobs resume"), "{err}");
+    let id = common::job_id(&out);
+    let (code, out, err) = run(ferry().args(["jobs", "resume", &id]));
+    assert_eq!(code, 0, "{out}{err}");
+    for name in ["a", "b", "c", "d"] {
+        assert_eq!(std::fs::read(dst.join(name)).unwrap(), name.repeat(1000).into_bytes(), "{name}");
+    }
 }

@@ -73,6 +73,7 @@ impl Ctx<'_> {
                 log_cap: settings.log_cap,
             },
             http: settings.http.clone(),
+            cancel_at: settings.cancel_at.clone(),
             secrets,
             allow_plain_http: env
                 .get("FERRY_ALLOW_HTTP")
