@@ -49,7 +49,7 @@ fn local(args: &LocalFsArgs) -> Result<(), CliError> {
             .with_hint("follow links to copy what they point to, or preserve them to copy the links themselves"));
     }
     first(&[
-        ("--hardlinks", args.hardlinks != HardlinksArg::Follow, Missing::NotYet("each hard link is copied as a file")),
+        ("--hardlinks", args.hardlinks == HardlinksArg::Preserve, Missing::AzureFiles),
         ("--include-attributes", args.include_attributes.is_some(), Missing::Windows),
         ("--exclude-attributes", args.exclude_attributes.is_some(), Missing::Windows),
         ("--preserve-info", on(args.preserve_info) || on(args.preserve_smb_info), Missing::AzureFiles),
@@ -98,6 +98,7 @@ pub(crate) fn sync(args: &SyncArgs) -> Result<(), CliError> {
     local(&args.local)?;
     first(&[
         ("--follow-symlinks", args.local.follow_symlinks, Missing::AzureFiles),
+        ("--hardlinks", args.local.hardlinks == HardlinksArg::Skip, Missing::AzureFiles),
         ("--preserve-symlinks", args.local.preserve_symlinks, Missing::AzureFiles),
     ])?;
     cpk(&args.cpk)?;
@@ -194,7 +195,7 @@ mod tests {
             ("--include-attributes=A;S", "only on Windows"),
             ("--preserve-permissions", "Azure Files"),
             ("--cpk-by-value", "customer-provided keys"),
-            ("--hardlinks=skip", "hard link"),
+            ("--hardlinks=preserve", "Azure Files"),
             ("--backup", "Windows"),
         ] {
             let message = copy_refusal(&[flag]).unwrap_or_else(|| panic!("{flag} was accepted"));

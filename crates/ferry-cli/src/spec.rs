@@ -239,6 +239,7 @@ pub(crate) fn copy(args: &CopyArgs, display: String) -> Result<Made, CliError> {
         verify: args.verify,
         exclude_containers: FilterSpec::split_list(args.exclude_container.as_deref()),
         follow_symlinks: args.local.follow_symlinks,
+        skip_hardlinks: args.local.hardlinks == crate::args::HardlinksArg::Skip,
     };
     Ok((JobSpec::new(display, JobKind::Copy(copy)), sas))
 }

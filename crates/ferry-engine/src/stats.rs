@@ -41,6 +41,8 @@ pub struct StatsSnapshot {
     pub symlinks_skipped: u64,
     /// Special files (FIFOs, sockets, devices) the source listing passed over.
     pub special_skipped: u64,
+    /// Files with several hard links the source listing passed over (`--hardlinks skip`).
+    pub hardlinks_skipped: u64,
 }
 
 impl StatsSnapshot {
@@ -127,6 +129,7 @@ impl Stats {
             // Counted by the source store's listing; the job fills them in.
             symlinks_skipped: 0,
             special_skipped: 0,
+            hardlinks_skipped: 0,
         }
     }
 }

@@ -80,7 +80,7 @@ pub(crate) async fn run(run: Run<'_>, copy: &CopySpec) -> Result<(), JobError> {
         (false, true) => ferry_store::Links::Preserve,
         (false, false) => ferry_store::Links::Skip,
     };
-    let listing = open::LocalListing { links, posix: copy.policy.posix };
+    let listing = open::LocalListing { links, posix: copy.policy.posix, skip_hardlinks: copy.skip_hardlinks };
     let (source, source_shape) = open::copy_source(&source_location, &copy.exclude_containers, listing, ctx).await?;
     let from_account = source_location.as_blob().is_some_and(|u| u.container().is_none());
     if !from_account && !copy.exclude_containers.is_empty() {
@@ -109,7 +109,8 @@ pub(crate) async fn run(run: Run<'_>, copy: &CopySpec) -> Result<(), JobError> {
     };
     let mut report = job.run_engine(engine, transfers, (&source, &dest), None, verb).await;
     let skipped = source.store.skipped_entries();
-    (report.stats.symlinks_skipped, report.stats.special_skipped) = (skipped.symlinks, skipped.special);
+    (report.stats.symlinks_skipped, report.stats.special_skipped, report.stats.hardlinks_skipped) =
+        (skipped.symlinks, skipped.special, skipped.hardlinks);
     if report.stats.total == 0 {
         ctx.events.event(&JobEvent::Warning("nothing matched the source: no files were transferred"));
     }

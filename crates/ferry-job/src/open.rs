@@ -46,6 +46,7 @@ pub(crate) fn local_side(root: &Path) -> Side {
 pub(crate) struct LocalListing {
     pub(crate) links: ferry_store::Links,
     pub(crate) posix: Option<ferry_store::PosixStyle>,
+    pub(crate) skip_hardlinks: bool,
 }
 
 /// A local side rooted at `root` that lists as `listing` says.
@@ -55,7 +56,12 @@ pub(crate) fn local_side_with(root: &Path, listing: LocalListing) -> Side {
     Side {
         credential: CredentialSource::Local,
         token: None,
-        store: Arc::new(LocalStore::new(root).with_links(listing.links).with_posix(listing.posix)),
+        store: Arc::new(
+            LocalStore::new(root)
+                .with_links(listing.links)
+                .with_posix(listing.posix)
+                .skipping_hardlinks(listing.skip_hardlinks),
+        ),
         shown_base,
         kind: LocationKind::Local,
         local_root: Some(root.to_path_buf()),

@@ -278,6 +278,9 @@ pub struct CopySpec {
     /// `--follow-symlinks`: a local source's links are listed as what they point to.
     #[serde(default)]
     pub follow_symlinks: bool,
+    /// `--hardlinks skip`: a local source's files with several hard links are passed over.
+    #[serde(default)]
+    pub skip_hardlinks: bool,
 }
 
 /// `--max-delete`: at most this many deletions, or this share of the destination.

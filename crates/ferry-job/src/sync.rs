@@ -80,7 +80,8 @@ pub(crate) async fn run(run: Run<'_>, sync: &SyncSpec) -> Result<(), JobError> {
     let sides = (&trees.source, &trees.dest);
     let mut report = job.run_engine(engine, transfers, sides, Some(planned.scanned.clone()), "COPYFAILED").await;
     let skipped = sides.0.store.skipped_entries();
-    (report.stats.symlinks_skipped, report.stats.special_skipped) = (skipped.symlinks, skipped.special);
+    (report.stats.symlinks_skipped, report.stats.special_skipped, report.stats.hardlinks_skipped) =
+        (skipped.symlinks, skipped.special, skipped.hardlinks);
     let (counts, refused) = delete_phase(&trees, sync, &planned, Some(&report), job.journal.as_ref(), ctx).await;
     finish(job, &report, counts, refused, sync, &trees, &filter, ctx).await
 }

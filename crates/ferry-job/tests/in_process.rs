@@ -80,6 +80,7 @@ fn copy_spec(source: &Path, destination: &Path) -> JobSpec {
             verify: false,
             exclude_containers: Vec::new(),
             follow_symlinks: false,
+            skip_hardlinks: false,
         }),
     )
 }

@@ -69,6 +69,7 @@ pub enum Links {
 struct Skipped {
     symlinks: AtomicU64,
     special: AtomicU64,
+    hardlinks: AtomicU64,
 }
 
 /// A store rooted at a local directory.
@@ -78,12 +79,27 @@ pub struct LocalStore {
     links: Links,
     skipped: std::sync::Arc<Skipped>,
     posix: Option<crate::PosixStyle>,
+    skip_hardlinks: bool,
 }
 
 impl LocalStore {
     /// A store rooted at `root`. The directory need not exist yet (see [`Store::create_root`]).
     pub fn new(root: impl Into<PathBuf>) -> Self {
-        Self { root: root.into(), links: Links::Skip, skipped: std::sync::Arc::default(), posix: None }
+        Self {
+            root: root.into(),
+            links: Links::Skip,
+            skipped: std::sync::Arc::default(),
+            posix: None,
+            skip_hardlinks: false,
+        }
+    }
+
+    /// Passes over files with more than one hard link, counting them (AzCopy's
+    /// `--hardlinks skip`).
+    #[must_use]
+    pub fn skipping_hardlinks(mut self, skip: bool) -> Self {
+        self.skip_hardlinks = skip;
+        self
     }
 
     /// Lists each file with its POSIX properties as metadata in `style` (AzCopy's
@@ -236,6 +252,7 @@ struct Walk<'a> {
     depth: ListDepth,
     links: Links,
     posix: Option<crate::PosixStyle>,
+    skip_hardlinks: bool,
     skipped: &'a Skipped,
     tx: &'a mpsc::Sender<Result<Entry>>,
     /// The directories being walked, from the start down to the current one (device, inode):
@@ -368,7 +385,14 @@ impl Walk<'_> {
                 Child::File(name) => {
                     let path = dir.join(&name);
                     let posix = self.posix;
-                    let item = fs::metadata(&path)
+                    let meta = fs::metadata(&path);
+                    if self.skip_hardlinks && meta.as_ref().is_ok_and(|m| std::os::unix::fs::MetadataExt::nlink(m) > 1)
+                    {
+                        self.skipped.hardlinks.fetch_add(1, Ordering::Relaxed);
+                        tracing::info!(path = %path.display(), "skipping a file with more than one hard link");
+                        continue;
+                    }
+                    let item = meta
                         .map(|m| with_posix(entry_from_metadata(key, &m), &m, posix))
                         .map_err(|e| StoreError::from_io(e, shown(&path)));
                     self.tx.blocking_send(item).is_ok()
@@ -435,7 +459,8 @@ impl Store for LocalStore {
         let root = self.root.clone();
         let start = if dir_part.is_empty() { Ok(root.clone()) } else { self.path_of(dir_part.trim_end_matches('/')) };
         let (dir_part, filter) = (dir_part.to_owned(), filter.to_owned());
-        let (links, skipped, posix) = (self.links, self.skipped.clone(), self.posix);
+        let (links, skipped, posix, skip_hardlinks) =
+            (self.links, self.skipped.clone(), self.posix, self.skip_hardlinks);
         let (tx, rx) = mpsc::channel(LIST_CHANNEL);
         tokio::task::spawn_blocking(move || {
             if !root.is_dir() {
@@ -450,6 +475,7 @@ impl Store for LocalStore {
                         depth,
                         links,
                         posix,
+                        skip_hardlinks,
                         skipped: &skipped,
                         tx: &tx,
                         visited: std::collections::HashSet::new(),
@@ -470,6 +496,7 @@ impl Store for LocalStore {
         crate::SkippedEntries {
             symlinks: self.skipped.symlinks.load(Ordering::Relaxed),
             special: self.skipped.special.load(Ordering::Relaxed),
+            hardlinks: self.skipped.hardlinks.load(Ordering::Relaxed),
         }
     }
 

@@ -82,6 +82,8 @@ pub struct SkippedEntries {
     pub symlinks: u64,
     /// FIFOs, sockets, devices.
     pub special: u64,
+    /// Files with more than one hard link, when those are skipped.
+    pub hardlinks: u64,
 }
 
 /// The metadata key that marks a blob as a stored symbolic link (its content is the link's

@@ -216,3 +216,24 @@ for b in c.list_blobs(include=["metadata"]):
         run(ferry_with_key().args(["copy", file.to_str().unwrap(), "x", "--posix-properties-style=amlfs"]));
     assert_eq!(code, 2, "{err}");
 }
+
+/// `--hardlinks skip` passes over files with several hard links and counts them in AzCopy's
+/// summary line; the default (`follow`) copies each as a file.
+#[test]
+fn hard_links_are_followed_or_skipped_and_counted() {
+    let work = tempfile::tempdir().unwrap();
+    let src = work.path().join("src");
+    std::fs::create_dir(&src).unwrap();
+    std::fs::write(src.join("one"), b"1").unwrap();
+    std::fs::write(src.join("two"), b"2").unwrap();
+    std::fs::hard_link(src.join("two"), src.join("two-again")).unwrap();
+    for (flag, copied, skipped) in [("--hardlinks=follow", 3, 0), ("--hardlinks=skip", 1, 2)] {
+        let dst = work.path().join(flag.trim_start_matches("--hardlinks="));
+        let (code, out, err) =
+            run(common::ferry().args(["copy", &format!("{}/*", src.display()), dst.to_str().unwrap(), flag]));
+        assert_eq!(code, 0, "{err}");
+        assert_eq!(summary_value(&out, "Number of File Transfers Completed"), copied, "{flag}: {out}");
+        assert_eq!(summary_value(&out, "Number of Hardlinks Skipped"), skipped, "{flag}: {out}");
+        assert_eq!(std::fs::read_dir(&dst).unwrap().count() as u64, copied);
+    }
+}
