@@ -160,7 +160,9 @@ pub(crate) fn make(quota_gb: Option<u32>) -> Result<(), CliError> {
 
 /// `ferry jobs resume --include/--exclude`.
 pub(crate) fn resume(include: Option<&str>, exclude: Option<&str>) -> Result<(), CliError> {
-    let what = Missing::NotYet("choosing which failed items a resume retries (it retries all)");
+    // AzCopy keeps these flags but no longer honours them either.
+    let what =
+        Missing::NotYet("choosing which failed items a resume retries (it retries all; AzCopy made these obsolete)");
     first(&[("--include", include.is_some(), what), ("--exclude", exclude.is_some(), what)])
 }
 
