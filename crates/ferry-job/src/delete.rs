@@ -27,7 +27,7 @@ pub(crate) enum Deletion {
 /// Deletes objects, journaling each.
 pub(crate) struct Deleter<'a> {
     pub(crate) delete: DeleteFn<'a>,
-    pub(crate) journal: Option<&'a Journal>,
+    pub(crate) journal: Option<Journal>,
     pub(crate) prompt: Option<Arc<dyn Prompt>>,
 }
 
@@ -40,7 +40,7 @@ impl Deleter<'_> {
         {
             return Deletion::Kept;
         }
-        if let Some(journal) = self.journal
+        if let Some(journal) = &self.journal
             && let Err(e) = journal.deletion_planned(key, size).await
         {
             // Not deleting what cannot be recorded keeps the journal the whole truth.
@@ -50,7 +50,7 @@ impl Deleter<'_> {
             Err(e) if e.kind() == ErrorKind::NotFound => Ok(()),
             other => other,
         };
-        if let Some(journal) = self.journal {
+        if let Some(journal) = &self.journal {
             let (status, error, http) = match &result {
                 Ok(()) => (ItemStatus::Success, None, None),
                 Err(e) => (ItemStatus::Failed, Some(e.to_string()), e.status()),

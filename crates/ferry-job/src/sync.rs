@@ -232,7 +232,7 @@ async fn delete_phase(
             let store = store.clone();
             Box::pin(async move { store.delete(&key).await })
         }),
-        journal,
+        journal: journal.cloned(),
         prompt,
     };
     // One at a time when each deletion is asked about, so questions come in order.

@@ -10,9 +10,9 @@ use ferry_store::{Entry, ErrorKind, ListDepth, Store, StoreError};
 use futures::stream::BoxStream;
 use futures::{StreamExt, TryStreamExt};
 
-use crate::JobError;
 use crate::listing::{Selection, listing};
 use crate::open::Side;
+use crate::{JobContext, JobError};
 
 /// One blob, or the blobs under a prefix.
 pub(crate) enum Targets {
@@ -74,4 +74,130 @@ impl Targets {
             }
         }
     }
+}
+
+/// What a per-blob job (remove, set-properties) does to each blob it names, and how it says so.
+pub(crate) trait PerBlob: Sync {
+    /// The command's verb for messages: `removing`, `changing`.
+    const VERB: &'static str;
+    /// What is done, for "nothing found to …" and "… failed": `remove`, `change`.
+    const ACTION: &'static str;
+
+    /// Does it to one blob (journaling it as it goes); `Ok` when done or nothing was left to do.
+    fn apply<'a>(&'a self, entry: &'a Entry) -> futures::future::BoxFuture<'a, Result<(), StoreError>>;
+
+    /// A dry run's line for `target`.
+    fn planned(&self, target: &str, ctx: &JobContext);
+
+    /// Reports that `target` was done.
+    fn done(&self, target: &str, ctx: &JobContext);
+
+    /// Reports that `target` failed.
+    fn failed(&self, target: &str, error: &StoreError, ctx: &JobContext);
+}
+
+/// How many blobs a per-blob job works on at once.
+const IN_FLIGHT: usize = 32;
+
+/// What a per-blob job is asked to cover.
+pub(crate) struct Scope<'a> {
+    pub(crate) target: &'a crate::Endpoint,
+    pub(crate) recursive: bool,
+    pub(crate) filter: &'a ferry_plan::FilterSpec,
+    pub(crate) dry_run: bool,
+}
+
+/// Runs a per-blob job (new, or resumed from its journal): lists what `scope` names, then has
+/// `make(store, journal)`'s action do each blob, 32 at a time, until done or cancelled, with the
+/// lifecycle every job has (journal, log, summary, cancelled ending with its resume hint).
+pub(crate) async fn run_per_blob<P: PerBlob>(
+    run: crate::lifecycle::Run<'_>,
+    scope: Scope<'_>,
+    make: impl FnOnce(AzureStore, Option<ferry_journal::Journal>) -> P,
+) -> Result<(), JobError> {
+    use crate::lifecycle::{Lifecycle, cancelled, journal_for};
+    let [location] = run.locations([(scope.target, crate::Role::Source)])?;
+    let crate::lifecycle::Run { id, spec, resume, ctx } = run;
+    let ferry_core::Location::Blob(url) = &location else {
+        return Err(JobError::usage(format!("{} works on blobs; give a Blob URL", P::VERB)));
+    };
+    let (side, store) = crate::open::blob_side(url, crate::Role::Source, ctx)?;
+    let filter = crate::listing::compile(scope.filter)?;
+    let listed = AtomicU64::new(0);
+    let found = Targets::of(url, scope.recursive, &store, &side, P::VERB).await?;
+    let mut targets = found.stream(&side, &filter, &listed);
+    let nothing_found = || {
+        JobError::failed(format!("nothing found to {} at {url}", P::ACTION))
+            .with_hint("check the path and filters; names are case-sensitive")
+    };
+    if scope.dry_run {
+        let action = make(store, None);
+        let mut count = 0u64;
+        while let Some(entry) = targets.try_next().await.map_err(|e| side.explain(e.into()))? {
+            action.planned(&format!("{}{}", side.shown_base, entry.key), ctx);
+            count += 1;
+        }
+        return if count == 0 { Err(nothing_found()) } else { Ok(()) };
+    }
+    let journal = journal_for(id, spec, resume, (&side, &side), ctx)?;
+    let job = Lifecycle::begin(id, spec, Some(journal), (&side, &side), ctx)?;
+    let action = make(store, job.journal.clone());
+    let stats = match apply_all(targets, &action, &side, ctx).await {
+        Ok(stats) => stats,
+        Err(e) => {
+            // A listing that failed part-way: the job is over, and says so.
+            tracing::error!(target: crate::JOB_TARGET, "the listing failed: {e}");
+            job.fail(false).await;
+            return Err(side.explain(e.into()));
+        }
+    };
+    let cancelled_now = ctx.is_cancelled();
+    if stats.total == 0 && !cancelled_now {
+        job.fail(true).await;
+        return Err(nothing_found());
+    }
+    job.finish(&stats, None, crate::events::final_status(&stats, cancelled_now), !cancelled_now).await;
+    if cancelled_now {
+        return Err(cancelled(id));
+    }
+    if stats.failed > 0 {
+        return Err(JobError::failed(format!("{} of {} blobs failed to {}", stats.failed, stats.total, P::ACTION)));
+    }
+    Ok(())
+}
+
+/// Does `action` to every target until done or cancelled, counting blobs as transfers. A
+/// listing error ends it.
+async fn apply_all<P: PerBlob>(
+    targets: BoxStream<'_, Result<Entry, StoreError>>,
+    action: &P,
+    side: &Side,
+    ctx: &JobContext,
+) -> Result<ferry_engine::StatsSnapshot, StoreError> {
+    let mut stats = ferry_engine::StatsSnapshot { scanning_finished: true, ..Default::default() };
+    let mut outcomes = targets
+        // Once cancelled, nothing new starts and the listing is dropped.
+        .take_until(ferry_engine::cancelled(ctx.cancel.clone()))
+        .map_ok(|entry| async move {
+            let outcome = action.apply(&entry).await;
+            Ok::<_, StoreError>((entry, outcome))
+        })
+        .try_buffer_unordered(IN_FLIGHT)
+        .boxed();
+    while let Some((entry, outcome)) = outcomes.try_next().await? {
+        stats.total += 1;
+        stats.bytes_enumerated += entry.size;
+        let target = format!("{}{}", side.shown_base, entry.key);
+        match outcome {
+            Ok(()) => {
+                stats.done += 1;
+                action.done(&target, ctx);
+            }
+            Err(error) => {
+                stats.failed += 1;
+                action.failed(&target, &error, ctx);
+            }
+        }
+    }
+    Ok(stats)
 }
