@@ -18,6 +18,7 @@
 mod account;
 mod client;
 pub mod client_certificate;
+mod cpk;
 mod credential;
 pub mod developer_tools;
 pub mod device_code;
@@ -34,6 +35,7 @@ mod xml;
 
 pub use account::AccountStore;
 pub use client::{API_VERSION, BlobClient, HttpConfig};
+pub use cpk::Cpk;
 pub use credential::{
     ConnectionString, Credential, CredentialError, DEVELOPMENT_ACCOUNT, DEVELOPMENT_KEY, SharedKey, TokenSource,
     string_to_sign,

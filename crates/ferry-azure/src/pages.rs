@@ -39,7 +39,7 @@ impl AzureStore {
             .header("x-ms-blob-content-length", &size.to_string())
             .body(Body::Bytes(Bytes::new()));
         let request = with_blob_properties(request, options)?;
-        let response = self.client().send(request).await?;
+        let response = self.client().send(self.encrypted(request, true)).await?;
         Ok(receipt(response.headers()))
     }
 
@@ -63,7 +63,7 @@ impl AzureStore {
         if let Some(md5) = &md5 {
             request = request.header("content-md5", &b64(md5));
         }
-        self.client().send(request).await?;
+        self.client().send(self.encrypted(request, true)).await?;
         Ok(())
     }
 
@@ -75,7 +75,7 @@ impl AzureStore {
             .header("x-ms-blob-type", "AppendBlob")
             .body(Body::Bytes(Bytes::new()));
         let request = with_blob_properties(request, options)?;
-        let response = self.client().send(request).await?;
+        let response = self.client().send(self.encrypted(request, true)).await?;
         Ok(receipt(response.headers()))
     }
 
@@ -95,7 +95,7 @@ impl AzureStore {
         if let Some(md5) = &md5 {
             request = request.header("content-md5", &b64(md5));
         }
-        self.client().send(request).await?;
+        self.client().send(self.encrypted(request, true)).await?;
         Ok(())
     }
 

@@ -40,6 +40,8 @@ pub struct AzureStore {
     page_size: u32,
     /// The user delegation key that signs server-side reads under an Entra token.
     delegation: std::sync::Arc<crate::user_delegation::KeyCache>,
+    /// Customer-provided encryption, if the blobs use it.
+    cpk: Option<std::sync::Arc<crate::Cpk>>,
 }
 
 impl AzureStore {
@@ -55,7 +57,23 @@ impl AzureStore {
             url: url.clone(),
             page_size: LIST_PAGE_SIZE,
             delegation: std::sync::Arc::default(),
+            cpk: None,
         })
+    }
+
+    /// Encrypts (and reads) blobs with `cpk` (AzCopy's `--cpk-by-name` / `--cpk-by-value`).
+    #[must_use]
+    pub fn with_cpk(mut self, cpk: Option<crate::Cpk>) -> Self {
+        self.cpk = cpk.map(std::sync::Arc::new);
+        self
+    }
+
+    /// `request` with the encryption headers, if the blobs use customer-provided encryption.
+    pub(crate) fn encrypted<'a>(&self, request: Request<'a>, writing: bool) -> Request<'a> {
+        match &self.cpk {
+            Some(cpk) => cpk.apply(request, writing),
+            None => request,
+        }
     }
 
     /// Sets the listing page size (tests use small pages to exercise paging).
@@ -471,7 +489,8 @@ impl Store for AzureStore {
 
     async fn stat(&self, key: &str) -> Result<Entry> {
         let target = self.target(key);
-        let response = self.client.send(Request::new(Method::HEAD, self.blob_url(key), &target)).await?;
+        let response =
+            self.client.send(self.encrypted(Request::new(Method::HEAD, self.blob_url(key), &target), false)).await?;
         Ok(entry_from_headers(key, response.headers()))
     }
 
@@ -488,7 +507,7 @@ impl Store for AzureStore {
             }
             request = request.header("x-ms-range", &format!("bytes={}-{}", r.start, r.end - 1));
         }
-        let response = match self.client.send(request).await {
+        let response = match self.client.send(self.encrypted(request, false)).await {
             Ok(r) => r,
             // The service refuses any range on an empty blob; the contract says it reads as empty.
             Err(e) if e.status() == Some(416) && range.as_ref().is_some_and(|r| r.start == 0) => {
@@ -552,7 +571,7 @@ impl Store for AzureStore {
             request = request.header("content-md5", &b64(md5));
         }
         let request = with_blob_properties(request, options)?;
-        let response = self.client.send(request).await?;
+        let response = self.client.send(self.encrypted(request, true)).await?;
         Ok(receipt(response.headers()))
     }
 
@@ -565,7 +584,7 @@ impl Store for AzureStore {
         if let Some(md5) = &md5 {
             request = request.header("content-md5", &b64(md5));
         }
-        self.client.send(request).await?;
+        self.client.send(self.encrypted(request, true)).await?;
         Ok(())
     }
 
@@ -621,7 +640,7 @@ impl Store for AzureStore {
             .header("content-md5", &b64(&ferry_store::md5_of(&body)))
             .body(Body::Bytes(body));
         let request = with_blob_properties(request, options)?;
-        let response = self.client.send(request).await?;
+        let response = self.client.send(self.encrypted(request, true)).await?;
         Ok(receipt(response.headers()))
     }
 
@@ -643,7 +662,7 @@ impl Store for AzureStore {
             }
             request = request.header("x-ms-source-range", &format!("bytes={}-{}", r.start, r.end - 1));
         }
-        self.client.send(request).await?;
+        self.client.send(self.encrypted(request, true)).await?;
         Ok(())
     }
 
@@ -661,7 +680,7 @@ impl Store for AzureStore {
             .header("x-ms-copy-source", source_url.as_str())
             .header("x-ms-requires-sync", "true");
         let request = with_blob_properties(request, options)?;
-        let response = self.client.send(request).await?;
+        let response = self.client.send(self.encrypted(request, true)).await?;
         // A synchronous copy either succeeds or fails; anything else is not what was asked for.
         let status = response.headers().get("x-ms-copy-status").and_then(|v| v.to_str().ok()).unwrap_or("");
         if status != "success" {

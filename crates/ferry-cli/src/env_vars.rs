@@ -55,6 +55,16 @@ pub const ENV_VARS: &[EnvVar] = &[
         secret: true,
     },
     EnvVar {
+        name: "CPK_ENCRYPTION_KEY",
+        description: "The AES-256 key (base64) for --cpk-by-value: blobs are written with it and read with it; never recorded.",
+        secret: true,
+    },
+    EnvVar {
+        name: "CPK_ENCRYPTION_KEY_SHA256",
+        description: "The key's SHA-256 (base64), for --cpk-by-value; computed from the key when not given.",
+        secret: false,
+    },
+    EnvVar {
         name: "AZCOPY_SPA_CERT_PATH",
         description: "A service principal certificate (a PEM file with the certificate and its RSA key, or a PKCS#12 file), for SPN auto-login instead of a secret.",
         secret: false,

@@ -4,7 +4,7 @@
 //! is missing. Each check is a pure function of the parsed flags.
 
 use crate::CliError;
-use crate::args::{CopyArgs, CpkArgs, HardlinksArg, LocalFsArgs, ProcessArgs, RemoveArgs, SyncArgs};
+use crate::args::{CopyArgs, HardlinksArg, LocalFsArgs, ProcessArgs, RemoveArgs, SyncArgs};
 
 /// Why a flag's value cannot be honoured.
 #[derive(Debug, Clone, Copy)]
@@ -63,17 +63,9 @@ fn local(args: &LocalFsArgs) -> Result<(), CliError> {
     ])
 }
 
-fn cpk(args: &CpkArgs) -> Result<(), CliError> {
-    first(&[
-        ("--cpk-by-name", args.cpk_by_name.is_some(), Missing::NotYet("encryption scopes")),
-        ("--cpk-by-value", args.cpk_by_value, Missing::NotYet("customer-provided keys")),
-    ])
-}
-
 /// `ferry copy`'s flags.
 pub(crate) fn copy(args: &CopyArgs) -> Result<(), CliError> {
     local(&args.local)?;
-    cpk(&args.cpk)?;
     let invalid_metadata = ["ExcludeIfInvalid", "FailIfInvalid", "RenameIfInvalid"];
     if !invalid_metadata.iter().any(|v| v.eq_ignore_ascii_case(&args.s2s_handle_invalid_metadata)) {
         return Err(CliError::usage(format!(
@@ -101,7 +93,6 @@ pub(crate) fn sync(args: &SyncArgs) -> Result<(), CliError> {
         ("--hardlinks", args.local.hardlinks == HardlinksArg::Skip, Missing::AzureFiles),
         ("--preserve-symlinks", args.local.preserve_symlinks, Missing::AzureFiles),
     ])?;
-    cpk(&args.cpk)?;
     first(&[
         (
             "--local-hash-storage-mode",
@@ -119,7 +110,6 @@ pub(crate) fn sync(args: &SyncArgs) -> Result<(), CliError> {
 
 /// `ferry remove`'s flags.
 pub(crate) fn remove(args: &RemoveArgs) -> Result<(), CliError> {
-    cpk(&args.cpk)?;
     first(&[
         ("--list-of-versions", args.list_of_versions.is_some(), Missing::NotYet("deleting blob versions")),
         (
@@ -196,7 +186,6 @@ mod tests {
             ("--exclude-attributes=A", "only on Windows"),
             ("--include-attributes=A;S", "only on Windows"),
             ("--preserve-permissions", "Azure Files"),
-            ("--cpk-by-value", "customer-provided keys"),
             ("--hardlinks=preserve", "Azure Files"),
             ("--backup", "Windows"),
         ] {

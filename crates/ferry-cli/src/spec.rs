@@ -12,7 +12,9 @@ use ferry_plan::{ComparePolicy, Filter, FilterSpec, parse_size};
 use ferry_store::WriteOptions;
 
 use crate::CliError;
-use crate::args::{BlockArgs, LocalFsArgs, PosixStyleArg, RemoveArgs, SetPropertiesArgs, SyncArgs, VerifyArgs};
+use crate::args::{
+    BlockArgs, CpkArgs, LocalFsArgs, PosixStyleArg, RemoveArgs, SetPropertiesArgs, SyncArgs, VerifyArgs,
+};
 use crate::args::{CompareHashArg, CopyArgs, DeleteDestinationArg, DeleteSnapshotsArg, FilterArgs, OverwriteArg};
 
 /// A job, and the SAS tokens that were on its URLs (source, destination).
@@ -65,6 +67,19 @@ pub(crate) fn mib(value: Option<f64>, flag: &str) -> Result<Option<u64>, CliErro
         }
         Some(v) => Err(CliError::usage(format!("{flag} must be a positive number of MiB, not {v}"))),
     }
+}
+
+/// `spec` with the customer-provided encryption the flags ask for (the key is never recorded).
+fn encrypted(mut spec: JobSpec, args: &CpkArgs) -> Result<JobSpec, CliError> {
+    spec.encryption = match (&args.cpk_by_name, args.cpk_by_value) {
+        (Some(_), true) => {
+            return Err(CliError::usage("--cpk-by-name and --cpk-by-value cannot be used together"));
+        }
+        (Some(scope), false) => Some(ferry_job::Encryption::Scope(scope.clone())),
+        (None, true) => Some(ferry_job::Encryption::KeyFromEnvironment),
+        (None, false) => None,
+    };
+    Ok(spec)
 }
 
 /// The POSIX properties style, when `--preserve-posix-properties` asks for them.
@@ -241,7 +256,7 @@ pub(crate) fn copy(args: &CopyArgs, display: String) -> Result<Made, CliError> {
         follow_symlinks: args.local.follow_symlinks,
         skip_hardlinks: args.local.hardlinks == crate::args::HardlinksArg::Skip,
     };
-    Ok((JobSpec::new(display, JobKind::Copy(copy)), sas))
+    Ok((encrypted(JobSpec::new(display, JobKind::Copy(copy)), &args.cpk)?, sas))
 }
 
 /// `ferry sync`.
@@ -282,7 +297,7 @@ pub(crate) fn sync(args: &SyncArgs, display: String) -> Result<Made, CliError> {
         dry_run: args.dry_run,
         verify: args.verify,
     };
-    Ok((JobSpec::new(display, JobKind::Sync(sync)), sas))
+    Ok((encrypted(JobSpec::new(display, JobKind::Sync(sync)), &args.cpk)?, sas))
 }
 
 /// `ferry remove`.
@@ -307,7 +322,7 @@ pub(crate) fn remove(args: &RemoveArgs, display: String) -> Result<Made, CliErro
         }),
         dry_run: args.dry_run,
     };
-    Ok((JobSpec::new(display, JobKind::Remove(remove)), [sas, None]))
+    Ok((encrypted(JobSpec::new(display, JobKind::Remove(remove)), &args.cpk)?, [sas, None]))
 }
 
 /// `ferry verify`.

@@ -109,6 +109,9 @@ pub struct Secrets {
     pub source_sas_command: Option<String>,
     /// A command that prints a fresh destination SAS (`--destination-sas-command`).
     pub destination_sas_command: Option<String>,
+    /// Customer-provided encryption for the job's blobs (resolved from its spec and
+    /// `CPK_ENCRYPTION_KEY`).
+    pub cpk: Option<ferry_azure::Cpk>,
 }
 
 impl Secrets {

@@ -41,8 +41,8 @@ pub use joblog::{CappedWriter, JOB_TARGET, JobLogLayer};
 pub use jobs::{JobDetails, details, shown_command, stored_spec};
 pub use open::{CredentialUse, blob_client};
 pub use spec::{
-    CopySpec, CredentialRef, DeleteMode, Endpoint, EndpointKind, JobKind, JobSpec, MaxDelete, RemoveSpec, Role,
-    SPEC_VERSION, SetPropertiesSpec, SyncSpec, TransferPolicy, VerifySpec,
+    CopySpec, CredentialRef, DeleteMode, Encryption, Endpoint, EndpointKind, JobKind, JobSpec, MaxDelete, RemoveSpec,
+    Role, SPEC_VERSION, SetPropertiesSpec, SyncSpec, TransferPolicy, VerifySpec,
 };
 pub use verify::{VerifySummary, verify};
 

@@ -83,7 +83,7 @@ pub(crate) fn blob_side(url: &BlobUrl, role: Role, ctx: &JobContext) -> Result<(
         // AzCopy's line, which scripts and people look for to see how a side is signed in.
         ctx.events.event(&JobEvent::Info(&format!("Authenticating to {} using Azure AD", role.as_str())));
     }
-    let store = AzureStore::new(client, url)?;
+    let store = AzureStore::new(client, url)?.with_cpk(ctx.secrets.cpk.clone());
     let shown_base = format!("{}/", url.with_sas(None).with_container_and_path(Some(container), ""));
     let token = (credential == CredentialSource::Entra).then(|| ctx.secrets.token.clone()).flatten();
     let side = Side {

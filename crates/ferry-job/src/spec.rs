@@ -23,6 +23,19 @@ pub struct JobSpec {
     pub display: String,
     /// What the job does.
     pub kind: JobKind,
+    /// Customer-provided encryption of its Blob sides (`--cpk-by-name`, `--cpk-by-value`); the
+    /// key itself is never recorded, only that it comes from the environment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encryption: Option<Encryption>,
+}
+
+/// How a job's blobs are encrypted by the customer's choice.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Encryption {
+    /// An encryption scope, by name.
+    Scope(String),
+    /// A key from `CPK_ENCRYPTION_KEY` (read again when the job resumes).
+    KeyFromEnvironment,
 }
 
 /// What a job does.
@@ -42,7 +55,7 @@ pub enum JobKind {
 impl JobSpec {
     /// A spec of this version.
     pub fn new(display: String, kind: JobKind) -> Self {
-        Self { version: SPEC_VERSION, display, kind }
+        Self { version: SPEC_VERSION, display, kind, encryption: None }
     }
 
     /// Reads a stored spec, refusing one written by a newer Ferry.

@@ -105,7 +105,12 @@ struct Shared {
     connections: AtomicUsize,
     forwarded: AtomicU64,
     active: AtomicUsize,
+    /// The heads of the first requests (request line and headers), for checking their shape.
+    heads: Mutex<Vec<String>>,
 }
+
+/// How many request heads a proxy keeps.
+const HEADS_KEPT: usize = 10_000;
 
 impl Shared {
     fn next_random(&self) -> f64 {
@@ -182,6 +187,7 @@ impl FaultProxy {
             connections: AtomicUsize::new(0),
             forwarded: AtomicU64::new(0),
             active: AtomicUsize::new(0),
+            heads: Mutex::new(Vec::new()),
         });
         let state = shared.clone();
         let task = tokio::spawn(async move {
@@ -206,6 +212,11 @@ impl FaultProxy {
     /// Connections accepted so far.
     pub fn connections(&self) -> usize {
         self.shared.connections.load(Ordering::SeqCst)
+    }
+
+    /// The heads (request line and headers) of the requests read so far (the first 10,000).
+    pub fn heads(&self) -> Vec<String> {
+        self.shared.heads.lock().map(|h| h.clone()).unwrap_or_default()
     }
 
     /// Requests read so far.
@@ -407,6 +418,11 @@ async fn serve(client: TcpStream, port: u16, state: &Shared) -> std::io::Result<
     while let Some((head, body)) = read_request(&mut reader).await? {
         state.requests.fetch_add(1, Ordering::SeqCst);
         state.forwarded.fetch_add((head.raw.len() + body.len()) as u64, Ordering::SeqCst);
+        if let Ok(mut heads) = state.heads.lock()
+            && heads.len() < HEADS_KEPT
+        {
+            heads.push(String::from_utf8_lossy(&head.raw).into_owned());
+        }
         match state.decide(&head) {
             Some(Fault::Busy { retry_after }) => {
                 write.write_all(&canned("503 Server Busy", "ServerBusy", retry_after)).await?;

@@ -214,3 +214,81 @@ async fn a_blob_to_blob_copy_keeps_index_tags_when_asked() {
         assert_eq!(tags(&dest), expected, "{flags:?}");
     }
 }
+
+/// Customer-provided encryption (`--cpk-by-value`, `--cpk-by-name`): every request that writes
+/// (Put Blob, Put Block, Put Block List) or reads a blob's data carries the key's headers, its
+/// SHA-256 as Python computes it; the key itself is never printed or kept; the job records only
+/// where the key comes from. Azurite ignores these headers, so their shape is checked on the
+/// wire through the test proxy, and the bytes by the download.
+#[tokio::test(flavor = "multi_thread")]
+async fn customer_provided_keys_go_on_every_data_request() {
+    use ferry_testkit::fault_proxy::{FaultPlan, FaultProxy};
+    const KEY: &str = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
+    let azurite = Azurite::shared();
+    let container = azurite.new_container("cpk").await.container().to_owned();
+    let proxy = FaultProxy::with_plan(azurite.port(), FaultPlan { rules: vec![], seed: 1 }).await.unwrap();
+    let url = format!("http://127.0.0.1:{}/devstoreaccount1/{container}", proxy.port());
+    let work = tempfile::tempdir().unwrap();
+    let src = work.path().join("src");
+    std::fs::create_dir_all(&src).unwrap();
+    std::fs::write(src.join("small.txt"), b"small").unwrap();
+    let big = ferry_testkit::data::pattern(3 * 1024 * 1024, 11);
+    std::fs::write(src.join("big.bin"), &big).unwrap();
+    let plans = work.path().join("plans");
+    let (code, out, err) = run(ferry_with_key()
+        .env("CPK_ENCRYPTION_KEY", KEY)
+        .env("FERRY_JOB_PLAN_LOCATION", &plans)
+        .args(["copy", &format!("{}/*", src.display()), &url, "--cpk-by-value", "--block-size-mb=1"]));
+    assert_eq!(code, 0, "{err}");
+    let back = work.path().join("back");
+    let (code, _, err) = run(ferry_with_key().env("CPK_ENCRYPTION_KEY", KEY).args([
+        "copy",
+        &format!("{url}/*"),
+        back.to_str().unwrap(),
+        "--cpk-by-value",
+    ]));
+    assert_eq!(code, 0, "{err}");
+    assert!(std::fs::read(back.join("big.bin")).unwrap() == big);
+    let sha = Command::new(tools::python())
+        .args(["-c", "import sys,hashlib,base64; print(base64.b64encode(hashlib.sha256(base64.b64decode(sys.argv[1])).digest()).decode())", KEY])
+        .output()
+        .unwrap();
+    let sha = String::from_utf8(sha.stdout).unwrap().trim().to_owned();
+    let heads = proxy.heads();
+    let data: Vec<&String> = heads
+        .iter()
+        .filter(|h| {
+            let line = h.lines().next().unwrap_or_default();
+            (line.starts_with("PUT ") || line.starts_with("GET "))
+                && line.contains("/cpk-")
+                && !line.contains("restype=container")
+        })
+        .collect();
+    assert!(data.len() >= 6, "put blob, 3 blocks, block list, downloads: {}", data.len());
+    for head in &data {
+        let lower = head.to_ascii_lowercase();
+        assert!(lower.contains(&format!("x-ms-encryption-key-sha256: {}", sha.to_ascii_lowercase())), "{head}");
+        assert!(lower.contains("x-ms-encryption-algorithm: aes256"), "{head}");
+    }
+    assert!(!out.contains(KEY) && !err.contains(KEY));
+    for path in std::fs::read_dir(&plans).unwrap().flatten().map(|e| e.path()) {
+        let bytes = std::fs::read(&path).unwrap();
+        assert!(!String::from_utf8_lossy(&bytes).contains(KEY), "the key is in {}", path.display());
+    }
+
+    let scoped = azurite.new_container("cpk-scope").await.container().to_owned();
+    let before = proxy.heads().len();
+    let (code, _, err) = run(ferry_with_key().args([
+        "copy",
+        src.join("small.txt").to_str().unwrap(),
+        &format!("http://127.0.0.1:{}/devstoreaccount1/{scoped}", proxy.port()),
+        "--cpk-by-name=scope-1",
+    ]));
+    assert_eq!(code, 0, "{err}");
+    let put =
+        proxy.heads()[before..].iter().find(|h| h.starts_with("PUT ") && h.contains("small.txt")).cloned().unwrap();
+    assert!(put.to_ascii_lowercase().contains("x-ms-encryption-scope: scope-1"), "{put}");
+    let (code, _, err) = run(ferry_with_key().args(["copy", "a", "b", "--cpk-by-value"]));
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("CPK_ENCRYPTION_KEY"), "{err}");
+}

@@ -106,7 +106,7 @@ async fn resume(args: &JobsResumeArgs, ctx: &Ctx<'_>) -> Result<(), CliError> {
         given_sas(args.source_sas.as_ref(), "source-sas")?,
         given_sas(args.destination_sas.as_ref(), "destination-sas")?,
     ];
-    let job = ctx.job(sas)?;
+    let job = ctx.job_for(&spec, sas)?;
     ferry_job::check_secrets(&spec, &job.secrets)?;
     ctx.console.info(&format!("Resuming job {}: ferry {}", args.job_id, ferry_job::shown_command(journal.spec())));
     let _watch = ctx.interrupts.watch(*ctx.console);

@@ -55,6 +55,7 @@ impl Ctx<'_> {
             trusted_suffixes: settings.trusted_suffixes.clone(),
             source_sas_command: settings.source_sas_command.clone(),
             destination_sas_command: settings.destination_sas_command.clone(),
+            cpk: None,
         };
         let events = Fanout(vec![Arc::new(TerminalEvents::new(*self.console)), Arc::new(JobLogEvents)]);
         Ok(JobContext {
@@ -84,8 +85,28 @@ impl Ctx<'_> {
 
     /// Runs a new job, watching for Ctrl-C while it runs.
     pub(crate) async fn run_job(&self, spec: &JobSpec, sas: [Option<SasToken>; 2]) -> Result<(), CliError> {
+        let job = self.job_for(spec, sas)?;
         let _watch = self.interrupts.watch(*self.console);
-        ferry_job::run(spec, &self.job(sas)?).await
+        ferry_job::run(spec, &job).await
+    }
+
+    /// The context `spec` runs with: [`Self::job`], with its customer-provided encryption
+    /// resolved (the key read from `CPK_ENCRYPTION_KEY` now, never from the journal).
+    pub(crate) fn job_for(&self, spec: &JobSpec, sas: [Option<SasToken>; 2]) -> Result<JobContext, CliError> {
+        let mut job = self.job(sas)?;
+        job.secrets.cpk = match &spec.encryption {
+            None => None,
+            Some(ferry_job::Encryption::Scope(scope)) => Some(ferry_azure::Cpk::Scope(scope.clone())),
+            Some(ferry_job::Encryption::KeyFromEnvironment) => {
+                let key = self.env.get("CPK_ENCRYPTION_KEY").ok_or_else(|| {
+                    CliError::usage("--cpk-by-value needs the key in CPK_ENCRYPTION_KEY (base64 of 32 bytes)")
+                })?;
+                let cpk = ferry_azure::Cpk::key(key, self.env.get("CPK_ENCRYPTION_KEY_SHA256"))
+                    .map_err(|e| CliError::usage(e).with_hint("give the base64 of a 32-byte AES-256 key"))?;
+                Some(cpk)
+            }
+        };
+        Ok(job)
     }
 
     /// Refuses a flag that asks questions or prints a plan when output is turned down.
