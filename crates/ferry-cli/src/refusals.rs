@@ -15,6 +15,8 @@ enum Missing {
     Windows,
     /// It is about Azure Files (or NFS/SMB shares), which Ferry does not reach yet.
     AzureFiles,
+    /// Access control lists (Azure Files, SMB/NFS shares, ADLS Gen2), which Ferry does not copy yet.
+    Acls,
 }
 
 fn refuse(flag: &str, missing: Missing) -> CliError {
@@ -24,6 +26,11 @@ fn refuse(flag: &str, missing: Missing) -> CliError {
         Missing::AzureFiles => (
             "applies to Azure Files and SMB/NFS shares, which Ferry does not reach yet".to_owned(),
             "leave the flag out for Blob and local copies",
+        ),
+        Missing::Acls => (
+            "keeps access control lists (Azure Files, SMB/NFS shares, ADLS Gen2), which Ferry does not copy yet"
+                .to_owned(),
+            "leave the flag out: data and properties are copied, permissions are not",
         ),
     };
     CliError::usage(format!("{flag} {why}")).with_hint(hint)
@@ -53,7 +60,7 @@ fn local(args: &LocalFsArgs) -> Result<(), CliError> {
         ("--include-attributes", args.include_attributes.is_some(), Missing::Windows),
         ("--exclude-attributes", args.exclude_attributes.is_some(), Missing::Windows),
         ("--preserve-info", on(args.preserve_info) || on(args.preserve_smb_info), Missing::AzureFiles),
-        ("--preserve-permissions", args.preserve_permissions || on(args.preserve_smb_permissions), Missing::AzureFiles),
+        ("--preserve-permissions", args.preserve_permissions || on(args.preserve_smb_permissions), Missing::Acls),
         ("--force-if-read-only", args.force_if_read_only, Missing::AzureFiles),
         (
             "--delete-destination-file",
@@ -185,7 +192,7 @@ mod tests {
         for (flag, says) in [
             ("--exclude-attributes=A", "only on Windows"),
             ("--include-attributes=A;S", "only on Windows"),
-            ("--preserve-permissions", "Azure Files"),
+            ("--preserve-permissions", "ADLS Gen2"),
             ("--hardlinks=preserve", "Azure Files"),
             ("--backup", "Windows"),
         ] {

@@ -182,7 +182,7 @@ fn flags_ferry_cannot_act_on_are_refused_by_name() {
     for (args, says) in [
         (vec!["copy", "--recursive", "--decompress"], "--decompress is not supported yet"),
         (vec!["copy", "--recursive", "--include-attributes=A"], "--include-attributes works only on Windows"),
-        (vec!["sync", "--preserve-permissions"], "--preserve-permissions applies to Azure Files"),
+        (vec!["sync", "--preserve-permissions"], "--preserve-permissions keeps access control lists"),
         (vec!["copy", "--recursive", "--include=*.txt"], "--include and --exclude were removed"),
         (vec!["copy", "--recursive", "--await-open"], "--await-open is not supported yet"),
     ] {
