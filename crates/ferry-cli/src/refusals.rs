@@ -84,11 +84,6 @@ pub(crate) fn copy(args: &CopyArgs) -> Result<(), CliError> {
         ("--backup", args.backup, Missing::Windows),
         ("--list-of-versions", args.list_of_versions.is_some(), Missing::NotYet("copying blob versions")),
         ("--decompress", args.decompress, Missing::NotYet("inflating gzip/deflate downloads")),
-        (
-            "--s2s-preserve-properties",
-            !args.s2s_preserve_properties,
-            Missing::NotYet("a Blob-to-Blob copy always keeps content headers and metadata"),
-        ),
     ])
 }
 

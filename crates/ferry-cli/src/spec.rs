@@ -237,6 +237,7 @@ pub(crate) fn copy(args: &CopyArgs, display: String) -> Result<Made, CliError> {
         posix: posix_style(&args.local)?,
         preserve_blob_tags: args.s2s.s2s_preserve_blob_tags,
         detect_source_changed: args.s2s_detect_source_changed,
+        preserve_properties: args.s2s_preserve_properties,
         ..block_policy(&args.blocks)?
     };
     if args.s2s.s2s_preserve_blob_tags && args.blob_tags.is_some() {

@@ -178,6 +178,10 @@ pub struct TransferPolicy {
     /// The tier of page blobs written (AzCopy's `--page-blob-tier`: P4 … P80).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub page_tier: Option<String>,
+    /// Server-side copies keep the source's content headers and metadata (AzCopy's
+    /// `--s2s-preserve-properties`, on by default; journals from before it had it read as on).
+    #[serde(default = "yes")]
+    pub preserve_properties: bool,
     /// Server-side copies give the destination the source's index tags (AzCopy's
     /// `--s2s-preserve-blob-tags`), unless `write` names tags.
     #[serde(default)]
@@ -228,6 +232,7 @@ impl Default for TransferPolicy {
             object_type: ObjectType::Block,
             page_tier: None,
             posix: None,
+            preserve_properties: true,
             preserve_blob_tags: false,
             detect_source_changed: false,
         }
@@ -1027,7 +1032,10 @@ impl Context {
         // URL instead of Put Block From URL + Put Block List (half the requests; it keeps the
         // source's headers and MD5 by itself).
         let user = &self.options.policy.write;
-        if t.size <= block.min(SYNC_COPY_MAX) && user.headers == ferry_store::ContentHeaders::default() {
+        // Copy Blob From URL always takes the source's headers: not when they are to be left.
+        let one_request =
+            self.options.policy.preserve_properties && user.headers == ferry_store::ContentHeaders::default();
+        if t.size <= block.min(SYNC_COPY_MAX) && one_request {
             let write = self.server_side_options(t).await?;
             let _request = self.requests.acquire().await.expect("never closed");
             match self.dest.copy_object_from_url(&t.dest_key, url, &write).await {
@@ -1060,7 +1068,7 @@ impl Context {
             .await?;
         // The copy keeps the source's properties; options the user gave win.
         let mut write = self.server_side_options(t).await?;
-        if let Some(props) = &t.properties {
+        if let Some(props) = t.properties.as_ref().filter(|_| self.options.policy.preserve_properties) {
             let user = &self.options.policy.write;
             let mut headers = props.headers.clone();
             headers.content_md5 = t.content_md5;

@@ -292,3 +292,37 @@ async fn customer_provided_keys_go_on_every_data_request() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("CPK_ENCRYPTION_KEY"), "{err}");
 }
+
+/// `--s2s-preserve-properties=false` leaves a server-side copy without its source's content
+/// headers and metadata (by default they are kept), for the one-request copy and the
+/// block-by-block one.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_blob_to_blob_copy_can_leave_the_source_properties_behind() {
+    let azurite = Azurite::shared();
+    let source = azurite.new_container("props-src").await.container().to_owned();
+    python(
+        azurite,
+        &source,
+        "import os\nfrom azure.storage.blob import ContentSettings\n\
+         for name, data in [('small.txt', b'small'), ('big.bin', os.urandom(3 * 1024 * 1024))]:\n    \
+         c.upload_blob(name, data, metadata={'team': 'data'}, content_settings=ContentSettings(content_type='text/x-ferry'))\n",
+    );
+    let shown = "for b in c.list_blobs(include=['metadata']):\n    print(b.name, b.content_settings.content_type, sorted((b.metadata or {}).items()))";
+    for (flag, kept) in [("--s2s-preserve-properties=true", true), ("--s2s-preserve-properties=false", false)] {
+        let dest = azurite.new_container("props-dst").await.container().to_owned();
+        let (code, _, err) = run(ferry_with_key().args([
+            "copy",
+            &format!("{}/*", azurite.container_url(&source)),
+            &azurite.container_url(&dest),
+            "--block-size-mb=1",
+            flag,
+        ]));
+        assert_eq!(code, 0, "{flag}: {err}");
+        let seen = python(azurite, &dest, shown);
+        for name in ["big.bin", "small.txt"] {
+            let line = seen.lines().find(|l| l.starts_with(name)).unwrap();
+            assert_eq!(line.contains("text/x-ferry"), kept, "{flag}: {line}");
+            assert_eq!(line.contains("('team', 'data')"), kept, "{flag}: {line}");
+        }
+    }
+}
