@@ -347,7 +347,8 @@ impl Walk<'_> {
     /// Returns false once the receiver has gone away.
     fn walk(&mut self, dir: &Path, key_prefix: &str, filter: &str) -> bool {
         use std::os::unix::fs::MetadataExt as _;
-        let id = fs::metadata(dir).map(|m| (m.dev(), m.ino())).ok();
+        // Only a followed link can lead back into the walk: otherwise no stat per directory.
+        let id = (self.links == Links::Follow).then(|| fs::metadata(dir).map(|m| (m.dev(), m.ino())).ok()).flatten();
         if let Some(id) = id
             && !self.visited.insert(id)
         {
