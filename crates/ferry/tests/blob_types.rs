@@ -7,21 +7,8 @@ mod common;
 
 use std::process::Command;
 
-use common::{ferry_with_key, run};
+use common::{ferry_with_key, python_in as python, run};
 use ferry_testkit::{Azurite, tools};
-
-/// Runs Python with the container URL and the key as `sys.argv[1:3]`, after `prelude`.
-fn python(azurite: &Azurite, container: &str, body: &str) -> String {
-    let script = format!(
-        "import sys\nfrom azure.storage.blob import ContainerClient\nc = ContainerClient.from_container_url(sys.argv[1], credential={{'account_name': 'devstoreaccount1', 'account_key': sys.argv[2]}})\n{body}"
-    );
-    let out = Command::new(tools::python())
-        .args(["-c", &script, &azurite.container_url(container), ferry_azure::DEVELOPMENT_KEY])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).unwrap()
-}
 
 fn listing(azurite: &Azurite, container: &str) -> Vec<String> {
     python(

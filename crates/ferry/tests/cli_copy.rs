@@ -406,19 +406,7 @@ async fn a_blob_to_blob_copy_keeps_the_access_tier() {
     let (code, _, err) = run(ferry_with_key().arg("copy").args(up));
     assert_eq!(code, 0, "{err}");
     let tiers = |container: &str| {
-        let script = r#"
-import sys
-from azure.storage.blob import ContainerClient
-c = ContainerClient.from_container_url(sys.argv[1], credential={"account_name": "devstoreaccount1", "account_key": sys.argv[2]})
-for b in c.list_blobs():
-    print(b.name, b.blob_tier)
-"#;
-        let out = Command::new(tools::python())
-            .args(["-c", script, &azurite.container_url(container), ferry_azure::DEVELOPMENT_KEY])
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        String::from_utf8(out.stdout).unwrap()
+        common::python_in(azurite, container, "for b in c.list_blobs():\n    print(b.name, b.blob_tier)")
     };
     assert_eq!(tiers(&source), "big.dat Cool\nsmall.txt Cool\n");
     for (flag, expected) in [("--s2s-preserve-access-tier=true", "Cool"), ("--s2s-preserve-access-tier=false", "Hot")] {

@@ -9,7 +9,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{ferry, ferry_with_key, job_id, run};
+use common::{ferry, ferry_with_key, job_id, run, sqlite};
 use ferry_store::{ListDepth, Store};
 use ferry_testkit::Azurite;
 use ferry_testkit::hostile::{Behaviour, HostileServer};
@@ -166,14 +166,6 @@ fn job_ids_are_hyphenated_uuids_and_older_ids_still_work() {
     assert!(show.contains("Number of File Transfers Completed: 1"), "{show}");
     let (code, _, err) = run(at(ferry(), work.path()).args(["jobs", "resume", &old]));
     assert_eq!(code, 0, "{err}");
-}
-
-/// The journal's first row of `sql` (via Python's sqlite3: an independent reader and writer).
-fn sqlite(db: &Path, sql: &str) -> String {
-    let script = "import sqlite3,sys\nc=sqlite3.connect(sys.argv[1])\nrows=c.executescript(sys.argv[2]) if ';' in sys.argv[2] else c.execute(sys.argv[2]).fetchall()\nc.commit()\nprint(rows[0][0] if isinstance(rows, list) and rows else '')";
-    let out = Command::new(ferry_testkit::tools::python()).args(["-c", script]).arg(db).arg(sql).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).unwrap().trim().to_owned()
 }
 
 /// Journal schema 2: a running job records a heartbeat that `jobs show` prints from another

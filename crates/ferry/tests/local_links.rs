@@ -10,7 +10,7 @@ use std::path::Path;
 use std::process::Command;
 
 use common::{ferry_with_key, run, summary_value};
-use ferry_testkit::{Azurite, tools};
+use ferry_testkit::Azurite;
 
 /// A tree with a file, links (to a file outside, to a directory inside, back to the root, to
 /// nothing) and a FIFO, beside a folder `outside` it must not be mistaken for.
@@ -31,20 +31,8 @@ fn tree(work: &Path) -> std::path::PathBuf {
 
 /// Each blob's name, content and `is_symlink` metadata, as the Python SDK reads them.
 fn blobs(azurite: &Azurite, container: &str) -> Vec<String> {
-    let script = r#"
-import sys
-from azure.storage.blob import ContainerClient
-c = ContainerClient.from_container_url(sys.argv[1], credential={"account_name": "devstoreaccount1", "account_key": sys.argv[2]})
-for b in c.list_blobs(include=["metadata"]):
-    data = c.download_blob(b.name).readall().decode()
-    print(b.name, data, (b.metadata or {}).get("is_symlink", "-"))
-"#;
-    let out = Command::new(tools::python())
-        .args(["-c", script, &azurite.container_url(container), ferry_azure::DEVELOPMENT_KEY])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).unwrap().lines().map(str::to_owned).collect()
+    let body = "for b in c.list_blobs(include=['metadata']):\n    data = c.download_blob(b.name).readall().decode()\n    print(b.name, data, (b.metadata or {}).get('is_symlink', '-'))";
+    common::python_in(azurite, container, body).lines().map(str::to_owned).collect()
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -173,20 +161,8 @@ async fn posix_properties_travel_in_metadata_and_come_back() {
         "--metadata=team=ops",
     ]));
     assert_eq!(code, 0, "{err}");
-    let script = r#"
-import sys
-from azure.storage.blob import ContainerClient
-c = ContainerClient.from_container_url(sys.argv[1], credential={"account_name": "devstoreaccount1", "account_key": sys.argv[2]})
-for b in c.list_blobs(include=["metadata"]):
-    m = b.metadata
-    print(b.name, *(f"{k}={m[k]}" for k in ["posix_owner", "owner", "permissions", "modtime", "team"] if k in m))
-"#;
-    let out = Command::new(tools::python())
-        .args(["-c", script, &azurite.container_url(&container), ferry_azure::DEVELOPMENT_KEY])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let seen = String::from_utf8(out.stdout).unwrap();
+    let body = "for b in c.list_blobs(include=['metadata']):\n    m = b.metadata\n    print(b.name, *(f'{k}={m[k]}' for k in ['posix_owner', 'owner', 'permissions', 'modtime', 'team'] if k in m))";
+    let seen = common::python_in(azurite, &container, body);
     let uid = meta.uid();
     assert!(
         seen.contains(&format!("run.sh posix_owner={uid} permissions={} modtime=1700000000123456789\n", 0o100_750)),

@@ -5,34 +5,14 @@
 mod common;
 
 use std::path::Path;
-use std::process::Command;
 
-use common::{ferry_with_key, run};
-use ferry_testkit::{Azurite, tools};
+use common::{ferry_with_key, run, sqlite};
+use ferry_testkit::Azurite;
 
 /// Each blob's tier, metadata and tags, as the Python SDK reads them with the account key.
 fn properties(azurite: &Azurite, container: &str) -> Vec<String> {
-    let script = r#"
-import sys
-from azure.storage.blob import ContainerClient
-c = ContainerClient.from_container_url(sys.argv[1], credential={"account_name": "devstoreaccount1", "account_key": sys.argv[2]})
-for b in c.list_blobs(include=["metadata", "tags"]):
-    print(b.name, b.blob_tier, sorted((b.metadata or {}).items()), sorted((b.tags or {}).items()))
-"#;
-    let out = Command::new(tools::python())
-        .args(["-c", script, &azurite.container_url(container), ferry_azure::DEVELOPMENT_KEY])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).unwrap().lines().map(str::to_owned).collect()
-}
-
-/// The journal's first row of `sql`, through Python's sqlite3 (an independent reader and writer).
-fn sqlite(db: &Path, sql: &str) -> String {
-    let script = "import sqlite3,sys\nc=sqlite3.connect(sys.argv[1])\nrows=c.executescript(sys.argv[2]) if ';' in sys.argv[2] else c.execute(sys.argv[2]).fetchall()\nc.commit()\nprint(rows[0][0] if isinstance(rows, list) and rows else '')";
-    let out = Command::new(tools::python()).args(["-c", script]).arg(db).arg(sql).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+    let body = "for b in c.list_blobs(include=['metadata', 'tags']):\n    print(b.name, b.blob_tier, sorted((b.metadata or {}).items()), sorted((b.tags or {}).items()))";
+    common::python_in(azurite, container, body).lines().map(str::to_owned).collect()
 }
 
 async fn uploaded(azurite: &Azurite, work: &Path) -> String {

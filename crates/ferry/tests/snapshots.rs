@@ -4,31 +4,19 @@
 
 mod common;
 
-use std::process::Command;
-
 use common::{ferry_with_key, run};
-use ferry_testkit::{Azurite, tools};
+use ferry_testkit::Azurite;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_snapshot_url_copies_that_state_of_the_blob() {
     let azurite = Azurite::shared();
     let container = azurite.new_container("snap").await.container().to_owned();
-    let script = r#"
-import sys
-from azure.storage.blob import ContainerClient
-c = ContainerClient.from_container_url(sys.argv[1], credential={"account_name": "devstoreaccount1", "account_key": sys.argv[2]})
-b = c.get_blob_client("report.txt")
-b.upload_blob(b"first version")
-snap = b.create_snapshot()["snapshot"]
-b.upload_blob(b"second version, longer", overwrite=True)
-print(snap)
-"#;
-    let out = Command::new(tools::python())
-        .args(["-c", script, &azurite.container_url(&container), ferry_azure::DEVELOPMENT_KEY])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let snapshot = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    let body = "b = c.get_blob_client('report.txt')\n\
+                b.upload_blob(b'first version')\n\
+                snap = b.create_snapshot()['snapshot']\n\
+                b.upload_blob(b'second version, longer', overwrite=True)\n\
+                print(snap)";
+    let snapshot = common::python_in(azurite, &container, body).trim().to_owned();
     let url = format!("{}/report.txt?snapshot={snapshot}", azurite.container_url(&container));
 
     let work = tempfile::tempdir().unwrap();

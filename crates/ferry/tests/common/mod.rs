@@ -128,3 +128,30 @@ for b in c.list_blobs():
         })
         .collect()
 }
+
+/// Runs Python `body` with `c`, a `ContainerClient` of `container` signed with the account key
+/// (the Python SDK: an independent client), and returns what it printed.
+pub fn python_in(azurite: &ferry_testkit::Azurite, container: &str, body: &str) -> String {
+    let script = format!(
+        "import sys\nfrom azure.storage.blob import ContainerClient\nc = ContainerClient.from_container_url(sys.argv[1], credential={{'account_name': 'devstoreaccount1', 'account_key': sys.argv[2]}})\n{body}"
+    );
+    let out = std::process::Command::new(ferry_testkit::tools::python())
+        .args(["-c", &script, &azurite.container_url(container), DEVELOPMENT_KEY])
+        .output()
+        .expect("python runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).expect("UTF-8")
+}
+
+/// The journal's first row of `sql`, through Python's sqlite3 (an independent reader and writer).
+pub fn sqlite(db: &std::path::Path, sql: &str) -> String {
+    let script = "import sqlite3,sys\nc=sqlite3.connect(sys.argv[1])\nrows=c.executescript(sys.argv[2]) if ';' in sys.argv[2] else c.execute(sys.argv[2]).fetchall()\nc.commit()\nprint(rows[0][0] if isinstance(rows, list) and rows else '')";
+    let out = std::process::Command::new(ferry_testkit::tools::python())
+        .args(["-c", script])
+        .arg(db)
+        .arg(sql)
+        .output()
+        .expect("python runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).expect("UTF-8").trim().to_owned()
+}
