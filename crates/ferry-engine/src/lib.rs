@@ -16,6 +16,7 @@
 //! [`Stats`] and returns a [`CopyReport`]; reporters render those.
 
 mod copy;
+mod policy;
 mod rate;
 mod sizing;
 mod stats;

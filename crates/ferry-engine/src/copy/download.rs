@@ -1,0 +1,244 @@
+//! Downloads: any source to a destination that takes positional writes (local disk).
+
+use std::ops::Range;
+use std::sync::atomic::AtomicU64;
+
+use bytes::{Bytes, BytesMut};
+use ferry_store::{ErrorKind, FinishOptions, PositionalWrite, StoreError};
+use futures::{StreamExt, TryStreamExt, stream};
+use md5::{Digest, Md5};
+
+use super::{
+    CheckMd5, Context, Overwrite, PER_OBJECT_PARALLELISM, Transfer, WRITE_PIECE, chunks, length_mismatch, sizing_error,
+};
+use crate::sizing::block_size;
+
+impl Context {
+    /// Any source to a destination that takes positional writes (local disk): parallel ranged
+    /// reads into a temporary file, verified, then renamed into place. The temporary file is
+    /// named by the job and the source's version, and each finished chunk is recorded, so a run
+    /// cut off by a crash or Ctrl-C continues from the chunks already written.
+    pub(super) async fn download(&self, t: &Transfer, moved: &AtomicU64, unfinished: bool) -> Result<(), StoreError> {
+        let check = self.options.policy.check_md5;
+        if check == CheckMd5::FailIfDifferentOrMissing && t.content_md5.is_none() {
+            return Err(StoreError::new(
+                ErrorKind::InvalidInput,
+                &t.source_key,
+                "the source has no stored Content-MD5, and --check-md5 is FailIfDifferentOrMissing",
+            )
+            .with_hint("upload it with --put-md5, or use --check-md5 FailIfDifferent"));
+        }
+        let chunk = block_size(t.size, self.options.policy.block_size).map_err(|e| sizing_error(&t.source_key, e))?;
+        let tag = self.version_tag(t);
+        let (writer, reopened) = match self.dest.reopen_positional_write(&t.dest_key, t.size, &tag).await {
+            Ok(pair) => pair,
+            Err(e) if e.kind() == ErrorKind::NotSupported => {
+                (self.dest.begin_positional_write(&t.dest_key, t.size).await?, false)
+            }
+            Err(e) => return Err(e),
+        };
+        let observer = self.options.observer.as_deref();
+        // Recorded chunks count only if their file survived; the MD5 check below covers them too.
+        let done: std::collections::HashSet<u64> = match observer {
+            Some(o) if reopened && unfinished => o.chunks_done(t, &tag).into_iter().collect(),
+            _ => std::collections::HashSet::new(),
+        };
+        let shared: &dyn PositionalWrite = &*writer;
+        let verify = t.content_md5.is_some() && check != CheckMd5::NoCheck;
+        let chunks_in_order = stream::iter(chunks(t.size, chunk))
+            .map(|range| {
+                let writer = shared;
+                let (tag, done) = (&tag, &done);
+                async move {
+                    self.check_cancelled(&t.source_key)?;
+                    let len = range.end - range.start;
+                    if done.contains(&range.start) {
+                        self.stats.reused(len);
+                        return Ok(None);
+                    }
+                    let _budget = self.budget.reserve((WRITE_PIECE as u64).min(len)).await;
+                    let whole = {
+                        let _request = self.requests.acquire().await.expect("never closed");
+                        self.stream_range_to(&t.source_key, range.clone(), writer).await?
+                    };
+                    if let Some(o) = observer {
+                        o.chunk_done(t, tag, range.start);
+                    }
+                    self.count_moved(moved, len);
+                    Ok::<Option<(Range<u64>, Option<Bytes>)>, StoreError>(Some((range, whole)))
+                }
+            })
+            // In order (still PER_OBJECT_PARALLELISM at a time), so the MD5 is computed while
+            // later ranges arrive, from the page cache, instead of in one pass at the end.
+            .buffered(PER_OBJECT_PARALLELISM);
+        let written = async {
+            let mut chunks_in_order = std::pin::pin!(chunks_in_order);
+            let mut hasher = verify.then(Md5::new);
+            while let Some(range) = chunks_in_order.try_next().await? {
+                hasher = match (hasher, range) {
+                    // The range was written in one piece, still at hand: no need to read it back.
+                    (Some(h), Some((_, Some(data)))) => Some(hash_more(h, data).await),
+                    (Some(mut h), Some((range, None))) => {
+                        for piece in chunks(range.end - range.start, WRITE_PIECE as u64) {
+                            let len = usize::try_from(piece.end - piece.start).unwrap_or(0);
+                            let data = writer.read_at(range.start + piece.start, len).await?;
+                            h = hash_more(h, data).await;
+                        }
+                        Some(h)
+                    }
+                    // A chunk kept from an earlier run: the whole file is hashed at the end.
+                    _ => None,
+                };
+            }
+            Ok::<Option<Md5>, StoreError>(hasher)
+        }
+        .await;
+        let streamed = match written {
+            Ok(hasher) => hasher,
+            Err(e) => {
+                // A cancelled download keeps its partial file for the resume; a failed one is discarded.
+                if self.is_cancelled() {
+                    writer.keep();
+                }
+                return Err(e);
+            }
+        };
+
+        if let (Some(expected), true) = (t.content_md5, verify) {
+            let hasher = match streamed {
+                Some(hasher) => hasher,
+                None => {
+                    let mut hasher = Md5::new();
+                    let mut back = writer.read_back().await?;
+                    while let Some(piece) = back.try_next().await? {
+                        hasher = hash_more(hasher, piece).await;
+                    }
+                    hasher
+                }
+            };
+            let actual: [u8; 16] = hasher.finalize().into();
+            if actual != expected {
+                let message = "the downloaded data does not match the Content-MD5 stored with the source";
+                if check == CheckMd5::LogOnly {
+                    tracing::warn!(source = %t.source_key, "{message}; keeping it (--check-md5 LogOnly)");
+                } else {
+                    return Err(StoreError::new(ErrorKind::Other, &t.source_key, message)
+                        .with_hint("the data changed in transit or the stored MD5 is wrong; nothing was written"));
+                }
+            }
+        }
+        let mut finish = FinishOptions {
+            overwrite: self.options.policy.overwrite != Overwrite::False,
+            last_modified: if self.options.policy.preserve_last_modified { t.last_modified } else { None },
+            ..FinishOptions::default()
+        };
+        if self.options.policy.posix.is_some()
+            && let Some(props) = &t.properties
+        {
+            let posix = ferry_store::posix::from_metadata(&props.metadata);
+            finish.mode = posix.mode;
+            finish.owner = posix.owner;
+            finish.last_modified = posix.modified.or(finish.last_modified);
+        }
+        writer.finish(&finish).await
+    }
+
+    /// Streams `range` of the source into `writer` at its offsets, in writes of at most
+    /// [`WRITE_PIECE`] bytes: memory per range in flight stays at one piece, not the range.
+    /// Fails unless exactly the range's length arrives (a short answer would leave a hole).
+    /// Returns the data when it went out in a single write (a small file), so it can be hashed
+    /// without reading it back.
+    pub(super) async fn stream_range_to(
+        &self,
+        key: &str,
+        range: Range<u64>,
+        writer: &dyn PositionalWrite,
+    ) -> Result<Option<Bytes>, StoreError> {
+        let expected = range.end - range.start;
+        self.pace(key, expected).await?;
+        let mut stream = self.source.read(key, Some(range.clone())).await?;
+        let mut out = PieceWriter { writer, start: range.start, at: range.start, only: None };
+        let mut pending = BytesMut::new();
+        while let Some(piece) = stream.try_next().await? {
+            let received = out.at - range.start + (pending.len() + piece.len()) as u64;
+            if received > expected {
+                return Err(length_mismatch(key, &range, received));
+            }
+            if pending.is_empty() && piece.len() >= WRITE_PIECE {
+                // Already a big piece (a local read): written as it is, no copy.
+                out.write(piece).await?;
+                continue;
+            }
+            if pending.capacity() == 0 {
+                pending.reserve(WRITE_PIECE.min(usize::try_from(expected).unwrap_or(WRITE_PIECE)));
+            }
+            pending.extend_from_slice(&piece);
+            if pending.len() >= WRITE_PIECE {
+                out.write(pending.split().freeze()).await?;
+            }
+        }
+        if !pending.is_empty() {
+            out.write(pending.split().freeze()).await?;
+        }
+        if out.at != range.end {
+            return Err(length_mismatch(key, &range, out.at - range.start));
+        }
+        Ok(out.only)
+    }
+
+    /// Makes the destination key a symbolic link to the target a stored link holds.
+    pub(super) async fn restore_link(&self, t: &Transfer, moved: &AtomicU64) -> Result<(), StoreError> {
+        const MOST: u64 = 4096;
+        if t.size == 0 || t.size > MOST {
+            return Err(StoreError::new(
+                ErrorKind::InvalidInput,
+                &t.source_key,
+                format!("a stored symbolic link holds its target (1 to {MOST} bytes), not {} bytes", t.size),
+            ));
+        }
+        let target = self.read_range(&t.source_key, 0..t.size).await?;
+        let target = std::str::from_utf8(&target).map_err(|_| {
+            StoreError::new(ErrorKind::InvalidInput, &t.source_key, "a stored link's target is not UTF-8")
+        })?;
+        if target.contains('\0') {
+            return Err(StoreError::new(ErrorKind::InvalidInput, &t.source_key, "a stored link's target holds a NUL"));
+        }
+        self.dest.write_symlink(&t.dest_key, target).await?;
+        self.count_moved(moved, t.size);
+        Ok(())
+    }
+}
+
+/// Writes a range's pieces one after another, remembering the first piece while it is the only one.
+struct PieceWriter<'a> {
+    writer: &'a dyn PositionalWrite,
+    start: u64,
+    at: u64,
+    /// The data of the range's only write so far; `None` once there is a second.
+    only: Option<Bytes>,
+}
+
+impl PieceWriter<'_> {
+    async fn write(&mut self, data: Bytes) -> Result<(), StoreError> {
+        let len = data.len() as u64;
+        self.only = (self.at == self.start).then(|| data.clone());
+        self.writer.write_at(self.at, data).await?;
+        self.at += len;
+        Ok(())
+    }
+}
+
+/// Feeds `data` to `hasher`: on the blocking pool when it is large enough to hold up a runtime
+/// thread (MD5 runs at about 600 MB/s, so 8 MiB takes some 13 ms).
+async fn hash_more(mut hasher: Md5, data: Bytes) -> Md5 {
+    if data.len() < 256 * 1024 {
+        hasher.update(&data);
+        return hasher;
+    }
+    tokio::task::spawn_blocking(move || {
+        hasher.update(&data);
+        hasher
+    })
+    .await
+    .expect("hashing does not panic")
+}
