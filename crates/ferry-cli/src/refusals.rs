@@ -83,7 +83,6 @@ pub(crate) fn copy(args: &CopyArgs) -> Result<(), CliError> {
     first(&[
         ("--backup", args.backup, Missing::Windows),
         ("--list-of-versions", args.list_of_versions.is_some(), Missing::NotYet("copying blob versions")),
-        ("--decompress", args.decompress, Missing::NotYet("inflating gzip/deflate downloads")),
     ])
 }
 

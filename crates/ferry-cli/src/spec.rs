@@ -238,8 +238,13 @@ pub(crate) fn copy(args: &CopyArgs, display: String) -> Result<Made, CliError> {
         preserve_blob_tags: args.s2s.s2s_preserve_blob_tags,
         detect_source_changed: args.s2s_detect_source_changed,
         preserve_properties: args.s2s_preserve_properties,
+        decompress: args.decompress,
         ..block_policy(&args.blocks)?
     };
+    if args.decompress && args.verify {
+        return Err(CliError::usage("--verify and --decompress cannot be used together")
+            .with_hint("--verify compares the bytes as stored, which --decompress changes"));
+    }
     if args.s2s.s2s_preserve_blob_tags && args.blob_tags.is_some() {
         return Err(CliError::usage("--blob-tags and --s2s-preserve-blob-tags cannot be used together")
             .with_hint("set the tags, or keep the source's"));

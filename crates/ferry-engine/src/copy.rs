@@ -11,8 +11,10 @@ use futures::{Stream, StreamExt, TryStreamExt, stream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 pub use crate::policy::{CheckMd5, ObjectType, Overwrite, TransferPolicy};
+pub use inflate::inflated_key;
 
 mod download;
+mod inflate;
 mod server_side;
 mod upload;
 
@@ -432,6 +434,11 @@ impl Context {
             return self.restore_link(t, moved).await.map(|()| Outcome::Copied);
         }
         if capabilities.positional_writes {
+            if self.options.policy.decompress
+                && let Some(encoding) = inflate::Encoding::of(t)?
+            {
+                return self.download_inflated(t, encoding, moved).await.map(|()| Outcome::Copied);
+            }
             return self.download(t, moved, unfinished).await.map(|()| Outcome::Copied);
         }
         let object_type = self.object_type(t);

@@ -83,6 +83,10 @@ pub struct TransferPolicy {
     /// restore mode, owner and modification time (AzCopy's `--preserve-posix-properties`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub posix: Option<ferry_store::PosixStyle>,
+    /// Downloads of objects stored gzip- or deflate-encoded are inflated, and lose the
+    /// extension that says so (AzCopy's `--decompress`).
+    #[serde(default)]
+    pub decompress: bool,
 }
 
 /// What kind of object an upload or copy writes.
@@ -124,6 +128,7 @@ impl Default for TransferPolicy {
             preserve_properties: true,
             preserve_blob_tags: false,
             detect_source_changed: false,
+            decompress: false,
         }
     }
 }

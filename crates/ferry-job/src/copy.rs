@@ -91,7 +91,12 @@ pub(crate) async fn run(run: Run<'_>, copy: &CopySpec) -> Result<(), JobError> {
     crate::listing::check_stubs(&copy.filter, &source, &dest)?;
     let naming = decide(&source_shape, &dest_shape, recursive, copy.as_subdir)?;
     let plan = Plan { naming, filter, wildcard, listed: AtomicU64::new(0) };
+    if copy.policy.decompress && (source.kind != LocationKind::Blob || dest.kind != LocationKind::Local) {
+        return Err(JobError::usage("--decompress applies to downloads: a Blob source and a local destination")
+            .with_hint("leave --decompress out; other copies keep the bytes as they are stored"));
+    }
     let transfers = transfers(&source, &plan).await?;
+    let transfers = if copy.policy.decompress { inflating(transfers, &plan) } else { transfers };
     let transfers = cancelling_at(transfers, &plan, ctx);
     if copy.dry_run {
         return dry_run(transfers, (&source, &dest), ctx).await;
@@ -156,6 +161,26 @@ fn cancelling_at<'a>(
             if relative.is_some_and(|r| ctx.cancel_at.iter().any(|c| c.trim_matches('/') == r)) {
                 ctx.cancel.store(true, std::sync::atomic::Ordering::Relaxed);
             }
+        })
+        .boxed()
+}
+
+/// `--decompress`: objects stored gzip- or deflate-encoded land under their inflated names
+/// (`a.txt.gz` → `a.txt`), as AzCopy names them; a single object keeps a name the user gave it.
+fn inflating<'a>(
+    transfers: futures::stream::BoxStream<'a, Result<Transfer, StoreError>>,
+    plan: &Plan,
+) -> futures::stream::BoxStream<'a, Result<Transfer, StoreError>> {
+    let last = |key: &str| key.rsplit('/').next().map(str::to_owned);
+    if let Naming::Single { source_key, dest_key } = &plan.naming
+        && last(source_key) != last(dest_key)
+    {
+        return transfers;
+    }
+    transfers
+        .map_ok(|mut t| {
+            t.dest_key = ferry_engine::inflated_key(&t.dest_key, &t);
+            t
         })
         .boxed()
 }

@@ -266,6 +266,16 @@ impl PositionalWrite for MemoryWrite {
         Ok(Bytes::copy_from_slice(&buffer[start..start.saturating_add(len).min(buffer.len())]))
     }
 
+    async fn grow(&self, size: u64) -> Result<()> {
+        let len =
+            usize::try_from(size).map_err(|_| StoreError::new(ErrorKind::InvalidInput, &self.key, "too large"))?;
+        let mut buffer = self.buffer.lock().expect("never poisoned");
+        if len > buffer.len() {
+            buffer.resize(len, 0);
+        }
+        Ok(())
+    }
+
     async fn read_back(&self) -> Result<ByteStream> {
         let data = Bytes::from(self.buffer.lock().expect("never poisoned").clone());
         Ok(futures::stream::iter([Ok(data)]).boxed())

@@ -10,6 +10,7 @@ use std::fs;
 use std::io::{Seek, SeekFrom};
 use std::os::unix::fs::FileExt;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use async_trait::async_trait;
 use bytes::Bytes;
@@ -25,7 +26,7 @@ pub(crate) struct PartialFile {
     dir: SafeDir,
     temp: String,
     target: String,
-    size: u64,
+    size: AtomicU64,
     file: Arc<fs::File>,
     /// Published, or kept on purpose for a later run: either way, not deleted on drop.
     published: bool,
@@ -52,14 +53,17 @@ impl PartialFile {
             }
         };
         let file = Arc::new(file);
-        Ok((Self { key: key.to_owned(), dir, temp, target, size, file, published: false }, reopened))
+        Ok((
+            Self { key: key.to_owned(), dir, temp, target, size: AtomicU64::new(size), file, published: false },
+            reopened,
+        ))
     }
 
     /// Creates the temporary file for `target` (in `dir`), `size` bytes long.
     pub(crate) fn create(key: &str, dir: SafeDir, target: String, size: u64) -> Result<Self> {
         let temp = temp_name();
         let file = Arc::new(create_sized(&dir, &temp, size)?);
-        Ok(Self { key: key.to_owned(), dir, temp, target, size, file, published: false })
+        Ok(Self { key: key.to_owned(), dir, temp, target, size: AtomicU64::new(size), file, published: false })
     }
 }
 
@@ -77,11 +81,12 @@ fn create_sized(dir: &SafeDir, name: &str, size: u64) -> Result<fs::File> {
 #[async_trait]
 impl PositionalWrite for PartialFile {
     async fn write_at(&self, offset: u64, data: Bytes) -> Result<()> {
-        if offset + data.len() as u64 > self.size {
+        let size = self.size.load(Ordering::Relaxed);
+        if offset + data.len() as u64 > size {
             return Err(StoreError::new(
                 ErrorKind::InvalidInput,
                 &self.key,
-                format!("a write at {offset}+{} goes past the announced size {}", data.len(), self.size),
+                format!("a write at {offset}+{} goes past the announced size {size}", data.len()),
             ));
         }
         let file = self.file.clone();
@@ -89,6 +94,14 @@ impl PositionalWrite for PartialFile {
         tokio::task::spawn_blocking(move || file.write_all_at(&data, offset).map_err(|e| StoreError::from_io(e, temp)))
             .await
             .map_err(|e| StoreError::new(ErrorKind::Other, &self.key, format!("the writer thread failed: {e}")))?
+    }
+
+    async fn grow(&self, size: u64) -> Result<()> {
+        if size > self.size.load(Ordering::Relaxed) {
+            self.file.set_len(size).map_err(|e| StoreError::from_io(e, self.dir.shown(&self.temp)))?;
+            self.size.store(size, Ordering::Relaxed);
+        }
+        Ok(())
     }
 
     async fn read_at(&self, offset: u64, len: usize) -> Result<Bytes> {
@@ -116,11 +129,12 @@ impl PositionalWrite for PartialFile {
 
     async fn finish(mut self: Box<Self>, options: &FinishOptions) -> Result<()> {
         let actual = self.file.metadata().map_err(|e| StoreError::from_io(e, self.dir.shown(&self.temp)))?.len();
-        if actual != self.size {
+        let size = self.size.load(Ordering::Relaxed);
+        if actual != size {
             return Err(StoreError::new(
                 ErrorKind::Other,
                 &self.key,
-                format!("the file is {actual} bytes, expected {}", self.size),
+                format!("the file is {actual} bytes, expected {size}"),
             ));
         }
         // No fsync: like the journal (WAL, synchronous=NORMAL), a finished file survives the

@@ -139,6 +139,13 @@ pub trait PositionalWrite: Send + Sync {
         Err(StoreError::not_supported("a positional write", "reading back"))
     }
 
+    /// Grows the object to `size` bytes (zeros at the end), for data whose length is learnt only
+    /// as it is written (an inflated download). `NotSupported` where the size is fixed.
+    async fn grow(&self, size: u64) -> Result<()> {
+        let _ = size;
+        Err(StoreError::not_supported("a positional write", "growing"))
+    }
+
     /// Checks the length and publishes the object atomically under its key.
     async fn finish(self: Box<Self>, options: &FinishOptions) -> Result<()>;
 

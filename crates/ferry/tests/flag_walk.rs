@@ -180,7 +180,7 @@ fn flags_ferry_cannot_act_on_are_refused_by_name() {
     std::fs::write(src.join("f"), b"data").unwrap();
     let dst = work.path().join("dst");
     for (args, says) in [
-        (vec!["copy", "--recursive", "--decompress"], "--decompress is not supported yet"),
+        (vec!["copy", "--recursive", "--backup"], "--backup works only on Windows"),
         (vec!["copy", "--recursive", "--include-attributes=A"], "--include-attributes works only on Windows"),
         (vec!["sync", "--preserve-permissions"], "--preserve-permissions keeps access control lists"),
         (vec!["copy", "--recursive", "--include=*.txt"], "--include and --exclude were removed"),

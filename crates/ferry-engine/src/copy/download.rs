@@ -20,14 +20,7 @@ impl Context {
     /// cut off by a crash or Ctrl-C continues from the chunks already written.
     pub(super) async fn download(&self, t: &Transfer, moved: &AtomicU64, unfinished: bool) -> Result<(), StoreError> {
         let check = self.options.policy.check_md5;
-        if check == CheckMd5::FailIfDifferentOrMissing && t.content_md5.is_none() {
-            return Err(StoreError::new(
-                ErrorKind::InvalidInput,
-                &t.source_key,
-                "the source has no stored Content-MD5, and --check-md5 is FailIfDifferentOrMissing",
-            )
-            .with_hint("upload it with --put-md5, or use --check-md5 FailIfDifferent"));
-        }
+        self.require_md5(t)?;
         let chunk = block_size(t.size, self.options.policy.block_size).map_err(|e| sizing_error(&t.source_key, e))?;
         let tag = self.version_tag(t);
         let (writer, reopened) = match self.dest.reopen_positional_write(&t.dest_key, t.size, &tag).await {
@@ -117,16 +110,41 @@ impl Context {
                 }
             };
             let actual: [u8; 16] = hasher.finalize().into();
-            if actual != expected {
-                let message = "the downloaded data does not match the Content-MD5 stored with the source";
-                if check == CheckMd5::LogOnly {
-                    tracing::warn!(source = %t.source_key, "{message}; keeping it (--check-md5 LogOnly)");
-                } else {
-                    return Err(StoreError::new(ErrorKind::Other, &t.source_key, message)
-                        .with_hint("the data changed in transit or the stored MD5 is wrong; nothing was written"));
-                }
-            }
+            self.judge_md5(t, actual, expected)?;
         }
+        writer.finish(&self.finish_options(t)).await
+    }
+
+    /// Fails `t` before anything is read when `--check-md5 FailIfDifferentOrMissing` finds no
+    /// stored MD5 to check against.
+    pub(super) fn require_md5(&self, t: &Transfer) -> Result<(), StoreError> {
+        if self.options.policy.check_md5 == CheckMd5::FailIfDifferentOrMissing && t.content_md5.is_none() {
+            return Err(StoreError::new(
+                ErrorKind::InvalidInput,
+                &t.source_key,
+                "the source has no stored Content-MD5, and --check-md5 is FailIfDifferentOrMissing",
+            )
+            .with_hint("upload it with --put-md5, or use --check-md5 FailIfDifferent"));
+        }
+        Ok(())
+    }
+
+    /// Judges a downloaded MD5 against the stored one, as `--check-md5` says.
+    pub(super) fn judge_md5(&self, t: &Transfer, actual: [u8; 16], expected: [u8; 16]) -> Result<(), StoreError> {
+        if actual == expected {
+            return Ok(());
+        }
+        let message = "the downloaded data does not match the Content-MD5 stored with the source";
+        if self.options.policy.check_md5 == CheckMd5::LogOnly {
+            tracing::warn!(source = %t.source_key, "{message}; keeping it (--check-md5 LogOnly)");
+            return Ok(());
+        }
+        Err(StoreError::new(ErrorKind::Other, &t.source_key, message)
+            .with_hint("the data changed in transit or the stored MD5 is wrong; nothing was written"))
+    }
+
+    /// How a downloaded file is published: its time and, with POSIX properties, mode and owner.
+    pub(super) fn finish_options(&self, t: &Transfer) -> FinishOptions {
         let mut finish = FinishOptions {
             overwrite: self.options.policy.overwrite != Overwrite::False,
             last_modified: if self.options.policy.preserve_last_modified { t.last_modified } else { None },
@@ -140,7 +158,7 @@ impl Context {
             finish.owner = posix.owner;
             finish.last_modified = posix.modified.or(finish.last_modified);
         }
-        writer.finish(&finish).await
+        finish
     }
 
     /// Streams `range` of the source into `writer` at its offsets, in writes of at most
@@ -230,7 +248,7 @@ impl PieceWriter<'_> {
 
 /// Feeds `data` to `hasher`: on the blocking pool when it is large enough to hold up a runtime
 /// thread (MD5 runs at about 600 MB/s, so 8 MiB takes some 13 ms).
-async fn hash_more(mut hasher: Md5, data: Bytes) -> Md5 {
+pub(super) async fn hash_more(mut hasher: Md5, data: Bytes) -> Md5 {
     if data.len() < 256 * 1024 {
         hasher.update(&data);
         return hasher;
