@@ -31,6 +31,7 @@ pub mod sas_command;
 mod store;
 mod token_file;
 pub mod user_delegation;
+mod versions;
 mod xml;
 
 pub use account::AccountStore;
@@ -43,6 +44,7 @@ pub use credential::{
 pub use ferry_http::{RetryPolicy, is_retryable_status};
 pub use sas::{SAS_VERSION, SasScope, account_sas, account_sas_from, sas_time, service_sas};
 pub use store::{AzureStore, LIST_PAGE_SIZE, list_containers, validate_blob_name};
+pub use versions::VersionsStore;
 
 /// Entry points for the fuzz targets in `fuzz/` (not a stable API).
 #[doc(hidden)]

@@ -42,6 +42,8 @@ pub struct AzureStore {
     delegation: std::sync::Arc<crate::user_delegation::KeyCache>,
     /// Customer-provided encryption, if the blobs use it.
     cpk: Option<std::sync::Arc<crate::Cpk>>,
+    /// Listings name every version of each blob (oldest first), not only the current one.
+    versions: bool,
 }
 
 impl AzureStore {
@@ -58,7 +60,24 @@ impl AzureStore {
             page_size: LIST_PAGE_SIZE,
             delegation: std::sync::Arc::default(),
             cpk: None,
+            versions: false,
         })
+    }
+
+    /// This store, listing every version of each blob, oldest first, each entry with its
+    /// `version_id` (AzCopy's `list --properties VersionId`). Such a listing holds a key once
+    /// per version, so it is for showing, not for comparing trees.
+    #[must_use]
+    pub fn with_versions(mut self) -> Self {
+        self.versions = true;
+        self
+    }
+
+    /// This store with `key` naming its version `version`: reads, properties and deletes of
+    /// `key` go to that version.
+    #[must_use]
+    pub fn at_version(&self, key: &str, version: &str) -> Self {
+        Self { url: self.url.at_version(key, version), versions: false, ..self.clone() }
     }
 
     /// Encrypts (and reads) blobs with `cpk` (AzCopy's `--cpk-by-name` / `--cpk-by-value`).
@@ -145,8 +164,9 @@ impl AzureStore {
     async fn list_page(&self, prefix: &str, depth: ListDepth, marker: Option<&str>) -> Result<crate::xml::BlobPage> {
         let mut url = self.container_url();
         let mut query = format!(
-            "restype=container&comp=list&maxresults={}&include=metadata&prefix={}",
+            "restype=container&comp=list&maxresults={}&include=metadata{}&prefix={}",
             self.page_size,
+            if self.versions { "%2Cversions" } else { "" },
             encode_component(prefix)
         );
         if depth == ListDepth::OneLevel {
@@ -274,9 +294,15 @@ where
             // The service orders each page by name (UTF-16 code units), but may group virtual
             // directories apart from blobs (Azurite does); sorting the page in that same order
             // restores it. Pages partition the name space in order, so the stream stays sorted.
-            page.entries.sort_unstable_by(|a, b| ferry_store::cmp_keys(&a.key, &b.key));
+            // Versions of one blob keep the service's order (oldest first) and may straddle pages.
+            page.entries.sort_by(|a, b| ferry_store::cmp_keys(&a.key, &b.key));
+            let forward = |first: &str, last: &str| match ferry_store::cmp_keys(first, last) {
+                std::cmp::Ordering::Greater => true,
+                std::cmp::Ordering::Equal => store.versions,
+                std::cmp::Ordering::Less => false,
+            };
             if let (Some(last), Some(first)) = (&last, page.entries.first())
-                && ferry_store::cmp_keys(&first.key, last) != std::cmp::Ordering::Greater
+                && !forward(&first.key, last)
             {
                 return Err(StoreError::new(
                     ErrorKind::Other,

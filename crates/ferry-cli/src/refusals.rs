@@ -80,10 +80,7 @@ pub(crate) fn copy(args: &CopyArgs) -> Result<(), CliError> {
             args.s2s_handle_invalid_metadata
         )));
     }
-    first(&[
-        ("--backup", args.backup, Missing::Windows),
-        ("--list-of-versions", args.list_of_versions.is_some(), Missing::NotYet("copying blob versions")),
-    ])
+    first(&[("--backup", args.backup, Missing::Windows)])
 }
 
 /// `ferry sync`'s flags.
@@ -112,7 +109,6 @@ pub(crate) fn sync(args: &SyncArgs) -> Result<(), CliError> {
 /// `ferry remove`'s flags.
 pub(crate) fn remove(args: &RemoveArgs) -> Result<(), CliError> {
     first(&[
-        ("--list-of-versions", args.list_of_versions.is_some(), Missing::NotYet("deleting blob versions")),
         (
             "--permanent-delete",
             !args.permanent_delete.eq_ignore_ascii_case("none"),

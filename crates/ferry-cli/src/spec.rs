@@ -194,6 +194,23 @@ pub(crate) fn filter_spec(args: &FilterArgs) -> Result<FilterSpec, CliError> {
     Ok(spec)
 }
 
+/// The version ids in a `--list-of-versions` file, one per line (blank lines passed over).
+fn version_list(file: Option<&std::path::Path>) -> Result<Vec<String>, CliError> {
+    let Some(file) = file else { return Ok(Vec::new()) };
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| CliError::usage(format!("--list-of-versions: cannot read `{}`: {e}", file.display())))?;
+    let versions: Vec<String> = text.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned).collect();
+    if versions.is_empty() {
+        return Err(CliError::usage(format!("--list-of-versions: `{}` lists no version ids", file.display()))
+            .with_hint("write one version id per line, as `ferry list --properties VersionId` shows them"));
+    }
+    if let Some(bad) = versions.iter().find(|v| v.contains(['/', '?', '&', '#'])) {
+        return Err(CliError::usage(format!("--list-of-versions: `{bad}` is not a version id"))
+            .with_hint("a version id is a time such as 2026-11-30T18:00:00.1234567Z"));
+    }
+    Ok(versions)
+}
+
 /// `ferry copy`.
 pub(crate) fn copy(args: &CopyArgs, display: String) -> Result<Made, CliError> {
     crate::refusals::copy(args)?;
@@ -261,6 +278,7 @@ pub(crate) fn copy(args: &CopyArgs, display: String) -> Result<Made, CliError> {
         exclude_containers: FilterSpec::split_list(args.exclude_container.as_deref()),
         follow_symlinks: args.local.follow_symlinks,
         skip_hardlinks: args.local.hardlinks == crate::args::HardlinksArg::Skip,
+        versions: version_list(args.list_of_versions.as_deref())?,
     };
     Ok((encrypted(JobSpec::new(display, JobKind::Copy(copy)), &args.cpk)?, sas))
 }
@@ -327,7 +345,14 @@ pub(crate) fn remove(args: &RemoveArgs, display: String) -> Result<Made, CliErro
             .to_owned()
         }),
         dry_run: args.dry_run,
+        versions: version_list(args.list_of_versions.as_deref())?,
     };
+    if !remove.versions.is_empty() && (args.recursive || remove.delete_snapshots.is_some()) {
+        return Err(CliError::usage(
+            "--list-of-versions deletes versions of one blob; it takes no --recursive or --delete-snapshots",
+        )
+        .with_hint("give the blob's URL and the file of version ids only"));
+    }
     Ok((encrypted(JobSpec::new(display, JobKind::Remove(remove)), &args.cpk)?, [sas, None]))
 }
 

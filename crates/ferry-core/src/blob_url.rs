@@ -241,6 +241,16 @@ impl BlobUrl {
         }
     }
 
+    /// This URL naming version `version` of the blob at `path` (the SAS and endpoint are kept).
+    pub fn at_version(&self, path: &str, version: &str) -> Self {
+        Self {
+            path: path.to_owned(),
+            contents_only: false,
+            point_in_time: Some(("versionid", version.to_owned())),
+            ..self.clone()
+        }
+    }
+
     /// This URL with another SAS (or none).
     pub fn with_sas(&self, sas: Option<SasToken>) -> Self {
         Self { sas, ..self.clone() }

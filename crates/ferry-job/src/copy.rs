@@ -81,7 +81,11 @@ pub(crate) async fn run(run: Run<'_>, copy: &CopySpec) -> Result<(), JobError> {
         (false, false) => ferry_store::Links::Skip,
     };
     let listing = open::LocalListing { links, posix: copy.policy.posix, skip_hardlinks: copy.skip_hardlinks };
-    let (source, source_shape) = open::copy_source(&source_location, &copy.exclude_containers, listing, ctx).await?;
+    let (source, source_shape) = if copy.versions.is_empty() {
+        open::copy_source(&source_location, &copy.exclude_containers, listing, ctx).await?
+    } else {
+        open::versions_source(&source_location, &copy.versions, ctx)?
+    };
     let from_account = source_location.as_blob().is_some_and(|u| u.container().is_none());
     if !from_account && !copy.exclude_containers.is_empty() {
         return Err(JobError::usage("--exclude-container applies to account-level copies only")
@@ -89,6 +93,10 @@ pub(crate) async fn run(run: Run<'_>, copy: &CopySpec) -> Result<(), JobError> {
     }
     let (dest, dest_shape) = open::copy_destination(&dest_location, &source_shape, from_account, ctx).await?;
     crate::listing::check_stubs(&copy.filter, &source, &dest)?;
+    if !copy.versions.is_empty() && dest.kind != LocationKind::Local {
+        return Err(JobError::usage("--list-of-versions downloads versions to a local directory")
+            .with_hint("name a local directory as the destination"));
+    }
     let naming = decide(&source_shape, &dest_shape, recursive, copy.as_subdir)?;
     let plan = Plan { naming, filter, wildcard, listed: AtomicU64::new(0) };
     if copy.policy.decompress && (source.kind != LocationKind::Blob || dest.kind != LocationKind::Local) {

@@ -197,6 +197,34 @@ pub(crate) async fn copy_source(
     }
 }
 
+/// Opens the source of `copy --list-of-versions`: versions of the one blob `location` names,
+/// as a directory of files named after them (`VERSION-NAME`, as AzCopy names them).
+pub(crate) fn versions_source(
+    location: &Location,
+    versions: &[String],
+    ctx: &JobContext,
+) -> Result<(Side, SourceShape), JobError> {
+    let not_a_blob = || {
+        JobError::usage("--list-of-versions downloads versions of one blob: the source must be that blob's URL")
+            .with_hint("give the blob's URL, without snapshot= or versionid=")
+    };
+    let Location::Blob(url) = location else { return Err(not_a_blob()) };
+    let path = url.path();
+    if url.container().is_none() || path.is_empty() || path.ends_with('/') || url.contents_only() {
+        return Err(not_a_blob());
+    }
+    if url.point_in_time().is_some() {
+        return Err(not_a_blob());
+    }
+    let (mut side, store) = blob_side(url, Role::Source, ctx)?;
+    side.store = Arc::new(ferry_azure::VersionsStore::new(&store, path, versions));
+    let parent = path.rsplit_once('/').map_or("", |(dir, _)| dir);
+    if !parent.is_empty() {
+        side.shown_base = format!("{}{parent}/", side.shown_base);
+    }
+    Ok((side, SourceShape::Contents { prefix: String::new() }))
+}
+
 /// What a Blob URL names: one blob, a virtual directory, or a directory's contents.
 async fn blob_source_shape(url: &BlobUrl, store: &AzureStore, side: &Side) -> Result<SourceShape, JobError> {
     let path = url.path();

@@ -8,7 +8,7 @@ use futures::future::BoxFuture;
 use crate::delete::{Deleter, Deletion};
 use crate::lifecycle::Run;
 use crate::spec::RemoveSpec;
-use crate::targets::{PerBlob, Scope, run_per_blob};
+use crate::targets::{PerBlob, Scope, run_per_blob, split_version_key};
 use crate::{JobContext, JobEvent};
 
 /// Deletes each blob through the journaled deleter.
@@ -42,14 +42,25 @@ impl PerBlob for Remove<'_> {
 
 /// Runs a remove job.
 pub(crate) async fn run(run: Run<'_>, remove: &RemoveSpec) -> Result<(), crate::JobError> {
-    let scope =
-        Scope { target: &remove.target, recursive: remove.recursive, filter: &remove.filter, dry_run: remove.dry_run };
+    let scope = Scope {
+        target: &remove.target,
+        recursive: remove.recursive,
+        filter: &remove.filter,
+        dry_run: remove.dry_run,
+        versions: &remove.versions,
+    };
     let snapshots = remove.delete_snapshots.clone();
+    let versions = !remove.versions.is_empty();
     run_per_blob(run, scope, move |store, journal| {
         Remove(Deleter {
             delete: Box::new(move |key| {
                 let (store, snapshots) = (store.clone(), snapshots.clone());
-                Box::pin(async move { store.delete_blob(&key, snapshots.as_deref()).await })
+                Box::pin(async move {
+                    match split_version_key(&key).filter(|_| versions) {
+                        Some((name, version)) => store.at_version(name, version).delete_blob(name, None).await,
+                        None => store.delete_blob(&key, snapshots.as_deref()).await,
+                    }
+                })
             }),
             journal,
             prompt: None,

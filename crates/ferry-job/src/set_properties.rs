@@ -81,6 +81,12 @@ pub(crate) async fn run(run: Run<'_>, set: &SetPropertiesSpec) -> Result<(), Job
     if set.tier.is_none() && set.metadata.is_none() && set.tags.is_none() {
         return Err(JobError::usage("nothing to set").with_hint("give --block-blob-tier, --metadata or --blob-tags"));
     }
-    let scope = Scope { target: &set.target, recursive: set.recursive, filter: &set.filter, dry_run: set.dry_run };
+    let scope = Scope {
+        target: &set.target,
+        recursive: set.recursive,
+        filter: &set.filter,
+        dry_run: set.dry_run,
+        versions: &[],
+    };
     run_per_blob(run, scope, |store, journal| Change { store, set, journal }).await
 }

@@ -294,6 +294,10 @@ pub struct CopySpec {
     /// `--hardlinks skip`: a local source's files with several hard links are passed over.
     #[serde(default)]
     pub skip_hardlinks: bool,
+    /// Versions of the one source blob to download, each to a file named after it
+    /// (`--list-of-versions`; read from the file when the job is made, so a resume has them).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub versions: Vec<String>,
 }
 
 /// `--max-delete`: at most this many deletions, or this share of the destination.
@@ -377,6 +381,9 @@ pub struct RemoveSpec {
     pub delete_snapshots: Option<String>,
     /// Show what would be removed instead of removing it.
     pub dry_run: bool,
+    /// Versions of the one target blob to delete, instead of the blob (`--list-of-versions`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub versions: Vec<String>,
 }
 
 /// `ferry set-properties`.
@@ -448,6 +455,7 @@ mod tests {
                 filter: FilterSpec::default(),
                 delete_snapshots: None,
                 dry_run: false,
+                versions: Vec::new(),
             }),
         );
         let stored = serde_json::to_value(&spec).unwrap();

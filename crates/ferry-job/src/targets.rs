@@ -14,10 +14,25 @@ use crate::listing::{Selection, listing};
 use crate::open::Side;
 use crate::{JobContext, JobError};
 
-/// One blob, or the blobs under a prefix.
+/// One blob, the blobs under a prefix, or chosen versions of one blob.
 pub(crate) enum Targets {
     One(Entry),
-    Under { prefix: String, depth: ListDepth },
+    Under {
+        prefix: String,
+        depth: ListDepth,
+    },
+    /// Versions that exist, each keyed `NAME?versionid=ID` (see [`version_key`]).
+    Versions(Vec<Entry>),
+}
+
+/// The key a version target is known by (in the journal, and shown after the container's URL).
+pub(crate) fn version_key(name: &str, version: &str) -> String {
+    format!("{name}?versionid={version}")
+}
+
+/// The blob name and version id of a [`version_key`].
+pub(crate) fn split_version_key(key: &str) -> Option<(&str, &str)> {
+    key.rsplit_once("?versionid=")
 }
 
 impl Targets {
@@ -29,7 +44,11 @@ impl Targets {
         store: &AzureStore,
         side: &Side,
         verb: &str,
+        versions: &[String],
     ) -> Result<Self, JobError> {
+        if !versions.is_empty() {
+            return Self::versions(url, store, side, versions).await;
+        }
         if url.point_in_time().is_some() {
             return Err(JobError::usage(format!(
                 "{verb} a snapshot or version by its URL is not supported yet: `{url}`"
@@ -53,6 +72,29 @@ impl Targets {
         Ok(Self::Under { prefix, depth })
     }
 
+    /// The versions of `url`'s blob that exist among `versions` (one gone already, deleted by an
+    /// earlier run of the job, is passed over).
+    async fn versions(url: &BlobUrl, store: &AzureStore, side: &Side, versions: &[String]) -> Result<Self, JobError> {
+        let path = url.path();
+        if path.is_empty() || path.ends_with('/') || url.contents_only() || url.point_in_time().is_some() {
+            return Err(JobError::usage(format!(
+                "--list-of-versions names versions of one blob, and `{url}` is not a blob's URL"
+            ))
+            .with_hint("give the blob's URL, without snapshot= or versionid="));
+        }
+        let mut found = Vec::new();
+        for version in versions {
+            match store.at_version(path, version).stat(path).await {
+                Ok(entry) => found.push(Entry { key: version_key(path, version), ..entry }),
+                Err(e) if e.kind() == ErrorKind::NotFound => {
+                    tracing::info!(target: crate::JOB_TARGET, "version {version} of `{path}` is not there");
+                }
+                Err(e) => return Err(side.explain(e.into())),
+            }
+        }
+        Ok(Self::Versions(found))
+    }
+
     /// The blobs, by full key: the one, or those listed under the prefix that pass `filter`
     /// (folder stubs included; `listed` counts them).
     pub(crate) fn stream<'a>(
@@ -63,6 +105,7 @@ impl Targets {
     ) -> BoxStream<'a, Result<Entry, StoreError>> {
         match self {
             Self::One(entry) => futures::stream::iter([Ok(entry.clone())]).boxed(),
+            Self::Versions(entries) => futures::stream::iter(entries.iter().cloned().map(Ok)).boxed(),
             Self::Under { prefix, depth } => {
                 let selection = Selection { folder_stubs: true, ..Selection::full(filter) };
                 listing(side, prefix, *depth, selection, listed)
@@ -105,6 +148,8 @@ pub(crate) struct Scope<'a> {
     pub(crate) recursive: bool,
     pub(crate) filter: &'a ferry_plan::FilterSpec,
     pub(crate) dry_run: bool,
+    /// Versions of the one blob named, instead of the blob itself.
+    pub(crate) versions: &'a [String],
 }
 
 /// Runs a per-blob job (new, or resumed from its journal): lists what `scope` names, then has
@@ -124,7 +169,7 @@ pub(crate) async fn run_per_blob<P: PerBlob>(
     let (side, store) = crate::open::blob_side(url, crate::Role::Source, ctx)?;
     let filter = crate::listing::compile(scope.filter)?;
     let listed = AtomicU64::new(0);
-    let found = Targets::of(url, scope.recursive, &store, &side, P::VERB).await?;
+    let found = Targets::of(url, scope.recursive, &store, &side, P::VERB, scope.versions).await?;
     let mut targets = found.stream(&side, &filter, &listed);
     let nothing_found = || {
         JobError::failed(format!("nothing found to {} at {url}", P::ACTION))

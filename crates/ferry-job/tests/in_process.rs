@@ -81,6 +81,7 @@ fn copy_spec(source: &Path, destination: &Path) -> JobSpec {
             exclude_containers: Vec::new(),
             follow_symlinks: false,
             skip_hardlinks: false,
+            versions: Vec::new(),
         }),
     )
 }

@@ -145,6 +145,9 @@ pub struct ListReporter<W: Write> {
     properties: Vec<ListProperty>,
     running_tally: bool,
     totals: ListTotals,
+    /// With versions listed: the name and size of the last object, whose later versions
+    /// replace it in the tally.
+    versions: Option<(String, u64)>,
 }
 
 impl ListReporter<io::StdoutLock<'static>> {
@@ -163,12 +166,25 @@ impl<W: Write> ListReporter<W> {
         properties: Vec<ListProperty>,
         running_tally: bool,
     ) -> Self {
-        Self { out, format, units, properties, running_tally, totals: ListTotals::default() }
+        let versions = properties.contains(&ListProperty::VersionId).then(|| (String::new(), 0));
+        Self { out, format, units, properties, running_tally, totals: ListTotals::default(), versions }
     }
 
     /// Prints one object under the name `shown` (its path relative to what was listed).
+    /// With `VersionId` among the properties, the versions of one blob come one after another,
+    /// oldest first, and the tally counts the blob once, at its newest size (as AzCopy does).
     pub fn object(&mut self, shown: &str, entry: &Entry) -> io::Result<()> {
-        self.totals.count += 1;
+        match &mut self.versions {
+            Some((last, size)) if last == shown => {
+                self.totals.bytes -= *size;
+                *size = entry.size;
+            }
+            Some((last, size)) => {
+                (*last, *size) = (shown.to_owned(), entry.size);
+                self.totals.count += 1;
+            }
+            None => self.totals.count += 1,
+        }
         self.totals.bytes += entry.size;
         let size = format_size(entry.size, self.units);
         let line = match self.format {

@@ -107,6 +107,8 @@ struct Shared {
     active: AtomicUsize,
     /// The heads of the first requests (request line and headers), for checking their shape.
     heads: Mutex<Vec<String>>,
+    /// Snapshots play blob versions (see [`FaultProxy::versioning`]).
+    versioning: bool,
 }
 
 /// How many request heads a proxy keeps.
@@ -172,8 +174,20 @@ impl FaultProxy {
         Self::with_plan(upstream_port, FaultPlan { rules: vec![rule], seed: 1 }).await
     }
 
+    /// A proxy to `upstream_port` on 127.0.0.1 that injects no faults but plays blob versioning,
+    /// which Azurite lacks, with snapshots: take a snapshot after each write, and the snapshots
+    /// are the blob's versions, the newest its current one (`include=versions`, `versionid=`).
+    /// Requests must carry a SAS: rewritten queries would break a Shared Key signature.
+    pub async fn versioning(upstream_port: u16) -> std::io::Result<Self> {
+        Self::start_with(upstream_port, FaultPlan::default(), true).await
+    }
+
     /// A proxy to `upstream_port` on 127.0.0.1 that follows `plan`.
     pub async fn with_plan(upstream_port: u16, plan: FaultPlan) -> std::io::Result<Self> {
+        Self::start_with(upstream_port, plan, false).await
+    }
+
+    async fn start_with(upstream_port: u16, plan: FaultPlan, versioning: bool) -> std::io::Result<Self> {
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let port = listener.local_addr()?.port();
         let rules = plan.rules.len();
@@ -188,6 +202,7 @@ impl FaultProxy {
             forwarded: AtomicU64::new(0),
             active: AtomicUsize::new(0),
             heads: Mutex::new(Vec::new()),
+            versioning,
         });
         let state = shared.clone();
         let task = tokio::spawn(async move {
@@ -272,6 +287,18 @@ struct RequestHead {
 }
 
 impl RequestHead {
+    /// Turns versions into snapshots in the target (see [`FaultProxy::versioning`]); returns
+    /// whether the request lists versions.
+    fn play_versions(&mut self) -> bool {
+        let (target, lists_versions) = crate::versioning::request_target(&self.target);
+        if target != self.target {
+            let text = String::from_utf8_lossy(&self.raw).into_owned();
+            self.raw = text.replacen(&self.target, &target, 1).into_bytes();
+            self.target = target;
+        }
+        lists_versions
+    }
+
     fn path(&self) -> &str {
         self.target.split('?').next().unwrap_or("")
     }
@@ -398,6 +425,31 @@ async fn exchange(
     Ok(Answer { head: raw, body, close })
 }
 
+impl Answer {
+    /// Shows a listing's snapshots as versions, the body sent whole with its length.
+    fn show_versions(&mut self) {
+        let text = String::from_utf8_lossy(&self.head).into_owned();
+        let chunked = text.lines().any(|l| {
+            l.split_once(':').is_some_and(|(n, v)| {
+                n.trim().eq_ignore_ascii_case("transfer-encoding") && v.trim().eq_ignore_ascii_case("chunked")
+            })
+        });
+        let data = if chunked { crate::versioning::dechunk(&self.body) } else { std::mem::take(&mut self.body) };
+        self.body = crate::versioning::listing(&String::from_utf8_lossy(&data)).into_bytes();
+        let mut head: Vec<&str> = text
+            .split("\r\n")
+            .filter(|l| {
+                let name = l.split(':').next().unwrap_or("").trim();
+                !name.eq_ignore_ascii_case("transfer-encoding") && !name.eq_ignore_ascii_case("content-length")
+            })
+            .filter(|l| !l.is_empty())
+            .collect();
+        let length = format!("Content-Length: {}", self.body.len());
+        head.push(&length);
+        self.head = format!("{}\r\n\r\n", head.join("\r\n")).into_bytes();
+    }
+}
+
 fn canned(status: &str, code: &str, retry_after: Option<u32>) -> Vec<u8> {
     let body = format!(
         "<?xml version=\"1.0\" encoding=\"utf-8\"?><Error><Code>{code}</Code><Message>Injected by the fault proxy.</Message></Error>"
@@ -415,7 +467,8 @@ async fn serve(client: TcpStream, port: u16, state: &Shared) -> std::io::Result<
     let (read, mut write) = client.into_split();
     let mut reader = BufReader::new(read);
     let mut upstream = None;
-    while let Some((head, body)) = read_request(&mut reader).await? {
+    while let Some((mut head, body)) = read_request(&mut reader).await? {
+        let lists_versions = state.versioning && head.play_versions();
         state.requests.fetch_add(1, Ordering::SeqCst);
         state.forwarded.fetch_add((head.raw.len() + body.len()) as u64, Ordering::SeqCst);
         if let Ok(mut heads) = state.heads.lock()
@@ -468,7 +521,10 @@ async fn serve(client: TcpStream, port: u16, state: &Shared) -> std::io::Result<
                 }
             }
             None => {
-                let answer = exchange(&mut upstream, port, &head, &body).await?;
+                let mut answer = exchange(&mut upstream, port, &head, &body).await?;
+                if lists_versions {
+                    answer.show_versions();
+                }
                 write.write_all(&answer.head).await?;
                 write.write_all(&answer.body).await?;
                 state.forwarded.fetch_add((answer.head.len() + answer.body.len()) as u64, Ordering::SeqCst);

@@ -17,5 +17,6 @@ pub mod fault_proxy;
 pub mod hostile;
 pub mod store_faults;
 pub mod tools;
+mod versioning;
 
 pub use azurite::Azurite;

@@ -83,13 +83,8 @@ async fn encoded_blobs_are_inflated_on_download_and_bad_data_leaves_nothing() {
     assert_eq!(names, ["fine.txt"], "only the good file, no partial or temporary file");
 
     // Only downloads inflate; --verify compares stored bytes, so the two do not go together.
-    let (code, _, err) = run(ferry_with_key().args([
-        "copy",
-        &source,
-        &azurite.container_url(&bad),
-        "--recursive",
-        "--decompress",
-    ]));
+    let (code, _, err) =
+        run(ferry_with_key().args(["copy", &source, &azurite.container_url(&bad), "--recursive", "--decompress"]));
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("--decompress applies to downloads"), "{err}");
     let (code, _, err) =

@@ -5,31 +5,10 @@ mod common;
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::{Command, Stdio};
 
-use common::{ferry, run};
+use common::{azcopy, ferry, run};
+use ferry_testkit::Azurite;
 use ferry_testkit::data::pattern;
-use ferry_testkit::{Azurite, tools};
-
-/// Runs AzCopy with its state kept in `state` and a stdin that blocks like a terminal's
-/// (AzCopy busy-polls a stdin at end-of-file). Returns (exit code, stdout + stderr).
-fn azcopy(state: &Path, args: &[&str]) -> (i32, String) {
-    let log = state.join("azcopy-output.txt");
-    let out = std::fs::File::create(&log).unwrap();
-    let mut child = Command::new(tools::azcopy())
-        .args(args)
-        .env("AZCOPY_LOG_LOCATION", state.join("logs"))
-        .env("AZCOPY_JOB_PLAN_LOCATION", state.join("plans"))
-        .stdin(Stdio::piped())
-        .stdout(out.try_clone().unwrap())
-        .stderr(out)
-        .spawn()
-        .expect("AzCopy runs");
-    let stdin = child.stdin.take();
-    let status = child.wait().unwrap();
-    drop(stdin);
-    (status.code().unwrap_or(-1), std::fs::read_to_string(&log).unwrap_or_default())
-}
 
 fn tree(root: &Path) -> BTreeMap<String, Vec<u8>> {
     let files: BTreeMap<String, Vec<u8>> = [

@@ -40,27 +40,38 @@ async fn list_url(
     properties: Vec<ListProperty>,
     running_tally: bool,
 ) -> Result<(), CliError> {
+    // `VersionId` among the properties lists every version of each blob, as AzCopy does.
+    let versions = properties.contains(&ListProperty::VersionId);
+    let open = |client: ferry_azure::BlobClient, url: &BlobUrl| {
+        AzureStore::new(client, url).map(|s| if versions { s.with_versions() } else { s })
+    };
     let mut reporter = ListReporter::stdout(settings.output, units, properties, running_tally);
 
     match url.container() {
         None => {
             for container in list_containers(&client, url).await? {
-                let store = AzureStore::new(client.clone(), &url.with_container_and_path(Some(&container), ""))?;
+                let store = open(client.clone(), &url.with_container_and_path(Some(&container), ""))?;
                 print_prefix(&store, "", &format!("{container}/"), &mut reporter).await?;
             }
         }
         Some(_) => {
-            let store = AzureStore::new(client, url)?;
+            let store = open(client, url)?;
             let path = url.path();
             if path.is_empty() || path.ends_with('/') {
                 print_prefix(&store, path, "", &mut reporter).await?;
             } else {
                 // The URL may name one blob, a virtual directory, or both ("dir" and "dir/…").
+                let name = path.rsplit('/').next().unwrap_or(path);
                 match store.stat(path).await {
-                    Ok(entry) => {
-                        let name = path.rsplit('/').next().unwrap_or(path);
-                        emit(&mut reporter, name, &entry)?;
+                    Ok(_) if versions => {
+                        let mut entries = store.list(path, ListDepth::Recursive);
+                        while let Some(entry) = entries.try_next().await? {
+                            if entry.key == path {
+                                emit(&mut reporter, name, &entry)?;
+                            }
+                        }
                     }
+                    Ok(entry) => emit(&mut reporter, name, &entry)?,
                     Err(e) if e.kind() == ErrorKind::NotFound && !e.message().contains("ContainerNotFound") => {}
                     Err(e) => return Err(e.into()),
                 }

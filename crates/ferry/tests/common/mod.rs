@@ -155,3 +155,23 @@ pub fn sqlite(db: &std::path::Path, sql: &str) -> String {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8(out.stdout).expect("UTF-8").trim().to_owned()
 }
+
+/// Runs AzCopy with its state kept in `state` and a stdin that blocks like a terminal's
+/// (AzCopy busy-polls a stdin at end-of-file). Returns (exit code, stdout + stderr).
+pub fn azcopy(state: &std::path::Path, args: &[&str]) -> (i32, String) {
+    let log = state.join("azcopy-output.txt");
+    let out = std::fs::File::create(&log).unwrap();
+    let mut child = std::process::Command::new(ferry_testkit::tools::azcopy())
+        .args(args)
+        .env("AZCOPY_LOG_LOCATION", state.join("logs"))
+        .env("AZCOPY_JOB_PLAN_LOCATION", state.join("plans"))
+        .stdin(std::process::Stdio::piped())
+        .stdout(out.try_clone().unwrap())
+        .stderr(out)
+        .spawn()
+        .expect("AzCopy runs");
+    let stdin = child.stdin.take();
+    let status = child.wait().unwrap();
+    drop(stdin);
+    (status.code().unwrap_or(-1), std::fs::read_to_string(&log).unwrap_or_default())
+}
