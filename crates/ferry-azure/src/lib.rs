@@ -41,9 +41,9 @@ pub use credential::{
     ConnectionString, Credential, CredentialError, DEVELOPMENT_ACCOUNT, DEVELOPMENT_KEY, SharedKey, TokenSource,
     string_to_sign,
 };
-pub use ferry_http::{RetryPolicy, is_retryable_status};
+pub use ferry_http::{RetryPolicy, StatusSet, is_retryable_status};
 pub use sas::{SAS_VERSION, SasScope, account_sas, account_sas_from, sas_time, service_sas};
-pub use store::{AzureStore, LIST_PAGE_SIZE, list_containers, validate_blob_name};
+pub use store::{AzureStore, Include, LIST_PAGE_SIZE, list_containers, validate_blob_name};
 pub use versions::VersionsStore;
 
 /// Entry points for the fuzz targets in `fuzz/` (not a stable API).

@@ -42,8 +42,38 @@ pub struct AzureStore {
     delegation: std::sync::Arc<crate::user_delegation::KeyCache>,
     /// Customer-provided encryption, if the blobs use it.
     cpk: Option<std::sync::Arc<crate::Cpk>>,
-    /// Listings name every version of each blob (oldest first), not only the current one.
-    versions: bool,
+    /// What listings show beyond current blobs: every version, snapshots, soft-deleted ones.
+    include: Include,
+}
+
+/// What a listing shows beyond current blobs (the service's `include=` values).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Include {
+    /// Every version of each blob, oldest first (`versions`).
+    pub versions: bool,
+    /// Each blob's snapshots, oldest first, before the blob (`snapshots`).
+    pub snapshots: bool,
+    /// Soft-deleted blobs, versions and snapshots (`deleted`), marked as such.
+    pub deleted: bool,
+}
+
+impl Include {
+    /// Whether a key can appear more than once (several versions or snapshots of a blob).
+    fn repeats_keys(self) -> bool {
+        self.versions || self.snapshots
+    }
+
+    /// The `include=` values beyond `metadata`, each after an encoded comma.
+    fn query(self) -> String {
+        let mut text = String::new();
+        for (on, name) in [(self.versions, "versions"), (self.snapshots, "snapshots"), (self.deleted, "deleted")] {
+            if on {
+                text.push_str("%2C");
+                text.push_str(name);
+            }
+        }
+        text
+    }
 }
 
 impl AzureStore {
@@ -60,7 +90,7 @@ impl AzureStore {
             page_size: LIST_PAGE_SIZE,
             delegation: std::sync::Arc::default(),
             cpk: None,
-            versions: false,
+            include: Include::default(),
         })
     }
 
@@ -68,8 +98,16 @@ impl AzureStore {
     /// `version_id` (AzCopy's `list --properties VersionId`). Such a listing holds a key once
     /// per version, so it is for showing, not for comparing trees.
     #[must_use]
-    pub fn with_versions(mut self) -> Self {
-        self.versions = true;
+    pub fn with_versions(self) -> Self {
+        self.including(Include { versions: true, ..Include::default() })
+    }
+
+    /// This store, listing what `include` asks for besides current blobs; entries carry their
+    /// `version_id`, `snapshot` and `deleted` marks. Such a listing may hold a key more than
+    /// once, so it is for showing and choosing, not for comparing trees.
+    #[must_use]
+    pub fn including(mut self, include: Include) -> Self {
+        self.include = include;
         self
     }
 
@@ -77,7 +115,22 @@ impl AzureStore {
     /// `key` go to that version.
     #[must_use]
     pub fn at_version(&self, key: &str, version: &str) -> Self {
-        Self { url: self.url.at_version(key, version), versions: false, ..self.clone() }
+        Self { url: self.url.at_version(key, version), include: Include::default(), ..self.clone() }
+    }
+
+    /// This store with `key` naming its snapshot `snapshot`.
+    #[must_use]
+    pub fn at_snapshot(&self, key: &str, snapshot: &str) -> Self {
+        Self { url: self.url.at_snapshot(key, snapshot), include: Include::default(), ..self.clone() }
+    }
+
+    /// Purges a soft-deleted snapshot or version of a blob for good (`deletetype=permanent`);
+    /// `self` names it ([`AzureStore::at_snapshot`], [`AzureStore::at_version`]).
+    pub async fn purge(&self, key: &str) -> Result<()> {
+        let target = self.target(key);
+        let url = with_query(self.blob_url(key), "deletetype=permanent");
+        self.client.send(Request::new(Method::DELETE, url, &target)).await?;
+        Ok(())
     }
 
     /// Encrypts (and reads) blobs with `cpk` (AzCopy's `--cpk-by-name` / `--cpk-by-value`).
@@ -166,7 +219,7 @@ impl AzureStore {
         let mut query = format!(
             "restype=container&comp=list&maxresults={}&include=metadata{}&prefix={}",
             self.page_size,
-            if self.versions { "%2Cversions" } else { "" },
+            self.include.query(),
             encode_component(prefix)
         );
         if depth == ListDepth::OneLevel {
@@ -298,7 +351,7 @@ where
             page.entries.sort_by(|a, b| ferry_store::cmp_keys(&a.key, &b.key));
             let forward = |first: &str, last: &str| match ferry_store::cmp_keys(first, last) {
                 std::cmp::Ordering::Greater => true,
-                std::cmp::Ordering::Equal => store.versions,
+                std::cmp::Ordering::Equal => store.include.repeats_keys(),
                 std::cmp::Ordering::Less => false,
             };
             if let (Some(last), Some(first)) = (&last, page.entries.first())
@@ -487,6 +540,7 @@ fn entry_from_headers(key: &str, headers: &HeaderMap) -> Entry {
         lease_status: get("x-ms-lease-status"),
         lease_duration: get("x-ms-lease-duration"),
         version_id: get("x-ms-version-id"),
+        ..ObjectProperties::default()
     };
     Entry {
         key: key.to_owned(),

@@ -164,6 +164,8 @@ impl Visitor for BlobPageVisitor {
                 };
             }
             ("Blob", "VersionId") => props.version_id = non_empty(text),
+            ("Blob", "Snapshot") => props.snapshot = non_empty(text),
+            ("Blob", "Deleted") => props.deleted = text.trim().eq_ignore_ascii_case("true"),
             ("Properties", "Content-Length") => entry.size = text.trim().parse().unwrap_or(0),
             ("Properties", "Last-Modified") => entry.last_modified = parse_http_date(text),
             ("Properties", "Etag") => entry.etag = non_empty(text.trim_matches('"')),

@@ -83,54 +83,28 @@ pub(crate) fn copy(args: &CopyArgs) -> Result<(), CliError> {
     first(&[("--backup", args.backup, Missing::Windows)])
 }
 
+/// Why AzCopy's places for cached MD5s are not used.
+const HASH_CACHE: &str =
+    "Ferry caches local files' MD5s in its own store in the plans folder, not in extended attributes or hidden files";
+
 /// `ferry sync`'s flags.
 pub(crate) fn sync(args: &SyncArgs) -> Result<(), CliError> {
     local(&args.local)?;
     first(&[
-        ("--follow-symlinks", args.local.follow_symlinks, Missing::AzureFiles),
-        ("--hardlinks", args.local.hardlinks == HardlinksArg::Skip, Missing::AzureFiles),
-        ("--preserve-symlinks", args.local.preserve_symlinks, Missing::AzureFiles),
-    ])?;
-    first(&[
-        (
-            "--local-hash-storage-mode",
-            args.local_hash_storage_mode.is_some(),
-            Missing::NotYet("local files' MD5s are computed on each run, not cached"),
-        ),
-        (
-            "--hash-meta-dir",
-            args.hash_meta_dir.is_some(),
-            Missing::NotYet("local files' MD5s are computed on each run, not cached"),
-        ),
+        ("--local-hash-storage-mode", args.local_hash_storage_mode.is_some(), Missing::NotYet(HASH_CACHE)),
+        ("--hash-meta-dir", args.hash_meta_dir.is_some(), Missing::NotYet(HASH_CACHE)),
         ("--include-root", args.include_root, Missing::AzureFiles),
     ])
 }
 
 /// `ferry remove`'s flags.
 pub(crate) fn remove(args: &RemoveArgs) -> Result<(), CliError> {
-    first(&[
-        (
-            "--permanent-delete",
-            !args.permanent_delete.eq_ignore_ascii_case("none"),
-            Missing::NotYet("deleting soft-deleted snapshots and versions for good"),
-        ),
-        ("--force-if-read-only", args.force_if_read_only, Missing::AzureFiles),
-    ])
+    first(&[("--force-if-read-only", args.force_if_read_only, Missing::AzureFiles)])
 }
 
 /// The flags every command takes that Ferry has no counterpart for yet.
 pub(crate) fn process(args: &ProcessArgs) -> Result<(), CliError> {
     first(&[
-        (
-            "--await-open",
-            args.await_open,
-            Missing::NotYet("a pause between scanning and the first file (use --await-continue)"),
-        ),
-        (
-            "--retry-status-codes",
-            args.retry_status_codes.is_some(),
-            Missing::NotYet("changing which HTTP statuses are retried"),
-        ),
         ("--request-priority", args.request_priority.is_some(), Missing::NotYet("request priorities")),
         (
             "--memory-profile",

@@ -77,6 +77,9 @@ pub struct Settings {
     pub destination_sas_command: Option<String>,
     /// Testing: relative paths at which a copy is cancelled (`--debug-skip-files`).
     pub cancel_at: Vec<String>,
+    /// Testing: a copy waits for a line `open` between its listing and its first file
+    /// (`--await-open`).
+    pub await_open: bool,
 }
 
 /// Concurrency and memory limits of transfers.
@@ -109,6 +112,22 @@ fn default_concurrency() -> usize {
     (16 * cpus()).clamp(32, 300)
 }
 
+/// `--retry-status-codes`: HTTP statuses separated by commas or semicolons (AzCopy documents
+/// the one and shows the other), each from 100 to 599.
+fn retry_statuses(text: &str) -> Result<ferry_azure::StatusSet, CliError> {
+    let mut statuses = Vec::new();
+    for item in text.split([',', ';']).map(str::trim).filter(|i| !i.is_empty()) {
+        match item.parse::<u16>() {
+            Ok(status) if (100..600).contains(&status) => statuses.push(status),
+            _ => {
+                return Err(CliError::usage(format!("--retry-status-codes: `{item}` is not an HTTP status"))
+                    .with_hint("list statuses from 100 to 599, such as 408;429;500;502;503;504"));
+            }
+        }
+    }
+    Ok(ferry_azure::StatusSet::of(&statuses))
+}
+
 impl Settings {
     /// Resolves settings from the command line and the environment.
     pub fn resolve(cli: &Cli, env: &Environment) -> Result<Self, CliError> {
@@ -133,6 +152,9 @@ impl Settings {
         }
         if let Some(seconds) = env.parse::<u64>("FERRY_RETRY_MAX_SECONDS", "a whole number of seconds")? {
             http.retry.max_elapsed = Duration::from_secs(seconds);
+        }
+        if let Some(text) = &cli.process.retry_status_codes {
+            http.retry.statuses = retry_statuses(text)?;
         }
         let objects_in_flight =
             env.parse::<usize>("AZCOPY_CONCURRENT_FILES", "a whole number of files")?.unwrap_or(64).max(1);
@@ -166,6 +188,7 @@ impl Settings {
                 .destination_sas_command
                 .clone()
                 .or_else(|| env.get("FERRY_DESTINATION_SAS_COMMAND").map(str::to_owned)),
+            await_open: cli.process.await_open,
             cancel_at: cli
                 .process
                 .debug_skip_files

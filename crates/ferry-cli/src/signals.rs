@@ -82,6 +82,15 @@ impl Interrupts {
     }
 }
 
+/// A pause that ends at a line holding the word on standard input (AzCopy's `--await-open`).
+pub(crate) struct StdinWord(pub(crate) &'static str);
+
+impl ferry_job::Pause for StdinWord {
+    fn wait(&self) -> futures::future::BoxFuture<'_, Result<(), String>> {
+        Box::pin(async move { await_word(self.0).await.map_err(|e| e.message().to_owned()) })
+    }
+}
+
 /// AzCopy's `--await-continue`: waits for a line `continue` on standard input.
 pub(crate) async fn await_word(word: &'static str) -> Result<(), crate::CliError> {
     let found = tokio::task::spawn_blocking(move || {

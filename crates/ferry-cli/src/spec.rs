@@ -211,6 +211,20 @@ fn version_list(file: Option<&std::path::Path>) -> Result<Vec<String>, CliError>
     Ok(versions)
 }
 
+/// `--permanent-delete`: none (the default), snapshots, versions or snapshotsandversions.
+fn permanent_delete(text: &str) -> Result<Option<ferry_job::PermanentDelete>, CliError> {
+    use ferry_job::PermanentDelete;
+    match text.to_ascii_lowercase().as_str() {
+        "" | "none" => Ok(None),
+        "snapshots" => Ok(Some(PermanentDelete::Snapshots)),
+        "versions" => Ok(Some(PermanentDelete::Versions)),
+        "snapshotsandversions" => Ok(Some(PermanentDelete::SnapshotsAndVersions)),
+        _ => Err(CliError::usage(format!(
+            "--permanent-delete `{text}` is not one of none, snapshots, versions, snapshotsandversions"
+        ))),
+    }
+}
+
 /// `ferry copy`.
 pub(crate) fn copy(args: &CopyArgs, display: String) -> Result<Made, CliError> {
     crate::refusals::copy(args)?;
@@ -306,6 +320,7 @@ pub(crate) fn sync(args: &SyncArgs, display: String) -> Result<Made, CliError> {
         preserve_access_tier: args.s2s.s2s_preserve_access_tier,
         preserve_blob_tags: args.s2s.s2s_preserve_blob_tags,
         posix: posix_style(&args.local)?,
+        preserve_symlinks: args.local.preserve_symlinks,
         ..block_policy(&args.blocks)?
     };
     let sync = SyncSpec {
@@ -320,6 +335,8 @@ pub(crate) fn sync(args: &SyncArgs, display: String) -> Result<Made, CliError> {
         policy,
         dry_run: args.dry_run,
         verify: args.verify,
+        follow_symlinks: args.local.follow_symlinks,
+        skip_hardlinks: args.local.hardlinks == crate::args::HardlinksArg::Skip,
     };
     Ok((encrypted(JobSpec::new(display, JobKind::Sync(sync)), &args.cpk)?, sas))
 }
@@ -346,7 +363,13 @@ pub(crate) fn remove(args: &RemoveArgs, display: String) -> Result<Made, CliErro
         }),
         dry_run: args.dry_run,
         versions: version_list(args.list_of_versions.as_deref())?,
+        permanent_delete: permanent_delete(&args.permanent_delete)?,
     };
+    if remove.permanent_delete.is_some() && (!remove.versions.is_empty() || remove.delete_snapshots.is_some()) {
+        return Err(CliError::usage(
+            "--permanent-delete purges soft-deleted snapshots and versions; it takes no --list-of-versions or --delete-snapshots",
+        ));
+    }
     if !remove.versions.is_empty() && (args.recursive || remove.delete_snapshots.is_some()) {
         return Err(CliError::usage(
             "--list-of-versions deletes versions of one blob; it takes no --recursive or --delete-snapshots",

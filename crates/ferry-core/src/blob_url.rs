@@ -251,6 +251,16 @@ impl BlobUrl {
         }
     }
 
+    /// This URL naming snapshot `snapshot` of the blob at `path`.
+    pub fn at_snapshot(&self, path: &str, snapshot: &str) -> Self {
+        Self {
+            path: path.to_owned(),
+            contents_only: false,
+            point_in_time: Some(("snapshot", snapshot.to_owned())),
+            ..self.clone()
+        }
+    }
+
     /// This URL with another SAS (or none).
     pub fn with_sas(&self, sas: Option<SasToken>) -> Self {
         Self { sas, ..self.clone() }

@@ -110,6 +110,10 @@ pub struct ObjectProperties {
     pub lease_duration: Option<String>,
     /// Version id, when versioning is on.
     pub version_id: Option<String>,
+    /// The snapshot's time, when the entry is a snapshot (listed with snapshots).
+    pub snapshot: Option<String>,
+    /// Soft-deleted (listed with deleted blobs): it can be restored, or purged for good.
+    pub deleted: bool,
 }
 
 /// How an object is written.

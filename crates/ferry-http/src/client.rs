@@ -18,7 +18,7 @@ use tokio::io::{AsyncReadExt, AsyncSeekExt};
 use url::Url;
 
 use crate::auth::Authorizer;
-use crate::retry::{RetryPolicy, is_retryable_status};
+use crate::retry::RetryPolicy;
 
 /// A one-shot stream of bytes for a request body.
 pub type ByteStream = futures::stream::BoxStream<'static, Result<Bytes, StoreError>>;
@@ -243,7 +243,7 @@ impl HttpClient {
                         tracing::debug!(target: "ferry::http", url = %shown_url, "credential refused; retrying once with a fresh one");
                         continue;
                     }
-                    if !is_retryable_status(status) {
+                    if !self.config.retry.statuses.contains(status) {
                         return Err(err);
                     }
                     err

@@ -16,4 +16,4 @@ pub use client::{
     Body, ByteStream, Classify, HttpClient, HttpConfig, MAX_ERROR_BODY, MAX_XML_BODY, Request,
     describe_transport_error, read_text,
 };
-pub use retry::{RetryPolicy, is_retryable_status, parse_retry_after};
+pub use retry::{RetryPolicy, StatusSet, is_retryable_status, parse_retry_after};

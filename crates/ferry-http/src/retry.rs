@@ -14,6 +14,43 @@ pub struct RetryPolicy {
     pub max_delay: Duration,
     /// No retry starts once this much time has passed since the first attempt.
     pub max_elapsed: Duration,
+    /// The HTTP statuses that are retried (AzCopy's `--retry-status-codes`).
+    pub statuses: StatusSet,
+}
+
+/// A set of HTTP statuses (100 to 599), small enough to copy.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct StatusSet([u64; 10]);
+
+impl StatusSet {
+    /// The statuses retried by default: 408, 429, 500, 502, 503, 504.
+    pub const DEFAULT: Self = Self::of(&[408, 429, 500, 502, 503, 504]);
+
+    /// The set of `statuses`; those outside 0..640 are left out.
+    pub const fn of(statuses: &[u16]) -> Self {
+        let mut bits = [0u64; 10];
+        let mut i = 0;
+        while i < statuses.len() {
+            let s = statuses[i] as usize;
+            if s < 640 {
+                bits[s / 64] |= 1 << (s % 64);
+            }
+            i += 1;
+        }
+        Self(bits)
+    }
+
+    /// Whether `status` is in the set.
+    pub fn contains(&self, status: u16) -> bool {
+        let s = usize::from(status);
+        s < 640 && self.0[s / 64] & (1 << (s % 64)) != 0
+    }
+}
+
+impl std::fmt::Debug for StatusSet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_set().entries((0..640u16).filter(|s| self.contains(*s))).finish()
+    }
 }
 
 impl Default for RetryPolicy {
@@ -26,6 +63,7 @@ impl Default for RetryPolicy {
             base_delay: Duration::from_millis(500),
             max_delay: Duration::from_secs(30),
             max_elapsed: Duration::from_secs(180),
+            statuses: StatusSet::DEFAULT,
         }
     }
 }
@@ -47,7 +85,7 @@ impl RetryPolicy {
 
 /// Whether an HTTP status is worth retrying: 408, 429, 500, 502, 503, 504.
 pub fn is_retryable_status(status: u16) -> bool {
-    matches!(status, 408 | 429 | 500 | 502 | 503 | 504)
+    StatusSet::DEFAULT.contains(status)
 }
 
 /// Parses a `Retry-After` header given in seconds (the form Azure Storage uses).

@@ -36,6 +36,15 @@ pub struct JobContext {
     /// Testing: a copy is cancelled when its listing reaches one of these relative paths,
     /// leaving a job to resume (AzCopy's `--debug-skip-files`).
     pub cancel_at: Vec<String>,
+    /// Testing: a copy lists everything, then waits on this before it opens the first file, so a
+    /// test can change files between the listing and their use (AzCopy's `--await-open`).
+    pub await_open: Option<Arc<dyn Pause>>,
+}
+
+/// A pause a debugging hook asks for; see [`JobContext::await_open`].
+pub trait Pause: Send + Sync {
+    /// Waits until the hook says to go on; an error (nobody can say so) ends the job.
+    fn wait(&self) -> BoxFuture<'_, Result<(), String>>;
 }
 
 impl JobContext {

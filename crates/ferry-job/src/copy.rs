@@ -75,11 +75,7 @@ pub(crate) async fn run(run: Run<'_>, copy: &CopySpec) -> Result<(), JobError> {
     // A wildcard that spans directories (`logs/*/app.log`) needs a recursive listing to match.
     let recursive =
         copy.recursive || source_location.as_local().and_then(|l| l.pattern()).is_some_and(|p| p.contains('/'));
-    let links = match (copy.follow_symlinks, copy.policy.preserve_symlinks) {
-        (true, _) => ferry_store::Links::Follow,
-        (false, true) => ferry_store::Links::Preserve,
-        (false, false) => ferry_store::Links::Skip,
-    };
+    let links = open::links(copy.follow_symlinks, copy.policy.preserve_symlinks);
     let listing = open::LocalListing { links, posix: copy.policy.posix, skip_hardlinks: copy.skip_hardlinks };
     let (source, source_shape) = if copy.versions.is_empty() {
         open::copy_source(&source_location, &copy.exclude_containers, listing, ctx).await?
@@ -106,6 +102,10 @@ pub(crate) async fn run(run: Run<'_>, copy: &CopySpec) -> Result<(), JobError> {
     let transfers = transfers(&source, &plan).await?;
     let transfers = if copy.policy.decompress { inflating(transfers, &plan) } else { transfers };
     let transfers = cancelling_at(transfers, &plan, ctx);
+    let transfers = match &ctx.await_open {
+        Some(pause) if !copy.dry_run => listed_then_paused(transfers, pause.as_ref(), ctx).await?,
+        _ => transfers,
+    };
     if copy.dry_run {
         return dry_run(transfers, (&source, &dest), ctx).await;
     }
@@ -171,6 +171,22 @@ fn cancelling_at<'a>(
             }
         })
         .boxed()
+}
+
+/// `--await-open`: the whole listing first, then the pause, then the transfers from memory (a
+/// debugging hook: files can be changed between their listing and their use).
+async fn listed_then_paused<'a>(
+    transfers: futures::stream::BoxStream<'a, Result<Transfer, StoreError>>,
+    pause: &dyn crate::Pause,
+    ctx: &JobContext,
+) -> Result<futures::stream::BoxStream<'a, Result<Transfer, StoreError>>, JobError> {
+    let listed: Vec<Result<Transfer, StoreError>> = transfers.collect().await;
+    ctx.events.event(&JobEvent::Info(&format!(
+        "listed {} items; waiting for a line `open` on standard input before opening any (--await-open)",
+        listed.len()
+    )));
+    pause.wait().await.map_err(JobError::failed)?;
+    Ok(futures::stream::iter(listed).boxed())
 }
 
 /// `--decompress`: objects stored gzip- or deflate-encoded land under their inflated names

@@ -34,15 +34,15 @@ mod warnings;
 
 pub mod context;
 
-pub use context::{JobContext, Limits, LogLevel, Prompt, Secrets, StateDirs};
+pub use context::{JobContext, Limits, LogLevel, Pause, Prompt, Secrets, StateDirs};
 pub use error::{ErrorClass, JobError};
 pub use events::{Fanout, Finished, JobEvent, JobEvents, Progress, SyncCounts, final_status};
 pub use joblog::{CappedWriter, JOB_TARGET, JobLogLayer};
 pub use jobs::{JobDetails, details, shown_command, stored_spec};
 pub use open::{CredentialUse, blob_client};
 pub use spec::{
-    CopySpec, CredentialRef, DeleteMode, Encryption, Endpoint, EndpointKind, JobKind, JobSpec, MaxDelete, RemoveSpec,
-    Role, SPEC_VERSION, SetPropertiesSpec, SyncSpec, TransferPolicy, VerifySpec,
+    CopySpec, CredentialRef, DeleteMode, Encryption, Endpoint, EndpointKind, JobKind, JobSpec, MaxDelete,
+    PermanentDelete, RemoveSpec, Role, SPEC_VERSION, SetPropertiesSpec, SyncSpec, TransferPolicy, VerifySpec,
 };
 pub use verify::{VerifySummary, verify};
 

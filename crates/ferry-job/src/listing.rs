@@ -75,7 +75,18 @@ pub(crate) fn listing<'a>(
     selection: Selection<'a>,
     scanned: &'a AtomicU64,
 ) -> impl Stream<Item = Result<Entry, StoreError>> + Send + 'a {
-    side.store
+    listing_of(&*side.store, prefix, depth, selection, scanned)
+}
+
+/// [`listing`] of a store that is not a side's own (one listing more than a side's does).
+pub(crate) fn listing_of<'a>(
+    store: &'a dyn ferry_store::Store,
+    prefix: &'a str,
+    depth: ListDepth,
+    selection: Selection<'a>,
+    scanned: &'a AtomicU64,
+) -> impl Stream<Item = Result<Entry, StoreError>> + Send + 'a {
+    store
         .list(prefix, depth)
         .try_filter(move |e| {
             let rest = e.key.strip_prefix(prefix).unwrap_or(&e.key);

@@ -49,6 +49,16 @@ pub(crate) struct LocalListing {
     pub(crate) skip_hardlinks: bool,
 }
 
+/// How a local source's links are listed: followed (`--follow-symlinks`), kept as links
+/// (`--preserve-symlinks`), or passed over and counted.
+pub(crate) fn links(follow: bool, preserve: bool) -> ferry_store::Links {
+    match (follow, preserve) {
+        (true, _) => ferry_store::Links::Follow,
+        (false, true) => ferry_store::Links::Preserve,
+        (false, false) => ferry_store::Links::Skip,
+    }
+}
+
 /// A local side rooted at `root` that lists as `listing` says.
 pub(crate) fn local_side_with(root: &Path, listing: LocalListing) -> Side {
     let shown = root.display().to_string();

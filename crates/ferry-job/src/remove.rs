@@ -8,7 +8,7 @@ use futures::future::BoxFuture;
 use crate::delete::{Deleter, Deletion};
 use crate::lifecycle::Run;
 use crate::spec::RemoveSpec;
-use crate::targets::{PerBlob, Scope, run_per_blob, split_version_key};
+use crate::targets::{PerBlob, Point, Scope, run_per_blob, split_point_key};
 use crate::{JobContext, JobEvent};
 
 /// Deletes each blob through the journaled deleter.
@@ -48,16 +48,31 @@ pub(crate) async fn run(run: Run<'_>, remove: &RemoveSpec) -> Result<(), crate::
         filter: &remove.filter,
         dry_run: remove.dry_run,
         versions: &remove.versions,
+        purge: remove.permanent_delete,
     };
     let snapshots = remove.delete_snapshots.clone();
-    let versions = !remove.versions.is_empty();
+    // The keys name snapshots or versions only when the job is about them (a blob's own name
+    // may hold `?versionid=`).
+    let points = !remove.versions.is_empty() || remove.permanent_delete.is_some();
+    let purge = remove.permanent_delete.is_some();
+    if purge {
+        // AzCopy's warning, word for word: scripts look for it.
+        run.ctx.events.event(&JobEvent::Info(
+            "Permanent delete is a PREVIEW feature and soft-deleted snapshots/versions will be deleted PERMANENTLY. Please proceed with caution.",
+        ));
+    }
     run_per_blob(run, scope, move |store, journal| {
         Remove(Deleter {
             delete: Box::new(move |key| {
                 let (store, snapshots) = (store.clone(), snapshots.clone());
                 Box::pin(async move {
-                    match split_version_key(&key).filter(|_| versions) {
-                        Some((name, version)) => store.at_version(name, version).delete_blob(name, None).await,
+                    let at = |name: &str, point: Point<'_>| match point {
+                        Point::Snapshot(time) => store.at_snapshot(name, time),
+                        Point::Version(id) => store.at_version(name, id),
+                    };
+                    match split_point_key(&key).filter(|_| points) {
+                        Some((name, point)) if purge => at(name, point).purge(name).await,
+                        Some((name, point)) => at(name, point).delete_blob(name, None).await,
                         None => store.delete_blob(&key, snapshots.as_deref()).await,
                     }
                 })

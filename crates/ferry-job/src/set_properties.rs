@@ -87,6 +87,7 @@ pub(crate) async fn run(run: Run<'_>, set: &SetPropertiesSpec) -> Result<(), Job
         filter: &set.filter,
         dry_run: set.dry_run,
         versions: &[],
+        purge: None,
     };
     run_per_blob(run, scope, |store, journal| Change { store, set, journal }).await
 }

@@ -366,6 +366,12 @@ pub struct SyncSpec {
     pub dry_run: bool,
     /// Verify the trees afterwards.
     pub verify: bool,
+    /// `--follow-symlinks`: a local source's links are followed (what they point to is synced).
+    #[serde(default)]
+    pub follow_symlinks: bool,
+    /// `--hardlinks skip`: a local source's files with several hard links are passed over.
+    #[serde(default)]
+    pub skip_hardlinks: bool,
 }
 
 /// `ferry remove`.
@@ -384,6 +390,34 @@ pub struct RemoveSpec {
     /// Versions of the one target blob to delete, instead of the blob (`--list-of-versions`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub versions: Vec<String>,
+    /// `--permanent-delete`: purge soft-deleted snapshots and/or versions of the blobs named
+    /// for good, instead of deleting the blobs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub permanent_delete: Option<PermanentDelete>,
+}
+
+/// What `remove --permanent-delete` purges (AzCopy's preview feature): only what is
+/// soft-deleted, never a live blob, snapshot or version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PermanentDelete {
+    /// Soft-deleted snapshots.
+    Snapshots,
+    /// Soft-deleted versions.
+    Versions,
+    /// Both.
+    SnapshotsAndVersions,
+}
+
+impl PermanentDelete {
+    /// Whether soft-deleted snapshots are purged.
+    pub fn snapshots(self) -> bool {
+        matches!(self, Self::Snapshots | Self::SnapshotsAndVersions)
+    }
+
+    /// Whether soft-deleted versions are purged.
+    pub fn versions(self) -> bool {
+        matches!(self, Self::Versions | Self::SnapshotsAndVersions)
+    }
 }
 
 /// `ferry set-properties`.
@@ -456,6 +490,7 @@ mod tests {
                 delete_snapshots: None,
                 dry_run: false,
                 versions: Vec::new(),
+                permanent_delete: None,
             }),
         );
         let stored = serde_json::to_value(&spec).unwrap();

@@ -93,10 +93,15 @@ async fn open_trees(
     sync: &SyncSpec,
     ctx: &JobContext,
 ) -> Result<SyncTrees, JobError> {
-    let listing = open::LocalListing { posix: sync.policy.posix, ..open::LocalListing::default() };
+    let links = open::links(sync.follow_symlinks, sync.policy.preserve_symlinks);
+    let listing = open::LocalListing { links, posix: sync.policy.posix, skip_hardlinks: sync.skip_hardlinks };
     let (source_side, source_prefix) = open::tree(source, Role::Source, ctx, false, listing).await?;
-    let (dest_side, dest_prefix) =
-        open::tree(dest, Role::Destination, ctx, !sync.dry_run, open::LocalListing::default()).await?;
+    // With links preserved, a local destination's links are listed as links (never followed),
+    // so the ones already restored compare as up to date.
+    let dest_links =
+        if sync.policy.preserve_symlinks { ferry_store::Links::Preserve } else { ferry_store::Links::Skip };
+    let dest_listing = open::LocalListing { links: dest_links, ..open::LocalListing::default() };
+    let (dest_side, dest_prefix) = open::tree(dest, Role::Destination, ctx, !sync.dry_run, dest_listing).await?;
     crate::listing::check_stubs(&sync.filter, &source_side, &dest_side)?;
     let dest_exists = dest.as_local().is_none_or(|l| l.root().is_dir());
     Ok(SyncTrees { source: source_side, source_prefix, dest: dest_side, dest_prefix, dest_exists })

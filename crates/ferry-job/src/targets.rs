@@ -3,15 +3,16 @@
 
 use std::sync::atomic::AtomicU64;
 
-use ferry_azure::AzureStore;
+use ferry_azure::{AzureStore, Include};
 use ferry_core::BlobUrl;
 use ferry_plan::Filter;
 use ferry_store::{Entry, ErrorKind, ListDepth, Store, StoreError};
 use futures::stream::BoxStream;
 use futures::{StreamExt, TryStreamExt};
 
-use crate::listing::{Selection, listing};
+use crate::listing::{Selection, listing, listing_of};
 use crate::open::Side;
+use crate::spec::PermanentDelete;
 use crate::{JobContext, JobError};
 
 /// One blob, the blobs under a prefix, or chosen versions of one blob.
@@ -21,18 +22,41 @@ pub(crate) enum Targets {
         prefix: String,
         depth: ListDepth,
     },
-    /// Versions that exist, each keyed `NAME?versionid=ID` (see [`version_key`]).
+    /// Versions that exist, each keyed `NAME?versionid=ID` (see [`point_key`]).
     Versions(Vec<Entry>),
+    /// Soft-deleted snapshots and/or versions to purge, of the one blob `only` names or of the
+    /// blobs under `prefix`, listed by `store` (which lists them); keyed as [`point_key`] says.
+    Purged {
+        store: Box<AzureStore>,
+        prefix: String,
+        depth: ListDepth,
+        only: Option<String>,
+        purge: PermanentDelete,
+    },
 }
 
-/// The key a version target is known by (in the journal, and shown after the container's URL).
-pub(crate) fn version_key(name: &str, version: &str) -> String {
-    format!("{name}?versionid={version}")
+/// A snapshot or version of a blob.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Point<'a> {
+    Snapshot(&'a str),
+    Version(&'a str),
 }
 
-/// The blob name and version id of a [`version_key`].
-pub(crate) fn split_version_key(key: &str) -> Option<(&str, &str)> {
-    key.rsplit_once("?versionid=")
+/// The key a snapshot or version target is known by (in the journal, and shown after the
+/// container's URL): `NAME?snapshot=TIME` or `NAME?versionid=ID`.
+pub(crate) fn point_key(name: &str, point: Point<'_>) -> String {
+    match point {
+        Point::Snapshot(time) => format!("{name}?snapshot={time}"),
+        Point::Version(id) => format!("{name}?versionid={id}"),
+    }
+}
+
+/// The blob name and the snapshot or version of a [`point_key`].
+pub(crate) fn split_point_key(key: &str) -> Option<(&str, Point<'_>)> {
+    if let Some((name, id)) = key.rsplit_once("?versionid=") {
+        return Some((name, Point::Version(id)));
+    }
+    key.rsplit_once("?snapshot=").map(|(name, time)| (name, Point::Snapshot(time)))
 }
 
 impl Targets {
@@ -45,9 +69,13 @@ impl Targets {
         side: &Side,
         verb: &str,
         versions: &[String],
+        purge: Option<PermanentDelete>,
     ) -> Result<Self, JobError> {
         if !versions.is_empty() {
             return Self::versions(url, store, side, versions).await;
+        }
+        if let Some(purge) = purge {
+            return Self::purged(url, recursive, store, purge, verb);
         }
         if url.point_in_time().is_some() {
             return Err(JobError::usage(format!(
@@ -85,7 +113,7 @@ impl Targets {
         let mut found = Vec::new();
         for version in versions {
             match store.at_version(path, version).stat(path).await {
-                Ok(entry) => found.push(Entry { key: version_key(path, version), ..entry }),
+                Ok(entry) => found.push(Entry { key: point_key(path, Point::Version(version)), ..entry }),
                 Err(e) if e.kind() == ErrorKind::NotFound => {
                     tracing::info!(target: crate::JOB_TARGET, "version {version} of `{path}` is not there");
                 }
@@ -93,6 +121,32 @@ impl Targets {
             }
         }
         Ok(Self::Versions(found))
+    }
+
+    /// What `--permanent-delete` purges: soft-deleted snapshots and/or versions of the one blob
+    /// `url` names, or of the blobs under it (with `recursive`, or a URL ending in `/*`).
+    fn purged(
+        url: &BlobUrl,
+        recursive: bool,
+        store: &AzureStore,
+        purge: PermanentDelete,
+        verb: &str,
+    ) -> Result<Self, JobError> {
+        let include = Include { deleted: true, snapshots: purge.snapshots(), versions: purge.versions() };
+        let store = Box::new(store.clone().including(include));
+        let path = url.path();
+        let names_blob = !(path.is_empty() || path.ends_with('/') || url.contents_only());
+        if names_blob && !recursive {
+            let only = Some(path.to_owned());
+            return Ok(Self::Purged { store, prefix: path.to_owned(), depth: ListDepth::Recursive, only, purge });
+        }
+        if !recursive && !url.contents_only() {
+            return Err(JobError::usage(format!("`{url}` is not a blob; {verb} what is under it needs --recursive"))
+                .with_hint("add --recursive, or end the URL with /* for the blobs directly in it"));
+        }
+        let prefix = if path.is_empty() || path.ends_with('/') { path.to_owned() } else { format!("{path}/") };
+        let depth = if recursive { ListDepth::Recursive } else { ListDepth::OneLevel };
+        Ok(Self::Purged { store, prefix, depth, only: None, purge })
     }
 
     /// The blobs, by full key: the one, or those listed under the prefix that pass `filter`
@@ -106,6 +160,24 @@ impl Targets {
         match self {
             Self::One(entry) => futures::stream::iter([Ok(entry.clone())]).boxed(),
             Self::Versions(entries) => futures::stream::iter(entries.iter().cloned().map(Ok)).boxed(),
+            Self::Purged { store, prefix, depth, only, purge } => {
+                let listed = match only {
+                    // The one blob: its own entries, whatever the filters say of its name.
+                    Some(name) => {
+                        store.list(name, *depth).try_filter(move |e| futures::future::ready(&e.key == name)).boxed()
+                    }
+                    None => {
+                        let selection = Selection { folder_stubs: true, ..Selection::full(filter) };
+                        listing_of(&**store, prefix, *depth, selection, listed)
+                            .map_ok(move |mut e| {
+                                e.key = format!("{prefix}{}", e.key);
+                                e
+                            })
+                            .boxed()
+                    }
+                };
+                listed.try_filter_map(move |e| futures::future::ready(Ok(purgeable(e, *purge)))).boxed()
+            }
             Self::Under { prefix, depth } => {
                 let selection = Selection { folder_stubs: true, ..Selection::full(filter) };
                 listing(side, prefix, *depth, selection, listed)
@@ -117,6 +189,21 @@ impl Targets {
             }
         }
     }
+}
+
+/// `entry` keyed as the snapshot or version to purge, if it is a soft-deleted one that `purge`
+/// covers; a live blob, snapshot or version never is.
+fn purgeable(entry: Entry, purge: PermanentDelete) -> Option<Entry> {
+    let props = entry.props();
+    if !props.deleted {
+        return None;
+    }
+    let point = match (&props.snapshot, &props.version_id) {
+        (Some(time), _) if purge.snapshots() => point_key(&entry.key, Point::Snapshot(time)),
+        (None, Some(id)) if purge.versions() => point_key(&entry.key, Point::Version(id)),
+        _ => return None,
+    };
+    Some(Entry { key: point, ..entry })
 }
 
 /// What a per-blob job (remove, set-properties) does to each blob it names, and how it says so.
@@ -150,6 +237,8 @@ pub(crate) struct Scope<'a> {
     pub(crate) dry_run: bool,
     /// Versions of the one blob named, instead of the blob itself.
     pub(crate) versions: &'a [String],
+    /// Soft-deleted snapshots and/or versions of the blobs named, instead of the blobs.
+    pub(crate) purge: Option<PermanentDelete>,
 }
 
 /// Runs a per-blob job (new, or resumed from its journal): lists what `scope` names, then has
@@ -169,7 +258,7 @@ pub(crate) async fn run_per_blob<P: PerBlob>(
     let (side, store) = crate::open::blob_side(url, crate::Role::Source, ctx)?;
     let filter = crate::listing::compile(scope.filter)?;
     let listed = AtomicU64::new(0);
-    let found = Targets::of(url, scope.recursive, &store, &side, P::VERB, scope.versions).await?;
+    let found = Targets::of(url, scope.recursive, &store, &side, P::VERB, scope.versions, scope.purge).await?;
     let mut targets = found.stream(&side, &filter, &listed);
     let nothing_found = || {
         JobError::failed(format!("nothing found to {} at {url}", P::ACTION))

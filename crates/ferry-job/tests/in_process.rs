@@ -52,6 +52,7 @@ fn context(state: &Path, events: Arc<Recorder>) -> JobContext {
         allow_plain_http: false,
         prompt: None,
         cancel_at: Vec::new(),
+        await_open: None,
     }
 }
 
@@ -146,6 +147,8 @@ async fn a_cancelled_sync_deletes_nothing_and_its_resume_finishes_it() {
             policy: TransferPolicy::default(),
             dry_run: false,
             verify: false,
+            follow_symlinks: false,
+            skip_hardlinks: false,
         }),
     );
     let events = Arc::new(Recorder::default());

@@ -176,8 +176,10 @@ impl FaultProxy {
 
     /// A proxy to `upstream_port` on 127.0.0.1 that injects no faults but plays blob versioning,
     /// which Azurite lacks, with snapshots: take a snapshot after each write, and the snapshots
-    /// are the blob's versions, the newest its current one (`include=versions`, `versionid=`).
-    /// Requests must carry a SAS: rewritten queries would break a Shared Key signature.
+    /// are the blob's versions, the newest its current one (`include=versions`, `versionid=`);
+    /// and soft delete: what has the metadata `softdeleted=true` is listed only with
+    /// `include=deleted`, marked deleted, and `deletetype=permanent` deletes it. Requests must
+    /// carry a SAS: rewritten queries would break a Shared Key signature.
     pub async fn versioning(upstream_port: u16) -> std::io::Result<Self> {
         Self::start_with(upstream_port, FaultPlan::default(), true).await
     }
@@ -287,16 +289,16 @@ struct RequestHead {
 }
 
 impl RequestHead {
-    /// Turns versions into snapshots in the target (see [`FaultProxy::versioning`]); returns
-    /// whether the request lists versions.
-    fn play_versions(&mut self) -> bool {
-        let (target, lists_versions) = crate::versioning::request_target(&self.target);
-        if target != self.target {
+    /// Turns versions into snapshots in the target and takes soft delete out (see
+    /// [`FaultProxy::versioning`]); returns what the request asked for.
+    fn play_versions(&mut self) -> crate::versioning::Rewritten {
+        let asked = crate::versioning::request_target(&self.target);
+        if asked.target != self.target {
             let text = String::from_utf8_lossy(&self.raw).into_owned();
-            self.raw = text.replacen(&self.target, &target, 1).into_bytes();
-            self.target = target;
+            self.raw = text.replacen(&self.target, &asked.target, 1).into_bytes();
+            self.target.clone_from(&asked.target);
         }
-        lists_versions
+        asked
     }
 
     fn path(&self) -> &str {
@@ -426,8 +428,8 @@ async fn exchange(
 }
 
 impl Answer {
-    /// Shows a listing's snapshots as versions, the body sent whole with its length.
-    fn show_versions(&mut self) {
+    /// Shows a listing as the versioning play does, the body sent whole with its length.
+    fn show_versions(&mut self, asked: &crate::versioning::Rewritten) {
         let text = String::from_utf8_lossy(&self.head).into_owned();
         let chunked = text.lines().any(|l| {
             l.split_once(':').is_some_and(|(n, v)| {
@@ -435,7 +437,7 @@ impl Answer {
             })
         });
         let data = if chunked { crate::versioning::dechunk(&self.body) } else { std::mem::take(&mut self.body) };
-        self.body = crate::versioning::listing(&String::from_utf8_lossy(&data)).into_bytes();
+        self.body = crate::versioning::listing(&String::from_utf8_lossy(&data), asked).into_bytes();
         let mut head: Vec<&str> = text
             .split("\r\n")
             .filter(|l| {
@@ -468,14 +470,15 @@ async fn serve(client: TcpStream, port: u16, state: &Shared) -> std::io::Result<
     let mut reader = BufReader::new(read);
     let mut upstream = None;
     while let Some((mut head, body)) = read_request(&mut reader).await? {
-        let lists_versions = state.versioning && head.play_versions();
         state.requests.fetch_add(1, Ordering::SeqCst);
         state.forwarded.fetch_add((head.raw.len() + body.len()) as u64, Ordering::SeqCst);
+        // Kept as the client sent it, before the versioning play rewrites it.
         if let Ok(mut heads) = state.heads.lock()
             && heads.len() < HEADS_KEPT
         {
             heads.push(String::from_utf8_lossy(&head.raw).into_owned());
         }
+        let asked = state.versioning.then(|| head.play_versions());
         match state.decide(&head) {
             Some(Fault::Busy { retry_after }) => {
                 write.write_all(&canned("503 Server Busy", "ServerBusy", retry_after)).await?;
@@ -522,8 +525,8 @@ async fn serve(client: TcpStream, port: u16, state: &Shared) -> std::io::Result<
             }
             None => {
                 let mut answer = exchange(&mut upstream, port, &head, &body).await?;
-                if lists_versions {
-                    answer.show_versions();
+                if let Some(asked) = asked.as_ref().filter(|a| a.lists) {
+                    answer.show_versions(asked);
                 }
                 write.write_all(&answer.head).await?;
                 write.write_all(&answer.body).await?;

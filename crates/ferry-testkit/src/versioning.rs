@@ -7,26 +7,53 @@
 //! (`<VersionId>`), except the newest, which the base blob stands for, with that id and
 //! `<IsCurrentVersion>true</IsCurrentVersion>`, as Azure lists a versioned blob. Requests must be
 //! signed by a SAS (which covers no other query parameter), not Shared Key.
+//!
+//! Soft delete, which Azurite lacks too, is played the same way: a blob or snapshot with the
+//! metadata `softdeleted=true` is soft-deleted. A listing shows it, marked `<Deleted>true</Deleted>`,
+//! only when it asks for `include=deleted` (which is not passed on); `deletetype=permanent` on a
+//! delete is dropped, so the purge deletes the snapshot.
 
 use std::collections::HashMap;
 
-/// The request target with versions turned into snapshots, and whether it lists versions.
-pub(crate) fn request_target(target: &str) -> (String, bool) {
-    let Some((path, query)) = target.split_once('?') else { return (target.to_owned(), false) };
-    let mut lists_versions = false;
+/// What a request asks of the play.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Rewritten {
+    /// The request target to send on.
+    pub(crate) target: String,
+    /// It lists blobs in a container.
+    pub(crate) lists: bool,
+    /// It lists versions (`include=versions`).
+    pub(crate) versions: bool,
+    /// It lists soft-deleted blobs (`include=deleted`).
+    pub(crate) deleted: bool,
+}
+
+/// The request target with versions turned into snapshots and soft delete taken out.
+pub(crate) fn request_target(target: &str) -> Rewritten {
+    let Some((path, query)) = target.split_once('?') else {
+        return Rewritten { target: target.to_owned(), ..Rewritten::default() };
+    };
+    let mut asked =
+        Rewritten { lists: query.contains("comp=list") && query.contains("restype=container"), ..Rewritten::default() };
     let params: Vec<String> = query
         .split('&')
+        .filter(|param| *param != "deletetype=permanent")
         .map(|param| match param.split_once('=') {
             Some(("versionid", value)) => format!("snapshot={value}"),
             Some(("include", value)) => {
                 let decoded = value.replace("%2C", ",").replace("%2c", ",");
                 let mut wanted: Vec<&str> = Vec::new();
                 for item in decoded.split(',') {
-                    let item = if item.eq_ignore_ascii_case("versions") {
-                        lists_versions = true;
-                        "snapshots"
-                    } else {
-                        item
+                    let item = match item.to_ascii_lowercase().as_str() {
+                        "versions" => {
+                            asked.versions = true;
+                            "snapshots"
+                        }
+                        "deleted" => {
+                            asked.deleted = true;
+                            continue;
+                        }
+                        _ => item,
                     };
                     if !wanted.contains(&item) {
                         wanted.push(item);
@@ -37,11 +64,13 @@ pub(crate) fn request_target(target: &str) -> (String, bool) {
             _ => param.to_owned(),
         })
         .collect();
-    (format!("{path}?{}", params.join("&")), lists_versions)
+    asked.target = format!("{path}?{}", params.join("&"));
+    asked
 }
 
-/// A listing's XML with snapshots shown as versions (see the module's notes).
-pub(crate) fn listing(xml: &str) -> String {
+/// A listing's XML as the play shows it (see the module's notes): soft-deleted entries marked
+/// or left out, and, when `asked.versions`, snapshots shown as versions.
+pub(crate) fn listing(xml: &str, asked: &Rewritten) -> String {
     let (Some(start), Some(end)) = (xml.find("<Blobs>"), xml.rfind("</Blobs>")) else { return xml.to_owned() };
     let inner = &xml[start + "<Blobs>".len()..end];
     let mut blobs: Vec<&str> = Vec::new();
@@ -54,6 +83,20 @@ pub(crate) fn listing(xml: &str) -> String {
         rest = &rest[close..];
     }
     others.push_str(rest);
+    let blobs: Vec<String> = blobs
+        .into_iter()
+        .filter_map(|blob| {
+            let soft = element(blob, "softdeleted").is_some_and(|v| v == "true");
+            match (soft, asked.deleted) {
+                (false, _) => Some(blob.to_owned()),
+                (true, true) => Some(blob.replacen("</Name>", "</Name><Deleted>true</Deleted>", 1)),
+                (true, false) => None,
+            }
+        })
+        .collect();
+    if !asked.versions {
+        return format!("{}<Blobs>{}{others}</Blobs>{}", &xml[..start], blobs.concat(), &xml[end + "</Blobs>".len()..]);
+    }
     // The newest snapshot of each name is its current version.
     let mut newest: HashMap<&str, &str> = HashMap::new();
     for blob in &blobs {
@@ -129,20 +172,29 @@ mod tests {
 
     #[test]
     fn versions_become_snapshots_on_the_way_in() {
-        let (target, lists) = request_target("/acct/c?restype=container&comp=list&include=metadata%2Cversions&prefix=");
-        assert_eq!(target, "/acct/c?restype=container&comp=list&include=metadata%2Csnapshots&prefix=");
-        assert!(lists);
-        let (target, lists) = request_target("/acct/c/b.txt?versionid=2026-01-01T00:00:00.0000001Z&sv=1&sig=x");
-        assert_eq!(target, "/acct/c/b.txt?snapshot=2026-01-01T00:00:00.0000001Z&sv=1&sig=x");
-        assert!(!lists);
+        let asked = request_target("/acct/c?restype=container&comp=list&include=metadata%2Cversions%2Cdeleted&prefix=");
+        assert_eq!(asked.target, "/acct/c?restype=container&comp=list&include=metadata%2Csnapshots&prefix=");
+        assert!(asked.lists && asked.versions && asked.deleted);
+        let asked = request_target("/acct/c/b.txt?versionid=2026-01-01T00:00:00.0000001Z&deletetype=permanent&sig=x");
+        assert_eq!(asked.target, "/acct/c/b.txt?snapshot=2026-01-01T00:00:00.0000001Z&sig=x");
+        assert!(!asked.lists && !asked.versions);
     }
 
     #[test]
     fn snapshots_are_shown_as_versions_and_the_newest_is_the_base() {
         let xml = "<E><Blobs><Blob><Name>a</Name><Snapshot>1</Snapshot><P/></Blob><Blob><Name>a</Name><Snapshot>2</Snapshot><P/></Blob><Blob><Name>a</Name><P/></Blob><Blob><Name>b</Name><P/></Blob></Blobs><NextMarker/></E>";
+        let versions = Rewritten { lists: true, versions: true, ..Rewritten::default() };
         assert_eq!(
-            listing(xml),
+            listing(xml, &versions),
             "<E><Blobs><Blob><Name>a</Name><VersionId>1</VersionId><P/></Blob><Blob><Name>a</Name><VersionId>2</VersionId><IsCurrentVersion>true</IsCurrentVersion><P/></Blob><Blob><Name>b</Name><P/></Blob></Blobs><NextMarker/></E>"
+        );
+        let soft = "<E><Blobs><Blob><Name>a</Name><Snapshot>1</Snapshot><Metadata><softdeleted>true</softdeleted></Metadata></Blob><Blob><Name>a</Name></Blob></Blobs></E>";
+        let plain = Rewritten { lists: true, ..Rewritten::default() };
+        assert_eq!(listing(soft, &plain), "<E><Blobs><Blob><Name>a</Name></Blob></Blobs></E>");
+        let deleted = Rewritten { lists: true, deleted: true, ..Rewritten::default() };
+        assert!(
+            listing(soft, &deleted)
+                .starts_with("<E><Blobs><Blob><Name>a</Name><Deleted>true</Deleted><Snapshot>1</Snapshot>")
         );
         assert_eq!(dechunk(b"3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n"), b"abcde");
     }

@@ -162,6 +162,45 @@ async fn retries_are_bounded_and_the_item_fails_with_the_last_error_named() {
     assert!(err.contains("doomed.txt") && err.contains("ServerBusy"), "{err}");
 }
 
+/// `--retry-status-codes` chooses what is retried: without 503 in the list, a busy answer fails
+/// the item at once; with it (and by default), the item goes through.
+#[tokio::test(flavor = "multi_thread")]
+async fn retry_status_codes_choose_what_is_retried() {
+    let azurite = Azurite::shared();
+    let store = azurite.new_container("faults-statuses").await;
+    let work = tempfile::tempdir().unwrap();
+    std::fs::write(work.path().join("f.txt"), b"data").unwrap();
+    let file = work.path().join("f.txt");
+    let busy_once = || FaultPlan {
+        rules: vec![Rule::new(Fault::Busy { retry_after: Some(0) }, Selector::Path(".txt".into()), When::FirstN(1))],
+        seed: 1,
+    };
+    let proxy = FaultProxy::with_plan(azurite.port(), busy_once()).await.unwrap();
+    let (code, _, err) = run(ferry_retrying().args([
+        "copy",
+        file.to_str().unwrap(),
+        &format!("{}/no-503.txt", via(&proxy, store.container())),
+        "--retry-status-codes=408;500",
+    ]));
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("ServerBusy"), "{err}");
+    assert_eq!(proxy.injected(), [1]);
+    for codes in ["--retry-status-codes=503,500", "--retry-status-codes=408;429;500;502;503;504"] {
+        let proxy = FaultProxy::with_plan(azurite.port(), busy_once()).await.unwrap();
+        let (code, _, err) = run(ferry_retrying().args([
+            "copy",
+            file.to_str().unwrap(),
+            &format!("{}/retried.txt", via(&proxy, store.container())),
+            codes,
+        ]));
+        assert_eq!(code, 0, "{codes}: {err}");
+        assert_eq!(proxy.injected(), [1], "{codes}");
+    }
+    let (code, _, err) = run(ferry_retrying().args(["copy", "a", "b", "--retry-status-codes=5xx"]));
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("`5xx` is not an HTTP status"), "{err}");
+}
+
 fn assert_empty(dir: &Path) {
     let left: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name()).collect();
     assert!(left.is_empty(), "left behind: {left:?}");

@@ -184,7 +184,7 @@ fn flags_ferry_cannot_act_on_are_refused_by_name() {
         (vec!["copy", "--recursive", "--include-attributes=A"], "--include-attributes works only on Windows"),
         (vec!["sync", "--preserve-permissions"], "--preserve-permissions keeps access control lists"),
         (vec!["copy", "--recursive", "--include=*.txt"], "--include and --exclude were removed"),
-        (vec!["copy", "--recursive", "--await-open"], "--await-open is not supported yet"),
+        (vec!["copy", "--recursive", "--request-priority=1"], "--request-priority is not supported yet"),
     ] {
         let mut cmd = common::ferry();
         cmd.args(&args[..1]).arg(&src).arg(&dst).args(&args[1..]);
@@ -204,6 +204,50 @@ fn flags_ferry_cannot_act_on_are_refused_by_name() {
     ]));
     assert_eq!(code, 0, "flags that ask for nothing Ferry lacks are honoured: {err}{out}");
     assert_eq!(std::fs::read(dst.join("src/f")).unwrap(), b"data");
+}
+
+/// `--await-open` (AzCopy's debugging hook): the copy lists everything, says so, and opens no
+/// file until a line `open` arrives; a file changed in between fails its item (an upload checks
+/// that its source did not change since it was listed), and the others arrive.
+#[tokio::test(flavor = "multi_thread")]
+async fn await_open_pauses_between_the_listing_and_the_first_file() {
+    use std::io::{BufRead as _, Write as _};
+    let azurite = ferry_testkit::Azurite::shared();
+    let container = azurite.new_container("await-open").await.container().to_owned();
+    let work = tempfile::tempdir().unwrap();
+    std::fs::write(work.path().join("kept.txt"), b"as listed").unwrap();
+    std::fs::write(work.path().join("changed.txt"), b"as listed").unwrap();
+    let mut child = common::ferry_with_key()
+        .args(["copy", &format!("{}/*", work.path().display()), &azurite.container_url(&container), "--await-open"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let changed = work.path().join("changed.txt");
+    let (code, said) = tokio::task::spawn_blocking(move || {
+        let mut said = String::new();
+        let mut lines = std::io::BufReader::new(child.stderr.take().unwrap()).lines();
+        for line in lines.by_ref() {
+            let line = line.unwrap();
+            said.push_str(&line);
+            said.push('\n');
+            if line.contains("--await-open") {
+                break;
+            }
+        }
+        assert!(said.contains("listed 2 items; waiting for a line `open`"), "{said}");
+        std::fs::write(&changed, b"changed after the listing").unwrap();
+        writeln!(child.stdin.take().unwrap(), "open").unwrap();
+        said.extend(lines.map(|l| l.unwrap() + "\n"));
+        (child.wait().unwrap().code(), said)
+    })
+    .await
+    .unwrap();
+    assert_eq!(code, Some(1), "{said}");
+    assert!(said.contains("changed.txt") && said.contains("modified during the transfer"), "{said}");
+    let blobs = common::blob_md5s(azurite, &container);
+    assert_eq!(blobs.keys().collect::<Vec<_>>(), ["kept.txt"], "{said}");
 }
 
 /// Under the name `azcopy` (a link), `--version` answers as AzCopy does, with Ferry's version

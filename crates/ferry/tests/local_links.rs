@@ -129,6 +129,50 @@ async fn links_are_skipped_and_counted_followed_or_preserved() {
     assert_eq!(code, 2, "{err}");
 }
 
+/// `sync` takes the same link flags: `--follow-symlinks` syncs what links point to, and
+/// `--preserve-symlinks` syncs links as links both ways, a second run finding them up to date
+/// (the destination's restored links are listed as links, never followed). `--hardlinks skip`
+/// passes over files with several links.
+#[tokio::test(flavor = "multi_thread")]
+async fn sync_follows_or_preserves_links() {
+    let azurite = Azurite::shared();
+    let work = tempfile::tempdir().unwrap();
+    let src = tree(work.path());
+    std::fs::remove_file(src.join("fifo")).unwrap();
+    std::fs::hard_link(src.join("a.txt"), work.path().join("a-again.txt")).unwrap();
+    let sync = |from: &str, to: &str, flags: &[&str]| {
+        let mut cmd = ferry_with_key();
+        cmd.args(["sync", from, to]).args(flags);
+        run(&mut cmd)
+    };
+
+    let followed = azurite.new_container("sync-follow").await.container().to_owned();
+    let (code, _, err) = sync(src.to_str().unwrap(), &azurite.container_url(&followed), &["--follow-symlinks"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        blobs(azurite, &followed),
+        ["a.txt a -", "link-dir/b.txt bb -", "link-file outside -", "sub/b.txt bb -"]
+    );
+
+    let kept = azurite.new_container("sync-keep").await.container().to_owned();
+    let (code, _, err) = sync(src.to_str().unwrap(), &azurite.container_url(&kept), &["--preserve-symlinks"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(blobs(azurite, &kept).contains(&"link-dir sub true".to_owned()));
+    let back = work.path().join("back");
+    std::fs::create_dir(&back).unwrap();
+    let (code, _, err) = sync(&azurite.container_url(&kept), back.to_str().unwrap(), &["--preserve-symlinks"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(std::fs::read_link(back.join("link-dir")).unwrap(), Path::new("sub"));
+    assert_eq!(std::fs::read_link(back.join("sub/up")).unwrap(), Path::new(".."));
+    let (code, out, err) = sync(&azurite.container_url(&kept), back.to_str().unwrap(), &["--preserve-symlinks"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(summary_value(&out, "Number of Copy Transfers Completed"), 0, "the second run copies nothing: {out}");
+
+    let (code, out, err) = sync(src.to_str().unwrap(), &azurite.container_url(&kept), &["--hardlinks=skip"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(summary_value(&out, "Number of Hardlinks Skipped"), 1, "{out}");
+}
+
 /// `--preserve-posix-properties`: owner, group, mode and times go into metadata under AzCopy's
 /// names (standard, or Azure Managed Lustre's with `--posix-properties-style amlfs`, beside
 /// metadata the job sets), and a download restores mode and modification time.

@@ -4,6 +4,9 @@
 //! else. Azurite has no versioning, so the fault proxy plays it with snapshots (a snapshot after
 //! each write; the newest is the current version); the real AzCopy lists through the same proxy
 //! and must print the same, and the Python SDK, straight to Azurite, checks what was deleted.
+//! `remove --permanent-delete` purges soft-deleted snapshots and versions, never live ones; the
+//! proxy plays soft delete too (metadata `softdeleted=true`), and keeps each request's head, so
+//! the purge's `deletetype=permanent` is checked on the wire.
 
 mod common;
 
@@ -110,4 +113,72 @@ async fn versions_are_listed_downloaded_and_deleted_by_id() {
     let (code, _, err) = run(ferry().args(["remove", &blob_url, "--list-of-versions", empty.to_str().unwrap()]));
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("lists no version ids"), "{err}");
+}
+
+/// Writes `name` three times with a snapshot after each; the first snapshot is soft-deleted.
+/// Returns the snapshot times, oldest first.
+fn soft_deleted_history(azurite: &Azurite, container: &str, name: &str) -> Vec<String> {
+    let body = format!(
+        "import time\n\
+         ids = []\n\
+         b = c.get_blob_client({name:?})\n\
+         for i, text in enumerate([b'one', b'two', b'three']):\n\
+         \x20   b.upload_blob(text, overwrite=True)\n\
+         \x20   ids.append(b.create_snapshot(metadata={{'softdeleted': 'true'}} if i == 0 else None)['snapshot']); time.sleep(0.01)\n\
+         print('\\n'.join(ids))"
+    );
+    python(azurite, container, &body).lines().map(str::to_owned).collect()
+}
+
+/// The snapshots of every blob that Azurite still has, as `name@time`, by the Python SDK.
+fn all_snapshots(azurite: &Azurite, container: &str) -> Vec<String> {
+    let body = "print('\\n'.join(f'{b.name}@{b.snapshot}' for b in c.list_blobs(include=['snapshots']) if b.snapshot))";
+    python(azurite, container, body).lines().map(str::to_owned).collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn permanent_delete_purges_soft_deleted_snapshots_and_versions_only() {
+    let azurite = Azurite::shared();
+    let expiry = time::OffsetDateTime::now_utc() + std::time::Duration::from_secs(3600);
+    let sas = ferry_azure::account_sas(&azurite.shared_key(), "rldx", expiry);
+    let proxy = FaultProxy::versioning(azurite.port()).await.unwrap();
+    let url = |container: &str, path: &str| {
+        format!("http://127.0.0.1:{}/devstoreaccount1/{container}/{path}?{}", proxy.port(), sas.expose())
+    };
+    let purges = |proxy: &FaultProxy| {
+        proxy.heads().iter().filter(|h| h.starts_with("DELETE ") && h.contains("deletetype=permanent")).count()
+    };
+
+    // Snapshots, under a whole container: the two soft-deleted ones go, the live ones stay.
+    let container = azurite.new_container("purge-snap").await.container().to_owned();
+    let a = soft_deleted_history(azurite, &container, "a.txt");
+    let b = soft_deleted_history(azurite, &container, "dir/b.txt");
+    let (code, out, err) =
+        run(ferry().args(["remove", &url(&container, ""), "--recursive", "--permanent-delete=snapshots"]));
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(err.contains("INFO: Permanent delete is a PREVIEW feature"), "{err}");
+    let live = |name: &str, ids: &[String]| ids[1..].iter().map(|t| format!("{name}@{t}")).collect::<Vec<_>>();
+    let mut expected = live("a.txt", &a);
+    expected.extend(live("dir/b.txt", &b));
+    assert_eq!(all_snapshots(azurite, &container), expected);
+    assert_eq!(purges(&proxy), 2, "one purge per soft-deleted snapshot, each with deletetype=permanent");
+    let current = python(azurite, &container, "print(c.download_blob('a.txt').readall().decode())");
+    assert_eq!(current.trim(), "three", "the blob itself is live and stays");
+
+    // Versions of one blob: the soft-deleted version goes; --permanent-delete=versions leaves
+    // snapshots alone, and nothing soft-deleted is left to purge the second time.
+    let container = azurite.new_container("purge-ver").await.container().to_owned();
+    let ids = soft_deleted_history(azurite, &container, "v.txt");
+    let before = purges(&proxy);
+    let (code, out, err) = run(ferry().args(["remove", &url(&container, "v.txt"), "--permanent-delete=versions"]));
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(all_snapshots(azurite, &container), live("v.txt", &ids));
+    assert_eq!(purges(&proxy) - before, 1);
+    let (code, _, err) = run(ferry().args(["remove", &url(&container, "v.txt"), "--permanent-delete=versions"]));
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("nothing found to remove"), "{err}");
+
+    let (code, _, err) = run(ferry().args(["remove", &url(&container, "v.txt"), "--permanent-delete=all"]));
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("is not one of none, snapshots, versions, snapshotsandversions"), "{err}");
 }

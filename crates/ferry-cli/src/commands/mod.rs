@@ -75,6 +75,9 @@ impl Ctx<'_> {
             },
             http: settings.http.clone(),
             cancel_at: settings.cancel_at.clone(),
+            await_open: settings
+                .await_open
+                .then(|| Arc::new(crate::signals::StdinWord("open")) as Arc<dyn ferry_job::Pause>),
             secrets,
             allow_plain_http: env
                 .get("FERRY_ALLOW_HTTP")
