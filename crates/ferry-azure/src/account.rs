@@ -28,6 +28,7 @@ pub struct AccountStore {
     exclude: Vec<String>,
     stores: Mutex<HashMap<String, Arc<AzureStore>>>,
     created: tokio::sync::Mutex<HashSet<String>>,
+    cpk: Option<crate::Cpk>,
 }
 
 impl AccountStore {
@@ -40,7 +41,15 @@ impl AccountStore {
             exclude,
             stores: Mutex::default(),
             created: tokio::sync::Mutex::default(),
+            cpk: None,
         }
+    }
+
+    /// Encrypts (and reads) every container's blobs with `cpk` (`--cpk-by-name`/`--cpk-by-value`).
+    #[must_use]
+    pub fn with_cpk(mut self, cpk: Option<crate::Cpk>) -> Self {
+        self.cpk = cpk;
+        self
     }
 
     /// The container store for `container`.
@@ -50,7 +59,7 @@ impl AccountStore {
             return Ok(store.clone());
         }
         let url = self.url.with_container_and_path(Some(container), "");
-        let store = Arc::new(AzureStore::new(self.client.clone(), &url)?);
+        let store = Arc::new(AzureStore::new(self.client.clone(), &url)?.with_cpk(self.cpk.clone()));
         stores.insert(container.to_owned(), store.clone());
         Ok(store)
     }

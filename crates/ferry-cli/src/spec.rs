@@ -350,6 +350,14 @@ pub(crate) fn remove(args: &RemoveArgs, display: String) -> Result<Made, CliErro
         return Err(CliError::usage(format!("--from-to `{from_to}` is not supported by remove; use BlobTrash")));
     }
     let (target, sas) = blob_target(&args.url, "`ferry remove` removes blobs")?;
+    let pointed = Location::parse(&args.url, LocationHint::Known(LocationKind::Blob))
+        .is_ok_and(|l| l.as_blob().is_some_and(|u| u.point_in_time().is_some()));
+    if pointed && args.delete_snapshots.is_some() {
+        return Err(CliError::usage(
+            "--delete-snapshots applies to a blob, and the URL names one of its snapshots or versions",
+        )
+        .with_hint("give the blob's URL to remove its snapshots, or leave --delete-snapshots out to remove this one"));
+    }
     let remove = RemoveSpec {
         target,
         recursive: args.recursive,

@@ -115,7 +115,7 @@ pub(crate) fn account_side(url: &BlobUrl, role: Role, ctx: &JobContext, exclude:
     if credential == CredentialSource::Entra {
         ctx.events.event(&JobEvent::Info(&format!("Authenticating to {} using Azure AD", role.as_str())));
     }
-    let store = ferry_azure::AccountStore::new(client, url, exclude.to_vec());
+    let store = ferry_azure::AccountStore::new(client, url, exclude.to_vec()).with_cpk(ctx.secrets.cpk.clone());
     let token = (credential == CredentialSource::Entra).then(|| ctx.secrets.token.clone()).flatten();
     Ok(Side {
         credential,

@@ -51,9 +51,13 @@ pub(crate) async fn run(run: Run<'_>, remove: &RemoveSpec) -> Result<(), crate::
         purge: remove.permanent_delete,
     };
     let snapshots = remove.delete_snapshots.clone();
-    // The keys name snapshots or versions only when the job is about them (a blob's own name
-    // may hold `?versionid=`).
-    let points = !remove.versions.is_empty() || remove.permanent_delete.is_some();
+    // The keys name snapshots or versions only when the job is about them (a snapshot or
+    // version URL, a version list, a purge): a blob's own name may hold `?versionid=`.
+    let pointed = ferry_core::Location::parse(&remove.target.location, ferry_core::LocationHint::Infer)
+        .ok()
+        .and_then(|l| l.as_blob().map(|u| u.point_in_time().is_some()))
+        .unwrap_or(false);
+    let points = pointed || !remove.versions.is_empty() || remove.permanent_delete.is_some();
     let purge = remove.permanent_delete.is_some();
     if purge {
         // AzCopy's warning, word for word: scripts look for it.

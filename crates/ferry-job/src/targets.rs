@@ -77,11 +77,18 @@ impl Targets {
         if let Some(purge) = purge {
             return Self::purged(url, recursive, store, purge, verb);
         }
-        if url.point_in_time().is_some() {
-            return Err(JobError::usage(format!(
-                "{verb} a snapshot or version by its URL is not supported yet: `{url}`"
-            ))
-            .with_hint("for snapshots, remove the blob with --delete-snapshots only (or include)"));
+        if let Some((kind, id)) = url.point_in_time() {
+            if verb != "removing" {
+                return Err(JobError::usage(format!(
+                    "{verb} a snapshot or version by its URL is not supported yet: `{url}`"
+                ))
+                .with_hint("give the blob's URL, without snapshot= or versionid="));
+            }
+            // The store reads and deletes the URL's snapshot or version under the blob's name.
+            let path = url.path();
+            let entry = store.stat(path).await.map_err(|e| side.explain(e.into()))?;
+            let point = if kind == "snapshot" { Point::Snapshot(id) } else { Point::Version(id) };
+            return Ok(Self::Versions(vec![Entry { key: point_key(path, point), ..entry }]));
         }
         let path = url.path();
         if !(path.is_empty() || path.ends_with('/') || url.contents_only()) {

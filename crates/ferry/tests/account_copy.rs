@@ -123,3 +123,36 @@ fn an_account_copies_every_container_but_the_excluded_ones() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("--exclude-container applies to account-level copies only"), "{err}");
 }
+
+/// Customer-provided keys reach every container of an account-level copy: each blob read
+/// carries the key's headers (checked on the wire through the test proxy; Azurite ignores them).
+#[tokio::test(flavor = "multi_thread")]
+async fn an_account_copy_reads_every_container_with_the_customer_key() {
+    use ferry_testkit::fault_proxy::{FaultPlan, FaultProxy};
+    const KEY: &str = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
+    let source = Azurite::start().unwrap();
+    upload(&source, "first", &[("a.txt", b"a")]);
+    upload(&source, "second", &[("b.txt", b"b")]);
+    let proxy = FaultProxy::with_plan(source.port(), FaultPlan::default()).await.unwrap();
+    let local = tempfile::tempdir().unwrap();
+    let (code, _, err) = run(ferry_with_key().env("CPK_ENCRYPTION_KEY", KEY).args([
+        "copy",
+        &format!("http://127.0.0.1:{}/devstoreaccount1", proxy.port()),
+        local.path().to_str().unwrap(),
+        "--recursive",
+        "--cpk-by-value",
+    ]));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(files(local.path()).len(), 2);
+    let reads: Vec<String> = proxy
+        .heads()
+        .into_iter()
+        .filter(|h| {
+            h.starts_with("GET /devstoreaccount1/first/a.txt") || h.starts_with("GET /devstoreaccount1/second/b.txt")
+        })
+        .collect();
+    assert_eq!(reads.len(), 2, "{reads:?}");
+    for head in reads {
+        assert!(head.to_ascii_lowercase().contains("x-ms-encryption-algorithm: aes256"), "{head}");
+    }
+}

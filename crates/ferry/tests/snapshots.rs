@@ -1,6 +1,7 @@
 //! A snapshot URL as a copy's source (issue #14): `?snapshot=…` names one earlier state of a
 //! blob, kept apart from the SAS, read by a download and by a server-side copy; a snapshot
-//! cannot be a destination. The snapshot is made by the Python SDK on Azurite.
+//! cannot be a destination; `remove` of its URL deletes that snapshot alone. The snapshot is made
+//! and checked by the Python SDK on Azurite.
 
 mod common;
 
@@ -40,4 +41,19 @@ async fn a_snapshot_url_copies_that_state_of_the_blob() {
     ]));
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("names one blob"), "{err}");
+
+    // `remove` of the snapshot's URL deletes that snapshot only; the blob stays.
+    let (code, _, err) = run(ferry_with_key().args(["remove", &url]));
+    assert_eq!(code, 0, "{err}");
+    let left = common::python_in(
+        azurite,
+        &container,
+        "print([b.snapshot for b in c.list_blobs(include=['snapshots']) if b.snapshot], c.download_blob('report.txt').readall())",
+    );
+    assert_eq!(left.trim(), "[] b'second version, longer'");
+    let (code, _, err) = run(ferry_with_key().args(["remove", &url, "--delete-snapshots=include"]));
+    assert_eq!(code, 2, "{err}");
+    let (code, _, err) = run(ferry_with_key().args(["set-properties", &url, "--block-blob-tier=Cool"]));
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("not supported yet"), "{err}");
 }
