@@ -109,7 +109,7 @@ pub(crate) fn process(args: &ProcessArgs) -> Result<(), CliError> {
         (
             "--memory-profile",
             args.memory_profile.is_some(),
-            Missing::NotYet("heap profiles (Ferry's memory is bounded by --cap-mbps and AZCOPY_BUFFER_GB)"),
+            Missing::NotYet("heap profiles (Ferry's data buffers are bounded by AZCOPY_BUFFER_GB)"),
         ),
     ])
 }
