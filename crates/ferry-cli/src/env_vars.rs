@@ -30,6 +30,33 @@ pub const ENV_VARS: &[EnvVar] = &[
         secret: true,
     },
     EnvVar {
+        name: "AWS_ACCESS_KEY_ID",
+        description: "Access key id for S3 sources, with AWS_SECRET_ACCESS_KEY; with neither set (and no shared credentials file), S3 is read anonymously (public buckets).",
+        secret: false,
+    },
+    EnvVar {
+        name: "AWS_SECRET_ACCESS_KEY",
+        description: "The secret of AWS_ACCESS_KEY_ID, for signing S3 requests (SigV4).",
+        secret: true,
+    },
+    EnvVar { name: "AWS_SESSION_TOKEN", description: "The session token of temporary AWS credentials.", secret: true },
+    EnvVar {
+        name: "AWS_PROFILE",
+        description: "The profile of the shared AWS credentials file to use when AWS_ACCESS_KEY_ID is not set (default `default`).",
+        secret: false,
+    },
+    EnvVar {
+        name: "AWS_SHARED_CREDENTIALS_FILE",
+        description: "The shared AWS credentials file (default ~/.aws/credentials).",
+        secret: false,
+    },
+    EnvVar {
+        name: "AWS_REGION",
+        description: "The region to sign S3 requests for when the URL names none (custom endpoints, s3.amazonaws.com); default us-east-1. AWS_DEFAULT_REGION is read too.",
+        secret: false,
+    },
+    EnvVar { name: "AWS_DEFAULT_REGION", description: "Read when AWS_REGION is not set.", secret: false },
+    EnvVar {
         name: "AZCOPY_AUTO_LOGIN_TYPE",
         description: "Sign in to Microsoft Entra ID for each command, without `ferry login`: SPN (a service principal and its secret), MSI (a managed identity) or WORKLOAD (workload identity). Used when a URL has no SAS and no key applies.",
         secret: false,

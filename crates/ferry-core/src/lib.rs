@@ -22,6 +22,7 @@ mod key_order;
 mod local_path;
 mod location;
 mod redact;
+mod s3_url;
 mod sas;
 pub mod size;
 
@@ -32,4 +33,5 @@ pub use key_order::cmp_keys;
 pub use local_path::LocalPath;
 pub use location::{Location, LocationError, LocationHint, LocationKind};
 pub use redact::{REDACTED, RedactedUrl, Secret, redact_query, redact_text};
+pub use s3_url::{S3Style, S3Url};
 pub use sas::SasToken;

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use crate::{BlobUrl, LocalPath};
+use crate::{BlobUrl, LocalPath, S3Url};
 
 /// The kind of place a location points at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -11,6 +11,8 @@ pub enum LocationKind {
     Local,
     /// Azure Blob Storage (or a compatible emulator).
     Blob,
+    /// Amazon S3 or an S3-compatible service.
+    S3,
 }
 
 impl fmt::Display for LocationKind {
@@ -18,6 +20,7 @@ impl fmt::Display for LocationKind {
         f.write_str(match self {
             Self::Local => "Local",
             Self::Blob => "Blob",
+            Self::S3 => "S3",
         })
     }
 }
@@ -38,6 +41,8 @@ pub enum Location {
     Local(LocalPath),
     /// An Azure Blob account, container, virtual directory or blob.
     Blob(BlobUrl),
+    /// An S3 service, bucket, prefix or object.
+    S3(S3Url),
 }
 
 impl Location {
@@ -56,6 +61,13 @@ impl Location {
                 Err(LocationError::new(text, "a Blob location must be an http:// or https:// URL"))
             }
             LocationHint::Known(LocationKind::Blob) => Ok(Self::Blob(BlobUrl::parse(text, true)?)),
+            LocationHint::Known(LocationKind::S3) if !is_url => {
+                Err(LocationError::new(text, "an S3 location must be an http:// or https:// URL"))
+            }
+            LocationHint::Known(LocationKind::S3) => Ok(Self::S3(S3Url::parse(text, true)?)),
+            LocationHint::Infer if is_url && url::Url::parse(text).is_ok_and(|u| S3Url::is_aws_host(&u)) => {
+                Ok(Self::S3(S3Url::parse(text, false)?))
+            }
             LocationHint::Infer if is_url => Ok(Self::Blob(BlobUrl::parse(text, false)?)),
             LocationHint::Infer => {
                 if let Some((scheme, _)) = text.split_once("://")
@@ -77,6 +89,7 @@ impl Location {
         match self {
             Self::Local(_) => LocationKind::Local,
             Self::Blob(_) => LocationKind::Blob,
+            Self::S3(_) => LocationKind::S3,
         }
     }
 
@@ -84,7 +97,15 @@ impl Location {
     pub fn as_blob(&self) -> Option<&BlobUrl> {
         match self {
             Self::Blob(b) => Some(b),
-            Self::Local(_) => None,
+            _ => None,
+        }
+    }
+
+    /// The S3 URL, if this is one.
+    pub fn as_s3(&self) -> Option<&S3Url> {
+        match self {
+            Self::S3(s) => Some(s),
+            _ => None,
         }
     }
 
@@ -92,7 +113,7 @@ impl Location {
     pub fn as_local(&self) -> Option<&LocalPath> {
         match self {
             Self::Local(l) => Some(l),
-            Self::Blob(_) => None,
+            _ => None,
         }
     }
 }
@@ -103,6 +124,7 @@ impl fmt::Display for Location {
         match self {
             Self::Local(l) => write!(f, "{l}"),
             Self::Blob(b) => write!(f, "{b}"),
+            Self::S3(s) => write!(f, "{s}"),
         }
     }
 }

@@ -10,6 +10,7 @@
 mod auth;
 mod client;
 mod retry;
+pub mod xml;
 
 pub use auth::{Authorizer, Expiring, NoAuth, TokenCache};
 pub use client::{

@@ -121,6 +121,13 @@ pub struct Secrets {
     /// Customer-provided encryption for the job's blobs (resolved from its spec and
     /// `CPK_ENCRYPTION_KEY`).
     pub cpk: Option<ferry_azure::Cpk>,
+    /// The AWS key pair for S3 endpoints (none: anonymous, public buckets).
+    pub aws: Option<ferry_s3::Credentials>,
+    /// Why the AWS credentials in the environment cannot be used (a half-given pair), reported
+    /// only when a job reaches S3.
+    pub aws_problem: Option<String>,
+    /// The region to sign for when an S3 URL names none (`AWS_REGION`, `AWS_DEFAULT_REGION`).
+    pub aws_region: Option<String>,
 }
 
 impl Secrets {

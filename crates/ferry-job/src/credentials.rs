@@ -25,6 +25,8 @@ pub(crate) enum CredentialSource {
     Local,
     /// A Microsoft Entra ID token.
     Entra,
+    /// An AWS key pair (environment or shared credentials file).
+    AwsKey,
 }
 
 impl CredentialSource {
@@ -37,6 +39,7 @@ impl CredentialSource {
             Self::Anonymous => "anonymous",
             Self::Local => "local",
             Self::Entra => "entra",
+            Self::AwsKey => "aws-key",
         }
     }
 
@@ -49,6 +52,7 @@ impl CredentialSource {
             Self::Anonymous => "anonymous access",
             Self::Local => "the local file system",
             Self::Entra => "a Microsoft Entra ID token",
+            Self::AwsKey => "the AWS key pair (AWS_ACCESS_KEY_ID, or the shared credentials file)",
         }
     }
 }

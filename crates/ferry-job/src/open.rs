@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use ferry_azure::AzureStore;
-use ferry_core::{BlobUrl, Location, LocationKind};
+use ferry_core::{BlobUrl, Location, LocationKind, S3Url};
 use ferry_store::{ErrorKind, ListDepth, LocalStore, Store};
 use futures::TryStreamExt;
 
@@ -107,6 +107,43 @@ pub(crate) fn blob_side(url: &BlobUrl, role: Role, ctx: &JobContext) -> Result<(
     Ok((side, store))
 }
 
+/// The refusal of S3 as a destination.
+fn s3_destination(url: &S3Url) -> JobError {
+    JobError::usage(format!("`{url}`: S3 as a destination is not supported yet"))
+        .with_hint("copy from S3 to Blob Storage or a local folder")
+}
+
+/// Opens an S3 bucket as a source: its store (signed with the context's AWS key pair, or
+/// anonymous), and the side that shows and explains it. S3 is not a destination yet.
+pub(crate) fn s3_side(url: &S3Url, role: Role, ctx: &JobContext) -> Result<(Side, ferry_s3::S3Store), JobError> {
+    check_http(url.endpoint(), &url.to_string(), ctx)?;
+    if role == Role::Destination {
+        return Err(s3_destination(url));
+    }
+    let Some(bucket) = url.bucket() else {
+        return Err(JobError::usage(format!("`{url}` names no bucket")).with_hint("add the bucket to the URL"));
+    };
+    if let Some(problem) = &ctx.secrets.aws_problem {
+        return Err(JobError::usage(format!("the AWS credentials cannot be used: {problem}"))
+            .with_hint(format!("set {}", ferry_s3::credentials::SOURCES)));
+    }
+    let region = url.region().map(str::to_owned).or_else(|| ctx.secrets.aws_region.clone());
+    let client =
+        ferry_s3::S3Client::new(ctx.http.clone(), ctx.secrets.aws.clone(), region.as_deref().unwrap_or("us-east-1"))?;
+    let store = ferry_s3::S3Store::new(client, url)?;
+    let credential = if ctx.secrets.aws.is_some() { CredentialSource::AwsKey } else { CredentialSource::Anonymous };
+    let shown_base = url.bucket_url(bucket).to_string();
+    let side = Side {
+        credential,
+        token: None,
+        store: Arc::new(store.clone()),
+        shown_base,
+        kind: LocationKind::S3,
+        local_root: None,
+    };
+    Ok((side, store))
+}
+
 /// Opens a whole account (its containers, less `exclude`) as one tree whose keys start with the
 /// container's name: an account-level copy's source or destination.
 pub(crate) fn account_side(url: &BlobUrl, role: Role, ctx: &JobContext, exclude: &[String]) -> Result<Side, JobError> {
@@ -154,17 +191,22 @@ impl CredentialUse {
 /// Key signature) would cross the network unencrypted, unless the context allows it (with a
 /// warning). Loopback (an emulator) is always allowed.
 fn check_plain_http(url: &BlobUrl, ctx: &JobContext) -> Result<(), JobError> {
-    if !url.is_http() || url.is_loopback() {
+    check_http(&url.with_sas(None).service_url(), &url.to_string(), ctx)
+}
+
+/// [`check_plain_http`] for any endpoint: `endpoint` is checked, `shown` names it.
+fn check_http(endpoint: &url::Url, shown: &str, ctx: &JobContext) -> Result<(), JobError> {
+    if endpoint.scheme() != "http" || ferry_core::is_loopback_url(endpoint) {
         return Ok(());
     }
     if !ctx.allow_plain_http {
         return Err(JobError::usage(format!(
-            "`{url}` uses plain http://, which would send data and credentials unencrypted"
+            "`{shown}` uses plain http://, which would send data and credentials unencrypted"
         ))
         .with_hint("use https://; if this network is trusted, set FERRY_ALLOW_HTTP=true to allow it"));
     }
     ctx.events.event(&JobEvent::Warning(&format!(
-        "`{url}` uses plain http://: data and credentials cross the network unencrypted (FERRY_ALLOW_HTTP=true)"
+        "`{shown}` uses plain http://: data and credentials cross the network unencrypted (FERRY_ALLOW_HTTP=true)"
     )));
     Ok(())
 }
@@ -204,6 +246,12 @@ pub(crate) async fn copy_source(
             let shape = blob_source_shape(url, &store, &side).await?;
             Ok((side, shape))
         }
+        Location::S3(url) => {
+            let (side, store) = s3_side(url, Role::Source, ctx)?;
+            let shape =
+                source_shape(&url.to_string(), url.key(), url.contents_only(), store.bucket(), &store, &side).await?;
+            Ok((side, shape))
+        }
     }
 }
 
@@ -237,13 +285,26 @@ pub(crate) fn versions_source(
 
 /// What a Blob URL names: one blob, a virtual directory, or a directory's contents.
 async fn blob_source_shape(url: &BlobUrl, store: &AzureStore, side: &Side) -> Result<SourceShape, JobError> {
-    let path = url.path();
+    let root = url.container().unwrap_or_default();
+    source_shape(&url.to_string(), url.path(), url.contents_only(), root, store, side).await
+}
+
+/// What a service URL names, from its path (decoded, relative to the container or bucket
+/// `root`): one object, a virtual directory, or a directory's contents.
+async fn source_shape(
+    shown: &str,
+    path: &str,
+    contents_only: bool,
+    root: &str,
+    store: &dyn Store,
+    side: &Side,
+) -> Result<SourceShape, JobError> {
     let last = |p: &str| p.trim_end_matches('/').rsplit('/').next().unwrap_or_default().to_owned();
-    if url.contents_only() {
+    if contents_only {
         return Ok(SourceShape::Contents { prefix: path.to_owned() });
     }
     if path.is_empty() {
-        return Ok(SourceShape::Directory { prefix: String::new(), name: url.container().unwrap_or_default().into() });
+        return Ok(SourceShape::Directory { prefix: String::new(), name: root.to_owned() });
     }
     if path.ends_with('/') {
         return Ok(SourceShape::Directory { prefix: path.to_owned(), name: last(path) });
@@ -255,7 +316,7 @@ async fn blob_source_shape(url: &BlobUrl, store: &AzureStore, side: &Side) -> Re
             let any = store.list(&prefix, ListDepth::Recursive).try_next().await;
             match any.map_err(|e| side.explain(e.into()))? {
                 Some(_) => Ok(SourceShape::Directory { prefix, name: last(path) }),
-                None => Err(JobError::failed(format!("no blob or virtual directory `{path}` in {url}"))
+                None => Err(JobError::failed(format!("no object or virtual directory `{path}` in {shown}"))
                     .with_hint("check the path; names are case-sensitive")),
             }
         }
@@ -299,6 +360,7 @@ pub(crate) async fn copy_destination(
             let side = account_side(url, Role::Destination, ctx, &[])?;
             Ok((side, DestShape { base: String::new(), is_directory: true }))
         }
+        Location::S3(url) => Err(s3_destination(url)),
         Location::Blob(url) => {
             let (side, store) = blob_side(url, Role::Destination, ctx)?;
             create_container(&store).await;
@@ -350,6 +412,12 @@ pub(crate) async fn tree(
             }
             let path = url.path().trim_end_matches('/');
             let prefix = if path.is_empty() { String::new() } else { format!("{path}/") };
+            Ok((side, prefix))
+        }
+        Location::S3(url) => {
+            let (side, _) = s3_side(url, role, ctx)?;
+            let key = url.key().trim_end_matches('/');
+            let prefix = if key.is_empty() { String::new() } else { format!("{key}/") };
             Ok((side, prefix))
         }
     }

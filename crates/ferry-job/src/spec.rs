@@ -220,6 +220,8 @@ pub enum EndpointKind {
     Local,
     /// Azure Blob Storage.
     Blob,
+    /// Amazon S3 or an S3-compatible service.
+    S3,
 }
 
 /// Where an endpoint's credential comes from: a reference, never the secret.
@@ -250,6 +252,12 @@ impl Endpoint {
                 let endpoint = Self { location: url.with_sas(None).to_string(), kind: EndpointKind::Blob, credential };
                 (endpoint, sas)
             }
+            Location::S3(url) => {
+                // S3 credentials come from the environment (or the shared credentials file).
+                let endpoint =
+                    Self { location: url.to_string(), kind: EndpointKind::S3, credential: CredentialRef::Environment };
+                (endpoint, None)
+            }
         }
     }
 
@@ -258,10 +266,11 @@ impl Endpoint {
         let kind = match self.kind {
             EndpointKind::Local => LocationKind::Local,
             EndpointKind::Blob => LocationKind::Blob,
+            EndpointKind::S3 => LocationKind::S3,
         };
         Ok(match Location::parse(&self.location, LocationHint::Known(kind))? {
             Location::Blob(url) => Location::Blob(url.with_sas(sas.cloned())),
-            local @ Location::Local(_) => local,
+            other => other,
         })
     }
 }

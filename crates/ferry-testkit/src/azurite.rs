@@ -79,16 +79,7 @@ impl Azurite {
             .spawn()
             .map_err(|e| format!("{}: {e}", bin.display()))?;
         let pid = child.id();
-        // The watchdog outlives us and stops the emulator once this process is gone.
-        let me = std::process::id();
-        Command::new("sh")
-            .arg("-c")
-            .arg(format!("while kill -0 {me} 2>/dev/null; do sleep 0.5; done; kill {pid} 2>/dev/null"))
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .map_err(|e| format!("cannot start the Azurite watchdog: {e}"))?;
+        stop_with_this_process(pid, "Azurite")?;
         let azurite = Self { port, pid, log, scheme };
         azurite.wait_ready(Duration::from_secs(60))?;
         Ok(azurite)
@@ -192,6 +183,21 @@ impl Azurite {
     pub fn container_url_with_sas(&self, container: &str, permissions: &str) -> String {
         format!("{}?{}", self.container_url(container), self.container_sas(container, permissions).expose())
     }
+}
+
+/// Starts a watchdog that outlives the test binary and stops `pid` once the binary is gone, so
+/// no server outlives its tests even when they panic or are killed.
+pub fn stop_with_this_process(pid: u32, what: &str) -> Result<(), String> {
+    let me = std::process::id();
+    Command::new("sh")
+        .arg("-c")
+        .arg(format!("while kill -0 {me} 2>/dev/null; do sleep 0.5; done; kill {pid} 2>/dev/null"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .map(drop)
+        .map_err(|e| format!("cannot start the {what} watchdog: {e}"))
 }
 
 /// A port that was free a moment ago on 127.0.0.1.

@@ -15,6 +15,7 @@ pub mod data;
 pub mod entra;
 pub mod fault_proxy;
 pub mod hostile;
+pub mod s3;
 pub mod store_faults;
 pub mod tools;
 mod versioning;

@@ -45,6 +45,10 @@ impl Ctx<'_> {
     pub(crate) fn job(&self, sas: [Option<SasToken>; 2]) -> Result<JobContext, CliError> {
         let (settings, env) = (self.settings, self.env);
         let [source_sas, destination_sas] = sas;
+        let (aws, aws_problem) = match ferry_s3::credentials::from_environment(&|n| env.get(n).map(str::to_owned)) {
+            Ok(pair) => (pair, None),
+            Err(problem) => (None, Some(problem)),
+        };
         let secrets = Secrets {
             source_sas,
             destination_sas,
@@ -56,6 +60,11 @@ impl Ctx<'_> {
             source_sas_command: settings.source_sas_command.clone(),
             destination_sas_command: settings.destination_sas_command.clone(),
             cpk: None,
+            aws,
+            aws_problem,
+            aws_region: ["AWS_REGION", "AWS_DEFAULT_REGION"]
+                .iter()
+                .find_map(|n| env.get(n).map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned)),
         };
         let events = Fanout(vec![Arc::new(TerminalEvents::new(*self.console)), Arc::new(JobLogEvents)]);
         Ok(JobContext {
@@ -156,5 +165,7 @@ fn blob_url(text: &str, hint: LocationHint, command: &str) -> Result<BlobUrl, Cl
             Err(CliError::usage(format!("`ferry {command}` works on Blob URLs, but `{path}` is a local path"))
                 .with_hint("give a URL such as https://ACCOUNT.blob.core.windows.net/CONTAINER?SAS"))
         }
+        Location::S3(url) => Err(CliError::usage(format!("`ferry {command}` works on Blob URLs, but `{url}` is S3"))
+            .with_hint("give a URL such as https://ACCOUNT.blob.core.windows.net/CONTAINER?SAS")),
     }
 }

@@ -1,0 +1,266 @@
+//! One S3 bucket as a [`Store`]: listed with ListObjectsV2, read with HEAD and ranged GET, and
+//! handed to a service that copies by URL as a presigned GET.
+//!
+//! S3 as a destination is not here yet: writes answer `NotSupported`.
+
+use std::ops::Range;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use ferry_core::{ContentHeaders, Entry, ErrorKind, ObjectProperties, S3Url, StoreError};
+use ferry_http::Request;
+use ferry_store::{
+    ByteStream, Capabilities, EntryStream, ListDepth, PartId, PartList, Payload, Store, WriteOptions, WriteReceipt,
+};
+use futures::{StreamExt, TryStreamExt, stream};
+use reqwest::Method;
+use reqwest::header::HeaderMap;
+
+use crate::S3Client;
+use crate::sigv4::MAX_PRESIGN_SECONDS;
+use crate::xml::{md5_of_etag, parse_object_page, unquote};
+
+type Result<T> = std::result::Result<T, StoreError>;
+
+/// Keys per listing page (S3's own maximum).
+const PAGE_SIZE: u32 = 1000;
+
+/// What an S3 bucket can do as a source.
+const CAPABILITIES: Capabilities = Capabilities {
+    server_side_copy: false,
+    stores_properties: true,
+    lists_committed_parts: false,
+    max_part_size: 5 * 1024 * 1024 * 1024,
+    max_parts: 10_000,
+    max_single_write: 5 * 1024 * 1024 * 1024,
+    positional_writes: false,
+};
+
+/// A bucket of an S3 (or S3-compatible) service.
+#[derive(Debug, Clone)]
+pub struct S3Store {
+    client: S3Client,
+    url: S3Url,
+    bucket: String,
+    page_size: u32,
+    by_url: bool,
+}
+
+impl S3Store {
+    /// The bucket `url` names (its key is not used: keys are relative to the bucket).
+    pub fn new(client: S3Client, url: &S3Url) -> Result<Self> {
+        let bucket = url.bucket().ok_or_else(|| {
+            StoreError::new(ErrorKind::InvalidInput, url.to_string(), "the URL does not name a bucket")
+        })?;
+        Ok(Self { client, url: url.clone(), bucket: bucket.to_owned(), page_size: PAGE_SIZE, by_url: false })
+    }
+
+    /// Sets the listing page size (tests use small pages to exercise paging).
+    #[must_use]
+    pub fn with_page_size(mut self, page_size: u32) -> Self {
+        self.page_size = page_size.clamp(1, PAGE_SIZE);
+        self
+    }
+
+    /// Lets a destination service read objects by a presigned URL (a server-side copy); without
+    /// it, copies stream the bytes through Ferry (a service that cannot reach this endpoint).
+    #[must_use]
+    pub fn readable_by_url(mut self, yes: bool) -> Self {
+        self.by_url = yes;
+        self
+    }
+
+    /// The bucket's name.
+    pub fn bucket(&self) -> &str {
+        &self.bucket
+    }
+
+    fn target(&self, key: &str) -> String {
+        self.url.object_url(&self.bucket, key).to_string()
+    }
+
+    async fn list_page(&self, prefix: &str, depth: ListDepth, token: Option<&str>) -> Result<crate::xml::ObjectPage> {
+        let mut url = self.url.bucket_url(&self.bucket);
+        {
+            let mut query = url.query_pairs_mut();
+            query
+                .append_pair("list-type", "2")
+                .append_pair("encoding-type", "url")
+                .append_pair("max-keys", &self.page_size.to_string())
+                .append_pair("prefix", prefix);
+            if depth == ListDepth::OneLevel {
+                query.append_pair("delimiter", "/");
+            }
+            if let Some(t) = token {
+                query.append_pair("continuation-token", t);
+            }
+        }
+        let target = self.url.bucket_url(&self.bucket).to_string();
+        let response = self.client.send(Request::new(Method::GET, url, &target)).await?;
+        let body = self.client.read_xml(response, &target).await?;
+        parse_object_page(&body).map_err(|e| StoreError::new(ErrorKind::Other, target, e.to_string()))
+    }
+}
+
+/// An object's entry from its HEAD (or GET) response headers.
+fn entry_from_headers(key: &str, headers: &HeaderMap) -> Entry {
+    let get = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let metadata = headers
+        .iter()
+        .filter_map(|(name, value)| {
+            let meta = name.as_str().strip_prefix("x-amz-meta-")?;
+            Some((meta.to_owned(), value.to_str().ok()?.to_owned()))
+        })
+        .collect();
+    let etag = get("etag");
+    let content_md5 = etag.as_deref().and_then(md5_of_etag);
+    let properties = ObjectProperties {
+        headers: ContentHeaders {
+            content_type: get("content-type"),
+            content_encoding: get("content-encoding"),
+            content_language: get("content-language"),
+            content_disposition: get("content-disposition"),
+            cache_control: get("cache-control"),
+            content_md5,
+        },
+        metadata,
+        access_tier: Some(get("x-amz-storage-class").unwrap_or_else(|| "STANDARD".to_owned())),
+        version_id: get("x-amz-version-id"),
+        ..ObjectProperties::default()
+    };
+    Entry {
+        size: get("content-length").and_then(|v| v.parse().ok()).unwrap_or(0),
+        last_modified: get("last-modified").and_then(|v| httpdate::parse_http_date(&v).ok()),
+        content_md5,
+        etag: etag.map(|e| unquote(&e)),
+        properties: Some(Box::new(properties)),
+        ..Entry::object(key, 0)
+    }
+}
+
+/// Lists `prefix` page by page, in the [`Store`] contract's order. S3 orders keys by UTF-8
+/// bytes, the contract by UTF-16 code units (they differ only between U+E000–U+FFFF and
+/// characters above U+FFFF): each page is sorted, and a key that would go backwards across pages
+/// fails the listing rather than let a sync misjudge what is missing. Folder markers (keys ending
+/// in `/`) are passed over, as AzCopy does.
+fn listing<'a>(store: &'a S3Store, prefix: &'a str, depth: ListDepth) -> EntryStream<'a> {
+    let pages = stream::try_unfold((Some(None::<String>), None::<String>), move |(state, last)| async move {
+        let Some(token) = state else { return Ok(None) };
+        let mut page = store.list_page(prefix, depth, token.as_deref()).await?;
+        if token.is_some() && page.next_token == token {
+            return Err(StoreError::new(
+                ErrorKind::Other,
+                store.describe(),
+                "the service returned the same continuation token twice; stopping the listing rather than looping",
+            ));
+        }
+        page.entries.retain(|e| e.kind == ferry_core::EntryKind::Prefix || !e.key.ends_with('/'));
+        page.entries.sort_by(|a, b| ferry_core::cmp_keys(&a.key, &b.key));
+        if let (Some(last), Some(first)) = (&last, page.entries.first())
+            && ferry_core::cmp_keys(&first.key, last) != std::cmp::Ordering::Greater
+        {
+            return Err(StoreError::new(
+                ErrorKind::Other,
+                store.describe(),
+                format!(
+                    "the listing went backwards (`{}` after `{last}`): names differing only in characters above U+FFFF against U+E000–U+FFFF sort differently in S3; stopping rather than misjudging what is missing",
+                    first.key
+                ),
+            ));
+        }
+        let last = page.entries.last().map(|e| e.key.clone()).or(last);
+        let next = page.next_token.map(Some);
+        Ok(Some((stream::iter(page.entries.into_iter().map(Ok)), (next, last))))
+    });
+    pages.try_flatten().boxed()
+}
+
+fn read_only(target: &str) -> StoreError {
+    StoreError::new(ErrorKind::NotSupported, target, "S3 as a destination is not supported yet")
+        .with_hint("copy from S3 to Blob Storage or a local folder")
+}
+
+#[async_trait]
+impl Store for S3Store {
+    fn describe(&self) -> String {
+        self.url.bucket_url(&self.bucket).to_string()
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        CAPABILITIES
+    }
+
+    fn list<'a>(&'a self, prefix: &'a str, depth: ListDepth) -> EntryStream<'a> {
+        listing(self, prefix, depth)
+    }
+
+    async fn stat(&self, key: &str) -> Result<Entry> {
+        let target = self.target(key);
+        let url = self.url.object_url(&self.bucket, key);
+        let response = self.client.send(Request::new(Method::HEAD, url, &target)).await?;
+        Ok(entry_from_headers(key, response.headers()))
+    }
+
+    async fn read(&self, key: &str, range: Option<Range<u64>>) -> Result<ByteStream> {
+        let target = self.target(key);
+        let mut request = Request::new(Method::GET, self.url.object_url(&self.bucket, key), &target);
+        if let Some(r) = &range {
+            if r.start > r.end {
+                return Err(StoreError::new(ErrorKind::InvalidInput, target, "the range ends before it starts"));
+            }
+            if r.start == r.end {
+                self.stat(key).await?;
+                return Ok(stream::empty().boxed());
+            }
+            request = request.header("range", &format!("bytes={}-{}", r.start, r.end - 1));
+        }
+        let response = match self.client.send(request).await {
+            Ok(r) => r,
+            // A range on an empty object is refused; the contract says it reads as empty.
+            Err(e) if e.status() == Some(416) && range.as_ref().is_some_and(|r| r.start == 0) => {
+                if self.stat(key).await?.size == 0 {
+                    return Ok(stream::empty().boxed());
+                }
+                return Err(e);
+            }
+            Err(e) => return Err(e),
+        };
+        let shown = target.clone();
+        Ok(response
+            .bytes_stream()
+            .map_err(move |e| StoreError::new(ErrorKind::Transient, &shown, ferry_http::describe_transport_error(&e)))
+            .boxed())
+    }
+
+    async fn service_readable_url(&self, key: &str) -> Result<url::Url> {
+        if !self.by_url {
+            return Err(StoreError::not_supported(self.target(key), "reading by URL (copies stream through Ferry)"));
+        }
+        let url = self.url.object_url(&self.bucket, key);
+        Ok(self.client.readable_url(&url, MAX_PRESIGN_SECONDS))
+    }
+
+    async fn write(&self, key: &str, _payload: Payload, _options: &WriteOptions) -> Result<WriteReceipt> {
+        Err(read_only(&self.target(key)))
+    }
+
+    async fn put_part(&self, key: &str, _part: &PartId, _data: Bytes, _md5: Option<[u8; 16]>) -> Result<()> {
+        Err(read_only(&self.target(key)))
+    }
+
+    async fn list_parts(&self, key: &str) -> Result<PartList> {
+        Err(read_only(&self.target(key)))
+    }
+
+    async fn commit_parts(&self, key: &str, _parts: &[PartId], _options: &WriteOptions) -> Result<WriteReceipt> {
+        Err(read_only(&self.target(key)))
+    }
+
+    async fn delete(&self, key: &str) -> Result<()> {
+        Err(read_only(&self.target(key)))
+    }
+
+    async fn create_root(&self) -> Result<()> {
+        Err(read_only(&self.describe()))
+    }
+}
