@@ -296,6 +296,11 @@ pub(crate) fn copy(args: &CopyArgs, display: String) -> Result<Made, CliError> {
         follow_symlinks: args.local.follow_symlinks,
         skip_hardlinks: args.local.hardlinks == crate::args::HardlinksArg::Skip,
         versions: version_list(args.list_of_versions.as_deref())?,
+        invalid_metadata: match args.s2s_handle_invalid_metadata.to_ascii_lowercase().as_str() {
+            "failifinvalid" => ferry_job::InvalidMetadata::Fail,
+            "renameifinvalid" => ferry_job::InvalidMetadata::Rename,
+            _ => ferry_job::InvalidMetadata::Exclude,
+        },
     };
     Ok((encrypted(JobSpec::new(display, JobKind::Copy(copy)), &args.cpk)?, sas))
 }

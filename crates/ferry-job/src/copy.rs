@@ -102,6 +102,16 @@ pub(crate) async fn run(run: Run<'_>, copy: &CopySpec) -> Result<(), JobError> {
     let transfers = transfers(&source, &plan).await?;
     let transfers = if copy.policy.decompress { inflating(transfers, &plan) } else { transfers };
     let transfers = cancelling_at(transfers, &plan, ctx);
+    let invalid_names = AtomicU64::new(0);
+    let transfers = if source.kind == LocationKind::S3 && dest.kind == LocationKind::Blob {
+        let named = crate::s3_names::skipping_invalid(transfers, &invalid_names, ctx);
+        match copy.policy.preserve_properties {
+            true => crate::s3_names::with_properties(named, &*source.store, copy.invalid_metadata),
+            false => named,
+        }
+    } else {
+        transfers
+    };
     let transfers = match &ctx.await_open {
         Some(pause) if !copy.dry_run => listed_then_paused(transfers, pause.as_ref(), ctx).await?,
         _ => transfers,
@@ -121,6 +131,8 @@ pub(crate) async fn run(run: Run<'_>, copy: &CopySpec) -> Result<(), JobError> {
         _ => "COPYFAILED",
     };
     let mut report = job.run_engine(engine, transfers, (&source, &dest), None, verb).await;
+    let invalid = invalid_names.load(std::sync::atomic::Ordering::Relaxed);
+    (report.stats.skipped, report.stats.total) = (report.stats.skipped + invalid, report.stats.total + invalid);
     let skipped = source.store.skipped_entries();
     (report.stats.symlinks_skipped, report.stats.special_skipped, report.stats.hardlinks_skipped) =
         (skipped.symlinks, skipped.special, skipped.hardlinks);

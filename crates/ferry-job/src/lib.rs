@@ -25,6 +25,7 @@ mod naming;
 mod observer;
 mod open;
 mod remove;
+mod s3_names;
 mod set_properties;
 mod spec;
 mod sync;
@@ -40,6 +41,7 @@ pub use events::{Fanout, Finished, JobEvent, JobEvents, Progress, SyncCounts, fi
 pub use joblog::{CappedWriter, JOB_TARGET, JobLogLayer};
 pub use jobs::{JobDetails, details, shown_command, stored_spec};
 pub use open::{CredentialUse, blob_client};
+pub use s3_names::InvalidMetadata;
 pub use spec::{
     CopySpec, CredentialRef, DeleteMode, Encryption, Endpoint, EndpointKind, JobKind, JobSpec, MaxDelete,
     PermanentDelete, RemoveSpec, Role, SPEC_VERSION, SetPropertiesSpec, SyncSpec, TransferPolicy, VerifySpec,

@@ -307,6 +307,9 @@ pub struct CopySpec {
     /// (`--list-of-versions`; read from the file when the job is made, so a resume has them).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub versions: Vec<String>,
+    /// `--s2s-handle-invalid-metadata`: S3 metadata keys Azure cannot hold.
+    #[serde(default)]
+    pub invalid_metadata: crate::InvalidMetadata,
 }
 
 /// `--max-delete`: at most this many deletions, or this share of the destination.

@@ -83,6 +83,7 @@ fn copy_spec(source: &Path, destination: &Path) -> JobSpec {
             follow_symlinks: false,
             skip_hardlinks: false,
             versions: Vec::new(),
+            invalid_metadata: Default::default(),
         }),
     )
 }

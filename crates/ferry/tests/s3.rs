@@ -88,10 +88,8 @@ async fn sync_and_verify_from_s3() {
     let local = tempfile::tempdir().unwrap();
     let azurite = Azurite::shared();
     let container = azurite.new_container("sync-from-s3").await.container().to_owned();
-    let targets = [
-        (local.path().to_str().unwrap().to_owned(), "S3Local"),
-        (azurite.container_url(&container), "S3Blob"),
-    ];
+    let targets =
+        [(local.path().to_str().unwrap().to_owned(), "S3Local"), (azurite.container_url(&container), "S3Blob")];
     for (dest, from_to) in &targets {
         let (code, out, err) =
             run(ferry_s3().args(["sync", &server.url(&bucket, ""), dest, &format!("--from-to={from_to}")]));
@@ -128,4 +126,69 @@ async fn sync_and_verify_from_s3() {
     assert_eq!(code, 3, "{out}{err}");
     assert_eq!(common::summary_value(&out, "Size Mismatches"), 1, "{out}");
     assert_eq!(common::summary_value(&out, "Hash Mismatches"), 1, "same size, other bytes: {out}");
+}
+
+/// AzCopy's S3 → Blob rules: each object's content headers and metadata are kept (one HEAD
+/// each), metadata keys Azure cannot hold are excluded, renamed or fail the object
+/// (`--s2s-handle-invalid-metadata`), and keys Blob Storage cannot hold (`trailing.`,
+/// `sub./x`) are skipped with AzCopy's warning and counted as skipped.
+#[tokio::test(flavor = "multi_thread")]
+async fn s3_properties_metadata_and_invalid_names() {
+    let server = S3Server::moto();
+    let bucket = S3Server::unique_bucket("props");
+    server.python(
+        &bucket,
+        "s3.create_bucket(Bucket=bucket)\n\
+         s3.put_object(Bucket=bucket, Key='doc.html', Body=b'<p>hi</p>', ContentType='text/x-custom', CacheControl='max-age=60', ContentLanguage='fr', Metadata={'fine_key': 'kept', '123-invalid': 'v'})\n\
+         s3.put_object(Bucket=bucket, Key='trailing.', Body=b'x')\n\
+         s3.put_object(Bucket=bucket, Key='sub./x', Body=b'y')\n",
+    );
+    let azurite = Azurite::shared();
+    let props = |container: &str| {
+        common::python_in(
+            azurite,
+            container,
+            "p = c.get_blob_client('doc.html').get_blob_properties()\nprint(p.content_settings.content_type, p.content_settings.cache_control, p.content_settings.content_language, sorted(p.metadata.items()))",
+        )
+        .trim()
+        .to_owned()
+    };
+    let copy = |container: &str, extra: &[&str]| {
+        let mut cmd = ferry_s3();
+        let url = server.url(&bucket, "*");
+        cmd.args(["copy", &url, &azurite.container_url(container), "--from-to=S3Blob", "--recursive"]).args(extra);
+        run(&mut cmd)
+    };
+
+    let plain = azurite.new_container("props-default").await.container().to_owned();
+    let (code, out, err) = copy(&plain, &[]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(props(&plain), "text/x-custom max-age=60 fr [('fine_key', 'kept')]");
+    assert_eq!(common::summary_value(&out, "Number of File Transfers Skipped"), 2, "{out}");
+    for key in ["trailing.", "sub./x"] {
+        assert!(
+            err.contains(&format!(
+                "Skipping S3 object {key}, as it is not a valid Blob name. Rename the object and retry the transfer"
+            )),
+            "{err}"
+        );
+    }
+    assert_eq!(common::blob_md5s(azurite, &plain).len(), 1);
+
+    let renamed = azurite.new_container("props-rename").await.container().to_owned();
+    let (code, out, err) = copy(&renamed, &["--s2s-handle-invalid-metadata=RenameIfInvalid"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        props(&renamed).ends_with(
+            "[('fine_key', 'kept'), ('rename_123_invalid', 'v'), ('rename_key_123_invalid', '123-invalid')]"
+        ),
+        "{}",
+        props(&renamed)
+    );
+
+    let failed = azurite.new_container("props-fail").await.container().to_owned();
+    let (code, out, err) = copy(&failed, &["--s2s-handle-invalid-metadata=FailIfInvalid"]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(err.contains("metadata with keys '123-invalid' in source is invalid"), "{err}");
+    assert!(common::blob_md5s(azurite, &failed).is_empty());
 }

@@ -169,6 +169,22 @@ impl Context {
                 props.metadata.iter().filter(|(k, _)| kept(k)).map(|(k, v)| (k.clone(), v.clone())).chain(job).collect()
             };
         }
+        // A source's content headers travel too (S3 → Blob, a Blob copied by upload), unless the
+        // job sets them or leaves the source's properties behind.
+        if let Some(props) = t.properties.as_ref().filter(|_| self.options.policy.preserve_properties) {
+            let (from, to) = (&props.headers, &mut write.headers);
+            for (mine, theirs) in [
+                (&mut to.content_type, &from.content_type),
+                (&mut to.content_encoding, &from.content_encoding),
+                (&mut to.content_language, &from.content_language),
+                (&mut to.content_disposition, &from.content_disposition),
+                (&mut to.cache_control, &from.cache_control),
+            ] {
+                if mine.is_none() {
+                    mine.clone_from(theirs);
+                }
+            }
+        }
         if write.headers.content_type.is_none() {
             let guessed =
                 self.options.policy.guess_mime_type.then(|| mime_guess::from_path(&t.source_key).first_raw()).flatten();
