@@ -84,12 +84,54 @@ pub(crate) async fn error_from_response(response: reqwest::Response, target: &st
     let header = |name: &str| response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
     let header_code = header("x-ms-error-code");
     let retry_after = header("retry-after");
+    let (source_status, source_code) = (header("x-ms-copy-source-status-code"), header("x-ms-copy-source-error-code"));
     let deadline = std::time::Duration::from_secs(30);
     let body =
         ferry_http::read_text(response, ferry_http::MAX_ERROR_BODY, true, deadline, target).await.unwrap_or_default();
     let (body_code, message) = parse_error(&body);
     let code = header_code.or(body_code);
-    error_from_status(status, code.as_deref(), message.as_deref(), retry_after.as_deref(), target)
+    let err = error_from_status(status, code.as_deref(), message.as_deref(), retry_after.as_deref(), target);
+    if code.as_deref() == Some("CannotVerifyCopySource") {
+        return source_unreadable(err, source_status, source_code);
+    }
+    err
+}
+
+/// A server-side copy whose source the service could not read: by meaning, with what the source
+/// answered (Azure's `x-ms-copy-source-status-code`/`-error-code`), or that it never answered.
+fn source_unreadable(err: StoreError, source_status: Option<String>, source_code: Option<String>) -> StoreError {
+    let (message, hint) = match source_status.as_deref() {
+        Some("403") => (
+            format!(
+                "{}; the source refused the service's read (HTTP 403{})",
+                err.message(),
+                code_suffix(source_code.as_deref())
+            ),
+            "the source URL's signature was refused or expired: Ferry signs a fresh one and tries again once; if it still fails, check the source credential and this machine's clock",
+        ),
+        Some(status) => (
+            format!(
+                "{}; the source answered the service's read with HTTP {status}{}",
+                err.message(),
+                code_suffix(source_code.as_deref())
+            ),
+            "check that the source object still exists and is readable",
+        ),
+        None => (
+            format!("{}; the service could not reach the source", err.message()),
+            "the destination service cannot reach this source (a private or on-premises endpoint?): Ferry copies through this machine instead, or use --server-side-copy never",
+        ),
+    };
+    // The status that matters is the source's; none when the service never reached it.
+    let unreadable = StoreError::new(ferry_store::ErrorKind::SourceUnreadable, err.target(), message).with_hint(hint);
+    match source_status.and_then(|s| s.parse().ok()) {
+        Some(status) => unreadable.with_status(status),
+        None => unreadable,
+    }
+}
+
+fn code_suffix(code: Option<&str>) -> String {
+    code.map(|c| format!(" {c}")).unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -228,6 +228,15 @@ fn permanent_delete(text: &str) -> Result<Option<ferry_job::PermanentDelete>, Cl
     }
 }
 
+/// `--server-side-copy`.
+fn server_side(arg: crate::args::ServerSideArg) -> ferry_engine::ServerSide {
+    match arg {
+        crate::args::ServerSideArg::Auto => ferry_engine::ServerSide::Auto,
+        crate::args::ServerSideArg::Always => ferry_engine::ServerSide::Always,
+        crate::args::ServerSideArg::Never => ferry_engine::ServerSide::Never,
+    }
+}
+
 /// `ferry copy`.
 pub(crate) fn copy(args: &CopyArgs, display: String) -> Result<Made, CliError> {
     crate::refusals::copy(args)?;
@@ -273,6 +282,7 @@ pub(crate) fn copy(args: &CopyArgs, display: String) -> Result<Made, CliError> {
         detect_source_changed: args.s2s_detect_source_changed,
         preserve_properties: args.s2s_preserve_properties,
         decompress: args.decompress,
+        server_side: server_side(args.s2s.server_side_copy),
         ..block_policy(&args.blocks)?
     };
     if args.decompress && args.verify {
@@ -329,6 +339,7 @@ pub(crate) fn sync(args: &SyncArgs, display: String) -> Result<Made, CliError> {
         preserve_blob_tags: args.s2s.s2s_preserve_blob_tags,
         posix: posix_style(&args.local)?,
         preserve_symlinks: args.local.preserve_symlinks,
+        server_side: server_side(args.s2s.server_side_copy),
         ..block_policy(&args.blocks)?
     };
     let sync = SyncSpec {

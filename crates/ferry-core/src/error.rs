@@ -29,6 +29,9 @@ pub enum ErrorKind {
     InvalidInput,
     /// The backend does not support this operation.
     NotSupported,
+    /// In a server-side copy, the destination service could not read the source by its URL
+    /// (it cannot reach it, or the source refused it: an expired presigned URL, say).
+    SourceUnreadable,
     /// Anything else.
     Other,
 }
@@ -45,6 +48,7 @@ impl ErrorKind {
             Self::Transient => "transient failure",
             Self::InvalidInput => "invalid request",
             Self::NotSupported => "not supported",
+            Self::SourceUnreadable => "the destination could not read the source",
             Self::Other => "failed",
         }
     }

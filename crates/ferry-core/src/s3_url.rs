@@ -158,6 +158,17 @@ impl S3Url {
         crate::is_loopback_url(&self.endpoint)
     }
 
+    /// Whether the endpoint is where a cloud service could not reach it: this machine, a private
+    /// or link-local address, or a host name without a dot (a local network's).
+    pub fn is_private(&self) -> bool {
+        match self.endpoint.host() {
+            Some(url::Host::Ipv4(ip)) => ip.is_loopback() || ip.is_private() || ip.is_link_local(),
+            Some(url::Host::Ipv6(ip)) => ip.is_loopback() || ip.is_unique_local() || ip.is_unicast_link_local(),
+            Some(url::Host::Domain(d)) => !d.contains('.') || d.ends_with(".local") || d.ends_with(".internal"),
+            None => true,
+        }
+    }
+
     /// The service endpoint (`scheme://host[:port]`).
     pub fn endpoint(&self) -> &Url {
         &self.endpoint
@@ -271,7 +282,10 @@ mod tests {
         assert!(S3Url::parse("http://127.0.0.1:9000/bkt/k", false).is_err());
         let url = S3Url::parse("http://127.0.0.1:9000/bkt/dir/*", true).unwrap();
         assert_eq!((url.bucket(), url.key(), url.contents_only()), (Some("bkt"), "dir/", true));
-        assert!(url.is_loopback() && url.is_http() && !url.is_aws());
+        assert!(url.is_loopback() && url.is_http() && !url.is_aws() && url.is_private());
+        assert!(S3Url::parse("https://10.1.2.3/b/k", true).unwrap().is_private());
+        assert!(S3Url::parse("https://minio:9000/bkt/k", true).unwrap().is_private());
+        assert!(!S3Url::parse("https://bkt.s3.amazonaws.com/k", false).unwrap().is_private());
         assert_eq!(url.object_url("bkt", "a//b c+é").as_str(), "http://127.0.0.1:9000/bkt/a//b%20c%2B%C3%A9");
         assert_eq!(url.to_string(), "http://127.0.0.1:9000/bkt/dir/*");
     }

@@ -10,7 +10,7 @@ use ferry_store::{Entry, ErrorKind, ObjectProperties, PartId, Store, StoreError,
 use futures::{Stream, StreamExt, TryStreamExt, stream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-pub use crate::policy::{CheckMd5, ObjectType, Overwrite, TransferPolicy};
+pub use crate::policy::{CheckMd5, ObjectType, Overwrite, ServerSide, TransferPolicy};
 pub use inflate::inflated_key;
 
 mod download;
@@ -221,6 +221,8 @@ struct Context {
     stats: Arc<Stats>,
     requests: Arc<Semaphore>,
     budget: Budget,
+    /// Set once an item fell back from a server-side copy to streaming (warned about once).
+    stream_fallback: Arc<AtomicBool>,
 }
 
 /// Copies objects from one store to another.
@@ -241,6 +243,7 @@ impl CopyEngine {
             stats: Arc::new(Stats::default()),
             requests,
             budget,
+            stream_fallback: Arc::new(AtomicBool::new(false)),
         };
         Self { context }
     }
@@ -446,9 +449,13 @@ impl Context {
             // Page and append blobs are written from here (read from the source as any upload).
             return self.upload_in_place(t, object_type, moved).await.map(|()| Outcome::Copied);
         }
-        if capabilities.server_side_copy && t.size > 0 {
+        if capabilities.server_side_copy && t.size > 0 && self.options.policy.server_side != ServerSide::Never {
             match self.source.service_readable_url(&t.source_key).await {
-                Ok(url) => return self.copy_server_side(t, &url, moved).await.map(|()| Outcome::Copied),
+                Ok(url) => {
+                    if let Some(done) = self.server_side_or_stream(t, &url, moved).await {
+                        return done.map(|()| Outcome::Copied);
+                    }
+                }
                 Err(e) if e.kind() == ErrorKind::NotSupported => {}
                 Err(e) => return Err(e),
             }

@@ -23,7 +23,7 @@ mod stats;
 
 pub use copy::{
     CheckMd5, CopyEngine, CopyOptions, CopyReport, ItemFailure, ItemOutcome, ObjectType, Overwrite, OverwritePrompt,
-    Recorded, Transfer, TransferObserver, TransferPolicy, cancelled, inflated_key,
+    Recorded, ServerSide, Transfer, TransferObserver, TransferPolicy, cancelled, inflated_key,
 };
 pub use rate::RateLimit;
 pub use sizing::{DEFAULT_BLOCK_SIZE, MAX_BLOCK_SIZE, MAX_BLOCKS, SizingError, block_size};

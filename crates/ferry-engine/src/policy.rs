@@ -87,6 +87,22 @@ pub struct TransferPolicy {
     /// extension that says so (AzCopy's `--decompress`).
     #[serde(default)]
     pub decompress: bool,
+    /// Whether copies between services are made by the destination reading the source by URL.
+    #[serde(default)]
+    pub server_side: ServerSide,
+}
+
+/// Whether a copy between services is made server-side (the destination reads the source by
+/// URL, the bytes never passing through Ferry) or streamed through Ferry.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum ServerSide {
+    /// Server-side; an item whose source the destination cannot reach is streamed instead.
+    #[default]
+    Auto,
+    /// Server-side only: an unreachable source fails the item.
+    Always,
+    /// Always through Ferry.
+    Never,
 }
 
 /// What kind of object an upload or copy writes.
@@ -129,6 +145,7 @@ impl Default for TransferPolicy {
             preserve_blob_tags: false,
             detect_source_changed: false,
             decompress: false,
+            server_side: ServerSide::Auto,
         }
     }
 }

@@ -123,7 +123,8 @@ pub(crate) async fn run(run: Run<'_>, copy: &CopySpec) -> Result<(), JobError> {
     let job = Lifecycle::begin(id, spec, Some(journal), (&source, &dest), ctx)?
         .watching_sas(&[(&source_location, Role::Source), (&dest_location, Role::Destination)]);
     let observer = job.journal.clone().map(|journal| Arc::new(JournalObserver { journal }) as Arc<_>);
-    let options = CopyOptions { observer, ..copy_options(&copy.policy, ctx, id) };
+    let mut options = CopyOptions { observer, ..copy_options(&copy.policy, ctx, id) };
+    options.policy.server_side = server_side_for(&source_location, copy.policy.server_side, ctx);
     let engine = CopyEngine::new(source.store.clone(), dest.store.clone(), options);
     let verb = match (source.kind, dest.kind) {
         (LocationKind::Local, LocationKind::Blob) => "UPLOADFAILED",
@@ -183,6 +184,25 @@ fn cancelling_at<'a>(
             }
         })
         .boxed()
+}
+
+/// How a copy from `source` goes server-side: `Auto` streams through Ferry from an S3 endpoint
+/// a cloud service could not reach (this machine, a private network), saying so.
+pub(crate) fn server_side_for(
+    source: &Location,
+    chosen: ferry_engine::ServerSide,
+    ctx: &JobContext,
+) -> ferry_engine::ServerSide {
+    match source.as_s3() {
+        Some(url) if chosen == ferry_engine::ServerSide::Auto && url.is_private() => {
+            ctx.events.event(&JobEvent::Info(&format!(
+                "`{}` is on this machine or a private network, which the destination service cannot reach: copying through Ferry (--server-side-copy always to insist)",
+                url.endpoint()
+            )));
+            ferry_engine::ServerSide::Never
+        }
+        _ => chosen,
+    }
 }
 
 /// `--await-open`: the whole listing first, then the pause, then the transfers from memory (a

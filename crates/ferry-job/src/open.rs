@@ -130,7 +130,8 @@ pub(crate) fn s3_side(url: &S3Url, role: Role, ctx: &JobContext) -> Result<(Side
     let region = url.region().map(str::to_owned).or_else(|| ctx.secrets.aws_region.clone());
     let client =
         ferry_s3::S3Client::new(ctx.http.clone(), ctx.secrets.aws.clone(), region.as_deref().unwrap_or("us-east-1"))?;
-    let store = ferry_s3::S3Store::new(client, url)?;
+    // A destination service reads objects by presigned URL when the job copies server-side.
+    let store = ferry_s3::S3Store::new(client, url)?.readable_by_url(true);
     let credential = if ctx.secrets.aws.is_some() { CredentialSource::AwsKey } else { CredentialSource::Anonymous };
     let shown_base = url.bucket_url(bucket).to_string();
     let side = Side {

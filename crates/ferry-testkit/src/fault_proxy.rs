@@ -12,6 +12,8 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+mod from_url;
+
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::tcp::OwnedReadHalf;
 use tokio::net::{TcpListener, TcpStream};
@@ -109,6 +111,8 @@ struct Shared {
     heads: Mutex<Vec<String>>,
     /// Snapshots play blob versions (see [`FaultProxy::versioning`]).
     versioning: bool,
+    /// Copy sources on other hosts are fetched as Azure would (see [`FaultProxy::from_url`]).
+    from_url: bool,
 }
 
 /// How many request heads a proxy keeps.
@@ -154,6 +158,14 @@ impl Shared {
     }
 }
 
+/// What a proxy plays besides faults.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Play {
+    None,
+    Versioning,
+    FromUrl,
+}
+
 /// A running fault proxy. Dropping it stops accepting connections.
 pub struct FaultProxy {
     port: u16,
@@ -181,15 +193,23 @@ impl FaultProxy {
     /// `include=deleted`, marked deleted, and `deletetype=permanent` deletes it. Requests must
     /// carry a SAS: rewritten queries would break a Shared Key signature.
     pub async fn versioning(upstream_port: u16) -> std::io::Result<Self> {
-        Self::start_with(upstream_port, FaultPlan::default(), true).await
+        Self::start_with(upstream_port, FaultPlan::default(), Play::Versioning).await
+    }
+
+    /// A proxy to `upstream_port` on 127.0.0.1 that does what Azure does and Azurite will not:
+    /// fetch a server-side copy's source from another host (Copy Blob From URL, Put Block From
+    /// URL), with Azure's `CannotVerifyCopySource` when the source refuses or cannot be reached.
+    /// The destination's requests must carry a SAS: their headers and body change on the way.
+    pub async fn from_url(upstream_port: u16) -> std::io::Result<Self> {
+        Self::start_with(upstream_port, FaultPlan::default(), Play::FromUrl).await
     }
 
     /// A proxy to `upstream_port` on 127.0.0.1 that follows `plan`.
     pub async fn with_plan(upstream_port: u16, plan: FaultPlan) -> std::io::Result<Self> {
-        Self::start_with(upstream_port, plan, false).await
+        Self::start_with(upstream_port, plan, Play::None).await
     }
 
-    async fn start_with(upstream_port: u16, plan: FaultPlan, versioning: bool) -> std::io::Result<Self> {
+    async fn start_with(upstream_port: u16, plan: FaultPlan, play: Play) -> std::io::Result<Self> {
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let port = listener.local_addr()?.port();
         let rules = plan.rules.len();
@@ -204,7 +224,8 @@ impl FaultProxy {
             forwarded: AtomicU64::new(0),
             active: AtomicUsize::new(0),
             heads: Mutex::new(Vec::new()),
-            versioning,
+            versioning: play == Play::Versioning,
+            from_url: play == Play::FromUrl,
         });
         let state = shared.clone();
         let task = tokio::spawn(async move {
@@ -519,6 +540,24 @@ async fn serve(client: TcpStream, port: u16, state: &Shared) -> std::io::Result<
                     _ => write.write_all(&answer.body).await?,
                 }
                 state.forwarded.fetch_add((answer.head.len() + answer.body.len()) as u64, Ordering::SeqCst);
+                if answer.close {
+                    return write.shutdown().await;
+                }
+            }
+            None if state.from_url => {
+                let answer = match from_url::fetched_write(&head, port).await? {
+                    None => exchange(&mut upstream, port, &head, &body).await?,
+                    Some(Err(refusal)) => {
+                        write.write_all(&refusal).await?;
+                        return write.shutdown().await;
+                    }
+                    Some(Ok((plain, data, sync_copy))) => {
+                        let answer = exchange(&mut upstream, port, &plain, &data).await?;
+                        if sync_copy { from_url::as_sync_copy(answer) } else { answer }
+                    }
+                };
+                write.write_all(&answer.head).await?;
+                write.write_all(&answer.body).await?;
                 if answer.close {
                     return write.shutdown().await;
                 }

@@ -192,3 +192,68 @@ async fn s3_properties_metadata_and_invalid_names() {
     assert!(err.contains("metadata with keys '123-invalid' in source is invalid"), "{err}");
     assert!(common::blob_md5s(azurite, &failed).is_empty());
 }
+
+/// S3 → Blob server-side, as AzCopy does it: Ferry presigns each object and the destination
+/// fetches it (Copy Blob From URL for a small object, Put Block From URL per block for a large
+/// one), so the bytes never pass through Ferry. Azurite cannot fetch from another host, so the
+/// test kit's from-URL proxy does the fetch Azure would do — from SeaweedFS, which checks each
+/// presigned signature. Without that proxy the destination cannot reach the source: `always`
+/// fails the items saying so, and `auto` streams from a source on this machine.
+#[tokio::test(flavor = "multi_thread")]
+async fn s3_to_blob_server_side_by_presigned_urls() {
+    use ferry_testkit::fault_proxy::FaultProxy;
+    let server = S3Server::seaweed();
+    let bucket = S3Server::unique_bucket("presign");
+    seed(server, &bucket);
+    let azurite = Azurite::shared();
+    let container = azurite.new_container("server-side").await.container().to_owned();
+    let proxy = FaultProxy::from_url(azurite.port()).await.unwrap();
+    let sas = azurite.container_sas(&container, "racwdl");
+    let dest = format!("http://127.0.0.1:{}/devstoreaccount1/{container}?{}", proxy.port(), sas.expose());
+    let (code, out, err) = run(ferry_s3().args([
+        "copy",
+        &server.url(&bucket, "*"),
+        &dest,
+        "--from-to=S3Blob",
+        "--recursive",
+        "--block-size-mb=1",
+        "--server-side-copy=always",
+    ]));
+    assert_eq!(code, 0, "{out}{err}");
+    let md5s = common::blob_md5s(azurite, &container);
+    for (key, data) in objects() {
+        if !data.is_empty() {
+            assert_eq!(md5s.get(key), Some(&common::md5_hex(&data)), "{key}: {md5s:?}");
+        }
+    }
+    let heads = proxy.heads();
+    let by_url = |needle: &str| heads.iter().filter(|h| h.contains(needle) && h.contains("x-ms-copy-source: ")).count();
+    assert_eq!(by_url("big.bin?comp=block"), 6, "5 MiB + 17 bytes in 1 MiB blocks, each read by URL");
+    assert_eq!(by_url("top.txt"), 1, "a small object in one Copy Blob From URL");
+    assert!(
+        heads.iter().all(|h| !h.contains("comp=block&") || h.contains("x-ms-copy-source")),
+        "no block's bytes went through Ferry"
+    );
+    let presigned = heads.iter().find(|h| h.contains("x-ms-copy-source: ")).unwrap();
+    assert!(presigned.contains("X-Amz-Signature="), "{presigned}");
+
+    // Straight to Azurite, which cannot fetch from another host.
+    let direct = azurite.new_container("server-side-no").await.container().to_owned();
+    let direct_url = azurite.container_url_with_sas(&direct, "racwdl");
+    let copy = |mode: &str| {
+        run(ferry_s3().args([
+            "copy",
+            &server.url(&bucket, "top.txt"),
+            &direct_url,
+            "--from-to=S3Blob",
+            &format!("--server-side-copy={mode}"),
+        ]))
+    };
+    let (code, _, err) = copy("always");
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("CannotVerifyCopySource") && err.contains("could not reach the source"), "{err}");
+    let (code, _, err) = copy("auto");
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("on this machine or a private network"), "{err}");
+    assert_eq!(common::blob_md5s(azurite, &direct)["top.txt"], common::md5_hex(b"top"));
+}

@@ -37,6 +37,17 @@ pub enum HardlinksArg {
     Preserve,
 }
 
+/// `--server-side-copy` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ServerSideArg {
+    /// Server-side when the destination service can reach the source; else through Ferry.
+    Auto,
+    /// Always server-side: a source the destination cannot reach fails its item.
+    Always,
+    /// Always through Ferry (read from the source, written to the destination).
+    Never,
+}
+
 /// `--posix-properties-style` values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum PosixStyleArg {
@@ -140,6 +151,12 @@ pub struct S2sArgs {
     /// Keep each blob's index tags.
     #[arg(long, action = azcopy_bool!(), num_args = 0..=1, default_value_t = false, default_missing_value = "true")]
     pub s2s_preserve_blob_tags: bool,
+
+    /// Copies between services (S3 or Blob to Blob): made by the destination reading the source
+    /// by URL (`auto`: unless the source is on this machine or a private network, or the
+    /// destination cannot reach it), `always`, or `never` (through Ferry). Ferry's own flag.
+    #[arg(long, value_enum, ignore_case = true, default_value_t = ServerSideArg::Auto)]
+    pub server_side_copy: ServerSideArg,
 }
 
 /// Customer-provided encryption keys (copy, sync, remove).

@@ -1,14 +1,45 @@
 //! Server-side copies: the destination service reads the source by URL.
 
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use ferry_store::{ErrorKind, PartId, StoreError, WriteOptions};
 use futures::{StreamExt, TryStreamExt, stream};
 
-use super::{Context, PER_OBJECT_PARALLELISM, SYNC_COPY_MAX, Transfer, chunks, sizing_error};
+use super::{Context, PER_OBJECT_PARALLELISM, SYNC_COPY_MAX, ServerSide, Transfer, chunks, sizing_error};
 use crate::sizing::block_size;
 
 impl Context {
+    /// A server-side copy of `t` from `url`. A source that refused the service's read (an
+    /// expired or clock-skewed signature) gets a freshly signed URL, once; one the service could
+    /// not reach at all is, with [`ServerSide::Auto`], left for the caller to stream (`None`).
+    pub(super) async fn server_side_or_stream(
+        &self,
+        t: &Transfer,
+        url: &url::Url,
+        moved: &AtomicU64,
+    ) -> Option<Result<(), StoreError>> {
+        let err = match self.copy_server_side(t, url, moved).await {
+            Err(e) if e.kind() == ErrorKind::SourceUnreadable => e,
+            done => return Some(done),
+        };
+        self.stats.unmoved(moved.swap(0, Ordering::Relaxed));
+        if matches!(err.status(), Some(401 | 403)) {
+            tracing::debug!(source = %t.source_key, error = %err, "the source refused the service's read; signing its URL again");
+            let fresh = match self.source.service_readable_url(&t.source_key).await {
+                Ok(fresh) => fresh,
+                Err(e) => return Some(Err(e)),
+            };
+            return Some(self.copy_server_side(t, &fresh, moved).await);
+        }
+        if err.status().is_none() && self.options.policy.server_side == ServerSide::Auto {
+            if !self.stream_fallback.swap(true, Ordering::Relaxed) {
+                tracing::warn!(source = %t.source_key, error = %err, "the destination service cannot reach the source; copying through Ferry instead");
+            }
+            return None;
+        }
+        Some(Err(err))
+    }
+
     /// Blob to Blob: the destination service reads the source by URL, block by block.
     pub(super) async fn copy_server_side(
         &self,
