@@ -47,7 +47,7 @@ pub(super) async fn fetched_write(
     }
     let range = header(&lines, "x-ms-source-range").map(str::to_owned);
     let sync_copy = header(&lines, "x-ms-requires-sync").is_some_and(|v| v.eq_ignore_ascii_case("true"));
-    let keep_properties = !header(&lines, "x-ms-copy-source-blob-properties").is_some_and(|v| v == "false");
+    let keep_properties = header(&lines, "x-ms-copy-source-blob-properties").is_none_or(|v| v != "false");
     let fetched = match fetch(&url, range.as_deref()).await {
         Ok(fetched) => fetched,
         // Never reached: Azure's answer carries no source status.
