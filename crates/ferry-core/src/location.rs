@@ -68,7 +68,20 @@ impl Location {
             LocationHint::Infer if is_url && url::Url::parse(text).is_ok_and(|u| S3Url::is_aws_host(&u)) => {
                 Ok(Self::S3(S3Url::parse(text, false)?))
             }
-            LocationHint::Infer if is_url => Ok(Self::Blob(BlobUrl::parse(text, false)?)),
+            LocationHint::Infer if is_url => BlobUrl::parse(text, false).map(Self::Blob).map_err(|e| {
+                // Not an Azure host by its name: it may be an S3-compatible endpoint.
+                if lower.contains(".blob.") || lower.contains(".dfs.") || e.reason().contains("--from-to") {
+                    e
+                } else {
+                    LocationError::new(
+                        text,
+                        format!(
+                            "{}; if this is an S3-compatible endpoint, say so with --from-to S3Blob or S3Local",
+                            e.reason()
+                        ),
+                    )
+                }
+            }),
             LocationHint::Infer => {
                 if let Some((scheme, _)) = text.split_once("://")
                     && !scheme.is_empty()

@@ -283,7 +283,7 @@ mod tests {
         let url = S3Url::parse("http://127.0.0.1:9000/bkt/dir/*", true).unwrap();
         assert_eq!((url.bucket(), url.key(), url.contents_only()), (Some("bkt"), "dir/", true));
         assert!(url.is_loopback() && url.is_http() && !url.is_aws() && url.is_private());
-        assert!(S3Url::parse("https://10.1.2.3/b/k", true).unwrap().is_private());
+        assert!(S3Url::parse("https://10.1.2.3/bkt/k", true).unwrap().is_private());
         assert!(S3Url::parse("https://minio:9000/bkt/k", true).unwrap().is_private());
         assert!(!S3Url::parse("https://bkt.s3.amazonaws.com/k", false).unwrap().is_private());
         assert_eq!(url.object_url("bkt", "a//b c+é").as_str(), "http://127.0.0.1:9000/bkt/a//b%20c%2B%C3%A9");

@@ -124,7 +124,9 @@ pub(crate) async fn run(run: Run<'_>, copy: &CopySpec) -> Result<(), JobError> {
         .watching_sas(&[(&source_location, Role::Source), (&dest_location, Role::Destination)]);
     let observer = job.journal.clone().map(|journal| Arc::new(JournalObserver { journal }) as Arc<_>);
     let mut options = CopyOptions { observer, ..copy_options(&copy.policy, ctx, id) };
-    options.policy.server_side = server_side_for(&source_location, copy.policy.server_side, ctx);
+    if dest.kind == LocationKind::Blob {
+        options.policy.server_side = server_side_for(&source_location, copy.policy.server_side, ctx);
+    }
     let engine = CopyEngine::new(source.store.clone(), dest.store.clone(), options);
     let verb = match (source.kind, dest.kind) {
         (LocationKind::Local, LocationKind::Blob) => "UPLOADFAILED",
@@ -140,7 +142,8 @@ pub(crate) async fn run(run: Run<'_>, copy: &CopySpec) -> Result<(), JobError> {
     if report.stats.total == 0 {
         ctx.events.event(&JobEvent::Warning("nothing matched the source: no files were transferred"));
     }
-    if report.failures.iter().any(|f| f.error.kind() == ferry_store::ErrorKind::Unauthenticated) {
+    let by_sas = [&source, &dest].iter().any(|side| side.credential == crate::credentials::CredentialSource::UrlSas);
+    if by_sas && report.failures.iter().any(|f| f.error.kind() == ferry_store::ErrorKind::Unauthenticated) {
         ctx.events.event(&JobEvent::Info(&format!(
             "some items failed because the credential was refused (an expired SAS?): once you have a fresh one, run `ferry jobs resume {id} --source-sas TOKEN` or `--destination-sas TOKEN`; finished items are kept"
         )));

@@ -75,7 +75,9 @@ pub(crate) async fn run(run: Run<'_>, sync: &SyncSpec) -> Result<(), JobError> {
     // Comparing by MD5 next time needs the MD5 stored this time.
     let mut policy = sync.policy.clone();
     policy.put_md5 |= sync.compare == ComparePolicy::Md5;
-    policy.server_side = crate::copy::server_side_for(&source_location, policy.server_side, ctx);
+    if trees.dest.kind == ferry_core::LocationKind::Blob {
+        policy.server_side = crate::copy::server_side_for(&source_location, policy.server_side, ctx);
+    }
     let options = CopyOptions { observer, ..copy_options(&policy, ctx, id) };
     let engine = CopyEngine::new(trees.source.store.clone(), trees.dest.store.clone(), options);
     let sides = (&trees.source, &trees.dest);

@@ -257,3 +257,78 @@ async fn s3_to_blob_server_side_by_presigned_urls() {
     assert!(err.contains("on this machine or a private network"), "{err}");
     assert_eq!(common::blob_md5s(azurite, &direct)["top.txt"], common::md5_hex(b"top"));
 }
+
+/// Bad input from or about S3 gets a clear error naming what to fix, and nothing is done: a
+/// wrong secret (SeaweedFS checks it), a missing bucket, half a key pair, S3 as a destination,
+/// a custom endpoint not declared as S3. The secret never appears.
+#[tokio::test(flavor = "multi_thread")]
+async fn s3_bad_input_is_explained() {
+    let server = S3Server::seaweed();
+    let bucket = S3Server::unique_bucket("bad");
+    seed(server, &bucket);
+    let local = tempfile::tempdir().unwrap();
+    let dest = local.path().to_str().unwrap().to_owned();
+    let source = server.url(&bucket, "*");
+
+    let (code, out, err) = run(ferry_with_key()
+        .env("AWS_ACCESS_KEY_ID", ACCESS_KEY)
+        .env("AWS_SECRET_ACCESS_KEY", "WRONG-SECRET-123")
+        .args(["copy", &source, &dest, "--from-to=S3Local"]));
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(err.contains("SignatureDoesNotMatch") && err.contains("AWS_SECRET_ACCESS_KEY"), "{err}");
+    assert!(!err.contains("--source-sas"), "no SAS advice for an S3 key: {err}");
+    assert!(!format!("{out}{err}").contains("WRONG-SECRET-123"));
+
+    let (code, _, err) =
+        run(ferry_s3().args(["copy", &server.url("no-such-bucket-here", "*"), &dest, "--from-to=S3Local"]));
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("NoSuchBucket") && err.contains("the bucket does not exist"), "{err}");
+
+    let (code, _, err) =
+        run(ferry_with_key().env("AWS_ACCESS_KEY_ID", ACCESS_KEY).args(["copy", &source, &dest, "--from-to=S3Local"]));
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not"), "{err}");
+
+    let (code, _, err) = run(ferry_s3().args(["copy", &dest, "https://bkt.s3.amazonaws.com/x", "--recursive"]));
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("S3 as a destination is not supported yet"), "{err}");
+
+    let (code, _, err) = run(ferry_s3().args(["copy", &source, &dest]));
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("--from-to"),
+        "an undeclared custom endpoint is taken for Blob, and the message says how to say S3: {err}"
+    );
+    assert_eq!(std::fs::read_dir(local.path()).unwrap().count(), 0, "nothing was written");
+}
+
+/// An S3 job cut off part-way is finished by `jobs resume`, which does not copy again what was
+/// done.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_interrupted_s3_copy_resumes() {
+    let server = S3Server::moto();
+    let bucket = S3Server::unique_bucket("resume");
+    seed(server, &bucket);
+    let work = tempfile::tempdir().unwrap();
+    let (dest, plans) = (work.path().join("dest"), work.path().join("plans"));
+    let ferry = || {
+        let mut cmd = ferry_s3();
+        cmd.env("FERRY_JOB_PLAN_LOCATION", &plans);
+        cmd
+    };
+    let (code, out, err) = run(ferry().args([
+        "copy",
+        &server.url(&bucket, "*"),
+        dest.to_str().unwrap(),
+        "--from-to=S3Local",
+        "--recursive",
+        "--debug-skip-files=dir/unicode/été.txt",
+    ]));
+    assert_eq!(code, 1, "{out}{err}");
+    let id = common::job_id(&out);
+    let (code, out, err) = run(ferry().args(["jobs", "resume", &id]));
+    assert_eq!(code, 0, "{out}{err}");
+    for (key, data) in objects() {
+        assert_eq!(std::fs::read(dest.join(key)).unwrap(), data, "{key}");
+    }
+}
