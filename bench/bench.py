@@ -21,6 +21,7 @@ import statistics
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -35,6 +36,8 @@ FERRY = ROOT / "target/release/ferry"  # copied into the work folder at start (s
 AZCOPY = ROOT / "tools/node/node_modules/@azure-tools/azcopy-linux/dist/bin/azcopy_linux_amd64"
 RCLONE = ROOT / "tools/venv/bin/rclone"
 AZURITE = ROOT / "tools/node/node_modules/.bin/azurite-blob"
+WEED = ROOT / "tools/venv/bin/weed"
+S3_KEY, S3_SECRET = "ferrybenchkey", "ferrybenchsecret"
 TOOLS = ["ferry", "azcopy", "rclone"]
 
 
@@ -190,6 +193,52 @@ class Workload:
     notes: list[str] = field(default_factory=list)
 
 
+class Seaweed:
+    """SeaweedFS (`weed mini`) as an S3 endpoint on loopback ports, data in the work folder."""
+
+    def __init__(self, work: Path):
+        folder = work / "seaweed"
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
+        config = folder / "s3.json"
+        config.write_text(json.dumps({"identities": [{"name": "bench", "credentials": [
+            {"accessKey": S3_KEY, "secretKey": S3_SECRET}], "actions": ["Admin", "Read", "List", "Write"]}]}))
+        ports = [free_port() for _ in range(8)]
+        self.port = ports[0]
+        argv = [str(WEED), "mini", f"-dir={folder / 'data'}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
+                "-master.telemetry=false", "-webdav=false", "-admin.ui=false", "-metricsPort=0",
+                "-s3.port.iceberg=0", "-s3.port.lance=0", f"-s3.port={ports[0]}", f"-s3.port.grpc={ports[1]}",
+                f"-master.port={ports[2]}", f"-master.port.grpc={ports[3]}", f"-volume.port={ports[4]}",
+                f"-volume.port.grpc={ports[5]}", f"-filer.port={ports[6]}", f"-filer.port.grpc={ports[7]}",
+                f"-s3.config={config}"]
+        self.log = open(folder / "weed.log", "w")
+        self.proc = subprocess.Popen(argv, stdout=self.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            try:
+                urllib.request.urlopen(self.endpoint, timeout=2)
+                return
+            except urllib.error.HTTPError:
+                return  # answering (403 without a signature): ready
+            except OSError:
+                time.sleep(0.3)
+        raise SystemExit("SeaweedFS did not start; see " + str(folder / "weed.log"))
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=30)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
 class Clients:
     def __init__(self, emulator: Emulator, work: Path):
         self.emulator = emulator
@@ -198,6 +247,7 @@ class Clients:
         rclone_conf = work / "rclone.conf"
         rclone_conf.write_text(
             f"[azurite]\ntype = azureblob\naccount = {ACCOUNT}\nkey = {KEY}\nendpoint = {emulator.endpoint}\n")
+        self.s3_endpoint = ""
         self.rclone_conf = rclone_conf
         # A stdin that blocks, as a terminal's does: AzCopy spins a core on a stdin at end-of-file.
         fifo = work / "stdin.fifo"
@@ -208,6 +258,8 @@ class Clients:
     def env(self, tool: str) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("AZURE_", "AZCOPY_", "FERRY_", "RCLONE_"))}
         env["NO_COLOR"] = "1"
+        env = {k: v for k, v in env.items() if not k.startswith("AWS_")}
+        env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"] = S3_KEY, S3_SECRET
         if tool == "ferry":
             env["FERRY_LOG_LOCATION"] = str(self.state / "ferry-logs")
             env["FERRY_JOB_PLAN_LOCATION"] = str(self.state / "ferry-plans")
@@ -417,6 +469,46 @@ class Bench:
                               "does not implement (501), so its runs fail here.")
         return workload
 
+    def s3_to_blob(self, name: str, source: Path) -> Workload:
+        """S3 (SeaweedFS) → Blob: streamed through the client by Ferry and rclone alike (Azurite cannot
+        fetch from another host, so no server-side copy here); AzCopy takes only *.amazonaws.com."""
+        seaweed = Seaweed(self.work)
+        try:
+            conf = self.clients.rclone_conf
+            base = conf.read_text().split("[s3]")[0]
+            conf.write_text(base + f"[s3]\ntype = s3\nprovider = Other\naccess_key_id = {S3_KEY}\n"
+                                   f"secret_access_key = {S3_SECRET}\nendpoint = {seaweed.endpoint}\n"
+                                   "force_path_style = true\n")
+            env = self.clients.env("rclone")
+            subprocess.run(rclone_argv("mkdir", "s3:bench-source"), check=True, env=env)
+            subprocess.run(rclone_argv("copy", str(source), "s3:bench-source", "--transfers", "32"), check=True,
+                           env=env)
+            files, size = tree_bytes(source)
+            workload = Workload(name, files, size)
+            workload.notes.append("S3 is SeaweedFS 4.48 on loopback, signatures checked; both tools stream "
+                                  "(read from S3, upload blocks). AzCopy accepts only *.amazonaws.com over https, "
+                                  "so it has no row.")
+
+            def one(tool: str, r: int) -> None:
+                container = f"s3-{tool}-{r}"
+                self.emulator.container(container)
+                argv = {
+                    "ferry": ferry_argv("copy", f"{seaweed.endpoint}/bench-source/*", self.emulator.url(container),
+                                        "--recursive", "--from-to", "S3Blob"),
+                    "rclone": rclone_argv("copy", "s3:bench-source", f"azurite:{container}", "--transfers", "32",
+                                          "--checkers", "32"),
+                }[tool]
+                self.timed(workload, tool, argv, lambda: self.emulator.count(container))
+                self.emulator.drop(container)
+                self.clients.cleanup_state()
+
+            for r in range(self.args.rounds):
+                for tool in [t for t in self.tools() if t != "azcopy"]:
+                    one(tool, r)
+            return workload
+        finally:
+            seaweed.stop()
+
     def sync_argv(self, tool: str, source: Path, container: str) -> list[str]:
         return {
             "ferry": ferry_argv("sync", str(source), self.emulator.url(container)),
@@ -494,6 +586,8 @@ class Bench:
                                                                          self.n(1000), 1 << 20), True)),
             ("blob→blob 10k × 4 KiB", lambda n: self.blob_to_blob(n, make_tree(self.data / f"small-{self.n(10000)}",
                                                                                self.n(10000), 4096))),
+            ("s3→blob 1k × 1 MiB", lambda n: self.s3_to_blob(n, make_tree(self.data / f"medium-{self.n(1000)}",
+                                                                          self.n(1000), 1 << 20))),
             ("no-op sync 10k", lambda n: self.noop_sync(n, make_tree(self.data / f"sync-{self.n(10000)}",
                                                                      self.n(10000), 256))),
             ("no-op sync 100k", lambda n: self.noop_sync(n, make_tree(self.data / f"sync-{self.n(100000)}",

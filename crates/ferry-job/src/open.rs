@@ -250,7 +250,8 @@ pub(crate) async fn copy_source(
         Location::S3(url) => {
             let (side, store) = s3_side(url, Role::Source, ctx)?;
             let shape =
-                source_shape(&url.to_string(), url.key(), url.contents_only(), store.bucket(), &store, &side).await?;
+                source_shape(&url.to_string(), url.key(), url.contents_only(), store.bucket(), &store, &side, "object")
+                    .await?;
             Ok((side, shape))
         }
     }
@@ -287,11 +288,11 @@ pub(crate) fn versions_source(
 /// What a Blob URL names: one blob, a virtual directory, or a directory's contents.
 async fn blob_source_shape(url: &BlobUrl, store: &AzureStore, side: &Side) -> Result<SourceShape, JobError> {
     let root = url.container().unwrap_or_default();
-    source_shape(&url.to_string(), url.path(), url.contents_only(), root, store, side).await
+    source_shape(&url.to_string(), url.path(), url.contents_only(), root, store, side, "blob").await
 }
 
 /// What a service URL names, from its path (decoded, relative to the container or bucket
-/// `root`): one object, a virtual directory, or a directory's contents.
+/// `root`): one object (a `noun`, for messages), a virtual directory, or a directory's contents.
 async fn source_shape(
     shown: &str,
     path: &str,
@@ -299,6 +300,7 @@ async fn source_shape(
     root: &str,
     store: &dyn Store,
     side: &Side,
+    noun: &str,
 ) -> Result<SourceShape, JobError> {
     let last = |p: &str| p.trim_end_matches('/').rsplit('/').next().unwrap_or_default().to_owned();
     if contents_only {
@@ -317,7 +319,7 @@ async fn source_shape(
             let any = store.list(&prefix, ListDepth::Recursive).try_next().await;
             match any.map_err(|e| side.explain(e.into()))? {
                 Some(_) => Ok(SourceShape::Directory { prefix, name: last(path) }),
-                None => Err(JobError::failed(format!("no object or virtual directory `{path}` in {shown}"))
+                None => Err(JobError::failed(format!("no {noun} or virtual directory `{path}` in {shown}"))
                     .with_hint("check the path; names are case-sensitive")),
             }
         }
