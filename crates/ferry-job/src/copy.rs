@@ -82,7 +82,8 @@ pub(crate) async fn run(run: Run<'_>, copy: &CopySpec) -> Result<(), JobError> {
     } else {
         open::versions_source(&source_location, &copy.versions, ctx)?
     };
-    let from_account = source_location.as_blob().is_some_and(|u| u.container().is_none());
+    let from_account = source_location.as_blob().is_some_and(|u| u.container().is_none())
+        || source_location.as_s3().is_some_and(|u| u.bucket().is_none());
     if !from_account && !copy.exclude_containers.is_empty() {
         return Err(JobError::usage("--exclude-container applies to account-level copies only")
             .with_hint("give an account URL (no container) as the source, or use --exclude-path"));
@@ -101,6 +102,12 @@ pub(crate) async fn run(run: Run<'_>, copy: &CopySpec) -> Result<(), JobError> {
     }
     let transfers = transfers(&source, &plan).await?;
     let transfers = if copy.policy.decompress { inflating(transfers, &plan) } else { transfers };
+    // Every bucket into an account: each into a container of AzCopy's name for it.
+    let to_account = dest_location.as_blob().is_some_and(|u| u.container().is_none());
+    let transfers = match &source.bucket_names {
+        Some(names) if to_account => crate::s3_names::into_containers(transfers, names, ctx),
+        _ => transfers,
+    };
     let transfers = cancelling_at(transfers, &plan, ctx);
     let invalid_names = AtomicU64::new(0);
     let transfers = if source.kind == LocationKind::S3 && dest.kind == LocationKind::Blob {

@@ -27,6 +27,8 @@ pub(crate) struct Side {
     pub(crate) kind: LocationKind,
     /// The directory a local side is rooted at.
     pub(crate) local_root: Option<PathBuf>,
+    /// For a whole S3 service: the container name each bucket becomes at a Blob destination.
+    pub(crate) bucket_names: Option<ferry_s3::BucketNames>,
 }
 
 impl Side {
@@ -75,6 +77,7 @@ pub(crate) fn local_side_with(root: &Path, listing: LocalListing) -> Side {
         shown_base,
         kind: LocationKind::Local,
         local_root: Some(root.to_path_buf()),
+        bucket_names: None,
     }
 }
 
@@ -103,8 +106,41 @@ pub(crate) fn blob_side(url: &BlobUrl, role: Role, ctx: &JobContext) -> Result<(
         shown_base,
         kind: LocationKind::Blob,
         local_root: None,
+        bucket_names: None,
     };
     Ok((side, store))
+}
+
+/// A client for `url`'s service with the context's AWS credentials and region.
+fn s3_client(url: &S3Url, ctx: &JobContext) -> Result<ferry_s3::S3Client, JobError> {
+    if let Some(problem) = &ctx.secrets.aws_problem {
+        return Err(JobError::usage(format!("the AWS credentials cannot be used: {problem}"))
+            .with_hint(format!("set {}", ferry_s3::credentials::SOURCES)));
+    }
+    let region = url.region().map(str::to_owned).or_else(|| ctx.secrets.aws_region.clone());
+    Ok(ferry_s3::S3Client::new(ctx.http.clone(), ctx.secrets.aws.clone(), region.as_deref().unwrap_or("us-east-1"))?)
+}
+
+/// Opens a whole S3 service (every bucket) as one tree whose keys start with the bucket's
+/// name, with the container name each bucket takes at a Blob destination (AzCopy's rules).
+async fn s3_service_side(url: &S3Url, ctx: &JobContext) -> Result<Side, JobError> {
+    check_http(url.endpoint(), &url.to_string(), ctx)?;
+    let client = s3_client(url, ctx)?;
+    let credential = if ctx.secrets.aws.is_some() { CredentialSource::AwsKey } else { CredentialSource::Anonymous };
+    let buckets = ferry_s3::list_buckets(&client, url)
+        .await
+        .map_err(|e| crate::credentials::explain_auth(e.into(), credential, None))?;
+    let names = ferry_s3::BucketNames::new(&buckets);
+    let store = ferry_s3::S3ServiceStore::new(client, url, buckets);
+    Ok(Side {
+        credential,
+        token: None,
+        store: Arc::new(store),
+        shown_base: format!("{}/", url.endpoint().as_str().trim_end_matches('/')),
+        kind: LocationKind::S3,
+        local_root: None,
+        bucket_names: Some(names),
+    })
 }
 
 /// The refusal of S3 as a destination.
@@ -123,13 +159,7 @@ pub(crate) fn s3_side(url: &S3Url, role: Role, ctx: &JobContext) -> Result<(Side
     let Some(bucket) = url.bucket() else {
         return Err(JobError::usage(format!("`{url}` names no bucket")).with_hint("add the bucket to the URL"));
     };
-    if let Some(problem) = &ctx.secrets.aws_problem {
-        return Err(JobError::usage(format!("the AWS credentials cannot be used: {problem}"))
-            .with_hint(format!("set {}", ferry_s3::credentials::SOURCES)));
-    }
-    let region = url.region().map(str::to_owned).or_else(|| ctx.secrets.aws_region.clone());
-    let client =
-        ferry_s3::S3Client::new(ctx.http.clone(), ctx.secrets.aws.clone(), region.as_deref().unwrap_or("us-east-1"))?;
+    let client = s3_client(url, ctx)?;
     // A destination service reads objects by presigned URL when the job copies server-side.
     let store = ferry_s3::S3Store::new(client, url)?.readable_by_url(true);
     let credential = if ctx.secrets.aws.is_some() { CredentialSource::AwsKey } else { CredentialSource::Anonymous };
@@ -141,6 +171,7 @@ pub(crate) fn s3_side(url: &S3Url, role: Role, ctx: &JobContext) -> Result<(Side
         shown_base,
         kind: LocationKind::S3,
         local_root: None,
+        bucket_names: None,
     };
     Ok((side, store))
 }
@@ -165,6 +196,7 @@ pub(crate) fn account_side(url: &BlobUrl, role: Role, ctx: &JobContext, exclude:
         ),
         kind: LocationKind::Blob,
         local_root: None,
+        bucket_names: None,
     })
 }
 
@@ -246,6 +278,10 @@ pub(crate) async fn copy_source(
             let (side, store) = blob_side(url, Role::Source, ctx)?;
             let shape = blob_source_shape(url, &store, &side).await?;
             Ok((side, shape))
+        }
+        Location::S3(url) if url.bucket().is_none() => {
+            // Every bucket, each as a top-level folder of the copy (AzCopy's service-level copy).
+            Ok((s3_service_side(url, ctx).await?, SourceShape::Contents { prefix: String::new() }))
         }
         Location::S3(url) => {
             let (side, store) = s3_side(url, Role::Source, ctx)?;

@@ -43,6 +43,37 @@ pub(crate) fn skipping_invalid<'a>(
         .boxed()
 }
 
+/// `transfers` of a whole S3 service with each bucket's objects going to the container AzCopy's
+/// rules name for it (`my.bucket` → `my-bucket`); each renamed bucket is reported once, and a
+/// bucket that cannot be named fails its objects.
+pub(crate) fn into_containers<'a>(
+    transfers: BoxStream<'a, Result<Transfer, StoreError>>,
+    names: &'a ferry_s3::BucketNames,
+    ctx: &'a JobContext,
+) -> BoxStream<'a, Result<Transfer, StoreError>> {
+    for (bucket, container) in names.renamed() {
+        ctx.events.event(&JobEvent::Warning(&format!(
+            "the S3 bucket `{bucket}` is not a valid container name: its objects go to the container `{container}`"
+        )));
+    }
+    transfers
+        .map(move |t| {
+            let mut t = t?;
+            let (bucket, rest) = t.dest_key.split_once('/').unwrap_or((&t.dest_key, ""));
+            let Some(container) = names.container(bucket) else {
+                return Err(StoreError::new(
+                    ErrorKind::InvalidInput,
+                    &t.source_key,
+                    format!("the bucket name `{bucket}` is not a valid container name, and Ferry could not make it one (too long)"),
+                )
+                .with_hint("copy this bucket on its own, into a container you name"));
+            };
+            t.dest_key = format!("{container}/{rest}");
+            Ok(t)
+        })
+        .boxed()
+}
+
 /// What `--s2s-handle-invalid-metadata` does with metadata keys Azure cannot hold (Azure keys
 /// are C# identifiers; S3 allows `original-filename`, `123abc`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

@@ -6,12 +6,16 @@
 //! whole listing on), folder markers must be told from objects, and the requests go through the
 //! same pool, retries and bounds as Azure's.
 
+mod bucket_names;
 mod client;
 pub mod credentials;
+mod service;
 pub mod sigv4;
 mod store;
 mod xml;
 
+pub use bucket_names::BucketNames;
 pub use client::{S3Auth, S3Client};
+pub use service::{S3ServiceStore, list_buckets};
 pub use sigv4::{Credentials, Signer};
 pub use store::S3Store;

@@ -26,7 +26,7 @@ type Result<T> = std::result::Result<T, StoreError>;
 const PAGE_SIZE: u32 = 1000;
 
 /// What an S3 bucket can do as a source.
-const CAPABILITIES: Capabilities = Capabilities {
+pub(crate) const CAPABILITIES: Capabilities = Capabilities {
     server_side_copy: false,
     stores_properties: true,
     lists_committed_parts: false,
@@ -68,6 +68,12 @@ impl S3Store {
     pub fn readable_by_url(mut self, yes: bool) -> Self {
         self.by_url = yes;
         self
+    }
+
+    /// Lists like [`Store::list`], owning what the listing needs (for listings that outlive
+    /// the caller's borrow, such as a service's, bucket after bucket).
+    pub fn list_owned(&self, prefix: &str, depth: ListDepth) -> EntryStream<'static> {
+        listing(self.clone(), prefix.to_owned(), depth)
     }
 
     /// The bucket's name.
@@ -143,39 +149,43 @@ fn entry_from_headers(key: &str, headers: &HeaderMap) -> Entry {
 /// characters above U+FFFF): each page is sorted, and a key that would go backwards across pages
 /// fails the listing rather than let a sync misjudge what is missing. Folder markers (keys ending
 /// in `/`) are passed over, as AzCopy does.
-fn listing<'a>(store: &'a S3Store, prefix: &'a str, depth: ListDepth) -> EntryStream<'a> {
-    let pages = stream::try_unfold((Some(None::<String>), None::<String>), move |(state, last)| async move {
-        let Some(token) = state else { return Ok(None) };
-        let mut page = store.list_page(prefix, depth, token.as_deref()).await?;
-        if token.is_some() && page.next_token == token {
-            return Err(StoreError::new(
-                ErrorKind::Other,
-                store.describe(),
-                "the service returned the same continuation token twice; stopping the listing rather than looping",
-            ));
+fn listing(store: S3Store, prefix: String, depth: ListDepth) -> EntryStream<'static> {
+    let pages = stream::try_unfold((Some(None::<String>), None::<String>), move |(state, last)| {
+        let (store, prefix) = (store.clone(), prefix.clone());
+        async move {
+            let Some(token) = state else { return Ok(None) };
+            let mut page = store.list_page(&prefix, depth, token.as_deref()).await?;
+            if token.is_some() && page.next_token == token {
+                return Err(StoreError::new(
+                    ErrorKind::Other,
+                    store.describe(),
+                    "the service returned the same continuation token twice; stopping the listing rather than looping",
+                ));
+            }
+            page.entries.retain(|e| e.kind == ferry_core::EntryKind::Prefix || !e.key.ends_with('/'));
+            page.entries.sort_by(|a, b| ferry_core::cmp_keys(&a.key, &b.key));
+            if let (Some(last), Some(first)) = (&last, page.entries.first())
+                && ferry_core::cmp_keys(&first.key, last) != std::cmp::Ordering::Greater
+            {
+                return Err(StoreError::new(
+                    ErrorKind::Other,
+                    store.describe(),
+                    format!(
+                        "the listing went backwards (`{}` after `{last}`): names differing only in characters above U+FFFF against U+E000–U+FFFF sort differently in S3; stopping rather than misjudging what is missing",
+                        first.key
+                    ),
+                ));
+            }
+            let last = page.entries.last().map(|e| e.key.clone()).or(last);
+            let next = page.next_token.map(Some);
+            Ok(Some((stream::iter(page.entries.into_iter().map(Ok)), (next, last))))
         }
-        page.entries.retain(|e| e.kind == ferry_core::EntryKind::Prefix || !e.key.ends_with('/'));
-        page.entries.sort_by(|a, b| ferry_core::cmp_keys(&a.key, &b.key));
-        if let (Some(last), Some(first)) = (&last, page.entries.first())
-            && ferry_core::cmp_keys(&first.key, last) != std::cmp::Ordering::Greater
-        {
-            return Err(StoreError::new(
-                ErrorKind::Other,
-                store.describe(),
-                format!(
-                    "the listing went backwards (`{}` after `{last}`): names differing only in characters above U+FFFF against U+E000–U+FFFF sort differently in S3; stopping rather than misjudging what is missing",
-                    first.key
-                ),
-            ));
-        }
-        let last = page.entries.last().map(|e| e.key.clone()).or(last);
-        let next = page.next_token.map(Some);
-        Ok(Some((stream::iter(page.entries.into_iter().map(Ok)), (next, last))))
     });
     pages.try_flatten().boxed()
 }
 
-fn read_only(target: &str) -> StoreError {
+/// The refusal of every write.
+pub(crate) fn read_only(target: &str) -> StoreError {
     StoreError::new(ErrorKind::NotSupported, target, "S3 as a destination is not supported yet")
         .with_hint("copy from S3 to Blob Storage or a local folder")
 }
@@ -191,7 +201,7 @@ impl Store for S3Store {
     }
 
     fn list<'a>(&'a self, prefix: &'a str, depth: ListDepth) -> EntryStream<'a> {
-        listing(self, prefix, depth)
+        self.list_owned(prefix, depth)
     }
 
     async fn stat(&self, key: &str) -> Result<Entry> {

@@ -332,3 +332,42 @@ async fn an_interrupted_s3_copy_resumes() {
         assert_eq!(std::fs::read(dest.join(key)).unwrap(), data, "{key}");
     }
 }
+
+/// A service URL (no bucket) copies every bucket, as AzCopy does: into folders of the buckets'
+/// names locally, and into an account's containers named by AzCopy's rules (`my.bucket` →
+/// `my-bucket`, `a--b` → `a-2-b`, a collision → `-2`). A moto of its own, so no other test's
+/// buckets are in it.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_service_url_copies_every_bucket() {
+    let server = S3Server::start(ferry_testkit::s3::Flavor::Moto).unwrap();
+    server.bucket_with("plain-bucket", &[("a.txt", b"a")]);
+    server.bucket_with("dotted.bucket", &[("d/x.txt", b"dotted")]);
+    server.bucket_with("dotted-bucket", &[("y.txt", b"dashed")]);
+    server.bucket_with("two--dashes", &[("z.txt", b"zz")]);
+    let service = format!("{}/", server.endpoint());
+
+    let local = tempfile::tempdir().unwrap();
+    let (code, out, err) =
+        run(ferry_s3().args(["copy", &service, local.path().to_str().unwrap(), "--from-to=S3Local", "--recursive"]));
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(std::fs::read(local.path().join("dotted.bucket/d/x.txt")).unwrap(), b"dotted");
+    assert_eq!(std::fs::read(local.path().join("two--dashes/z.txt")).unwrap(), b"zz");
+
+    let account = Azurite::start().unwrap();
+    let (code, out, err) =
+        run(ferry_s3().args(["copy", &service, &account.account_url(), "--from-to=S3Blob", "--recursive"]));
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(err.contains("the S3 bucket `dotted.bucket` is not a valid container name: its objects go to the container `dotted-bucket-2`"), "{err}");
+    let listed = common::python_in(
+        &account,
+        "plain-bucket",
+        "from azure.storage.blob import BlobServiceClient\n\
+         s = BlobServiceClient(account_url=sys.argv[1].rsplit('/', 1)[0], credential={'account_name': 'devstoreaccount1', 'account_key': sys.argv[2]})\n\
+         for cont in s.list_containers():\n\
+         \x20   for b in s.get_container_client(cont.name).list_blobs():\n\
+         \x20       print(f'{cont.name}/{b.name}')",
+    );
+    let mut lines: Vec<&str> = listed.lines().collect();
+    lines.sort();
+    assert_eq!(lines, ["dotted-bucket-2/d/x.txt", "dotted-bucket/y.txt", "plain-bucket/a.txt", "two-2-dashes/z.txt"]);
+}
