@@ -9,7 +9,7 @@
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use ferry_core::Location;
+use ferry_core::{Location, LocationKind};
 use ferry_engine::{CopyEngine, CopyOptions, CopyReport, Transfer};
 use ferry_journal::{JobStatus, Journal};
 use ferry_plan::{Action, ComparePolicy, Decision, Filter};
@@ -58,8 +58,20 @@ pub(crate) async fn run(run: Run<'_>, sync: &SyncSpec) -> Result<(), JobError> {
     let planned = Planned::default();
     let cache = cache_for(sync.compare == ComparePolicy::Md5, (&trees.source, &trees.dest), ctx);
     let decisions = decisions(&trees, sync, &filter, &planned, cache.as_ref());
-    let transfers =
-        decisions.filter_map(|decision| futures::future::ready(to_transfer(decision, &trees, sync, &planned, ctx)));
+    let transfers = decisions
+        .filter_map(|decision| futures::future::ready(to_transfer(decision, &trees, sync, &planned, ctx)))
+        .boxed();
+    // S3 → Blob, as copy: names Blob cannot hold skipped and counted, properties read (one HEAD each).
+    let invalid_names = AtomicU64::new(0);
+    let transfers = if trees.source.kind == LocationKind::S3 && trees.dest.kind == LocationKind::Blob {
+        let named = crate::s3_names::skipping_invalid(transfers, &invalid_names, ctx);
+        match sync.policy.preserve_properties {
+            true => crate::s3_names::with_properties(named, &*trees.source.store, crate::InvalidMetadata::Exclude),
+            false => named,
+        }
+    } else {
+        transfers
+    };
     if sync.dry_run {
         let mut transfers = Box::pin(transfers);
         while let Some(item) = transfers.next().await {
@@ -75,13 +87,15 @@ pub(crate) async fn run(run: Run<'_>, sync: &SyncSpec) -> Result<(), JobError> {
     // Comparing by MD5 next time needs the MD5 stored this time.
     let mut policy = sync.policy.clone();
     policy.put_md5 |= sync.compare == ComparePolicy::Md5;
-    if trees.dest.kind == ferry_core::LocationKind::Blob {
+    if trees.dest.kind == LocationKind::Blob {
         policy.server_side = crate::copy::server_side_for(&source_location, policy.server_side, ctx);
     }
     let options = CopyOptions { observer, ..copy_options(&policy, ctx, id) };
     let engine = CopyEngine::new(trees.source.store.clone(), trees.dest.store.clone(), options);
     let sides = (&trees.source, &trees.dest);
     let mut report = job.run_engine(engine, transfers, sides, Some(planned.scanned.clone()), "COPYFAILED").await;
+    let invalid = invalid_names.load(Ordering::Relaxed);
+    (report.stats.skipped, report.stats.total) = (report.stats.skipped + invalid, report.stats.total + invalid);
     let skipped = sides.0.store.skipped_entries();
     (report.stats.symlinks_skipped, report.stats.special_skipped, report.stats.hardlinks_skipped) =
         (skipped.symlinks, skipped.special, skipped.hardlinks);

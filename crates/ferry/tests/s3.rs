@@ -371,3 +371,49 @@ async fn a_service_url_copies_every_bucket() {
     lines.sort();
     assert_eq!(lines, ["dotted-bucket-2/d/x.txt", "dotted-bucket/y.txt", "plain-bucket/a.txt", "two-2-dashes/z.txt"]);
 }
+
+/// A multipart object (its ETag `…-3` is no MD5) arrives intact both ways, and a sync to Blob
+/// keeps content headers as a copy does.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_multipart_object_and_a_synced_content_type() {
+    let server = S3Server::seaweed();
+    let bucket = S3Server::unique_bucket("multipart");
+    let big = ferry_testkit::data::pattern(12 * 1024 * 1024 + 5, 9);
+    let work = tempfile::tempdir().unwrap();
+    let file = work.path().join("big.bin");
+    std::fs::write(&file, &big).unwrap();
+    let etag = server.python(
+        &bucket,
+        &format!(
+            "from boto3.s3.transfer import TransferConfig\n\
+             s3.create_bucket(Bucket=bucket)\n\
+             s3.upload_file({:?}, bucket, 'big.bin', Config=TransferConfig(multipart_threshold=5*1024*1024, multipart_chunksize=5*1024*1024))\n\
+             s3.put_object(Bucket=bucket, Key='page.html', Body=b'<p/>', ContentType='text/x-sync')\n\
+             print(s3.head_object(Bucket=bucket, Key='big.bin')['ETag'])",
+            file.display().to_string()
+        ),
+    );
+    assert!(etag.trim().ends_with("-3\""), "a three-part upload: {etag}");
+    let local = work.path().join("down");
+    let (code, out, err) =
+        run(ferry_s3().args(["copy", &server.url(&bucket, "big.bin"), local.to_str().unwrap(), "--from-to=S3Local"]));
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(std::fs::read(&local).unwrap() == big);
+
+    let azurite = Azurite::shared();
+    let container = azurite.new_container("multipart").await.container().to_owned();
+    let (code, out, err) = run(ferry_s3().args([
+        "sync",
+        &server.url(&bucket, ""),
+        &azurite.container_url(&container),
+        "--from-to=S3Blob",
+    ]));
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(common::blob_md5s(azurite, &container)["big.bin"], common::md5_hex(&big));
+    let content_type = common::python_in(
+        azurite,
+        &container,
+        "print(c.get_blob_client('page.html').get_blob_properties().content_settings.content_type)",
+    );
+    assert_eq!(content_type.trim(), "text/x-sync");
+}

@@ -24,8 +24,10 @@ impl Context {
             let _budget = self.budget.reserve(t.size).await;
             let data = if t.size == 0 { Bytes::new() } else { self.read_range(&t.source_key, 0..t.size).await? };
             self.check_source_unchanged(t).await?;
-            // The service checks the body against this MD5 and stores it.
-            write.headers.content_md5 = Some(md5_of(&data));
+            // The service checks the body against this MD5 and stores it: the source's own when it
+            // has one (an S3 ETag, a blob's Content-MD5), so the check runs end to end, from the
+            // source's record to the destination; otherwise computed here.
+            write.headers.content_md5 = Some(t.content_md5.unwrap_or_else(|| md5_of(&data)));
             let _request = self.requests.acquire().await.expect("never closed");
             self.dest.write(&t.dest_key, Payload::Bytes(data), &write).await?;
             self.count_moved(moved, t.size);
