@@ -321,57 +321,22 @@ fn resuming_body(
     .boxed()
 }
 
-/// Lists `prefix` of `store` page by page, in key order; `store` and `prefix` are borrowed
-/// (`Store::list`) or owned (`AzureStore::list_owned`), cloned into each page's request.
+/// Lists `prefix` of `store` page by page, in key order ([`ferry_store::paging::paged`]); `store`
+/// and `prefix` are borrowed (`Store::list`) or owned (`AzureStore::list_owned`), cloned into
+/// each page's request. Versions of one blob keep the service's order and may straddle pages.
 fn listing<'a, S, P>(store: S, prefix: P, depth: ListDepth) -> EntryStream<'a>
 where
     S: std::ops::Deref<Target = AzureStore> + Clone + Send + Sync + 'a,
     P: AsRef<str> + Clone + Send + Sync + 'a,
 {
-    // State: the marker to send (`None` when done) and the last key listed so far.
-    let pages = stream::try_unfold((Some(None::<String>), None::<String>), move |(state, last)| {
+    let (target, repeats) = (store.describe(), store.include.repeats_keys());
+    ferry_store::paging::paged(target, repeats, move |marker| {
         let (store, prefix) = (store.clone(), prefix.clone());
         async move {
-            let Some(marker) = state else { return Ok(None) };
-            let mut page = store.list_page(prefix.as_ref(), depth, marker.as_deref()).await?;
-            let target = || store.describe();
-            // A server that hands back the marker it was given, or pages that do not move
-            // forward, would make the listing loop forever.
-            if marker.is_some() && page.next_marker == marker {
-                return Err(StoreError::new(
-                    ErrorKind::Other,
-                    target(),
-                    "the service returned the same continuation marker twice; stopping the listing rather than looping",
-                ));
-            }
-            // The service orders each page by name (UTF-16 code units), but may group virtual
-            // directories apart from blobs (Azurite does); sorting the page in that same order
-            // restores it. Pages partition the name space in order, so the stream stays sorted.
-            // Versions of one blob keep the service's order (oldest first) and may straddle pages.
-            page.entries.sort_by(|a, b| ferry_store::cmp_keys(&a.key, &b.key));
-            let forward = |first: &str, last: &str| match ferry_store::cmp_keys(first, last) {
-                std::cmp::Ordering::Greater => true,
-                std::cmp::Ordering::Equal => store.include.repeats_keys(),
-                std::cmp::Ordering::Less => false,
-            };
-            if let (Some(last), Some(first)) = (&last, page.entries.first())
-                && !forward(&first.key, last)
-            {
-                return Err(StoreError::new(
-                    ErrorKind::Other,
-                    target(),
-                    format!(
-                        "the listing went backwards (`{}` after `{last}`); stopping rather than looping",
-                        first.key
-                    ),
-                ));
-            }
-            let last = page.entries.last().map(|e| e.key.clone()).or(last);
-            let next = page.next_marker.map(Some);
-            Ok(Some((stream::iter(page.entries.into_iter().map(Ok)), (next, last))))
+            let page = store.list_page(prefix.as_ref(), depth, marker.as_deref()).await?;
+            Ok(ferry_store::paging::Page { entries: page.entries, next: page.next_marker })
         }
-    });
-    pages.try_flatten().boxed()
+    })
 }
 
 /// `url` with `query` added after what it has.

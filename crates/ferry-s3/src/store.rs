@@ -144,44 +144,21 @@ fn entry_from_headers(key: &str, headers: &HeaderMap) -> Entry {
     }
 }
 
-/// Lists `prefix` page by page, in the [`Store`] contract's order. S3 orders keys by UTF-8
-/// bytes, the contract by UTF-16 code units (they differ only between U+E000–U+FFFF and
-/// characters above U+FFFF): each page is sorted, and a key that would go backwards across pages
-/// fails the listing rather than let a sync misjudge what is missing. Folder markers (keys ending
-/// in `/`) are passed over, as AzCopy does.
+/// Lists `prefix` page by page, in the [`Store`] contract's order
+/// ([`ferry_store::paging::paged`]): S3 orders keys by UTF-8 bytes, the contract by UTF-16 code
+/// units (they differ only between U+E000–U+FFFF and characters above U+FFFF), so each page is
+/// sorted, and a key that would go backwards across pages fails the listing rather than let a
+/// sync misjudge what is missing. Folder markers (keys ending in `/`) are passed over, as AzCopy
+/// does.
 fn listing(store: S3Store, prefix: String, depth: ListDepth) -> EntryStream<'static> {
-    let pages = stream::try_unfold((Some(None::<String>), None::<String>), move |(state, last)| {
+    ferry_store::paging::paged(store.describe(), false, move |token| {
         let (store, prefix) = (store.clone(), prefix.clone());
         async move {
-            let Some(token) = state else { return Ok(None) };
             let mut page = store.list_page(&prefix, depth, token.as_deref()).await?;
-            if token.is_some() && page.next_token == token {
-                return Err(StoreError::new(
-                    ErrorKind::Other,
-                    store.describe(),
-                    "the service returned the same continuation token twice; stopping the listing rather than looping",
-                ));
-            }
             page.entries.retain(|e| e.kind == ferry_core::EntryKind::Prefix || !e.key.ends_with('/'));
-            page.entries.sort_by(|a, b| ferry_core::cmp_keys(&a.key, &b.key));
-            if let (Some(last), Some(first)) = (&last, page.entries.first())
-                && ferry_core::cmp_keys(&first.key, last) != std::cmp::Ordering::Greater
-            {
-                return Err(StoreError::new(
-                    ErrorKind::Other,
-                    store.describe(),
-                    format!(
-                        "the listing went backwards (`{}` after `{last}`): names differing only in characters above U+FFFF against U+E000–U+FFFF sort differently in S3; stopping rather than misjudging what is missing",
-                        first.key
-                    ),
-                ));
-            }
-            let last = page.entries.last().map(|e| e.key.clone()).or(last);
-            let next = page.next_token.map(Some);
-            Ok(Some((stream::iter(page.entries.into_iter().map(Ok)), (next, last))))
+            Ok(ferry_store::paging::Page { entries: page.entries, next: page.next_token })
         }
-    });
-    pages.try_flatten().boxed()
+    })
 }
 
 /// The refusal of every write.

@@ -10,6 +10,7 @@
 
 mod local;
 mod memory;
+pub mod paging;
 mod partial_file;
 mod payload;
 pub mod posix;
