@@ -189,6 +189,11 @@ pub const ENV_VARS: &[EnvVar] = &[
         secret: false,
     },
     EnvVar {
+        name: "FERRY_PRESIGN_SECONDS",
+        description: "Testing: how long a presigned S3 URL lives (default 7 days, SigV4's most), to see a source URL expire before the destination fetches it.",
+        secret: false,
+    },
+    EnvVar {
         name: "FERRY_RETRY_MAX_SECONDS",
         description: "No retry starts once this many seconds have passed since a request's first attempt. Default: 180.",
         secret: false,

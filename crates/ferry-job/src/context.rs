@@ -65,6 +65,9 @@ pub struct Limits {
     pub buffer_bytes: u64,
     /// `--cap-mbps`, if set.
     pub cap_mbps: Option<f64>,
+    /// How long a presigned S3 URL lives (`None`: seven days, the most SigV4 allows). A test
+    /// hook (`FERRY_PRESIGN_SECONDS`) for a URL that expires before the service fetches it.
+    pub presign_seconds: Option<u64>,
 }
 
 /// Where a job keeps its state.

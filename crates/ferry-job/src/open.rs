@@ -161,7 +161,10 @@ pub(crate) fn s3_side(url: &S3Url, role: Role, ctx: &JobContext) -> Result<(Side
     };
     let client = s3_client(url, ctx)?;
     // A destination service reads objects by presigned URL when the job copies server-side.
-    let store = ferry_s3::S3Store::new(client, url)?.readable_by_url(true);
+    let mut store = ferry_s3::S3Store::new(client, url)?.readable_by_url(true);
+    if let Some(seconds) = ctx.limits.presign_seconds {
+        store = store.with_presign_seconds(seconds);
+    }
     let credential = if ctx.secrets.aws.is_some() { CredentialSource::AwsKey } else { CredentialSource::Anonymous };
     let shown_base = url.bucket_url(bucket).to_string();
     let side = Side {

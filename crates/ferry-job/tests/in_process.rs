@@ -40,7 +40,13 @@ fn context(state: &Path, events: Arc<Recorder>) -> JobContext {
     JobContext {
         cancel: Arc::new(AtomicBool::new(false)),
         events,
-        limits: Limits { objects_in_flight: 8, requests_in_flight: 8, buffer_bytes: 64 << 20, cap_mbps: None },
+        limits: Limits {
+            objects_in_flight: 8,
+            requests_in_flight: 8,
+            buffer_bytes: 64 << 20,
+            cap_mbps: None,
+            presign_seconds: None,
+        },
         dirs: StateDirs {
             plans: state.join("plans"),
             logs: state.join("logs"),

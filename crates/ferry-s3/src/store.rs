@@ -44,6 +44,7 @@ pub struct S3Store {
     bucket: String,
     page_size: u32,
     by_url: bool,
+    presign_seconds: u64,
 }
 
 impl S3Store {
@@ -52,7 +53,14 @@ impl S3Store {
         let bucket = url.bucket().ok_or_else(|| {
             StoreError::new(ErrorKind::InvalidInput, url.to_string(), "the URL does not name a bucket")
         })?;
-        Ok(Self { client, url: url.clone(), bucket: bucket.to_owned(), page_size: PAGE_SIZE, by_url: false })
+        Ok(Self {
+            client,
+            url: url.clone(),
+            bucket: bucket.to_owned(),
+            page_size: PAGE_SIZE,
+            by_url: false,
+            presign_seconds: MAX_PRESIGN_SECONDS,
+        })
     }
 
     /// Sets the listing page size (tests use small pages to exercise paging).
@@ -74,6 +82,14 @@ impl S3Store {
     /// the caller's borrow, such as a service's, bucket after bucket).
     pub fn list_owned(&self, prefix: &str, depth: ListDepth) -> EntryStream<'static> {
         listing(self.clone(), prefix.to_owned(), depth)
+    }
+
+    /// How long a presigned URL lives (default and most: seven days). Shorter only for tests of
+    /// what happens when one expires before the destination fetches it.
+    #[must_use]
+    pub fn with_presign_seconds(mut self, seconds: u64) -> Self {
+        self.presign_seconds = seconds.clamp(1, MAX_PRESIGN_SECONDS);
+        self
     }
 
     /// The bucket's name.
@@ -224,7 +240,7 @@ impl Store for S3Store {
             return Err(StoreError::not_supported(self.target(key), "reading by URL (copies stream through Ferry)"));
         }
         let url = self.url.object_url(&self.bucket, key);
-        Ok(self.client.readable_url(&url, MAX_PRESIGN_SECONDS))
+        Ok(self.client.readable_url(&url, self.presign_seconds))
     }
 
     async fn write(&self, key: &str, _payload: Payload, _options: &WriteOptions) -> Result<WriteReceipt> {

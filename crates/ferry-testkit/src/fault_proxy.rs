@@ -113,12 +113,24 @@ struct Shared {
     versioning: bool,
     /// Copy sources on other hosts are fetched as Azure would (see [`FaultProxy::from_url`]).
     from_url: bool,
+    /// How many of the first source fetches wait, and how long each.
+    fetch_delays: Mutex<(usize, Duration)>,
 }
 
 /// How many request heads a proxy keeps.
 const HEADS_KEPT: usize = 10_000;
 
 impl Shared {
+    /// The wait before the next source fetch, if the first fetches are to wait.
+    fn next_fetch_delay(&self) -> Option<Duration> {
+        let mut delays = self.fetch_delays.lock().ok()?;
+        if delays.0 == 0 {
+            return None;
+        }
+        delays.0 -= 1;
+        Some(delays.1)
+    }
+
     fn next_random(&self) -> f64 {
         let mut state = self.random.lock().expect("never poisoned");
         *state ^= *state << 13;
@@ -226,6 +238,7 @@ impl FaultProxy {
             heads: Mutex::new(Vec::new()),
             versioning: play == Play::Versioning,
             from_url: play == Play::FromUrl,
+            fetch_delays: Mutex::new((0, Duration::ZERO)),
         });
         let state = shared.clone();
         let task = tokio::spawn(async move {
@@ -240,6 +253,14 @@ impl FaultProxy {
             }
         });
         Ok(Self { port, shared, task })
+    }
+
+    /// A [`FaultProxy::from_url`] proxy makes its first `count` source fetches wait `delay`
+    /// first (a presigned URL can expire before the service reads it, as on a slow service).
+    pub fn delay_first_fetches(&self, count: usize, delay: Duration) {
+        if let Ok(mut delays) = self.shared.fetch_delays.lock() {
+            *delays = (count, delay);
+        }
     }
 
     /// The port to send requests to.
@@ -545,7 +566,7 @@ async fn serve(client: TcpStream, port: u16, state: &Shared) -> std::io::Result<
                 }
             }
             None if state.from_url => {
-                let answer = match from_url::fetched_write(&head, port).await? {
+                let answer = match from_url::fetched_write(&head, port, state).await? {
                     None => exchange(&mut upstream, port, &head, &body).await?,
                     Some(Err(refusal)) => {
                         write.write_all(&refusal).await?;

@@ -417,3 +417,35 @@ async fn a_multipart_object_and_a_synced_content_type() {
     );
     assert_eq!(content_type.trim(), "text/x-sync");
 }
+
+/// A presigned URL that expires before the destination service reads it (SeaweedFS refuses it:
+/// the service reports the source's 403) is signed again, once, and the copy goes through; the
+/// proxy's first fetch waits past the URL's life (`FERRY_PRESIGN_SECONDS=2`, a test hook; a URL signed
+/// within a second lives 1 to 2 s, and the second read follows its signing at once).
+#[tokio::test(flavor = "multi_thread")]
+async fn an_expired_presign_is_signed_again() {
+    use ferry_testkit::fault_proxy::FaultProxy;
+    let server = S3Server::seaweed();
+    let bucket = S3Server::unique_bucket("expire");
+    server.bucket_with(&bucket, &[("late.txt", b"arrives anyway")]);
+    let azurite = Azurite::shared();
+    let container = azurite.new_container("expire").await.container().to_owned();
+    let proxy = FaultProxy::from_url(azurite.port()).await.unwrap();
+    proxy.delay_first_fetches(1, std::time::Duration::from_secs(4));
+    let sas = azurite.container_sas(&container, "racwdl");
+    let dest = format!("http://127.0.0.1:{}/devstoreaccount1/{container}?{}", proxy.port(), sas.expose());
+    let (code, out, err) = run(ferry_s3().env("FERRY_PRESIGN_SECONDS", "2").args([
+        "copy",
+        &server.url(&bucket, "late.txt"),
+        &dest,
+        "--from-to=S3Blob",
+        "--server-side-copy=always",
+    ]));
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(common::blob_md5s(azurite, &container)["late.txt"], common::md5_hex(b"arrives anyway"));
+    let copies: Vec<String> =
+        proxy.heads().into_iter().filter(|h| h.contains("late.txt") && h.contains("x-ms-copy-source: ")).collect();
+    assert_eq!(copies.len(), 2, "the refused read and the one with a fresh signature: {copies:#?}");
+    let signature = |h: &str| h.split("X-Amz-Signature=").nth(1).map(|s| s[..64.min(s.len())].to_owned());
+    assert_ne!(signature(&copies[0]), signature(&copies[1]), "signed again");
+}

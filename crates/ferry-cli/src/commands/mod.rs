@@ -75,6 +75,7 @@ impl Ctx<'_> {
                 requests_in_flight: settings.transfer.requests_in_flight,
                 buffer_bytes: settings.transfer.buffer_bytes,
                 cap_mbps: settings.cap_mbps,
+                presign_seconds: env.get("FERRY_PRESIGN_SECONDS").and_then(|v| v.trim().parse().ok()),
             },
             dirs: StateDirs {
                 plans: settings.plan_dir.clone(),

@@ -37,6 +37,7 @@ const CONTENT_HEADERS: [(&str, &str); 5] = [
 pub(super) async fn fetched_write(
     head: &RequestHead,
     upstream_port: u16,
+    state: &super::Shared,
 ) -> std::io::Result<Option<Result<(RequestHead, Vec<u8>, bool), Vec<u8>>>> {
     let text = String::from_utf8_lossy(&head.raw).into_owned();
     let lines: Vec<String> = text.split("\r\n").map(str::to_owned).collect();
@@ -48,6 +49,9 @@ pub(super) async fn fetched_write(
     let range = header(&lines, "x-ms-source-range").map(str::to_owned);
     let sync_copy = header(&lines, "x-ms-requires-sync").is_some_and(|v| v.eq_ignore_ascii_case("true"));
     let keep_properties = header(&lines, "x-ms-copy-source-blob-properties").is_none_or(|v| v != "false");
+    if let Some(delay) = state.next_fetch_delay() {
+        tokio::time::sleep(delay).await;
+    }
     let fetched = match fetch(&url, range.as_deref()).await {
         Ok(fetched) => fetched,
         // Never reached: Azure's answer carries no source status.
