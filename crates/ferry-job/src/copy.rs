@@ -86,7 +86,7 @@ pub(crate) async fn run(run: Run<'_>, copy: &CopySpec) -> Result<(), JobError> {
         || source_location.as_s3().is_some_and(|u| u.bucket().is_none());
     if !from_account && !copy.exclude_containers.is_empty() {
         return Err(JobError::usage("--exclude-container applies to account-level copies only")
-            .with_hint("give an account URL (no container) as the source, or use --exclude-path"));
+            .with_hint("give an account URL (no container), or an S3 service URL (no bucket), as the source; or use --exclude-path"));
     }
     let (dest, dest_shape) = open::copy_destination(&dest_location, &source_shape, from_account, ctx).await?;
     crate::listing::check_stubs(&copy.filter, &source, &dest)?;

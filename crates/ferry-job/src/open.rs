@@ -121,9 +121,10 @@ fn s3_client(url: &S3Url, ctx: &JobContext) -> Result<ferry_s3::S3Client, JobErr
     Ok(ferry_s3::S3Client::new(ctx.http.clone(), ctx.secrets.aws.clone(), region.as_deref().unwrap_or("us-east-1"))?)
 }
 
-/// Opens a whole S3 service (every bucket) as one tree whose keys start with the bucket's
-/// name, with the container name each bucket takes at a Blob destination (AzCopy's rules).
-async fn s3_service_side(url: &S3Url, ctx: &JobContext) -> Result<Side, JobError> {
+/// Opens a whole S3 service (every bucket, less those in `exclude`) as one tree whose keys start
+/// with the bucket's name, with the container name each bucket takes at a Blob destination
+/// (AzCopy's rules, applied to every bucket so that leaving some out changes no other's name).
+async fn s3_service_side(url: &S3Url, exclude: &[String], ctx: &JobContext) -> Result<Side, JobError> {
     check_http(url.endpoint(), &url.to_string(), ctx)?;
     let client = s3_client(url, ctx)?;
     let credential = if ctx.secrets.aws.is_some() { CredentialSource::AwsKey } else { CredentialSource::Anonymous };
@@ -131,6 +132,7 @@ async fn s3_service_side(url: &S3Url, ctx: &JobContext) -> Result<Side, JobError
         .await
         .map_err(|e| crate::credentials::explain_auth(e.into(), credential, None))?;
     let names = ferry_s3::BucketNames::new(&buckets);
+    let buckets = buckets.into_iter().filter(|b| !exclude.contains(b)).collect();
     let store = ferry_s3::S3ServiceStore::new(client, url, buckets);
     Ok(Side {
         credential,
@@ -284,7 +286,7 @@ pub(crate) async fn copy_source(
         }
         Location::S3(url) if url.bucket().is_none() => {
             // Every bucket, each as a top-level folder of the copy (AzCopy's service-level copy).
-            Ok((s3_service_side(url, ctx).await?, SourceShape::Contents { prefix: String::new() }))
+            Ok((s3_service_side(url, exclude_containers, ctx).await?, SourceShape::Contents { prefix: String::new() }))
         }
         Location::S3(url) => {
             let (side, store) = s3_side(url, Role::Source, ctx)?;

@@ -335,8 +335,8 @@ async fn an_interrupted_s3_copy_resumes() {
 
 /// A service URL (no bucket) copies every bucket, as AzCopy does: into folders of the buckets'
 /// names locally, and into an account's containers named by AzCopy's rules (`my.bucket` →
-/// `my-bucket`, `a--b` → `a-2-b`, a collision → `-2`). A moto of its own, so no other test's
-/// buckets are in it.
+/// `my-bucket`, `a--b` → `a-2-b`, a collision → `-2`), less the buckets `--exclude-container`
+/// names. A moto of its own, so no other test's buckets are in it.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_service_url_copies_every_bucket() {
     let server = S3Server::start(ferry_testkit::s3::Flavor::Moto).unwrap();
@@ -353,9 +353,16 @@ async fn a_service_url_copies_every_bucket() {
     assert_eq!(std::fs::read(local.path().join("dotted.bucket/d/x.txt")).unwrap(), b"dotted");
     assert_eq!(std::fs::read(local.path().join("two--dashes/z.txt")).unwrap(), b"zz");
 
+    server.bucket_with("left-out", &[("no.txt", b"no")]);
     let account = Azurite::start().unwrap();
-    let (code, out, err) =
-        run(ferry_s3().args(["copy", &service, &account.account_url(), "--from-to=S3Blob", "--recursive"]));
+    let (code, out, err) = run(ferry_s3().args([
+        "copy",
+        &service,
+        &account.account_url(),
+        "--from-to=S3Blob",
+        "--recursive",
+        "--exclude-container=left-out",
+    ]));
     assert_eq!(code, 0, "{out}{err}");
     assert!(err.contains("the S3 bucket `dotted.bucket` is not a valid container name: its objects go to the container `dotted-bucket-2`"), "{err}");
     let listed = common::python_in(
