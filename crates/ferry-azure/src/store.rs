@@ -8,6 +8,7 @@ use base64::Engine as _;
 use bytes::Bytes;
 use ferry_core::BlobUrl;
 use ferry_core::encoding::encode_component;
+use ferry_store::ranges::{self, RangeRead};
 use ferry_store::{
     ByteStream, Capabilities, ContentHeaders, Entry, EntryStream, ErrorKind, ListDepth, ObjectProperties, PartId,
     PartList, Payload, Result, Store, StoreError, WriteOptions, WriteReceipt,
@@ -542,20 +543,18 @@ impl Store for AzureStore {
     async fn read(&self, key: &str, range: Option<Range<u64>>) -> Result<ByteStream> {
         let target = self.target(key);
         let mut request = Request::new(Method::GET, self.blob_url(key), &target);
-        if let Some(r) = &range {
-            if r.start > r.end {
-                return Err(StoreError::new(ErrorKind::InvalidInput, target, "the range ends before it starts"));
-            }
-            if r.start == r.end {
+        match ranges::plan(&target, range.as_ref())? {
+            RangeRead::Whole => {}
+            RangeRead::Nothing => {
                 self.stat(key).await?;
                 return Ok(stream::empty().boxed());
             }
-            request = request.header("x-ms-range", &format!("bytes={}-{}", r.start, r.end - 1));
+            RangeRead::Bytes(bytes) => request = request.header("x-ms-range", &bytes),
         }
         let response = match self.client.send(self.encrypted(request, false)).await {
             Ok(r) => r,
             // The service refuses any range on an empty blob; the contract says it reads as empty.
-            Err(e) if e.status() == Some(416) && range.as_ref().is_some_and(|r| r.start == 0) => {
+            Err(e) if ranges::maybe_empty_object(&e, range.as_ref()) => {
                 if self.stat(key).await?.size == 0 {
                     return Ok(stream::empty().boxed());
                 }

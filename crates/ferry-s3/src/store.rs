@@ -9,6 +9,7 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use ferry_core::{ContentHeaders, Entry, ErrorKind, ObjectProperties, S3Url, StoreError};
 use ferry_http::Request;
+use ferry_store::ranges::{self, RangeRead};
 use ferry_store::{
     ByteStream, Capabilities, EntryStream, ListDepth, PartId, PartList, Payload, Store, WriteOptions, WriteReceipt,
 };
@@ -207,20 +208,18 @@ impl Store for S3Store {
     async fn read(&self, key: &str, range: Option<Range<u64>>) -> Result<ByteStream> {
         let target = self.target(key);
         let mut request = Request::new(Method::GET, self.url.object_url(&self.bucket, key), &target);
-        if let Some(r) = &range {
-            if r.start > r.end {
-                return Err(StoreError::new(ErrorKind::InvalidInput, target, "the range ends before it starts"));
-            }
-            if r.start == r.end {
+        match ranges::plan(&target, range.as_ref())? {
+            RangeRead::Whole => {}
+            RangeRead::Nothing => {
                 self.stat(key).await?;
                 return Ok(stream::empty().boxed());
             }
-            request = request.header("range", &format!("bytes={}-{}", r.start, r.end - 1));
+            RangeRead::Bytes(bytes) => request = request.header("range", &bytes),
         }
         let response = match self.client.send(request).await {
             Ok(r) => r,
             // A range on an empty object is refused; the contract says it reads as empty.
-            Err(e) if e.status() == Some(416) && range.as_ref().is_some_and(|r| r.start == 0) => {
+            Err(e) if ranges::maybe_empty_object(&e, range.as_ref()) => {
                 if self.stat(key).await?.size == 0 {
                     return Ok(stream::empty().boxed());
                 }

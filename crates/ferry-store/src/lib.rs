@@ -14,6 +14,7 @@ pub mod paging;
 mod partial_file;
 mod payload;
 pub mod posix;
+pub mod ranges;
 mod safe_dir;
 mod store;
 mod synthetic;
