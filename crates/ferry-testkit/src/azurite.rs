@@ -92,18 +92,8 @@ impl Azurite {
             if self.scheme == "https" && TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
                 return Ok(());
             }
-            if let Ok(mut conn) = TcpStream::connect(("127.0.0.1", self.port)) {
-                let request = format!(
-                    "GET /{DEVELOPMENT_ACCOUNT}?comp=list HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nConnection: close\r\n\r\n",
-                    self.port
-                );
-                let mut head = [0u8; 12];
-                if conn.write_all(request.as_bytes()).is_ok()
-                    && conn.read_exact(&mut head).is_ok()
-                    && head.starts_with(b"HTTP/1.1")
-                {
-                    return Ok(());
-                }
+            if answers_http(self.port, &format!("/{DEVELOPMENT_ACCOUNT}?comp=list")) {
+                return Ok(());
             }
             std::thread::sleep(Duration::from_millis(100));
         }
@@ -198,6 +188,15 @@ pub fn stop_with_this_process(pid: u32, what: &str) -> Result<(), String> {
         .spawn()
         .map(drop)
         .map_err(|e| format!("cannot start the {what} watchdog: {e}"))
+}
+
+/// Whether a server on 127.0.0.1:`port` answers a GET of `path` with an HTTP/1.1 status line
+/// (any status: it is up).
+pub(crate) fn answers_http(port: u16, path: &str) -> bool {
+    let Ok(mut conn) = TcpStream::connect(("127.0.0.1", port)) else { return false };
+    let request = format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n");
+    let mut head = [0u8; 12];
+    conn.write_all(request.as_bytes()).is_ok() && conn.read_exact(&mut head).is_ok() && head.starts_with(b"HTTP/1.1")
 }
 
 /// A port that was free a moment ago on 127.0.0.1.

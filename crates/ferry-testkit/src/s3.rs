@@ -3,14 +3,12 @@
 //! folds `a//b` into `a/b`). Each runs in memory or a temporary folder on loopback ports and is
 //! stopped with the test binary.
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use crate::azurite::{free_port, stop_with_this_process};
+use crate::azurite::{answers_http, free_port, stop_with_this_process};
 
 /// The key pair both servers accept (moto any; SeaweedFS this one only).
 pub const ACCESS_KEY: &str = "ferrytestkey";
@@ -101,15 +99,8 @@ impl S3Server {
     fn wait_ready(&self, limit: Duration) -> Result<(), String> {
         let started = Instant::now();
         while started.elapsed() < limit {
-            if let Ok(mut conn) = TcpStream::connect(("127.0.0.1", self.port)) {
-                let request = format!("GET / HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nConnection: close\r\n\r\n", self.port);
-                let mut head = [0u8; 12];
-                if conn.write_all(request.as_bytes()).is_ok()
-                    && conn.read_exact(&mut head).is_ok()
-                    && head.starts_with(b"HTTP/1.1")
-                {
-                    return Ok(());
-                }
+            if answers_http(self.port, "/") {
+                return Ok(());
             }
             std::thread::sleep(Duration::from_millis(200));
         }
