@@ -57,6 +57,26 @@ pub const ENV_VARS: &[EnvVar] = &[
     },
     EnvVar { name: "AWS_DEFAULT_REGION", description: "Read when AWS_REGION is not set.", secret: false },
     EnvVar {
+        name: "GOOGLE_APPLICATION_CREDENTIALS",
+        description: "A Google service account's JSON key file, for GCS sources: Ferry signs in with it (an access token) and signs the URLs Azure fetches in a server-side copy. Unset: GCS is read anonymously (public buckets).",
+        secret: false,
+    },
+    EnvVar {
+        name: "GOOGLE_CLOUD_PROJECT",
+        description: "The project whose buckets a service-level GCS copy (no bucket in the URL) lists; default the key file's project.",
+        secret: false,
+    },
+    EnvVar {
+        name: "STORAGE_EMULATOR_HOST",
+        description: "Send GCS requests to an emulator at HOST:PORT (or a URL) instead of Google, as Google's clients do; no token is sent to it.",
+        secret: false,
+    },
+    EnvVar {
+        name: "FERRY_GCS_ENDPOINT",
+        description: "Another https endpoint of the GCS service (a Private Service Connect endpoint, say), sent the access token.",
+        secret: false,
+    },
+    EnvVar {
         name: "AZCOPY_AUTO_LOGIN_TYPE",
         description: "Sign in to Microsoft Entra ID for each command, without `ferry login`: SPN (a service principal and its secret), MSI (a managed identity) or WORKLOAD (workload identity). Used when a URL has no SAS and no key applies.",
         secret: false,

@@ -33,9 +33,11 @@ fn location_hints(from_to_flag: Option<&str>) -> Result<(LocationHint, LocationH
         "locallocal" => (LocationKind::Local, LocationKind::Local),
         "s3blob" => (LocationKind::S3, LocationKind::Blob),
         "s3local" => (LocationKind::S3, LocationKind::Local),
+        "gcpblob" => (LocationKind::Gcs, LocationKind::Blob),
+        "gcplocal" => (LocationKind::Gcs, LocationKind::Local),
         _ => {
             return Err(CliError::usage(format!("--from-to `{text}` is not supported")).with_hint(
-                "use LocalBlob, BlobLocal, BlobBlob, LocalLocal, S3Blob, S3Local, or BlobFS in place of Blob",
+                "use LocalBlob, BlobLocal, BlobBlob, LocalLocal, S3Blob, S3Local, GCPBlob, GCPLocal, or BlobFS in place of Blob",
             ));
         }
     };
@@ -424,7 +426,9 @@ pub(crate) fn verify(args: &VerifyArgs) -> Result<(VerifySpec, [Option<SasToken>
 /// a local path), and its SAS.
 fn blob_target(url: &str, what: &str) -> Result<(Endpoint, Option<SasToken>), CliError> {
     let location = match Location::parse(url, LocationHint::Known(LocationKind::Blob))? {
-        Location::Local(_) | Location::S3(_) => return Err(CliError::usage(format!("{what}; give a Blob URL"))),
+        Location::Local(_) | Location::S3(_) | Location::Gcs(_) => {
+            return Err(CliError::usage(format!("{what}; give a Blob URL")));
+        }
         blob @ Location::Blob(_) => blob,
     };
     if location.as_blob().is_some_and(|u| u.container().is_none()) {

@@ -299,6 +299,17 @@ pub fn is_loopback_url(url: &Url) -> bool {
     }
 }
 
+/// Whether `url`'s host is where a cloud service could not reach it: this machine, a private or
+/// link-local address, or a host name without a dot (a local network's).
+pub fn is_private_url(url: &Url) -> bool {
+    match url.host() {
+        Some(Host::Ipv4(ip)) => ip.is_loopback() || ip.is_private() || ip.is_link_local(),
+        Some(Host::Ipv6(ip)) => ip.is_loopback() || ip.is_unique_local() || ip.is_unicast_link_local(),
+        Some(Host::Domain(d)) => !d.contains('.') || d.ends_with(".local") || d.ends_with(".internal"),
+        None => true,
+    }
+}
+
 impl fmt::Display for BlobUrl {
     /// The URL as the user would recognise it, with the SAS signature redacted.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

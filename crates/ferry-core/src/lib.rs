@@ -15,9 +15,11 @@
 //! ```
 
 mod blob_url;
+mod bucket_names;
 pub mod encoding;
 mod entry;
 mod error;
+mod gcs_url;
 mod key_order;
 mod local_path;
 mod location;
@@ -26,9 +28,11 @@ mod s3_url;
 mod sas;
 pub mod size;
 
-pub use blob_url::{BlobUrl, UrlStyle, is_loopback_url};
+pub use blob_url::{BlobUrl, UrlStyle, is_loopback_url, is_private_url};
+pub use bucket_names::BucketNames;
 pub use entry::{ContentHeaders, Entry, EntryKind, ObjectProperties, WriteOptions, WriteReceipt};
 pub use error::{ErrorKind, StoreError};
+pub use gcs_url::GcsUrl;
 pub use key_order::cmp_keys;
 pub use local_path::LocalPath;
 pub use location::{Location, LocationError, LocationHint, LocationKind};

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use crate::{BlobUrl, LocalPath, S3Url};
+use crate::{BlobUrl, GcsUrl, LocalPath, S3Url};
 
 /// The kind of place a location points at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -13,6 +13,8 @@ pub enum LocationKind {
     Blob,
     /// Amazon S3 or an S3-compatible service.
     S3,
+    /// Google Cloud Storage.
+    Gcs,
 }
 
 impl fmt::Display for LocationKind {
@@ -21,6 +23,7 @@ impl fmt::Display for LocationKind {
             Self::Local => "Local",
             Self::Blob => "Blob",
             Self::S3 => "S3",
+            Self::Gcs => "GCP",
         })
     }
 }
@@ -43,6 +46,8 @@ pub enum Location {
     Blob(BlobUrl),
     /// An S3 service, bucket, prefix or object.
     S3(S3Url),
+    /// A GCS project, bucket, prefix or object.
+    Gcs(GcsUrl),
 }
 
 impl Location {
@@ -65,6 +70,8 @@ impl Location {
                 Err(LocationError::new(text, "an S3 location must be an http:// or https:// URL"))
             }
             LocationHint::Known(LocationKind::S3) => Ok(Self::S3(S3Url::parse(text, true)?)),
+            LocationHint::Known(LocationKind::Gcs) => Ok(Self::Gcs(GcsUrl::parse(text)?)),
+            LocationHint::Infer if GcsUrl::is_gcs(text) => Ok(Self::Gcs(GcsUrl::parse(text)?)),
             LocationHint::Infer if is_url && url::Url::parse(text).is_ok_and(|u| S3Url::is_aws_host(&u)) => {
                 Ok(Self::S3(S3Url::parse(text, false)?))
             }
@@ -103,6 +110,7 @@ impl Location {
             Self::Local(_) => LocationKind::Local,
             Self::Blob(_) => LocationKind::Blob,
             Self::S3(_) => LocationKind::S3,
+            Self::Gcs(_) => LocationKind::Gcs,
         }
     }
 
@@ -118,6 +126,14 @@ impl Location {
     pub fn as_s3(&self) -> Option<&S3Url> {
         match self {
             Self::S3(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The GCS URL, if this is one.
+    pub fn as_gcs(&self) -> Option<&GcsUrl> {
+        match self {
+            Self::Gcs(g) => Some(g),
             _ => None,
         }
     }
@@ -138,6 +154,7 @@ impl fmt::Display for Location {
             Self::Local(l) => write!(f, "{l}"),
             Self::Blob(b) => write!(f, "{b}"),
             Self::S3(s) => write!(f, "{s}"),
+            Self::Gcs(g) => write!(f, "{g}"),
         }
     }
 }

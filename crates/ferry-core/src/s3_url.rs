@@ -161,12 +161,7 @@ impl S3Url {
     /// Whether the endpoint is where a cloud service could not reach it: this machine, a private
     /// or link-local address, or a host name without a dot (a local network's).
     pub fn is_private(&self) -> bool {
-        match self.endpoint.host() {
-            Some(url::Host::Ipv4(ip)) => ip.is_loopback() || ip.is_private() || ip.is_link_local(),
-            Some(url::Host::Ipv6(ip)) => ip.is_loopback() || ip.is_unique_local() || ip.is_unicast_link_local(),
-            Some(url::Host::Domain(d)) => !d.contains('.') || d.ends_with(".local") || d.ends_with(".internal"),
-            None => true,
-        }
+        crate::is_private_url(&self.endpoint)
     }
 
     /// The service endpoint (`scheme://host[:port]`).

@@ -8,6 +8,7 @@
 //! are refreshed before they die and a 401 is answered by one refresh and replay.
 
 mod auth;
+pub mod canonical;
 mod client;
 mod retry;
 pub mod xml;

@@ -131,6 +131,9 @@ pub struct Secrets {
     pub aws_problem: Option<String>,
     /// The region to sign for when an S3 URL names none (`AWS_REGION`, `AWS_DEFAULT_REGION`).
     pub aws_region: Option<String>,
+    /// What the environment says of GCS: the key file, the endpoint, the project (read only
+    /// when a job reaches GCS).
+    pub gcs: ferry_gcs::credentials::GcsEnvironment,
 }
 
 impl Secrets {

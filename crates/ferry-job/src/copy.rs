@@ -83,10 +83,11 @@ pub(crate) async fn run(run: Run<'_>, copy: &CopySpec) -> Result<(), JobError> {
         open::versions_source(&source_location, &copy.versions, ctx)?
     };
     let from_account = source_location.as_blob().is_some_and(|u| u.container().is_none())
-        || source_location.as_s3().is_some_and(|u| u.bucket().is_none());
+        || source_location.as_s3().is_some_and(|u| u.bucket().is_none())
+        || source_location.as_gcs().is_some_and(|u| u.bucket().is_none());
     if !from_account && !copy.exclude_containers.is_empty() {
         return Err(JobError::usage("--exclude-container applies to account-level copies only")
-            .with_hint("give an account URL (no container), or an S3 service URL (no bucket), as the source; or use --exclude-path"));
+            .with_hint("give an account URL (no container), or an S3 or GCS service URL (no bucket), as the source; or use --exclude-path"));
     }
     let (dest, dest_shape) = open::copy_destination(&dest_location, &source_shape, from_account, ctx).await?;
     crate::listing::check_stubs(&copy.filter, &source, &dest)?;
@@ -105,20 +106,13 @@ pub(crate) async fn run(run: Run<'_>, copy: &CopySpec) -> Result<(), JobError> {
     // Every bucket into an account: each into a container of AzCopy's name for it.
     let to_account = dest_location.as_blob().is_some_and(|u| u.container().is_none());
     let transfers = match &source.bucket_names {
-        Some(names) if to_account => crate::s3_names::into_containers(transfers, names, ctx),
+        Some(names) if to_account => crate::s3_names::into_containers(transfers, names, source.kind, ctx),
         _ => transfers,
     };
     let transfers = cancelling_at(transfers, &plan, ctx);
     let invalid_names = AtomicU64::new(0);
-    let transfers = if source.kind == LocationKind::S3 && dest.kind == LocationKind::Blob {
-        let named = crate::s3_names::skipping_invalid(transfers, &invalid_names, ctx);
-        match copy.policy.preserve_properties {
-            true => crate::s3_names::with_properties(named, &*source.store, copy.invalid_metadata),
-            false => named,
-        }
-    } else {
-        transfers
-    };
+    let properties = copy.policy.preserve_properties.then_some(copy.invalid_metadata);
+    let transfers = crate::s3_names::for_blob((&source, &dest), properties, transfers, &invalid_names, ctx);
     let transfers = match &ctx.await_open {
         Some(pause) if !copy.dry_run => listed_then_paused(transfers, pause.as_ref(), ctx).await?,
         _ => transfers,
@@ -203,11 +197,15 @@ pub(crate) fn server_side_for(
     chosen: ferry_engine::ServerSide,
     ctx: &JobContext,
 ) -> ferry_engine::ServerSide {
-    match source.as_s3() {
-        Some(url) if chosen == ferry_engine::ServerSide::Auto && url.is_private() => {
+    let endpoint = match source {
+        Location::S3(url) => Some(url.endpoint().clone()),
+        Location::Gcs(_) => ctx.secrets.gcs.endpoint().ok().map(|e| e.base().clone()),
+        _ => None,
+    };
+    match endpoint {
+        Some(endpoint) if chosen == ferry_engine::ServerSide::Auto && ferry_core::is_private_url(&endpoint) => {
             ctx.events.event(&JobEvent::Info(&format!(
-                "`{}` is on this machine or a private network, which the destination service cannot reach: copying through Ferry (--server-side-copy always to insist)",
-                url.endpoint()
+                "`{endpoint}` is on this machine or a private network, which the destination service cannot reach: copying through Ferry (--server-side-copy always to insist)"
             )));
             ferry_engine::ServerSide::Never
         }

@@ -27,6 +27,8 @@ pub(crate) enum CredentialSource {
     Entra,
     /// An AWS key pair (environment or shared credentials file).
     AwsKey,
+    /// A Google service account's key file (`GOOGLE_APPLICATION_CREDENTIALS`).
+    GcsKey,
 }
 
 impl CredentialSource {
@@ -40,6 +42,7 @@ impl CredentialSource {
             Self::Local => "local",
             Self::Entra => "entra",
             Self::AwsKey => "aws-key",
+            Self::GcsKey => "gcs-key",
         }
     }
 
@@ -53,6 +56,7 @@ impl CredentialSource {
             Self::Local => "the local file system",
             Self::Entra => "a Microsoft Entra ID token",
             Self::AwsKey => "the AWS key pair (AWS_ACCESS_KEY_ID, or the shared credentials file)",
+            Self::GcsKey => "the service account key in GOOGLE_APPLICATION_CREDENTIALS",
         }
     }
 }

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use ferry_azure::AzureStore;
-use ferry_core::{BlobUrl, Location, LocationKind, S3Url};
+use ferry_core::{BlobUrl, GcsUrl, Location, LocationKind, S3Url};
 use ferry_store::{ErrorKind, ListDepth, LocalStore, Store};
 use futures::TryStreamExt;
 
@@ -28,7 +28,7 @@ pub(crate) struct Side {
     /// The directory a local side is rooted at.
     pub(crate) local_root: Option<PathBuf>,
     /// For a whole S3 service: the container name each bucket becomes at a Blob destination.
-    pub(crate) bucket_names: Option<ferry_s3::BucketNames>,
+    pub(crate) bucket_names: Option<ferry_core::BucketNames>,
 }
 
 impl Side {
@@ -133,7 +133,7 @@ async fn s3_service_side(url: &S3Url, exclude: &[String], ctx: &JobContext) -> R
         .map_err(|e| crate::credentials::explain_auth(e.into(), credential, None))?;
     let names = ferry_s3::BucketNames::new(&buckets);
     let buckets = buckets.into_iter().filter(|b| !exclude.contains(b)).collect();
-    let store = ferry_s3::S3ServiceStore::new(client, url, buckets);
+    let store = ferry_s3::service_store(client, url, buckets);
     Ok(Side {
         credential,
         token: None,
@@ -175,6 +175,82 @@ pub(crate) fn s3_side(url: &S3Url, role: Role, ctx: &JobContext) -> Result<(Side
         store: Arc::new(store.clone()),
         shown_base,
         kind: LocationKind::S3,
+        local_root: None,
+        bucket_names: None,
+    };
+    Ok((side, store))
+}
+
+/// A GCS client as the environment says: its endpoint, and the service account (if a key file
+/// is named) that signs in and signs URLs.
+fn gcs_client(ctx: &JobContext) -> Result<(ferry_gcs::GcsClient, CredentialSource), JobError> {
+    let env = &ctx.secrets.gcs;
+    let endpoint = env.endpoint().map_err(|e| {
+        JobError::usage(e)
+            .with_hint("set STORAGE_EMULATOR_HOST=HOST:PORT for an emulator, or unset it for Google's endpoint")
+    })?;
+    let account = env.account().map_err(JobError::from)?.map(Arc::new);
+    let credential = if account.is_some() && !endpoint.is_emulator() {
+        CredentialSource::GcsKey
+    } else {
+        CredentialSource::Anonymous
+    };
+    Ok((ferry_gcs::GcsClient::new(ctx.http.clone(), endpoint, account)?, credential))
+}
+
+/// Opens every bucket of a GCS project (less those in `exclude`) as one tree whose keys start
+/// with the bucket's name, with the container name each bucket takes at a Blob destination.
+async fn gcs_service_side(url: &GcsUrl, exclude: &[String], ctx: &JobContext) -> Result<Side, JobError> {
+    let (client, credential) = gcs_client(ctx)?;
+    check_http(client.endpoint().base(), &url.to_string(), ctx)?;
+    let account = ctx.secrets.gcs.account().ok().flatten();
+    let Some(project) = ctx.secrets.gcs.project_of(account.as_ref()) else {
+        return Err(JobError::usage("copying every bucket of GCS needs the project whose buckets to list")
+            .with_hint("set GOOGLE_CLOUD_PROJECT to the project id, or name a bucket in the URL"));
+    };
+    let buckets = ferry_gcs::list_buckets(&client, &project)
+        .await
+        .map_err(|e| crate::credentials::explain_auth(e.into(), credential, None))?;
+    let names = ferry_core::BucketNames::for_gcs(&buckets);
+    let buckets = buckets.into_iter().filter(|b| !exclude.contains(b)).collect();
+    let seconds = ctx.limits.presign_seconds.unwrap_or(ferry_gcs::signing::MAX_SIGNED_SECONDS);
+    Ok(Side {
+        credential,
+        token: None,
+        store: Arc::new(ferry_gcs::service_store(client, buckets, seconds)),
+        shown_base: "https://storage.cloud.google.com/".to_owned(),
+        kind: LocationKind::Gcs,
+        local_root: None,
+        bucket_names: Some(names),
+    })
+}
+
+/// The refusal of GCS as a destination.
+fn gcs_destination(url: &GcsUrl) -> JobError {
+    JobError::usage(format!("`{url}`: GCS as a destination is not supported"))
+        .with_hint("copy from GCS to Blob Storage or a local folder")
+}
+
+/// Opens a GCS bucket as a source: its store and the side that shows and explains it.
+pub(crate) fn gcs_side(url: &GcsUrl, role: Role, ctx: &JobContext) -> Result<(Side, ferry_gcs::GcsStore), JobError> {
+    if role == Role::Destination {
+        return Err(gcs_destination(url));
+    }
+    let Some(bucket) = url.bucket() else {
+        return Err(JobError::usage(format!("`{url}` names no bucket")).with_hint("add the bucket to the URL"));
+    };
+    let (client, credential) = gcs_client(ctx)?;
+    check_http(client.endpoint().base(), &url.to_string(), ctx)?;
+    let mut store = ferry_gcs::GcsStore::new(client, bucket).readable_by_url(true);
+    if let Some(seconds) = ctx.limits.presign_seconds {
+        store = store.with_signed_seconds(seconds);
+    }
+    let side = Side {
+        credential,
+        token: None,
+        store: Arc::new(store.clone()),
+        shown_base: format!("{}/", url.with_bucket_and_object(Some(bucket), "").to_string().trim_end_matches('/')),
+        kind: LocationKind::Gcs,
         local_root: None,
         bucket_names: None,
     };
@@ -295,6 +371,15 @@ pub(crate) async fn copy_source(
                     .await?;
             Ok((side, shape))
         }
+        Location::Gcs(url) if url.bucket().is_none() => {
+            Ok((gcs_service_side(url, exclude_containers, ctx).await?, SourceShape::Contents { prefix: String::new() }))
+        }
+        Location::Gcs(url) => {
+            let (side, store) = gcs_side(url, Role::Source, ctx)?;
+            let (path, contents) = (url.object(), url.contents_only());
+            let shape = source_shape(&url.to_string(), path, contents, store.bucket(), &store, &side, "object").await?;
+            Ok((side, shape))
+        }
     }
 }
 
@@ -405,6 +490,7 @@ pub(crate) async fn copy_destination(
             Ok((side, DestShape { base: String::new(), is_directory: true }))
         }
         Location::S3(url) => Err(s3_destination(url)),
+        Location::Gcs(url) => Err(gcs_destination(url)),
         Location::Blob(url) => {
             let (side, store) = blob_side(url, Role::Destination, ctx)?;
             create_container(&store).await;
@@ -462,6 +548,12 @@ pub(crate) async fn tree(
             let (side, _) = s3_side(url, role, ctx)?;
             let key = url.key().trim_end_matches('/');
             let prefix = if key.is_empty() { String::new() } else { format!("{key}/") };
+            Ok((side, prefix))
+        }
+        Location::Gcs(url) => {
+            let (side, _) = gcs_side(url, role, ctx)?;
+            let name = url.object().trim_end_matches('/');
+            let prefix = if name.is_empty() { String::new() } else { format!("{name}/") };
             Ok((side, prefix))
         }
     }

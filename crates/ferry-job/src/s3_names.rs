@@ -43,17 +43,18 @@ pub(crate) fn skipping_invalid<'a>(
         .boxed()
 }
 
-/// `transfers` of a whole S3 service with each bucket's objects going to the container AzCopy's
+/// `transfers` of a whole S3 service (or GCS project) with each bucket's objects going to the container AzCopy's
 /// rules name for it (`my.bucket` → `my-bucket`); each renamed bucket is reported once, and a
 /// bucket that cannot be named fails its objects.
 pub(crate) fn into_containers<'a>(
     transfers: BoxStream<'a, Result<Transfer, StoreError>>,
-    names: &'a ferry_s3::BucketNames,
+    names: &'a ferry_core::BucketNames,
+    service: ferry_core::LocationKind,
     ctx: &'a JobContext,
 ) -> BoxStream<'a, Result<Transfer, StoreError>> {
     for (bucket, container) in names.renamed() {
         ctx.events.event(&JobEvent::Warning(&format!(
-            "the S3 bucket `{bucket}` is not a valid container name: its objects go to the container `{container}`"
+            "the {service} bucket `{bucket}` is not a valid container name: its objects go to the container `{container}`"
         )));
     }
     transfers
@@ -109,6 +110,48 @@ pub(crate) fn with_properties<'a>(
             Ok(t)
         })
         .buffered(HEADS_IN_FLIGHT)
+        .boxed()
+}
+
+/// `transfers` from another cloud made fit for a Blob destination: from S3, names Blob cannot
+/// hold skipped (and counted in `invalid_names`) and, when properties are kept, each object's
+/// read (one HEAD each); from GCS (no such names, and listings carry every property) the listed
+/// metadata fitted. Other transfers pass as they are.
+pub(crate) fn for_blob<'a>(
+    (source, dest): (&'a crate::open::Side, &crate::open::Side),
+    properties: Option<InvalidMetadata>,
+    transfers: BoxStream<'a, Result<Transfer, StoreError>>,
+    invalid_names: &'a AtomicU64,
+    ctx: &'a JobContext,
+) -> BoxStream<'a, Result<Transfer, StoreError>> {
+    use ferry_core::LocationKind::{Blob, Gcs, S3};
+    match (source.kind, dest.kind, properties) {
+        (S3, Blob, properties) => {
+            let named = skipping_invalid(transfers, invalid_names, ctx);
+            match properties {
+                Some(rule) => with_properties(named, &*source.store, rule),
+                None => named,
+            }
+        }
+        (Gcs, Blob, Some(rule)) => fitting_metadata(transfers, rule),
+        _ => transfers,
+    }
+}
+
+/// `transfers` whose listed properties already hold the metadata (GCS), with it made fit for
+/// Azure as `rule` says.
+fn fitting_metadata(
+    transfers: BoxStream<'_, Result<Transfer, StoreError>>,
+    rule: InvalidMetadata,
+) -> BoxStream<'_, Result<Transfer, StoreError>> {
+    transfers
+        .map(move |t| {
+            let mut t = t?;
+            if let Some(props) = t.properties.as_mut() {
+                props.metadata = fit_metadata(&t.source_key, std::mem::take(&mut props.metadata), rule)?;
+            }
+            Ok(t)
+        })
         .boxed()
 }
 

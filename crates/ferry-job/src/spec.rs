@@ -222,6 +222,8 @@ pub enum EndpointKind {
     Blob,
     /// Amazon S3 or an S3-compatible service.
     S3,
+    /// Google Cloud Storage.
+    Gcs,
 }
 
 /// Where an endpoint's credential comes from: a reference, never the secret.
@@ -258,6 +260,12 @@ impl Endpoint {
                     Self { location: url.to_string(), kind: EndpointKind::S3, credential: CredentialRef::Environment };
                 (endpoint, None)
             }
+            Location::Gcs(url) => {
+                // GCS credentials come from the environment (GOOGLE_APPLICATION_CREDENTIALS).
+                let endpoint =
+                    Self { location: url.to_string(), kind: EndpointKind::Gcs, credential: CredentialRef::Environment };
+                (endpoint, None)
+            }
         }
     }
 
@@ -267,6 +275,7 @@ impl Endpoint {
             EndpointKind::Local => LocationKind::Local,
             EndpointKind::Blob => LocationKind::Blob,
             EndpointKind::S3 => LocationKind::S3,
+            EndpointKind::Gcs => LocationKind::Gcs,
         };
         Ok(match Location::parse(&self.location, LocationHint::Known(kind))? {
             Location::Blob(url) => Location::Blob(url.with_sas(sas.cloned())),

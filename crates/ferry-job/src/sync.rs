@@ -61,17 +61,10 @@ pub(crate) async fn run(run: Run<'_>, sync: &SyncSpec) -> Result<(), JobError> {
     let transfers = decisions
         .filter_map(|decision| futures::future::ready(to_transfer(decision, &trees, sync, &planned, ctx)))
         .boxed();
-    // S3 → Blob, as copy: names Blob cannot hold skipped and counted, properties read (one HEAD each).
+    // From another cloud to Blob, as copy: names Blob cannot hold skipped and counted, properties kept.
     let invalid_names = AtomicU64::new(0);
-    let transfers = if trees.source.kind == LocationKind::S3 && trees.dest.kind == LocationKind::Blob {
-        let named = crate::s3_names::skipping_invalid(transfers, &invalid_names, ctx);
-        match sync.policy.preserve_properties {
-            true => crate::s3_names::with_properties(named, &*trees.source.store, crate::InvalidMetadata::Exclude),
-            false => named,
-        }
-    } else {
-        transfers
-    };
+    let properties = sync.policy.preserve_properties.then_some(crate::InvalidMetadata::Exclude);
+    let transfers = crate::s3_names::for_blob((&trees.source, &trees.dest), properties, transfers, &invalid_names, ctx);
     if sync.dry_run {
         let mut transfers = Box::pin(transfers);
         while let Some(item) = transfers.next().await {

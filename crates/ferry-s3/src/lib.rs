@@ -6,7 +6,6 @@
 //! whole listing on), folder markers must be told from objects, and the requests go through the
 //! same pool, retries and bounds as Azure's.
 
-mod bucket_names;
 mod client;
 pub mod credentials;
 mod service;
@@ -14,8 +13,8 @@ pub mod sigv4;
 mod store;
 mod xml;
 
-pub use bucket_names::BucketNames;
 pub use client::{S3Auth, S3Client};
-pub use service::{S3ServiceStore, list_buckets};
+pub use ferry_core::BucketNames;
+pub use service::{S3ServiceStore, list_buckets, service_store};
 pub use sigv4::{Credentials, Signer};
 pub use store::S3Store;

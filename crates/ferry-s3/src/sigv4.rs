@@ -8,8 +8,8 @@
 use std::time::SystemTime;
 
 use ferry_core::Secret;
+use ferry_http::canonical::{canonical_query, hex, host_header, presigned_get, stamps};
 use hmac::{Hmac, KeyInit, Mac};
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
 use sha2::{Digest, Sha256};
 use url::Url;
 
@@ -19,9 +19,6 @@ pub const EMPTY_SHA256: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934c
 pub const UNSIGNED_PAYLOAD: &str = "UNSIGNED-PAYLOAD";
 /// A presigned URL's longest life, which SigV4 allows: seven days.
 pub const MAX_PRESIGN_SECONDS: u64 = 7 * 24 * 3600;
-
-/// Bytes a query name or value keeps literal: the unreserved set.
-const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
 
 /// An access key pair, and a session token for temporary credentials.
 #[derive(Clone)]
@@ -47,53 +44,15 @@ pub struct Signer {
     region: String,
 }
 
-/// `20130524T000000Z` and `20130524` for `at`.
-fn stamps(at: SystemTime) -> (String, String) {
-    let t = time::OffsetDateTime::from(at);
-    let date = format!("{:04}{:02}{:02}", t.year(), u8::from(t.month()), t.day());
-    (format!("{date}T{:02}{:02}{:02}Z", t.hour(), t.minute(), t.second()), date)
-}
-
 fn hmac(key: &[u8], data: &str) -> Vec<u8> {
     let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes any key length");
     mac.update(data.as_bytes());
     mac.finalize().into_bytes().to_vec()
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// The hex SHA-256 of `data`.
 pub fn sha256_hex(data: &[u8]) -> String {
     hex(&Sha256::digest(data))
-}
-
-/// The canonical query: every pair decoded, encoded again as SigV4 wants, sorted.
-fn canonical_query(url: &Url) -> String {
-    let mut pairs: Vec<(String, String)> = url
-        .query()
-        .unwrap_or("")
-        .split('&')
-        .filter(|p| !p.is_empty())
-        .map(|p| {
-            let (k, v) = p.split_once('=').unwrap_or((p, ""));
-            let decode = |s: &str| percent_decode_str(&s.replace('+', "%20")).decode_utf8_lossy().into_owned();
-            let encode = |s: &str| utf8_percent_encode(s, UNRESERVED).to_string();
-            (encode(&decode(k)), encode(&decode(v)))
-        })
-        .collect();
-    pairs.sort();
-    pairs.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("&")
-}
-
-/// `host[:port]` as the request's Host header carries it.
-fn host_header(url: &Url) -> String {
-    let host = url.host_str().unwrap_or_default();
-    match url.port() {
-        Some(port) => format!("{host}:{port}"),
-        None => host.to_owned(),
-    }
 }
 
 impl Signer {
@@ -182,12 +141,7 @@ impl Signer {
                 query.append_pair("X-Amz-Security-Token", token.expose());
             }
         }
-        let canonical_request = format!(
-            "GET\n{}\n{}\nhost:{}\n\nhost\n{UNSIGNED_PAYLOAD}",
-            presigned.path(),
-            canonical_query(&presigned),
-            host_header(&presigned)
-        );
+        let canonical_request = presigned_get(&presigned);
         let signature = self.signature(&date, &amz_date, &canonical_request);
         presigned.query_pairs_mut().append_pair("X-Amz-Signature", &signature);
         presigned

@@ -16,6 +16,7 @@ mod payload;
 pub mod posix;
 pub mod ranges;
 mod safe_dir;
+pub mod service;
 mod store;
 mod synthetic;
 

@@ -65,6 +65,7 @@ impl Ctx<'_> {
             aws_region: ["AWS_REGION", "AWS_DEFAULT_REGION"]
                 .iter()
                 .find_map(|n| env.get(n).map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned)),
+            gcs: ferry_gcs::credentials::GcsEnvironment::from_env(&|n| env.get(n).map(str::to_owned)),
         };
         let events = Fanout(vec![Arc::new(TerminalEvents::new(*self.console)), Arc::new(JobLogEvents)]);
         Ok(JobContext {
@@ -166,7 +167,10 @@ fn blob_url(text: &str, hint: LocationHint, command: &str) -> Result<BlobUrl, Cl
             Err(CliError::usage(format!("`ferry {command}` works on Blob URLs, but `{path}` is a local path"))
                 .with_hint("give a URL such as https://ACCOUNT.blob.core.windows.net/CONTAINER?SAS"))
         }
-        Location::S3(url) => Err(CliError::usage(format!("`ferry {command}` works on Blob URLs, but `{url}` is S3"))
-            .with_hint("give a URL such as https://ACCOUNT.blob.core.windows.net/CONTAINER?SAS")),
+        other @ (Location::S3(_) | Location::Gcs(_)) => {
+            let service = if other.kind() == ferry_core::LocationKind::S3 { "S3" } else { "Google Cloud Storage" };
+            Err(CliError::usage(format!("`ferry {command}` works on Blob URLs, but `{other}` is {service}"))
+                .with_hint("give a URL such as https://ACCOUNT.blob.core.windows.net/CONTAINER?SAS"))
+        }
     }
 }

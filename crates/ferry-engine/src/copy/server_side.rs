@@ -56,7 +56,12 @@ impl Context {
         let one_request =
             self.options.policy.preserve_properties && user.headers == ferry_store::ContentHeaders::default();
         if t.size <= block.min(SYNC_COPY_MAX) && one_request {
-            let write = self.server_side_options(t).await?;
+            let mut write = self.server_side_options(t).await?;
+            // The service copies an Azure source's metadata by itself, but not another cloud's:
+            // give it what was read from the source (the same, for an Azure source).
+            if let Some(props) = t.properties.as_ref().filter(|p| !p.metadata.is_empty() && write.metadata.is_empty()) {
+                write.metadata = props.metadata.clone();
+            }
             let _request = self.requests.acquire().await.expect("never closed");
             match self.dest.copy_object_from_url(&t.dest_key, url, &write).await {
                 Ok(_) => {

@@ -1,6 +1,6 @@
-//! AzCopy's bucket → container names (`azcopy/s3NameResolver.go`): a bucket name Blob Storage
-//! cannot take as a container name is made into one — `.` becomes `-`, a run of N hyphens becomes
-//! `-N-` — and a name that then collides with another bucket's, or an earlier result, gets `-2`,
+//! AzCopy's bucket → container names (`azcopy/s3NameResolver.go`, `gcpNameResolver.go`): a
+//! bucket name Blob Storage cannot take as a container name is made into one — `.` (and, for GCS,
+//! `_`) becomes `-`, a run of N hyphens becomes `-N-` — and a name that then collides with another bucket's, or an earlier result, gets `-2`,
 //! `-3`, …. All names are resolved up front, so the order buckets are listed in cannot change
 //! the result.
 
@@ -13,14 +13,23 @@ pub struct BucketNames {
 }
 
 impl BucketNames {
-    /// Resolves every name in `buckets` (in the given order, as AzCopy does).
+    /// Resolves every name in `buckets` of an S3 service (in the given order, as AzCopy does).
     pub fn new(buckets: &[String]) -> Self {
+        Self::resolve(buckets, &['.'])
+    }
+
+    /// Resolves every name in `buckets` of a GCS project, whose names may also hold `_`.
+    pub fn for_gcs(buckets: &[String]) -> Self {
+        Self::resolve(buckets, &['.', '_'])
+    }
+
+    fn resolve(buckets: &[String], to_hyphens: &[char]) -> Self {
         let originals: BTreeSet<&str> = buckets.iter().map(String::as_str).collect();
         let mut taken: BTreeSet<String> = BTreeSet::new();
         let mut resolved = BTreeMap::new();
         for bucket in buckets {
-            let name = if bucket.contains('.') || bucket.contains("--") {
-                let mut name = collapse_hyphens(&bucket.replace('.', "-"));
+            let name = if bucket.contains(to_hyphens) || bucket.contains("--") {
+                let mut name = collapse_hyphens(&bucket.replace(to_hyphens, "-"));
                 if originals.contains(name.as_str()) || taken.contains(&name) {
                     name = (2..=999)
                         .map(|n| format!("{name}-{n}"))
@@ -89,5 +98,15 @@ mod tests {
         assert_eq!(names.renamed().count(), 3);
         let long = format!("{}.x", "a".repeat(62));
         assert_eq!(BucketNames::new(std::slice::from_ref(&long)).container(&long), None);
+    }
+
+    #[test]
+    fn gcs_names_also_lose_underscores() {
+        let buckets: Vec<String> = ["my_bucket", "my-bucket", "a_.b"].map(str::to_owned).into();
+        let names = BucketNames::for_gcs(&buckets);
+        assert_eq!(names.container("my_bucket"), Some("my-bucket-2"));
+        assert_eq!(names.container("my-bucket"), Some("my-bucket"));
+        assert_eq!(names.container("a_.b"), Some("a-2-b"));
+        assert_eq!(BucketNames::new(&buckets).container("my_bucket"), Some("my_bucket"));
     }
 }

