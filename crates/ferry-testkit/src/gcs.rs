@@ -114,3 +114,80 @@ impl GcsServer {
         self.python(bucket, &puts);
     }
 }
+
+/// A loopback stand-in for Google's sign-in (`google_stand_in.py`, beside this crate's
+/// manifest), over HTTPS with the test CA's certificate: a token endpoint that verifies each
+/// JWT assertion with the service account's public key, in front of a [`GcsServer`] that it
+/// forwards to only requests bearing a token it issued.
+#[derive(Debug)]
+pub struct GoogleStandIn {
+    child: std::process::Child,
+    dir: tempfile::TempDir,
+    port: u16,
+}
+
+impl GoogleStandIn {
+    /// Starts one for the account `email` whose public key (PEM) is at `public_key`, in front of
+    /// `upstream`.
+    pub fn start(
+        ca: &crate::entra::TestCa,
+        upstream: &GcsServer,
+        public_key: &std::path::Path,
+        email: &str,
+    ) -> Result<Self, String> {
+        let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+        let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("google_stand_in.py");
+        let ports = dir.path().join("ports.json");
+        let child = Command::new(crate::tools::python())
+            .arg(&script)
+            .args(["--cert".as_ref(), ca.cert.as_os_str(), "--key".as_ref(), ca.key.as_os_str()])
+            .arg("--public-key")
+            .arg(public_key)
+            .args(["--email", email, "--upstream", &upstream.endpoint()])
+            .arg("--log")
+            .arg(dir.path().join("requests.jsonl"))
+            .arg("--ports")
+            .arg(&ports)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .map_err(|e| e.to_string())?;
+        let started = Instant::now();
+        let text = loop {
+            if let Ok(text) = std::fs::read_to_string(&ports) {
+                break text;
+            }
+            if started.elapsed() > Duration::from_secs(20) {
+                return Err("the Google stand-in did not start".into());
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        let json: serde_json::Value = serde_json::from_str(&text).map_err(|e| e.to_string())?;
+        let port = json["https"].as_u64().and_then(|p| u16::try_from(p).ok()).unwrap_or_default();
+        Ok(Self { child, dir, port })
+    }
+
+    /// The storage endpoint in front of the server (`FERRY_GCS_ENDPOINT`).
+    pub fn endpoint(&self) -> String {
+        format!("https://127.0.0.1:{}", self.port)
+    }
+
+    /// The token endpoint (a key file's `token_uri`).
+    pub fn token_uri(&self) -> String {
+        format!("{}/token", self.endpoint())
+    }
+
+    /// Every request it was asked, oldest first (one JSON object each).
+    pub fn requests(&self) -> Vec<serde_json::Value> {
+        let text = std::fs::read_to_string(self.dir.path().join("requests.jsonl")).unwrap_or_default();
+        text.lines().filter_map(|l| serde_json::from_str(l).ok()).collect()
+    }
+}
+
+impl Drop for GoogleStandIn {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -35,17 +35,28 @@ fn seed(server: &GcsServer, bucket: &str) {
     server.bucket_with(bucket, &refs, &[("fine_key", "kept"), ("123-invalid", "v")]);
 }
 
+/// The throwaway RSA key the test service account signs with.
+const TEST_KEY: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../ferry-gcs/tests/data/test_key.pem");
+const EMAIL: &str = "ferry@ferry-test.iam.gserviceaccount.com";
+
 /// A service account key file (a throwaway key), as `GOOGLE_APPLICATION_CREDENTIALS` names one.
 fn key_file(dir: &std::path::Path) -> std::path::PathBuf {
-    let pem =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../ferry-gcs/tests/data/test_key.pem")).unwrap();
+    key_file_with(dir, TEST_KEY, "https://oauth2.googleapis.com/token")
+}
+
+fn key_file_with(dir: &std::path::Path, pem: &str, token_uri: &str) -> std::path::PathBuf {
     let json = serde_json::json!({
-        "type": "service_account", "project_id": "ferry-test", "private_key_id": "k1", "private_key": pem,
-        "client_email": "ferry@ferry-test.iam.gserviceaccount.com", "token_uri": "https://oauth2.googleapis.com/token",
+        "type": "service_account", "project_id": "ferry-test", "private_key_id": "k1",
+        "private_key": std::fs::read_to_string(pem).unwrap(), "client_email": EMAIL, "token_uri": token_uri,
     });
-    let path = dir.join("key.json");
+    let path = dir.join(format!("key-{}.json", std::fs::read_dir(dir).unwrap().count()));
     std::fs::write(&path, json.to_string()).unwrap();
     path
+}
+
+fn openssl(dir: &std::path::Path, args: &[&str]) {
+    let out = Command::new("openssl").args(args).current_dir(dir).output().unwrap();
+    assert!(out.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -297,4 +308,76 @@ async fn an_interrupted_gcs_copy_resumes() {
     for (key, data) in objects() {
         assert_eq!(std::fs::read(dest.join(key)).unwrap(), data, "{key}");
     }
+}
+
+/// Signing in to GCS as a service account, against a stand-in for Google's token endpoint (it
+/// verifies each JWT's RS256 signature with the account's public key) in front of
+/// fake-gcs-server (it forwards only requests bearing a token it issued), all over HTTPS: one
+/// token for the whole job, sent on every request, never shown; a key Google does not know is
+/// refused with what to check; no key at all is refused by the service, with what to set.
+#[tokio::test(flavor = "multi_thread")]
+async fn signing_in_as_a_service_account() {
+    use ferry_testkit::gcs::GoogleStandIn;
+    let server = GcsServer::shared();
+    let bucket = GcsServer::unique_bucket("signin");
+    seed(server, &bucket);
+    let work = tempfile::tempdir().unwrap();
+    openssl(work.path(), &["pkey", "-in", TEST_KEY, "-pubout", "-out", "public.pem"]);
+    let ca = ferry_testkit::entra::TestCa::generate().unwrap();
+    let google = GoogleStandIn::start(&ca, server, &work.path().join("public.pem"), EMAIL).unwrap();
+    let ferry = |key: Option<&std::path::Path>| {
+        let mut cmd = ferry_with_key();
+        cmd.env_remove("STORAGE_EMULATOR_HOST")
+            .env("FERRY_GCS_ENDPOINT", google.endpoint())
+            .env("SSL_CERT_FILE", &ca.ca)
+            .env("FERRY_LOG_LOCATION", work.path().join("logs"));
+        match key {
+            Some(k) => cmd.env("GOOGLE_APPLICATION_CREDENTIALS", k),
+            None => cmd.env_remove("GOOGLE_APPLICATION_CREDENTIALS"),
+        };
+        cmd
+    };
+
+    let good = key_file_with(work.path(), TEST_KEY, &google.token_uri());
+    let dest = work.path().join("dest");
+    let (code, out, err) = run(ferry(Some(&good)).args([
+        "copy",
+        &format!("gs://{bucket}/*"),
+        dest.to_str().unwrap(),
+        "--recursive",
+        "--block-size-mb=1",
+    ]));
+    assert_eq!(code, 0, "{out}{err}");
+    for (key, data) in objects() {
+        assert_eq!(std::fs::read(dest.join(key)).unwrap(), data, "{key}");
+    }
+    let requests = google.requests();
+    let tokens: Vec<_> = requests.iter().filter(|r| r["path"] == "/token").collect();
+    assert_eq!(tokens.len(), 1, "one token for the job: {requests:?}");
+    assert!(tokens[0]["error"].is_null(), "the assertion verified: {:?}", tokens[0]);
+    let storage: Vec<_> = requests.iter().filter(|r| r["path"] != "/token").collect();
+    assert!(storage.len() >= 6 && storage.iter().all(|r| r["bearer"] == true), "{storage:?}");
+    let logs: String = std::fs::read_dir(work.path().join("logs"))
+        .unwrap()
+        .flatten()
+        .map(|f| std::fs::read_to_string(f.path()).unwrap_or_default())
+        .collect();
+    assert!(!format!("{out}{err}{logs}").contains("ya29."), "the access token is never shown");
+
+    // A key the account does not have: the token endpoint refuses the assertion.
+    openssl(work.path(), &["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", "other.pem"]);
+    let other = work.path().join("other.pem");
+    let wrong = key_file_with(work.path(), other.to_str().unwrap(), &google.token_uri());
+    let x = work.path().join("x.txt");
+    let (code, out, err) =
+        run(ferry(Some(&wrong)).args(["copy", &format!("gs://{bucket}/top.txt"), x.to_str().unwrap()]));
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(err.contains("could not get an access token") && err.contains("Invalid JWT Signature"), "{err}");
+    assert!(err.contains("GOOGLE_APPLICATION_CREDENTIALS"), "{err}");
+
+    // No key: anonymous, which this bucket does not allow.
+    let (code, out, err) = run(ferry(None).args(["copy", &format!("gs://{bucket}/top.txt"), x.to_str().unwrap()]));
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(err.contains("401") && err.contains("set GOOGLE_APPLICATION_CREDENTIALS"), "{err}");
+    assert!(!x.exists());
 }
