@@ -354,8 +354,10 @@ fn with_query(mut url: Url, query: &str) -> Url {
 pub(crate) const CAPABILITIES: Capabilities = Capabilities {
     server_side_copy: true,
     stores_properties: true,
+    lists_metadata: true,
     lists_committed_parts: true,
     max_part_size: MAX_BLOCK,
+    min_part_size: 0,
     max_parts: 50_000,
     max_single_write: MAX_PUT_BLOB,
     positional_writes: false,

@@ -33,11 +33,14 @@ fn location_hints(from_to_flag: Option<&str>) -> Result<(LocationHint, LocationH
         "locallocal" => (LocationKind::Local, LocationKind::Local),
         "s3blob" => (LocationKind::S3, LocationKind::Blob),
         "s3local" => (LocationKind::S3, LocationKind::Local),
+        "locals3" => (LocationKind::Local, LocationKind::S3),
+        "blobs3" => (LocationKind::Blob, LocationKind::S3),
+        "s3s3" => (LocationKind::S3, LocationKind::S3),
         "gcpblob" => (LocationKind::Gcs, LocationKind::Blob),
         "gcplocal" => (LocationKind::Gcs, LocationKind::Local),
         _ => {
             return Err(CliError::usage(format!("--from-to `{text}` is not supported")).with_hint(
-                "use LocalBlob, BlobLocal, BlobBlob, LocalLocal, S3Blob, S3Local, GCPBlob, GCPLocal, or BlobFS in place of Blob",
+                "use LocalBlob, BlobLocal, BlobBlob, LocalLocal, S3Blob, S3Local, LocalS3, BlobS3, S3S3, GCPBlob, GCPLocal, or BlobFS in place of Blob",
             ));
         }
     };

@@ -106,6 +106,18 @@ pub trait TransferObserver: Send + Sync {
         let _ = (transfer, tag);
         Vec::new()
     }
+
+    /// The item is being uploaded in parts in the store's session `session` (S3's upload id),
+    /// for the version `tag` of the source.
+    fn upload_started(&self, transfer: &Transfer, tag: &str, session: &str) {
+        let _ = (transfer, tag, session);
+    }
+
+    /// The upload session an earlier run recorded for the version `tag` of the source.
+    fn upload_session(&self, transfer: &Transfer, tag: &str) -> Option<String> {
+        let _ = (transfer, tag);
+        None
+    }
 }
 
 /// Answers "replace this existing object?" for `--overwrite prompt`. Calls may come from many

@@ -17,36 +17,45 @@ impl std::fmt::Display for SizingError {
     }
 }
 
-/// The block size for an object of `size` bytes.
+/// The block size for an object of `size` bytes, in Azure's limits (50,000 blocks).
 ///
 /// Without a request: 8 MiB, doubled while 50,000 blocks would not hold the object, up to
 /// 256 MiB; beyond that the smallest size that fits in 50,000 blocks. With a request: that size,
 /// unless it needs more than 50,000 blocks or exceeds 4,000 MiB, which is an error naming the
 /// smallest size that works.
 pub fn block_size(size: u64, requested: Option<u64>) -> Result<u64, SizingError> {
-    match requested {
+    part_size(size, requested, MAX_BLOCKS, 0)
+}
+
+/// The part size for an object of `size` bytes at a store that takes at most `max_parts` parts
+/// of at least `min_part` bytes (but the last): [`block_size`]'s rule with those limits, a
+/// smaller size (asked for or not) raised to `min_part` (S3's 5 MiB).
+pub(crate) fn part_size(size: u64, requested: Option<u64>, max_parts: u64, min_part: u64) -> Result<u64, SizingError> {
+    let max_parts = max_parts.max(1);
+    let block = match requested {
         None => {
-            let mut block = DEFAULT_BLOCK_SIZE;
-            while size >= MAX_BLOCKS * block && block < 256 * 1024 * 1024 {
+            let mut block = DEFAULT_BLOCK_SIZE.max(min_part);
+            while size >= max_parts * block && block < 256 * 1024 * 1024 {
                 block *= 2;
             }
-            if size > MAX_BLOCKS * block {
-                block = size.div_ceil(MAX_BLOCKS);
+            if size > max_parts * block {
+                block = size.div_ceil(max_parts);
             }
-            Ok(block.min(MAX_BLOCK_SIZE))
+            return Ok(block.min(MAX_BLOCK_SIZE));
         }
-        Some(0) => Err(SizingError("the block size must be more than 0".into())),
-        Some(block) if block > MAX_BLOCK_SIZE => {
-            Err(SizingError(format!("a block is at most 4000 MiB; {} MiB was asked for", block / (1024 * 1024))))
-        }
-        Some(block) if size.div_ceil(block) > MAX_BLOCKS => {
-            let needed = size.div_ceil(MAX_BLOCKS).div_ceil(1024 * 1024);
-            Err(SizingError(format!(
-                "{size} bytes in blocks of {block} bytes needs more than 50,000 blocks; use --block-size-mb {needed} or more"
-            )))
-        }
-        Some(block) => Ok(block),
+        Some(0) => return Err(SizingError("the block size must be more than 0".into())),
+        Some(block) => block.max(min_part),
+    };
+    if block > MAX_BLOCK_SIZE {
+        return Err(SizingError(format!("a block is at most 4000 MiB; {} MiB was asked for", block / (1024 * 1024))));
     }
+    if size.div_ceil(block) > max_parts {
+        let needed = size.div_ceil(max_parts).div_ceil(1024 * 1024);
+        return Err(SizingError(format!(
+            "{size} bytes in blocks of {block} bytes needs more than {max_parts} blocks; use --block-size-mb {needed} or more"
+        )));
+    }
+    Ok(block)
 }
 
 #[cfg(test)]
@@ -54,6 +63,14 @@ mod tests {
     use super::*;
 
     const MIB: u64 = 1024 * 1024;
+
+    #[test]
+    fn s3_parts_are_at_least_5_mib_and_at_most_10000() {
+        assert_eq!(part_size(100 * MIB, Some(MIB), 10_000, 5 * MIB).unwrap(), 5 * MIB);
+        assert_eq!(part_size(100 * MIB, None, 10_000, 5 * MIB).unwrap(), 8 * MIB);
+        assert_eq!(part_size(10_000 * 8 * MIB, None, 10_000, 5 * MIB).unwrap(), 16 * MIB);
+        assert!(part_size(10_001 * 5 * MIB, Some(5 * MIB), 10_000, 5 * MIB).unwrap_err().0.contains("10000 blocks"));
+    }
 
     #[test]
     fn automatic_sizes_follow_azcopy() {

@@ -28,8 +28,10 @@ const PAGE_SIZE: u32 = 1000;
 const CAPABILITIES: Capabilities = Capabilities {
     server_side_copy: false,
     stores_properties: true,
+    lists_metadata: true,
     lists_committed_parts: false,
     max_part_size: 5 * 1024 * 1024 * 1024 * 1024,
+    min_part_size: 0,
     max_parts: 10_000,
     max_single_write: 5 * 1024 * 1024 * 1024 * 1024,
     positional_writes: false,

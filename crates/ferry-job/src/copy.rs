@@ -127,6 +127,9 @@ pub(crate) async fn run(run: Run<'_>, copy: &CopySpec) -> Result<(), JobError> {
     let mut options = CopyOptions { observer, ..copy_options(&copy.policy, ctx, id) };
     if dest.kind == LocationKind::Blob {
         options.policy.server_side = server_side_for(&source_location, copy.policy.server_side, ctx);
+    } else if options.policy.object_type == ferry_engine::ObjectType::Detect {
+        // Page and append blobs are Blob Storage's: elsewhere every object is written whole.
+        options.policy.object_type = ferry_engine::ObjectType::Block;
     }
     let engine = CopyEngine::new(source.store.clone(), dest.store.clone(), options);
     let verb = match (source.kind, dest.kind) {

@@ -42,6 +42,17 @@ impl TransferObserver for JournalObserver {
         })
     }
 
+    fn upload_started(&self, transfer: &Transfer, tag: &str, session: &str) {
+        self.journal.upload_started(&transfer.source_key, tag, session);
+    }
+
+    fn upload_session(&self, transfer: &Transfer, tag: &str) -> Option<String> {
+        self.journal.upload_session(&transfer.source_key, tag).unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "cannot read the recorded upload session; the upload starts over");
+            None
+        })
+    }
+
     fn finished<'a>(&'a self, transfer: &'a Transfer, outcome: ItemOutcome<'a>) -> BoxFuture<'a, ()> {
         async move {
             let (status, error, http) = match outcome {

@@ -145,19 +145,10 @@ async fn s3_service_side(url: &S3Url, exclude: &[String], ctx: &JobContext) -> R
     })
 }
 
-/// The refusal of S3 as a destination.
-fn s3_destination(url: &S3Url) -> JobError {
-    JobError::usage(format!("`{url}`: S3 as a destination is not supported yet"))
-        .with_hint("copy from S3 to Blob Storage or a local folder")
-}
-
-/// Opens an S3 bucket as a source: its store (signed with the context's AWS key pair, or
-/// anonymous), and the side that shows and explains it. S3 is not a destination yet.
-pub(crate) fn s3_side(url: &S3Url, role: Role, ctx: &JobContext) -> Result<(Side, ferry_s3::S3Store), JobError> {
+/// Opens an S3 bucket: its store (signed with the context's AWS key pair, or anonymous), and
+/// the side that shows and explains it.
+pub(crate) fn s3_side(url: &S3Url, ctx: &JobContext) -> Result<(Side, ferry_s3::S3Store), JobError> {
     check_http(url.endpoint(), &url.to_string(), ctx)?;
-    if role == Role::Destination {
-        return Err(s3_destination(url));
-    }
     let Some(bucket) = url.bucket() else {
         return Err(JobError::usage(format!("`{url}` names no bucket")).with_hint("add the bucket to the URL"));
     };
@@ -365,7 +356,7 @@ pub(crate) async fn copy_source(
             Ok((s3_service_side(url, exclude_containers, ctx).await?, SourceShape::Contents { prefix: String::new() }))
         }
         Location::S3(url) => {
-            let (side, store) = s3_side(url, Role::Source, ctx)?;
+            let (side, store) = s3_side(url, ctx)?;
             let shape =
                 source_shape(&url.to_string(), url.key(), url.contents_only(), store.bucket(), &store, &side, "object")
                     .await?;
@@ -489,27 +480,36 @@ pub(crate) async fn copy_destination(
             let side = account_side(url, Role::Destination, ctx, &[])?;
             Ok((side, DestShape { base: String::new(), is_directory: true }))
         }
-        Location::S3(url) => Err(s3_destination(url)),
+        Location::S3(url) => {
+            let (side, store) = s3_side(url, ctx)?;
+            create_root(&store).await;
+            Ok((side, object_dest_shape(&store, url.key(), single).await))
+        }
         Location::Gcs(url) => Err(gcs_destination(url)),
         Location::Blob(url) => {
             let (side, store) = blob_side(url, Role::Destination, ctx)?;
-            create_container(&store).await;
-            let path = url.path();
-            let is_directory = path.is_empty()
-                || path.ends_with('/')
-                || !single
-                || store.list(&format!("{path}/"), ListDepth::Recursive).try_next().await.ok().flatten().is_some();
-            Ok((side, DestShape { base: path.trim_end_matches('/').to_owned(), is_directory }))
+            create_root(&store).await;
+            Ok((side, object_dest_shape(&store, url.path(), single).await))
         }
     }
 }
 
-/// Creates a destination container on demand, as AzCopy does; a failure here (no permission,
-/// already there) is left for the transfers themselves to report.
-async fn create_container(store: &AzureStore) {
+/// Creates a destination container (or bucket) on demand, as AzCopy does; a failure here (no
+/// permission, already there) is left for the transfers themselves to report.
+async fn create_root(store: &dyn Store) {
     if let Err(e) = store.create_root().await {
         tracing::debug!(error = %e, "not creating the destination container");
     }
+}
+
+/// What an object store destination's `path` names: a directory when it ends in `/`, is empty,
+/// receives more than one object, or already holds objects below it; else one object's name.
+async fn object_dest_shape(store: &dyn Store, path: &str, single: bool) -> DestShape {
+    let is_directory = path.is_empty()
+        || path.ends_with('/')
+        || !single
+        || store.list(&format!("{path}/"), ListDepth::Recursive).try_next().await.ok().flatten().is_some();
+    DestShape { base: path.trim_end_matches('/').to_owned(), is_directory }
 }
 
 /// Opens one side of a sync or verify: the store and the key prefix of the tree. `create`
@@ -538,14 +538,17 @@ pub(crate) async fn tree(
         Location::Blob(url) => {
             let (side, store) = blob_side(url, role, ctx)?;
             if create {
-                create_container(&store).await;
+                create_root(&store).await;
             }
             let path = url.path().trim_end_matches('/');
             let prefix = if path.is_empty() { String::new() } else { format!("{path}/") };
             Ok((side, prefix))
         }
         Location::S3(url) => {
-            let (side, _) = s3_side(url, role, ctx)?;
+            let (side, store) = s3_side(url, ctx)?;
+            if create {
+                create_root(&store).await;
+            }
             let key = url.key().trim_end_matches('/');
             let prefix = if key.is_empty() { String::new() } else { format!("{key}/") };
             Ok((side, prefix))

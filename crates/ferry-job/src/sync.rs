@@ -82,6 +82,9 @@ pub(crate) async fn run(run: Run<'_>, sync: &SyncSpec) -> Result<(), JobError> {
     policy.put_md5 |= sync.compare == ComparePolicy::Md5;
     if trees.dest.kind == LocationKind::Blob {
         policy.server_side = crate::copy::server_side_for(&source_location, policy.server_side, ctx);
+    } else if policy.object_type == ferry_engine::ObjectType::Detect {
+        // Page and append blobs are Blob Storage's: elsewhere every object is written whole.
+        policy.object_type = ferry_engine::ObjectType::Block;
     }
     let options = CopyOptions { observer, ..copy_options(&policy, ctx, id) };
     let engine = CopyEngine::new(trees.source.store.clone(), trees.dest.store.clone(), options);

@@ -135,6 +135,12 @@ CREATE TABLE IF NOT EXISTS chunk (
     offset INTEGER NOT NULL,
     PRIMARY KEY (source, tag, offset)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS upload (
+    source TEXT NOT NULL,
+    tag TEXT NOT NULL,
+    session TEXT NOT NULL,
+    PRIMARY KEY (source, tag)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS deletion (
     destination TEXT PRIMARY KEY,
     size INTEGER NOT NULL,
@@ -144,10 +150,15 @@ CREATE TABLE IF NOT EXISTS deletion (
 ) WITHOUT ROWID;
 ";
 
-/// The journal's schema version (SQLite's `user_version`). 1 is the schema above, as journals
-/// written before versioning have it (their `user_version` is 0); 2 adds `job.progress`, the
-/// heartbeat another process reads to show a running job's progress.
-pub const SCHEMA_VERSION: i64 = 2;
+/// The journal's schema version (SQLite's `user_version`). 1 is the schema above less `upload`,
+/// as journals written before versioning have it (their `user_version` is 0); 2 adds
+/// `job.progress`, the heartbeat another process reads to show a running job's progress; 3 adds
+/// `upload`, the multipart upload session (S3's upload id) each partly uploaded object is in.
+pub const SCHEMA_VERSION: i64 = 3;
+
+const UPLOAD_TABLE: &str = "CREATE TABLE IF NOT EXISTS upload (
+    source TEXT NOT NULL, tag TEXT NOT NULL, session TEXT NOT NULL, PRIMARY KEY (source, tag)
+) WITHOUT ROWID;";
 
 /// Brings a journal's schema up to [`SCHEMA_VERSION`], so jobs journaled by an older Ferry
 /// still show and resume. A journal from a newer Ferry is refused rather than misread.
@@ -170,6 +181,9 @@ fn migrate(conn: &Connection, path: &Path) -> Result<()> {
         if !has_progress {
             conn.execute_batch("ALTER TABLE job ADD COLUMN progress TEXT").map_err(sqlite)?;
         }
+    }
+    if version < 3 {
+        conn.execute_batch(UPLOAD_TABLE).map_err(sqlite)?;
         conn.pragma_update(None, "user_version", SCHEMA_VERSION).map_err(sqlite)?;
     }
     Ok(())
@@ -191,6 +205,7 @@ enum Op {
     Status { source: String, status: ItemStatus, error: Option<String>, http_status: Option<u16> },
     Job { status: String, scan_complete: Option<bool> },
     Chunk { source: String, tag: String, offset: u64 },
+    Upload { source: String, tag: String, session: String },
     Deletion { destination: String, size: u64 },
     Progress { json: String },
     DeletionStatus { destination: String, status: ItemStatus, error: Option<String>, http_status: Option<u16> },
@@ -224,6 +239,10 @@ fn apply(tx: &rusqlite::Transaction<'_>, op: &Op) -> rusqlite::Result<()> {
         Op::Chunk { source, tag, offset } => {
             tx.prepare_cached("INSERT OR IGNORE INTO chunk (source, tag, offset) VALUES (?1, ?2, ?3)")?
                 .execute(params![source, tag, i64::try_from(*offset).unwrap_or(i64::MAX)])?;
+        }
+        Op::Upload { source, tag, session } => {
+            tx.prepare_cached("INSERT OR REPLACE INTO upload (source, tag, session) VALUES (?1, ?2, ?3)")?
+                .execute(params![source, tag, session])?;
         }
         Op::Deletion { destination, size } => {
             tx.prepare_cached(
@@ -420,6 +439,21 @@ impl Journal {
             let mut stmt = c.prepare_cached("SELECT offset FROM chunk WHERE source = ?1 AND tag = ?2")?;
             let rows = stmt.query_map(params![source, tag], |r| r.get::<_, i64>(0))?;
             rows.map(|r| r.map(|o| u64::try_from(o).unwrap_or(0))).collect()
+        })
+    }
+
+    /// Records that `source` is being uploaded in parts in the session `session` (S3's upload
+    /// id), for the version `tag` of the source (queued).
+    pub fn upload_started(&self, source: &str, tag: &str, session: &str) {
+        self.queue(Op::Upload { source: source.to_owned(), tag: tag.to_owned(), session: session.to_owned() });
+    }
+
+    /// The upload session recorded for `source` under `tag`, if any.
+    pub fn upload_session(&self, source: &str, tag: &str) -> Result<Option<String>> {
+        self.read(|c| {
+            let mut stmt = c.prepare_cached("SELECT session FROM upload WHERE source = ?1 AND tag = ?2")?;
+            let mut rows = stmt.query_map(params![source, tag], |r| r.get::<_, String>(0))?;
+            rows.next().transpose()
         })
     }
 

@@ -59,6 +59,7 @@ impl Authorizer for S3Auth {
 pub struct S3Client {
     http: HttpClient,
     auth: S3Auth,
+    region: String,
 }
 
 impl S3Client {
@@ -68,7 +69,12 @@ impl S3Client {
             Some(c) => S3Auth::Signed(Signer::new(c, region)),
             None => S3Auth::Anonymous,
         };
-        Ok(Self { http: HttpClient::new(config)?, auth })
+        Ok(Self { http: HttpClient::new(config)?, auth, region: region.to_owned() })
+    }
+
+    /// The region requests are signed for.
+    pub fn region(&self) -> &str {
+        &self.region
     }
 
     /// Whether requests are signed.

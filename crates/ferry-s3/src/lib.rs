@@ -8,9 +8,11 @@
 
 mod client;
 pub mod credentials;
+mod multipart;
 mod service;
 pub mod sigv4;
 mod store;
+mod write;
 mod xml;
 
 pub use client::{S3Auth, S3Client};

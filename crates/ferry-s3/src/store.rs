@@ -1,14 +1,13 @@
 //! One S3 bucket as a [`Store`]: listed with ListObjectsV2, read with HEAD and ranged GET, and
-//! handed to a service that copies by URL as a presigned GET.
-//!
-//! S3 as a destination is not here yet: writes answer `NotSupported`.
+//! handed to a service that copies by URL as a presigned GET; written with PutObject, or in parts
+//! with a multipart upload ([`crate::multipart`]), deleted with DeleteObject.
 
 use std::ops::Range;
 
 use async_trait::async_trait;
 use bytes::Bytes;
 use ferry_core::{ContentHeaders, Entry, ErrorKind, ObjectProperties, S3Url, StoreError};
-use ferry_http::Request;
+use ferry_http::{Body, Request};
 use ferry_store::ranges::{self, RangeRead};
 use ferry_store::{
     ByteStream, Capabilities, EntryStream, ListDepth, PartId, PartList, Payload, Store, WriteOptions, WriteReceipt,
@@ -26,12 +25,14 @@ type Result<T> = std::result::Result<T, StoreError>;
 /// Keys per listing page (S3's own maximum).
 const PAGE_SIZE: u32 = 1000;
 
-/// What an S3 bucket can do as a source.
+/// What an S3 bucket can do.
 pub(crate) const CAPABILITIES: Capabilities = Capabilities {
     server_side_copy: false,
     stores_properties: true,
+    lists_metadata: false,
     lists_committed_parts: false,
     max_part_size: 5 * 1024 * 1024 * 1024,
+    min_part_size: 5 * 1024 * 1024,
     max_parts: 10_000,
     max_single_write: 5 * 1024 * 1024 * 1024,
     positional_writes: false,
@@ -46,6 +47,7 @@ pub struct S3Store {
     page_size: u32,
     by_url: bool,
     presign_seconds: u64,
+    sessions: crate::multipart::Sessions,
 }
 
 impl S3Store {
@@ -61,6 +63,7 @@ impl S3Store {
             page_size: PAGE_SIZE,
             by_url: false,
             presign_seconds: MAX_PRESIGN_SECONDS,
+            sessions: crate::multipart::Sessions::default(),
         })
     }
 
@@ -100,6 +103,16 @@ impl S3Store {
 
     fn target(&self, key: &str) -> String {
         self.url.object_url(&self.bucket, key).to_string()
+    }
+
+    fn multipart<'a>(&'a self, key: &'a str) -> crate::multipart::Multipart<'a> {
+        crate::multipart::Multipart {
+            client: &self.client,
+            sessions: &self.sessions,
+            url: self.url.object_url(&self.bucket, key),
+            target: self.target(key),
+            key,
+        }
     }
 
     async fn list_page(&self, prefix: &str, depth: ListDepth, token: Option<&str>) -> Result<crate::xml::ObjectPage> {
@@ -178,12 +191,6 @@ fn listing(store: S3Store, prefix: String, depth: ListDepth) -> EntryStream<'sta
     })
 }
 
-/// The refusal of every write.
-pub(crate) fn read_only(target: &str) -> StoreError {
-    StoreError::new(ErrorKind::NotSupported, target, "S3 as a destination is not supported yet")
-        .with_hint("copy from S3 to Blob Storage or a local folder")
-}
-
 #[async_trait]
 impl Store for S3Store {
     fn describe(&self) -> String {
@@ -242,27 +249,93 @@ impl Store for S3Store {
         Ok(self.client.readable_url(&url, self.presign_seconds))
     }
 
-    async fn write(&self, key: &str, _payload: Payload, _options: &WriteOptions) -> Result<WriteReceipt> {
-        Err(read_only(&self.target(key)))
+    async fn write(&self, key: &str, payload: Payload, options: &WriteOptions) -> Result<WriteReceipt> {
+        let target = self.target(key);
+        if payload.len() > CAPABILITIES.max_single_write {
+            return Err(StoreError::new(
+                ErrorKind::InvalidInput,
+                target,
+                "too large for one PutObject; write it in parts",
+            ));
+        }
+        let body = match payload {
+            Payload::Bytes(b) => Body::Bytes(b),
+            Payload::FileRange { path, offset, len } => Body::File { path, offset, len },
+            Payload::Stream { stream, len } => Body::OneShot(std::sync::Mutex::new(Some(stream)), len),
+        };
+        let md5 = options.headers.content_md5;
+        if let (Some(expected), Body::Bytes(bytes)) = (md5, &body)
+            && ferry_store::md5_of(bytes) != expected
+        {
+            // Not every S3-compatible server checks Content-MD5: bytes in memory are checked here.
+            return Err(StoreError::new(ErrorKind::InvalidInput, target, "the data does not match its Content-MD5"));
+        }
+        let mut request = Request::new(Method::PUT, self.url.object_url(&self.bucket, key), &target).body(body);
+        if let Some(md5) = &md5 {
+            // S3 checks the body against it; the object's ETag is then that MD5.
+            request = request.header("content-md5", &crate::multipart::base64_md5(md5));
+        }
+        let request = crate::write::with_object_headers(request, options, &target)?;
+        let response = self.client.send(request).await.map_err(|e| crate::write::exists_when_kept(e, options))?;
+        let etag = response.headers().get("etag").and_then(|v| v.to_str().ok()).map(unquote);
+        if let (Some(expected), Some(stored)) = (md5, etag.as_deref().and_then(md5_of_etag))
+            && stored != expected
+        {
+            return Err(StoreError::new(
+                ErrorKind::Transient,
+                target,
+                "the object was stored with other bytes than were sent (its ETag is not their MD5)",
+            ));
+        }
+        Ok(WriteReceipt { etag, last_modified: None })
     }
 
-    async fn put_part(&self, key: &str, _part: &PartId, _data: Bytes, _md5: Option<[u8; 16]>) -> Result<()> {
-        Err(read_only(&self.target(key)))
+    async fn open_parts(
+        &self,
+        key: &str,
+        tag: &str,
+        options: &WriteOptions,
+        earlier: Option<&str>,
+    ) -> Result<Option<String>> {
+        self.multipart(key).open(tag, options, earlier).await.map(Some)
+    }
+
+    async fn put_part(&self, key: &str, part: &PartId, data: Bytes, md5: Option<[u8; 16]>) -> Result<()> {
+        self.multipart(key).put(part, data, md5).await
     }
 
     async fn list_parts(&self, key: &str) -> Result<PartList> {
-        Err(read_only(&self.target(key)))
+        self.multipart(key).list().await
     }
 
-    async fn commit_parts(&self, key: &str, _parts: &[PartId], _options: &WriteOptions) -> Result<WriteReceipt> {
-        Err(read_only(&self.target(key)))
+    async fn commit_parts(&self, key: &str, parts: &[PartId], options: &WriteOptions) -> Result<WriteReceipt> {
+        self.multipart(key).complete(parts, options).await
     }
 
+    /// Deletes an object: `NotFound` when there is none (S3 itself answers a delete of nothing
+    /// with success, so it is looked up first).
     async fn delete(&self, key: &str) -> Result<()> {
-        Err(read_only(&self.target(key)))
+        self.stat(key).await?;
+        let target = self.target(key);
+        self.client.send(Request::new(Method::DELETE, self.url.object_url(&self.bucket, key), &target)).await?;
+        Ok(())
     }
 
+    /// Creates the bucket, in the region requests are signed for; `AlreadyExists` when it is
+    /// there (looked up first: S3 answers a create of one's own bucket with success in
+    /// us-east-1).
     async fn create_root(&self) -> Result<()> {
-        Err(read_only(&self.describe()))
+        let target = self.describe();
+        match self.client.send(Request::new(Method::HEAD, self.url.bucket_url(&self.bucket), &target)).await {
+            Ok(_) => return Err(StoreError::new(ErrorKind::AlreadyExists, target, "the bucket exists")),
+            Err(e) if e.kind() == ErrorKind::NotFound => {}
+            Err(e) => return Err(e),
+        }
+        let mut request = Request::new(Method::PUT, self.url.bucket_url(&self.bucket), &target);
+        if let Some(body) = crate::write::create_bucket_body(self.client.region()) {
+            request = request.header("content-type", "application/xml").body(Body::Bytes(body.into()));
+        }
+        self.client.send(request).await?;
+        Ok(())
     }
 }

@@ -444,8 +444,10 @@ impl Store for LocalStore {
         Capabilities {
             server_side_copy: false,
             stores_properties: false,
+            lists_metadata: false,
             lists_committed_parts: false,
             max_part_size: 4000 * 1024 * 1024,
+            min_part_size: 0,
             max_parts: 50_000,
             max_single_write: u64::MAX,
             positional_writes: true,

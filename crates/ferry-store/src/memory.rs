@@ -132,8 +132,10 @@ impl Store for MemoryStore {
         Capabilities {
             server_side_copy: false,
             stores_properties: true,
+            lists_metadata: true,
             lists_committed_parts: true,
             max_part_size: 4000 * 1024 * 1024,
+            min_part_size: 0,
             max_parts: 50_000,
             max_single_write: 5000 * 1024 * 1024,
             positional_writes: true,

@@ -97,10 +97,14 @@ pub struct Capabilities {
     pub server_side_copy: bool,
     /// Content headers, metadata and Content-MD5 are stored and returned by `stat`/`list`.
     pub stores_properties: bool,
+    /// Listings carry each object's metadata too (S3's do not: only a HEAD gives it).
+    pub lists_metadata: bool,
     /// `list_parts` reports the committed parts of an object.
     pub lists_committed_parts: bool,
     /// Largest part, in bytes.
     pub max_part_size: u64,
+    /// Smallest part but the last, in bytes (S3's 5 MiB; 0 where any size goes).
+    pub min_part_size: u64,
     /// Most parts in one object.
     pub max_parts: u32,
     /// Largest single-shot write, in bytes.
@@ -207,6 +211,23 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// Makes the object consist of `parts`, in order, each either staged or already committed.
     /// Staged parts not named are discarded.
     async fn commit_parts(&self, key: &str, parts: &[PartId], options: &WriteOptions) -> Result<WriteReceipt>;
+
+    /// Prepares `key` for parts staged with ids [`PartId::numbered`] under `tag`: continues the
+    /// upload session `earlier` (one an earlier run recorded) when the service still has it, or
+    /// starts one, with `options` (S3 fixes an object's headers and metadata when its multipart
+    /// upload starts; Azure at commit). Returns the session's id, for the journal to record so a
+    /// resumed job finds its parts again, or `None` where parts need no session (Azure's staged
+    /// blocks belong to the blob itself).
+    async fn open_parts(
+        &self,
+        key: &str,
+        tag: &str,
+        options: &WriteOptions,
+        earlier: Option<&str>,
+    ) -> Result<Option<String>> {
+        let _ = (key, tag, options, earlier);
+        Ok(None)
+    }
 
     /// Stages a part whose bytes the service fetches from `source_url` (which must carry its own
     /// authorization, e.g. a SAS). `NotSupported` unless `capabilities().server_side_copy`.

@@ -79,8 +79,10 @@ impl Store for GeneratedSource {
         Capabilities {
             server_side_copy: false,
             stores_properties: false,
+            lists_metadata: false,
             lists_committed_parts: false,
             max_part_size: 0,
+            min_part_size: 0,
             max_parts: 0,
             max_single_write: 0,
             positional_writes: false,
@@ -176,8 +178,10 @@ impl Store for DiscardSink {
         Capabilities {
             server_side_copy: false,
             stores_properties: false,
+            lists_metadata: false,
             lists_committed_parts: false,
             max_part_size: u64::MAX,
+            min_part_size: 0,
             max_parts: u32::MAX,
             max_single_write: u64::MAX,
             positional_writes: true,

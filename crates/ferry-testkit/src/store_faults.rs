@@ -83,6 +83,16 @@ impl Store for FaultyStore {
         self.inner.capabilities()
     }
 
+    async fn open_parts(
+        &self,
+        key: &str,
+        tag: &str,
+        options: &WriteOptions,
+        earlier: Option<&str>,
+    ) -> Result<Option<String>, StoreError> {
+        self.inner.open_parts(key, tag, options, earlier).await
+    }
+
     fn list<'a>(&'a self, prefix: &'a str, depth: ListDepth) -> EntryStream<'a> {
         let delay = self.faults.delay;
         self.inner

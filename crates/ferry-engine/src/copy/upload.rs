@@ -8,16 +8,17 @@ use md5::{Digest, Md5};
 use tokio::task::JoinSet;
 
 use super::{Context, ObjectType, PER_OBJECT_PARALLELISM, Transfer, chunks, sizing_error};
-use crate::sizing::block_size;
+use crate::sizing::{block_size, part_size};
 
 impl Context {
     /// Any source to an object store: one Put Blob for small objects, staged blocks otherwise.
     /// For an item an earlier run left unfinished, blocks the service already holds (by Get Block
     /// List: same id, same size) are not sent again.
     pub(super) async fn upload(&self, t: &Transfer, moved: &AtomicU64, unfinished: bool) -> Result<(), StoreError> {
-        let block = block_size(t.size, self.options.policy.block_size).map_err(|e| sizing_error(&t.source_key, e))?;
-        let single_limit =
-            self.options.policy.put_blob_size.unwrap_or(block).min(self.dest.capabilities().max_single_write);
+        let caps = self.dest.capabilities();
+        let block = part_size(t.size, self.options.policy.block_size, u64::from(caps.max_parts), caps.min_part_size)
+            .map_err(|e| sizing_error(&t.source_key, e))?;
+        let single_limit = self.options.policy.put_blob_size.unwrap_or(block).min(caps.max_single_write);
         let mut write = self.upload_options(t);
 
         if t.size <= single_limit {
@@ -35,6 +36,15 @@ impl Context {
         }
 
         let tag = self.version_tag(t);
+        // A store with upload sessions (S3) continues the one an earlier run recorded, if any.
+        let observer = self.options.observer.as_deref();
+        let earlier = observer.filter(|_| unfinished).and_then(|o| o.upload_session(t, &tag));
+        let session = self.dest.open_parts(&t.dest_key, &tag, &write, earlier.as_deref()).await?;
+        if let (Some(o), Some(session)) = (observer, &session)
+            && earlier.as_ref() != Some(session)
+        {
+            o.upload_started(t, &tag, session);
+        }
         let staged: std::collections::HashMap<PartId, u64> = if unfinished {
             match self.dest.list_parts(&t.dest_key).await {
                 Ok(list) => list.uncommitted.into_iter().map(|p| (p.id, p.size)).collect(),
