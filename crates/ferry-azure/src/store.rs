@@ -8,7 +8,7 @@ use base64::Engine as _;
 use bytes::Bytes;
 use ferry_core::BlobUrl;
 use ferry_core::encoding::encode_component;
-use ferry_store::ranges::{self, RangeRead};
+use ferry_store::ranges;
 use ferry_store::{
     ByteStream, Capabilities, ContentHeaders, Entry, EntryStream, ErrorKind, ListDepth, ObjectProperties, PartId,
     PartList, Payload, Result, Store, StoreError, WriteOptions, WriteReceipt,
@@ -544,25 +544,16 @@ impl Store for AzureStore {
 
     async fn read(&self, key: &str, range: Option<Range<u64>>) -> Result<ByteStream> {
         let target = self.target(key);
-        let mut request = Request::new(Method::GET, self.blob_url(key), &target);
-        match ranges::plan(&target, range.as_ref())? {
-            RangeRead::Whole => {}
-            RangeRead::Nothing => {
-                self.stat(key).await?;
-                return Ok(stream::empty().boxed());
+        let send = |bytes: Option<String>| {
+            let mut request = Request::new(Method::GET, self.blob_url(key), &target);
+            if let Some(bytes) = &bytes {
+                request = request.header("x-ms-range", bytes);
             }
-            RangeRead::Bytes(bytes) => request = request.header("x-ms-range", &bytes),
-        }
-        let response = match self.client.send(self.encrypted(request, false)).await {
-            Ok(r) => r,
-            // The service refuses any range on an empty blob; the contract says it reads as empty.
-            Err(e) if ranges::maybe_empty_object(&e, range.as_ref()) => {
-                if self.stat(key).await?.size == 0 {
-                    return Ok(stream::empty().boxed());
-                }
-                return Err(e);
-            }
-            Err(e) => return Err(e),
+            self.client.send(self.encrypted(request, false))
+        };
+        let size = || async { Ok(self.stat(key).await?.size) };
+        let Some(response) = ranges::fetch(&target, range.as_ref(), send, size).await? else {
+            return Ok(stream::empty().boxed());
         };
         if let Some(r) = &range {
             // Some servers (Azurite) answer a range that starts at the very end with an empty

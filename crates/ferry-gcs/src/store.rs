@@ -8,11 +8,11 @@ use bytes::Bytes;
 use ferry_core::encoding::encode_component;
 use ferry_core::{Entry, EntryKind, ErrorKind, StoreError};
 use ferry_http::Request;
-use ferry_store::ranges::{self, RangeRead};
+use ferry_store::ranges;
 use ferry_store::{
     ByteStream, Capabilities, EntryStream, ListDepth, PartId, PartList, Payload, Store, WriteOptions, WriteReceipt,
 };
-use futures::{StreamExt, TryStreamExt, stream};
+use futures::{StreamExt, stream};
 use reqwest::Method;
 
 use crate::GcsClient;
@@ -168,34 +168,22 @@ impl Store for GcsStore {
 
     async fn read(&self, key: &str, range: Option<Range<u64>>) -> Result<ByteStream> {
         let target = self.target(key);
-        let mut url = self.object_api(key);
-        url.query_pairs_mut().append_pair("alt", "media");
-        // The stored bytes, never a decompressed rendering of a gzip-encoded object (GCS
-        // transcodes for clients that do not accept gzip).
-        let mut request = Request::new(Method::GET, url, &target).header("accept-encoding", "gzip");
-        match ranges::plan(&target, range.as_ref())? {
-            RangeRead::Whole => {}
-            RangeRead::Nothing => {
-                self.stat(key).await?;
-                return Ok(stream::empty().boxed());
+        let send = |bytes: Option<String>| {
+            let mut url = self.object_api(key);
+            url.query_pairs_mut().append_pair("alt", "media");
+            // The stored bytes, never a decompressed rendering of a gzip-encoded object (GCS
+            // transcodes for clients that do not accept gzip).
+            let mut request = Request::new(Method::GET, url, &target).header("accept-encoding", "gzip");
+            if let Some(bytes) = &bytes {
+                request = request.header("range", bytes);
             }
-            RangeRead::Bytes(bytes) => request = request.header("range", &bytes),
-        }
-        let response = match self.client.send(request).await {
-            Ok(r) => r,
-            Err(e) if ranges::maybe_empty_object(&e, range.as_ref()) => {
-                if self.stat(key).await?.size == 0 {
-                    return Ok(stream::empty().boxed());
-                }
-                return Err(e);
-            }
-            Err(e) => return Err(e),
+            self.client.send(request)
         };
-        let shown = target.clone();
-        Ok(response
-            .bytes_stream()
-            .map_err(move |e| StoreError::new(ErrorKind::Transient, &shown, ferry_http::describe_transport_error(&e)))
-            .boxed())
+        let size = || async { Ok(self.stat(key).await?.size) };
+        Ok(match ranges::fetch(&target, range.as_ref(), send, size).await? {
+            Some(response) => ferry_http::body_stream(response, &target),
+            None => stream::empty().boxed(),
+        })
     }
 
     async fn service_readable_url(&self, key: &str) -> Result<url::Url> {

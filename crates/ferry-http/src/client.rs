@@ -20,6 +20,16 @@ use url::Url;
 use crate::auth::Authorizer;
 use crate::retry::RetryPolicy;
 
+/// A response's body as a stream of bytes; a break in it is a transient failure of `target`.
+pub fn body_stream(response: Response, target: &str) -> ByteStream {
+    use futures::{StreamExt as _, TryStreamExt as _};
+    let shown = target.to_owned();
+    response
+        .bytes_stream()
+        .map_err(move |e| StoreError::new(ferry_core::ErrorKind::Transient, &shown, describe_transport_error(&e)))
+        .boxed()
+}
+
 /// A one-shot stream of bytes for a request body.
 pub type ByteStream = futures::stream::BoxStream<'static, Result<Bytes, StoreError>>;
 

@@ -35,6 +35,35 @@ pub fn maybe_empty_object(err: &StoreError, range: Option<&Range<u64>>) -> bool 
     err.status() == Some(416) && range.is_some_and(|r| r.start == 0)
 }
 
+/// Sends a read of `range` of the object `target` names, as the contract says: `send` makes the
+/// request, given the range header's value (`None`: the whole object); `size` stats the object.
+/// `None` means the read is empty: an empty range of an object that exists, or a range from 0 of
+/// an empty object (which services refuse with 416).
+pub async fn fetch<R, S, SF, Z, ZF>(target: &str, range: Option<&Range<u64>>, send: S, size: Z) -> Result<Option<R>>
+where
+    S: FnOnce(Option<String>) -> SF,
+    SF: std::future::Future<Output = Result<R>>,
+    Z: Fn() -> ZF,
+    ZF: std::future::Future<Output = Result<u64>>,
+{
+    let bytes = match plan(target, range)? {
+        RangeRead::Whole => None,
+        RangeRead::Nothing => {
+            size().await?;
+            return Ok(None);
+        }
+        RangeRead::Bytes(bytes) => Some(bytes),
+    };
+    match send(bytes).await {
+        Ok(response) => Ok(Some(response)),
+        Err(e) if maybe_empty_object(&e, range) => match size().await? {
+            0 => Ok(None),
+            _ => Err(e),
+        },
+        Err(e) => Err(e),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
