@@ -7,8 +7,7 @@
 //! processes'); nothing here changes this process's environment.
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Child, Command};
 
 /// A certificate authority and a server certificate for `127.0.0.1` and `localhost`, and a
 /// self-signed one for Azurite (which pins the certificate it presents when it fetches a
@@ -154,37 +153,16 @@ impl EntraStandIn {
     /// Starts one serving TLS with `ca`'s server certificate.
     pub fn start(ca: &TestCa, options: &StandInOptions) -> Result<Self, String> {
         let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("entra_stand_in.py");
-        let ports = dir.path().join("ports.json");
-        let mut cmd = Command::new(crate::tools::python());
-        cmd.arg(&script)
-            .args(["--cert".as_ref(), ca.cert.as_os_str(), "--key".as_ref(), ca.key.as_os_str()])
-            .arg("--log")
-            .arg(dir.path().join("requests.jsonl"))
-            .arg("--ports")
-            .arg(&ports)
-            .args(["--lifetime", &options.lifetime.to_string(), "--fail-first", &options.fail_first.to_string()])
-            .args(["--identity-header", &options.identity_header]);
+        let log = dir.path().join("requests.jsonl");
+        let (lifetime, fail_first) = (options.lifetime.to_string(), options.fail_first.to_string());
+        let os = std::ffi::OsStr::new;
+        let mut args = vec![os("--cert"), ca.cert.as_os_str(), os("--key"), ca.key.as_os_str()];
+        args.extend([os("--log"), log.as_os_str(), os("--lifetime"), os(&lifetime)]);
+        args.extend([os("--fail-first"), os(&fail_first), os("--identity-header"), os(&options.identity_header)]);
         if let Some(secret) = &options.secret {
-            cmd.args(["--secret", secret]);
+            args.extend([os("--secret"), os(secret)]);
         }
-        let child = cmd
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .map_err(|e| e.to_string())?;
-        let started = Instant::now();
-        let text = loop {
-            if let Ok(text) = std::fs::read_to_string(&ports) {
-                break text;
-            }
-            if started.elapsed() > Duration::from_secs(20) {
-                return Err("the Entra stand-in did not start".into());
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        };
-        let json: serde_json::Value = serde_json::from_str(&text).map_err(|e| e.to_string())?;
+        let (child, json) = crate::tools::start_stand_in("entra_stand_in.py", &args, dir.path())?;
         let port = |name: &str| json[name].as_u64().and_then(|p| u16::try_from(p).ok()).unwrap_or_default();
         let tenant = json["tenant"].as_str().unwrap_or_default().to_owned();
         Ok(Self { https: port("https"), http: port("http"), tenant, child, dir })

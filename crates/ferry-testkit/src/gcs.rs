@@ -136,34 +136,23 @@ impl GoogleStandIn {
         email: &str,
     ) -> Result<Self, String> {
         let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
-        let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("google_stand_in.py");
-        let ports = dir.path().join("ports.json");
-        let child = Command::new(crate::tools::python())
-            .arg(&script)
-            .args(["--cert".as_ref(), ca.cert.as_os_str(), "--key".as_ref(), ca.key.as_os_str()])
-            .arg("--public-key")
-            .arg(public_key)
-            .args(["--email", email, "--upstream", &upstream.endpoint()])
-            .arg("--log")
-            .arg(dir.path().join("requests.jsonl"))
-            .arg("--ports")
-            .arg(&ports)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .map_err(|e| e.to_string())?;
-        let started = Instant::now();
-        let text = loop {
-            if let Ok(text) = std::fs::read_to_string(&ports) {
-                break text;
-            }
-            if started.elapsed() > Duration::from_secs(20) {
-                return Err("the Google stand-in did not start".into());
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        };
-        let json: serde_json::Value = serde_json::from_str(&text).map_err(|e| e.to_string())?;
+        let log = dir.path().join("requests.jsonl");
+        let upstream = upstream.endpoint();
+        let args: [&std::ffi::OsStr; 12] = [
+            "--cert".as_ref(),
+            ca.cert.as_os_str(),
+            "--key".as_ref(),
+            ca.key.as_os_str(),
+            "--public-key".as_ref(),
+            public_key.as_os_str(),
+            "--email".as_ref(),
+            email.as_ref(),
+            "--upstream".as_ref(),
+            upstream.as_ref(),
+            "--log".as_ref(),
+            log.as_os_str(),
+        ];
+        let (child, json) = crate::tools::start_stand_in("google_stand_in.py", &args, dir.path())?;
         let port = json["https"].as_u64().and_then(|p| u16::try_from(p).ok()).unwrap_or_default();
         Ok(Self { child, dir, port })
     }

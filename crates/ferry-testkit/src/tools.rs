@@ -43,3 +43,36 @@ pub fn python() -> PathBuf {
 pub fn target_dir() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| repo_root().join("target"))
 }
+
+/// Starts the Python stand-in `script` (beside this crate's manifest) with `args` and
+/// `--ports FILE` (a file in `dir`), and waits for it to write that file: the ports (and whatever
+/// else it says) as JSON.
+pub(crate) fn start_stand_in(
+    script: &str,
+    args: &[&std::ffi::OsStr],
+    dir: &std::path::Path,
+) -> Result<(std::process::Child, serde_json::Value), String> {
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(script);
+    let ports = dir.join("ports.json");
+    let child = std::process::Command::new(python())
+        .arg(&script)
+        .args(args)
+        .arg("--ports")
+        .arg(&ports)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::inherit())
+        .spawn()
+        .map_err(|e| e.to_string())?;
+    let started = std::time::Instant::now();
+    let text = loop {
+        if let Ok(text) = std::fs::read_to_string(&ports) {
+            break text;
+        }
+        if started.elapsed() > std::time::Duration::from_secs(20) {
+            return Err(format!("{} did not start", script.display()));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    Ok((child, serde_json::from_str(&text).map_err(|e| e.to_string())?))
+}
