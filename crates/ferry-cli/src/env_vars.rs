@@ -57,6 +57,26 @@ pub const ENV_VARS: &[EnvVar] = &[
     },
     EnvVar { name: "AWS_DEFAULT_REGION", description: "Read when AWS_REGION is not set.", secret: false },
     EnvVar {
+        name: "FERRY_RUN_ID",
+        description: "The run a sharded command belongs to, when --run-id is not given.",
+        secret: false,
+    },
+    EnvVar {
+        name: "FERRY_SHARD_INDEX",
+        description: "This shard's index K (from 0) for --shards N; read only with --shards.",
+        secret: false,
+    },
+    EnvVar {
+        name: "JOB_COMPLETION_INDEX",
+        description: "A Kubernetes Indexed Job's index, read as K for --shards N when FERRY_SHARD_INDEX is not set.",
+        secret: false,
+    },
+    EnvVar {
+        name: "SLURM_ARRAY_TASK_ID",
+        description: "A Slurm array task's index, read as K for --shards N when neither variable above is set (use --array=0-(N-1)).",
+        secret: false,
+    },
+    EnvVar {
         name: "GOOGLE_APPLICATION_CREDENTIALS",
         description: "A Google service account's JSON key file, for GCS sources: Ferry signs in with it (an access token) and signs the URLs Azure fetches in a server-side copy. Unset: GCS is read anonymously (public buckets).",
         secret: false,

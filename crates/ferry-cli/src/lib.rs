@@ -12,6 +12,7 @@ pub mod logging;
 mod login;
 mod refusals;
 mod settings;
+mod shard;
 mod signals;
 mod spec;
 pub mod version;

@@ -27,6 +27,7 @@ mod open;
 mod remove;
 mod s3_names;
 mod set_properties;
+mod shards;
 mod spec;
 mod sync;
 mod targets;
@@ -42,6 +43,7 @@ pub use joblog::{CappedWriter, JOB_TARGET, JobLogLayer};
 pub use jobs::{JobDetails, details, shown_command, stored_spec};
 pub use open::{CredentialUse, blob_client};
 pub use s3_names::InvalidMetadata;
+pub use shards::{INDEX_VARIABLES, ShardRun, shard_job_id, valid_run_id};
 pub use spec::{
     CopySpec, CredentialRef, DeleteMode, Encryption, Endpoint, EndpointKind, JobKind, JobSpec, MaxDelete,
     PermanentDelete, RemoveSpec, Role, SPEC_VERSION, SetPropertiesSpec, SyncSpec, TransferPolicy, VerifySpec,
@@ -53,7 +55,10 @@ use tracing::Instrument as _;
 
 /// Runs a new job. A dry run shows what it would do and records nothing.
 pub async fn run(spec: &JobSpec, ctx: &JobContext) -> Result<(), JobError> {
-    execute(spec, lifecycle::new_job_id(), None, ctx).await
+    match &spec.shard {
+        Some(shard) => shards::run_shard(spec, shard, ctx).await,
+        None => execute(spec, lifecycle::new_job_id(), None, ctx).await,
+    }
 }
 
 /// Continues the job `journal` records (opened with its lock held), as `spec` describes it:
@@ -83,7 +88,12 @@ pub fn check_secrets(spec: &JobSpec, secrets: &Secrets) -> Result<(), JobError> 
     Ok(())
 }
 
-async fn execute(spec: &JobSpec, id: String, resume: Option<Journal>, ctx: &JobContext) -> Result<(), JobError> {
+pub(crate) async fn execute(
+    spec: &JobSpec,
+    id: String,
+    resume: Option<Journal>,
+    ctx: &JobContext,
+) -> Result<(), JobError> {
     let span = tracing::info_span!("job", id = %id);
     let run = lifecycle::Run { id: &id, spec, resume, ctx };
     async {

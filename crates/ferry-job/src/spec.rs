@@ -27,6 +27,9 @@ pub struct JobSpec {
     /// key itself is never recorded, only that it comes from the environment.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub encryption: Option<Encryption>,
+    /// The run this job is one shard of (`--shard`, `--shards`, `--run-id`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<crate::ShardRun>,
 }
 
 /// How a job's blobs are encrypted by the customer's choice.
@@ -55,7 +58,7 @@ pub enum JobKind {
 impl JobSpec {
     /// A spec of this version.
     pub fn new(display: String, kind: JobKind) -> Self {
-        Self { version: SPEC_VERSION, display, kind, encryption: None }
+        Self { version: SPEC_VERSION, display, kind, encryption: None, shard: None }
     }
 
     /// Reads a stored spec, refusing one written by a newer Ferry.
@@ -70,6 +73,20 @@ impl JobSpec {
         }
         serde_json::from_value(value)
             .map_err(|e| JobError::failed(format!("the job's stored spec cannot be read: {e}")))
+    }
+
+    /// This job as shard `run.shard` of a run: its listings hold only the shard's names.
+    #[must_use]
+    pub fn sharded(mut self, run: crate::ShardRun) -> Self {
+        let filter = match &mut self.kind {
+            JobKind::Copy(c) => &mut c.filter,
+            JobKind::Sync(s) => &mut s.filter,
+            JobKind::Remove(r) => &mut r.filter,
+            JobKind::SetProperties(p) => &mut p.filter,
+        };
+        filter.shard = Some(run.shard);
+        self.shard = Some(run);
+        self
     }
 
     /// Its endpoints with their roles: source (or a remove's target) first.

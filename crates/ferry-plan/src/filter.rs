@@ -62,6 +62,9 @@ pub struct FilterSpec {
     /// `--include-directory-stub`: folder stubs (`hdi_isfolder=true`) are objects too.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub include_directory_stubs: bool,
+    /// `--shard K/N` (or `--shards N`): only the names of this shard.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<crate::Shard>,
 }
 
 impl FilterSpec {
@@ -122,6 +125,7 @@ pub struct Filter {
     max_size: Option<u64>,
     exclude_blob_types: Vec<String>,
     include_directory_stubs: bool,
+    shard: Option<crate::Shard>,
 }
 
 /// The blob types `--exclude-blob-type` takes, as the service names them.
@@ -190,6 +194,7 @@ impl Filter {
                 })
                 .collect::<Result<_, _>>()?,
             include_directory_stubs: spec.include_directory_stubs,
+            shard: spec.shard,
         })
     }
 
@@ -240,7 +245,8 @@ impl Filter {
         if self.exclude_regex.as_ref().is_some_and(|set| set.is_match(path)) {
             return false;
         }
-        true
+        // The shard last: it hashes the name, the costliest test.
+        self.shard.is_none_or(|shard| shard.holds(path))
     }
 
     /// The time and size half of [`Filter::admits`]. A sync applies it to the source only, to

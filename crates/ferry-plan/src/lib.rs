@@ -5,8 +5,10 @@
 
 mod filter;
 mod planner;
+mod shard;
 mod size;
 
 pub use filter::{Filter, FilterError, FilterSpec};
 pub use planner::{Action, ComparePolicy, Decision, Reason, compare, plan};
+pub use shard::{Shard, ShardError, hash as shard_hash};
 pub use size::parse_size;

@@ -243,6 +243,10 @@ pub struct CopyArgs {
     #[command(flatten)]
     pub cpk: CpkArgs,
 
+    /// A sharded run's evidence: DIR/RUN-ID/run.json and each shard's manifest.
+    #[arg(long, value_name = "DIR")]
+    pub report_dir: Option<std::path::PathBuf>,
+
     /// Which objects to cover.
     #[command(flatten)]
     pub filters: FilterArgs,
@@ -295,6 +299,29 @@ pub struct FilterArgs {
     /// Only objects at most this large.
     #[arg(long)]
     pub max_size: Option<String>,
+
+    /// Running on many machines: which shard of the run this is.
+    #[command(flatten)]
+    pub shards: ShardArgs,
+}
+
+/// Running one transfer as shards on many machines (a Slurm array, a Kubernetes Indexed Job).
+#[derive(Debug, Args, Default)]
+pub struct ShardArgs {
+    /// This is shard K of N (`3/16`, counted from 0): only names whose hash (rclone's
+    /// `--hash-filter`) falls in it.
+    #[arg(long, value_name = "K/N", conflicts_with = "shards")]
+    pub shard: Option<String>,
+
+    /// N shards, K read from FERRY_SHARD_INDEX, JOB_COMPLETION_INDEX (Kubernetes) or
+    /// SLURM_ARRAY_TASK_ID (Slurm), the first set.
+    #[arg(long, value_name = "N")]
+    pub shards: Option<u64>,
+
+    /// The run the shards belong to (required with --shard/--shards); the shard's job id follows
+    /// from it, so running the same command again resumes the shard.
+    #[arg(long, env = "FERRY_RUN_ID", value_name = "ID")]
+    pub run_id: Option<String>,
 }
 
 /// `--compare-hash` values.
@@ -318,6 +345,15 @@ pub enum DeleteDestinationArg {
     Prompt,
 }
 
+/// `--delete-phase` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DeletePhaseArg {
+    /// One guarded commit after every shard (`ferry shards commit`).
+    Deferred,
+    /// Each shard deletes its own extras.
+    Inline,
+}
+
 /// `ferry sync`.
 #[derive(Debug, Args)]
 pub struct SyncArgs {
@@ -333,6 +369,11 @@ pub struct SyncArgs {
     /// Delete destination objects the source does not have (after filters): true, false, prompt.
     #[arg(long, value_enum, ignore_case = true, default_value = "false")]
     pub delete_destination: DeleteDestinationArg,
+
+    /// When a sharded sync deletes: `inline`, each shard deletes the extras of its own names
+    /// (guards per shard). (`deferred`, one guarded commit for the whole run, is to come.)
+    #[arg(long, value_enum, ignore_case = true)]
+    pub delete_phase: Option<DeletePhaseArg>,
 
     /// Allow deleting even when the source is empty (a guard against wiping a destination by
     /// syncing from the wrong, empty place).
@@ -391,6 +432,10 @@ pub struct SyncArgs {
     /// Customer-provided keys.
     #[command(flatten)]
     pub cpk: CpkArgs,
+
+    /// A sharded run's evidence: DIR/RUN-ID/run.json and each shard's manifest.
+    #[arg(long, value_name = "DIR")]
+    pub report_dir: Option<std::path::PathBuf>,
 
     /// Which objects to cover (on both sides).
     #[command(flatten)]
@@ -477,6 +522,10 @@ pub struct RemoveArgs {
     #[command(flatten)]
     pub cpk: CpkArgs,
 
+    /// A sharded run's evidence: DIR/RUN-ID/run.json and each shard's manifest.
+    #[arg(long, value_name = "DIR")]
+    pub report_dir: Option<std::path::PathBuf>,
+
     /// Which blobs to remove.
     #[command(flatten)]
     pub filters: FilterArgs,
@@ -523,6 +572,10 @@ pub struct SetPropertiesArgs {
     /// Azure Files names ending in a dot: Enable, Disable, AllowToUnsafeDestination.
     #[arg(long, value_enum, ignore_case = true, default_value = "Enable")]
     pub trailing_dot: TrailingDotArg,
+
+    /// A sharded run's evidence: DIR/RUN-ID/run.json and each shard's manifest.
+    #[arg(long, value_name = "DIR")]
+    pub report_dir: Option<std::path::PathBuf>,
 
     /// Which blobs to change.
     #[command(flatten)]

@@ -6,5 +6,6 @@ use crate::args::RemoveArgs;
 
 pub(super) async fn run(args: &RemoveArgs, ctx: &Ctx<'_>) -> Result<(), CliError> {
     let (spec, sas) = crate::spec::remove(args, display_command())?;
+    let spec = crate::shard::sharded(spec, &args.filters.shards, args.report_dir.as_deref(), ctx.env)?;
     ctx.run_job(&spec, sas).await
 }

@@ -1,0 +1,197 @@
+//! One shard of a run split over many workers (a Slurm array, a Kubernetes Indexed Job): its job
+//! id follows from the run, K and N, so running the same command again resumes the shard, a
+//! finished shard ends at once, and a shard whose run says otherwise is refused. The run's record
+//! (`DIR/RUN/run.json`, made by the first shard to start) and each shard's manifest (when it ends)
+//! are the evidence the run leaves.
+
+use std::path::{Path, PathBuf};
+
+use ferry_journal::{JobStatus, Journal, JournalError};
+use ferry_plan::Shard;
+use serde::{Deserialize, Serialize};
+
+use crate::{JobContext, JobError, JobEvent, JobSpec};
+
+/// Which run a job is a shard of, and where its evidence goes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShardRun {
+    /// The run (`--run-id`): what ties the shards, their retries and their evidence together.
+    pub run_id: String,
+    /// K/N.
+    pub shard: Shard,
+    /// Where K came from: `--shard`, or the variable it was read from.
+    pub index_from: String,
+    /// `--report-dir`: the run's evidence goes to `DIR/RUN/`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub report_dir: Option<PathBuf>,
+}
+
+/// The variables K is read from when only N is given, first set wins: Ferry's own, Kubernetes
+/// Indexed Jobs', Slurm arrays'.
+pub const INDEX_VARIABLES: [&str; 3] = ["FERRY_SHARD_INDEX", "JOB_COMPLETION_INDEX", "SLURM_ARRAY_TASK_ID"];
+
+/// Whether `id` can name a run: 1 to 64 of `A-Z a-z 0-9 . _ -`.
+pub fn valid_run_id(id: &str) -> bool {
+    (1..=64).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
+}
+
+/// The job id of shard `shard` of `run`: a name-based UUID (version 8, from SHA-256), in AzCopy's
+/// form, the same on every machine and every attempt.
+pub fn shard_job_id(run: &str, shard: Shard) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(format!("ferry-shard\0{run}\0{}\0{}", shard.index, shard.count).as_bytes());
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    uuid::Builder::from_custom_bytes(bytes).into_uuid().hyphenated().to_string()
+}
+
+/// What `run.json` records: what every shard of the run must agree on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct RunRecord {
+    run_id: String,
+    shards: u64,
+    command: String,
+    source: String,
+    destination: String,
+}
+
+fn record_of(spec: &JobSpec, run: &ShardRun) -> RunRecord {
+    let endpoints = spec.endpoints();
+    let shown = |i: usize| endpoints.get(i).map(|(e, _)| e.location.clone()).unwrap_or_default();
+    let command = match &spec.kind {
+        crate::JobKind::Copy(_) => "copy",
+        crate::JobKind::Sync(_) => "sync",
+        crate::JobKind::Remove(_) => "remove",
+        crate::JobKind::SetProperties(_) => "set-properties",
+    };
+    RunRecord {
+        run_id: run.run_id.clone(),
+        shards: run.shard.count,
+        command: command.to_owned(),
+        source: shown(0),
+        destination: shown(1),
+    }
+}
+
+/// Makes `DIR/RUN/run.json` if no shard has yet, else checks this shard agrees with it.
+fn check_run_record(dir: &Path, spec: &JobSpec, run: &ShardRun) -> Result<(), JobError> {
+    let folder = dir.join(&run.run_id);
+    std::fs::create_dir_all(&folder)
+        .map_err(|e| JobError::failed(format!("cannot make the report folder `{}`: {e}", folder.display())))?;
+    let path = folder.join("run.json");
+    let mine = record_of(spec, run);
+    let text = serde_json::to_string_pretty(&mine).unwrap_or_default();
+    let temporary = folder.join(format!(".run.json.{}", std::process::id()));
+    let made = std::fs::write(&temporary, &text).and_then(|()| std::fs::hard_link(&temporary, &path));
+    let _ = std::fs::remove_file(&temporary);
+    match made {
+        Ok(()) => return Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(JobError::failed(format!("cannot write `{}`: {e}", path.display()))),
+    }
+    let theirs: RunRecord = std::fs::read_to_string(&path)
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .ok_or_else(|| JobError::failed(format!("`{}` cannot be read", path.display())))?;
+    if theirs != mine {
+        return Err(JobError::usage(format!(
+            "shard {} of run `{}` disagrees with the run as its first shard recorded it in {}: {} shards, `ferry {}` from {} to {}",
+            run.shard,
+            run.run_id,
+            path.display(),
+            theirs.shards,
+            theirs.command,
+            theirs.source,
+            theirs.destination
+        ))
+        .with_hint("run every shard with the same command, source, destination and number of shards, or use another --run-id"));
+    }
+    Ok(())
+}
+
+/// Runs (or, run again, resumes) the shard `spec` describes.
+pub(crate) async fn run_shard(spec: &JobSpec, run: &ShardRun, ctx: &JobContext) -> Result<(), JobError> {
+    if let Some(dir) = &run.report_dir {
+        check_run_record(dir, spec, run)?;
+    }
+    let id = shard_job_id(&run.run_id, run.shard);
+    ctx.events.event(&JobEvent::Info(&format!(
+        "shard {} of run `{}` (K from {}): job {id}",
+        run.shard, run.run_id, run.index_from
+    )));
+    let journal = match Journal::open_to_run(&ctx.dirs.plans, &id) {
+        Ok(journal) => Some(journal),
+        Err(JournalError::NoSuchJob(_)) => None,
+        Err(e) => return Err(JobError::failed(format!("cannot open shard job {id}: {e}"))),
+    };
+    let result = match journal {
+        None => crate::execute(spec, id.clone(), None, ctx).await,
+        Some(journal) => {
+            let recorded = crate::stored_spec(&journal).transpose()?;
+            if !recorded.as_ref().is_some_and(|r| same_work(r, spec)) {
+                return Err(JobError::usage(format!(
+                    "job {id} (shard {} of run `{}`) was made by another command",
+                    run.shard, run.run_id
+                ))
+                .with_hint("run the shard with the command its run began with, or use another --run-id"));
+            }
+            match journal.job_status() {
+                Ok((JobStatus::Completed, _)) => {
+                    ctx.events.event(&JobEvent::Info(&format!(
+                        "shard {} of run `{}` is already complete (job {id}): nothing to do",
+                        run.shard, run.run_id
+                    )));
+                    Ok(())
+                }
+                _ => {
+                    ctx.events.event(&JobEvent::Info(&format!("resuming job {id}")));
+                    crate::resume(journal, spec, ctx).await
+                }
+            }
+        }
+    };
+    if let Some(dir) = &run.report_dir {
+        write_manifest(dir, run, &id, &result, ctx);
+    }
+    result
+}
+
+/// Whether two specs do the same work: the same job, shard and run, however the command was
+/// spelled or where K was read from.
+fn same_work(a: &JobSpec, b: &JobSpec) -> bool {
+    let run = |s: &JobSpec| s.shard.as_ref().map(|r| (r.run_id.clone(), r.shard));
+    a.kind == b.kind && a.encryption == b.encryption && run(a) == run(b)
+}
+
+/// Writes `DIR/RUN/shard-K-of-N.manifest.json`: the shard, its job and how it ended.
+fn write_manifest(dir: &Path, run: &ShardRun, id: &str, result: &Result<(), JobError>, ctx: &JobContext) {
+    let counts = Journal::open(&ctx.dirs.plans, id).ok().and_then(|j| j.counts().ok()).unwrap_or_default();
+    let manifest = serde_json::json!({
+        "run_id": run.run_id, "shard": run.shard.index, "shards": run.shard.count, "index_from": run.index_from,
+        "job_id": id, "status": if result.is_ok() { "done" } else { "failed" },
+        "items": counts.iter().map(|c| (c.status.as_str().to_owned(), c.items)).collect::<std::collections::BTreeMap<_, _>>(),
+    });
+    let name = format!("shard-{:05}-of-{:05}.manifest.json", run.shard.index, run.shard.count);
+    let path = dir.join(&run.run_id).join(&name);
+    let temporary = path.with_extension("tmp");
+    let written = std::fs::write(&temporary, serde_json::to_string_pretty(&manifest).unwrap_or_default())
+        .and_then(|()| std::fs::rename(&temporary, &path));
+    if let Err(e) = written {
+        ctx.events.event(&JobEvent::Warning(&format!("cannot write the shard's manifest `{}`: {e}", path.display())));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shard_job_ids_are_uuids_fixed_by_run_and_shard() {
+        let a = shard_job_id("nightly-20261130", Shard::new(7, 32).unwrap());
+        assert!(ferry_journal::is_job_id(&a), "{a}");
+        assert_eq!(a, shard_job_id("nightly-20261130", Shard::new(7, 32).unwrap()));
+        assert_ne!(a, shard_job_id("nightly-20261130", Shard::new(7, 16).unwrap()));
+        assert_ne!(a, shard_job_id("nightly-20261201", Shard::new(7, 32).unwrap()));
+        assert!(valid_run_id("nightly-2026.11_30") && !valid_run_id("a/b") && !valid_run_id(""));
+    }
+}

@@ -1,0 +1,195 @@
+//! One transfer split into shards (issue #16): `--shard K/N` / `--shards N` hold exactly the
+//! names rclone's `--hash-filter K/N` holds (rclone 1.75.2 is the oracle), every name lands in
+//! one shard, and a shard's job id follows from its run, so running the same command again
+//! resumes it or, done, ends at once; a shard that disagrees with its run is refused.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::process::Command;
+
+use common::{ferry, run};
+
+/// Names a hash partition must treat right: case twins, NFC and NFD spellings, non-Latin
+/// letters, the special lower cases (`İ`, final `Σ`), and plenty of ordinary ones.
+fn corpus(root: &Path) -> BTreeSet<String> {
+    let mut names: BTreeSet<String> = [
+        "Photos/IMG_0001.JPG",
+        "photos/img_0001.jpg",
+        "caf\u{e9}.txt",
+        "cafe\u{301}.txt",
+        "\u{130}stanbul.txt",
+        "istanbul.txt",
+        "\u{39f}\u{394}\u{39f}\u{3a3}.txt",
+        "STRASSE-\u{df}.txt",
+        "\u{1c4}.txt",
+        "K-kelvin-\u{212a}.txt",
+        "emoji-\u{1f600}.txt",
+        "deep/a/b/c/d.txt",
+        "sp ace+plus%.txt",
+    ]
+    .into_iter()
+    .map(str::to_owned)
+    .collect();
+    names.extend((0..300).map(|i| format!("dir{}/file-{i:04}.bin", i % 7)));
+    for name in &names {
+        let path = root.join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, name.as_bytes()).unwrap();
+    }
+    names
+}
+
+/// Every file under `root`, as relative paths.
+fn files(root: &Path) -> BTreeSet<String> {
+    fn walk(root: &Path, dir: &Path, out: &mut BTreeSet<String>) {
+        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                walk(root, &path, out);
+            } else {
+                out.insert(path.strip_prefix(root).unwrap().to_string_lossy().into_owned());
+            }
+        }
+    }
+    let mut out = BTreeSet::new();
+    walk(root, root, &mut out);
+    out
+}
+
+/// What rclone's `--hash-filter K/N` holds of `root`.
+fn rclone_shard(root: &Path, k: u64, n: u64) -> BTreeSet<String> {
+    let rclone = ferry_testkit::tools::tools_dir().join("venv/bin/rclone");
+    let out = Command::new(rclone)
+        .args(["lsf", "-R", "--files-only", "--hash-filter", &format!("{k}/{n}")])
+        .arg(root)
+        .env("RCLONE_CONFIG", "/dev/null")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap().lines().map(str::to_owned).collect()
+}
+
+#[test]
+fn shards_hold_what_rclones_hash_filter_holds_and_cover_every_name_once() {
+    let work = tempfile::tempdir().unwrap();
+    let src = work.path().join("src");
+    let names = corpus(&src);
+    let n = 4;
+    let mut seen = BTreeSet::new();
+    for k in 0..n {
+        let dest = work.path().join(format!("dest-{k}"));
+        let (code, out, err) = run(ferry()
+            .env("FERRY_JOB_PLAN_LOCATION", work.path().join("plans"))
+            .args(["copy", &format!("{}/*", src.display()), dest.to_str().unwrap(), "--recursive"])
+            .args(["--shard", &format!("{k}/{n}"), "--run-id", "corpus"]));
+        assert_eq!(code, 0, "{out}{err}");
+        let held = files(&dest);
+        assert_eq!(held, rclone_shard(&src, k, n), "shard {k}/{n}: Ferry and rclone hold the same names");
+        assert!(held.is_disjoint(&seen), "a name in two shards");
+        for name in &held {
+            assert_eq!(std::fs::read(dest.join(name)).unwrap(), name.as_bytes(), "{name}");
+        }
+        // A verify of the shard compares the shard's names on both sides: all there, no extras.
+        let (code, out, err) = run(ferry()
+            .args(["verify", src.to_str().unwrap(), dest.to_str().unwrap(), "--compute-hash"])
+            .args(["--shard", &format!("{k}/{n}")]));
+        assert_eq!(code, 0, "{out}{err}");
+        assert_eq!(common::summary_value(&out, "Objects Matched"), held.len() as u64, "{out}");
+        seen.extend(held);
+    }
+    assert_eq!(seen, names, "every name in one shard");
+    // Twins a case-insensitive or normalising destination would merge go to one shard.
+    for (a, b) in [("Photos/IMG_0001.JPG", "photos/img_0001.jpg"), ("caf\u{e9}.txt", "cafe\u{301}.txt")] {
+        let shard_of = |name: &str| (0..n).find(|k| work.path().join(format!("dest-{k}")).join(name).exists());
+        assert_eq!(shard_of(a), shard_of(b), "{a} and {b}");
+    }
+}
+
+#[test]
+fn a_shard_run_again_resumes_or_ends_and_a_disagreeing_one_is_refused() {
+    let work = tempfile::tempdir().unwrap();
+    let src = work.path().join("src");
+    corpus(&src);
+    let dest = work.path().join("dest");
+    let reports = work.path().join("reports");
+    let shard = |extra: &[&str], env: &[(&str, &str)]| {
+        let mut cmd = ferry();
+        cmd.env("FERRY_JOB_PLAN_LOCATION", work.path().join("plans"))
+            .env_remove("SLURM_ARRAY_TASK_ID")
+            .env_remove("JOB_COMPLETION_INDEX")
+            .env_remove("FERRY_SHARD_INDEX")
+            .envs(env.iter().copied())
+            .args(["copy", &format!("{}/*", src.display()), dest.to_str().unwrap(), "--recursive"])
+            .args(["--report-dir", reports.to_str().unwrap()])
+            .args(extra);
+        run(&mut cmd)
+    };
+    // K from Slurm's variable, N from the flag; the job id follows from run, K and N.
+    let (code, out, err) = shard(&["--shards", "3", "--run-id", "nightly"], &[("SLURM_ARRAY_TASK_ID", "1")]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(err.contains("shard 1/3 of run `nightly` (K from SLURM_ARRAY_TASK_ID)"), "{err}");
+    let id = common::job_id(&out);
+    assert!(err.contains(&format!("job {id}")), "{err}");
+    let manifest: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(reports.join("nightly/shard-00001-of-00003.manifest.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!((manifest["status"].as_str(), manifest["job_id"].as_str()), (Some("done"), Some(id.as_str())));
+    let run_record = std::fs::read_to_string(reports.join("nightly/run.json")).unwrap();
+    assert!(run_record.contains("\"shards\": 3"), "{run_record}");
+
+    // The same command again (a requeued worker): the shard is done, so it ends at once.
+    let (code, _, err) = shard(&["--shard", "1/3", "--run-id", "nightly"], &[]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains(&format!("is already complete (job {id})")), "the same job: {err}");
+
+    // Another N under the same run, no run id, a K past N, N with no K: refused, nothing done.
+    let (code, _, err) = shard(&["--shard", "0/2", "--run-id", "nightly"], &[]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("disagrees with the run") && err.contains("3 shards"), "{err}");
+    let (code, _, err) = shard(&["--shard", "0/3"], &[]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--run-id"), "{err}");
+    let (code, _, err) = shard(&["--shards", "3", "--run-id", "nightly"], &[("JOB_COMPLETION_INDEX", "3")]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("from 0 to 2") && err.contains("--shard $((JOB_COMPLETION_INDEX-1))/3"), "{err}");
+    let (code, _, err) = shard(&["--shards", "3", "--run-id", "nightly"], &[]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("SLURM_ARRAY_TASK_ID"), "{err}");
+    assert_eq!(std::fs::read_dir(reports.join("nightly")).unwrap().count(), 2, "run.json and one manifest");
+}
+
+#[test]
+fn a_sharded_sync_deletes_only_when_told_how() {
+    let work = tempfile::tempdir().unwrap();
+    let src = work.path().join("src");
+    corpus(&src);
+    let dest = work.path().join("dest");
+    std::fs::create_dir_all(&dest).unwrap();
+    std::fs::write(dest.join("extra.txt"), b"not in the source").unwrap();
+    let sync = |extra: &[&str]| {
+        let mut cmd = ferry();
+        cmd.env("FERRY_JOB_PLAN_LOCATION", work.path().join("plans"))
+            .args(["sync", src.to_str().unwrap(), dest.to_str().unwrap(), "--delete-destination=true"])
+            .args(["--run-id", "s"])
+            .args(extra);
+        run(&mut cmd)
+    };
+    let (code, _, err) = sync(&["--shard", "0/2"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--delete-phase inline"), "{err}");
+    assert!(dest.join("extra.txt").exists());
+    // Inline: each shard deletes the extras among its own names only.
+    let holder = (0..2).find(|k| ferry_plan::Shard::new(*k, 2).unwrap().holds("extra.txt")).unwrap();
+    let other = 1 - holder;
+    let (code, out, err) = sync(&["--shard", &format!("{other}/2"), "--delete-phase", "inline"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(dest.join("extra.txt").exists(), "another shard's extra is not this shard's to delete");
+    let (code, out, err) = sync(&["--shard", &format!("{holder}/2"), "--delete-phase", "inline"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(!dest.join("extra.txt").exists(), "its own shard deletes it");
+    let synced = files(&dest);
+    assert_eq!(synced, files(&src), "the two shards made the destination the source");
+}
