@@ -109,12 +109,19 @@ fn check_run_record(dir: &Path, spec: &JobSpec, run: &ShardRun) -> Result<(), Jo
     Ok(())
 }
 
+/// The evidence file of shard `shard` ending in `what` (`started.json`, `manifest.json`).
+fn evidence(dir: &Path, run_id: &str, shard: Shard, what: &str) -> PathBuf {
+    dir.join(run_id).join(format!("shard-{:05}-of-{:05}.{what}", shard.index, shard.count))
+}
+
 /// Runs (or, run again, resumes) the shard `spec` describes.
 pub(crate) async fn run_shard(spec: &JobSpec, run: &ShardRun, ctx: &JobContext) -> Result<(), JobError> {
+    let id = shard_job_id(&run.run_id, run.shard);
     if let Some(dir) = &run.report_dir {
         check_run_record(dir, spec, run)?;
+        let started = serde_json::json!({ "job_id": id, "pid": std::process::id() });
+        let _ = std::fs::write(evidence(dir, &run.run_id, run.shard, "started.json"), started.to_string());
     }
-    let id = shard_job_id(&run.run_id, run.shard);
     ctx.events.event(&JobEvent::Info(&format!(
         "shard {} of run `{}` (K from {}): job {id}",
         run.shard, run.run_id, run.index_from
@@ -171,14 +178,78 @@ fn write_manifest(dir: &Path, run: &ShardRun, id: &str, result: &Result<(), JobE
         "job_id": id, "status": if result.is_ok() { "done" } else { "failed" },
         "items": counts.iter().map(|c| (c.status.as_str().to_owned(), c.items)).collect::<std::collections::BTreeMap<_, _>>(),
     });
-    let name = format!("shard-{:05}-of-{:05}.manifest.json", run.shard.index, run.shard.count);
-    let path = dir.join(&run.run_id).join(&name);
+    let path = evidence(dir, &run.run_id, run.shard, "manifest.json");
     let temporary = path.with_extension("tmp");
     let written = std::fs::write(&temporary, serde_json::to_string_pretty(&manifest).unwrap_or_default())
         .and_then(|()| std::fs::rename(&temporary, &path));
     if let Err(e) = written {
         ctx.events.event(&JobEvent::Warning(&format!("cannot write the shard's manifest `{}`: {e}", path.display())));
     }
+}
+
+/// Where one shard of a run stands, by the evidence in the report folder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ShardState {
+    /// It ended and did everything.
+    Done,
+    /// It ended with failures (a retry resumes it).
+    Failed,
+    /// It started and has not ended (or its worker died: the engine retries it).
+    Running,
+    /// It never started.
+    Missing,
+}
+
+impl ShardState {
+    /// The word `ferry shards status` shows.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Done => "done",
+            Self::Failed => "failed",
+            Self::Running => "running",
+            Self::Missing => "missing",
+        }
+    }
+}
+
+/// One shard's state, and its job when it started.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShardStatus {
+    /// K/N.
+    pub shard: Shard,
+    /// Where it stands.
+    pub state: ShardState,
+    /// Its job id, once it started.
+    pub job_id: Option<String>,
+}
+
+/// Where every shard of `run_id` stands, by the evidence under `dir` (`DIR/RUN/run.json` says how
+/// many shards there are).
+pub fn run_status(dir: &Path, run_id: &str) -> Result<Vec<ShardStatus>, JobError> {
+    let path = dir.join(run_id).join("run.json");
+    let record: RunRecord =
+        std::fs::read_to_string(&path).ok().and_then(|t| serde_json::from_str(&t).ok()).ok_or_else(|| {
+            JobError::failed(format!("no run `{run_id}` in {}: `{}` cannot be read", dir.display(), path.display()))
+                .with_hint("check --run-id and --report-dir: the first shard to start writes run.json")
+        })?;
+    let read = |p: PathBuf| -> Option<serde_json::Value> {
+        std::fs::read_to_string(p).ok().and_then(|t| serde_json::from_str(&t).ok())
+    };
+    (0..record.shards)
+        .map(|k| {
+            let shard = Shard::new(k, record.shards).map_err(|e| JobError::failed(e.to_string()))?;
+            let manifest = read(evidence(dir, run_id, shard, "manifest.json"));
+            let started = read(evidence(dir, run_id, shard, "started.json"));
+            let state = match manifest.as_ref().and_then(|m| m["status"].as_str().map(str::to_owned)).as_deref() {
+                Some("done") => ShardState::Done,
+                Some(_) => ShardState::Failed,
+                None if started.is_some() => ShardState::Running,
+                None => ShardState::Missing,
+            };
+            let job_id = manifest.or(started).and_then(|m| m["job_id"].as_str().map(str::to_owned));
+            Ok(ShardStatus { shard, state, job_id })
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -158,7 +158,22 @@ fn a_shard_run_again_resumes_or_ends_and_a_disagreeing_one_is_refused() {
     let (code, _, err) = shard(&["--shards", "3", "--run-id", "nightly"], &[]);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("SLURM_ARRAY_TASK_ID"), "{err}");
-    assert_eq!(std::fs::read_dir(reports.join("nightly")).unwrap().count(), 2, "run.json and one manifest");
+    let status =
+        || run(ferry().args(["shards", "status", "--run-id", "nightly", "--report-dir", reports.to_str().unwrap()]));
+    let (code, out, err) = status();
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(out.contains(&format!("Shard 1/3: done (job {id})")) && out.contains("Shard 0/3: missing"), "{out}");
+    assert!(out.contains("3 shards, 1 done, 0 failed, 0 running, 2 missing"), "{out}");
+
+    // The other shards, as an array would run them: then the run is complete.
+    for k in ["0", "2"] {
+        let (code, out, err) = shard(&["--shards", "3", "--run-id", "nightly"], &[("FERRY_SHARD_INDEX", k)]);
+        assert_eq!(code, 0, "{out}{err}");
+    }
+    let (code, out, err) = status();
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("3 shards, 3 done"), "{out}");
+    assert_eq!(files(&dest), files(&src), "the three shards copied everything");
 }
 
 #[test]

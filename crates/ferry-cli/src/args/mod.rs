@@ -157,6 +157,9 @@ pub enum Command {
     /// List, show, resume and remove jobs (every copy is a job with a journal).
     #[command(subcommand)]
     Jobs(JobsCommand),
+    /// A run split over many machines (`--shard`, `--shards`): where its shards stand.
+    #[command(subcommand)]
+    Shards(ShardsCommand),
     /// Show the environment variables Ferry reads and their current values (secrets redacted).
     #[command(after_help = ENV_EXAMPLES)]
     Env(EnvArgs),

@@ -342,3 +342,24 @@ pub struct DocArgs {
     #[arg(long, value_enum, ignore_case = true, default_value = "default")]
     pub format: DocFormat,
 }
+
+/// `ferry shards`: a run split over many workers.
+#[derive(Debug, Subcommand)]
+pub enum ShardsCommand {
+    /// Where each shard of a run stands (done, failed, running, missing), from its report folder;
+    /// exit 0 only when every shard is done.
+    #[command(after_help = "Examples:\n  ferry shards status --run-id nightly-20261130 --report-dir /evidence")]
+    Status(ShardsStatusArgs),
+}
+
+/// `ferry shards status`.
+#[derive(Debug, Args)]
+pub struct ShardsStatusArgs {
+    /// The run.
+    #[arg(long, env = "FERRY_RUN_ID", value_name = "ID")]
+    pub run_id: String,
+
+    /// The folder the shards wrote their evidence to (their --report-dir).
+    #[arg(long, value_name = "DIR")]
+    pub report_dir: std::path::PathBuf,
+}
