@@ -361,6 +361,7 @@ pub(crate) fn sync(args: &SyncArgs, display: String) -> Result<Made, CliError> {
         verify: args.verify,
         follow_symlinks: args.local.follow_symlinks,
         skip_hardlinks: args.local.hardlinks == crate::args::HardlinksArg::Skip,
+        deferred: None,
     };
     Ok((encrypted(JobSpec::new(display, JobKind::Sync(sync)), &args.cpk)?, sas))
 }

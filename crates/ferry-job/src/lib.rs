@@ -43,10 +43,14 @@ pub use joblog::{CappedWriter, JOB_TARGET, JobLogLayer};
 pub use jobs::{JobDetails, details, shown_command, stored_spec};
 pub use open::{CredentialUse, blob_client};
 pub use s3_names::InvalidMetadata;
-pub use shards::{INDEX_VARIABLES, ShardRun, ShardState, ShardStatus, run_status, shard_job_id, valid_run_id};
+pub use shards::{
+    INDEX_VARIABLES, ShardRun, ShardState, ShardStatus, commit_run, deletes_file, run_status, shard_job_id,
+    valid_run_id,
+};
 pub use spec::{
-    CopySpec, CredentialRef, DeleteMode, Encryption, Endpoint, EndpointKind, JobKind, JobSpec, MaxDelete,
-    PermanentDelete, RemoveSpec, Role, SPEC_VERSION, SetPropertiesSpec, SyncSpec, TransferPolicy, VerifySpec,
+    CopySpec, CredentialRef, DeferredDeletes, DeleteMode, Encryption, Endpoint, EndpointKind, JobKind, JobSpec,
+    MaxDelete, PermanentDelete, RemoveSpec, Role, SPEC_VERSION, SetPropertiesSpec, SyncSpec, TransferPolicy,
+    VerifySpec,
 };
 pub use verify::{VerifySummary, verify};
 

@@ -38,8 +38,13 @@ pub fn valid_run_id(id: &str) -> bool {
 /// The job id of shard `shard` of `run`: a name-based UUID (version 8, from SHA-256), in AzCopy's
 /// form, the same on every machine and every attempt.
 pub fn shard_job_id(run: &str, shard: Shard) -> String {
+    named_job_id(&format!("ferry-shard\0{run}\0{}\0{}", shard.index, shard.count))
+}
+
+/// A job id named by `name`: a version-8 UUID from its SHA-256.
+fn named_job_id(name: &str) -> String {
     use sha2::{Digest, Sha256};
-    let digest = Sha256::digest(format!("ferry-shard\0{run}\0{}\0{}", shard.index, shard.count).as_bytes());
+    let digest = Sha256::digest(name.as_bytes());
     let mut bytes = [0u8; 16];
     bytes.copy_from_slice(&digest[..16]);
     uuid::Builder::from_custom_bytes(bytes).into_uuid().hyphenated().to_string()
@@ -126,37 +131,8 @@ pub(crate) async fn run_shard(spec: &JobSpec, run: &ShardRun, ctx: &JobContext) 
         "shard {} of run `{}` (K from {}): job {id}",
         run.shard, run.run_id, run.index_from
     )));
-    let journal = match Journal::open_to_run(&ctx.dirs.plans, &id) {
-        Ok(journal) => Some(journal),
-        Err(JournalError::NoSuchJob(_)) => None,
-        Err(e) => return Err(JobError::failed(format!("cannot open shard job {id}: {e}"))),
-    };
-    let result = match journal {
-        None => crate::execute(spec, id.clone(), None, ctx).await,
-        Some(journal) => {
-            let recorded = crate::stored_spec(&journal).transpose()?;
-            if !recorded.as_ref().is_some_and(|r| same_work(r, spec)) {
-                return Err(JobError::usage(format!(
-                    "job {id} (shard {} of run `{}`) was made by another command",
-                    run.shard, run.run_id
-                ))
-                .with_hint("run the shard with the command its run began with, or use another --run-id"));
-            }
-            match journal.job_status() {
-                Ok((JobStatus::Completed, _)) => {
-                    ctx.events.event(&JobEvent::Info(&format!(
-                        "shard {} of run `{}` is already complete (job {id}): nothing to do",
-                        run.shard, run.run_id
-                    )));
-                    Ok(())
-                }
-                _ => {
-                    ctx.events.event(&JobEvent::Info(&format!("resuming job {id}")));
-                    crate::resume(journal, spec, ctx).await
-                }
-            }
-        }
-    };
+    let label = format!("shard {} of run `{}`", run.shard, run.run_id);
+    let result = run_or_resume(spec, &id, &label, ctx).await;
     if let Some(dir) = &run.report_dir {
         write_manifest(dir, run, &id, &result, ctx);
     }
@@ -168,6 +144,94 @@ pub(crate) async fn run_shard(spec: &JobSpec, run: &ShardRun, ctx: &JobContext) 
 fn same_work(a: &JobSpec, b: &JobSpec) -> bool {
     let run = |s: &JobSpec| s.shard.as_ref().map(|r| (r.run_id.clone(), r.shard));
     a.kind == b.kind && a.encryption == b.encryption && run(a) == run(b)
+}
+
+/// Runs the job `id` as `spec` says, or resumes it when its journal is there (a run of the
+/// same command again), or, done already, ends at once; a journal of other work is refused.
+async fn run_or_resume(spec: &JobSpec, id: &str, label: &str, ctx: &JobContext) -> Result<(), JobError> {
+    let journal = match Journal::open_to_run(&ctx.dirs.plans, id) {
+        Ok(journal) => Some(journal),
+        Err(JournalError::NoSuchJob(_)) => None,
+        Err(e) => return Err(JobError::failed(format!("cannot open job {id}: {e}"))),
+    };
+    let Some(journal) = journal else { return crate::execute(spec, id.to_owned(), None, ctx).await };
+    let recorded = crate::stored_spec(&journal).transpose()?;
+    if !recorded.as_ref().is_some_and(|r| same_work(r, spec)) {
+        return Err(JobError::usage(format!("job {id} ({label}) was made by another command"))
+            .with_hint("run it with the command its run began with, or use another --run-id"));
+    }
+    match journal.job_status() {
+        Ok((JobStatus::Completed, _)) => {
+            ctx.events.event(&JobEvent::Info(&format!("{label} is already complete (job {id}): nothing to do")));
+            Ok(())
+        }
+        _ => {
+            ctx.events.event(&JobEvent::Info(&format!("resuming job {id}")));
+            crate::resume(journal, spec, ctx).await
+        }
+    }
+}
+
+/// The file where shard `shard` of `run_id` records its delete candidates for the commit.
+pub fn deletes_file(dir: &Path, run_id: &str, shard: Shard) -> PathBuf {
+    evidence(dir, run_id, shard, "deletes.jsonl")
+}
+
+/// `ferry shards commit`: once every shard of the sync run `run_id` is done and recorded its
+/// delete candidates, runs `spec` (the run's sync, unsharded) as the commit: nothing is copied;
+/// both trees are listed again in full, so the run-level guards (an empty source,
+/// `--max-delete`) judge the whole run and each candidate is checked against the source as it is
+/// now; only extras a shard recorded are deleted, each journaled. Its job id follows from the
+/// run, so running it again resumes it.
+pub async fn commit_run(mut spec: JobSpec, dir: &Path, run_id: &str, ctx: &JobContext) -> Result<(), JobError> {
+    let statuses = run_status(dir, run_id)?;
+    let undone: Vec<String> = statuses
+        .iter()
+        .filter(|s| s.state != ShardState::Done)
+        .map(|s| format!("{} ({})", s.shard, s.state.as_str()))
+        .collect();
+    if !undone.is_empty() {
+        return Err(JobError::failed(format!(
+            "run `{run_id}` is not complete, so nothing was deleted: shard {} not done",
+            undone.join(", ")
+        ))
+        .with_hint(
+            "let the array job finish (or requeue the failed shards), then commit; `ferry shards status` shows them",
+        ));
+    }
+    let record: RunRecord = std::fs::read_to_string(dir.join(run_id).join("run.json"))
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .ok_or_else(|| JobError::failed(format!("run `{run_id}`'s run.json cannot be read")))?;
+    let endpoints = spec.endpoints();
+    let given = |i: usize| endpoints.get(i).map(|(e, _)| e.location.clone()).unwrap_or_default();
+    if record.command != "sync" || record.source != given(0) || record.destination != given(1) {
+        return Err(JobError::usage(format!(
+            "run `{run_id}` was `ferry {}` from {} to {}: the commit must name the same source and destination",
+            record.command, record.source, record.destination
+        )));
+    }
+    let mut files = Vec::new();
+    for status in &statuses {
+        let file = deletes_file(dir, run_id, status.shard);
+        if !file.exists() {
+            return Err(JobError::failed(format!(
+                "shard {} recorded no delete candidates, so nothing was deleted",
+                status.shard
+            ))
+            .with_hint("the commit applies to a sharded sync with --delete-destination and --delete-phase deferred (the default)"));
+        }
+        files.push(file);
+    }
+    let crate::JobKind::Sync(sync) = &mut spec.kind else {
+        return Err(JobError::usage("`ferry shards commit` commits a sharded sync"));
+    };
+    sync.deferred = Some(crate::DeferredDeletes::Commit(files));
+    if sync.delete == crate::DeleteMode::Never {
+        sync.delete = crate::DeleteMode::Extras;
+    }
+    let id = named_job_id(&format!("ferry-commit\0{run_id}"));
+    run_or_resume(&spec, &id, &format!("the commit of run `{run_id}`"), ctx).await
 }
 
 /// Writes `DIR/RUN/shard-K-of-N.manifest.json`: the shard, its job and how it ended.

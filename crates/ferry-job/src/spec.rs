@@ -410,6 +410,21 @@ pub struct SyncSpec {
     /// `--hardlinks skip`: a local source's files with several hard links are passed over.
     #[serde(default)]
     pub skip_hardlinks: bool,
+    /// A sharded run's deletes, deferred to one commit (`--delete-phase deferred`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deferred: Option<DeferredDeletes>,
+}
+
+/// A sharded sync's deletes, deferred to one guarded commit for the whole run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DeferredDeletes {
+    /// A shard: once both its listings completed, its extras are written to this file (JSON
+    /// Lines of `key` and `size`), and nothing is deleted.
+    Record(std::path::PathBuf),
+    /// The run's commit: nothing is copied; of the extras its own full listings find, only those
+    /// the shards recorded in these files are deleted, behind the run-level guards.
+    Commit(Vec<std::path::PathBuf>),
 }
 
 /// `ferry remove`.

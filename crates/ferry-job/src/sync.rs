@@ -24,7 +24,7 @@ use crate::listing::{compared, compile, scoped_plan};
 use crate::md5::{cache_for, with_local_md5};
 use crate::observer::JournalObserver;
 use crate::open::{self, Side};
-use crate::spec::{DeleteMode, MaxDelete, Role, SyncSpec};
+use crate::spec::{DeferredDeletes, DeleteMode, MaxDelete, Role, SyncSpec};
 use crate::verify::{Trees, VerifyOptions, compare_trees};
 use crate::{JobContext, JobError, JobEvent};
 
@@ -163,6 +163,8 @@ fn to_transfer(
             planned.extras.lock().expect("never poisoned").push((d.key, size));
             None
         }
+        // The run's commit copies nothing: the shards did.
+        Action::Copy if matches!(sync.deferred, Some(DeferredDeletes::Commit(_))) => None,
         Action::Copy => {
             let entry = d.source.expect("a copy has a source");
             let (source_key, dest_key) =
@@ -208,6 +210,55 @@ fn refusal(sync: &SyncSpec, planned: &Planned, cancelled: bool, extras: usize, s
     over_limit.then(|| format!("{extras} deletions exceed --max-delete {shown}; nothing was deleted"))
 }
 
+/// A shard of a run with deferred deletes: its extras, written to `path` for the run's commit
+/// once both its listings completed (a partial view records nothing, and says so). The guards
+/// that judge a whole run (an empty source, `--max-delete`) wait for the commit, which sees it.
+fn record_extras(
+    path: &std::path::Path,
+    extras: &[(String, u64)],
+    planned: &Planned,
+    cancelled: bool,
+    ctx: &JobContext,
+) -> Option<String> {
+    if cancelled || planned.listing_failed.load(Ordering::Relaxed) {
+        let _ = std::fs::remove_file(path);
+        return Some("a listing did not complete, so no delete candidates were recorded for the run's commit".into());
+    }
+    let mut text = String::new();
+    for (key, size) in extras {
+        text.push_str(&serde_json::json!({ "key": key, "size": size }).to_string());
+        text.push('\n');
+    }
+    let temporary = path.with_extension("tmp");
+    if let Err(e) = std::fs::write(&temporary, text).and_then(|()| std::fs::rename(&temporary, path)) {
+        return Some(format!("cannot record the delete candidates in `{}`: {e}", path.display()));
+    }
+    ctx.events.event(&JobEvent::Info(&format!(
+        "{} objects exist only at the destination: recorded for the run's commit (`ferry shards commit`), not deleted",
+        extras.len()
+    )));
+    None
+}
+
+/// The extras every shard recorded: the only ones the run's commit may delete.
+fn recorded_extras(files: &[std::path::PathBuf]) -> Result<std::collections::HashSet<String>, String> {
+    let mut keys = std::collections::HashSet::new();
+    for file in files {
+        let text = std::fs::read_to_string(file).map_err(|e| {
+            format!("cannot read the delete candidates `{}` ({e}), so nothing was deleted", file.display())
+        })?;
+        for line in text.lines().filter(|l| !l.trim().is_empty()) {
+            let value: serde_json::Value = serde_json::from_str(line).map_err(|_| {
+                format!("`{}` is not a list of delete candidates, so nothing was deleted", file.display())
+            })?;
+            if let Some(key) = value["key"].as_str() {
+                keys.insert(key.to_owned());
+            }
+        }
+    }
+    Ok(keys)
+}
+
 /// The deletion phase, behind its guards: deletes (or, in a dry run, shows) the extras.
 async fn delete_phase(
     trees: &SyncTrees,
@@ -231,6 +282,14 @@ async fn delete_phase(
         return (counts, None);
     }
     let cancelled = report.is_some_and(|r| r.cancelled);
+    match &sync.deferred {
+        Some(DeferredDeletes::Record(path)) => return (counts, record_extras(path, &extras, planned, cancelled, ctx)),
+        Some(DeferredDeletes::Commit(files)) => match recorded_extras(files) {
+            Ok(recorded) => extras.retain(|(key, _)| recorded.contains(key)),
+            Err(reason) => return (counts, Some(reason)),
+        },
+        None => {}
+    }
     if let Some(reason) = refusal(sync, planned, cancelled, extras.len(), scanned) {
         ctx.events.event(&JobEvent::Warning(&reason));
         return (counts, Some(reason));

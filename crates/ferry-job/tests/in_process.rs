@@ -156,6 +156,7 @@ async fn a_cancelled_sync_deletes_nothing_and_its_resume_finishes_it() {
             verify: false,
             follow_symlinks: false,
             skip_hardlinks: false,
+            deferred: None,
         }),
     );
     let events = Arc::new(Recorder::default());

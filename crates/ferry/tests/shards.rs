@@ -177,7 +177,72 @@ fn a_shard_run_again_resumes_or_ends_and_a_disagreeing_one_is_refused() {
 }
 
 #[test]
-fn a_sharded_sync_deletes_only_when_told_how() {
+fn a_sharded_syncs_deletes_wait_for_the_runs_commit() {
+    let work = tempfile::tempdir().unwrap();
+    let src = work.path().join("src");
+    corpus(&src);
+    let dest = work.path().join("dest");
+    let reports = work.path().join("reports");
+    std::fs::create_dir_all(&dest).unwrap();
+    for extra in ["extra-1.txt", "extra-2.txt", "gone/extra-3.txt"] {
+        std::fs::create_dir_all(dest.join(extra).parent().unwrap()).unwrap();
+        std::fs::write(dest.join(extra), b"not in the source").unwrap();
+    }
+    let ferry_at = || {
+        let mut cmd = ferry();
+        cmd.env("FERRY_JOB_PLAN_LOCATION", work.path().join("plans"));
+        cmd
+    };
+    let sync = |extra: &[&str]| {
+        run(ferry_at()
+            .args(["sync", src.to_str().unwrap(), dest.to_str().unwrap(), "--delete-destination=true"])
+            .args(["--run-id", "s", "--report-dir", reports.to_str().unwrap()])
+            .args(extra))
+    };
+    let commit = || {
+        run(ferry_at()
+            .args(["shards", "commit", src.to_str().unwrap(), dest.to_str().unwrap(), "--delete-destination=true"])
+            .args(["--run-id", "s", "--report-dir", reports.to_str().unwrap()]))
+    };
+    // Without a report folder there is nowhere to record the candidates.
+    let (code, _, err) = run(ferry_at()
+        .args(["sync", src.to_str().unwrap(), dest.to_str().unwrap(), "--delete-destination=true"])
+        .args(["--run-id", "s0", "--shard", "0/2"]));
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--report-dir") && err.contains("--delete-phase inline"), "{err}");
+
+    let (code, out, err) = sync(&["--shard", "0/2"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(err.contains("recorded for the run's commit"), "{err}");
+    assert!(dest.join("extra-1.txt").exists() && dest.join("extra-2.txt").exists(), "a shard deletes nothing");
+    let (code, _, err) = commit();
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("not complete") && err.contains("1/2 (missing)"), "{err}");
+    assert!(dest.join("extra-1.txt").exists(), "an incomplete run deletes nothing");
+
+    let (code, out, err) = sync(&["--shard", "1/2"]);
+    assert_eq!(code, 0, "{out}{err}");
+    // Since the shards listed: the source gained one candidate's name, and the destination
+    // gained an extra no shard saw. Neither may be deleted.
+    std::fs::write(src.join("extra-2.txt"), b"now in the source").unwrap();
+    std::fs::write(dest.join("late.txt"), b"arrived after the shards").unwrap();
+    let (code, out, err) = commit();
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(!dest.join("extra-1.txt").exists() && !dest.join("gone/extra-3.txt").exists(), "recorded extras deleted");
+    assert_eq!(std::fs::read(dest.join("extra-2.txt")).unwrap(), b"not in the source", "the source has it now: kept");
+    assert!(dest.join("late.txt").exists(), "no shard recorded it: kept");
+    assert_eq!(
+        common::summary_value(&out, "Number of Copy Transfers Completed"),
+        0,
+        "the commit copies nothing: {out}"
+    );
+    let (code, _, err) = commit();
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("is already complete"), "{err}");
+}
+
+#[test]
+fn a_sharded_sync_deletes_inline_only_its_own_extras() {
     let work = tempfile::tempdir().unwrap();
     let src = work.path().join("src");
     corpus(&src);
@@ -188,23 +253,17 @@ fn a_sharded_sync_deletes_only_when_told_how() {
         let mut cmd = ferry();
         cmd.env("FERRY_JOB_PLAN_LOCATION", work.path().join("plans"))
             .args(["sync", src.to_str().unwrap(), dest.to_str().unwrap(), "--delete-destination=true"])
-            .args(["--run-id", "s"])
+            .args(["--run-id", "s", "--delete-phase", "inline"])
             .args(extra);
         run(&mut cmd)
     };
-    let (code, _, err) = sync(&["--shard", "0/2"]);
-    assert_eq!(code, 2, "{err}");
-    assert!(err.contains("--delete-phase inline"), "{err}");
-    assert!(dest.join("extra.txt").exists());
-    // Inline: each shard deletes the extras among its own names only.
     let holder = (0..2).find(|k| ferry_plan::Shard::new(*k, 2).unwrap().holds("extra.txt")).unwrap();
     let other = 1 - holder;
-    let (code, out, err) = sync(&["--shard", &format!("{other}/2"), "--delete-phase", "inline"]);
+    let (code, out, err) = sync(&["--shard", &format!("{other}/2")]);
     assert_eq!(code, 0, "{out}{err}");
     assert!(dest.join("extra.txt").exists(), "another shard's extra is not this shard's to delete");
-    let (code, out, err) = sync(&["--shard", &format!("{holder}/2"), "--delete-phase", "inline"]);
+    let (code, out, err) = sync(&["--shard", &format!("{holder}/2")]);
     assert_eq!(code, 0, "{out}{err}");
     assert!(!dest.join("extra.txt").exists(), "its own shard deletes it");
-    let synced = files(&dest);
-    assert_eq!(synced, files(&src), "the two shards made the destination the source");
+    assert_eq!(files(&dest), files(&src), "the two shards made the destination the source");
 }

@@ -350,6 +350,14 @@ pub enum ShardsCommand {
     /// exit 0 only when every shard is done.
     #[command(after_help = "Examples:\n  ferry shards status --run-id nightly-20261130 --report-dir /evidence")]
     Status(ShardsStatusArgs),
+    /// The deletes of a sharded sync, once for the whole run: refused unless every shard is done;
+    /// lists both trees again (the run's guards: an empty source, --max-delete), checks each
+    /// candidate against the source as it is now, and deletes, journaled and resumable. Takes
+    /// the run's sync command, with --run-id and --report-dir and without --shard/--shards.
+    #[command(
+        after_help = "Examples:\n  ferry shards commit /data 'https://A.blob.core.windows.net/c?SAS' --run-id nightly-20261130 --report-dir /evidence"
+    )]
+    Commit(Box<crate::args::SyncArgs>),
 }
 
 /// `ferry shards status`.

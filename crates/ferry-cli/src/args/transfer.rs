@@ -370,8 +370,9 @@ pub struct SyncArgs {
     #[arg(long, value_enum, ignore_case = true, default_value = "false")]
     pub delete_destination: DeleteDestinationArg,
 
-    /// When a sharded sync deletes: `inline`, each shard deletes the extras of its own names
-    /// (guards per shard). (`deferred`, one guarded commit for the whole run, is to come.)
+    /// When a sharded sync deletes: `deferred` (the default), each shard records its extras in
+    /// --report-dir and `ferry shards commit` deletes them once, behind the run's guards;
+    /// `inline`, each shard deletes the extras among its own names (guards per shard).
     #[arg(long, value_enum, ignore_case = true)]
     pub delete_phase: Option<DeletePhaseArg>,
 

@@ -153,7 +153,7 @@ pub async fn dispatch(command: &Command, ctx: &Ctx<'_>) -> Result<(), CliError> 
         Command::Env(args) => env::run(args, ctx.console),
         Command::Bench(args) => bench::run(args, ctx).await,
         Command::Jobs(command) => jobs::run(command, ctx).await,
-        Command::Shards(command) => shards::run(command, ctx),
+        Command::Shards(command) => shards::run(command, ctx).await,
         Command::Login(args) => login::run(args, ctx).await,
         Command::Logout => login::logout(ctx),
         Command::Completion(shell) => doc::completion(shell, ctx),

@@ -9,21 +9,35 @@ pub(super) async fn run(args: &SyncArgs, ctx: &Ctx<'_>) -> Result<(), CliError> 
     ctx.needs_full_output(asks, "--delete-destination prompt asks questions")?;
     let (spec, sas) = crate::spec::sync(args, display_command())?;
     let spec = crate::shard::sharded(spec, &args.filters.shards, args.report_dir.as_deref(), ctx.env)?;
-    check_delete_phase(args, spec.shard.is_some())?;
+    let spec = deferring_deletes(spec, args)?;
     ctx.run_job(&spec, sas).await
 }
 
-/// A sharded sync deletes only when told how: `--delete-phase inline` (each shard its own
-/// extras, judged by its own listings and guards). The run-level commit is not there yet, so
-/// it is refused rather than done per shard without being asked.
-fn check_delete_phase(args: &SyncArgs, sharded: bool) -> Result<(), CliError> {
+/// A sharded sync that deletes: by default each shard records its extras for the run's commit
+/// (`ferry shards commit`), which needs the report folder; `--delete-phase inline` lets each
+/// shard delete the extras among its own names.
+fn deferring_deletes(mut spec: ferry_job::JobSpec, args: &SyncArgs) -> Result<ferry_job::JobSpec, CliError> {
     let deletes = args.delete_destination != DeleteDestinationArg::False;
-    match (sharded, args.delete_phase) {
-        (false, Some(_)) => Err(CliError::usage("--delete-phase applies to a sharded sync (--shard or --shards)")),
-        (true, Some(DeletePhaseArg::Deferred)) | (true, None) if deletes => Err(CliError::usage(
-            "a sharded sync's deletes deferred to one commit for the whole run are not supported yet",
-        )
-        .with_hint("add --delete-phase inline to let each shard delete the extras among its own names, or sync without --delete-destination")),
-        _ => Ok(()),
+    let Some(run) = spec.shard.clone() else {
+        return match args.delete_phase {
+            Some(_) => Err(CliError::usage("--delete-phase applies to a sharded sync (--shard or --shards)")),
+            None => Ok(spec),
+        };
+    };
+    if !deletes || args.delete_phase == Some(DeletePhaseArg::Inline) {
+        return Ok(spec);
     }
+    let Some(dir) = &run.report_dir else {
+        return Err(CliError::usage(
+            "a sharded sync's deletes wait for the run's commit, whose candidates go to --report-dir",
+        )
+        .with_hint(
+            "add --report-dir DIR (shared by the shards and the commit), or --delete-phase inline to delete per shard",
+        ));
+    };
+    if let ferry_job::JobKind::Sync(sync) = &mut spec.kind {
+        let file = ferry_job::deletes_file(dir, &run.run_id, run.shard);
+        sync.deferred = Some(ferry_job::DeferredDeletes::Record(file));
+    }
+    Ok(spec)
 }
