@@ -189,7 +189,52 @@ def run_trial(args, work: Path, port: int) -> None:
     share = sum((src / n).stat().st_size for n in expected if n in oracle_names(rclone, src, KILLED))
     print(f"shard {KILLED}: {share} bytes in its share; the requeued run sent {sent[-1] if sent else '?'} "
           f"(the killed run's output has no summary: it was killed)")
+    sync_then_commit(args, work, dest, env, expected)
     print(f"OK in {time.time() - started:.1f} s")
+
+
+def sync_then_commit(args, work: Path, dest: str, env: dict, expected: dict) -> None:
+    """A sharded sync as a second array: the source changes, the destination has extras; the
+    shards copy what changed and delete nothing; the commit deletes the extras, once."""
+    from azure.storage.blob import ContainerClient
+    src, evidence = work / "src", work / "evidence"
+    container = ContainerClient.from_container_url(dest, credential={"account_name": "devstoreaccount1",
+                                                                     "account_key": KEY})
+    extras = [f"extra/e-{i:03}.txt" for i in range(40)]
+    for name in extras:
+        container.upload_blob(name, b"only at the destination")
+    changed = sorted(expected)[:25]
+    for name in changed:
+        (src / name).write_bytes(os.urandom(2048))
+        expected[name] = hashlib.md5((src / name).read_bytes()).hexdigest()
+    worker = work / "sync-worker.sh"
+    worker.write_text(
+        "#!/usr/bin/env bash\n"
+        f"exec {args.ferry} sync '{src}' '{dest}' --delete-destination=true --shards {SHARDS} "
+        f"--run-id sync-{RUN} --report-dir {evidence}\n")
+    worker.chmod(0o755)
+    job = sh("sbatch", "--parsable", f"--array=0-{SHARDS - 1}", "--export=ALL",
+             f"--output={evidence}/sync-%a.out", str(worker), env=env).strip()
+    wait_array(job)
+    states = {k: task_field(job, k, "JobState") for k in range(SHARDS)}
+    assert all(v == "COMPLETED" for v in states.values()), states
+    left = {b.name for b in container.list_blobs(name_starts_with="extra/")}
+    assert left == set(extras), "a shard deleted before the commit"
+    copied = 0
+    for k in range(SHARDS):
+        out = (evidence / f"sync-{k}.out").read_text()
+        copied += sum(int(l.rsplit(":", 1)[1]) for l in out.splitlines()
+                      if l.startswith("Number of Copy Transfers Completed"))
+    assert copied == len(changed), f"the shards copied {copied} of {len(changed)} changed files"
+    commit = subprocess.run([args.ferry, "shards", "commit", str(src), dest, "--delete-destination=true",
+                             "--run-id", f"sync-{RUN}", "--report-dir", str(evidence)],
+                            capture_output=True, text=True, env=env)
+    assert commit.returncode == 0, commit.stdout + commit.stderr
+    got = {b.name: hashlib.md5(container.download_blob(b.name).readall()).hexdigest()
+           for b in container.list_blobs()}
+    assert got == expected, f"{len(set(got) ^ set(expected))} names differ after the commit"
+    print(f"sharded sync: {copied} changed files copied by {SHARDS} shards, {len(extras)} extras kept until "
+          f"`ferry shards commit` deleted them; the destination equals the source by MD5")
 
 
 def oracle_names(rclone: Path, src: Path, k: int) -> set:

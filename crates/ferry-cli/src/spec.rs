@@ -414,7 +414,8 @@ pub(crate) fn remove(args: &RemoveArgs, display: String) -> Result<Made, CliErro
 
 /// `ferry verify`.
 pub(crate) fn verify(args: &VerifyArgs) -> Result<(VerifySpec, [Option<SasToken>; 2]), CliError> {
-    let (source, destination, sas) = endpoints(&args.source, &args.destination, args.from_to.as_deref())?;
+    let (source, destination) = (args.source.as_deref().unwrap_or_default(), args.destination.as_deref());
+    let (source, destination, sas) = endpoints(source, destination.unwrap_or_default(), args.from_to.as_deref())?;
     let spec = VerifySpec {
         source,
         destination,
@@ -422,6 +423,7 @@ pub(crate) fn verify(args: &VerifyArgs) -> Result<(VerifySpec, [Option<SasToken>
         filter: filter_spec(&args.filters)?,
         compute_hash: args.compute_hash,
         report_dir: args.report_dir.clone(),
+        run_id: None,
     };
     Ok((spec, sas))
 }

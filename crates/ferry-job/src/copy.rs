@@ -297,7 +297,7 @@ async fn dry_run(
 /// `copy --verify`: compares what the copy covered, hashing where no MD5 is stored; objects the
 /// destination had besides are not differences.
 async fn verify_copy(source: &Side, dest: &Side, plan: &Plan, ctx: &JobContext) -> Result<(), JobError> {
-    let options = VerifyOptions { compute_hash: true, ignore_extras: true };
+    let options = VerifyOptions { compute_hash: true, ignore_extras: true, names: None };
     match &plan.naming {
         Naming::Single { source_key, dest_key } => {
             // One pair, judged under the destination's name; the prefixes are empty because

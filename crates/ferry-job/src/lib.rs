@@ -32,6 +32,7 @@ mod spec;
 mod sync;
 mod targets;
 mod verify;
+mod verify_merge;
 mod warnings;
 
 pub mod context;
@@ -53,6 +54,7 @@ pub use spec::{
     VerifySpec,
 };
 pub use verify::{VerifySummary, verify};
+pub use verify_merge::merge_verify;
 
 use ferry_journal::{JobStatus, Journal};
 use tracing::Instrument as _;

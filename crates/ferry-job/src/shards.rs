@@ -52,12 +52,34 @@ fn named_job_id(name: &str) -> String {
 
 /// What `run.json` records: what every shard of the run must agree on.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-struct RunRecord {
-    run_id: String,
-    shards: u64,
+pub(crate) struct RunRecord {
+    pub(crate) run_id: String,
+    pub(crate) shards: u64,
     command: String,
     source: String,
     destination: String,
+}
+
+impl RunRecord {
+    /// The record of a sharded verify.
+    pub(crate) fn verify(run_id: &str, shard: Shard, spec: &crate::VerifySpec) -> Self {
+        Self {
+            run_id: run_id.to_owned(),
+            shards: shard.count,
+            command: "verify".into(),
+            source: spec.source.location.clone(),
+            destination: spec.destination.location.clone(),
+        }
+    }
+
+    /// The record of run `run_id` under `dir`.
+    pub(crate) fn read(dir: &Path, run_id: &str) -> Result<Self, JobError> {
+        let path = dir.join(run_id).join("run.json");
+        std::fs::read_to_string(&path).ok().and_then(|t| serde_json::from_str(&t).ok()).ok_or_else(|| {
+            JobError::failed(format!("no run `{run_id}` in {}: `{}` cannot be read", dir.display(), path.display()))
+                .with_hint("check --run-id and --report-dir: the first shard to start writes run.json")
+        })
+    }
 }
 
 fn record_of(spec: &JobSpec, run: &ShardRun) -> RunRecord {
@@ -79,13 +101,12 @@ fn record_of(spec: &JobSpec, run: &ShardRun) -> RunRecord {
 }
 
 /// Makes `DIR/RUN/run.json` if no shard has yet, else checks this shard agrees with it.
-fn check_run_record(dir: &Path, spec: &JobSpec, run: &ShardRun) -> Result<(), JobError> {
-    let folder = dir.join(&run.run_id);
+pub(crate) fn check_run_record(dir: &Path, mine: &RunRecord) -> Result<(), JobError> {
+    let folder = dir.join(&mine.run_id);
     std::fs::create_dir_all(&folder)
         .map_err(|e| JobError::failed(format!("cannot make the report folder `{}`: {e}", folder.display())))?;
     let path = folder.join("run.json");
-    let mine = record_of(spec, run);
-    let text = serde_json::to_string_pretty(&mine).unwrap_or_default();
+    let text = serde_json::to_string_pretty(mine).unwrap_or_default();
     let temporary = folder.join(format!(".run.json.{}", std::process::id()));
     let made = std::fs::write(&temporary, &text).and_then(|()| std::fs::hard_link(&temporary, &path));
     let _ = std::fs::remove_file(&temporary);
@@ -98,11 +119,10 @@ fn check_run_record(dir: &Path, spec: &JobSpec, run: &ShardRun) -> Result<(), Jo
         .ok()
         .and_then(|t| serde_json::from_str(&t).ok())
         .ok_or_else(|| JobError::failed(format!("`{}` cannot be read", path.display())))?;
-    if theirs != mine {
+    if &theirs != mine {
         return Err(JobError::usage(format!(
-            "shard {} of run `{}` disagrees with the run as its first shard recorded it in {}: {} shards, `ferry {}` from {} to {}",
-            run.shard,
-            run.run_id,
+            "this shard of run `{}` disagrees with the run as its first shard recorded it in {}: {} shards, `ferry {}` from {} to {}",
+            mine.run_id,
             path.display(),
             theirs.shards,
             theirs.command,
@@ -115,7 +135,7 @@ fn check_run_record(dir: &Path, spec: &JobSpec, run: &ShardRun) -> Result<(), Jo
 }
 
 /// The evidence file of shard `shard` ending in `what` (`started.json`, `manifest.json`).
-fn evidence(dir: &Path, run_id: &str, shard: Shard, what: &str) -> PathBuf {
+pub(crate) fn evidence(dir: &Path, run_id: &str, shard: Shard, what: &str) -> PathBuf {
     dir.join(run_id).join(format!("shard-{:05}-of-{:05}.{what}", shard.index, shard.count))
 }
 
@@ -123,7 +143,7 @@ fn evidence(dir: &Path, run_id: &str, shard: Shard, what: &str) -> PathBuf {
 pub(crate) async fn run_shard(spec: &JobSpec, run: &ShardRun, ctx: &JobContext) -> Result<(), JobError> {
     let id = shard_job_id(&run.run_id, run.shard);
     if let Some(dir) = &run.report_dir {
-        check_run_record(dir, spec, run)?;
+        check_run_record(dir, &record_of(spec, run))?;
         let started = serde_json::json!({ "job_id": id, "pid": std::process::id() });
         let _ = std::fs::write(evidence(dir, &run.run_id, run.shard, "started.json"), started.to_string());
     }
@@ -199,10 +219,7 @@ pub async fn commit_run(mut spec: JobSpec, dir: &Path, run_id: &str, ctx: &JobCo
             "let the array job finish (or requeue the failed shards), then commit; `ferry shards status` shows them",
         ));
     }
-    let record: RunRecord = std::fs::read_to_string(dir.join(run_id).join("run.json"))
-        .ok()
-        .and_then(|t| serde_json::from_str(&t).ok())
-        .ok_or_else(|| JobError::failed(format!("run `{run_id}`'s run.json cannot be read")))?;
+    let record = RunRecord::read(dir, run_id)?;
     let endpoints = spec.endpoints();
     let given = |i: usize| endpoints.get(i).map(|(e, _)| e.location.clone()).unwrap_or_default();
     if record.command != "sync" || record.source != given(0) || record.destination != given(1) {

@@ -509,6 +509,9 @@ pub struct VerifySpec {
     pub compute_hash: bool,
     /// Where the reports go (the log folder when not given).
     pub report_dir: Option<std::path::PathBuf>,
+    /// The run a sharded verify is part of (`--run-id` with `--shard`): its evidence goes to
+    /// `REPORT_DIR/RUN/` for `ferry verify --merge`.
+    pub run_id: Option<String>,
 }
 
 #[cfg(test)]

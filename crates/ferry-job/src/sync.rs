@@ -410,6 +410,6 @@ async fn verify_sync(
         dest: &trees.dest,
         dest_prefix: &trees.dest_prefix,
     };
-    let options = VerifyOptions { compute_hash: true, ignore_extras };
+    let options = VerifyOptions { compute_hash: true, ignore_extras, names: None };
     compare_trees(decisions, &pair, options, &ctx.dirs.logs, ctx).await.map(drop)
 }

@@ -48,10 +48,10 @@ impl Verdict {
 }
 
 /// One report row.
-#[derive(Debug, Serialize)]
-struct Row {
-    path: String,
-    reason: &'static str,
+#[derive(Debug, Serialize, serde::Deserialize)]
+pub(crate) struct Row {
+    pub(crate) path: String,
+    pub(crate) reason: std::borrow::Cow<'static, str>,
     source_size: Option<u64>,
     destination_size: Option<u64>,
     source_md5: Option<String>,
@@ -91,7 +91,7 @@ fn csv_field(text: &str) -> String {
     if text.contains([',', '"', '\n', '\r']) { format!("\"{}\"", text.replace('"', "\"\"")) } else { text }
 }
 
-struct Reports {
+pub(crate) struct Reports {
     jsonl: BufWriter<File>,
     csv: BufWriter<File>,
     jsonl_path: PathBuf,
@@ -99,7 +99,7 @@ struct Reports {
 }
 
 impl Reports {
-    fn create(dir: &std::path::Path, id: &str) -> std::io::Result<Self> {
+    pub(crate) fn create(dir: &std::path::Path, id: &str) -> std::io::Result<Self> {
         std::fs::create_dir_all(dir)?;
         let jsonl_path = dir.join(format!("verify-{id}.jsonl"));
         let csv_path = dir.join(format!("verify-{id}.csv"));
@@ -114,7 +114,7 @@ impl Reports {
         Ok(Self { jsonl, csv, jsonl_path, csv_path })
     }
 
-    fn write(&mut self, row: &Row) -> std::io::Result<()> {
+    pub(crate) fn write(&mut self, row: &Row) -> std::io::Result<()> {
         writeln!(self.jsonl, "{}", serde_json::to_string(row).unwrap_or_default())?;
         let size = |s: Option<u64>| s.map(|s| s.to_string()).unwrap_or_default();
         writeln!(
@@ -130,7 +130,7 @@ impl Reports {
         )
     }
 
-    fn finish(mut self) -> std::io::Result<(PathBuf, PathBuf)> {
+    pub(crate) fn finish(mut self) -> std::io::Result<(PathBuf, PathBuf)> {
         self.jsonl.flush()?;
         self.csv.flush()?;
         Ok((self.jsonl_path, self.csv_path))
@@ -148,7 +148,7 @@ async fn judge(
 ) -> (Verdict, Row) {
     let mut row = Row {
         path: decision.key.clone(),
-        reason: "",
+        reason: "".into(),
         source_size: decision.source.as_ref().map(|e| e.size),
         destination_size: decision.destination.as_ref().map(|e| e.size),
         source_md5: None,
@@ -183,7 +183,7 @@ async fn judge(
         }
         _ => Verdict::Unverifiable,
     };
-    row.reason = verdict.as_str();
+    row.reason = verdict.as_str().into();
     (verdict, row)
 }
 
@@ -205,7 +205,14 @@ pub async fn verify(spec: &VerifySpec, ctx: &JobContext) -> Result<VerifySummary
     );
     let dir = spec.report_dir.clone().unwrap_or_else(|| ctx.dirs.logs.clone());
     let trees = Trees { source: &source, source_prefix: &source_prefix, dest: &dest, dest_prefix: &dest_prefix };
-    let options = VerifyOptions { compute_hash: spec.compute_hash, ignore_extras: false };
+    let names = match (&spec.run_id, spec.filter.shard, &spec.report_dir) {
+        (Some(run), Some(shard), Some(dir)) => {
+            crate::shards::check_run_record(dir, &crate::shards::RunRecord::verify(run, shard, spec))?;
+            Some(crate::shards::evidence(dir, run, shard, "verify.jsonl"))
+        }
+        _ => None,
+    };
+    let options = VerifyOptions { compute_hash: spec.compute_hash, ignore_extras: false, names };
     compare_trees(decisions, &trees, options, &dir, ctx).await
 }
 
@@ -218,12 +225,14 @@ pub(crate) struct Trees<'a> {
 }
 
 /// How a verification judges.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub(crate) struct VerifyOptions {
     /// Read and hash objects that have no stored MD5.
     pub(crate) compute_hash: bool,
     /// Do not count objects only at the destination (after a copy, or a sync without deletes).
     pub(crate) ignore_extras: bool,
+    /// A shard's evidence: every judged name (matched too), in name order, as JSON Lines.
+    pub(crate) names: Option<PathBuf>,
 }
 
 /// What a verification found.
@@ -282,23 +291,45 @@ pub(crate) async fn compare_trees(
     let (source_store, dest_store): (Arc<dyn Store>, Arc<dyn Store>) =
         (trees.source.store.clone(), trees.dest.store.clone());
     let (sp, dp) = (trees.source_prefix, trees.dest_prefix);
-    let mut judged = decisions
+    let judging = decisions
         .try_filter(|d| futures::future::ready(!(options.ignore_extras && d.action == Action::Extra)))
         .map_ok(|d| {
             let (s, t) = (source_store.clone(), dest_store.clone());
             async move { Ok::<_, StoreError>(judge(d, &*s, sp, &*t, dp, options.compute_hash).await) }
-        })
-        .try_buffer_unordered(16)
-        .boxed();
+        });
+    // A shard's evidence lists every name in order (for the merge), so its judging keeps order.
+    let mut judged = match &options.names {
+        Some(_) => judging.try_buffered(16).boxed(),
+        None => judging.try_buffer_unordered(16).boxed(),
+    };
+    let mut names = match &options.names {
+        Some(path) => Some(
+            std::fs::File::create(path.with_extension("tmp"))
+                .map(BufWriter::new)
+                .map_err(|e| CliError::failed(format!("cannot write `{}`: {e}", path.display())))?,
+        ),
+        None => None,
+    };
     let mut counts = [0u64; 6];
     while let Some(item) = judged.next().await {
         let (verdict, row) = item.map_err(|e| {
             CliError::from(e).caused_by("a listing failed, so the comparison is incomplete and proves nothing")
         })?;
         counts[verdict as usize] += 1;
+        let written = match names.as_mut() {
+            Some(names) => writeln!(names, "{}", serde_json::to_string(&row).unwrap_or_default()),
+            None => Ok(()),
+        };
+        written.map_err(|e| CliError::failed(format!("cannot write the shard's evidence: {e}")))?;
         if verdict != Verdict::Matched {
             reports.write(&row).map_err(|e| CliError::failed(format!("cannot write the report: {e}")))?;
         }
+    }
+    if let (Some(mut file), Some(path)) = (names, &options.names) {
+        // Renamed into place only once complete: a shard's evidence is whole or absent.
+        file.flush()
+            .and_then(|()| std::fs::rename(path.with_extension("tmp"), path))
+            .map_err(|e| CliError::failed(format!("cannot write `{}`: {e}", path.display())))?;
     }
     let (jsonl, csv) = reports.finish().map_err(|e| CliError::failed(format!("cannot write the report: {e}")))?;
     let [matched, missing, extra, size_mismatches, hash_mismatches, unverifiable] = counts;

@@ -267,3 +267,61 @@ fn a_sharded_sync_deletes_inline_only_its_own_extras() {
     assert!(!dest.join("extra.txt").exists(), "its own shard deletes it");
     assert_eq!(files(&dest), files(&src), "the two shards made the destination the source");
 }
+
+/// `ferry verify --merge`: the shards' verifications make one, or say what is wrong with them.
+#[test]
+fn sharded_verifications_merge_into_one() {
+    let work = tempfile::tempdir().unwrap();
+    let src = work.path().join("src");
+    let names = corpus(&src);
+    let dest = work.path().join("dest");
+    let reports = work.path().join("reports");
+    let (code, out, err) =
+        run(ferry().args(["copy", &format!("{}/*", src.display()), dest.to_str().unwrap(), "--recursive"]));
+    assert_eq!(code, 0, "{out}{err}");
+    let verify = |k: u64| {
+        run(ferry().args(["verify", src.to_str().unwrap(), dest.to_str().unwrap(), "--compute-hash"]).args([
+            "--shard",
+            &format!("{k}/3"),
+            "--run-id",
+            "v",
+            "--report-dir",
+            reports.to_str().unwrap(),
+        ]))
+    };
+    let merge = || run(ferry().args(["verify", "--merge", reports.join("v").to_str().unwrap()]));
+    for k in 0..3 {
+        let (code, out, err) = verify(k);
+        assert_eq!(code, 0, "{out}{err}");
+    }
+    let (code, out, err) = merge();
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(common::summary_value(&out, "Objects Matched"), names.len() as u64, "{out}");
+
+    // A changed destination file: its shard's verification and the merge say so (exit 3).
+    let victim = "dir3/file-0003.bin";
+    std::fs::write(dest.join(victim), b"dir3/file-0003.biX").unwrap();
+    let owner = (0..3).find(|k| ferry_plan::Shard::new(*k, 3).unwrap().holds(victim)).unwrap();
+    let (code, _, _) = verify(owner);
+    assert_eq!(code, 3);
+    let (code, out, err) = merge();
+    assert_eq!(code, 3, "{out}{err}");
+    assert_eq!(common::summary_value(&out, "Hash Mismatches"), 1, "{out}");
+    let merged = std::fs::read_to_string(reports.join("v/verify-merged-v.jsonl")).unwrap();
+    assert!(merged.contains(victim), "{merged}");
+
+    // A name in a shard it does not belong to, and a missing shard: refused.
+    let other = (owner + 1) % 3;
+    let file = |k: u64| reports.join(format!("v/shard-{k:05}-of-00003.verify.jsonl"));
+    let stray = std::fs::read_to_string(file(owner)).unwrap().lines().next().unwrap().to_owned();
+    let mut into = std::fs::read_to_string(file(other)).unwrap();
+    into.insert_str(0, &format!("{stray}\n"));
+    std::fs::write(file(other), into).unwrap();
+    let (code, _, err) = merge();
+    assert_eq!(code, 3, "{err}");
+    assert!(err.contains("in two shards") || err.contains("belongs to shard") || err.contains("out of order"), "{err}");
+    std::fs::remove_file(file(other)).unwrap();
+    let (code, _, err) = merge();
+    assert_eq!(code, 3, "{err}");
+    assert!(err.contains(&format!("shard {other}/3 has no verification")), "{err}");
+}

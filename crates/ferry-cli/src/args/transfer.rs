@@ -447,9 +447,17 @@ pub struct SyncArgs {
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
     /// The source directory, container or virtual directory.
-    pub source: String,
+    #[arg(required_unless_present = "merge")]
+    pub source: Option<String>,
     /// The destination to check against it.
-    pub destination: String,
+    #[arg(required_unless_present = "merge")]
+    pub destination: Option<String>,
+
+    /// Merge the verifications of a sharded run (`--shard`, `--run-id`, `--report-dir DIR`) in
+    /// DIR/RUN-ID into one report: every shard there, each name in its own shard only; exit 0
+    /// when identical, 3 otherwise.
+    #[arg(long, value_name = "DIR/RUN-ID", conflicts_with_all = ["source", "destination"])]
+    pub merge: Option<std::path::PathBuf>,
 
     /// Read and hash objects that have no stored MD5 (on either side), so every pair can be compared.
     #[arg(long, action = azcopy_bool!(), num_args = 0..=1, default_value_t = false, default_missing_value = "true")]

@@ -5,8 +5,15 @@ use crate::CliError;
 use crate::args::VerifyArgs;
 
 pub(super) async fn run(args: &VerifyArgs, ctx: &Ctx<'_>) -> Result<(), CliError> {
+    if let Some(run_dir) = &args.merge {
+        return ferry_job::merge_verify(run_dir, &ctx.job([None, None])?).map(drop);
+    }
     let (mut spec, sas) = crate::spec::verify(args)?;
-    // A verify of one shard compares that shard's names (it is not a journaled job: no run id).
+    // A verify of one shard compares that shard's names; with --run-id and --report-dir it leaves
+    // its evidence for `ferry verify --merge`.
     spec.filter.shard = crate::shard::shard_of(&args.filters.shards, ctx.env)?.map(|(shard, _)| shard);
+    if spec.filter.shard.is_some() {
+        spec.run_id.clone_from(&args.filters.shards.run_id);
+    }
     ferry_job::verify(&spec, &ctx.job(sas)?).await.map(drop)
 }
