@@ -189,8 +189,32 @@ def run_trial(args, work: Path, port: int) -> None:
     share = sum((src / n).stat().st_size for n in expected if n in oracle_names(rclone, src, KILLED))
     print(f"shard {KILLED}: {share} bytes in its share; the requeued run sent {sent[-1] if sent else '?'} "
           f"(the killed run's output has no summary: it was killed)")
+    verify_then_merge(args, work, dest, env, expected)
     sync_then_commit(args, work, dest, env, expected)
     print(f"OK in {time.time() - started:.1f} s")
+
+
+def verify_then_merge(args, work: Path, dest: str, env: dict, expected: dict) -> None:
+    """A sharded verify as an array, then one merged verification of the run."""
+    src, evidence = work / "src", work / "evidence"
+    worker = work / "verify-worker.sh"
+    worker.write_text(
+        "#!/usr/bin/env bash\n"
+        f"exec {args.ferry} verify '{src}' '{dest}' --compute-hash --shards {SHARDS} "
+        f"--run-id verify-{RUN} --report-dir {evidence}\n")
+    worker.chmod(0o755)
+    job = sh("sbatch", "--parsable", f"--array=0-{SHARDS - 1}", "--export=ALL",
+             f"--output={evidence}/verify-%a.out", str(worker), env=env).strip()
+    wait_array(job)
+    states = {k: task_field(job, k, "JobState") for k in range(SHARDS)}
+    assert all(v == "COMPLETED" for v in states.values()), states
+    t0 = time.time()
+    merged = subprocess.run([args.ferry, "verify", "--merge", str(evidence / f"verify-{RUN}")],
+                            capture_output=True, text=True, env=env)
+    assert merged.returncode == 0, merged.stdout + merged.stderr
+    matched = [l for l in merged.stdout.splitlines() if l.startswith("Objects Matched")]
+    assert matched == [f"Objects Matched: {len(expected)}"], merged.stdout
+    print(f"sharded verify: {SHARDS} shards, merged in {time.time() - t0:.2f} s: {matched[0]}, identical")
 
 
 def sync_then_commit(args, work: Path, dest: str, env: dict, expected: dict) -> None:
