@@ -325,3 +325,15 @@ fn sharded_verifications_merge_into_one() {
     assert_eq!(code, 3, "{err}");
     assert!(err.contains(&format!("shard {other}/3 has no verification")), "{err}");
 }
+
+/// The README's Kubernetes Indexed Job for a sharded run uses only fields the Kubernetes API has
+/// (checked against the official client's models; no cluster runs here).
+#[test]
+fn the_readmes_kubernetes_job_fits_the_api() {
+    let readme = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../README.md");
+    let check = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../ferry-testkit/checks/k8s_manifest.py");
+    let out = Command::new(ferry_testkit::tools::python()).arg(check).arg(readme).output().unwrap();
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("Job ferry-nightly-20261130: checked against V1Job"), "{text}");
+}
