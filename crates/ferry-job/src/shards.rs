@@ -108,7 +108,7 @@ pub(crate) fn check_run_record(dir: &Path, mine: &RunRecord) -> Result<(), JobEr
     let path = folder.join("run.json");
     let text = serde_json::to_string_pretty(mine).unwrap_or_default();
     let temporary = folder.join(format!(".run.json.{}", std::process::id()));
-    let made = std::fs::write(&temporary, &text).and_then(|()| std::fs::hard_link(&temporary, &path));
+    let made = write_private(&temporary, &text).and_then(|()| std::fs::hard_link(&temporary, &path));
     let _ = std::fs::remove_file(&temporary);
     match made {
         Ok(()) => return Ok(()),
@@ -134,6 +134,19 @@ pub(crate) fn check_run_record(dir: &Path, mine: &RunRecord) -> Result<(), JobEr
     Ok(())
 }
 
+/// Creates (or truncates) `path` readable by its owner only, like the job's log and reports: the
+/// run's evidence names the user's files.
+pub(crate) fn private_file(path: &Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt as _;
+    std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(path)
+}
+
+/// Writes `text` to `path`, readable by its owner only.
+pub(crate) fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write as _;
+    private_file(path)?.write_all(text.as_bytes())
+}
+
 /// The evidence file of shard `shard` ending in `what` (`started.json`, `manifest.json`).
 pub(crate) fn evidence(dir: &Path, run_id: &str, shard: Shard, what: &str) -> PathBuf {
     dir.join(run_id).join(format!("shard-{:05}-of-{:05}.{what}", shard.index, shard.count))
@@ -145,7 +158,7 @@ pub(crate) async fn run_shard(spec: &JobSpec, run: &ShardRun, ctx: &JobContext) 
     if let Some(dir) = &run.report_dir {
         check_run_record(dir, &record_of(spec, run))?;
         let started = serde_json::json!({ "job_id": id, "pid": std::process::id() });
-        let _ = std::fs::write(evidence(dir, &run.run_id, run.shard, "started.json"), started.to_string());
+        let _ = write_private(&evidence(dir, &run.run_id, run.shard, "started.json"), &started.to_string());
     }
     ctx.events.event(&JobEvent::Info(&format!(
         "shard {} of run `{}` (K from {}): job {id}",
@@ -261,7 +274,7 @@ fn write_manifest(dir: &Path, run: &ShardRun, id: &str, result: &Result<(), JobE
     });
     let path = evidence(dir, &run.run_id, run.shard, "manifest.json");
     let temporary = path.with_extension("tmp");
-    let written = std::fs::write(&temporary, serde_json::to_string_pretty(&manifest).unwrap_or_default())
+    let written = write_private(&temporary, &serde_json::to_string_pretty(&manifest).unwrap_or_default())
         .and_then(|()| std::fs::rename(&temporary, &path));
     if let Err(e) = written {
         ctx.events.event(&JobEvent::Warning(&format!("cannot write the shard's manifest `{}`: {e}", path.display())));

@@ -230,7 +230,7 @@ fn record_extras(
         text.push('\n');
     }
     let temporary = path.with_extension("tmp");
-    if let Err(e) = std::fs::write(&temporary, text).and_then(|()| std::fs::rename(&temporary, path)) {
+    if let Err(e) = crate::shards::write_private(&temporary, &text).and_then(|()| std::fs::rename(&temporary, path)) {
         return Some(format!("cannot record the delete candidates in `{}`: {e}", path.display()));
     }
     ctx.events.event(&JobEvent::Info(&format!(

@@ -104,12 +104,8 @@ impl Reports {
         let jsonl_path = dir.join(format!("verify-{id}.jsonl"));
         let csv_path = dir.join(format!("verify-{id}.csv"));
         // Private to the user, like the job's log: the rows name the user's files.
-        let private = |path: &std::path::Path| {
-            use std::os::unix::fs::OpenOptionsExt as _;
-            std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(path)
-        };
-        let jsonl = BufWriter::new(private(&jsonl_path)?);
-        let mut csv = BufWriter::new(private(&csv_path)?);
+        let jsonl = BufWriter::new(crate::shards::private_file(&jsonl_path)?);
+        let mut csv = BufWriter::new(crate::shards::private_file(&csv_path)?);
         writeln!(csv, "path,reason,source_size,destination_size,source_md5,destination_md5,detail")?;
         Ok(Self { jsonl, csv, jsonl_path, csv_path })
     }
@@ -304,7 +300,7 @@ pub(crate) async fn compare_trees(
     };
     let mut names = match &options.names {
         Some(path) => Some(
-            std::fs::File::create(path.with_extension("tmp"))
+            crate::shards::private_file(&path.with_extension("tmp"))
                 .map(BufWriter::new)
                 .map_err(|e| CliError::failed(format!("cannot write `{}`: {e}", path.display())))?,
         ),

@@ -137,6 +137,11 @@ fn a_shard_run_again_resumes_or_ends_and_a_disagreeing_one_is_refused() {
     )
     .unwrap();
     assert_eq!((manifest["status"].as_str(), manifest["job_id"].as_str()), (Some("done"), Some(id.as_str())));
+    use std::os::unix::fs::PermissionsExt as _;
+    for file in ["nightly/run.json", "nightly/shard-00001-of-00003.manifest.json"] {
+        let mode = std::fs::metadata(reports.join(file)).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{file}: the run's evidence names the user's files");
+    }
     let run_record = std::fs::read_to_string(reports.join("nightly/run.json")).unwrap();
     assert!(run_record.contains("\"shards\": 3"), "{run_record}");
 
