@@ -155,6 +155,10 @@ pub(crate) fn evidence(dir: &Path, run_id: &str, shard: Shard, what: &str) -> Pa
 /// Runs (or, run again, resumes) the shard `spec` describes.
 pub(crate) async fn run_shard(spec: &JobSpec, run: &ShardRun, ctx: &JobContext) -> Result<(), JobError> {
     let id = shard_job_id(&run.run_id, run.shard);
+    if spec.is_dry_run() {
+        // A dry run shows the shard's work and leaves no journal and no evidence.
+        return crate::execute(spec, id, None, ctx).await;
+    }
     if let Some(dir) = &run.report_dir {
         check_run_record(dir, &record_of(spec, run))?;
         let started = serde_json::json!({ "job_id": id, "pid": std::process::id() });

@@ -89,6 +89,16 @@ impl JobSpec {
         self
     }
 
+    /// Whether it only shows what it would do.
+    pub fn is_dry_run(&self) -> bool {
+        match &self.kind {
+            JobKind::Copy(c) => c.dry_run,
+            JobKind::Sync(s) => s.dry_run,
+            JobKind::Remove(r) => r.dry_run,
+            JobKind::SetProperties(p) => p.dry_run,
+        }
+    }
+
     /// Its endpoints with their roles: source (or a remove's target) first.
     pub fn endpoints(&self) -> Vec<(&Endpoint, Role)> {
         match &self.kind {

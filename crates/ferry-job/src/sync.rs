@@ -283,6 +283,13 @@ async fn delete_phase(
     }
     let cancelled = report.is_some_and(|r| r.cancelled);
     match &sync.deferred {
+        Some(DeferredDeletes::Record(_)) if sync.dry_run => {
+            ctx.events.event(&JobEvent::Info(&format!(
+                "{} objects exist only at the destination; this shard would record them for the run's commit",
+                extras.len()
+            )));
+            return (counts, None);
+        }
         Some(DeferredDeletes::Record(path)) => return (counts, record_extras(path, &extras, planned, cancelled, ctx)),
         Some(DeferredDeletes::Commit(files)) => match recorded_extras(files) {
             Ok(recorded) => extras.retain(|(key, _)| recorded.contains(key)),

@@ -216,6 +216,10 @@ fn a_sharded_syncs_deletes_wait_for_the_runs_commit() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("--report-dir") && err.contains("--delete-phase inline"), "{err}");
 
+    // A dry run shows the shard's work and leaves no evidence a commit could act on.
+    let (code, out, err) = sync(&["--shard", "0/2", "--dry-run"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(!reports.join("s").exists(), "a dry run leaves no evidence");
     let (code, out, err) = sync(&["--shard", "0/2"]);
     assert_eq!(code, 0, "{out}{err}");
     assert!(err.contains("recorded for the run's commit"), "{err}");
