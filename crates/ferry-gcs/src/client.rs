@@ -91,6 +91,11 @@ impl GcsClient {
         &self.endpoint
     }
 
+    /// The service account it signs with, if any.
+    pub fn account(&self) -> Option<&ServiceAccount> {
+        self.account.as_deref()
+    }
+
     /// Whether requests carry a credential.
     pub fn is_signed_in(&self) -> bool {
         matches!(self.auth, GcsAuth::Bearer(_))

@@ -194,8 +194,7 @@ fn gcs_client(ctx: &JobContext) -> Result<(ferry_gcs::GcsClient, CredentialSourc
 async fn gcs_service_side(url: &GcsUrl, exclude: &[String], ctx: &JobContext) -> Result<Side, JobError> {
     let (client, credential) = gcs_client(ctx)?;
     check_http(client.endpoint().base(), &url.to_string(), ctx)?;
-    let account = ctx.secrets.gcs.account().ok().flatten();
-    let Some(project) = ctx.secrets.gcs.project_of(account.as_ref()) else {
+    let Some(project) = ctx.secrets.gcs.project_of(client.account()) else {
         return Err(JobError::usage("copying every bucket of GCS needs the project whose buckets to list")
             .with_hint("set GOOGLE_CLOUD_PROJECT to the project id, or name a bucket in the URL"));
     };
