@@ -19,6 +19,10 @@ pub use ferry_http::HttpConfig;
 /// The REST API version Ferry speaks.
 pub const API_VERSION: &str = "2025-01-05";
 
+/// The service version a listing that starts at a name (`startFrom`) is sent with: the first
+/// that has it. (Azurite honours `startFrom` under older versions too; Azure does not.)
+pub const START_FROM_VERSION: &str = "2026-02-06";
+
 /// A client for one account: a connection pool, a credential and a configuration.
 /// Cloning is cheap and shares the pool.
 #[derive(Clone, Debug)]
@@ -54,7 +58,8 @@ impl Authorizer for Credential {
         headers: &mut HeaderMap,
         target: &str,
     ) -> Result<(), StoreError> {
-        headers.insert("x-ms-version", header_value(API_VERSION));
+        // A request that needs a newer service version says so itself.
+        headers.entry("x-ms-version").or_insert_with(|| header_value(API_VERSION));
         headers.insert("x-ms-date", header_value(&httpdate::fmt_http_date(SystemTime::now())));
         match self {
             Self::Sas(sas) => append_sas(url, sas),

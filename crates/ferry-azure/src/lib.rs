@@ -35,7 +35,7 @@ mod versions;
 mod xml;
 
 pub use account::AccountStore;
-pub use client::{API_VERSION, BlobClient, HttpConfig};
+pub use client::{API_VERSION, BlobClient, HttpConfig, START_FROM_VERSION};
 pub use cpk::Cpk;
 pub use credential::{
     ConnectionString, Credential, CredentialError, DEVELOPMENT_ACCOUNT, DEVELOPMENT_KEY, SharedKey, TokenSource,

@@ -159,7 +159,7 @@ impl AzureStore {
     /// Lists like [`Store::list`], owning the store and the prefix (for listings that outlive
     /// the caller's borrow, such as an account's, container after container).
     pub fn list_owned(self: std::sync::Arc<Self>, prefix: String, depth: ListDepth) -> EntryStream<'static> {
-        listing(self, prefix, depth)
+        listing(self, prefix, depth, String::new())
     }
 
     /// The client this store sends with.
@@ -215,7 +215,14 @@ impl AzureStore {
         self.blob_url(key).to_string()
     }
 
-    async fn list_page(&self, prefix: &str, depth: ListDepth, marker: Option<&str>) -> Result<crate::xml::BlobPage> {
+    /// One page of the listing of `prefix`, from `start` (inclusive) when it is not empty.
+    async fn list_page(
+        &self,
+        prefix: &str,
+        depth: ListDepth,
+        start: &str,
+        marker: Option<&str>,
+    ) -> Result<crate::xml::BlobPage> {
         let mut url = self.container_url();
         let mut query = format!(
             "restype=container&comp=list&maxresults={}&include=metadata{}&prefix={}",
@@ -226,12 +233,19 @@ impl AzureStore {
         if depth == ListDepth::OneLevel {
             query.push_str("&delimiter=%2F");
         }
+        if !start.is_empty() {
+            query.push_str(&format!("&startFrom={}", encode_component(start)));
+        }
         if let Some(m) = marker {
             query.push_str(&format!("&marker={}", encode_component(m)));
         }
         url.set_query(Some(&query));
         let target = self.container_url().to_string();
-        let response = self.client.send(Request::new(Method::GET, url, &target)).await?;
+        let mut request = Request::new(Method::GET, url, &target);
+        if !start.is_empty() {
+            request = request.header("x-ms-version", crate::client::START_FROM_VERSION);
+        }
+        let response = self.client.send(request).await?;
         let body = self.client.read_xml(response, &target).await?;
         parse_blob_page(&body).map_err(|e| StoreError::new(ErrorKind::Other, target, e.to_string()))
     }
@@ -325,19 +339,25 @@ fn resuming_body(
 /// Lists `prefix` of `store` page by page, in key order ([`ferry_store::paging::paged`]); `store`
 /// and `prefix` are borrowed (`Store::list`) or owned (`AzureStore::list_owned`), cloned into
 /// each page's request. Versions of one blob keep the service's order and may straddle pages.
-fn listing<'a, S, P>(store: S, prefix: P, depth: ListDepth) -> EntryStream<'a>
+///
+/// From `start` on (inclusive) when it is not empty: `startFrom` on every page (it composes with
+/// the marker), at [`ferry_store::start::service_floor`] so no name is missed whichever order the
+/// service compares it in.
+fn listing<'a, S, P>(store: S, prefix: P, depth: ListDepth, start: String) -> EntryStream<'a>
 where
     S: std::ops::Deref<Target = AzureStore> + Clone + Send + Sync + 'a,
     P: AsRef<str> + Clone + Send + Sync + 'a,
 {
     let (target, repeats) = (store.describe(), store.include.repeats_keys());
-    ferry_store::paging::paged(target, repeats, move |marker| {
-        let (store, prefix) = (store.clone(), prefix.clone());
+    let floor = ferry_store::start::service_floor(&start).to_owned();
+    let listing = ferry_store::paging::paged(target, repeats, move |marker| {
+        let (store, prefix, floor) = (store.clone(), prefix.clone(), floor.clone());
         async move {
-            let page = store.list_page(prefix.as_ref(), depth, marker.as_deref()).await?;
+            let page = store.list_page(prefix.as_ref(), depth, &floor, marker.as_deref()).await?;
             Ok(ferry_store::paging::Page { entries: page.entries, next: page.next_marker })
         }
-    })
+    });
+    ferry_store::start::skip_before(listing, start)
 }
 
 /// `url` with `query` added after what it has.
@@ -532,7 +552,11 @@ impl Store for AzureStore {
     }
 
     fn list<'a>(&'a self, prefix: &'a str, depth: ListDepth) -> EntryStream<'a> {
-        listing(self, prefix, depth)
+        listing(self, prefix, depth, String::new())
+    }
+
+    fn list_from<'a>(&'a self, prefix: &'a str, depth: ListDepth, start: &'a str) -> EntryStream<'a> {
+        listing(self, prefix, depth, start.to_owned())
     }
 
     async fn stat(&self, key: &str) -> Result<Entry> {

@@ -201,3 +201,34 @@ async fn tier_headers_and_metadata_are_set_on_write_and_commit() {
     let err = store.write("bad.txt", Payload::from(&b"x"[..]), &bad).await.expect_err("invalid metadata name");
     assert_eq!(err.kind(), ErrorKind::InvalidInput);
 }
+
+#[tokio::test]
+async fn a_listing_from_a_name_asks_the_service_to_start_there() {
+    let azurite = Azurite::shared();
+    let store = azurite.new_container("startfrom").await;
+    for i in 0..30 {
+        store.write(&format!("n{i:02}"), Payload::from(&b"x"[..]), &WriteOptions::default()).await.unwrap();
+    }
+    let proxy = ferry_testkit::fault_proxy::FaultProxy::start(azurite.port(), 0).await.unwrap();
+    let url =
+        BlobUrl::parse(&format!("http://127.0.0.1:{}/devstoreaccount1/{}", proxy.port(), store.container()), false)
+            .unwrap();
+    // Shared Key signs x-ms-version: Azurite checks the signature of the newer version too.
+    let through_proxy = AzureStore::new(azurite.client_with(Credential::SharedKey(azurite.shared_key())), &url)
+        .unwrap()
+        .with_page_size(5);
+    let listed: Vec<String> =
+        through_proxy.list_from("", ListDepth::Recursive, "n20").map_ok(|e| e.key).try_collect().await.unwrap();
+    assert_eq!(listed, (20..30).map(|i| format!("n{i:02}")).collect::<Vec<_>>());
+    let heads = proxy.heads();
+    let lists: Vec<&String> = heads.iter().filter(|h| h.contains("comp=list")).collect();
+    assert_eq!(lists.len(), 2, "two pages of five from n20, not six from the start: {lists:#?}");
+    for head in &lists {
+        assert!(head.contains("startFrom=n20"), "every page starts from the name: {head}");
+        let version = format!("x-ms-version: {}", ferry_azure::START_FROM_VERSION).to_lowercase();
+        assert!(head.to_lowercase().contains(&version), "sent with the version that has startFrom: {head}");
+    }
+    let _: Vec<_> = through_proxy.list("", ListDepth::Recursive).try_collect::<Vec<_>>().await.unwrap();
+    let plain = proxy.heads().into_iter().rev().find(|h| h.contains("comp=list")).unwrap();
+    assert!(!plain.contains("startFrom") && plain.contains(ferry_azure::API_VERSION), "{plain}");
+}

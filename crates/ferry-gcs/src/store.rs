@@ -96,7 +96,7 @@ impl GcsStore {
         self.client.endpoint().api(&format!("/storage/v1/b/{}/o/{}", self.bucket, encode_component(name)))
     }
 
-    async fn list_page(&self, prefix: &str, depth: ListDepth, token: Option<&str>) -> Result<ObjectsPage> {
+    async fn list_page(&self, prefix: &str, depth: ListDepth, start: &str, token: Option<&str>) -> Result<ObjectsPage> {
         let mut url = self.client.endpoint().api(&format!("/storage/v1/b/{}/o", self.bucket));
         {
             let mut query = url.query_pairs_mut();
@@ -104,6 +104,9 @@ impl GcsStore {
             query.append_pair("projection", "full");
             if depth == ListDepth::OneLevel {
                 query.append_pair("delimiter", "/");
+            }
+            if !start.is_empty() {
+                query.append_pair("startOffset", start);
             }
             if let Some(t) = token {
                 query.append_pair("pageToken", t);
@@ -116,11 +119,18 @@ impl GcsStore {
 
     /// Lists like [`Store::list`], owning what the listing needs.
     pub fn list_owned(&self, prefix: &str, depth: ListDepth) -> EntryStream<'static> {
+        self.listing(prefix, depth, "")
+    }
+
+    /// The listing of `prefix`, from `start` on (inclusive) when it is not empty: GCS's
+    /// `startOffset` (names in UTF-8 byte order, so [`ferry_store::start::service_floor`]).
+    fn listing(&self, prefix: &str, depth: ListDepth, start: &str) -> EntryStream<'static> {
         let (store, prefix) = (self.clone(), prefix.to_owned());
-        ferry_store::paging::paged(self.describe(), false, move |token| {
-            let (store, prefix) = (store.clone(), prefix.clone());
+        let floor = ferry_store::start::service_floor(start).to_owned();
+        let listing = ferry_store::paging::paged(self.describe(), false, move |token| {
+            let (store, prefix, floor) = (store.clone(), prefix.clone(), floor.clone());
             async move {
-                let page = store.list_page(&prefix, depth, token.as_deref()).await?;
+                let page = store.list_page(&prefix, depth, &floor, token.as_deref()).await?;
                 // Names ending in `/` are folder markers, passed over as AzCopy does.
                 let objects = page.items.into_iter().filter(|o| !o.name().ends_with('/')).map(|o| {
                     let key = o.name().to_owned();
@@ -130,7 +140,8 @@ impl GcsStore {
                 let entries = objects.chain(prefixes).collect();
                 Ok(ferry_store::paging::Page { entries, next: page.next_page_token.filter(|t| !t.is_empty()) })
             }
-        })
+        });
+        ferry_store::start::skip_before(listing, start.to_owned())
     }
 }
 
@@ -152,6 +163,10 @@ impl Store for GcsStore {
 
     fn list<'a>(&'a self, prefix: &'a str, depth: ListDepth) -> EntryStream<'a> {
         self.list_owned(prefix, depth)
+    }
+
+    fn list_from<'a>(&'a self, prefix: &'a str, depth: ListDepth, start: &'a str) -> EntryStream<'a> {
+        self.listing(prefix, depth, start)
     }
 
     async fn stat(&self, key: &str) -> Result<Entry> {

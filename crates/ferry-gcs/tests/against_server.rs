@@ -58,6 +58,12 @@ async fn odd_names_list_in_order_with_paging_and_read_by_range() {
             store.read(&entry.key, None).await.unwrap().map_ok(|b| b.to_vec()).try_concat().await.unwrap();
         assert_eq!(whole, entry.key.as_bytes());
     }
+    for start in ["sp", "unicode/été.txt", "unicode/z"] {
+        let from: Vec<String> =
+            store.list_from("", ListDepth::Recursive, start).map_ok(|e| e.key).try_collect().await.unwrap();
+        let after: Vec<&str> = expected.iter().copied().filter(|k| *k >= start).collect();
+        assert_eq!(from, after, "listed from {start:?} (startOffset)");
+    }
     let stat = store.stat("unicode/été.txt").await.unwrap();
     assert_eq!(
         (stat.size, stat.content_md5),

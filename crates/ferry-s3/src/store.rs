@@ -85,7 +85,7 @@ impl S3Store {
     /// Lists like [`Store::list`], owning what the listing needs (for listings that outlive
     /// the caller's borrow, such as a service's, bucket after bucket).
     pub fn list_owned(&self, prefix: &str, depth: ListDepth) -> EntryStream<'static> {
-        listing(self.clone(), prefix.to_owned(), depth)
+        listing(self.clone(), prefix.to_owned(), depth, String::new())
     }
 
     /// How long a presigned URL lives (default and most: seven days). Shorter only for tests of
@@ -115,7 +115,13 @@ impl S3Store {
         }
     }
 
-    async fn list_page(&self, prefix: &str, depth: ListDepth, token: Option<&str>) -> Result<crate::xml::ObjectPage> {
+    async fn list_page(
+        &self,
+        prefix: &str,
+        depth: ListDepth,
+        start_after: Option<&str>,
+        token: Option<&str>,
+    ) -> Result<crate::xml::ObjectPage> {
         let mut url = self.url.bucket_url(&self.bucket);
         {
             let mut query = url.query_pairs_mut();
@@ -126,6 +132,9 @@ impl S3Store {
                 .append_pair("prefix", prefix);
             if depth == ListDepth::OneLevel {
                 query.append_pair("delimiter", "/");
+            }
+            if let Some(after) = start_after {
+                query.append_pair("start-after", after);
             }
             if let Some(t) = token {
                 query.append_pair("continuation-token", t);
@@ -180,15 +189,20 @@ fn entry_from_headers(key: &str, headers: &HeaderMap) -> Entry {
 /// sorted, and a key that would go backwards across pages fails the listing rather than let a
 /// sync misjudge what is missing. Folder markers (keys ending in `/`) are passed over, as AzCopy
 /// does.
-fn listing(store: S3Store, prefix: String, depth: ListDepth) -> EntryStream<'static> {
-    ferry_store::paging::paged(store.describe(), false, move |token| {
-        let (store, prefix) = (store.clone(), prefix.clone());
+///
+/// From `start` on (inclusive) when it is not empty: S3's `start-after` is exclusive and in
+/// byte order, so it is asked for [`ferry_store::start::exclusive_floor`] of the floor.
+fn listing(store: S3Store, prefix: String, depth: ListDepth, start: String) -> EntryStream<'static> {
+    let after = ferry_store::start::exclusive_floor(ferry_store::start::service_floor(&start));
+    let listing = ferry_store::paging::paged(store.describe(), false, move |token| {
+        let (store, prefix, after) = (store.clone(), prefix.clone(), after.clone());
         async move {
-            let mut page = store.list_page(&prefix, depth, token.as_deref()).await?;
+            let mut page = store.list_page(&prefix, depth, after.as_deref(), token.as_deref()).await?;
             page.entries.retain(|e| e.kind == ferry_core::EntryKind::Prefix || !e.key.ends_with('/'));
             Ok(ferry_store::paging::Page { entries: page.entries, next: page.next_token })
         }
-    })
+    });
+    ferry_store::start::skip_before(listing, start)
 }
 
 #[async_trait]
@@ -203,6 +217,10 @@ impl Store for S3Store {
 
     fn list<'a>(&'a self, prefix: &'a str, depth: ListDepth) -> EntryStream<'a> {
         self.list_owned(prefix, depth)
+    }
+
+    fn list_from<'a>(&'a self, prefix: &'a str, depth: ListDepth, start: &'a str) -> EntryStream<'a> {
+        listing(self.clone(), prefix.to_owned(), depth, start.to_owned())
     }
 
     async fn stat(&self, key: &str) -> Result<Entry> {

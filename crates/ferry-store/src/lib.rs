@@ -17,6 +17,7 @@ pub mod posix;
 pub mod ranges;
 mod safe_dir;
 pub mod service;
+pub mod start;
 mod store;
 mod synthetic;
 

@@ -83,6 +83,50 @@ pub struct LocalStore {
 }
 
 impl LocalStore {
+    /// Walks the tree under `prefix` on a blocking thread, from the key `start` on (all when
+    /// empty), sending entries in key order.
+    fn walk_from(&self, prefix: &str, depth: ListDepth, start: String) -> EntryStream<'static> {
+        let (dir_part, filter) = match prefix.rfind('/') {
+            Some(i) => (&prefix[..=i], &prefix[i + 1..]),
+            None => ("", prefix),
+        };
+        let root = self.root.clone();
+        let top = if dir_part.is_empty() { Ok(root.clone()) } else { self.path_of(dir_part.trim_end_matches('/')) };
+        let (dir_part, filter) = (dir_part.to_owned(), filter.to_owned());
+        let (links, skipped, posix, skip_hardlinks) =
+            (self.links, self.skipped.clone(), self.posix, self.skip_hardlinks);
+        let (tx, rx) = mpsc::channel(LIST_CHANNEL);
+        tokio::task::spawn_blocking(move || {
+            if !root.is_dir() {
+                let _ = tx.blocking_send(Err(
+                    StoreError::not_found(shown(&root)).with_hint("check the path; the directory must exist")
+                ));
+                return;
+            }
+            match top {
+                Ok(top) if top.is_dir() => {
+                    let mut walk = Walk {
+                        depth,
+                        links,
+                        posix,
+                        skip_hardlinks,
+                        skipped: &skipped,
+                        tx: &tx,
+                        visited: std::collections::HashSet::new(),
+                        start,
+                    };
+                    walk.walk(&top, &dir_part, &filter);
+                }
+                // A prefix under which nothing exists lists as empty, as in a blob container.
+                Ok(_) => {}
+                Err(e) => {
+                    let _ = tx.blocking_send(Err(e));
+                }
+            }
+        });
+        tokio_stream::wrappers::ReceiverStream::new(rx).boxed()
+    }
+
     /// A store rooted at `root`. The directory need not exist yet (see [`Store::create_root`]).
     pub fn new(root: impl Into<PathBuf>) -> Self {
         Self {
@@ -258,6 +302,9 @@ struct Walk<'a> {
     /// The directories being walked, from the start down to the current one (device, inode):
     /// a followed link to one of them would loop, so it is not walked.
     visited: std::collections::HashSet<(u64, u64)>,
+    /// The first key wanted (`Store::list_from`), empty for all: files before it are not
+    /// looked at, nor folders whose every key is before it.
+    start: String,
 }
 
 impl Walk<'_> {
@@ -362,6 +409,13 @@ impl Walk<'_> {
         keep_going
     }
 
+    /// Whether every key at or below `key` (a folder's ends in `/`) comes before the start.
+    fn before_start(&self, key: &str) -> bool {
+        !self.start.is_empty()
+            && crate::cmp_keys(key, &self.start) == std::cmp::Ordering::Less
+            && !(key.ends_with('/') && self.start.starts_with(key))
+    }
+
     fn walk_children(&mut self, dir: &Path, key_prefix: &str, filter: &str) -> bool {
         let mut errors = Vec::new();
         let children = match self.children(dir, key_prefix, filter, &mut errors) {
@@ -375,6 +429,9 @@ impl Walk<'_> {
         }
         for child in children {
             let key = format!("{key_prefix}{}", child.sort_key());
+            if self.before_start(&key) {
+                continue;
+            }
             let keep_going = match child {
                 Child::Dir(sort_key) => {
                     let name = sort_key.trim_end_matches('/');
@@ -455,44 +512,11 @@ impl Store for LocalStore {
     }
 
     fn list<'a>(&'a self, prefix: &'a str, depth: ListDepth) -> EntryStream<'a> {
-        let (dir_part, filter) = match prefix.rfind('/') {
-            Some(i) => (&prefix[..=i], &prefix[i + 1..]),
-            None => ("", prefix),
-        };
-        let root = self.root.clone();
-        let start = if dir_part.is_empty() { Ok(root.clone()) } else { self.path_of(dir_part.trim_end_matches('/')) };
-        let (dir_part, filter) = (dir_part.to_owned(), filter.to_owned());
-        let (links, skipped, posix, skip_hardlinks) =
-            (self.links, self.skipped.clone(), self.posix, self.skip_hardlinks);
-        let (tx, rx) = mpsc::channel(LIST_CHANNEL);
-        tokio::task::spawn_blocking(move || {
-            if !root.is_dir() {
-                let _ = tx.blocking_send(Err(
-                    StoreError::not_found(shown(&root)).with_hint("check the path; the directory must exist")
-                ));
-                return;
-            }
-            match start {
-                Ok(start) if start.is_dir() => {
-                    let mut walk = Walk {
-                        depth,
-                        links,
-                        posix,
-                        skip_hardlinks,
-                        skipped: &skipped,
-                        tx: &tx,
-                        visited: std::collections::HashSet::new(),
-                    };
-                    walk.walk(&start, &dir_part, &filter);
-                }
-                // A prefix under which nothing exists lists as empty, as in a blob container.
-                Ok(_) => {}
-                Err(e) => {
-                    let _ = tx.blocking_send(Err(e));
-                }
-            }
-        });
-        tokio_stream::wrappers::ReceiverStream::new(rx).boxed()
+        self.walk_from(prefix, depth, String::new())
+    }
+
+    fn list_from<'a>(&'a self, prefix: &'a str, depth: ListDepth, start: &'a str) -> EntryStream<'a> {
+        self.walk_from(prefix, depth, start.to_owned())
     }
 
     fn skipped_entries(&self) -> crate::SkippedEntries {

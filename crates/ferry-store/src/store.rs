@@ -192,6 +192,14 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// except that characters above U+FFFF sort before U+E000–U+FFFF.)
     fn list<'a>(&'a self, prefix: &'a str, depth: ListDepth) -> EntryStream<'a>;
 
+    /// [`Store::list`] from the key `start` on (inclusive; a full key, not relative to
+    /// `prefix`): the same entries in the same order, less those before `start`. Backends that
+    /// can, ask the service to start there ([`crate::start`]) so the entries before it are
+    /// never fetched; the others list them and drop them.
+    fn list_from<'a>(&'a self, prefix: &'a str, depth: ListDepth, start: &'a str) -> EntryStream<'a> {
+        crate::start::skip_before(self.list(prefix, depth), start.to_owned())
+    }
+
     /// The entry for one object.
     async fn stat(&self, key: &str) -> Result<Entry>;
 

@@ -29,6 +29,7 @@ macro_rules! store_conformance_tests {
     ($fresh:path; but_md5) => {
         $crate::store_conformance_tests!(@tests $fresh;
             listing_order_and_names_round_trip,
+            listing_from_a_key_starts_there,
             one_level_listing_shows_virtual_directories,
             listing_pages_through_ten_thousand_entries,
             ranged_reads,
@@ -130,6 +131,39 @@ pub async fn listing_order_and_names_round_trip(store: &dyn Store) {
         assert_eq!(entry.size, entry.key.len() as u64, "size of `{}`", entry.key);
         assert_eq!(get(store, &entry.key, None).await, entry.key.as_bytes(), "content of `{}`", entry.key);
     }
+}
+
+/// A listing from a key holds exactly the keys at or after it, in key order, whether or not the
+/// key exists, across names the services order differently (U+E000 and above).
+pub async fn listing_from_a_key_starts_there(store: &dyn Store) {
+    let mut names = tricky_names();
+    names.extend(["t/a/1", "t/a/2", "t/b/1", "t/b/c/1", "t/c"].map(str::to_owned));
+    for name in &names {
+        put(store, name, Bytes::from_static(b"x")).await;
+    }
+    names.sort_unstable_by(|a, b| ferry_store::cmp_keys(a, b));
+    let absent = ["", "dir", "dir/", "dir/i", "t/b/", "t/b/b", "t/a/1x", "\u{F000}", "\u{1F600}", "\u{E000}", "~~~"];
+    let starts = names.iter().map(String::as_str).chain(absent);
+    for start in starts {
+        let listed: Vec<Entry> = store
+            .list_from("", ListDepth::Recursive, start)
+            .try_collect()
+            .await
+            .unwrap_or_else(|e| panic!("list from `{start}` failed: {e}"));
+        let expected: Vec<&str> = names
+            .iter()
+            .map(String::as_str)
+            .filter(|n| ferry_store::cmp_keys(n, start) != std::cmp::Ordering::Less)
+            .collect();
+        assert_eq!(keys(&listed), expected, "a listing from {start:?} holds the keys at or after it, in key order");
+    }
+    let from = |prefix: &'static str, start: &'static str| async move {
+        let listed: Vec<Entry> = store.list_from(prefix, ListDepth::Recursive, start).try_collect().await.unwrap();
+        listed.into_iter().map(|e| e.key).collect::<Vec<_>>()
+    };
+    assert_eq!(from("t/", "t/b/").await, ["t/b/1", "t/b/c/1", "t/c"]);
+    assert_eq!(from("t/", "a").await, ["t/a/1", "t/a/2", "t/b/1", "t/b/c/1", "t/c"], "a start before the prefix");
+    assert!(from("t/", "u").await.is_empty(), "a start after the prefix");
 }
 
 /// A one-level listing shows objects and virtual directories directly under the prefix.

@@ -61,6 +61,19 @@ impl FaultyStore {
         self.calls[op as usize].load(Ordering::Relaxed)
     }
 
+    /// `listing` with the configured delay before each entry.
+    fn delayed<'a>(&self, listing: EntryStream<'a>) -> EntryStream<'a> {
+        let delay = self.faults.delay;
+        listing
+            .then(move |entry| async move {
+                if let Some(delay) = delay {
+                    tokio::time::sleep(delay).await;
+                }
+                entry
+            })
+            .boxed()
+    }
+
     async fn enter(&self, op: Op, key: &str) -> Result<(), StoreError> {
         if let Some(delay) = self.faults.delay {
             tokio::time::sleep(delay).await;
@@ -94,16 +107,11 @@ impl Store for FaultyStore {
     }
 
     fn list<'a>(&'a self, prefix: &'a str, depth: ListDepth) -> EntryStream<'a> {
-        let delay = self.faults.delay;
-        self.inner
-            .list(prefix, depth)
-            .then(move |entry| async move {
-                if let Some(delay) = delay {
-                    tokio::time::sleep(delay).await;
-                }
-                entry
-            })
-            .boxed()
+        self.delayed(self.inner.list(prefix, depth))
+    }
+
+    fn list_from<'a>(&'a self, prefix: &'a str, depth: ListDepth, start: &'a str) -> EntryStream<'a> {
+        self.delayed(self.inner.list_from(prefix, depth, start))
     }
 
     async fn stat(&self, key: &str) -> Result<Entry, StoreError> {
