@@ -555,7 +555,7 @@ impl Store for AzureStore {
         listing(self, prefix, depth, String::new())
     }
 
-    fn list_from<'a>(&'a self, prefix: &'a str, depth: ListDepth, start: &'a str) -> EntryStream<'a> {
+    fn list_from<'a>(&'a self, prefix: &'a str, depth: ListDepth, start: &str) -> EntryStream<'a> {
         listing(self, prefix, depth, start.to_owned())
     }
 

@@ -59,6 +59,13 @@ fn endpoints(
     Ok((source, destination, [source_sas, dest_sas]))
 }
 
+/// The source of a command, and its SAS (`--from-to` gives its kind for hosts Ferry cannot
+/// recognise).
+pub(crate) fn source_endpoint(source: &str, from_to: Option<&str>) -> Result<(Endpoint, Option<SasToken>), CliError> {
+    let (hint, _) = location_hints(from_to)?;
+    Ok(Endpoint::from_location(&Location::parse(source, hint)?))
+}
+
 /// A size flag in MiB, in bytes, within the service's limits: a block is at most 4,000 MiB, a
 /// single Put Blob at most 5,000 MiB.
 pub(crate) fn mib(value: Option<f64>, flag: &str) -> Result<Option<u64>, CliError> {
@@ -424,6 +431,7 @@ pub(crate) fn verify(args: &VerifyArgs) -> Result<(VerifySpec, [Option<SasToken>
         compute_hash: args.compute_hash,
         report_dir: args.report_dir.clone(),
         run_id: None,
+        plan: None,
     };
     Ok((spec, sas))
 }

@@ -165,7 +165,7 @@ impl Store for GcsStore {
         self.list_owned(prefix, depth)
     }
 
-    fn list_from<'a>(&'a self, prefix: &'a str, depth: ListDepth, start: &'a str) -> EntryStream<'a> {
+    fn list_from<'a>(&'a self, prefix: &'a str, depth: ListDepth, start: &str) -> EntryStream<'a> {
         self.listing(prefix, depth, start)
     }
 

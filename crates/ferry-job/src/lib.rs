@@ -24,6 +24,7 @@ mod md5;
 mod naming;
 mod observer;
 mod open;
+mod range_plans;
 mod remove;
 mod s3_names;
 mod set_properties;
@@ -43,9 +44,10 @@ pub use events::{Fanout, Finished, JobEvent, JobEvents, Progress, SyncCounts, fi
 pub use joblog::{CappedWriter, JOB_TARGET, JobLogLayer};
 pub use jobs::{JobDetails, details, shown_command, stored_spec};
 pub use open::{CredentialUse, blob_client};
+pub use range_plans::{PlanRequest, plan_ranges};
 pub use s3_names::InvalidMetadata;
 pub use shards::{
-    INDEX_VARIABLES, ShardRun, ShardState, ShardStatus, commit_run, deletes_file, run_status, shard_job_id,
+    INDEX_VARIABLES, PlanChoice, ShardRun, ShardState, ShardStatus, commit_run, deletes_file, run_status, shard_job_id,
     valid_run_id,
 };
 pub use spec::{

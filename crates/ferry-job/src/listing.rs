@@ -86,8 +86,17 @@ pub(crate) fn listing_of<'a>(
     selection: Selection<'a>,
     scanned: &'a AtomicU64,
 ) -> impl Stream<Item = Result<Entry, StoreError>> + Send + 'a {
-    store
-        .list(prefix, depth)
+    let range = selection.filter.range();
+    let listed = match range {
+        // A range plan's shard lists from its first name and stops at its end.
+        Some(range) if !range.from.is_empty() => store.list_from(prefix, depth, &format!("{prefix}{}", range.from)),
+        _ => store.list(prefix, depth),
+    };
+    listed
+        .try_take_while(move |e| {
+            let rest = e.key.strip_prefix(prefix).unwrap_or(&e.key);
+            futures::future::ready(Ok(range.is_none_or(|r| !r.is_past(rest))))
+        })
         .try_filter(move |e| {
             let rest = e.key.strip_prefix(prefix).unwrap_or(&e.key);
             futures::future::ready(selection.admits(rest, e))

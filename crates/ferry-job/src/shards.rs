@@ -24,6 +24,28 @@ pub struct ShardRun {
     /// `--report-dir`: the run's evidence goes to `DIR/RUN/`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub report_dir: Option<PathBuf>,
+    /// `--shard-plan`: the range plan that says which names are in the shard (else the hash).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan: Option<PlanChoice>,
+}
+
+/// A shard's part of a range plan (`--shard-plan`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlanChoice {
+    /// The plan's digest ([`ferry_plan::RangePlan::digest`]): every shard of a run must share it.
+    pub digest: String,
+    /// This shard's names.
+    pub range: ferry_plan::KeyRange,
+    /// The plan file, copied to the run's evidence (`DIR/RUN/plan.json`) for the merge.
+    pub file: PathBuf,
+}
+
+impl PlanChoice {
+    /// Shard `index` of the plan in `file` (whose text is `text`).
+    pub fn of(plan: &ferry_plan::RangePlan, index: u64, file: &Path) -> Option<Self> {
+        let range = plan.range(index)?.clone();
+        Some(Self { digest: plan.digest(), range, file: file.to_owned() })
+    }
 }
 
 /// The variables K is read from when only N is given, first set wins: Ferry's own, Kubernetes
@@ -58,6 +80,9 @@ pub(crate) struct RunRecord {
     command: String,
     source: String,
     destination: String,
+    /// The range plan's digest, for a run split by one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) plan: Option<String>,
 }
 
 impl RunRecord {
@@ -69,6 +94,7 @@ impl RunRecord {
             command: "verify".into(),
             source: spec.source.location.clone(),
             destination: spec.destination.location.clone(),
+            plan: spec.plan.as_ref().map(|p| p.digest.clone()),
         }
     }
 
@@ -97,6 +123,7 @@ fn record_of(spec: &JobSpec, run: &ShardRun) -> RunRecord {
         command: command.to_owned(),
         source: shown(0),
         destination: shown(1),
+        plan: run.plan.as_ref().map(|p| p.digest.clone()),
     }
 }
 
@@ -107,13 +134,10 @@ pub(crate) fn check_run_record(dir: &Path, mine: &RunRecord) -> Result<(), JobEr
         .map_err(|e| JobError::failed(format!("cannot make the report folder `{}`: {e}", folder.display())))?;
     let path = folder.join("run.json");
     let text = serde_json::to_string_pretty(mine).unwrap_or_default();
-    let temporary = folder.join(format!(".run.json.{}", std::process::id()));
-    let made = write_private(&temporary, &text).and_then(|()| std::fs::hard_link(&temporary, &path));
-    let _ = std::fs::remove_file(&temporary);
-    match made {
-        Ok(()) => return Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
-        Err(e) => return Err(JobError::failed(format!("cannot write `{}`: {e}", path.display()))),
+    if create_if_absent(&path, &text)
+        .map_err(|e| JobError::failed(format!("cannot write `{}`: {e}", path.display())))?
+    {
+        return Ok(());
     }
     let theirs: RunRecord = std::fs::read_to_string(&path)
         .ok()
@@ -121,17 +145,79 @@ pub(crate) fn check_run_record(dir: &Path, mine: &RunRecord) -> Result<(), JobEr
         .ok_or_else(|| JobError::failed(format!("`{}` cannot be read", path.display())))?;
     if &theirs != mine {
         return Err(JobError::usage(format!(
-            "this shard of run `{}` disagrees with the run as its first shard recorded it in {}: {} shards, `ferry {}` from {} to {}",
+            "this shard of run `{}` disagrees with the run as its first shard recorded it in {}: {} shards, `ferry {}` from {} to {}{}",
             mine.run_id,
             path.display(),
             theirs.shards,
             theirs.command,
             theirs.source,
-            theirs.destination
+            theirs.destination,
+            match (&theirs.plan, &mine.plan) {
+                (Some(t), Some(m)) if t != m => format!(", split by the plan with digest {t} (this shard's plan: {m})"),
+                (Some(t), None) => format!(", split by the range plan with digest {t}"),
+                (None, Some(_)) => ", split by hash (this shard was given a range plan)".to_owned(),
+                _ => String::new(),
+            }
         ))
-        .with_hint("run every shard with the same command, source, destination and number of shards, or use another --run-id"));
+        .with_hint("run every shard with the same command, source, destination, number of shards and plan, or use another --run-id"));
     }
     Ok(())
+}
+
+/// Writes `text` to `path` (private) unless it exists; whether it wrote. Made whole beside it
+/// and linked into place, so no reader sees half a file and of two writers one wins.
+fn create_if_absent(path: &Path, text: &str) -> std::io::Result<bool> {
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let temporary = path.with_file_name(format!(".{name}.{}", std::process::id()));
+    let made = write_private(&temporary, text).and_then(|()| std::fs::hard_link(&temporary, path));
+    let _ = std::fs::remove_file(&temporary);
+    match made {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+/// Copies the run's range plan to `DIR/RUN/plan.json` (the first shard to start does), where
+/// `ferry verify --merge` finds every shard's range. The file given must still be the plan the
+/// shard was started with.
+pub(crate) fn keep_plan(dir: &Path, run_id: &str, choice: &PlanChoice) -> Result<(), JobError> {
+    let kept = dir.join(run_id).join("plan.json");
+    if kept.exists() {
+        return Ok(());
+    }
+    let text = std::fs::read_to_string(&choice.file)
+        .map_err(|e| JobError::failed(format!("cannot read the shard plan `{}`: {e}", choice.file.display())))?;
+    let plan =
+        ferry_plan::RangePlan::parse(&text).map_err(|e| JobError::usage(format!("{}: {e}", choice.file.display())))?;
+    if plan.digest() != choice.digest {
+        return Err(JobError::usage(format!(
+            "the shard plan `{}` changed since this shard began",
+            choice.file.display()
+        ))
+        .with_hint("give every shard of a run the same plan; a new plan needs a new --run-id"));
+    }
+    create_if_absent(&kept, &text).map_err(|e| JobError::failed(format!("cannot write `{}`: {e}", kept.display())))?;
+    Ok(())
+}
+
+/// The range plan of run `run_id` (from `DIR/RUN/plan.json`), when it was split by one.
+pub(crate) fn run_plan(dir: &Path, record: &RunRecord) -> Result<Option<ferry_plan::RangePlan>, JobError> {
+    let Some(digest) = &record.plan else { return Ok(None) };
+    let path = dir.join(&record.run_id).join("plan.json");
+    let plan = std::fs::read_to_string(&path)
+        .ok()
+        .and_then(|t| ferry_plan::RangePlan::parse(&t).ok())
+        .filter(|p| &p.digest() == digest && p.count() == record.shards)
+        .ok_or_else(|| {
+            JobError::failed(format!(
+                "run `{}` was split by a range plan, but `{}` is missing or another plan",
+                record.run_id,
+                path.display()
+            ))
+            .with_hint("the first shard to start copies the plan there; copy the run's plan file there")
+        })?;
+    Ok(Some(plan))
 }
 
 /// Creates (or truncates) `path` readable by its owner only, like the job's log and reports: the
@@ -161,6 +247,9 @@ pub(crate) async fn run_shard(spec: &JobSpec, run: &ShardRun, ctx: &JobContext) 
     }
     if let Some(dir) = &run.report_dir {
         check_run_record(dir, &record_of(spec, run))?;
+        if let Some(choice) = &run.plan {
+            keep_plan(dir, &run.run_id, choice)?;
+        }
         let started = serde_json::json!({ "job_id": id, "pid": std::process::id() });
         let _ = write_private(&evidence(dir, &run.run_id, run.shard, "started.json"), &started.to_string());
     }
@@ -274,6 +363,7 @@ fn write_manifest(dir: &Path, run: &ShardRun, id: &str, result: &Result<(), JobE
     let manifest = serde_json::json!({
         "run_id": run.run_id, "shard": run.shard.index, "shards": run.shard.count, "index_from": run.index_from,
         "job_id": id, "status": if result.is_ok() { "done" } else { "failed" },
+        "range": run.plan.as_ref().map(|p| &p.range), "plan": run.plan.as_ref().map(|p| &p.digest),
         "items": counts.iter().map(|c| (c.status.as_str().to_owned(), c.items)).collect::<std::collections::BTreeMap<_, _>>(),
     });
     let path = evidence(dir, &run.run_id, run.shard, "manifest.json");

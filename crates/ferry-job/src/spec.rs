@@ -85,6 +85,7 @@ impl JobSpec {
             JobKind::SetProperties(p) => &mut p.filter,
         };
         filter.shard = Some(run.shard);
+        filter.range = run.plan.as_ref().map(|p| p.range.clone());
         self.shard = Some(run);
         self
     }
@@ -522,6 +523,8 @@ pub struct VerifySpec {
     /// The run a sharded verify is part of (`--run-id` with `--shard`): its evidence goes to
     /// `REPORT_DIR/RUN/` for `ferry verify --merge`.
     pub run_id: Option<String>,
+    /// The range plan a sharded verify's run is split by (`--shard-plan`).
+    pub plan: Option<crate::PlanChoice>,
 }
 
 #[cfg(test)]

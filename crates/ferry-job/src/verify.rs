@@ -204,6 +204,9 @@ pub async fn verify(spec: &VerifySpec, ctx: &JobContext) -> Result<VerifySummary
     let names = match (&spec.run_id, spec.filter.shard, &spec.report_dir) {
         (Some(run), Some(shard), Some(dir)) => {
             crate::shards::check_run_record(dir, &crate::shards::RunRecord::verify(run, shard, spec))?;
+            if let Some(choice) = &spec.plan {
+                crate::shards::keep_plan(dir, run, choice)?;
+            }
             Some(crate::shards::evidence(dir, run, shard, "verify.jsonl"))
         }
         _ => None,

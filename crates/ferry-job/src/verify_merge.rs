@@ -2,7 +2,7 @@
 //!
 //! Each sharded verify wrote every name it judged, in name order (`shard-K-of-N.verify.jsonl`).
 //! The merge checks that every shard of the run is there, that each name is in the shard its hash
-//! says and in no other (so the shards are disjoint, and covering: each name's one shard was
+//! (or, for a run split by a range plan, its range) says and in no other (so the shards are disjoint, and covering: each name's one shard was
 //! verified), sums the verdicts, and writes one report of the differences in name order — a
 //! k-way merge holding one line per shard, so memory does not grow with the names.
 
@@ -65,6 +65,8 @@ pub fn merge_verify(run_dir: &Path, ctx: &JobContext) -> Result<VerifySummary, J
     let run_id = run_dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let dir = run_dir.parent().unwrap_or(Path::new("."));
     let record = RunRecord::read(dir, &run_id)?;
+    // A run split by a range plan: each name belongs to the range that holds it, else to its hash.
+    let plan = crate::shards::run_plan(dir, &record)?;
     let mut sources = Vec::new();
     let mut missing = Vec::new();
     for k in 0..record.shards {
@@ -98,7 +100,10 @@ pub fn merge_verify(run_dir: &Path, ctx: &JobContext) -> Result<VerifySummary, J
             return Err(JobError::differences(format!("`{}` is in two shards' verifications", row.path))
                 .with_hint("the shards of one run must share N and the hash; run them again with the run's command"));
         }
-        let owner = ferry_plan::shard_hash(&row.path) % record.shards;
+        let owner = match &plan {
+            Some(plan) => plan.shards.iter().position(|s| s.range.holds(&row.path)).unwrap_or_default() as u64,
+            None => ferry_plan::shard_hash(&row.path) % record.shards,
+        };
         if owner != shard {
             return Err(JobError::differences(format!(
                 "`{}` was verified by shard {shard} but belongs to shard {owner} of {}",

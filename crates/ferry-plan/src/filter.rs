@@ -65,6 +65,10 @@ pub struct FilterSpec {
     /// `--shard K/N` (or `--shards N`): only the names of this shard.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shard: Option<crate::Shard>,
+    /// `--shard-plan`: this shard's range of names. When set, `shard` only numbers the shard;
+    /// the range, not the hash, says which names are in it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub range: Option<crate::KeyRange>,
 }
 
 impl FilterSpec {
@@ -126,6 +130,7 @@ pub struct Filter {
     exclude_blob_types: Vec<String>,
     include_directory_stubs: bool,
     shard: Option<crate::Shard>,
+    range: Option<crate::KeyRange>,
 }
 
 /// The blob types `--exclude-blob-type` takes, as the service names them.
@@ -195,6 +200,7 @@ impl Filter {
                 .collect::<Result<_, _>>()?,
             include_directory_stubs: spec.include_directory_stubs,
             shard: spec.shard,
+            range: spec.range.clone(),
         })
     }
 
@@ -246,7 +252,16 @@ impl Filter {
             return false;
         }
         // The shard last: it hashes the name, the costliest test.
-        self.shard.is_none_or(|shard| shard.holds(path))
+        match &self.range {
+            Some(range) => range.holds(path),
+            None => self.shard.is_none_or(|shard| shard.holds(path)),
+        }
+    }
+
+    /// The range of names a range plan's shard holds (`--shard-plan`): a listing may start at
+    /// its beginning and stop at its end.
+    pub fn range(&self) -> Option<&crate::KeyRange> {
+        self.range.as_ref()
     }
 
     /// The time and size half of [`Filter::admits`]. A sync applies it to the source only, to

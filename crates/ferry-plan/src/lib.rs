@@ -5,10 +5,12 @@
 
 mod filter;
 mod planner;
+mod range_plan;
 mod shard;
 mod size;
 
 pub use filter::{Filter, FilterError, FilterSpec};
 pub use planner::{Action, ComparePolicy, Decision, Reason, compare, plan};
+pub use range_plan::{Balance, BoundPicker, KeyRange, PlannedShard, RangePlan};
 pub use shard::{Shard, ShardError, hash as shard_hash};
 pub use size::parse_size;

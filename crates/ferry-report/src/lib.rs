@@ -23,5 +23,5 @@ pub use job::{JobReporter, show_summary_text, summary_text, sync_summary_text};
 pub use jobs::{job_details, job_list, job_transfers};
 pub use json::{envelope, go_escape};
 pub use list::{ListProperty, ListReporter, ListTotals, UnknownProperty};
-pub use shards::shard_status;
+pub use shards::{shard_plan, shard_status};
 pub use verify::verify_summary;

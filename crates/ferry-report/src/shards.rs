@@ -35,3 +35,45 @@ pub fn shard_status(run_id: &str, shards: &[ShardStatus], console: &Console) {
         }
     }
 }
+
+/// `ferry shards plan`: each range with what it held, and the plan's digest.
+pub fn shard_plan(plan: &ferry_plan::RangePlan, file: &std::path::Path, console: &Console) {
+    match console.format() {
+        OutputFormat::Text => {
+            let mut text = String::new();
+            for s in &plan.shards {
+                text.push_str(&format!(
+                    "Shard {}/{}: {} ({} objects, {} bytes)\n",
+                    s.index,
+                    plan.count(),
+                    s.range,
+                    s.objects,
+                    s.bytes
+                ));
+            }
+            text.push_str(&format!(
+                "Plan of {} written to {}: {} ranges, digest {}",
+                plan.source,
+                file.display(),
+                plan.count(),
+                plan.digest()
+            ));
+            console.end_of_job(&escape_controls_in(&text));
+        }
+        OutputFormat::Json => {
+            let shards: Vec<_> = plan
+                .shards
+                .iter()
+                .map(|s| serde_json::json!({ "Shard": s.index, "From": s.range.from, "To": s.range.to, "Objects": s.objects, "Bytes": s.bytes }))
+                .collect();
+            let json =
+                serde_json::json!({ "Plan": file.display().to_string(), "Digest": plan.digest(), "Shards": shards });
+            console.end_of_job(&json.to_string());
+        }
+    }
+}
+
+/// Names may hold control characters; a terminal shows them escaped.
+fn escape_controls_in(text: &str) -> String {
+    text.lines().map(crate::escape_controls).collect::<Vec<_>>().join("\n")
+}

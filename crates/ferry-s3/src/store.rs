@@ -219,7 +219,7 @@ impl Store for S3Store {
         self.list_owned(prefix, depth)
     }
 
-    fn list_from<'a>(&'a self, prefix: &'a str, depth: ListDepth, start: &'a str) -> EntryStream<'a> {
+    fn list_from<'a>(&'a self, prefix: &'a str, depth: ListDepth, start: &str) -> EntryStream<'a> {
         listing(self.clone(), prefix.to_owned(), depth, start.to_owned())
     }
 

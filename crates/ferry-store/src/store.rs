@@ -196,7 +196,7 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// `prefix`): the same entries in the same order, less those before `start`. Backends that
     /// can, ask the service to start there ([`crate::start`]) so the entries before it are
     /// never fetched; the others list them and drop them.
-    fn list_from<'a>(&'a self, prefix: &'a str, depth: ListDepth, start: &'a str) -> EntryStream<'a> {
+    fn list_from<'a>(&'a self, prefix: &'a str, depth: ListDepth, start: &str) -> EntryStream<'a> {
         crate::start::skip_before(self.list(prefix, depth), start.to_owned())
     }
 

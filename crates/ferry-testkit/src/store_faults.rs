@@ -110,7 +110,7 @@ impl Store for FaultyStore {
         self.delayed(self.inner.list(prefix, depth))
     }
 
-    fn list_from<'a>(&'a self, prefix: &'a str, depth: ListDepth, start: &'a str) -> EntryStream<'a> {
+    fn list_from<'a>(&'a self, prefix: &'a str, depth: ListDepth, start: &str) -> EntryStream<'a> {
         self.delayed(self.inner.list_from(prefix, depth, start))
     }
 

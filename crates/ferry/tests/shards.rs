@@ -9,54 +9,7 @@ use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::Command;
 
-use common::{ferry, run};
-
-/// Names a hash partition must treat right: case twins, NFC and NFD spellings, non-Latin
-/// letters, the special lower cases (`İ`, final `Σ`), and plenty of ordinary ones.
-fn corpus(root: &Path) -> BTreeSet<String> {
-    let mut names: BTreeSet<String> = [
-        "Photos/IMG_0001.JPG",
-        "photos/img_0001.jpg",
-        "caf\u{e9}.txt",
-        "cafe\u{301}.txt",
-        "\u{130}stanbul.txt",
-        "istanbul.txt",
-        "\u{39f}\u{394}\u{39f}\u{3a3}.txt",
-        "STRASSE-\u{df}.txt",
-        "\u{1c4}.txt",
-        "K-kelvin-\u{212a}.txt",
-        "emoji-\u{1f600}.txt",
-        "deep/a/b/c/d.txt",
-        "sp ace+plus%.txt",
-    ]
-    .into_iter()
-    .map(str::to_owned)
-    .collect();
-    names.extend((0..300).map(|i| format!("dir{}/file-{i:04}.bin", i % 7)));
-    for name in &names {
-        let path = root.join(name);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(&path, name.as_bytes()).unwrap();
-    }
-    names
-}
-
-/// Every file under `root`, as relative paths.
-fn files(root: &Path) -> BTreeSet<String> {
-    fn walk(root: &Path, dir: &Path, out: &mut BTreeSet<String>) {
-        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                walk(root, &path, out);
-            } else {
-                out.insert(path.strip_prefix(root).unwrap().to_string_lossy().into_owned());
-            }
-        }
-    }
-    let mut out = BTreeSet::new();
-    walk(root, root, &mut out);
-    out
-}
+use common::{corpus, ferry, files, run};
 
 /// What rclone's `--hash-filter K/N` holds of `root`.
 fn rclone_shard(root: &Path, k: u64, n: u64) -> BTreeSet<String> {

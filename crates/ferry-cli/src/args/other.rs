@@ -358,6 +358,46 @@ pub enum ShardsCommand {
         after_help = "Examples:\n  ferry shards commit /data 'https://A.blob.core.windows.net/c?SAS' --run-id nightly-20261130 --report-dir /evidence"
     )]
     Commit(Box<crate::args::SyncArgs>),
+    /// A range plan for a run: lists the source twice (once to count, once to choose bounds)
+    /// and writes M ranges of names, each about 1/M of the objects (or bytes), for
+    /// `--shard-plan`; each shard then lists only its range.
+    #[command(after_help = "Examples:
+  ferry shards plan 'https://A.blob.core.windows.net/c?SAS' --shards 64 -o plan.json
+  ferry shards plan /data --shards 16 --by bytes -o plan.json")]
+    Plan(ShardsPlanArgs),
+}
+
+/// `ferry shards plan`.
+#[derive(Debug, Args)]
+pub struct ShardsPlanArgs {
+    /// The run's source, as the run's command gives it.
+    pub source: String,
+
+    /// M, the number of ranges (shards).
+    #[arg(long, value_name = "M")]
+    pub shards: u64,
+
+    /// Balance the number of objects (count) or their bytes (a file is never split).
+    #[arg(long, value_enum, default_value = "count", ignore_case = true)]
+    pub by: BalanceArg,
+
+    /// Where to write the plan (JSON).
+    #[arg(long, short = 'o', value_name = "PLAN.json")]
+    pub output: std::path::PathBuf,
+
+    /// The kinds of source and destination, as the run's command gives them (only the source's
+    /// is used): for hosts Ferry cannot recognise.
+    #[arg(long)]
+    pub from_to: Option<String>,
+}
+
+/// `--by` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BalanceArg {
+    /// About as many objects in each range.
+    Count,
+    /// About as many bytes in each range.
+    Bytes,
 }
 
 /// `ferry shards status`.

@@ -318,6 +318,11 @@ pub struct ShardArgs {
     #[arg(long, value_name = "N")]
     pub shards: Option<u64>,
 
+    /// A range plan (`ferry shards plan`): shard K holds the plan's Kth range of names and lists
+    /// only that; N is the plan's number of ranges, K as for --shards (or --shard K/N).
+    #[arg(long, value_name = "PLAN.json")]
+    pub shard_plan: Option<std::path::PathBuf>,
+
     /// The run the shards belong to (required with --shard/--shards); the shard's job id follows
     /// from it, so running the same command again resumes the shard.
     #[arg(long, env = "FERRY_RUN_ID", value_name = "ID")]

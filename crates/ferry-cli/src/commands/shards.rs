@@ -5,14 +5,16 @@ use ferry_job::ShardState;
 
 use super::Ctx;
 use crate::CliError;
-use crate::args::ShardsCommand;
+use crate::args::{BalanceArg, ShardsCommand, ShardsPlanArgs};
 
 pub(super) async fn run(command: &ShardsCommand, ctx: &Ctx<'_>) -> Result<(), CliError> {
     match command {
         ShardsCommand::Commit(args) => {
             let shards = &args.filters.shards;
-            if shards.shard.is_some() || shards.shards.is_some() {
-                return Err(CliError::usage("the commit is one job for the whole run: leave out --shard and --shards"));
+            if shards.shard.is_some() || shards.shards.is_some() || shards.shard_plan.is_some() {
+                return Err(CliError::usage(
+                    "the commit is one job for the whole run: leave out --shard, --shards and --shard-plan",
+                ));
             }
             let (Some(run_id), Some(dir)) = (&shards.run_id, &args.report_dir) else {
                 return Err(CliError::usage("`ferry shards commit` needs the run's --run-id and --report-dir"));
@@ -22,6 +24,7 @@ pub(super) async fn run(command: &ShardsCommand, ctx: &Ctx<'_>) -> Result<(), Cl
             let _watch = ctx.interrupts.watch(*ctx.console);
             Ok(ferry_job::commit_run(spec, dir, run_id, &job).await?)
         }
+        ShardsCommand::Plan(args) => plan(args, ctx).await,
         ShardsCommand::Status(args) => {
             let shards = ferry_job::run_status(&args.report_dir, &args.run_id)?;
             ferry_report::shard_status(&args.run_id, &shards, ctx.console);
@@ -34,4 +37,36 @@ pub(super) async fn run(command: &ShardsCommand, ctx: &Ctx<'_>) -> Result<(), Cl
             Ok(())
         }
     }
+}
+
+/// `ferry shards plan`: lists the source, writes the plan (private, whole or not at all), and
+/// shows its ranges.
+async fn plan(args: &ShardsPlanArgs, ctx: &Ctx<'_>) -> Result<(), CliError> {
+    let (source, sas) = crate::spec::source_endpoint(&args.source, args.from_to.as_deref())?;
+    let balance = match args.by {
+        BalanceArg::Count => ferry_plan::Balance::Count,
+        BalanceArg::Bytes => ferry_plan::Balance::Bytes,
+    };
+    let request = ferry_job::PlanRequest { source, shards: args.shards, balance };
+    let plan = ferry_job::plan_ranges(&request, &ctx.job([sas, None])?).await?;
+    let text = serde_json::to_string_pretty(&plan).map_err(|e| CliError::failed(e.to_string()))?;
+    write_whole(&args.output, &text)
+        .map_err(|e| CliError::failed(format!("cannot write the plan `{}`: {e}", args.output.display())))?;
+    ferry_report::shard_plan(&plan, &args.output, ctx.console);
+    Ok(())
+}
+
+/// Writes `text` to `path` through a temporary file beside it, renamed into place.
+fn write_whole(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let temporary = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
+    let mut file = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&temporary)?;
+    let written =
+        file.write_all(text.as_bytes()).and_then(|()| file.sync_all()).and_then(|()| std::fs::rename(&temporary, path));
+    if written.is_err() {
+        let _ = std::fs::remove_file(&temporary);
+    }
+    written
 }

@@ -11,8 +11,10 @@ pub(super) async fn run(args: &VerifyArgs, ctx: &Ctx<'_>) -> Result<(), CliError
     let (mut spec, sas) = crate::spec::verify(args)?;
     // A verify of one shard compares that shard's names; with --run-id and --report-dir it leaves
     // its evidence for `ferry verify --merge`.
-    spec.filter.shard = crate::shard::shard_of(&args.filters.shards, ctx.env)?.map(|(shard, _)| shard);
-    if spec.filter.shard.is_some() {
+    if let Some(chosen) = crate::shard::shard_of(&args.filters.shards, ctx.env)? {
+        spec.filter.shard = Some(chosen.shard);
+        spec.filter.range = chosen.plan.as_ref().map(|p| p.range.clone());
+        spec.plan = chosen.plan;
         spec.run_id.clone_from(&args.filters.shards.run_id);
     }
     ferry_job::verify(&spec, &ctx.job(sas)?).await.map(drop)
