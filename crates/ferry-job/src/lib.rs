@@ -44,7 +44,7 @@ pub use events::{Fanout, Finished, JobEvent, JobEvents, Progress, SyncCounts, fi
 pub use joblog::{CappedWriter, JOB_TARGET, JobLogLayer};
 pub use jobs::{JobDetails, details, shown_command, stored_spec};
 pub use open::{CredentialUse, blob_client};
-pub use range_plans::{PlanRequest, plan_ranges};
+pub use range_plans::{PlanNames, PlanRequest, plan_ranges};
 pub use s3_names::InvalidMetadata;
 pub use shards::{
     INDEX_VARIABLES, PlanChoice, ShardRun, ShardState, ShardStatus, commit_run, deletes_file, run_status, shard_job_id,

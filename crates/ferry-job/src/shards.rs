@@ -78,7 +78,7 @@ pub(crate) struct RunRecord {
     pub(crate) run_id: String,
     pub(crate) shards: u64,
     command: String,
-    source: String,
+    pub(crate) source: String,
     destination: String,
     /// The range plan's digest, for a run split by one.
     #[serde(default, skip_serializing_if = "Option::is_none")]

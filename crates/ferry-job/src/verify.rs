@@ -52,7 +52,7 @@ impl Verdict {
 pub(crate) struct Row {
     pub(crate) path: String,
     pub(crate) reason: std::borrow::Cow<'static, str>,
-    source_size: Option<u64>,
+    pub(crate) source_size: Option<u64>,
     destination_size: Option<u64>,
     source_md5: Option<String>,
     destination_md5: Option<String>,

@@ -9,7 +9,7 @@
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 use std::io::BufRead;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use ferry_plan::Shard;
 
@@ -58,48 +58,94 @@ fn next_row(lines: &mut Lines, shard: u64, path: &Path) -> Result<Option<Head>, 
     }
 }
 
+/// The rows of every shard's verification of a run, in name order, each with its shard: a k-way
+/// merge holding one row per shard. A shard's rows out of order, or a name in two shards, end it
+/// with an error of class differences.
+pub(crate) struct MergedRows {
+    sources: Vec<(Lines, PathBuf)>,
+    heap: BinaryHeap<Head>,
+    last: Option<String>,
+}
+
+impl MergedRows {
+    /// Opens the verifications of every shard of `record`'s run under `dir`; a missing one is an
+    /// error of class differences.
+    pub(crate) fn open(dir: &Path, record: &RunRecord) -> Result<Self, JobError> {
+        let run_id = &record.run_id;
+        let mut sources = Vec::new();
+        let mut missing = Vec::new();
+        for k in 0..record.shards {
+            let shard = Shard::new(k, record.shards).map_err(|e| JobError::failed(e.to_string()))?;
+            let path = evidence(dir, run_id, shard, "verify.jsonl");
+            match std::fs::File::open(&path) {
+                Ok(file) => sources.push((std::io::BufReader::new(file).lines(), path)),
+                Err(_) => missing.push(shard.to_string()),
+            }
+        }
+        if !missing.is_empty() {
+            return Err(JobError::differences(format!(
+                "run `{run_id}` is not wholly verified: shard {} has no verification",
+                missing.join(", ")
+            ))
+            .with_hint(
+                "run the sharded verify for those shards (the same command with their index), then merge again",
+            ));
+        }
+        let mut heap = BinaryHeap::new();
+        for (k, (lines, path)) in sources.iter_mut().enumerate() {
+            if let Some(head) = next_row(lines, k as u64, path)? {
+                heap.push(head);
+            }
+        }
+        Ok(Self { sources, heap, last: None })
+    }
+
+    fn advance(&mut self) -> Result<Option<(Row, u64)>, JobError> {
+        let Some(Head { row, shard }) = self.heap.pop() else { return Ok(None) };
+        if self.last.as_deref() == Some(row.path.as_str()) {
+            return Err(JobError::differences(format!("`{}` is in two shards' verifications", row.path))
+                .with_hint("the shards of one run must share N and the hash; run them again with the run's command"));
+        }
+        let (lines, path) = &mut self.sources[usize::try_from(shard).unwrap_or(usize::MAX)];
+        if let Some(head) = next_row(lines, shard, path)? {
+            // Each shard's names come in order; otherwise the merge could not see a name twice.
+            if ferry_core::cmp_keys(&head.row.path, &row.path) != Ordering::Greater {
+                return Err(JobError::differences(format!(
+                    "`{}` is out of order or repeated in `{}`: not a shard's verification as Ferry writes it",
+                    head.row.path,
+                    path.display()
+                )));
+            }
+            self.heap.push(head);
+        }
+        self.last = Some(row.path.clone());
+        Ok(Some((row, shard)))
+    }
+}
+
+impl Iterator for MergedRows {
+    type Item = Result<(Row, u64), JobError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.advance().transpose()
+    }
+}
+
 /// Merges the verification of the run in `run_dir` (`DIR/RUN`): writes the merged reports there
 /// and reports the totals; differences, a missing shard or a name out of place are an error of
 /// class differences (exit 3).
 pub fn merge_verify(run_dir: &Path, ctx: &JobContext) -> Result<VerifySummary, JobError> {
-    let run_id = run_dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let dir = run_dir.parent().unwrap_or(Path::new("."));
-    let record = RunRecord::read(dir, &run_id)?;
+    let (dir, record) = run_of(run_dir)?;
+    let run_id = record.run_id.clone();
     // A run split by a range plan: each name belongs to the range that holds it, else to its hash.
     let plan = crate::shards::run_plan(dir, &record)?;
-    let mut sources = Vec::new();
-    let mut missing = Vec::new();
-    for k in 0..record.shards {
-        let shard = Shard::new(k, record.shards).map_err(|e| JobError::failed(e.to_string()))?;
-        let path = evidence(dir, &run_id, shard, "verify.jsonl");
-        match std::fs::File::open(&path) {
-            Ok(file) => sources.push((std::io::BufReader::new(file).lines(), path)),
-            Err(_) => missing.push(shard.to_string()),
-        }
-    }
-    if !missing.is_empty() {
-        return Err(JobError::differences(format!(
-            "run `{run_id}` is not wholly verified: shard {} has no verification",
-            missing.join(", ")
-        ))
-        .with_hint("run the sharded verify for those shards (the same command with their index), then merge again"));
-    }
-    let mut heap = BinaryHeap::new();
-    for (k, (lines, path)) in sources.iter_mut().enumerate() {
-        if let Some(head) = next_row(lines, k as u64, path)? {
-            heap.push(head);
-        }
-    }
+    let rows = MergedRows::open(dir, &record)?;
     let id = format!("merged-{run_id}");
     let mut reports = Reports::create(run_dir, &id)
         .map_err(|e| JobError::failed(format!("cannot write the merged report in `{}`: {e}", run_dir.display())))?;
     let mut counts = std::collections::BTreeMap::<String, u64>::new();
-    let mut last: Option<String> = None;
-    while let Some(Head { row, shard }) = heap.pop() {
-        if last.as_deref() == Some(row.path.as_str()) {
-            return Err(JobError::differences(format!("`{}` is in two shards' verifications", row.path))
-                .with_hint("the shards of one run must share N and the hash; run them again with the run's command"));
-        }
+    for item in rows {
+        let (row, shard) = item?;
         let owner = match &plan {
             Some(plan) => plan.shards.iter().position(|s| s.range.holds(&row.path)).unwrap_or_default() as u64,
             None => ferry_plan::shard_hash(&row.path) % record.shards,
@@ -114,19 +160,6 @@ pub fn merge_verify(run_dir: &Path, ctx: &JobContext) -> Result<VerifySummary, J
         if row.reason != "matched" {
             reports.write(&row).map_err(|e| JobError::failed(format!("cannot write the merged report: {e}")))?;
         }
-        let (lines, path) = &mut sources[usize::try_from(shard).unwrap_or(usize::MAX)];
-        if let Some(head) = next_row(lines, shard, path)? {
-            // Each shard's names come in order; otherwise the merge could not see a name twice.
-            if ferry_core::cmp_keys(&head.row.path, &row.path) != Ordering::Greater {
-                return Err(JobError::differences(format!(
-                    "`{}` is out of order or repeated in `{}`: not a shard's verification as Ferry writes it",
-                    head.row.path,
-                    path.display()
-                )));
-            }
-            heap.push(head);
-        }
-        last = Some(row.path);
     }
     let (jsonl, csv) =
         reports.finish().map_err(|e| JobError::failed(format!("cannot write the merged report: {e}")))?;
@@ -150,4 +183,11 @@ pub fn merge_verify(run_dir: &Path, ctx: &JobContext) -> Result<VerifySummary, J
         )));
     }
     Ok(summary)
+}
+
+/// The folder and record of the run in `run_dir` (`DIR/RUN`).
+pub(crate) fn run_of(run_dir: &Path) -> Result<(&Path, RunRecord), JobError> {
+    let run_id = run_dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let dir = run_dir.parent().unwrap_or(Path::new("."));
+    Ok((dir, RunRecord::read(dir, &run_id)?))
 }

@@ -110,6 +110,22 @@ fn a_sync_split_by_a_plan_commits_its_deletes_and_verifies_as_one() {
     assert_eq!(code, 0, "{out}{err}");
     assert_eq!(common::summary_value(&out, "Objects Matched"), names.len() as u64, "{out}");
 
+    // Next night's plan from tonight's verifications, without listing the source: the same
+    // names and sizes give the same bounds as a listing.
+    let from_reports = work.path().join("from-reports.json");
+    let (code, out, err) = run(ferry()
+        .args(["shards", "plan", "--from-reports", reports.join("check").to_str().unwrap()])
+        .args(["--shards", "3", "-o", from_reports.to_str().unwrap()]));
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(read_plan(&from_reports).digest(), read_plan(&plan_file).digest(), "{out}");
+    let by_bytes = |out: &Path, names: &[&str]| {
+        run(ferry().args(["shards", "plan", "--by", "bytes", "--shards", "7", "-o", out.to_str().unwrap()]).args(names))
+    };
+    let (a, b) = (work.path().join("a.json"), work.path().join("b.json"));
+    assert_eq!(by_bytes(&a, &["--from-reports", reports.join("check").to_str().unwrap()]).0, 0);
+    assert_eq!(by_bytes(&b, &[src.to_str().unwrap()]).0, 0);
+    assert_eq!(read_plan(&a).digest(), read_plan(&b).digest(), "by bytes too");
+
     // A name moved into a neighbouring shard's evidence is out of its range: the merge says so.
     let file = |k: u64| reports.join(format!("check/shard-{k:05}-of-00003.verify.jsonl"));
     let last_of_first = std::fs::read_to_string(file(0)).unwrap().lines().last().unwrap().to_owned();

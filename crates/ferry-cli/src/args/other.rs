@@ -371,7 +371,13 @@ pub enum ShardsCommand {
 #[derive(Debug, Args)]
 pub struct ShardsPlanArgs {
     /// The run's source, as the run's command gives it.
-    pub source: String,
+    #[arg(required_unless_present = "from_reports")]
+    pub source: Option<String>,
+
+    /// Take the names from an earlier run's sharded verifications (`verify --shard … --run-id
+    /// RUN --report-dir DIR`) in DIR/RUN instead of listing the source.
+    #[arg(long, value_name = "DIR/RUN", conflicts_with_all = ["source", "from_to"])]
+    pub from_reports: Option<std::path::PathBuf>,
 
     /// M, the number of ranges (shards).
     #[arg(long, value_name = "M")]

@@ -42,12 +42,19 @@ pub(super) async fn run(command: &ShardsCommand, ctx: &Ctx<'_>) -> Result<(), Cl
 /// `ferry shards plan`: lists the source, writes the plan (private, whole or not at all), and
 /// shows its ranges.
 async fn plan(args: &ShardsPlanArgs, ctx: &Ctx<'_>) -> Result<(), CliError> {
-    let (source, sas) = crate::spec::source_endpoint(&args.source, args.from_to.as_deref())?;
+    let (names, sas) = match (&args.from_reports, &args.source) {
+        (Some(run_dir), _) => (ferry_job::PlanNames::Reports(run_dir.clone()), None),
+        (None, Some(source)) => {
+            let (source, sas) = crate::spec::source_endpoint(source, args.from_to.as_deref())?;
+            (ferry_job::PlanNames::Listing(source), sas)
+        }
+        (None, None) => return Err(CliError::usage("give the run's source, or --from-reports DIR/RUN")),
+    };
     let balance = match args.by {
         BalanceArg::Count => ferry_plan::Balance::Count,
         BalanceArg::Bytes => ferry_plan::Balance::Bytes,
     };
-    let request = ferry_job::PlanRequest { source, shards: args.shards, balance };
+    let request = ferry_job::PlanRequest { names, shards: args.shards, balance };
     let plan = ferry_job::plan_ranges(&request, &ctx.job([sas, None])?).await?;
     let text = serde_json::to_string_pretty(&plan).map_err(|e| CliError::failed(e.to_string()))?;
     write_whole(&args.output, &text)
