@@ -250,8 +250,7 @@ pub(crate) async fn run_shard(spec: &JobSpec, run: &ShardRun, ctx: &JobContext) 
         if let Some(choice) = &run.plan {
             keep_plan(dir, &run.run_id, choice)?;
         }
-        let started = serde_json::json!({ "job_id": id, "pid": std::process::id() });
-        let _ = write_private(&evidence(dir, &run.run_id, run.shard, "started.json"), &started.to_string());
+        mark_started(dir, run, &id);
     }
     ctx.events.event(&JobEvent::Info(&format!(
         "shard {} of run `{}` (K from {}): job {id}",
@@ -263,6 +262,23 @@ pub(crate) async fn run_shard(spec: &JobSpec, run: &ShardRun, ctx: &JobContext) 
         write_manifest(dir, run, &id, &result, ctx);
     }
     result
+}
+
+/// Writes `shard-K-of-N.started.json` (job, process, attempt) and removes the manifest an
+/// earlier attempt left, so `ferry shards status` shows a retry as running, not failed.
+fn mark_started(dir: &Path, run: &ShardRun, id: &str) {
+    let path = evidence(dir, &run.run_id, run.shard, "started.json");
+    let earlier = std::fs::read_to_string(&path)
+        .ok()
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+        .and_then(|v| v["attempt"].as_u64())
+        .unwrap_or(0);
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
+    let started = serde_json::json!({
+        "job_id": id, "pid": std::process::id(), "host": host.trim(), "attempt": earlier + 1,
+    });
+    let _ = std::fs::remove_file(evidence(dir, &run.run_id, run.shard, "manifest.json"));
+    let _ = write_private(&path, &started.to_string());
 }
 
 /// Whether two specs do the same work: the same job, shard and run, however the command was

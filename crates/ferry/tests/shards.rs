@@ -102,6 +102,12 @@ fn a_shard_run_again_resumes_or_ends_and_a_disagreeing_one_is_refused() {
     let (code, _, err) = shard(&["--shard", "1/3", "--run-id", "nightly"], &[]);
     assert_eq!(code, 0, "{err}");
     assert!(err.contains(&format!("is already complete (job {id})")), "the same job: {err}");
+    let started: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(reports.join("nightly/shard-00001-of-00003.started.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(started["attempt"], 2, "each attempt is counted: {started}");
+    assert!(started["host"].as_str().is_some_and(|h| !h.is_empty()), "{started}");
 
     // Another N under the same run, no run id, a K past N, N with no K: refused, nothing done.
     let (code, _, err) = shard(&["--shard", "0/2", "--run-id", "nightly"], &[]);
