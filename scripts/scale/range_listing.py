@@ -10,7 +10,6 @@ copy both ways, one after the other, and prints each shard's wall time and the t
 
 import argparse
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -18,13 +17,8 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+sys.path.insert(0, str(REPO / "scripts"))
+from azurite_process import KEY, azurite  # noqa: E402
 
 
 def ferry(args, binary, env):
@@ -41,21 +35,8 @@ def main() -> None:
     ap.add_argument("--blobs", type=int, default=100_000)
     ap.add_argument("--shards", type=int, default=8)
     args = ap.parse_args()
-    port = free_port()
-    azurite = subprocess.Popen(
-        [str(REPO / "tools/node/node_modules/.bin/azurite-blob"), "--blobHost", "127.0.0.1", "--blobPort", str(port),
-         "--inMemoryPersistence", "--silent", "--loose", "--disableTelemetry"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
-    try:
-        for _ in range(300):
-            try:
-                socket.create_connection(("127.0.0.1", port), 1).close()
-                break
-            except OSError:
-                time.sleep(0.2)
+    with azurite() as port:
         measure(args, port)
-    finally:
-        azurite.kill()
 
 
 def measure(args, port: int) -> None:

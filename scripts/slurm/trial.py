@@ -5,7 +5,6 @@ import argparse
 import hashlib
 import json
 import os
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -13,16 +12,11 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+sys.path.insert(0, str(REPO / "scripts"))
+from azurite_process import KEY, azurite  # noqa: E402
 SHARDS = 4
 KILLED = 2
 RUN = "trial"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def sh(*argv, check=True, **kw) -> str:
@@ -74,21 +68,8 @@ def main() -> None:
     work = args.work
     os.environ["SLURM_CONF"] = str(work / "slurm" / "slurm.conf")
 
-    port = free_port()
-    azurite = subprocess.Popen(
-        [str(REPO / "tools/node/node_modules/.bin/azurite-blob"), "--blobHost", "127.0.0.1", "--blobPort", str(port),
-         "--inMemoryPersistence", "--silent", "--loose", "--skipApiVersionCheck", "--disableTelemetry"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
-    try:
-        for _ in range(300):
-            try:
-                socket.create_connection(("127.0.0.1", port), 1).close()
-                break
-            except OSError:
-                time.sleep(0.2)
+    with azurite(check_versions=False) as port:
         run_trial(args, work, port)
-    finally:
-        azurite.kill()
 
 
 def run_trial(args, work: Path, port: int) -> None:
@@ -191,23 +172,57 @@ def run_trial(args, work: Path, port: int) -> None:
           f"(the killed run's output has no summary: it was killed)")
     verify_then_merge(args, work, dest, env, expected)
     sync_then_commit(args, work, dest, env, expected)
+    range_plan_copy(args, work, account, env, expected)
     print(f"OK in {time.time() - started:.1f} s")
+
+
+def range_plan_copy(args, work: Path, account: str, env: dict, expected: dict) -> None:
+    """A range plan over-partitioned (2N ranges, N at a time, as `--array=0-(M-1)%N`): each shard
+    holds exactly its range, the shards together every file once, the destination equals the
+    source by MD5, and the run's verification, split by the same plan, merges as identical."""
+    from azure.storage.blob import ContainerClient
+    src, evidence, plans = work / "src", work / "evidence", work / "state" / "plans"
+    ranges = 2 * SHARDS
+    plan_file = work / "plan.json"
+    sh(args.ferry, "shards", "plan", str(src), "--shards", str(ranges), "--by", "bytes", "-o", str(plan_file), env=env)
+    plan = json.loads(plan_file.read_text())
+    dest = f"{account}/dst-range"
+    for command, run in (("copy", f"range-{RUN}"), ("verify", f"range-verify-{RUN}")):
+        extra = "--recursive" if command == "copy" else "--compute-hash"
+        source = f"{src}/*" if command == "copy" else str(src)
+        completed_array(work, run, ranges, env, f"{args.ferry} {command} '{source}' '{dest}' {extra} "
+                        f"--shard-plan {plan_file} --run-id {run} --report-dir {evidence}", at_once=SHARDS)
+    union, sizes = set(), []
+    for shard in plan["shards"]:
+        k = shard["index"]
+        manifest = json.loads((evidence / f"range-{RUN}" / f"shard-{k:05}-of-{ranges:05}.manifest.json").read_text())
+        with sqlite3.connect(f"file:{plans / (manifest['job_id'] + '.db')}?mode=ro", uri=True) as c:
+            names = {r[0] for r in c.execute("SELECT source FROM item WHERE status = 'Success'")}
+        lo, hi = shard["from"], shard.get("to")
+        # The corpus's names are ASCII, where Python's order is the listing order.
+        inside = {n for n in expected if lo <= n and (hi is None or n < hi)}
+        assert names == inside, f"range {k}: {len(names ^ inside)} names differ from its range"
+        assert not names & union, f"range {k} shares names with another"
+        union |= names
+        sizes.append(len(names))
+    assert union == set(expected), f"{len(set(expected) - union)} names in no range"
+    container = ContainerClient.from_container_url(dest, credential={"account_name": "devstoreaccount1",
+                                                                     "account_key": KEY})
+    got = {b.name: hashlib.md5(container.download_blob(b.name).readall()).hexdigest()
+           for b in container.list_blobs()}
+    assert got == expected, f"{len(set(got) ^ set(expected))} names differ in dst-range"
+    merged = subprocess.run([args.ferry, "verify", "--merge", str(evidence / f"range-verify-{RUN}")],
+                            capture_output=True, text=True, env=env)
+    assert merged.returncode == 0, merged.stdout + merged.stderr
+    print(f"range plan: {ranges} ranges by bytes, {SHARDS} at a time; files per range {sizes} "
+          f"(sum {sum(sizes)}); destination equal by MD5; merged verification identical")
 
 
 def verify_then_merge(args, work: Path, dest: str, env: dict, expected: dict) -> None:
     """A sharded verify as an array, then one merged verification of the run."""
     src, evidence = work / "src", work / "evidence"
-    worker = work / "verify-worker.sh"
-    worker.write_text(
-        "#!/usr/bin/env bash\n"
-        f"exec {args.ferry} verify '{src}' '{dest}' --compute-hash --shards {SHARDS} "
-        f"--run-id verify-{RUN} --report-dir {evidence}\n")
-    worker.chmod(0o755)
-    job = sh("sbatch", "--parsable", f"--array=0-{SHARDS - 1}", "--export=ALL",
-             f"--output={evidence}/verify-%a.out", str(worker), env=env).strip()
-    wait_array(job)
-    states = {k: task_field(job, k, "JobState") for k in range(SHARDS)}
-    assert all(v == "COMPLETED" for v in states.values()), states
+    completed_array(work, "verify", SHARDS, env, f"{args.ferry} verify '{src}' '{dest}' --compute-hash "
+                    f"--shards {SHARDS} --run-id verify-{RUN} --report-dir {evidence}")
     t0 = time.time()
     merged = subprocess.run([args.ferry, "verify", "--merge", str(evidence / f"verify-{RUN}")],
                             capture_output=True, text=True, env=env)
@@ -231,17 +246,8 @@ def sync_then_commit(args, work: Path, dest: str, env: dict, expected: dict) -> 
     for name in changed:
         (src / name).write_bytes(os.urandom(2048))
         expected[name] = hashlib.md5((src / name).read_bytes()).hexdigest()
-    worker = work / "sync-worker.sh"
-    worker.write_text(
-        "#!/usr/bin/env bash\n"
-        f"exec {args.ferry} sync '{src}' '{dest}' --delete-destination=true --shards {SHARDS} "
-        f"--run-id sync-{RUN} --report-dir {evidence}\n")
-    worker.chmod(0o755)
-    job = sh("sbatch", "--parsable", f"--array=0-{SHARDS - 1}", "--export=ALL",
-             f"--output={evidence}/sync-%a.out", str(worker), env=env).strip()
-    wait_array(job)
-    states = {k: task_field(job, k, "JobState") for k in range(SHARDS)}
-    assert all(v == "COMPLETED" for v in states.values()), states
+    completed_array(work, "sync", SHARDS, env, f"{args.ferry} sync '{src}' '{dest}' --delete-destination=true "
+                    f"--shards {SHARDS} --run-id sync-{RUN} --report-dir {evidence}")
     left = {b.name for b in container.list_blobs(name_starts_with="extra/")}
     assert left == set(extras), "a shard deleted before the commit"
     copied = 0
@@ -259,6 +265,21 @@ def sync_then_commit(args, work: Path, dest: str, env: dict, expected: dict) -> 
     assert got == expected, f"{len(set(got) ^ set(expected))} names differ after the commit"
     print(f"sharded sync: {copied} changed files copied by {SHARDS} shards, {len(extras)} extras kept until "
           f"`ferry shards commit` deleted them; the destination equals the source by MD5")
+
+
+def completed_array(work: Path, name: str, count: int, env: dict, command: str, at_once: int = 0) -> str:
+    """Runs `command` as a Slurm array of `count` tasks (at most `at_once` at a time), output in
+    evidence/NAME-K.out; waits for it and checks every task completed. Returns the job id."""
+    worker = work / f"{name}.sh"
+    worker.write_text(f"#!/usr/bin/env bash\nexec {command}\n")
+    worker.chmod(0o755)
+    limit = f"%{at_once}" if at_once else ""
+    job = sh("sbatch", "--parsable", f"--array=0-{count - 1}{limit}", "--export=ALL",
+             f"--output={work / 'evidence'}/{name}-%a.out", str(worker), env=env).strip()
+    wait_array(job)
+    states = {k: task_field(job, k, "JobState") for k in range(count)}
+    assert all(v == "COMPLETED" for v in states.values()), states
+    return job
 
 
 def oracle_names(rclone: Path, src: Path, k: int) -> set:
