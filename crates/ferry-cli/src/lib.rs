@@ -10,6 +10,7 @@ mod error;
 mod legacy_spec;
 pub mod logging;
 mod login;
+mod output;
 mod refusals;
 mod settings;
 mod shard;

@@ -96,6 +96,12 @@ pub trait TransferObserver: Send + Sync {
     /// already recorded.
     fn finished<'a>(&'a self, transfer: &'a Transfer, outcome: ItemOutcome<'a>) -> futures::future::BoxFuture<'a, ()>;
 
+    /// The MD5 of the item's whole content, computed while copying it (an upload that sends
+    /// Content-MD5, a download that checks it).
+    fn computed_md5(&self, transfer: &Transfer, md5: [u8; 16]) {
+        let _ = (transfer, md5);
+    }
+
     /// A chunk of the partial download `tag` is written at `offset`.
     fn chunk_done(&self, transfer: &Transfer, tag: &str, offset: u64) {
         let _ = (transfer, tag, offset);
@@ -403,6 +409,13 @@ impl Context {
     fn count_moved(&self, moved: &AtomicU64, len: u64) {
         self.stats.moved(len);
         moved.fetch_add(len, Ordering::Relaxed);
+    }
+
+    /// Tells the observer the MD5 of `t`'s whole content, computed while copying it.
+    fn observe_md5(&self, t: &Transfer, md5: Option<[u8; 16]>) {
+        if let (Some(observer), Some(md5)) = (self.options.observer.as_deref(), md5) {
+            observer.computed_md5(t, md5);
+        }
     }
 
     /// The id of block `index` of this job; block counts stay within 50,000, so it fits in u32.

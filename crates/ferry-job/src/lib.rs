@@ -16,6 +16,7 @@ mod credentials;
 mod delete;
 mod error;
 mod events;
+mod evidence;
 mod joblog;
 mod jobs;
 mod lifecycle;
@@ -41,6 +42,10 @@ pub mod context;
 pub use context::{JobContext, Limits, LogLevel, Pause, Prompt, Secrets, StateDirs};
 pub use error::{ErrorClass, JobError};
 pub use events::{Fanout, Finished, JobEvent, JobEvents, Progress, SyncCounts, final_status};
+pub use evidence::{
+    AgainstSummary, EvidenceCheck, EvidenceFormat, Totals as EvidenceTotals, check_against, check_evidence,
+    write_evidence,
+};
 pub use joblog::{CappedWriter, JOB_TARGET, JobLogLayer};
 pub use jobs::{JobDetails, details, shown_command, stored_spec};
 pub use open::{CredentialUse, blob_client};

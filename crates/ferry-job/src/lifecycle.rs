@@ -74,6 +74,8 @@ pub(crate) struct Lifecycle<'a> {
     _log: Option<JobLog>,
     /// SAS expiries to check the job's progress against.
     expiries: Vec<(crate::Role, time::OffsetDateTime)>,
+    /// Where the job's evidence goes when it ends (`--evidence`).
+    evidence: Option<std::path::PathBuf>,
 }
 
 /// The journal of a job: the resumed one, or a new one recording `spec`.
@@ -126,7 +128,8 @@ impl<'a> Lifecycle<'a> {
             source: &sides.0.shown_base,
             destination: &sides.1.shown_base,
         });
-        Ok(Self { id, journal, ctx, started: Instant::now(), _log: log, expiries: Vec::new() })
+        let evidence = spec.evidence.clone();
+        Ok(Self { id, journal, ctx, started: Instant::now(), _log: log, expiries: Vec::new(), evidence })
     }
 
     /// Checks, while the job runs, whether the SAS tokens on `locations` will expire before it
@@ -219,6 +222,7 @@ impl<'a> Lifecycle<'a> {
         {
             self.ctx.events.event(&JobEvent::Warning(&format!("cannot record the job's status: {e}")));
         }
+        self.write_evidence();
         let finished = Finished { id: self.id, stats, sync, elapsed: self.started.elapsed(), status };
         self.ctx.events.event(&JobEvent::Finished(&finished));
     }
@@ -228,6 +232,45 @@ impl<'a> Lifecycle<'a> {
     pub(crate) async fn fail(self, scan_complete: bool) {
         if let Some(journal) = &self.journal {
             let _ = journal.set_job_status(JobStatus::Failed, Some(scan_complete)).await;
+        }
+        self.write_evidence();
+    }
+
+    /// Writes the job's evidence where `--evidence` asked (JSON Lines, or CSV for a `.csv`
+    /// name): whole or not at all, readable by the user only.
+    fn write_evidence(&self) {
+        let (Some(path), Some(_)) = (&self.evidence, &self.journal) else { return };
+        let format = if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv")) {
+            crate::EvidenceFormat::Csv
+        } else {
+            crate::EvidenceFormat::Jsonl
+        };
+        let temporary = path.with_extension("evidence.tmp");
+        let written = crate::shards::private_file(&temporary)
+            .map_err(|e| JobError::failed(e.to_string()))
+            .and_then(|file| {
+                let mut out = std::io::BufWriter::new(file);
+                crate::write_evidence(&self.ctx.dirs.plans, self.id, format, &mut out)
+            })
+            .and_then(|totals| {
+                std::fs::rename(&temporary, path).map_err(|e| JobError::failed(e.to_string()))?;
+                Ok(totals)
+            });
+        match written {
+            Ok(totals) => self.ctx.events.event(&JobEvent::Info(&format!(
+                "evidence of job {}: {} records written to {}",
+                self.id,
+                totals.records,
+                path.display()
+            ))),
+            Err(e) => {
+                let _ = std::fs::remove_file(&temporary);
+                self.ctx.events.event(&JobEvent::Warning(&format!(
+                    "cannot write the job's evidence to `{}`: {}",
+                    path.display(),
+                    e.message()
+                )));
+            }
         }
     }
 }

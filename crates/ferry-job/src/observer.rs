@@ -1,7 +1,7 @@
 //! The engine's observer that records every item's state in the job journal.
 
 use ferry_engine::{ItemOutcome, Recorded, Transfer, TransferObserver};
-use ferry_journal::{ItemStatus, Journal};
+use ferry_journal::{Ending, FoundItem, ItemStatus, Journal};
 use futures::FutureExt;
 use futures::future::BoxFuture;
 
@@ -23,12 +23,22 @@ impl TransferObserver for JournalObserver {
                 Recorded::Unfinished
             }
         };
-        self.journal.found(&transfer.source_key, &transfer.dest_key, transfer.size);
+        self.journal.found(FoundItem {
+            source: transfer.source_key.clone(),
+            destination: transfer.dest_key.clone(),
+            size: transfer.size,
+            modified: transfer.last_modified,
+            md5: transfer.content_md5,
+        });
         recorded
     }
 
     fn started(&self, transfer: &Transfer) {
         self.journal.started(&transfer.source_key);
+    }
+
+    fn computed_md5(&self, transfer: &Transfer, md5: [u8; 16]) {
+        self.journal.computed_md5(&transfer.source_key, md5);
     }
 
     fn chunk_done(&self, transfer: &Transfer, tag: &str, offset: u64) {
@@ -55,13 +65,18 @@ impl TransferObserver for JournalObserver {
 
     fn finished<'a>(&'a self, transfer: &'a Transfer, outcome: ItemOutcome<'a>) -> BoxFuture<'a, ()> {
         async move {
-            let (status, error, http) = match outcome {
-                ItemOutcome::Copied => (ItemStatus::Success, None, None),
-                ItemOutcome::Skipped => (ItemStatus::Skipped, None, None),
-                ItemOutcome::Cancelled => (ItemStatus::Cancelled, None, None),
-                ItemOutcome::Failed(e) => (ItemStatus::Failed, Some(e.to_string()), e.status()),
+            let ending = match outcome {
+                ItemOutcome::Copied => Ending::of(ItemStatus::Success),
+                ItemOutcome::Skipped => Ending {
+                    reason: Some("the destination exists and was kept (--overwrite)".into()),
+                    ..Ending::of(ItemStatus::Skipped)
+                },
+                ItemOutcome::Cancelled => Ending::of(ItemStatus::Cancelled),
+                ItemOutcome::Failed(e) => {
+                    Ending { error: Some(e.to_string()), http_status: e.status(), ..Ending::of(ItemStatus::Failed) }
+                }
             };
-            if let Err(e) = self.journal.finished(&transfer.source_key, status, error, http).await {
+            if let Err(e) = self.journal.finished(&transfer.source_key, ending).await {
                 tracing::warn!(error = %e, source = %transfer.source_key, "cannot record an item in the job journal");
             }
         }

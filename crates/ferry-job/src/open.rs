@@ -511,6 +511,17 @@ async fn object_dest_shape(store: &dyn Store, path: &str, single: bool) -> DestS
     DestShape { base: path.trim_end_matches('/').to_owned(), is_directory }
 }
 
+/// The store a job's keys are relative to on `location`'s side (its directory, container or
+/// bucket): where a job's evidence is checked against.
+pub(crate) fn root_side(location: &Location, role: Role, ctx: &JobContext) -> Result<Side, JobError> {
+    match location {
+        Location::Local(path) => Ok(local_side(path.root())),
+        Location::Blob(url) => blob_side(url, role, ctx).map(|(side, _)| side),
+        Location::S3(url) => s3_side(url, ctx).map(|(side, _)| side),
+        Location::Gcs(url) => gcs_side(url, role, ctx).map(|(side, _)| side),
+    }
+}
+
 /// Opens one side of a sync or verify: the store and the key prefix of the tree. `create`
 /// makes a missing destination container (a missing local folder is made as files land).
 pub(crate) async fn tree(

@@ -32,16 +32,24 @@ impl PerBlob for Change<'_> {
                 if journal.status_of(key).ok().flatten() == Some(ItemStatus::Success) {
                     return Ok(());
                 }
-                journal.found(key, key, entry.size);
+                journal.found(ferry_journal::FoundItem {
+                    modified: entry.last_modified,
+                    md5: entry.content_md5,
+                    ..ferry_journal::FoundItem::new(key, key, entry.size)
+                });
                 journal.started(key);
             }
             let result = self.requests(key).await;
             if let Some(journal) = &self.journal {
-                let (status, error, http) = match &result {
-                    Ok(()) => (ItemStatus::Success, None, None),
-                    Err(e) => (ItemStatus::Failed, Some(e.to_string()), e.status()),
+                let ending = match &result {
+                    Ok(()) => ferry_journal::Ending::of(ItemStatus::Success),
+                    Err(e) => ferry_journal::Ending {
+                        error: Some(e.to_string()),
+                        http_status: e.status(),
+                        ..ferry_journal::Ending::of(ItemStatus::Failed)
+                    },
                 };
-                if let Err(e) = journal.finished(key, status, error, http).await {
+                if let Err(e) = journal.finished(key, ending).await {
                     tracing::warn!(error = %e, key = %key, "cannot record a change in the job journal");
                 }
             }

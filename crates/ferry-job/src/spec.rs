@@ -30,6 +30,9 @@ pub struct JobSpec {
     /// The run this job is one shard of (`--shard`, `--shards`, `--run-id`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shard: Option<crate::ShardRun>,
+    /// `--evidence FILE`: the job's evidence is written there when it ends (each time it does).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<std::path::PathBuf>,
 }
 
 /// How a job's blobs are encrypted by the customer's choice.
@@ -58,7 +61,7 @@ pub enum JobKind {
 impl JobSpec {
     /// A spec of this version.
     pub fn new(display: String, kind: JobKind) -> Self {
-        Self { version: SPEC_VERSION, display, kind, encryption: None, shard: None }
+        Self { version: SPEC_VERSION, display, kind, encryption: None, shard: None, evidence: None }
     }
 
     /// Reads a stored spec, refusing one written by a newer Ferry.

@@ -45,6 +45,8 @@ struct Planned {
     listing_failed: AtomicBool,
     /// Only the extras are held (key and size), never the whole of either side.
     extras: Mutex<Vec<(String, u64)>>,
+    /// The job's journal, once made (the plan starts before it): skips are recorded there.
+    journal: std::sync::OnceLock<Journal>,
 }
 
 /// Runs a sync job (new, or resumed from its journal): copies stream out of the merged plan while
@@ -74,6 +76,7 @@ pub(crate) async fn run(run: Run<'_>, sync: &SyncSpec) -> Result<(), JobError> {
         return refused.map_or(Ok(()), |reason| Err(JobError::failed(reason)));
     }
     let journal = journal_for(id, spec, resume, (&trees.source, &trees.dest), ctx)?;
+    let _ = planned.journal.set(journal.clone());
     let job = Lifecycle::begin(id, spec, Some(journal), (&trees.source, &trees.dest), ctx)?
         .watching_sas(&[(&source_location, Role::Source), (&dest_location, Role::Destination)]);
     let observer = job.journal.clone().map(|journal| Arc::new(JournalObserver { journal }) as Arc<_>);
@@ -157,7 +160,20 @@ fn to_transfer(
     };
     tracing::debug!(key = %d.key, reason = d.reason.as_str(), "sync decision");
     match d.action {
-        Action::Skip => None,
+        Action::Skip => {
+            // The evidence shows what a sync left alone, and why.
+            if let (Some(journal), Some(entry)) = (planned.journal.get(), &d.source) {
+                let item = ferry_journal::FoundItem {
+                    source: format!("{}{}", trees.source_prefix, d.key),
+                    destination: format!("{}{}", trees.dest_prefix, d.key),
+                    size: entry.size,
+                    modified: entry.last_modified,
+                    md5: entry.content_md5,
+                };
+                journal.skipped(item, d.reason.as_str());
+            }
+            None
+        }
         Action::Extra => {
             let size = d.destination.as_ref().map_or(0, |e| e.size);
             planned.extras.lock().expect("never poisoned").push((d.key, size));

@@ -64,7 +64,7 @@ fn b64(md5: Option<[u8; 16]>) -> Option<String> {
 }
 
 /// The MD5 of an object, read in full.
-async fn hash(store: &dyn Store, key: &str) -> Result<[u8; 16], StoreError> {
+pub(crate) async fn hash(store: &dyn Store, key: &str) -> Result<[u8; 16], StoreError> {
     let mut stream = store.read(key, None).await?;
     let mut hasher = Md5::new();
     while let Some(chunk) = stream.try_next().await? {

@@ -58,7 +58,7 @@ pub enum JournalError {
     WriterGone,
 }
 
-type Result<T, E = JournalError> = std::result::Result<T, E>;
+pub(crate) type Result<T, E = JournalError> = std::result::Result<T, E>;
 
 /// Refuses a plans or logs folder that another user owns or that others may write to, as ssh
 /// does for `~/.ssh`: whoever can write there can plant a journal that `jobs resume` would run,
@@ -153,8 +153,50 @@ CREATE TABLE IF NOT EXISTS deletion (
 /// The journal's schema version (SQLite's `user_version`). 1 is the schema above less `upload`,
 /// as journals written before versioning have it (their `user_version` is 0); 2 adds
 /// `job.progress`, the heartbeat another process reads to show a running job's progress; 3 adds
-/// `upload`, the multipart upload session (S3's upload id) each partly uploaded object is in.
-pub const SCHEMA_VERSION: i64 = 3;
+/// `upload`, the multipart upload session (S3's upload id) each partly uploaded object is in;
+/// 4 adds what a job's evidence shows ([`EVIDENCE_COLUMNS`]).
+pub const SCHEMA_VERSION: i64 = 4;
+
+/// Columns schema 4 adds (table, column, declaration): per item the source's modification time
+/// (Unix nanoseconds), its MD5 (stored at the source or computed while copying), how many times
+/// it was started, when it ended (Unix milliseconds) and why it was skipped; when a deletion
+/// ended; when the job ended and which Ferry created it.
+const EVIDENCE_COLUMNS: [(&str, &str, &str); 9] = [
+    ("item", "modified", "INTEGER"),
+    ("item", "md5", "BLOB"),
+    ("item", "attempts", "INTEGER NOT NULL DEFAULT 0"),
+    ("item", "finished_at", "INTEGER"),
+    ("item", "reason", "TEXT"),
+    ("deletion", "finished_at", "INTEGER"),
+    ("job", "ended_at", "INTEGER"),
+    ("job", "ferry_version", "TEXT"),
+    ("job", "started_at", "INTEGER"),
+];
+
+/// Schema 4: what a sync left alone (both sides the same) and why, apart from the items it
+/// worked on, so a resumed job still copies an item that changed since.
+const SKIP_TABLE: &str = "CREATE TABLE IF NOT EXISTS skip (
+    source TEXT PRIMARY KEY, destination TEXT NOT NULL, size INTEGER NOT NULL, modified INTEGER, md5 BLOB,
+    reason TEXT NOT NULL, finished_at INTEGER
+) WITHOUT ROWID;";
+
+/// Adds `column` to `table` unless it is there.
+fn add_column(conn: &Connection, table: &str, column: &str, declaration: &str) -> rusqlite::Result<()> {
+    let present = conn
+        .prepare(&format!("SELECT 1 FROM pragma_table_info('{table}') WHERE name = ?1"))?
+        .exists(params![column])?;
+    if !present {
+        conn.execute_batch(&format!("ALTER TABLE {table} ADD COLUMN {column} {declaration}"))?;
+    }
+    Ok(())
+}
+
+/// Now, in Unix milliseconds.
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
 
 const UPLOAD_TABLE: &str = "CREATE TABLE IF NOT EXISTS upload (
     source TEXT NOT NULL, tag TEXT NOT NULL, session TEXT NOT NULL, PRIMARY KEY (source, tag)
@@ -184,6 +226,12 @@ fn migrate(conn: &Connection, path: &Path) -> Result<()> {
     }
     if version < 3 {
         conn.execute_batch(UPLOAD_TABLE).map_err(sqlite)?;
+    }
+    if version < 4 {
+        conn.execute_batch(SKIP_TABLE).map_err(sqlite)?;
+        for (table, column, declaration) in EVIDENCE_COLUMNS {
+            add_column(conn, table, column, declaration).map_err(sqlite)?;
+        }
         conn.pragma_update(None, "user_version", SCHEMA_VERSION).map_err(sqlite)?;
     }
     Ok(())
@@ -201,34 +249,130 @@ fn open_connection(path: &Path) -> Result<Connection> {
 
 /// One queued change.
 enum Op {
-    Item { source: String, destination: String, size: u64 },
-    Status { source: String, status: ItemStatus, error: Option<String>, http_status: Option<u16> },
-    Job { status: String, scan_complete: Option<bool> },
-    Chunk { source: String, tag: String, offset: u64 },
-    Upload { source: String, tag: String, session: String },
-    Deletion { destination: String, size: u64 },
-    Progress { json: String },
-    DeletionStatus { destination: String, status: ItemStatus, error: Option<String>, http_status: Option<u16> },
+    Item(Box<FoundItem>),
+    Started {
+        source: String,
+    },
+    Md5 {
+        source: String,
+        md5: [u8; 16],
+    },
+    Status {
+        source: String,
+        status: ItemStatus,
+        error: Option<String>,
+        http_status: Option<u16>,
+        reason: Option<String>,
+    },
+    Skip(Box<(FoundItem, String)>),
+    Job {
+        status: String,
+        scan_complete: Option<bool>,
+    },
+    Chunk {
+        source: String,
+        tag: String,
+        offset: u64,
+    },
+    Upload {
+        source: String,
+        tag: String,
+        session: String,
+    },
+    Deletion {
+        destination: String,
+        size: u64,
+    },
+    Progress {
+        json: String,
+    },
+    DeletionStatus {
+        destination: String,
+        status: ItemStatus,
+        error: Option<String>,
+        http_status: Option<u16>,
+    },
     Flush,
 }
 
 type Ack = Option<oneshot::Sender<Result<(), String>>>;
 
+/// An item as a listing found it: what the journal keeps of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FoundItem {
+    /// Its key in the source store.
+    pub source: String,
+    /// Its key in the destination store.
+    pub destination: String,
+    /// Its size.
+    pub size: u64,
+    /// The source's last-modified time.
+    pub modified: Option<std::time::SystemTime>,
+    /// The source's stored MD5.
+    pub md5: Option<[u8; 16]>,
+}
+
+impl FoundItem {
+    /// An item with only keys and size (no time, no MD5).
+    pub fn new(source: &str, destination: &str, size: u64) -> Self {
+        Self { source: source.to_owned(), destination: destination.to_owned(), size, modified: None, md5: None }
+    }
+
+    pub(crate) fn modified_ns(&self) -> Option<i64> {
+        let since = self.modified?.duration_since(std::time::UNIX_EPOCH).ok()?;
+        i64::try_from(since.as_nanos()).ok()
+    }
+}
+
 fn apply(tx: &rusqlite::Transaction<'_>, op: &Op) -> rusqlite::Result<()> {
     match op {
-        Op::Item { source, destination, size } => {
+        Op::Item(item) => {
             tx.prepare_cached(
-                "INSERT INTO item (source, destination, size, status) VALUES (?1, ?2, ?3, 'NotStarted')
-                 ON CONFLICT(source) DO UPDATE SET destination = excluded.destination, size = excluded.size",
+                "INSERT INTO item (source, destination, size, status, modified, md5) VALUES (?1, ?2, ?3, 'NotStarted', ?4, ?5)
+                 ON CONFLICT(source) DO UPDATE SET destination = excluded.destination, size = excluded.size,
+                   modified = excluded.modified, md5 = COALESCE(excluded.md5, item.md5)",
             )?
-            .execute(params![source, destination, i64::try_from(*size).unwrap_or(i64::MAX)])?;
+            .execute(params![
+                item.source,
+                item.destination,
+                i64::try_from(item.size).unwrap_or(i64::MAX),
+                item.modified_ns(),
+                item.md5.as_ref().map(<[u8; 16]>::as_slice)
+            ])?;
         }
-        Op::Status { source, status, error, http_status } => {
-            tx.prepare_cached("UPDATE item SET status = ?2, error = ?3, http_status = ?4 WHERE source = ?1")?
-                .execute(params![source, status.as_str(), error, http_status])?;
+        Op::Started { source } => {
+            tx.prepare_cached("UPDATE item SET status = 'Started', attempts = attempts + 1 WHERE source = ?1")?
+                .execute(params![source])?;
+        }
+        Op::Md5 { source, md5 } => {
+            tx.prepare_cached("UPDATE item SET md5 = ?2 WHERE source = ?1")?
+                .execute(params![source, md5.as_slice()])?;
+        }
+        Op::Status { source, status, error, http_status, reason } => {
+            tx.prepare_cached(
+                "UPDATE item SET status = ?2, error = ?3, http_status = ?4, reason = ?5, finished_at = ?6 WHERE source = ?1",
+            )?
+            .execute(params![source, status.as_str(), error, http_status, reason, now_ms()])?;
+        }
+        Op::Skip(skip) => {
+            let (item, reason) = &**skip;
+            tx.prepare_cached(
+                "INSERT OR REPLACE INTO skip (source, destination, size, modified, md5, reason, finished_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?
+            .execute(params![
+                item.source,
+                item.destination,
+                i64::try_from(item.size).unwrap_or(i64::MAX),
+                item.modified_ns(),
+                item.md5.as_ref().map(<[u8; 16]>::as_slice),
+                reason,
+                now_ms()
+            ])?;
         }
         Op::Job { status, scan_complete } => {
-            tx.prepare_cached("UPDATE job SET status = ?1")?.execute(params![status])?;
+            let ended = (status != JobStatus::InProgress.as_str()).then(now_ms);
+            tx.prepare_cached("UPDATE job SET status = ?1, ended_at = ?2")?.execute(params![status, ended])?;
             if let Some(done) = scan_complete {
                 tx.prepare_cached("UPDATE job SET scan_complete = ?1")?.execute(params![i64::from(*done)])?;
             }
@@ -252,8 +396,10 @@ fn apply(tx: &rusqlite::Transaction<'_>, op: &Op) -> rusqlite::Result<()> {
             .execute(params![destination, i64::try_from(*size).unwrap_or(i64::MAX)])?;
         }
         Op::DeletionStatus { destination, status, error, http_status } => {
-            tx.prepare_cached("UPDATE deletion SET status = ?2, error = ?3, http_status = ?4 WHERE destination = ?1")?
-                .execute(params![destination, status.as_str(), error, http_status])?;
+            tx.prepare_cached(
+                "UPDATE deletion SET status = ?2, error = ?3, http_status = ?4, finished_at = ?5 WHERE destination = ?1",
+            )?
+            .execute(params![destination, status.as_str(), error, http_status, now_ms()])?;
         }
         Op::Flush => {}
     }
@@ -333,8 +479,9 @@ impl Journal {
         migrate(&conn, &path)?;
         let spec_json = serde_json::to_string(spec).expect("a job spec serialises");
         conn.execute(
-            "INSERT INTO job (id, spec, status) VALUES (?1, ?2, 'InProgress') ON CONFLICT(id) DO NOTHING",
-            params![spec.job_id, spec_json],
+            "INSERT INTO job (id, spec, status, ferry_version, started_at) VALUES (?1, ?2, 'InProgress', ?3, ?4)
+             ON CONFLICT(id) DO NOTHING",
+            params![spec.job_id, spec_json, env!("CARGO_PKG_VERSION"), now_ms()],
         )
         .map_err(sqlite)?;
         let fresh = conn
@@ -413,18 +560,24 @@ impl Journal {
     }
 
     /// Records a found item (queued; it becomes durable with the next awaited change).
-    pub fn found(&self, source: &str, destination: &str, size: u64) {
-        self.queue(Op::Item { source: source.to_owned(), destination: destination.to_owned(), size });
+    pub fn found(&self, item: FoundItem) {
+        self.queue(Op::Item(Box::new(item)));
     }
 
-    /// Marks an item started (queued).
+    /// Records an item a sync found the same at both sides, and why it was left alone (queued).
+    /// It is kept apart from the items the job works on: it does not count as one of them.
+    pub fn skipped(&self, item: FoundItem, reason: &str) {
+        self.queue(Op::Skip(Box::new((item, reason.to_owned()))));
+    }
+
+    /// Marks an item started, counting the attempt (queued).
     pub fn started(&self, source: &str) {
-        self.queue(Op::Status {
-            source: source.to_owned(),
-            status: ItemStatus::Started,
-            error: None,
-            http_status: None,
-        });
+        self.queue(Op::Started { source: source.to_owned() });
+    }
+
+    /// Records the MD5 computed while copying an item (queued).
+    pub fn computed_md5(&self, source: &str, md5: [u8; 16]) {
+        self.queue(Op::Md5 { source: source.to_owned(), md5 });
     }
 
     /// Records that the chunk at `offset` of a partial download (named by `tag`) is written
@@ -457,15 +610,10 @@ impl Journal {
         })
     }
 
-    /// Records an item's final state and waits until it is on disk.
-    pub async fn finished(
-        &self,
-        source: &str,
-        status: ItemStatus,
-        error: Option<String>,
-        http_status: Option<u16>,
-    ) -> Result<()> {
-        self.durable(Op::Status { source: source.to_owned(), status, error, http_status }).await
+    /// Records an item's final state (and, for a skip, why) and waits until it is on disk.
+    pub async fn finished(&self, source: &str, ending: Ending) -> Result<()> {
+        let Ending { status, error, http_status, reason } = ending;
+        self.durable(Op::Status { source: source.to_owned(), status, error, http_status, reason }).await
     }
 
     /// Records that a sync decided to delete `destination` (an object the source does not have),
@@ -495,7 +643,7 @@ impl Journal {
         self.durable(Op::Flush).await
     }
 
-    fn read<T>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T> {
+    pub(crate) fn read<T>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T> {
         let conn = self.reader.lock().map_err(|_| JournalError::WriterGone)?;
         f(&conn).map_err(|source| JournalError::Sqlite { path: self.path.display().to_string(), source })
     }
@@ -610,6 +758,26 @@ impl Journal {
     }
 }
 
+/// How an item ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ending {
+    /// Its final state.
+    pub status: ItemStatus,
+    /// The error, when it failed.
+    pub error: Option<String>,
+    /// The HTTP status of that error, if any.
+    pub http_status: Option<u16>,
+    /// Why it was skipped, when it was.
+    pub reason: Option<String>,
+}
+
+impl Ending {
+    /// An ending in `status` with no error and no reason.
+    pub fn of(status: ItemStatus) -> Self {
+        Self { status, error: None, http_status: None, reason: None }
+    }
+}
+
 /// A running job's heartbeat: how far it has come, and when that was.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Progress {
@@ -710,7 +878,7 @@ mod tests {
     async fn deletions_are_kept_apart_from_items_and_survive_reopening() {
         let dir = tempfile::tempdir().unwrap();
         let journal = Journal::create(dir.path(), &spec("d1000000000000000000000000000000")).unwrap();
-        journal.found("a", "a", 1);
+        journal.found(FoundItem::new("a", "a", 1));
         journal.deletion_planned("a", 5).await.unwrap();
         journal.deletion_planned("b", 7).await.unwrap();
         journal.deletion_finished("a", ItemStatus::Success, None, None).await.unwrap();
@@ -730,12 +898,18 @@ mod tests {
     async fn items_and_states_survive_reopening() {
         let dir = tempfile::tempdir().unwrap();
         let journal = Journal::create(dir.path(), &spec("a1000000000000000000000000000000")).unwrap();
-        journal.found("a", "x/a", 10);
-        journal.found("b", "x/b", 20);
-        journal.found("c", "x/c", 30);
+        journal.found(FoundItem::new("a", "x/a", 10));
+        journal.found(FoundItem::new("b", "x/b", 20));
+        journal.found(FoundItem::new("c", "x/c", 30));
         journal.started("a");
-        journal.finished("a", ItemStatus::Success, None, None).await.unwrap();
-        journal.finished("b", ItemStatus::Failed, Some("HTTP 403".into()), Some(403)).await.unwrap();
+        journal.finished("a", Ending::of(ItemStatus::Success)).await.unwrap();
+        journal
+            .finished(
+                "b",
+                Ending { error: Some("HTTP 403".into()), http_status: Some(403), ..Ending::of(ItemStatus::Failed) },
+            )
+            .await
+            .unwrap();
         journal.chunk_done("c", "v1", 0);
         journal.chunk_done("c", "v1", 8);
         journal.chunk_done("c", "v2", 16);
@@ -796,12 +970,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let journal = Journal::create(dir.path(), &spec("b1000000000000000000000000000000")).unwrap();
         for i in 0..100_000 {
-            journal.found(&format!("dir/{i:06}.bin"), &format!("dst/{i:06}.bin"), 4096);
+            journal.found(FoundItem::new(&format!("dir/{i:06}.bin"), &format!("dst/{i:06}.bin"), 4096));
         }
         let updates: Vec<_> = (0..100_000)
             .map(|i| {
                 let journal = journal.clone();
-                async move { journal.finished(&format!("dir/{i:06}.bin"), ItemStatus::Success, None, None).await }
+                async move { journal.finished(&format!("dir/{i:06}.bin"), Ending::of(ItemStatus::Success)).await }
             })
             .collect();
         for result in futures::future::join_all(updates).await {

@@ -13,9 +13,12 @@
 mod hash_cache;
 mod journal;
 mod model;
+mod records;
 
 pub use hash_cache::HashCache;
 pub use journal::{
-    Journal, JournalError, Progress, SCHEMA_VERSION, check_private_dir, is_job_id, job_path, list_jobs, remove_job,
+    Ending, FoundItem, Journal, JournalError, Progress, SCHEMA_VERSION, check_private_dir, is_job_id, job_path,
+    list_jobs, remove_job,
 };
 pub use model::{ItemRow, ItemStatus, JobRow, JobSpec, JobStatus, StatusCount};
+pub use records::{ItemRecord, JobTimes};

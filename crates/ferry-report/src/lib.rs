@@ -9,6 +9,7 @@
 mod bench;
 mod console;
 mod events;
+mod evidence;
 mod job;
 mod jobs;
 mod json;
@@ -19,6 +20,7 @@ mod verify;
 pub use bench::BenchResult;
 pub use console::{Console, OutputFormat, OutputLevel, env_table, escape_controls};
 pub use events::{JobLogEvents, TerminalEvents};
+pub use evidence::{evidence_checked, evidence_written};
 pub use job::{JobReporter, show_summary_text, summary_text, sync_summary_text};
 pub use jobs::{job_details, job_list, job_transfers};
 pub use json::{envelope, go_escape};

@@ -203,7 +203,16 @@ async fn a_running_jobs_heartbeat_shows_and_older_journals_migrate() {
     assert_eq!(code, Some(1));
 
     // Make it a journal from before schema versions: no progress column, user_version 0.
-    sqlite(&db, "ALTER TABLE job DROP COLUMN progress; PRAGMA user_version = 0;");
+    // (Nor what schema 4 added for evidence.)
+    sqlite(
+        &db,
+        "ALTER TABLE job DROP COLUMN progress; ALTER TABLE job DROP COLUMN ended_at; \
+         ALTER TABLE job DROP COLUMN ferry_version; ALTER TABLE job DROP COLUMN started_at; \
+         ALTER TABLE item DROP COLUMN modified; ALTER TABLE item DROP COLUMN md5; \
+         ALTER TABLE item DROP COLUMN attempts; ALTER TABLE item DROP COLUMN finished_at; \
+         ALTER TABLE item DROP COLUMN reason; ALTER TABLE deletion DROP COLUMN finished_at; DROP TABLE skip; \
+         PRAGMA user_version = 0;",
+    );
     assert_eq!(sqlite(&db, "PRAGMA user_version"), "0");
     let (code, show, err) = run(at(ferry(), work.path()).args(["jobs", "show", &id]));
     assert_eq!(code, 0, "an old journal still shows: {err}");
@@ -211,6 +220,14 @@ async fn a_running_jobs_heartbeat_shows_and_older_journals_migrate() {
     let (code, out, err) = run(at(ferry_with_key(), work.path()).args(["jobs", "resume", &id]));
     assert_eq!(code, 0, "an old journal still resumes: {err}\n{out}");
     assert_eq!(sqlite(&db, "PRAGMA user_version"), ferry_journal::SCHEMA_VERSION.to_string(), "migrated");
+    let evidence = work.path().join("evidence.jsonl");
+    let (code, _, err) =
+        run(at(ferry(), work.path()).args(["jobs", "evidence", &id, "--output", evidence.to_str().unwrap()]));
+    assert_eq!(code, 0, "a migrated journal gives its evidence: {err}");
+    let (code, out, err) =
+        run(at(ferry(), work.path()).args(["jobs", "evidence", "verify", evidence.to_str().unwrap()]));
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("1 copied"), "{out}");
     let blob = store.stat("big.bin").await.unwrap();
     assert_eq!(blob.size, 12 * 1024 * 1024);
 }

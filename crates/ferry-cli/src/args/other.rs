@@ -187,6 +187,68 @@ pub enum JobsCommand {
         after_help = "Examples:\n  ferry jobs clean\n  ferry jobs clean --with-status Completed"
     )]
     Clean(JobsListArgs),
+    /// Write a job's evidence from its journal: a header (the job, its command, source and
+    /// destination without secrets, how it signed in, Ferry's version, when it ran), one record
+    /// per object (copied, skipped and why, failed and why, deleted; size, MD5, times,
+    /// attempts) and a trailer with the totals, every line hash-chained to the one before.
+    /// `ferry jobs evidence verify FILE` checks one.
+    #[command(
+        args_conflicts_with_subcommands = true,
+        subcommand_negates_reqs = true,
+        after_help = "Examples:
+  ferry jobs evidence JOBID --output evidence.jsonl
+  ferry jobs evidence JOBID --format csv --output evidence.csv
+  ferry jobs evidence verify evidence.jsonl
+  ferry jobs evidence verify evidence.jsonl --against 'https://A.blob.core.windows.net/c?SAS'"
+    )]
+    Evidence(JobsEvidenceArgs),
+}
+
+/// `ferry jobs evidence`.
+#[derive(Debug, Args)]
+pub struct JobsEvidenceArgs {
+    /// The job id.
+    #[arg(required = true)]
+    pub job_id: Option<String>,
+    /// jsonl (one JSON object a line) or csv.
+    #[arg(long, value_enum, default_value = "jsonl", ignore_case = true)]
+    pub format: EvidenceFormatArg,
+    /// Write it to this file (readable by you only) instead of the standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<std::path::PathBuf>,
+    /// Check evidence instead of writing it.
+    #[command(subcommand)]
+    pub check: Option<EvidenceCommand>,
+}
+
+/// `--format` of `ferry jobs evidence`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum EvidenceFormatArg {
+    /// JSON Lines.
+    Jsonl,
+    /// Comma-separated values.
+    Csv,
+}
+
+/// `ferry jobs evidence verify`.
+#[derive(Debug, Subcommand)]
+pub enum EvidenceCommand {
+    /// Check evidence: every line chained to the one before (an edited, removed, added or moved
+    /// line is named), the trailer's totals those of the records; with --against, that the
+    /// destination still holds every copied object with the recorded size and MD5. Exit 0 when
+    /// it all holds, 3 when not.
+    Verify(EvidenceVerifyArgs),
+}
+
+/// `ferry jobs evidence verify FILE`.
+#[derive(Debug, Args)]
+pub struct EvidenceVerifyArgs {
+    /// The evidence file (JSON Lines or CSV).
+    pub file: std::path::PathBuf,
+    /// Also check the destination (the job's, as the evidence names it, when no value is given;
+    /// give the URL with its SAS if it needs one).
+    #[arg(long, value_name = "DESTINATION", num_args = 0..=1, default_missing_value = "")]
+    pub against: Option<String>,
 }
 
 /// `ferry jobs list` and `ferry jobs clean`.

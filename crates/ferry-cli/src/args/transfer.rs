@@ -247,6 +247,11 @@ pub struct CopyArgs {
     #[arg(long, value_name = "DIR")]
     pub report_dir: Option<std::path::PathBuf>,
 
+    /// When the job ends, write its evidence here (hash-chained JSON Lines, or CSV for a name
+    /// ending in .csv): every object with its outcome, size and MD5 (`ferry jobs evidence`).
+    #[arg(long, value_name = "FILE")]
+    pub evidence: Option<std::path::PathBuf>,
+
     /// Which objects to cover.
     #[command(flatten)]
     pub filters: FilterArgs,
@@ -442,6 +447,11 @@ pub struct SyncArgs {
     /// A sharded run's evidence: DIR/RUN-ID/run.json and each shard's manifest.
     #[arg(long, value_name = "DIR")]
     pub report_dir: Option<std::path::PathBuf>,
+
+    /// When the job ends, write its evidence here (hash-chained JSON Lines, or CSV for a name
+    /// ending in .csv): every object with its outcome, size and MD5 (`ferry jobs evidence`).
+    #[arg(long, value_name = "FILE")]
+    pub evidence: Option<std::path::PathBuf>,
 
     /// Which objects to cover (on both sides).
     #[command(flatten)]

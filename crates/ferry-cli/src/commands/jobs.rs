@@ -18,6 +18,7 @@ pub(super) async fn run(command: &JobsCommand, ctx: &Ctx<'_>) -> Result<(), CliE
             Ok(())
         }
         JobsCommand::Show(args) => show(&args.job_id, args.with_status.as_deref(), ctx),
+        JobsCommand::Evidence(args) => super::evidence::run(args, ctx).await,
         JobsCommand::Resume(args) => resume(args, ctx).await,
         JobsCommand::Remove(args) => {
             remove(&args.job_id, ctx)?;

@@ -5,6 +5,7 @@ mod bench;
 mod copy;
 mod doc;
 mod env;
+mod evidence;
 mod jobs;
 mod list;
 mod login;
@@ -175,4 +176,15 @@ fn blob_url(text: &str, hint: LocationHint, command: &str) -> Result<BlobUrl, Cl
                 .with_hint("give a URL such as https://ACCOUNT.blob.core.windows.net/CONTAINER?SAS"))
         }
     }
+}
+
+/// `spec` writing its evidence to `file` when it ends (`--evidence`), the path made absolute so
+/// a resume from elsewhere writes it to the same place.
+fn with_evidence(mut spec: JobSpec, file: Option<&std::path::Path>) -> Result<JobSpec, CliError> {
+    if let Some(file) = file {
+        let cwd =
+            std::env::current_dir().map_err(|e| CliError::failed(format!("cannot read the working folder: {e}")))?;
+        spec.evidence = Some(cwd.join(file));
+    }
+    Ok(spec)
 }

@@ -57,23 +57,9 @@ async fn plan(args: &ShardsPlanArgs, ctx: &Ctx<'_>) -> Result<(), CliError> {
     let request = ferry_job::PlanRequest { names, shards: args.shards, balance };
     let plan = ferry_job::plan_ranges(&request, &ctx.job([sas, None])?).await?;
     let text = serde_json::to_string_pretty(&plan).map_err(|e| CliError::failed(e.to_string()))?;
-    write_whole(&args.output, &text)
-        .map_err(|e| CliError::failed(format!("cannot write the plan `{}`: {e}", args.output.display())))?;
+    crate::output::write_private(&args.output, |out| {
+        out.write_all(text.as_bytes()).map_err(|e| CliError::failed(format!("cannot write the plan: {e}")))
+    })?;
     ferry_report::shard_plan(&plan, &args.output, ctx.console);
     Ok(())
-}
-
-/// Writes `text` to `path` through a temporary file beside it, renamed into place.
-fn write_whole(path: &std::path::Path, text: &str) -> std::io::Result<()> {
-    use std::io::Write as _;
-    use std::os::unix::fs::OpenOptionsExt as _;
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let temporary = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
-    let mut file = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&temporary)?;
-    let written =
-        file.write_all(text.as_bytes()).and_then(|()| file.sync_all()).and_then(|()| std::fs::rename(&temporary, path));
-    if written.is_err() {
-        let _ = std::fs::remove_file(&temporary);
-    }
-    written
 }

@@ -10,6 +10,7 @@ pub(super) async fn run(args: &SyncArgs, ctx: &Ctx<'_>) -> Result<(), CliError> 
     let (spec, sas) = crate::spec::sync(args, display_command())?;
     let spec = crate::shard::sharded(spec, &args.filters.shards, args.report_dir.as_deref(), ctx.env)?;
     let spec = deferring_deletes(spec, args)?;
+    let spec = super::with_evidence(spec, args.evidence.as_deref())?;
     ctx.run_job(&spec, sas).await
 }
 

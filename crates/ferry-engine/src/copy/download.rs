@@ -111,6 +111,7 @@ impl Context {
             };
             let actual: [u8; 16] = hasher.finalize().into();
             self.judge_md5(t, actual, expected)?;
+            self.observe_md5(t, Some(actual));
         }
         writer.finish(&self.finish_options(t)).await
     }

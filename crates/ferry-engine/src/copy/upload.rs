@@ -32,6 +32,7 @@ impl Context {
             let _request = self.requests.acquire().await.expect("never closed");
             self.dest.write(&t.dest_key, Payload::Bytes(data), &write).await?;
             self.count_moved(moved, t.size);
+            self.observe_md5(t, write.headers.content_md5);
             return Ok(());
         }
 
@@ -95,6 +96,7 @@ impl Context {
         self.check_source_unchanged(t).await?;
         write.headers.content_md5 = whole.map(|h| h.finalize().into());
         self.dest.commit_parts(&t.dest_key, &ids, &write).await?;
+        self.observe_md5(t, write.headers.content_md5);
         Ok(())
     }
 
@@ -162,6 +164,7 @@ impl Context {
         if let Some(hasher) = whole {
             write.headers.content_md5 = Some(hasher.finalize().into());
             self.dest.set_content_headers(&t.dest_key, &write).await?;
+            self.observe_md5(t, write.headers.content_md5);
         }
         Ok(())
     }
