@@ -23,6 +23,15 @@ use crate::credential::TokenSource;
 pub use crate::developer_tools::Tool;
 use crate::token_file::TokenFile;
 
+/// Access tokens this process fetched from Microsoft Entra ID (or a developer tool), for the
+/// metrics: a refresh shows as one more.
+static TOKEN_FETCHES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// How many access tokens this process has fetched (sign-in and every refresh).
+pub fn token_fetches() -> u64 {
+    TOKEN_FETCHES.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 /// The one scope Azure Storage tokens are asked for (Blob, ADLS and Files alike).
 pub const STORAGE_SCOPE: &str = "https://storage.azure.com/.default";
 /// The resource managed identity endpoints are asked for.
@@ -225,6 +234,7 @@ impl EntraToken {
 
     /// Asks the token endpoint for a new token.
     async fn fetch_new(&self) -> Result<Expiring<Secret>, StoreError> {
+        TOKEN_FETCHES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         if let Flow::Tool { tool, tenant } = &self.flow {
             let token = crate::developer_tools::token(*tool, tenant.as_deref()).await?;
             self.note(&token);

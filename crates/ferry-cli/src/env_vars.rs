@@ -67,6 +67,11 @@ pub const ENV_VARS: &[EnvVar] = &[
         secret: false,
     },
     EnvVar {
+        name: "FERRY_METRICS_ADDR",
+        description: "Serve Prometheus metrics while a job runs at HOST:PORT/metrics (a bare PORT: 127.0.0.1), when --metrics-addr is not given.",
+        secret: false,
+    },
+    EnvVar {
         name: "JOB_COMPLETION_INDEX",
         description: "A Kubernetes Indexed Job's index, read as K for --shards N when FERRY_SHARD_INDEX is not set.",
         secret: false,

@@ -33,7 +33,14 @@ pub async fn run(cli: Cli) -> ExitStatus {
     let env = Environment::from_process();
     let interrupts = signals::Interrupts::default();
     let result = match Settings::resolve(&cli, &env).and_then(|s| process_flags(&cli, &console).map(|()| s)) {
-        Ok(settings) => {
+        Ok(mut settings) => {
+            let metrics = match serve_metrics(&mut settings, &console).await {
+                Ok(metrics) => metrics,
+                Err(e) => {
+                    console.error(e.message(), e.causes(), e.hint());
+                    return ExitStatus::of(&e);
+                }
+            };
             if cli.process.await_continue {
                 console.info("waiting for a line `continue` on standard input (--await-continue)");
             }
@@ -41,8 +48,14 @@ pub async fn run(cli: Cli) -> ExitStatus {
                 interrupts.cancel_from_stdin(console);
             }
             let token = login::token_source(&env, &settings.http);
-            let ctx =
-                commands::Ctx { settings: &settings, env: &env, console: &console, interrupts: &interrupts, token };
+            let ctx = commands::Ctx {
+                settings: &settings,
+                env: &env,
+                console: &console,
+                interrupts: &interrupts,
+                token,
+                metrics,
+            };
             let work = async {
                 if cli.process.await_continue {
                     signals::await_word("continue").await?;
@@ -64,6 +77,23 @@ pub async fn run(cli: Cli) -> ExitStatus {
             ExitStatus::of(&err)
         }
     }
+}
+
+/// With `--metrics-addr`, starts serving the process's metrics there and has every request
+/// counted; says where.
+async fn serve_metrics(
+    settings: &mut Settings,
+    console: &Console,
+) -> Result<Option<std::sync::Arc<ferry_metrics::Metrics>>, CliError> {
+    let Some(addr) = settings.metrics_addr else { return Ok(None) };
+    let metrics = std::sync::Arc::new(ferry_metrics::Metrics::new(Some(ferry_azure::entra::token_fetches)));
+    let bound = ferry_metrics::serve(addr, metrics.clone()).await.map_err(|e| {
+        CliError::usage(format!("cannot serve metrics on {addr}: {e}"))
+            .with_hint("choose a free port with --metrics-addr (or FERRY_METRICS_ADDR)")
+    })?;
+    settings.http.observer = Some(metrics.clone());
+    console.info(&format!("metrics at http://{bound}/metrics"));
+    Ok(Some(metrics))
 }
 
 /// The flags about the process rather than the command: refused hooks, and the version note.

@@ -69,6 +69,8 @@ pub struct Settings {
     pub output_level: ferry_report::OutputLevel,
     /// `--cap-mbps`, if a cap is set.
     pub cap_mbps: Option<f64>,
+    /// `--metrics-addr` (or `FERRY_METRICS_ADDR`): where to serve Prometheus metrics.
+    pub metrics_addr: Option<std::net::SocketAddr>,
     /// `--trusted-microsoft-suffixes`: more hosts that may receive an Entra token.
     pub trusted_suffixes: Vec<String>,
     /// `--source-sas-command` (or `FERRY_SOURCE_SAS_COMMAND`).
@@ -128,6 +130,21 @@ fn retry_statuses(text: &str) -> Result<ferry_azure::StatusSet, CliError> {
     Ok(ferry_azure::StatusSet::of(&statuses))
 }
 
+/// `--metrics-addr`: `HOST:PORT`, or a bare `PORT` on the loopback interface (the default: the
+/// metrics name the job's objects' counts, not for other machines unless asked).
+fn metrics_addr(text: &str) -> Result<std::net::SocketAddr, CliError> {
+    use std::net::ToSocketAddrs as _;
+    let text = text.trim();
+    let bad = || {
+        CliError::usage(format!("--metrics-addr `{text}` is not HOST:PORT or PORT"))
+            .with_hint("for example --metrics-addr 9464, or 127.0.0.1:9464")
+    };
+    if let Ok(port) = text.parse::<u16>() {
+        return Ok(std::net::SocketAddr::from(([127, 0, 0, 1], port)));
+    }
+    text.to_socket_addrs().map_err(|_| bad())?.next().ok_or_else(bad)
+}
+
 impl Settings {
     /// Resolves settings from the command line and the environment.
     pub fn resolve(cli: &Cli, env: &Environment) -> Result<Self, CliError> {
@@ -171,7 +188,10 @@ impl Settings {
         let buffer_bytes = (buffer_gb * 1e9) as u64;
         let transfer =
             TransferSettings { requests_in_flight: http.max_idle_connections, objects_in_flight, buffer_bytes };
+        let metrics_addr =
+            cli.metrics_addr.as_deref().or(env.get("FERRY_METRICS_ADDR")).map(metrics_addr).transpose()?;
         Ok(Self {
+            metrics_addr,
             output: cli.output_type.into(),
             http,
             transfer,

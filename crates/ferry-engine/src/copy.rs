@@ -253,12 +253,19 @@ impl CopyEngine {
     pub fn new(source: Arc<dyn Store>, dest: Arc<dyn Store>, options: CopyOptions) -> Self {
         let requests = Arc::new(Semaphore::new(options.requests_in_flight.max(1)));
         let budget = Budget::new(options.buffer_bytes);
+        let stats = Arc::new(Stats::default());
+        stats.set_limits(crate::stats::Limits {
+            buffer: budget.semaphore.clone(),
+            buffer_kib: budget.total_kib,
+            requests: requests.clone(),
+            requests_limit: options.requests_in_flight.max(1),
+        });
         let context = Context {
             cancelled: Arc::new(AtomicBool::new(false)),
             source,
             dest,
             options: Arc::new(options),
-            stats: Arc::new(Stats::default()),
+            stats,
             requests,
             budget,
             stream_fallback: Arc::new(AtomicBool::new(false)),

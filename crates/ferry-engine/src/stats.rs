@@ -14,6 +14,17 @@ pub struct Stats {
     bytes_expected: AtomicU64,
     bytes_reused: AtomicU64,
     scanning_finished: AtomicBool,
+    /// The engine's limits on memory and requests, read for the gauges of a snapshot.
+    limits: std::sync::OnceLock<Limits>,
+}
+
+/// The semaphores that bound a run's buffers (in KiB) and requests, and their sizes.
+#[derive(Debug)]
+pub(crate) struct Limits {
+    pub(crate) buffer: std::sync::Arc<tokio::sync::Semaphore>,
+    pub(crate) buffer_kib: u32,
+    pub(crate) requests: std::sync::Arc<tokio::sync::Semaphore>,
+    pub(crate) requests_limit: usize,
 }
 
 /// The counters at one moment.
@@ -43,6 +54,12 @@ pub struct StatsSnapshot {
     pub special_skipped: u64,
     /// Files with several hard links the source listing passed over (`--hardlinks skip`).
     pub hardlinks_skipped: u64,
+    /// Bytes of data buffers held now (read, not yet written).
+    pub buffer_bytes_in_use: u64,
+    /// The most the buffers may hold.
+    pub buffer_bytes_limit: u64,
+    /// Requests carrying data now.
+    pub requests_in_flight: u64,
 }
 
 impl StatsSnapshot {
@@ -130,6 +147,26 @@ impl Stats {
             symlinks_skipped: 0,
             special_skipped: 0,
             hardlinks_skipped: 0,
+            ..self.gauges()
+        }
+    }
+
+    /// Remembers the run's limits, for the gauges.
+    pub(crate) fn set_limits(&self, limits: Limits) {
+        let _ = self.limits.set(limits);
+    }
+
+    /// Buffers and requests in use now.
+    fn gauges(&self) -> StatsSnapshot {
+        let Some(l) = self.limits.get() else { return StatsSnapshot::default() };
+        let free_kib = u64::try_from(l.buffer.available_permits()).unwrap_or(0);
+        let limit = u64::from(l.buffer_kib);
+        let busy = l.requests_limit.saturating_sub(l.requests.available_permits());
+        StatsSnapshot {
+            buffer_bytes_in_use: limit.saturating_sub(free_kib) * 1024,
+            buffer_bytes_limit: limit * 1024,
+            requests_in_flight: u64::try_from(busy).unwrap_or(0),
+            ..StatsSnapshot::default()
         }
     }
 }

@@ -47,6 +47,35 @@ pub struct HttpConfig {
     pub read_timeout: Duration,
     /// Retry policy for failed attempts.
     pub retry: RetryPolicy,
+    /// Told of every attempt and retry (metrics), if anything listens.
+    pub observer: Option<Arc<dyn RequestObserver>>,
+}
+
+/// Hears how requests go, for metrics: each attempt's operation, status and time, and each
+/// retry. Called on the request's task: keep it cheap.
+pub trait RequestObserver: Send + Sync + std::fmt::Debug {
+    /// One attempt ended: its operation ([`operation_of`]), the response's status (none when no
+    /// response came: a transport error or a timeout), and how long it took.
+    fn attempt(&self, operation: &str, status: Option<u16>, elapsed: Duration);
+    /// A failed attempt is retried.
+    fn retry(&self, operation: &str);
+}
+
+/// A request's operation, for metrics: its method and, for the services' sub-resources, the
+/// `comp` (Blob), or the S3 multipart step — a handful of values, never a name or a key.
+pub fn operation_of(method: &Method, url: &Url) -> String {
+    let step = url.query_pairs().find_map(|(k, v)| match k.as_ref() {
+        "comp" => Some(v.into_owned()),
+        "uploads" => Some("uploads".to_owned()),
+        "partNumber" => Some("part".to_owned()),
+        "uploadId" => Some("upload".to_owned()),
+        "list-type" => Some("list".to_owned()),
+        _ => None,
+    });
+    match step {
+        Some(step) if step.len() <= 24 && step.bytes().all(|b| b.is_ascii_alphanumeric()) => format!("{method} {step}"),
+        _ => method.to_string(),
+    }
 }
 
 impl Default for HttpConfig {
@@ -57,6 +86,7 @@ impl Default for HttpConfig {
             response_timeout: Duration::from_secs(60),
             read_timeout: Duration::from_secs(60),
             retry: RetryPolicy::default(),
+            observer: None,
         }
     }
 }
@@ -237,10 +267,21 @@ impl HttpClient {
         let policy = self.config.retry;
         let shown_url = RedactedUrl::new(request.url.clone());
         let (mut retry, mut reauthorized) = (0u32, false);
+        let observer = self.config.observer.as_deref();
+        let operation = observer.map(|_| operation_of(&request.method, &request.url)).unwrap_or_default();
         loop {
             let built = self.build(&request, auth).await?;
             let limit = self.config.attempt_timeout(request.body.len());
-            let outcome = match tokio::time::timeout(limit, self.http.execute(built)).await {
+            let attempt = Instant::now();
+            let executed = tokio::time::timeout(limit, self.http.execute(built)).await;
+            if let Some(observer) = observer {
+                let status = match &executed {
+                    Ok(Ok(response)) => Some(response.status().as_u16()),
+                    _ => None,
+                };
+                observer.attempt(&operation, status, attempt.elapsed());
+            }
+            let outcome = match executed {
                 Ok(Ok(response)) if response.status().is_success() => return Ok(response),
                 Ok(Ok(response)) => {
                     let status = response.status().as_u16();
@@ -293,6 +334,9 @@ impl HttpClient {
                 return Err(outcome);
             }
             retry += 1;
+            if let Some(observer) = observer {
+                observer.retry(&operation);
+            }
             tracing::warn!(
                 target: "ferry::http",
                 method = %request.method,

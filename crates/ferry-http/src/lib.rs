@@ -15,7 +15,7 @@ pub mod xml;
 
 pub use auth::{Authorizer, Expiring, NoAuth, TokenCache};
 pub use client::{
-    Body, ByteStream, Classify, HttpClient, HttpConfig, MAX_ERROR_BODY, MAX_XML_BODY, Request, body_stream,
-    describe_transport_error, read_text,
+    Body, ByteStream, Classify, HttpClient, HttpConfig, MAX_ERROR_BODY, MAX_XML_BODY, Request, RequestObserver,
+    body_stream, describe_transport_error, operation_of, read_text,
 };
 pub use retry::{RetryPolicy, StatusSet, is_retryable_status, parse_retry_after};

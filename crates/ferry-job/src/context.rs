@@ -33,6 +33,8 @@ pub struct JobContext {
     /// Asks the user (for `--overwrite prompt` and `--delete-destination prompt`); none when
     /// nobody can answer.
     pub prompt: Option<Arc<dyn Prompt>>,
+    /// The metrics served while the job runs (`--metrics-addr`): the job's counters are shown.
+    pub metrics: Option<Arc<ferry_metrics::Metrics>>,
     /// Testing: a copy is cancelled when its listing reaches one of these relative paths,
     /// leaving a job to resume (AzCopy's `--debug-skip-files`).
     pub cancel_at: Vec<String>,

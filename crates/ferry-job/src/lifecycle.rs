@@ -182,6 +182,10 @@ impl<'a> Lifecycle<'a> {
     ) -> tokio::task::JoinHandle<()> {
         let (events, journal, started) = (self.ctx.events.clone(), self.journal.clone(), self.started);
         let mut expiries = self.expiries.clone();
+        let metrics = self.ctx.metrics.clone();
+        if let Some(metrics) = &metrics {
+            metrics.watch(self.id, stats.clone());
+        }
         tokio::spawn(async move {
             let interval = Duration::from_secs(2);
             let mut last = 0u64;
@@ -203,6 +207,10 @@ impl<'a> Lifecycle<'a> {
                 let scanned = scanned.as_ref().map(|(s, d)| (s.load(Ordering::Relaxed), d.load(Ordering::Relaxed)));
                 let recent_bytes = now.bytes_transferred.saturating_sub(last);
                 last = now.bytes_transferred;
+                if let Some(metrics) = &metrics {
+                    #[allow(clippy::cast_precision_loss)]
+                    metrics.set_throughput(recent_bytes as f64 / interval.as_secs_f64());
+                }
                 let progress = Progress { stats: now, scanned, recent_bytes, interval, elapsed: started.elapsed() };
                 events.event(&JobEvent::Progress(&progress));
             }

@@ -57,6 +57,7 @@ fn context(state: &Path, events: Arc<Recorder>) -> JobContext {
         secrets: Secrets::default(),
         allow_plain_http: false,
         prompt: None,
+        metrics: None,
         cancel_at: Vec::new(),
         await_open: None,
     }

@@ -48,6 +48,11 @@ pub struct Cli {
     #[arg(long, global = true, value_enum, ignore_case = true, default_value = "default")]
     pub output_level: OutputLevelArg,
 
+    /// Serve Prometheus metrics of the job at http://HOST:PORT/metrics while it runs (a bare
+    /// PORT listens on 127.0.0.1); or FERRY_METRICS_ADDR.
+    #[arg(long, global = true, value_name = "HOST:PORT")]
+    pub metrics_addr: Option<String>,
+
     /// Cap throughput at this many megabits per second (base 10); 0 means no cap.
     #[arg(long, global = true, default_value_t = 0.0)]
     pub cap_mbps: f64,

@@ -38,6 +38,8 @@ pub struct Ctx<'a> {
     /// The auto-login token source (`AZCOPY_AUTO_LOGIN_TYPE`), or why it cannot be made; an
     /// error surfaces only in commands that need credentials.
     pub(crate) token: Result<Option<Arc<dyn ferry_azure::TokenSource>>, CliError>,
+    /// The metrics served while the command runs (`--metrics-addr`).
+    pub(crate) metrics: Option<Arc<ferry_metrics::Metrics>>,
 }
 
 impl Ctx<'_> {
@@ -96,6 +98,7 @@ impl Ctx<'_> {
                 .get("FERRY_ALLOW_HTTP")
                 .is_some_and(|v| matches!(v.trim().to_ascii_lowercase().as_str(), "true" | "1" | "yes")),
             prompt: Some(Arc::new(prompt::StdinPrompt::new(*self.console))),
+            metrics: self.metrics.clone(),
         })
     }
 
