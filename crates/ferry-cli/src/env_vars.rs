@@ -72,6 +72,11 @@ pub const ENV_VARS: &[EnvVar] = &[
         secret: false,
     },
     EnvVar {
+        name: "FERRY_SERVE_TOKEN",
+        description: "The access token `ferry serve` requires of every request (Authorization: Bearer, or ?token= once); needed to listen on an address other than loopback.",
+        secret: true,
+    },
+    EnvVar {
         name: "JOB_COMPLETION_INDEX",
         description: "A Kubernetes Indexed Job's index, read as K for --shards N when FERRY_SHARD_INDEX is not set.",
         secret: false,

@@ -132,7 +132,7 @@ fn retry_statuses(text: &str) -> Result<ferry_azure::StatusSet, CliError> {
 
 /// `--metrics-addr`: `HOST:PORT`, or a bare `PORT` on the loopback interface (the default: the
 /// metrics name the job's objects' counts, not for other machines unless asked).
-fn metrics_addr(text: &str) -> Result<std::net::SocketAddr, CliError> {
+pub(crate) fn metrics_addr(text: &str) -> Result<std::net::SocketAddr, CliError> {
     use std::net::ToSocketAddrs as _;
     let text = text.trim();
     let bad = || {

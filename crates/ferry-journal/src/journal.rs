@@ -715,12 +715,18 @@ impl Journal {
 
     /// The items in `status` (all items for `None`), in source order.
     pub fn items(&self, status: Option<ItemStatus>) -> Result<Vec<ItemRow>> {
+        self.first_items(status, u64::MAX)
+    }
+
+    /// The first `limit` items in `status` (all items for `None`), in source order.
+    pub fn first_items(&self, status: Option<ItemStatus>, limit: u64) -> Result<Vec<ItemRow>> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         self.read(|c| {
             let mut stmt = c.prepare(
                 "SELECT source, destination, size, status, error, http_status FROM item
-                 WHERE (?1 IS NULL OR status = ?1) ORDER BY source",
+                 WHERE (?1 IS NULL OR status = ?1) ORDER BY source LIMIT ?2",
             )?;
-            let rows = stmt.query_map(params![status.map(ItemStatus::as_str)], |row| {
+            let rows = stmt.query_map(params![status.map(ItemStatus::as_str), limit], |row| {
                 Ok(ItemRow {
                     source: row.get(0)?,
                     destination: row.get(1)?,

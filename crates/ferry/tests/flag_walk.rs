@@ -293,7 +293,7 @@ fn completions_and_docs_are_generated_from_the_definition() {
     let dir = tempfile::tempdir().unwrap();
     let (code, out, err) = run(common::ferry().args(["doc", "--output-location"]).arg(dir.path()));
     assert_eq!(code, 0, "{err}");
-    assert!(out.contains("Wrote 31 pages"), "{out}");
+    assert!(out.contains("Wrote 32 pages"), "{out}");
     let page = std::fs::read_to_string(dir.path().join("ferry_set-properties.md")).unwrap();
     assert!(page.starts_with("## ferry set-properties\n") && page.contains("### Examples"), "{page}");
     let index = std::fs::read_to_string(dir.path().join("ferry.md")).unwrap();

@@ -172,6 +172,14 @@ pub enum Command {
     /// disk; prints the throughput, the likely bottleneck and advice.
     #[command(visible_aliases = ["ben", "benchmark"], after_help = BENCH_EXAMPLES)]
     Bench(BenchArgs),
+    /// A dashboard of the jobs in the journals folder, in the browser: each job's status,
+    /// progress (live, for jobs running in other processes), counts and throughput; a page per
+    /// job with its failures, its resume command, its evidence and log; /metrics for all jobs.
+    /// Read-only; loopback unless FERRY_SERVE_TOKEN sets an access token.
+    #[command(
+        after_help = "Examples:\n  ferry serve\n  ferry serve --addr 127.0.0.1:9000\n  FERRY_SERVE_TOKEN=$(openssl rand -hex 16) ferry serve --addr 0.0.0.0:8650"
+    )]
+    Serve(ServeArgs),
     /// Sign in to Microsoft Entra ID and save the sign-in (never a secret) for later commands in
     /// any process; `ferry login status` shows it.
     #[command(after_help = LOGIN_EXAMPLES)]

@@ -479,3 +479,11 @@ pub struct ShardsStatusArgs {
     #[arg(long, value_name = "DIR")]
     pub report_dir: std::path::PathBuf,
 }
+
+/// `ferry serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Where to listen: HOST:PORT, or a bare PORT on 127.0.0.1.
+    #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:8650")]
+    pub addr: String,
+}

@@ -12,6 +12,7 @@ mod login;
 mod make;
 mod prompt;
 mod remove;
+mod serve;
 mod set_properties;
 mod shards;
 mod sync;
@@ -156,6 +157,7 @@ pub async fn dispatch(command: &Command, ctx: &Ctx<'_>) -> Result<(), CliError> 
         Command::Make(args) => make::run(args, ctx).await,
         Command::Env(args) => env::run(args, ctx.console),
         Command::Bench(args) => bench::run(args, ctx).await,
+        Command::Serve(args) => serve::run(args, ctx).await,
         Command::Jobs(command) => jobs::run(command, ctx).await,
         Command::Shards(command) => shards::run(command, ctx).await,
         Command::Login(args) => login::run(args, ctx).await,
