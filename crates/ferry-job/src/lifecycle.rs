@@ -76,6 +76,8 @@ pub(crate) struct Lifecycle<'a> {
     expiries: Vec<(crate::Role, time::OffsetDateTime)>,
     /// Where the job's evidence goes when it ends (`--evidence`).
     evidence: Option<std::path::PathBuf>,
+    /// The Entra ID token sources of its sides (source, destination), whose identity is recorded.
+    tokens: [Option<Arc<dyn ferry_azure::TokenSource>>; 2],
 }
 
 /// The journal of a job: the resumed one, or a new one recording `spec`.
@@ -129,7 +131,8 @@ impl<'a> Lifecycle<'a> {
             destination: &sides.1.shown_base,
         });
         let evidence = spec.evidence.clone();
-        Ok(Self { id, journal, ctx, started: Instant::now(), _log: log, expiries: Vec::new(), evidence })
+        let tokens = [sides.0.token.clone(), sides.1.token.clone()];
+        Ok(Self { id, journal, ctx, started: Instant::now(), _log: log, expiries: Vec::new(), evidence, tokens })
     }
 
     /// Checks, while the job runs, whether the SAS tokens on `locations` will expire before it
@@ -225,6 +228,7 @@ impl<'a> Lifecycle<'a> {
         status: JobStatus,
         scan_complete: bool,
     ) {
+        self.record_identity();
         if let Some(journal) = &self.journal
             && let Err(e) = journal.set_job_status(status, Some(scan_complete)).await
         {
@@ -242,6 +246,17 @@ impl<'a> Lifecycle<'a> {
             let _ = journal.set_job_status(JobStatus::Failed, Some(scan_complete)).await;
         }
         self.write_evidence();
+    }
+
+    /// Records whose identity each side signed in as, when it signed in with Entra ID (the ids a
+    /// token names, never the token): the evidence shows it.
+    fn record_identity(&self) {
+        let [source, destination] = self.tokens.clone().map(|t| t.and_then(|t| t.identity()));
+        if let Some(journal) = &self.journal
+            && (source.is_some() || destination.is_some())
+        {
+            journal.set_identity(serde_json::json!({ "source": source, "destination": destination }).to_string());
+        }
     }
 
     /// Writes the job's evidence where `--evidence` asked (JSON Lines, or CSV for a `.csv`

@@ -160,8 +160,8 @@ pub const SCHEMA_VERSION: i64 = 4;
 /// Columns schema 4 adds (table, column, declaration): per item the source's modification time
 /// (Unix nanoseconds), its MD5 (stored at the source or computed while copying), how many times
 /// it was started, when it ended (Unix milliseconds) and why it was skipped; when a deletion
-/// ended; when the job ended and which Ferry created it.
-const EVIDENCE_COLUMNS: [(&str, &str, &str); 9] = [
+/// ended; when the job ended, which Ferry created it, and whose identity it signed in as.
+const EVIDENCE_COLUMNS: [(&str, &str, &str); 10] = [
     ("item", "modified", "INTEGER"),
     ("item", "md5", "BLOB"),
     ("item", "attempts", "INTEGER NOT NULL DEFAULT 0"),
@@ -171,6 +171,7 @@ const EVIDENCE_COLUMNS: [(&str, &str, &str); 9] = [
     ("job", "ended_at", "INTEGER"),
     ("job", "ferry_version", "TEXT"),
     ("job", "started_at", "INTEGER"),
+    ("job", "identity", "TEXT"),
 ];
 
 /// Schema 4: what a sync left alone (both sides the same) and why, apart from the items it
@@ -286,6 +287,9 @@ enum Op {
     Progress {
         json: String,
     },
+    Identity {
+        json: String,
+    },
     DeletionStatus {
         destination: String,
         status: ItemStatus,
@@ -379,6 +383,9 @@ fn apply(tx: &rusqlite::Transaction<'_>, op: &Op) -> rusqlite::Result<()> {
         }
         Op::Progress { json } => {
             tx.prepare_cached("UPDATE job SET progress = ?1")?.execute(params![json])?;
+        }
+        Op::Identity { json } => {
+            tx.prepare_cached("UPDATE job SET identity = ?1")?.execute(params![json])?;
         }
         Op::Chunk { source, tag, offset } => {
             tx.prepare_cached("INSERT OR IGNORE INTO chunk (source, tag, offset) VALUES (?1, ?2, ?3)")?
@@ -738,6 +745,12 @@ impl Journal {
             })?;
             rows.collect()
         })
+    }
+
+    /// Records whose identity each side signed in as (object and tenant ids, never a token),
+    /// as JSON (queued).
+    pub fn set_identity(&self, json: String) {
+        self.queue(Op::Identity { json });
     }
 
     /// Records how far the running job has come (a heartbeat, every few seconds), so another

@@ -41,6 +41,8 @@ pub struct JobTimes {
     pub ended_ms: Option<i64>,
     /// The version of Ferry that created it.
     pub ferry_version: Option<String>,
+    /// Whose identity each side signed in as (JSON: `source`, `destination`), for Entra ID.
+    pub identity: Option<String>,
 }
 
 fn status(text: &str) -> ItemStatus {
@@ -120,8 +122,13 @@ impl Journal {
     /// When the job started and ended, and which Ferry created it.
     pub fn times(&self) -> Result<JobTimes> {
         self.read(|c| {
-            c.query_row("SELECT started_at, ended_at, ferry_version FROM job LIMIT 1", [], |r| {
-                Ok(JobTimes { started_ms: r.get(0)?, ended_ms: r.get(1)?, ferry_version: r.get(2)? })
+            c.query_row("SELECT started_at, ended_at, ferry_version, identity FROM job LIMIT 1", [], |r| {
+                Ok(JobTimes {
+                    started_ms: r.get(0)?,
+                    ended_ms: r.get(1)?,
+                    ferry_version: r.get(2)?,
+                    identity: r.get(3)?,
+                })
             })
         })
     }

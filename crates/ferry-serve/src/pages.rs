@@ -21,13 +21,14 @@ main { padding:22px 28px; }
 .card span { color:var(--muted); font-size:12px; text-transform:uppercase; letter-spacing:.4px; }
 table { width:100%; border-collapse:collapse; background:#fff; border:1px solid var(--line); border-radius:8px; overflow:hidden; }
 th { text-align:left; font-size:12px; text-transform:uppercase; letter-spacing:.4px; color:var(--muted); background:#fafbfd; }
-th, td { padding:9px 12px; border-bottom:1px solid var(--line); vertical-align:middle; }
+th, td { padding:8px 10px; border-bottom:1px solid var(--line); vertical-align:middle; }
 tr:last-child td { border-bottom:0; }
 td.num { text-align:right; font-variant-numeric:tabular-nums; white-space:nowrap; }
 a { color:var(--accent); }
 code { font:12.5px ui-monospace,SFMono-Regular,Menlo,monospace; background:#eef2f7; padding:2px 5px; border-radius:4px; word-break:break-all; }
-td.id code, td.when { white-space:nowrap; word-break:normal; }
-td.what { max-width:340px; overflow:hidden; text-overflow:ellipsis; white-space:nowrap; color:var(--muted); font-size:12.5px; }
+td.id code, td.when, td.progress { white-space:nowrap; word-break:normal; }
+table { font-size:13.5px; }
+td.what { max-width:230px; overflow:hidden; text-overflow:ellipsis; white-space:nowrap; color:var(--muted); font-size:12.5px; }
 .status { display:inline-block; padding:2px 9px; border-radius:999px; font-size:12px; font-weight:600; white-space:nowrap; }
 .s-InProgress { background:#e4efff; color:#0b4fa8; }
 .s-Completed { background:#e3f6e8; color:#17693a; }
@@ -35,7 +36,7 @@ td.what { max-width:340px; overflow:hidden; text-overflow:ellipsis; white-space:
 .s-CompletedWithErrors, .s-CompletedWithErrorsAndSkipped { background:#fff1dc; color:#8a5200; }
 .s-Failed { background:#fde5e5; color:#a11d1d; }
 .s-Cancelled, .s-Interrupted { background:#eceff3; color:#4a5563; }
-.bar { width:160px; height:8px; background:#e8edf3; border-radius:4px; overflow:hidden; display:inline-block; vertical-align:middle; }
+.bar { width:100px; height:8px; background:#e8edf3; border-radius:4px; overflow:hidden; display:inline-block; vertical-align:middle; }
 .bar i { display:block; height:100%; background:var(--accent); }
 .pct { margin-left:8px; color:var(--muted); font-variant-numeric:tabular-nums; }
 dl { display:grid; grid-template-columns:max-content 1fr; gap:6px 18px; background:#fff; border:1px solid var(--line); border-radius:8px; padding:14px 18px; }
@@ -71,6 +72,14 @@ fn when(seconds: i64) -> String {
         .and_then(|t| {
             t.format(time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second] UTC")).ok()
         })
+        .unwrap_or_default()
+}
+
+/// Unix seconds in UTC, to the minute, without the zone (the column says it).
+fn when_short(seconds: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(seconds)
+        .ok()
+        .and_then(|t| t.format(time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]")).ok())
         .unwrap_or_default()
 }
 
@@ -125,7 +134,7 @@ pub(crate) fn index(jobs: &[JobView], folder: &str) -> Markup {
                 p.empty { "No jobs yet. Jobs appear here as soon as they start (" code { "ferry copy" } ", " code { "ferry sync" } ", …)." }
             } @else {
                 table #jobs {
-                    thead { tr { th { "Job" } th { "Kind" } th { "Command" } th { "Status" } th { "Started" } th { "Progress" } th.num { "Done / found" } th.num { "Failed" } th.num { "Skipped" } th.num { "Moved" } th.num { "Throughput" } } }
+                    thead { tr { th { "Job" } th { "Kind" } th { "Command" } th { "Status" } th { "Started (UTC)" } th { "Progress" } th.num { "Done / found" } th.num { "Failed" } th.num { "Skipped" } th.num { "Moved" } th.num { "Throughput" } } }
                     tbody {
                         @for job in jobs {
                             tr.job data-id=(job.id) {
@@ -133,8 +142,8 @@ pub(crate) fn index(jobs: &[JobView], folder: &str) -> Markup {
                                 td { (job.kind) }
                                 td.what title=(job.command) { (job.command) }
                                 td { (status(job)) }
-                                td.when { (when(job.started)) }
-                                td { (progress(job)) }
+                                td.when { (when_short(job.started)) }
+                                td.progress { (progress(job)) }
                                 td.num data-done=(job.done) { (job.done) " / " (job.found) }
                                 td.num { (job.failed) }
                                 td.num { (job.skipped) }

@@ -37,9 +37,17 @@ fn spn_auto_login_copies_with_one_token_request_and_no_secret_anywhere() {
         "--put-md5",
         "--trusted-microsoft-suffixes",
         &trusted(),
+        "--evidence",
+        work.path().join("evidence.jsonl").to_str().unwrap(),
     ]));
     assert_eq!(code, 0, "{err}\n{out}");
     assert_eq!(blobs("entra-spn"), expected);
+    // The evidence names the identity the job signed in as (ids from the token), never a secret.
+    let evidence = std::fs::read_to_string(work.path().join("evidence.jsonl")).unwrap();
+    let header: serde_json::Value = serde_json::from_str(evidence.lines().next().unwrap()).unwrap();
+    assert_eq!(header["destination_auth"], "entra", "{header}");
+    let identity = header["destination_identity"].as_str().unwrap_or_default();
+    assert!(identity.contains("signed in by") && identity.contains("object id "), "{header}");
     let posts = token_posts(&stand_in);
     assert_eq!(posts.len(), 1, "one token for the whole job: {posts:?}");
     let form = &posts[0]["form"];

@@ -20,6 +20,12 @@ pub(crate) struct Header {
     /// signed-in identity), never the credential.
     pub(crate) source_auth: String,
     pub(crate) destination_auth: String,
+    /// Whose identity each side signed in as, with Entra ID (`signed in by …, object id …,
+    /// tenant …`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) source_identity: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) destination_identity: Option<String>,
     pub(crate) ferry_version: Option<String>,
     pub(crate) started: Option<String>,
     pub(crate) ended: Option<String>,

@@ -85,6 +85,11 @@ fn header(journal: &Journal) -> Result<Header, JobError> {
     let (status, _) = journal.job_status().map_err(|e| JobError::failed(e.to_string()))?;
     let times = journal.times().map_err(|e| JobError::failed(e.to_string()))?;
     let now = time::OffsetDateTime::now_utc();
+    let identities: Option<serde_json::Value> = times.identity.as_deref().and_then(|j| serde_json::from_str(j).ok());
+    let identity = |i: usize| {
+        let side = if i == 0 { "source" } else { "destination" };
+        identities.as_ref().and_then(|v| v[side].as_str()).map(str::to_owned)
+    };
     Ok(Header {
         format: FORMAT.into(),
         job_id: record.job_id.clone(),
@@ -94,7 +99,9 @@ fn header(journal: &Journal) -> Result<Header, JobError> {
         destination: shown(1),
         source_auth: record.source_credential.clone(),
         destination_auth: record.destination_credential.clone(),
-        ferry_version: times.ferry_version,
+        source_identity: identity(0),
+        destination_identity: identity(1),
+        ferry_version: times.ferry_version.clone(),
         started: times.started_ms.or(Some(record.created * 1000)).and_then(rfc3339_ms),
         ended: times.ended_ms.and_then(rfc3339_ms),
         written: now.format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
