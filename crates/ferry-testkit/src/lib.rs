@@ -14,6 +14,7 @@ pub mod conformance;
 pub mod data;
 pub mod entra;
 pub mod fault_proxy;
+pub mod files_emulator;
 pub mod gcs;
 pub mod hostile;
 pub mod s3;
