@@ -15,6 +15,7 @@
 //! get by key). Shared Key and SAS (share, file and account) are checked by signature.
 
 mod auth;
+mod files;
 mod ops;
 mod tree;
 mod xml;
@@ -190,7 +191,7 @@ async fn handle(State(state): State<Arc<Mutex<Account>>>, request: Request) -> R
                 ops::dispatch(&mut account, &call)
             };
             let result = match result {
-                Ok(ops::Answer::FetchRange(fetch)) => ops::put_range_from_url(&state, &call, fetch).await,
+                Ok(ops::Answer::FetchRange(fetch)) => files::put_range_from_url(&state, &call, fetch).await,
                 other => other,
             };
             match result {
