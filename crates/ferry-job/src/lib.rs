@@ -53,7 +53,7 @@ pub use range_plans::{PlanNames, PlanRequest, plan_ranges};
 pub use s3_names::InvalidMetadata;
 pub use shards::{
     INDEX_VARIABLES, PlanChoice, ShardRun, ShardState, ShardStatus, commit_run, deletes_file, run_status, shard_job_id,
-    valid_run_id,
+    valid_run_id, write_whole,
 };
 pub use spec::{
     CopySpec, CredentialRef, DeferredDeletes, DeleteMode, Encryption, Endpoint, EndpointKind, JobKind, JobSpec,

@@ -268,17 +268,10 @@ impl<'a> Lifecycle<'a> {
         } else {
             crate::EvidenceFormat::Jsonl
         };
-        let temporary = path.with_extension("evidence.tmp");
-        let written = crate::shards::private_file(&temporary)
-            .map_err(|e| JobError::failed(e.to_string()))
-            .and_then(|file| {
-                let mut out = std::io::BufWriter::new(file);
-                crate::write_evidence(&self.ctx.dirs.plans, self.id, format, &mut out)
-            })
-            .and_then(|totals| {
-                std::fs::rename(&temporary, path).map_err(|e| JobError::failed(e.to_string()))?;
-                Ok(totals)
-            });
+        let written = crate::shards::write_whole(path, |out| {
+            crate::write_evidence(&self.ctx.dirs.plans, self.id, format, out)
+                .map_err(|e| std::io::Error::other(e.message().to_owned()))
+        });
         match written {
             Ok(totals) => self.ctx.events.event(&JobEvent::Info(&format!(
                 "evidence of job {}: {} records written to {}",
@@ -286,14 +279,10 @@ impl<'a> Lifecycle<'a> {
                 totals.records,
                 path.display()
             ))),
-            Err(e) => {
-                let _ = std::fs::remove_file(&temporary);
-                self.ctx.events.event(&JobEvent::Warning(&format!(
-                    "cannot write the job's evidence to `{}`: {}",
-                    path.display(),
-                    e.message()
-                )));
-            }
+            Err(e) => self
+                .ctx
+                .events
+                .event(&JobEvent::Warning(&format!("cannot write the job's evidence to `{}`: {e}", path.display()))),
         }
     }
 }

@@ -233,6 +233,28 @@ pub(crate) fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
     private_file(path)?.write_all(text.as_bytes())
 }
 
+/// Writes `path` whole or not at all, readable by its owner only: `write` fills a temporary file
+/// beside it, which is synced and renamed into place. On failure the temporary file is removed
+/// and an earlier file at `path` stays as it was.
+pub fn write_whole<T>(
+    path: &Path,
+    write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<T>,
+) -> std::io::Result<T> {
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let temporary = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
+    let result = private_file(&temporary).and_then(|file| {
+        let mut out = std::io::BufWriter::new(file);
+        let value = write(&mut out)?;
+        out.into_inner().map_err(std::io::IntoInnerError::into_error)?.sync_all()?;
+        std::fs::rename(&temporary, path)?;
+        Ok(value)
+    });
+    if result.is_err() {
+        let _ = std::fs::remove_file(&temporary);
+    }
+    result
+}
+
 /// The evidence file of shard `shard` ending in `what` (`started.json`, `manifest.json`).
 pub(crate) fn evidence(dir: &Path, run_id: &str, shard: Shard, what: &str) -> PathBuf {
     dir.join(run_id).join(format!("shard-{:05}-of-{:05}.{what}", shard.index, shard.count))
@@ -383,10 +405,8 @@ fn write_manifest(dir: &Path, run: &ShardRun, id: &str, result: &Result<(), JobE
         "items": counts.iter().map(|c| (c.status.as_str().to_owned(), c.items)).collect::<std::collections::BTreeMap<_, _>>(),
     });
     let path = evidence(dir, &run.run_id, run.shard, "manifest.json");
-    let temporary = path.with_extension("tmp");
-    let written = write_private(&temporary, &serde_json::to_string_pretty(&manifest).unwrap_or_default())
-        .and_then(|()| std::fs::rename(&temporary, &path));
-    if let Err(e) = written {
+    let text = serde_json::to_string_pretty(&manifest).unwrap_or_default();
+    if let Err(e) = write_whole(&path, |out| out.write_all(text.as_bytes())) {
         ctx.events.event(&JobEvent::Warning(&format!("cannot write the shard's manifest `{}`: {e}", path.display())));
     }
 }

@@ -245,8 +245,7 @@ fn record_extras(
         text.push_str(&serde_json::json!({ "key": key, "size": size }).to_string());
         text.push('\n');
     }
-    let temporary = path.with_extension("tmp");
-    if let Err(e) = crate::shards::write_private(&temporary, &text).and_then(|()| std::fs::rename(&temporary, path)) {
+    if let Err(e) = crate::shards::write_whole(path, |out| out.write_all(text.as_bytes())) {
         return Some(format!("cannot record the delete candidates in `{}`: {e}", path.display()));
     }
     ctx.events.event(&JobEvent::Info(&format!(

@@ -147,7 +147,7 @@ pub fn merge_verify(run_dir: &Path, ctx: &JobContext) -> Result<VerifySummary, J
     for item in rows {
         let (row, shard) = item?;
         let owner = match &plan {
-            Some(plan) => plan.shards.iter().position(|s| s.range.holds(&row.path)).unwrap_or_default() as u64,
+            Some(plan) => plan.owner(&row.path),
             None => ferry_plan::shard_hash(&row.path) % record.shards,
         };
         if owner != shard {

@@ -145,6 +145,15 @@ impl RangePlan {
         self.shards.get(usize::try_from(index).ok()?).map(|s| &s.range)
     }
 
+    /// The shard whose range holds `name`: a binary search over the ranges' starts (they are in
+    /// key order and chain from `""`, so exactly one holds any name).
+    pub fn owner(&self, name: &str) -> u64 {
+        let after = self.shards.partition_point(|s| cmp_keys(&s.range.from, name) != Ordering::Greater);
+        // Empty ranges share their start with the next; the last range starting at or before
+        // `name` is the one that holds it.
+        after.saturating_sub(1) as u64
+    }
+
     /// The plan's identity: SHA-256 of its bounds alone (not of its counts or its layout), so
     /// every shard of a run can show it used the same plan.
     pub fn digest(&self) -> String {
@@ -325,5 +334,12 @@ mod tests {
         assert_ne!(a.digest(), c.digest());
         assert_eq!(a.range(1), Some(&KeyRange { from: "c".into(), to: None }));
         assert!(!a.range(1).unwrap().is_past("zz") && a.range(0).unwrap().is_past("c"));
+        for name in ["", "a", "b", "bz", "c", "d", "zzz"] {
+            assert!(a.range(a.owner(name)).unwrap().holds(name), "{name}");
+        }
+        let tiny = plan_of(&[("only", 5)], 4, Balance::Count);
+        for name in ["", "a", "only", "zz"] {
+            assert!(tiny.range(tiny.owner(name)).unwrap().holds(name), "{name} (empty ranges)");
+        }
     }
 }
