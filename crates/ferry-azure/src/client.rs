@@ -121,12 +121,14 @@ impl BlobClient {
 
     /// Reads a listing or block-list body: bounded in size ([`ferry_http::MAX_XML_BODY`]) and in
     /// time (the attempt's response timeout).
-    pub(crate) async fn read_xml(&self, response: Response, target: &str) -> Result<String, StoreError> {
+    pub async fn read_xml(&self, response: Response, target: &str) -> Result<String, StoreError> {
         self.http.read_small(response, ferry_http::MAX_XML_BODY, target).await
     }
 
-    /// Sends a request with this client's credential, retrying failures that may pass.
-    pub(crate) async fn send(&self, request: Request<'_>) -> Result<Response, StoreError> {
+    /// Sends a request with this client's credential, retrying failures that may pass; an
+    /// error answer becomes a [`StoreError`] by meaning. (Public for the other services of the
+    /// account that share Blob's signing and error shapes: Azure Files.)
+    pub async fn send(&self, request: Request<'_>) -> Result<Response, StoreError> {
         self.http.send(request, &self.credential, classify).await
     }
 }

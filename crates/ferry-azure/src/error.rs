@@ -61,6 +61,9 @@ fn hint_for(kind: ErrorKind, code: &str) -> Option<&'static str> {
         (ErrorKind::NotFound, "ContainerNotFound") => {
             "the container does not exist: check its name, or create it with `ferry make URL`"
         }
+        (ErrorKind::NotFound, "ShareNotFound") => {
+            "the file share does not exist: check its name, or create it with `ferry make URL`"
+        }
         (ErrorKind::PermissionDenied, _) => {
             "the credential does not allow this operation: a SAS needs the permissions the command uses (`r` read, `l` list, `w`/`c` write, `d` delete) and, for an account SAS, the right resource types (`srt=sco`)"
         }

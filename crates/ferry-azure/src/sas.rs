@@ -29,6 +29,15 @@ pub enum SasScope {
         /// Its name, unencoded.
         name: String,
     },
+    /// A whole file share (`sr=s`).
+    Share(String),
+    /// One file in a share (`sr=f`).
+    File {
+        /// Its share.
+        share: String,
+        /// Its path in the share, unencoded.
+        path: String,
+    },
 }
 
 /// Formats a time the way SAS fields expect: `2026-01-02T03:04:05Z`.
@@ -42,13 +51,22 @@ pub fn sas_time(at: OffsetDateTime) -> String {
 pub fn service_sas(key: &SharedKey, scope: &SasScope, permissions: &str, expiry: OffsetDateTime) -> SasToken {
     let start = sas_time(OffsetDateTime::now_utc() - Duration::from_secs(60));
     let expiry = sas_time(expiry);
+    let account = key.account();
     let (resource, kind) = match scope {
-        SasScope::Container(c) => (format!("/blob/{}/{c}", key.account()), "c"),
-        SasScope::Blob { container, name } => (format!("/blob/{}/{container}/{name}", key.account()), "b"),
+        SasScope::Container(c) => (format!("/blob/{account}/{c}"), "c"),
+        SasScope::Blob { container, name } => (format!("/blob/{account}/{container}/{name}"), "b"),
+        SasScope::Share(share) => (format!("/file/{account}/{share}"), "s"),
+        SasScope::File { share, path } => (format!("/file/{account}/{share}/{path}"), "f"),
     };
-    // Fields: sp, st, se, resource, si, sip, spr, sv, sr, snapshot time, encryption scope,
-    // rscc, rscd, rsce, rscl, rsct.
-    let to_sign = format!("{permissions}\n{start}\n{expiry}\n{resource}\n\n\n\n{SAS_VERSION}\n{kind}\n\n\n\n\n\n\n");
+    let to_sign = if resource.starts_with("/file/") {
+        // The File service's fields: sp, st, se, resource, si, sip, spr, sv, rscc, rscd, rsce,
+        // rscl, rsct (no sr, no snapshot time, no encryption scope).
+        format!("{permissions}\n{start}\n{expiry}\n{resource}\n\n\n\n{SAS_VERSION}\n\n\n\n\n")
+    } else {
+        // Blob's: sp, st, se, resource, si, sip, spr, sv, sr, snapshot time, encryption scope,
+        // rscc, rscd, rsce, rscl, rsct.
+        format!("{permissions}\n{start}\n{expiry}\n{resource}\n\n\n\n{SAS_VERSION}\n{kind}\n\n\n\n\n\n\n")
+    };
     let sig = key.sign(&to_sign);
     let query = format!(
         "sv={SAS_VERSION}&st={}&se={}&sr={kind}&sp={permissions}&sig={}",

@@ -381,6 +381,8 @@ pub(crate) const CAPABILITIES: Capabilities = Capabilities {
     max_parts: 50_000,
     max_single_write: MAX_PUT_BLOB,
     positional_writes: false,
+    writes_in_place: false,
+    smb_names: false,
 };
 
 /// Lists the containers of the account behind `url`, in name order.

@@ -13,10 +13,8 @@ enum Missing {
     NotYet(&'static str),
     /// It works only on Windows.
     Windows,
-    /// It is about Azure Files (or NFS/SMB shares), which Ferry does not reach yet.
+    /// It is about Azure Files NFS shares, which Ferry does not reach yet.
     AzureFiles,
-    /// Access control lists (Azure Files, SMB/NFS shares, ADLS Gen2), which Ferry does not copy yet.
-    Acls,
 }
 
 fn refuse(flag: &str, missing: Missing) -> CliError {
@@ -24,13 +22,8 @@ fn refuse(flag: &str, missing: Missing) -> CliError {
         Missing::NotYet(what) => (format!("is not supported yet: {what}"), "leave the flag out"),
         Missing::Windows => ("works only on Windows (it is about Windows files)".to_owned(), "leave the flag out here"),
         Missing::AzureFiles => (
-            "applies to Azure Files and SMB/NFS shares, which Ferry does not reach yet".to_owned(),
+            "applies to Azure Files NFS shares, which Ferry does not reach yet (SMB shares it does)".to_owned(),
             "leave the flag out for Blob and local copies",
-        ),
-        Missing::Acls => (
-            "keeps access control lists (Azure Files, SMB/NFS shares, ADLS Gen2), which Ferry does not copy yet"
-                .to_owned(),
-            "leave the flag out: data and properties are copied, permissions are not",
         ),
     };
     CliError::usage(format!("{flag} {why}")).with_hint(hint)
@@ -59,9 +52,6 @@ fn local(args: &LocalFsArgs) -> Result<(), CliError> {
         ("--hardlinks", args.hardlinks == HardlinksArg::Preserve, Missing::AzureFiles),
         ("--include-attributes", args.include_attributes.is_some(), Missing::Windows),
         ("--exclude-attributes", args.exclude_attributes.is_some(), Missing::Windows),
-        ("--preserve-info", on(args.preserve_info) || on(args.preserve_smb_info), Missing::AzureFiles),
-        ("--preserve-permissions", args.preserve_permissions || on(args.preserve_smb_permissions), Missing::Acls),
-        ("--force-if-read-only", args.force_if_read_only, Missing::AzureFiles),
         (
             "--delete-destination-file",
             on(args.delete_destination_file),
@@ -98,8 +88,8 @@ pub(crate) fn sync(args: &SyncArgs) -> Result<(), CliError> {
 }
 
 /// `ferry remove`'s flags.
-pub(crate) fn remove(args: &RemoveArgs) -> Result<(), CliError> {
-    first(&[("--force-if-read-only", args.force_if_read_only, Missing::AzureFiles)])
+pub(crate) fn remove(_args: &RemoveArgs) -> Result<(), CliError> {
+    Ok(())
 }
 
 /// The flags every command takes that Ferry has no counterpart for yet.
@@ -115,8 +105,12 @@ pub(crate) fn process(args: &ProcessArgs) -> Result<(), CliError> {
 }
 
 /// `ferry make --quota-gb`.
-pub(crate) fn make(quota_gb: Option<u32>) -> Result<(), CliError> {
-    first(&[("--quota-gb", quota_gb.is_some(), Missing::AzureFiles)])
+pub(crate) fn make(quota_gb: Option<u32>, files: bool) -> Result<(), CliError> {
+    if quota_gb.is_some() && !files {
+        return Err(CliError::usage("--quota-gb sets an Azure Files share's quota; a Blob container has none")
+            .with_hint("leave --quota-gb out, or give a share's URL (https://ACCOUNT.file.core.windows.net/SHARE)"));
+    }
+    Ok(())
 }
 
 /// `ferry jobs resume --include/--exclude`.
@@ -153,10 +147,11 @@ mod tests {
             "--preserve-owner=true",
         ];
         assert_eq!(copy_refusal(&defaults), None);
+        // Azure Files' own flags are accepted now that Ferry reaches SMB shares.
+        assert_eq!(copy_refusal(&["--preserve-permissions", "--force-if-read-only", "--preserve-info"]), None);
         for (flag, says) in [
             ("--exclude-attributes=A", "only on Windows"),
             ("--include-attributes=A;S", "only on Windows"),
-            ("--preserve-permissions", "ADLS Gen2"),
             ("--hardlinks=preserve", "Azure Files"),
             ("--backup", "Windows"),
         ] {

@@ -26,7 +26,8 @@ const MIB: f64 = 1024.0 * 1024.0;
 fn location_hints(from_to_flag: Option<&str>) -> Result<(LocationHint, LocationHint), CliError> {
     let Some(text) = from_to_flag else { return Ok((LocationHint::Infer, LocationHint::Infer)) };
     // ADLS Gen2 (BlobFS) goes through the account's Blob endpoint, as AzCopy does.
-    let (s, d) = match text.to_ascii_lowercase().replace("blobfs", "blob").as_str() {
+    // Azure Files is `File` or (10.3x) `FileSMB`.
+    let (s, d) = match text.to_ascii_lowercase().replace("blobfs", "blob").replace("filesmb", "file").as_str() {
         "localblob" => (LocationKind::Local, LocationKind::Blob),
         "bloblocal" => (LocationKind::Blob, LocationKind::Local),
         "blobblob" => (LocationKind::Blob, LocationKind::Blob),
@@ -38,9 +39,14 @@ fn location_hints(from_to_flag: Option<&str>) -> Result<(LocationHint, LocationH
         "s3s3" => (LocationKind::S3, LocationKind::S3),
         "gcpblob" => (LocationKind::Gcs, LocationKind::Blob),
         "gcplocal" => (LocationKind::Gcs, LocationKind::Local),
+        "localfile" => (LocationKind::Local, LocationKind::Files),
+        "filelocal" => (LocationKind::Files, LocationKind::Local),
+        "filefile" => (LocationKind::Files, LocationKind::Files),
+        "blobfile" => (LocationKind::Blob, LocationKind::Files),
+        "fileblob" => (LocationKind::Files, LocationKind::Blob),
         _ => {
             return Err(CliError::usage(format!("--from-to `{text}` is not supported")).with_hint(
-                "use LocalBlob, BlobLocal, BlobBlob, LocalLocal, S3Blob, S3Local, LocalS3, BlobS3, S3S3, GCPBlob, GCPLocal, or BlobFS in place of Blob",
+                "use LocalBlob, BlobLocal, BlobBlob, LocalLocal, S3Blob, S3Local, LocalS3, BlobS3, S3S3, GCPBlob, GCPLocal, LocalFileSMB, FileSMBLocal, FileSMBFileSMB, BlobFileSMB, FileSMBBlob, or BlobFS in place of Blob",
             ));
         }
     };
@@ -95,6 +101,24 @@ fn encrypted(mut spec: JobSpec, args: &CpkArgs) -> Result<JobSpec, CliError> {
         (None, false) => None,
     };
     Ok(spec)
+}
+
+/// `--preserve-info` (or its old name `--preserve-smb-info`): on unless turned off.
+fn preserve_smb_info(args: &LocalFsArgs) -> bool {
+    args.preserve_info.or(args.preserve_smb_info).unwrap_or(true)
+}
+
+/// `--preserve-permissions` (or its old name `--preserve-smb-permissions`).
+fn preserve_permissions(args: &LocalFsArgs) -> bool {
+    args.preserve_permissions || args.preserve_smb_permissions == Some(true)
+}
+
+/// The Azure Files flags: `--trailing-dot` (kept unless `Disable`), `--force-if-read-only`.
+fn files_flags(args: &LocalFsArgs) -> ferry_job::FilesFlags {
+    ferry_job::FilesFlags {
+        trailing_dot: args.trailing_dot != crate::args::TrailingDotArg::Disable,
+        force_if_read_only: args.force_if_read_only,
+    }
 }
 
 /// The POSIX properties style, when `--preserve-posix-properties` asks for them.
@@ -295,6 +319,8 @@ pub(crate) fn copy(args: &CopyArgs, display: String) -> Result<Made, CliError> {
         preserve_properties: args.s2s_preserve_properties,
         decompress: args.decompress,
         server_side: server_side(args.s2s.server_side_copy),
+        preserve_smb_info: preserve_smb_info(&args.local),
+        preserve_permissions: preserve_permissions(&args.local),
         ..block_policy(&args.blocks)?
     };
     if args.decompress && args.verify {
@@ -318,6 +344,7 @@ pub(crate) fn copy(args: &CopyArgs, display: String) -> Result<Made, CliError> {
         follow_symlinks: args.local.follow_symlinks,
         skip_hardlinks: args.local.hardlinks == crate::args::HardlinksArg::Skip,
         versions: version_list(args.list_of_versions.as_deref())?,
+        files: files_flags(&args.local),
         invalid_metadata: match args.s2s_handle_invalid_metadata.to_ascii_lowercase().as_str() {
             "failifinvalid" => ferry_job::InvalidMetadata::Fail,
             "renameifinvalid" => ferry_job::InvalidMetadata::Rename,
@@ -352,6 +379,8 @@ pub(crate) fn sync(args: &SyncArgs, display: String) -> Result<Made, CliError> {
         posix: posix_style(&args.local)?,
         preserve_symlinks: args.local.preserve_symlinks,
         server_side: server_side(args.s2s.server_side_copy),
+        preserve_smb_info: preserve_smb_info(&args.local),
+        preserve_permissions: preserve_permissions(&args.local),
         ..block_policy(&args.blocks)?
     };
     let sync = SyncSpec {
@@ -368,6 +397,7 @@ pub(crate) fn sync(args: &SyncArgs, display: String) -> Result<Made, CliError> {
         verify: args.verify,
         follow_symlinks: args.local.follow_symlinks,
         skip_hardlinks: args.local.hardlinks == crate::args::HardlinksArg::Skip,
+        files: files_flags(&args.local),
         deferred: None,
     };
     Ok((encrypted(JobSpec::new(display, JobKind::Sync(sync)), &args.cpk)?, sas))
@@ -404,6 +434,10 @@ pub(crate) fn remove(args: &RemoveArgs, display: String) -> Result<Made, CliErro
         dry_run: args.dry_run,
         versions: version_list(args.list_of_versions.as_deref())?,
         permanent_delete: permanent_delete(&args.permanent_delete)?,
+        files: ferry_job::FilesFlags {
+            trailing_dot: args.trailing_dot != crate::args::TrailingDotArg::Disable,
+            force_if_read_only: args.force_if_read_only,
+        },
     };
     if remove.permanent_delete.is_some() && (!remove.versions.is_empty() || remove.delete_snapshots.is_some()) {
         return Err(CliError::usage(
@@ -440,7 +474,7 @@ pub(crate) fn verify(args: &VerifyArgs) -> Result<(VerifySpec, [Option<SasToken>
 /// a local path), and its SAS.
 fn blob_target(url: &str, what: &str) -> Result<(Endpoint, Option<SasToken>), CliError> {
     let location = match Location::parse(url, LocationHint::Known(LocationKind::Blob))? {
-        Location::Local(_) | Location::S3(_) | Location::Gcs(_) => {
+        Location::Local(_) | Location::S3(_) | Location::Gcs(_) | Location::Files(_) => {
             return Err(CliError::usage(format!("{what}; give a Blob URL")));
         }
         blob @ Location::Blob(_) => blob,

@@ -68,7 +68,7 @@ impl BlobUrl {
                     dfs = true;
                     (UrlStyle::Host, Some(first_label))
                 } else if d.contains(".file.") {
-                    return Err(LocationError::new(text, "Azure Files (`.file.`) is not supported yet"));
+                    return Err(LocationError::new(text, "this is an Azure Files URL, not a Blob URL"));
                 } else if d.contains("amazonaws.com") {
                     return Err(LocationError::new(text, "Amazon S3 sources are not supported yet"));
                 } else {

@@ -114,6 +114,26 @@ pub struct ObjectProperties {
     pub snapshot: Option<String>,
     /// Soft-deleted (listed with deleted blobs): it can be restored, or purged for good.
     pub deleted: bool,
+    /// A file's SMB properties (Azure Files).
+    pub smb: Option<SmbProperties>,
+}
+
+/// The SMB properties of a file on an Azure Files share: what `--preserve-smb-info` and
+/// `--preserve-permissions` carry from share to share.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SmbProperties {
+    /// Attributes in the service's spelling (`ReadOnly | Archive`), `None` for none known.
+    pub attributes: Option<String>,
+    /// When the file was created.
+    pub creation_time: Option<SystemTime>,
+    /// When its content was last written (what `sync` compares for Azure Files).
+    pub last_write_time: Option<SystemTime>,
+    /// When its properties last changed.
+    pub change_time: Option<SystemTime>,
+    /// The key of its security descriptor in its own share (`x-ms-file-permission-key`).
+    pub permission_key: Option<String>,
+    /// Its security descriptor in SDDL, when it was read (`--preserve-permissions`).
+    pub permission: Option<String>,
 }
 
 /// How an object is written.
@@ -130,6 +150,9 @@ pub struct WriteOptions {
     /// Replace an existing object (the default). When false, an existing object makes the write
     /// fail with `AlreadyExists` and is left untouched.
     pub overwrite: bool,
+    /// SMB properties to set, where the backend has them (Azure Files); set per item.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub smb: Option<SmbProperties>,
 }
 
 impl Default for WriteOptions {
@@ -140,6 +163,7 @@ impl Default for WriteOptions {
             access_tier: None,
             tags: BTreeMap::new(),
             overwrite: true,
+            smb: None,
         }
     }
 }

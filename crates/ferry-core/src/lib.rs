@@ -19,6 +19,7 @@ mod bucket_names;
 pub mod encoding;
 mod entry;
 mod error;
+mod file_url;
 mod gcs_url;
 mod key_order;
 mod local_path;
@@ -30,8 +31,9 @@ pub mod size;
 
 pub use blob_url::{BlobUrl, UrlStyle, is_loopback_url, is_private_url};
 pub use bucket_names::BucketNames;
-pub use entry::{ContentHeaders, Entry, EntryKind, ObjectProperties, WriteOptions, WriteReceipt};
+pub use entry::{ContentHeaders, Entry, EntryKind, ObjectProperties, SmbProperties, WriteOptions, WriteReceipt};
 pub use error::{ErrorKind, StoreError};
+pub use file_url::FileUrl;
 pub use gcs_url::GcsUrl;
 pub use key_order::cmp_keys;
 pub use local_path::LocalPath;

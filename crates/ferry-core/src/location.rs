@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use crate::{BlobUrl, GcsUrl, LocalPath, S3Url};
+use crate::{BlobUrl, FileUrl, GcsUrl, LocalPath, S3Url};
 
 /// The kind of place a location points at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -15,6 +15,8 @@ pub enum LocationKind {
     S3,
     /// Google Cloud Storage.
     Gcs,
+    /// Azure Files (SMB shares), through the File service's REST API.
+    Files,
 }
 
 impl fmt::Display for LocationKind {
@@ -24,6 +26,7 @@ impl fmt::Display for LocationKind {
             Self::Blob => "Blob",
             Self::S3 => "S3",
             Self::Gcs => "GCP",
+            Self::Files => "File",
         })
     }
 }
@@ -48,6 +51,8 @@ pub enum Location {
     S3(S3Url),
     /// A GCS project, bucket, prefix or object.
     Gcs(GcsUrl),
+    /// An Azure Files account, share, directory or file.
+    Files(FileUrl),
 }
 
 impl Location {
@@ -71,6 +76,11 @@ impl Location {
             }
             LocationHint::Known(LocationKind::S3) => Ok(Self::S3(S3Url::parse(text, true)?)),
             LocationHint::Known(LocationKind::Gcs) => Ok(Self::Gcs(GcsUrl::parse(text)?)),
+            LocationHint::Known(LocationKind::Files) if !is_url => {
+                Err(LocationError::new(text, "an Azure Files location must be an http:// or https:// URL"))
+            }
+            LocationHint::Known(LocationKind::Files) => Ok(Self::Files(FileUrl::parse(text, true)?)),
+            LocationHint::Infer if FileUrl::is_files(text) => Ok(Self::Files(FileUrl::parse(text, false)?)),
             LocationHint::Infer if GcsUrl::is_gcs(text) => Ok(Self::Gcs(GcsUrl::parse(text)?)),
             LocationHint::Infer if is_url && url::Url::parse(text).is_ok_and(|u| S3Url::is_aws_host(&u)) => {
                 Ok(Self::S3(S3Url::parse(text, false)?))
@@ -111,6 +121,7 @@ impl Location {
             Self::Blob(_) => LocationKind::Blob,
             Self::S3(_) => LocationKind::S3,
             Self::Gcs(_) => LocationKind::Gcs,
+            Self::Files(_) => LocationKind::Files,
         }
     }
 
@@ -138,6 +149,14 @@ impl Location {
         }
     }
 
+    /// The Azure Files URL, if this is one.
+    pub fn as_files(&self) -> Option<&FileUrl> {
+        match self {
+            Self::Files(f) => Some(f),
+            _ => None,
+        }
+    }
+
     /// The local path, if this is one.
     pub fn as_local(&self) -> Option<&LocalPath> {
         match self {
@@ -155,6 +174,7 @@ impl fmt::Display for Location {
             Self::Blob(b) => write!(f, "{b}"),
             Self::S3(s) => write!(f, "{s}"),
             Self::Gcs(g) => write!(f, "{g}"),
+            Self::Files(u) => write!(f, "{u}"),
         }
     }
 }
@@ -210,6 +230,15 @@ mod tests {
     fn errors_never_show_the_signature() {
         let err = Location::parse("https://files.example.com/box?sig=SECRET", LocationHint::Infer).unwrap_err();
         assert!(!err.to_string().contains("SECRET"), "{err}");
+    }
+
+    #[test]
+    fn file_hosts_are_azure_files() {
+        let files = Location::parse("https://a.file.core.windows.net/share/d/f", LocationHint::Infer).unwrap();
+        assert_eq!(files.kind(), LocationKind::Files);
+        assert_eq!(files.as_files().unwrap().path(), "d/f");
+        let emu = "http://127.0.0.1:10004/devstoreaccount1/share";
+        assert_eq!(Location::parse(emu, LocationHint::Known(LocationKind::Files)).unwrap().kind(), LocationKind::Files);
     }
 
     #[test]

@@ -14,6 +14,7 @@ pub use crate::policy::{CheckMd5, ObjectType, Overwrite, ServerSide, TransferPol
 pub use inflate::inflated_key;
 
 mod download;
+mod in_place;
 mod inflate;
 mod server_side;
 mod upload;
@@ -475,6 +476,9 @@ impl Context {
                 return self.download_inflated(t, encoding, moved).await.map(|()| Outcome::Copied);
             }
             return self.download(t, moved, unfinished).await.map(|()| Outcome::Copied);
+        }
+        if capabilities.writes_in_place {
+            return self.write_in_place(t, moved).await.map(|()| Outcome::Copied);
         }
         let object_type = self.object_type(t);
         if object_type != ObjectType::Block {

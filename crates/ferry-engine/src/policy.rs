@@ -90,6 +90,15 @@ pub struct TransferPolicy {
     /// Whether copies between services are made by the destination reading the source by URL.
     #[serde(default)]
     pub server_side: ServerSide,
+    /// Files written to Azure Files keep the source's SMB times and attributes (a local file's
+    /// modification time becomes its last-write time), so a later `sync` compares like with
+    /// like (AzCopy's `--preserve-smb-info`, on by default).
+    #[serde(default = "yes")]
+    pub preserve_smb_info: bool,
+    /// Files written to Azure Files from a share keep its permissions, as SDDL (AzCopy's
+    /// `--preserve-permissions`).
+    #[serde(default)]
+    pub preserve_permissions: bool,
 }
 
 /// Whether a copy between services is made server-side (the destination reads the source by
@@ -137,6 +146,8 @@ impl Default for TransferPolicy {
             guess_mime_type: true,
             write: WriteOptions::default(),
             preserve_access_tier: true,
+            preserve_smb_info: true,
+            preserve_permissions: false,
             preserve_symlinks: false,
             object_type: ObjectType::Block,
             page_tier: None,

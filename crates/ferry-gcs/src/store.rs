@@ -35,6 +35,8 @@ const CAPABILITIES: Capabilities = Capabilities {
     max_parts: 10_000,
     max_single_write: 5 * 1024 * 1024 * 1024 * 1024,
     positional_writes: false,
+    writes_in_place: false,
+    smb_names: false,
 };
 
 /// A bucket of Google Cloud Storage.

@@ -76,7 +76,13 @@ pub(crate) async fn run(run: Run<'_>, copy: &CopySpec) -> Result<(), JobError> {
     let recursive =
         copy.recursive || source_location.as_local().and_then(|l| l.pattern()).is_some_and(|p| p.contains('/'));
     let links = open::links(copy.follow_symlinks, copy.policy.preserve_symlinks);
-    let listing = open::LocalListing { links, posix: copy.policy.posix, skip_hardlinks: copy.skip_hardlinks };
+    let listing = open::SideOptions {
+        links,
+        posix: copy.policy.posix,
+        skip_hardlinks: copy.skip_hardlinks,
+        files: copy.files,
+        read_permissions: copy.policy.preserve_permissions,
+    };
     let (source, source_shape) = if copy.versions.is_empty() {
         open::copy_source(&source_location, &copy.exclude_containers, listing, ctx).await?
     } else {
@@ -89,7 +95,7 @@ pub(crate) async fn run(run: Run<'_>, copy: &CopySpec) -> Result<(), JobError> {
         return Err(JobError::usage("--exclude-container applies to account-level copies only")
             .with_hint("give an account URL (no container), or an S3 or GCS service URL (no bucket), as the source; or use --exclude-path"));
     }
-    let (dest, dest_shape) = open::copy_destination(&dest_location, &source_shape, from_account, ctx).await?;
+    let (dest, dest_shape) = open::copy_destination(&dest_location, &source_shape, from_account, ctx, listing).await?;
     crate::listing::check_stubs(&copy.filter, &source, &dest)?;
     if !copy.versions.is_empty() && dest.kind != LocationKind::Local {
         return Err(JobError::usage("--list-of-versions downloads versions to a local directory")

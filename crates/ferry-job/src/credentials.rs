@@ -77,7 +77,9 @@ fn is_accounts_azure_host(host: &str, account: &str) -> bool {
     let dns_zone = rest.strip_suffix(".blob.storage.azure.net").is_some_and(|zone| {
         zone.strip_prefix('z').is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
     });
-    dns_zone || AZURE_BLOB_SUFFIXES.contains(&rest)
+    // The account's File service has the same suffixes with `file` for `blob`.
+    let file = rest.strip_prefix("file.").map(|r| format!("blob.{r}"));
+    dns_zone || AZURE_BLOB_SUFFIXES.contains(&rest) || file.is_some_and(|f| AZURE_BLOB_SUFFIXES.contains(&f.as_str()))
 }
 
 /// Whether an account key (or an account's SAS) for `account` may go to `url`: that account's

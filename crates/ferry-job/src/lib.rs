@@ -56,8 +56,8 @@ pub use shards::{
     valid_run_id, write_whole,
 };
 pub use spec::{
-    CopySpec, CredentialRef, DeferredDeletes, DeleteMode, Encryption, Endpoint, EndpointKind, JobKind, JobSpec,
-    MaxDelete, PermanentDelete, RemoveSpec, Role, SPEC_VERSION, SetPropertiesSpec, SyncSpec, TransferPolicy,
+    CopySpec, CredentialRef, DeferredDeletes, DeleteMode, Encryption, Endpoint, EndpointKind, FilesFlags, JobKind,
+    JobSpec, MaxDelete, PermanentDelete, RemoveSpec, Role, SPEC_VERSION, SetPropertiesSpec, SyncSpec, TransferPolicy,
     VerifySpec,
 };
 pub use verify::{VerifySummary, verify};

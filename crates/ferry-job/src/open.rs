@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use ferry_azure::AzureStore;
-use ferry_core::{BlobUrl, GcsUrl, Location, LocationKind, S3Url};
+use ferry_core::{BlobUrl, FileUrl, GcsUrl, Location, LocationKind, S3Url};
 use ferry_store::{ErrorKind, ListDepth, LocalStore, Store};
 use futures::TryStreamExt;
 
@@ -40,15 +40,19 @@ impl Side {
 
 /// A local side rooted at `root`, whose listings pass over symbolic links.
 pub(crate) fn local_side(root: &Path) -> Side {
-    local_side_with(root, LocalListing::default())
+    local_side_with(root, SideOptions::default())
 }
 
-/// How a local source lists: its links, and whether files carry their POSIX properties.
+/// How a side is opened: a local source's links and POSIX properties, and an Azure Files side's
+/// flags.
 #[derive(Debug, Clone, Copy, Default)]
-pub(crate) struct LocalListing {
+pub(crate) struct SideOptions {
     pub(crate) links: ferry_store::Links,
     pub(crate) posix: Option<ferry_store::PosixStyle>,
     pub(crate) skip_hardlinks: bool,
+    pub(crate) files: crate::FilesFlags,
+    /// An Azure Files source's entries carry their permissions as SDDL.
+    pub(crate) read_permissions: bool,
 }
 
 /// How a local source's links are listed: followed (`--follow-symlinks`), kept as links
@@ -62,7 +66,7 @@ pub(crate) fn links(follow: bool, preserve: bool) -> ferry_store::Links {
 }
 
 /// A local side rooted at `root` that lists as `listing` says.
-pub(crate) fn local_side_with(root: &Path, listing: LocalListing) -> Side {
+pub(crate) fn local_side_with(root: &Path, listing: SideOptions) -> Side {
     let shown = root.display().to_string();
     let shown_base = if shown.ends_with('/') { shown } else { format!("{shown}/") };
     Side {
@@ -105,6 +109,41 @@ pub(crate) fn blob_side(url: &BlobUrl, role: Role, ctx: &JobContext) -> Result<(
         store: Arc::new(store.clone()),
         shown_base,
         kind: LocationKind::Blob,
+        local_root: None,
+        bucket_names: None,
+    };
+    Ok((side, store))
+}
+
+/// Opens an Azure Files share: its store, and the side that shows and explains it. Signing is
+/// Blob's (the same account key, SAS and Entra rules), so the credential is found the same way.
+pub(crate) fn files_side(
+    url: &FileUrl,
+    role: Role,
+    ctx: &JobContext,
+    options: SideOptions,
+) -> Result<(Side, ferry_files::FilesStore), JobError> {
+    let azure = url.azure();
+    check_plain_http(azure, ctx)?;
+    let Some(share) = url.share() else {
+        return Err(JobError::usage(format!("`{url}` names no file share")).with_hint("add the share to the URL"));
+    };
+    let (client, credential) = client_for(azure, role, ctx)?;
+    if credential == CredentialSource::Entra {
+        ctx.events.event(&JobEvent::Info(&format!("Authenticating to {} using Azure AD", role.as_str())));
+    }
+    let store = ferry_files::FilesStore::new(client, azure)?
+        .with_trailing_dot(options.files.trailing_dot)
+        .forcing_read_only(options.files.force_if_read_only)
+        .reading_permissions(options.read_permissions && role == Role::Source);
+    let shown_base = format!("{}/", azure.with_sas(None).with_container_and_path(Some(share), ""));
+    let token = (credential == CredentialSource::Entra).then(|| ctx.secrets.token.clone()).flatten();
+    let side = Side {
+        credential,
+        token,
+        store: Arc::new(store.clone()),
+        shown_base,
+        kind: LocationKind::Files,
         local_root: None,
         bucket_names: None,
     };
@@ -319,7 +358,7 @@ fn check_http(endpoint: &url::Url, shown: &str, ctx: &JobContext) -> Result<(), 
 pub(crate) async fn copy_source(
     location: &Location,
     exclude_containers: &[String],
-    listing: LocalListing,
+    listing: SideOptions,
     ctx: &JobContext,
 ) -> Result<(Side, SourceShape), JobError> {
     match location {
@@ -363,6 +402,13 @@ pub(crate) async fn copy_source(
         }
         Location::Gcs(url) if url.bucket().is_none() => {
             Ok((gcs_service_side(url, exclude_containers, ctx).await?, SourceShape::Contents { prefix: String::new() }))
+        }
+        Location::Files(url) => {
+            let (side, store) = files_side(url, Role::Source, ctx, listing)?;
+            let share = url.share().unwrap_or_default();
+            let shape =
+                source_shape(&url.to_string(), url.path(), url.contents_only(), share, &store, &side, "file").await?;
+            Ok((side, shape))
         }
         Location::Gcs(url) => {
             let (side, store) = gcs_side(url, Role::Source, ctx)?;
@@ -449,6 +495,7 @@ pub(crate) async fn copy_destination(
     source: &SourceShape,
     from_account: bool,
     ctx: &JobContext,
+    options: SideOptions,
 ) -> Result<(Side, DestShape), JobError> {
     let single = matches!(source, SourceShape::Object { .. });
     match location {
@@ -485,6 +532,11 @@ pub(crate) async fn copy_destination(
             Ok((side, object_dest_shape(&store, url.key(), single).await))
         }
         Location::Gcs(url) => Err(gcs_destination(url)),
+        Location::Files(url) => {
+            // The share must exist: a copy never creates one (`ferry make` does), as AzCopy 10.30+.
+            let (side, store) = files_side(url, Role::Destination, ctx, options)?;
+            Ok((side, object_dest_shape(&store, url.path(), single).await))
+        }
         Location::Blob(url) => {
             let (side, store) = blob_side(url, Role::Destination, ctx)?;
             create_root(&store).await;
@@ -519,6 +571,7 @@ pub(crate) fn root_side(location: &Location, role: Role, ctx: &JobContext) -> Re
         Location::Blob(url) => blob_side(url, role, ctx).map(|(side, _)| side),
         Location::S3(url) => s3_side(url, ctx).map(|(side, _)| side),
         Location::Gcs(url) => gcs_side(url, role, ctx).map(|(side, _)| side),
+        Location::Files(url) => files_side(url, role, ctx, SideOptions::default()).map(|(side, _)| side),
     }
 }
 
@@ -529,7 +582,7 @@ pub(crate) async fn tree(
     role: Role,
     ctx: &JobContext,
     create: bool,
-    listing: LocalListing,
+    listing: SideOptions,
 ) -> Result<(Side, String), JobError> {
     match location {
         Location::Local(path) => {
@@ -567,6 +620,12 @@ pub(crate) async fn tree(
             let (side, _) = gcs_side(url, role, ctx)?;
             let name = url.object().trim_end_matches('/');
             let prefix = if name.is_empty() { String::new() } else { format!("{name}/") };
+            Ok((side, prefix))
+        }
+        Location::Files(url) => {
+            let (side, _) = files_side(url, role, ctx, listing)?;
+            let path = url.path().trim_end_matches('/');
+            let prefix = if path.is_empty() { String::new() } else { format!("{path}/") };
             Ok((side, prefix))
         }
     }

@@ -11,7 +11,7 @@ use ferry_store::ListDepth;
 use futures::TryStreamExt;
 
 use crate::listing::{Selection, listing};
-use crate::open::{LocalListing, tree};
+use crate::open::{SideOptions, tree};
 use crate::shards::RunRecord;
 use crate::verify_merge::{MergedRows, run_of};
 use crate::{Endpoint, JobContext, JobError, JobEvent, Role};
@@ -92,7 +92,7 @@ fn from_reports(run_dir: &Path, request: &PlanRequest, ctx: &JobContext) -> Resu
 
 async fn from_listing(source: &Endpoint, request: &PlanRequest, ctx: &JobContext) -> Result<RangePlan, JobError> {
     let location = source.to_location(ctx.secrets.sas(Role::Source))?;
-    let (side, prefix) = tree(&location, Role::Source, ctx, false, LocalListing::default()).await?;
+    let (side, prefix) = tree(&location, Role::Source, ctx, false, SideOptions::default()).await?;
     let filter = Filter::all();
     let scanned = AtomicU64::new(0);
     let (mut objects, mut bytes) = (0u64, 0u64);

@@ -255,6 +255,8 @@ pub enum EndpointKind {
     S3,
     /// Google Cloud Storage.
     Gcs,
+    /// Azure Files.
+    Files,
 }
 
 /// Where an endpoint's credential comes from: a reference, never the secret.
@@ -291,6 +293,12 @@ impl Endpoint {
                     Self { location: url.to_string(), kind: EndpointKind::S3, credential: CredentialRef::Environment };
                 (endpoint, None)
             }
+            Location::Files(url) => {
+                let sas = url.sas().cloned();
+                let credential = if sas.is_some() { CredentialRef::UrlSas } else { CredentialRef::Environment };
+                let endpoint = Self { location: url.with_sas(None).to_string(), kind: EndpointKind::Files, credential };
+                (endpoint, sas)
+            }
             Location::Gcs(url) => {
                 // GCS credentials come from the environment (GOOGLE_APPLICATION_CREDENTIALS).
                 let endpoint =
@@ -307,9 +315,11 @@ impl Endpoint {
             EndpointKind::Blob => LocationKind::Blob,
             EndpointKind::S3 => LocationKind::S3,
             EndpointKind::Gcs => LocationKind::Gcs,
+            EndpointKind::Files => LocationKind::Files,
         };
         Ok(match Location::parse(&self.location, LocationHint::Known(kind))? {
             Location::Blob(url) => Location::Blob(url.with_sas(sas.cloned())),
+            Location::Files(url) => Location::Files(url.with_sas(sas.cloned())),
             other => other,
         })
     }
@@ -343,6 +353,9 @@ pub struct CopySpec {
     /// `--hardlinks skip`: a local source's files with several hard links are passed over.
     #[serde(default)]
     pub skip_hardlinks: bool,
+    /// How Azure Files sides are treated.
+    #[serde(default)]
+    pub files: FilesFlags,
     /// Versions of the one source blob to download, each to a file named after it
     /// (`--list-of-versions`; read from the file when the job is made, so a resume has them).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -424,6 +437,9 @@ pub struct SyncSpec {
     /// `--hardlinks skip`: a local source's files with several hard links are passed over.
     #[serde(default)]
     pub skip_hardlinks: bool,
+    /// How Azure Files sides are treated.
+    #[serde(default)]
+    pub files: FilesFlags,
     /// A sharded run's deletes, deferred to one commit (`--delete-phase deferred`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deferred: Option<DeferredDeletes>,
@@ -439,6 +455,18 @@ pub enum DeferredDeletes {
     /// The run's commit: nothing is copied; of the extras its own full listings find, only those
     /// the shards recorded in these files are deleted, behind the run-level guards.
     Commit(Vec<std::path::PathBuf>),
+}
+
+/// How a job treats Azure Files sides, beyond what the transfer policy says.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FilesFlags {
+    /// `--trailing-dot Enable`: names ending in `.` are kept as they are (the service otherwise
+    /// trims them).
+    #[serde(default)]
+    pub trailing_dot: bool,
+    /// `--force-if-read-only`: read-only files are made writable to be replaced or deleted.
+    #[serde(default)]
+    pub force_if_read_only: bool,
 }
 
 /// `ferry remove`.
@@ -461,6 +489,9 @@ pub struct RemoveSpec {
     /// for good, instead of deleting the blobs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub permanent_delete: Option<PermanentDelete>,
+    /// How Azure Files targets are treated.
+    #[serde(default)]
+    pub files: FilesFlags,
 }
 
 /// What `remove --permanent-delete` purges (AzCopy's preview feature): only what is
@@ -563,6 +594,7 @@ mod tests {
                 dry_run: false,
                 versions: Vec::new(),
                 permanent_delete: None,
+                files: FilesFlags::default(),
             }),
         );
         let stored = serde_json::to_value(&spec).unwrap();

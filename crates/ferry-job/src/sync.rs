@@ -110,13 +110,19 @@ async fn open_trees(
     ctx: &JobContext,
 ) -> Result<SyncTrees, JobError> {
     let links = open::links(sync.follow_symlinks, sync.policy.preserve_symlinks);
-    let listing = open::LocalListing { links, posix: sync.policy.posix, skip_hardlinks: sync.skip_hardlinks };
+    let listing = open::SideOptions {
+        links,
+        posix: sync.policy.posix,
+        skip_hardlinks: sync.skip_hardlinks,
+        files: sync.files,
+        read_permissions: sync.policy.preserve_permissions,
+    };
     let (source_side, source_prefix) = open::tree(source, Role::Source, ctx, false, listing).await?;
     // With links preserved, a local destination's links are listed as links (never followed),
     // so the ones already restored compare as up to date.
     let dest_links =
         if sync.policy.preserve_symlinks { ferry_store::Links::Preserve } else { ferry_store::Links::Skip };
-    let dest_listing = open::LocalListing { links: dest_links, ..open::LocalListing::default() };
+    let dest_listing = open::SideOptions { links: dest_links, files: sync.files, ..open::SideOptions::default() };
     let (dest_side, dest_prefix) = open::tree(dest, Role::Destination, ctx, !sync.dry_run, dest_listing).await?;
     crate::listing::check_stubs(&sync.filter, &source_side, &dest_side)?;
     let dest_exists = dest.as_local().is_none_or(|l| l.root().is_dir());

@@ -19,7 +19,7 @@ use md5::{Digest, Md5};
 use serde::Serialize;
 
 use crate::listing::{compared, scoped_plan};
-use crate::open::{LocalListing, Side, tree};
+use crate::open::{Side, SideOptions, tree};
 use crate::spec::{Role, VerifySpec};
 use crate::{JobContext, JobError as CliError, JobEvent};
 
@@ -190,8 +190,8 @@ pub async fn verify(spec: &VerifySpec, ctx: &JobContext) -> Result<VerifySummary
     let dest_location = spec.destination.to_location(ctx.secrets.sas(Role::Destination))?;
     let filter = Filter::new(&spec.filter).map_err(|e| CliError::usage(e.to_string()))?;
     let depth = if spec.recursive { ListDepth::Recursive } else { ListDepth::OneLevel };
-    let (source, source_prefix) = tree(&source_location, Role::Source, ctx, false, LocalListing::default()).await?;
-    let (dest, dest_prefix) = tree(&dest_location, Role::Destination, ctx, false, LocalListing::default()).await?;
+    let (source, source_prefix) = tree(&source_location, Role::Source, ctx, false, SideOptions::default()).await?;
+    let (dest, dest_prefix) = tree(&dest_location, Role::Destination, ctx, false, SideOptions::default()).await?;
     let (scanned_source, scanned_dest) = (AtomicU64::new(0), AtomicU64::new(0));
     let decisions = scoped_plan(
         compared(&source, &source_prefix, depth, &filter, &scanned_source),

@@ -89,6 +89,7 @@ fn copy_spec(source: &Path, destination: &Path) -> JobSpec {
             exclude_containers: Vec::new(),
             follow_symlinks: false,
             skip_hardlinks: false,
+            files: ferry_job::FilesFlags::default(),
             versions: Vec::new(),
             invalid_metadata: Default::default(),
         }),
@@ -157,6 +158,7 @@ async fn a_cancelled_sync_deletes_nothing_and_its_resume_finishes_it() {
             verify: false,
             follow_symlinks: false,
             skip_hardlinks: false,
+            files: ferry_job::FilesFlags::default(),
             deferred: None,
         }),
     );

@@ -36,6 +36,8 @@ pub(crate) const CAPABILITIES: Capabilities = Capabilities {
     max_parts: 10_000,
     max_single_write: 5 * 1024 * 1024 * 1024,
     positional_writes: false,
+    writes_in_place: false,
+    smb_names: false,
 };
 
 /// A bucket of an S3 (or S3-compatible) service.

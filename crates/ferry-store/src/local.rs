@@ -508,6 +508,8 @@ impl Store for LocalStore {
             max_parts: 50_000,
             max_single_write: u64::MAX,
             positional_writes: true,
+            writes_in_place: false,
+            smb_names: false,
         }
     }
 

@@ -139,6 +139,8 @@ impl Store for MemoryStore {
             max_parts: 50_000,
             max_single_write: 5000 * 1024 * 1024,
             positional_writes: true,
+            writes_in_place: false,
+            smb_names: false,
         }
     }
 

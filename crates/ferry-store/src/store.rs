@@ -111,6 +111,38 @@ pub struct Capabilities {
     pub max_single_write: u64,
     /// `begin_positional_write` works.
     pub positional_writes: bool,
+    /// Objects are files written in place (Azure Files): created at their full size with
+    /// [`Store::create_ranged`], written range by range with [`Store::write_range`] (or
+    /// [`Store::write_range_from_url`]), at most `max_part_size` each, in any order, then given
+    /// their headers and MD5 with [`Store::set_content_headers`]. There are no staged parts, and
+    /// a file being written is visible (as the service itself allows nothing else).
+    pub writes_in_place: bool,
+    /// Names follow the SMB rules ([`crate::smb_name_problem`]): no `" \ : | < > * ?` or
+    /// control characters, no segment ending in `.` or a space, segments of at most 255
+    /// characters.
+    pub smb_names: bool,
+}
+
+/// Why `key` cannot be a name on an SMB share (Azure Files), or `None` if it can: the
+/// service refuses `" \ : | < > * ?` and control characters, and a name ending in `.` (unless
+/// trailing dots are allowed) or a space; a segment is at most 255 characters.
+pub fn smb_name_problem(key: &str, trailing_dot: bool) -> Option<String> {
+    for segment in key.split('/') {
+        if let Some(c) =
+            segment.chars().find(|c| matches!(c, '"' | '\\' | ':' | '|' | '<' | '>' | '*' | '?') || c.is_control())
+        {
+            return Some(format!("`{}` cannot be in an Azure Files name", c.escape_default()));
+        }
+        if segment.chars().count() > 255 {
+            return Some("a name on an Azure Files share is at most 255 characters per folder level".into());
+        }
+        if segment.ends_with(' ') || (!trailing_dot && segment.ends_with('.')) {
+            return Some(
+                "an Azure Files name cannot end in a space, nor in `.` unless --trailing-dot is Enable".into(),
+            );
+        }
+    }
+    None
 }
 
 /// How a positional write is published.
@@ -307,6 +339,14 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn write_range(&self, key: &str, offset: u64, data: Bytes, md5: Option<[u8; 16]>) -> Result<()> {
         let _ = (offset, data, md5);
         Err(StoreError::not_supported(key, "page blobs"))
+    }
+
+    /// Has the service write `range` of `source_url` at the same offsets of an object made by
+    /// [`Store::create_ranged`] (Azure Files' Put Range From URL; at most `max_part_size`).
+    /// `NotSupported` unless `capabilities().writes_in_place && capabilities().server_side_copy`.
+    async fn write_range_from_url(&self, key: &str, source_url: &url::Url, range: Range<u64>) -> Result<()> {
+        let _ = (source_url, range);
+        Err(StoreError::not_supported(key, "server-side range copies"))
     }
 
     /// Creates `key` as an empty object that grows only at its end, with

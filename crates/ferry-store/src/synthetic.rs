@@ -86,6 +86,8 @@ impl Store for GeneratedSource {
             max_parts: 0,
             max_single_write: 0,
             positional_writes: false,
+            writes_in_place: false,
+            smb_names: false,
         }
     }
 
@@ -185,6 +187,8 @@ impl Store for DiscardSink {
             max_parts: u32::MAX,
             max_single_write: u64::MAX,
             positional_writes: true,
+            writes_in_place: false,
+            smb_names: false,
         }
     }
 

@@ -181,6 +181,15 @@ impl Store for FaultyStore {
         self.inner.write_range(key, offset, data, md5).await
     }
 
+    async fn write_range_from_url(
+        &self,
+        key: &str,
+        source_url: &url::Url,
+        range: std::ops::Range<u64>,
+    ) -> Result<(), StoreError> {
+        self.inner.write_range_from_url(key, source_url, range).await
+    }
+
     async fn create_appendable(&self, key: &str, options: &WriteOptions) -> Result<WriteReceipt, StoreError> {
         self.inner.create_appendable(key, options).await
     }

@@ -134,11 +134,17 @@ pub struct ListArgs {
 pub enum LocationArg {
     /// Azure Blob Storage.
     Blob,
+    /// Azure Files (SMB shares).
+    #[value(alias = "FileSMB")]
+    File,
 }
 
 impl From<LocationArg> for LocationKind {
-    fn from(_: LocationArg) -> Self {
-        LocationKind::Blob
+    fn from(arg: LocationArg) -> Self {
+        match arg {
+            LocationArg::Blob => LocationKind::Blob,
+            LocationArg::File => LocationKind::Files,
+        }
     }
 }
 
@@ -151,6 +157,10 @@ pub struct MakeArgs {
     /// An Azure Files share's quota in GiB.
     #[arg(long)]
     pub quota_gb: Option<u32>,
+
+    /// What the URL is, when its host does not say (an emulator): Blob or File.
+    #[arg(long, value_enum, ignore_case = true)]
+    pub location: Option<LocationArg>,
 }
 
 /// `ferry env`.

@@ -3,7 +3,7 @@
 
 use ferry_azure::{AzureStore, list_containers};
 use ferry_core::size::SizeUnits;
-use ferry_core::{BlobUrl, LocationHint};
+use ferry_core::{BlobUrl, Location, LocationHint};
 use ferry_report::{ListProperty, ListReporter};
 use ferry_store::{Entry, ErrorKind, ListDepth, Store};
 use futures::TryStreamExt;
@@ -16,7 +16,14 @@ type Reporter = ListReporter<std::io::StdoutLock<'static>>;
 
 pub(super) async fn run(args: &ListArgs, ctx: &Ctx<'_>) -> Result<(), CliError> {
     let hint = args.location.map_or(LocationHint::Infer, |l| LocationHint::Known(l.into()));
-    let url = super::blob_url(&args.url, hint, "list")?;
+    let files = match Location::parse(&args.url, hint)? {
+        Location::Files(url) => Some(url.azure().clone()),
+        _ => None,
+    };
+    let url = match &files {
+        Some(url) => url.clone(),
+        None => super::blob_url(&args.url, hint, "list")?,
+    };
     let properties = match &args.properties {
         Some(text) => ListProperty::parse_list(text).map_err(|e| CliError::usage(format!("--properties: {e}")))?,
         None => Vec::new(),
@@ -29,7 +36,39 @@ pub(super) async fn run(args: &ListArgs, ctx: &Ctx<'_>) -> Result<(), CliError> 
         SizeUnits::Binary
     };
     let (client, credential) = ferry_job::blob_client(&url, &ctx.job([None, None])?)?;
+    if files.is_some() {
+        let reporter = ListReporter::stdout(ctx.settings.output, units, properties, args.running_tally);
+        return list_files(&url, client, reporter).await.map_err(|e| credential.explain(e));
+    }
     list_url(&url, client, ctx.settings, units, properties, args.running_tally).await.map_err(|e| credential.explain(e))
+}
+
+/// `ferry list` of an Azure Files account, share, directory or file: files named as a Blob
+/// listing names blobs (relative to the URL, behind the share's name for an account).
+async fn list_files(url: &BlobUrl, client: ferry_azure::BlobClient, mut reporter: Reporter) -> Result<(), CliError> {
+    let shares = match url.container() {
+        Some(share) => vec![(share.to_owned(), String::new())],
+        None => {
+            let names = ferry_files::list_shares(&client, url).await?;
+            names.into_iter().map(|n| (n.clone(), format!("{n}/"))).collect()
+        }
+    };
+    for (share, shown) in shares {
+        let store = ferry_files::FilesStore::new(client.clone(), &url.with_container_and_path(Some(&share), ""))?;
+        let path = url.path();
+        if path.is_empty() || path.ends_with('/') {
+            print_prefix(&store, path, &shown, &mut reporter).await?;
+            continue;
+        }
+        match store.stat(path).await {
+            Ok(entry) => emit(&mut reporter, path.rsplit('/').next().unwrap_or(path), &entry)?,
+            Err(e) if e.kind() == ErrorKind::NotFound && !e.message().contains("ShareNotFound") => {}
+            Err(e) => return Err(e.into()),
+        }
+        print_prefix(&store, &format!("{path}/"), "", &mut reporter).await?;
+    }
+    reporter.finish().map_err(|e| CliError::failed(format!("cannot write the listing: {e}")))?;
+    Ok(())
 }
 
 async fn list_url(
@@ -85,7 +124,7 @@ async fn list_url(
 
 /// Prints every blob under `prefix`, named relative to it and behind `shown_prefix`.
 async fn print_prefix(
-    store: &AzureStore,
+    store: &dyn Store,
     prefix: &str,
     shown_prefix: &str,
     reporter: &mut Reporter,

@@ -175,6 +175,10 @@ fn blob_url(text: &str, hint: LocationHint, command: &str) -> Result<BlobUrl, Cl
             Err(CliError::usage(format!("`ferry {command}` works on Blob URLs, but `{path}` is a local path"))
                 .with_hint("give a URL such as https://ACCOUNT.blob.core.windows.net/CONTAINER?SAS"))
         }
+        Location::Files(url) => {
+            Err(CliError::usage(format!("`ferry {command}` works on Blob URLs, but `{url}` is Azure Files"))
+                .with_hint("give a URL such as https://ACCOUNT.blob.core.windows.net/CONTAINER?SAS"))
+        }
         other @ (Location::S3(_) | Location::Gcs(_)) => {
             let service = if other.kind() == ferry_core::LocationKind::S3 { "S3" } else { "Google Cloud Storage" };
             Err(CliError::usage(format!("`ferry {command}` works on Blob URLs, but `{other}` is {service}"))
