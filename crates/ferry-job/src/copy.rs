@@ -209,6 +209,8 @@ pub(crate) fn server_side_for(
     let endpoint = match source {
         Location::S3(url) => Some(url.endpoint().clone()),
         Location::Gcs(_) => ctx.secrets.gcs.endpoint().ok().map(|e| e.base().clone()),
+        // A share on this machine (an emulator) or a private network, likewise.
+        Location::Files(url) => Some(url.azure().with_sas(None).service_url()),
         _ => None,
     };
     match endpoint {

@@ -98,7 +98,8 @@ pub(super) fn file_op(
             let Some(Node::File(file)) = share.root.find(&path) else { return Err(not_found()) };
             let size = file.data.len() as u64;
             match range_of(call, "x-ms-range")? {
-                Some((start, _)) if start >= size && size > 0 => {
+                // As the service: any range of an empty file is 416 (the SDK then reads it whole).
+                Some((start, _)) if start >= size => {
                     Err(Failure::new(416, "InvalidRange", "the range is beyond the end of the file"))
                 }
                 Some((start, end)) if size > 0 => {
@@ -260,6 +261,7 @@ pub(crate) async fn put_range_from_url(
         .shares
         .get_mut(call.share.as_deref().unwrap_or_default())
         .ok_or_else(|| Failure::new(404, "ShareNotFound", "the share does not exist"))?;
+    share.ranges_from_urls += 1;
     let file = share
         .root
         .file_mut(&call.segments())

@@ -138,6 +138,12 @@ impl FilesEmulator {
         name
     }
 
+    /// How many ranges of `share`'s files the emulator fetched from a URL (Put Range From URL).
+    pub fn ranges_from_urls(&self, share: &str) -> u64 {
+        let account = self.state.lock().expect("never poisoned");
+        account.shares.get(share).map_or(0, |s| s.ranges_from_urls)
+    }
+
     /// A SAS for the whole account with every permission, valid for a day.
     pub fn account_sas(&self) -> String {
         let key = ferry_azure::SharedKey::new(ACCOUNT, &ferry_core::Secret::new(KEY)).expect("base64 key");

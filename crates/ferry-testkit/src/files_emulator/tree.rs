@@ -70,6 +70,9 @@ pub(super) struct Share {
     pub(super) root: Directory,
     /// Security descriptors (SDDL) by permission key.
     pub(super) permissions: HashMap<String, String>,
+    /// How many ranges were written from a URL (Put Range From URL): what tests check to see a
+    /// copy went server-side.
+    pub(super) ranges_from_urls: u64,
 }
 
 /// The SDDL a node inherits when none is given, and its key.
@@ -115,7 +118,15 @@ impl Account {
     pub(super) fn new_share(&mut self, quota_gb: u64, metadata: BTreeMap<String, String>) -> Share {
         let root = Directory { common: self.common("Directory"), children: BTreeMap::new() };
         let permissions = HashMap::from([(DEFAULT_KEY.to_owned(), DEFAULT_SDDL.to_owned())]);
-        Share { quota_gb, metadata, last_modified: OffsetDateTime::now_utc(), etag: self.etag(), root, permissions }
+        Share {
+            quota_gb,
+            metadata,
+            last_modified: OffsetDateTime::now_utc(),
+            etag: self.etag(),
+            root,
+            permissions,
+            ranges_from_urls: 0,
+        }
     }
 }
 
