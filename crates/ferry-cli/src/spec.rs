@@ -406,12 +406,24 @@ pub(crate) fn sync(args: &SyncArgs, display: String) -> Result<Made, CliError> {
 /// `ferry remove`.
 pub(crate) fn remove(args: &RemoveArgs, display: String) -> Result<Made, CliError> {
     crate::refusals::remove(args)?;
-    if let Some(from_to) = &args.from_to
-        && !["BlobTrash", "BlobFSTrash"].iter().any(|v| v.eq_ignore_ascii_case(from_to))
-    {
-        return Err(CliError::usage(format!("--from-to `{from_to}` is not supported by remove; use BlobTrash")));
+    let files = match args.from_to.as_deref() {
+        None => ferry_core::FileUrl::is_files(&args.url),
+        Some(v) if ["FileTrash", "FileSMBTrash"].iter().any(|t| t.eq_ignore_ascii_case(v)) => true,
+        Some(v) if ["BlobTrash", "BlobFSTrash"].iter().any(|t| t.eq_ignore_ascii_case(v)) => false,
+        Some(v) => {
+            return Err(CliError::usage(format!(
+                "--from-to `{v}` is not supported by remove; use BlobTrash or FileSMBTrash"
+            )));
+        }
+    };
+    let (target, sas) = if files {
+        Endpoint::from_location(&Location::parse(&args.url, LocationHint::Known(LocationKind::Files))?)
+    } else {
+        blob_target(&args.url, "`ferry remove` removes blobs and Azure Files")?
+    };
+    if files && (args.list_of_versions.is_some() || args.delete_snapshots.is_some()) {
+        return Err(CliError::usage("--list-of-versions and --delete-snapshots are about blobs, not Azure Files"));
     }
-    let (target, sas) = blob_target(&args.url, "`ferry remove` removes blobs")?;
     let pointed = Location::parse(&args.url, LocationHint::Known(LocationKind::Blob))
         .is_ok_and(|l| l.as_blob().is_some_and(|u| u.point_in_time().is_some()));
     if pointed && args.delete_snapshots.is_some() {

@@ -90,6 +90,40 @@ async fn level(store: &FilesStore, dir: &str, children: Vec<Child>, depth: ListD
 }
 
 impl FilesStore {
+    /// Deletes the directories below `dir` (and `dir` itself when `itself`) that hold nothing,
+    /// deepest first; a directory that still holds anything is kept (the service refuses to
+    /// delete it). Returns how many were deleted. Never deletes a file.
+    pub async fn remove_empty_directories(&self, dir: &str, itself: bool) -> Result<u64> {
+        let mut removed = 0;
+        // Directories in the order found (parents before children); deleted in reverse.
+        let mut found = Vec::new();
+        let mut pending = vec![dir.trim_end_matches('/').to_owned()];
+        while let Some(path) = pending.pop() {
+            for child in self.children(&path, "").await? {
+                if child.is_directory {
+                    let below = if path.is_empty() { child.name } else { format!("{path}/{}", child.name) };
+                    pending.push(below.clone());
+                    found.push(below);
+                }
+            }
+        }
+        if itself && !dir.trim_end_matches('/').is_empty() {
+            found.insert(0, dir.trim_end_matches('/').to_owned());
+        }
+        for path in found.iter().rev() {
+            let target = self.target(path);
+            let url = with_query(self.file_url(path), "restype=directory");
+            match self.send(self.request(Method::DELETE, url, &target)).await {
+                Ok(_) => removed += 1,
+                Err(e) if matches!(e.kind(), ErrorKind::PreconditionFailed | ErrorKind::NotFound) => {
+                    tracing::debug!(directory = %path, error = %e, "kept: not empty, or gone");
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(removed)
+    }
+
     /// Every entry of directory `dir` whose name starts with `name_prefix`, page by page. A
     /// directory that is not there has none (a missing share is an error).
     pub(crate) async fn children(&self, dir: &str, name_prefix: &str) -> Result<Vec<Child>> {

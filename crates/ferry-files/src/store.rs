@@ -144,6 +144,13 @@ impl FilesStore {
         &self.share
     }
 
+    /// Checks that the share exists (Get Share Properties): `NotFound` if it does not.
+    pub async fn check_share(&self) -> Result<()> {
+        let target = self.describe();
+        self.send(self.request(Method::GET, self.share_url("restype=share"), &target)).await?;
+        Ok(())
+    }
+
     pub(crate) fn file_url(&self, key: &str) -> Url {
         self.url.object_url_for(&self.share, key)
     }

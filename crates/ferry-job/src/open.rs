@@ -533,8 +533,8 @@ pub(crate) async fn copy_destination(
         }
         Location::Gcs(url) => Err(gcs_destination(url)),
         Location::Files(url) => {
-            // The share must exist: a copy never creates one (`ferry make` does), as AzCopy 10.30+.
             let (side, store) = files_side(url, Role::Destination, ctx, options)?;
+            share_must_exist(url, &store, &side).await?;
             Ok((side, object_dest_shape(&store, url.path(), single).await))
         }
         Location::Blob(url) => {
@@ -542,6 +542,21 @@ pub(crate) async fn copy_destination(
             create_root(&store).await;
             Ok((side, object_dest_shape(&store, url.path(), single).await))
         }
+    }
+}
+
+/// A share is never created by a copy or a sync (as AzCopy 10.30+: a share has a quota and
+/// settings someone should choose): a missing one stops the job before it starts.
+async fn share_must_exist(url: &FileUrl, store: &ferry_files::FilesStore, side: &Side) -> Result<(), JobError> {
+    match store.check_share().await {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == ErrorKind::NotFound => Err(JobError::failed(format!(
+            "the file share `{}` does not exist at {}",
+            store.share(),
+            url.azure().with_sas(None).service_url()
+        ))
+        .with_hint("create it first: ferry make https://ACCOUNT.file.core.windows.net/SHARE [--quota-gb N]")),
+        Err(e) => Err(side.explain(e.into())),
     }
 }
 
@@ -623,7 +638,8 @@ pub(crate) async fn tree(
             Ok((side, prefix))
         }
         Location::Files(url) => {
-            let (side, _) = files_side(url, role, ctx, listing)?;
+            let (side, store) = files_side(url, role, ctx, listing)?;
+            share_must_exist(url, &store, &side).await?;
             let path = url.path().trim_end_matches('/');
             let prefix = if path.is_empty() { String::new() } else { format!("{path}/") };
             Ok((side, prefix))

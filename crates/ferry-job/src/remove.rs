@@ -2,13 +2,13 @@
 //! job lists again: what an earlier run deleted is no longer there, and what is gone already
 //! counts as deleted.
 
-use ferry_store::{Entry, StoreError};
+use ferry_store::{Entry, Store as _, StoreError};
 use futures::future::BoxFuture;
 
 use crate::delete::{Deleter, Deletion};
 use crate::lifecycle::Run;
 use crate::spec::RemoveSpec;
-use crate::targets::{PerBlob, Point, Scope, run_per_blob, split_point_key};
+use crate::targets::{Opened, PerBlob, Point, Scope, run_per_blob, split_point_key};
 use crate::{JobContext, JobEvent};
 
 /// Deletes each blob through the journaled deleter.
@@ -49,6 +49,7 @@ pub(crate) async fn run(run: Run<'_>, remove: &RemoveSpec) -> Result<(), crate::
         dry_run: remove.dry_run,
         versions: &remove.versions,
         purge: remove.permanent_delete,
+        files: remove.files,
     };
     let snapshots = remove.delete_snapshots.clone();
     // The keys name snapshots or versions only when the job is about them (a snapshot or
@@ -65,9 +66,15 @@ pub(crate) async fn run(run: Run<'_>, remove: &RemoveSpec) -> Result<(), crate::
             "Permanent delete is a PREVIEW feature and soft-deleted snapshots/versions will be deleted PERMANENTLY. Please proceed with caution.",
         ));
     }
-    run_per_blob(run, scope, move |store, journal| {
-        Remove(Deleter {
-            delete: Box::new(move |key| {
+    let ctx = run.ctx;
+    let tidy = remove.target.kind == crate::EndpointKind::Files && remove.recursive && !remove.dry_run;
+    run_per_blob(run, scope, move |opened, journal| {
+        let delete: crate::delete::DeleteFn<'_> = match opened {
+            Opened::Files(store) => Box::new(move |key| {
+                let store = store.clone();
+                Box::pin(async move { store.delete(&key).await })
+            }),
+            Opened::Blob(store) => Box::new(move |key| {
                 let (store, snapshots) = (store.clone(), snapshots.clone());
                 Box::pin(async move {
                     let at = |name: &str, point: Point<'_>| match point {
@@ -81,9 +88,28 @@ pub(crate) async fn run(run: Run<'_>, remove: &RemoveSpec) -> Result<(), crate::
                     }
                 })
             }),
-            journal,
-            prompt: None,
-        })
+        };
+        Ok(Remove(Deleter { delete, journal, prompt: None }))
     })
-    .await
+    .await?;
+    if tidy {
+        remove_emptied_directories(remove, ctx).await?;
+    }
+    Ok(())
+}
+
+/// After a recursive remove on Azure Files: the directories left empty go too, as AzCopy removes
+/// a share's folders with their files (a directory that still holds anything — a file the
+/// filters kept — is kept).
+async fn remove_emptied_directories(remove: &RemoveSpec, ctx: &JobContext) -> Result<(), crate::JobError> {
+    let Ok(ferry_core::Location::Files(url)) = remove.target.to_location(ctx.secrets.sas(crate::Role::Source)) else {
+        return Ok(());
+    };
+    let options = crate::open::SideOptions { files: remove.files, ..crate::open::SideOptions::default() };
+    let (side, store) = crate::open::files_side(&url, crate::Role::Source, ctx, options)?;
+    let removed = store.remove_empty_directories(url.path(), !url.contents_only()).await.map_err(|e| side.explain(e.into()))?;
+    if removed > 0 {
+        ctx.events.event(&JobEvent::Info(&format!("Removed {removed} empty directories")));
+    }
+    Ok(())
 }

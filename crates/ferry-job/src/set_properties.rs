@@ -9,7 +9,7 @@ use futures::future::BoxFuture;
 
 use crate::lifecycle::Run;
 use crate::spec::SetPropertiesSpec;
-use crate::targets::{PerBlob, Scope, run_per_blob};
+use crate::targets::{Opened, PerBlob, Scope, run_per_blob};
 use crate::{JobContext, JobError, JobEvent};
 
 /// What is done to each blob, and where it is recorded.
@@ -96,6 +96,12 @@ pub(crate) async fn run(run: Run<'_>, set: &SetPropertiesSpec) -> Result<(), Job
         dry_run: set.dry_run,
         versions: &[],
         purge: None,
+        files: crate::FilesFlags::default(),
     };
-    run_per_blob(run, scope, |store, journal| Change { store, set, journal }).await
+    run_per_blob(run, scope, |store, journal| match store {
+        Opened::Blob(store) => Ok(Change { store, set, journal }),
+        Opened::Files(_) => Err(JobError::usage("set-properties on Azure Files is not supported yet")
+            .with_hint("it changes blobs' tiers, metadata and tags")),
+    })
+    .await
 }

@@ -90,17 +90,30 @@ impl Targets {
             let point = if kind == "snapshot" { Point::Snapshot(id) } else { Point::Version(id) };
             return Ok(Self::Versions(vec![Entry { key: point_key(path, point), ..entry }]));
         }
-        let path = url.path();
-        if !(path.is_empty() || path.ends_with('/') || url.contents_only()) {
+        Self::of_path(&url.to_string(), url.path(), url.contents_only(), recursive, store, side, verb).await
+    }
+
+    /// What `path` in `store` names (`shown` is its URL, for messages): the one object, or the
+    /// objects under it (which needs `recursive`, or `contents_only` for those directly in it).
+    pub(crate) async fn of_path(
+        shown: &str,
+        path: &str,
+        contents_only: bool,
+        recursive: bool,
+        store: &dyn Store,
+        side: &Side,
+        verb: &str,
+    ) -> Result<Self, JobError> {
+        if !(path.is_empty() || path.ends_with('/') || contents_only) {
             match store.stat(path).await {
                 Ok(entry) => return Ok(Self::One(entry)),
                 Err(e) if e.kind() == ErrorKind::NotFound => {}
                 Err(e) => return Err(side.explain(e.into())),
             }
         }
-        if !recursive && !url.contents_only() {
-            return Err(JobError::usage(format!("`{url}` is not a blob; {verb} what is under it needs --recursive"))
-                .with_hint("add --recursive, or end the URL with /* for the blobs directly in it"));
+        if !recursive && !contents_only {
+            return Err(JobError::usage(format!("`{shown}` is not a blob or file; {verb} what is under it needs --recursive"))
+                .with_hint("add --recursive, or end the URL with /* for what is directly in it"));
         }
         let prefix = if path.is_empty() || path.ends_with('/') { path.to_owned() } else { format!("{path}/") };
         let depth = if recursive { ListDepth::Recursive } else { ListDepth::OneLevel };
@@ -246,6 +259,14 @@ pub(crate) struct Scope<'a> {
     pub(crate) versions: &'a [String],
     /// Soft-deleted snapshots and/or versions of the blobs named, instead of the blobs.
     pub(crate) purge: Option<PermanentDelete>,
+    /// How an Azure Files target is treated.
+    pub(crate) files: crate::FilesFlags,
+}
+
+/// The store a per-blob job works on: a Blob container, or an Azure Files share.
+pub(crate) enum Opened {
+    Blob(AzureStore),
+    Files(ferry_files::FilesStore),
 }
 
 /// Runs a per-blob job (new, or resumed from its journal): lists what `scope` names, then has
@@ -254,25 +275,36 @@ pub(crate) struct Scope<'a> {
 pub(crate) async fn run_per_blob<P: PerBlob>(
     run: crate::lifecycle::Run<'_>,
     scope: Scope<'_>,
-    make: impl FnOnce(AzureStore, Option<ferry_journal::Journal>) -> P,
+    make: impl FnOnce(Opened, Option<ferry_journal::Journal>) -> Result<P, JobError>,
 ) -> Result<(), JobError> {
     use crate::lifecycle::{Lifecycle, cancelled, journal_for};
     let [location] = run.locations([(scope.target, crate::Role::Source)])?;
     let crate::lifecycle::Run { id, spec, resume, ctx } = run;
-    let ferry_core::Location::Blob(url) = &location else {
-        return Err(JobError::usage(format!("{} works on blobs; give a Blob URL", P::VERB)));
+    let (side, store, found) = match &location {
+        ferry_core::Location::Blob(url) => {
+            let (side, store) = crate::open::blob_side(url, crate::Role::Source, ctx)?;
+            let found = Targets::of(url, scope.recursive, &store, &side, P::VERB, scope.versions, scope.purge).await?;
+            (side, Opened::Blob(store), found)
+        }
+        ferry_core::Location::Files(url) if scope.versions.is_empty() && scope.purge.is_none() => {
+            let options = crate::open::SideOptions { files: scope.files, ..crate::open::SideOptions::default() };
+            let (side, store) = crate::open::files_side(url, crate::Role::Source, ctx, options)?;
+            let (path, contents) = (url.path(), url.contents_only());
+            let found =
+                Targets::of_path(&url.to_string(), path, contents, scope.recursive, &store, &side, P::VERB).await?;
+            (side, Opened::Files(store), found)
+        }
+        _ => return Err(JobError::usage(format!("{} works on blobs and Azure Files; give such a URL", P::VERB))),
     };
-    let (side, store) = crate::open::blob_side(url, crate::Role::Source, ctx)?;
     let filter = crate::listing::compile(scope.filter)?;
     let listed = AtomicU64::new(0);
-    let found = Targets::of(url, scope.recursive, &store, &side, P::VERB, scope.versions, scope.purge).await?;
     let mut targets = found.stream(&side, &filter, &listed);
     let nothing_found = || {
-        JobError::failed(format!("nothing found to {} at {url}", P::ACTION))
+        JobError::failed(format!("nothing found to {} at {location}", P::ACTION))
             .with_hint("check the path and filters; names are case-sensitive")
     };
     if scope.dry_run {
-        let action = make(store, None);
+        let action = make(store, None)?;
         let mut count = 0u64;
         while let Some(entry) = targets.try_next().await.map_err(|e| side.explain(e.into()))? {
             action.planned(&format!("{}{}", side.shown_base, entry.key), ctx);
@@ -282,7 +314,13 @@ pub(crate) async fn run_per_blob<P: PerBlob>(
     }
     let journal = journal_for(id, spec, resume, (&side, &side), ctx)?;
     let job = Lifecycle::begin(id, spec, Some(journal), (&side, &side), ctx)?;
-    let action = make(store, job.journal.clone());
+    let action = match make(store, job.journal.clone()) {
+        Ok(action) => action,
+        Err(e) => {
+            job.fail(true).await;
+            return Err(e);
+        }
+    };
     let stats = match apply_all(targets, &action, &side, ctx).await {
         Ok(stats) => stats,
         Err(e) => {

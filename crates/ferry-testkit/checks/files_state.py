@@ -4,7 +4,8 @@ size, the MD5 of its bytes, its stored Content-MD5, SMB attributes, creation and
 its permission as SDDL. With --mark it first gives files SMB properties to copy.
 
 Usage: files_state.py ACCOUNT_URL SHARE
-       files_state.py ACCOUNT_URL SHARE --mark PATH ATTRIBUTES CREATION_ISO SDDL"""
+       files_state.py ACCOUNT_URL SHARE --mark PATH ATTRIBUTES CREATION_ISO SDDL
+       files_state.py ACCOUNT_URL SHARE --paths   (every file and directory, directories ending in /)"""
 
 import base64
 import datetime
@@ -18,12 +19,14 @@ ACCOUNT = "devstoreaccount1"
 KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
 
 
-def walk(share, path=""):
+def walk(share, path="", directories=False):
     directory = share.get_directory_client(path)
     for item in directory.list_directories_and_files():
         child = f"{path}/{item['name']}" if path else item["name"]
         if item["is_directory"]:
-            yield from walk(share, child)
+            if directories:
+                yield child + "/"
+            yield from walk(share, child, directories)
         else:
             yield child
 
@@ -48,6 +51,10 @@ def main():
     share = ShareClient(account_url=url, share_name=name, credential={"account_name": ACCOUNT, "account_key": KEY})
     if len(sys.argv) > 3 and sys.argv[3] == "--mark":
         mark(share, *sys.argv[4:8])
+        return
+    if len(sys.argv) > 3 and sys.argv[3] == "--paths":
+        for path in sorted(walk(share, directories=True)):
+            print(path)
         return
     for path in sorted(walk(share)):
         client = share.get_file_client(path)

@@ -43,6 +43,18 @@ fn mark(emulator: &FilesEmulator, share: &str, path: &str, attributes: &str, cre
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 }
 
+/// Every file and directory path in `share` (directories end in `/`), by the official client.
+fn share_paths(emulator: &FilesEmulator, share: &str) -> Vec<String> {
+    let script = ferry_testkit::tools::repo_root().join("crates/ferry-testkit/checks/files_state.py");
+    let out = std::process::Command::new(ferry_testkit::tools::python())
+        .arg(script)
+        .args([&emulator.account_url(), share, "--paths"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap().lines().map(str::to_owned).collect()
+}
+
 /// Every file under `root` with its bytes.
 fn tree(root: &Path) -> BTreeMap<String, Vec<u8>> {
     fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
@@ -158,6 +170,15 @@ fn a_tree_goes_to_a_share_and_back_and_sync_copies_only_what_changed() {
     let files = tree(&src);
     assert_eq!(state.keys().cloned().collect::<Vec<_>>(), files.keys().map(|k| format!("up/{k}")).collect::<Vec<_>>());
     assert_eq!(state["up/d/e/small.txt"]["md5"], md5_hex(b"changed"));
+
+    // Removing a directory removes its files, then the directories left empty; nothing else.
+    let (code, out, err) = run(ferry_with_key().args(["remove", &format!("{into}/d"), "--from-to", "FileSMBTrash", "--recursive"]));
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(format!("{out}{err}").contains("Removed 2 empty directories"), "{out}{err}");
+    assert_eq!(share_paths(emulator, &share), ["up/", "up/new.txt", "up/top #1.txt"]);
+    let (code, _, err) = run(ferry_with_key().args(["remove", &format!("{into}/new.txt"), "--from-to", "FileSMBTrash"]));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(share_paths(emulator, &share), ["up/", "up/top #1.txt"]);
 }
 
 fn base64_md5(text: &str) -> String {
@@ -336,4 +357,36 @@ fn ferry_and_azcopy_leave_the_same_share_state_and_read_each_others_uploads() {
     assert_eq!(a["d/e/small.txt"]["attributes"], serde_json::json!(["Hidden"]), "AzCopy drops ReadOnly");
     assert_eq!(f["d/e/small.txt"]["permission"], SDDL_A);
     assert_eq!(f["d/e/small.txt"]["attributes"], serde_json::json!(["Hidden", "ReadOnly"]));
+}
+
+#[test]
+fn a_missing_share_and_names_a_share_cannot_hold_are_refused_clearly() {
+    let emulator = FilesEmulator::shared();
+    let work = tempfile::tempdir().unwrap();
+    let src = work.path().join("src");
+    std::fs::create_dir_all(&src).unwrap();
+    std::fs::write(src.join("fine.txt"), b"fine").unwrap();
+    std::fs::write(src.join("what?.txt"), b"no").unwrap();
+    std::fs::write(src.join("a:b.txt"), b"no").unwrap();
+
+    let missing = format!("{}/no-such-share", emulator.account_url());
+    let (code, out, err) =
+        run(ferry_with_key().args(["copy", src.to_str().unwrap(), &missing, "--from-to", "LocalFileSMB", "--recursive"]));
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(err.contains("the file share `no-such-share` does not exist") && err.contains("ferry make"), "{err}");
+
+    let share = emulator.new_share("names");
+    let url = format!("{}/{share}", emulator.account_url());
+    let (code, out, err) =
+        run(ferry_with_key().args(["copy", &format!("{}/*", src.display()), &url, "--from-to", "LocalFileSMB"]));
+    assert_eq!(code, 1, "{out}{err}");
+    assert_eq!(summary_value(&out, "Number of File Transfers Completed"), 1, "{out}");
+    assert_eq!(summary_value(&out, "Number of File Transfers Failed"), 2, "{out}");
+    assert!(format!("{out}{err}").contains("cannot be in an Azure Files name"), "{out}{err}");
+    assert_eq!(share_paths(emulator, &share), ["fine.txt"], "only the file a share can hold, nothing else");
+
+    let (code, _, err) =
+        run(ferry_with_key().args(["make", "http://127.0.0.1:10000/devstoreaccount1/box", "--quota-gb", "5"]));
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--quota-gb sets an Azure Files share's quota"), "{err}");
 }
