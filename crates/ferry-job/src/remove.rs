@@ -107,7 +107,8 @@ async fn remove_emptied_directories(remove: &RemoveSpec, ctx: &JobContext) -> Re
     };
     let options = crate::open::SideOptions { files: remove.files, ..crate::open::SideOptions::default() };
     let (side, store) = crate::open::files_side(&url, crate::Role::Source, ctx, options)?;
-    let removed = store.remove_empty_directories(url.path(), !url.contents_only()).await.map_err(|e| side.explain(e.into()))?;
+    let removed =
+        store.remove_empty_directories(url.path(), !url.contents_only()).await.map_err(|e| side.explain(e.into()))?;
     if removed > 0 {
         ctx.events.event(&JobEvent::Info(&format!("Removed {removed} empty directories")));
     }

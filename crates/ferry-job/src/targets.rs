@@ -112,8 +112,10 @@ impl Targets {
             }
         }
         if !recursive && !contents_only {
-            return Err(JobError::usage(format!("`{shown}` is not a blob or file; {verb} what is under it needs --recursive"))
-                .with_hint("add --recursive, or end the URL with /* for what is directly in it"));
+            return Err(JobError::usage(format!(
+                "`{shown}` is not a blob or file; {verb} what is under it needs --recursive"
+            ))
+            .with_hint("add --recursive, or end the URL with /* for what is directly in it"));
         }
         let prefix = if path.is_empty() || path.ends_with('/') { path.to_owned() } else { format!("{path}/") };
         let depth = if recursive { ListDepth::Recursive } else { ListDepth::OneLevel };

@@ -172,11 +172,13 @@ fn a_tree_goes_to_a_share_and_back_and_sync_copies_only_what_changed() {
     assert_eq!(state["up/d/e/small.txt"]["md5"], md5_hex(b"changed"));
 
     // Removing a directory removes its files, then the directories left empty; nothing else.
-    let (code, out, err) = run(ferry_with_key().args(["remove", &format!("{into}/d"), "--from-to", "FileSMBTrash", "--recursive"]));
+    let (code, out, err) =
+        run(ferry_with_key().args(["remove", &format!("{into}/d"), "--from-to", "FileSMBTrash", "--recursive"]));
     assert_eq!(code, 0, "{out}{err}");
     assert!(format!("{out}{err}").contains("Removed 2 empty directories"), "{out}{err}");
     assert_eq!(share_paths(emulator, &share), ["up/", "up/new.txt", "up/top #1.txt"]);
-    let (code, _, err) = run(ferry_with_key().args(["remove", &format!("{into}/new.txt"), "--from-to", "FileSMBTrash"]));
+    let (code, _, err) =
+        run(ferry_with_key().args(["remove", &format!("{into}/new.txt"), "--from-to", "FileSMBTrash"]));
     assert_eq!(code, 0, "{err}");
     assert_eq!(share_paths(emulator, &share), ["up/", "up/top #1.txt"]);
 }
@@ -370,8 +372,14 @@ fn a_missing_share_and_names_a_share_cannot_hold_are_refused_clearly() {
     std::fs::write(src.join("a:b.txt"), b"no").unwrap();
 
     let missing = format!("{}/no-such-share", emulator.account_url());
-    let (code, out, err) =
-        run(ferry_with_key().args(["copy", src.to_str().unwrap(), &missing, "--from-to", "LocalFileSMB", "--recursive"]));
+    let (code, out, err) = run(ferry_with_key().args([
+        "copy",
+        src.to_str().unwrap(),
+        &missing,
+        "--from-to",
+        "LocalFileSMB",
+        "--recursive",
+    ]));
     assert_eq!(code, 1, "{out}{err}");
     assert!(err.contains("the file share `no-such-share` does not exist") && err.contains("ferry make"), "{err}");
 
