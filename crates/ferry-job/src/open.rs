@@ -556,6 +556,11 @@ async fn share_must_exist(url: &FileUrl, store: &ferry_files::FilesStore, side: 
             url.azure().with_sas(None).service_url()
         ))
         .with_hint("create it first: ferry make https://ACCOUNT.file.core.windows.net/SHARE [--quota-gb N]")),
+        Err(e) if e.kind() == ErrorKind::InvalidInput => Err(JobError::failed(format!(
+            "`{url}` refused a File service request ({}): it does not look like an Azure Files endpoint",
+            e.message()
+        ))
+        .with_hint("check that the URL names a file share (ACCOUNT.file.core.windows.net), not a Blob container")),
         Err(e) => Err(side.explain(e.into())),
     }
 }

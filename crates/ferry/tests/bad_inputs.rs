@@ -209,8 +209,13 @@ async fn every_bad_input_gets_one_clear_message_and_loses_nothing() {
             &["copy", &url, dl_s, "--check-md5", "Sometimes"],
             &["--check-md5", "Sometimes"],
         ),
-        case("unsupported from-to", 2, &["copy", s, &url, "--from-to", "LocalFile", "--recursive"], &["LocalFile"])
-            .key(),
+        case(
+            "unsupported from-to",
+            2,
+            &["copy", s, &url, "--from-to", "LocalFileNFS", "--recursive"],
+            &["LocalFileNFS"],
+        )
+        .key(),
         case("nonsense from-to", 2, &["copy", s, &url, "--from-to", "Nonsense"], &["Nonsense"]),
         case("bad output type", 2, &["list", &url, "--output-type", "xml"], &["--output-type", "xml"]),
         case("bad output level", 2, &["list", &url, "--output-level", "loud"], &["--output-level", "loud"]),
