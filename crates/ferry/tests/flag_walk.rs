@@ -182,7 +182,7 @@ fn flags_ferry_cannot_act_on_are_refused_by_name() {
     for (args, says) in [
         (vec!["copy", "--recursive", "--backup"], "--backup works only on Windows"),
         (vec!["copy", "--recursive", "--include-attributes=A"], "--include-attributes works only on Windows"),
-        (vec!["sync", "--preserve-permissions"], "--preserve-permissions keeps access control lists"),
+        (vec!["copy", "--recursive", "--hardlinks=preserve"], "--hardlinks applies to Azure Files NFS shares"),
         (vec!["copy", "--recursive", "--include=*.txt"], "--include and --exclude were removed"),
         (vec!["copy", "--recursive", "--request-priority=1"], "--request-priority is not supported yet"),
     ] {
