@@ -357,11 +357,12 @@ class Bench:
     def n(self, count: int) -> int:
         return max(1, int(count * self.scale))
 
-    def timed(self, workload: Workload, tool: str, argv: list[str], check) -> None:
-        self.emulator.wait_idle()
-        before = self.emulator.cpu_seconds()
+    def timed(self, workload: Workload, tool: str, argv: list[str], check, service=None) -> None:
+        service = service or self.emulator
+        service.wait_idle()
+        before = service.cpu_seconds()
         wall, cpu, rss, code, tail = self.clients.run(tool, argv)
-        emulator_cpu = self.emulator.cpu_seconds() - before
+        emulator_cpu = service.cpu_seconds() - before
         files, size = check()
         run = Run(tool, wall, cpu, rss, emulator_cpu, files, size, code)
         if code != 0 or files != workload.files:
@@ -563,6 +564,72 @@ class Bench:
                                   "32"),
         }[tool]
 
+    def files_service(self):
+        """The Files emulator, started on first use (its rclone remote added to the config)."""
+        if getattr(self, "_files", None) is None:
+            from files_bench import FilesService
+            self._files = FilesService(self.work, TICKS)
+            with open(self.clients.rclone_conf, "a") as conf:
+                conf.write(self._files.rclone_section())
+        return self._files
+
+    # Azure Files: a local tree or file -> a fresh share, and a seeded share -> a local folder.
+    def to_files(self, name: str, source: Path, is_tree: bool) -> Workload:
+        files_service = self.files_service()
+        files, size = tree_bytes(source) if is_tree else (1, source.stat().st_size)
+        workload = Workload(name, files, size)
+        workload.notes.append("the test kit's Files emulator (in memory, one lock): the clients compared with "
+                              "one another, not with the real service; emulator CPU is its own")
+
+        def one(tool: str, r: int) -> None:
+            share = f"up-{tool}-{r}"
+            files_service.container(share)
+            src = f"{source}/*" if is_tree else str(source)
+            argv = {
+                "ferry": ferry_argv("copy", src, files_service.url(share), "--recursive", "--from-to",
+                                    "LocalFileSMB"),
+                "azcopy": azcopy_argv("copy", src, files_service.url(share), "--recursive", "--from-to",
+                                      "LocalFileSMB"),
+                "rclone": rclone_argv("copy", str(source), f"files,share_name={share}:", "--transfers", "32",
+                                      "--checkers", "32"),
+            }[tool]
+            self.timed(workload, tool, argv, lambda: files_service.count(share), files_service)
+            files_service.drop(share)
+            self.clients.cleanup_state()
+
+        self.rounds(workload, one)
+        return workload
+
+    def from_files(self, name: str, source: Path) -> Workload:
+        files_service = self.files_service()
+        share = "seed-files"
+        files_service.container(share)
+        subprocess.run(ferry_argv("copy", f"{source}/*", files_service.url(share), "--recursive", "--from-to",
+                                  "LocalFileSMB", "--output-level", "quiet"), check=True,
+                       env=self.clients.env("ferry"))
+        files, size = files_service.count(share)
+        workload = Workload(name, files, size)
+        target = self.work / "download"
+
+        def one(tool: str, r: int) -> None:
+            shutil.rmtree(target, ignore_errors=True)
+            target.mkdir()
+            argv = {
+                "ferry": ferry_argv("copy", files_service.url(share, "*"), str(target), "--recursive",
+                                    "--from-to", "FileSMBLocal"),
+                "azcopy": azcopy_argv("copy", files_service.url(share, "*"), str(target), "--recursive",
+                                      "--from-to", "FileSMBLocal"),
+                "rclone": rclone_argv("copy", f"files,share_name={share}:", str(target), "--transfers", "32",
+                                      "--checkers", "32"),
+            }[tool]
+            self.timed(workload, tool, argv, lambda: tree_bytes(target), files_service)
+            shutil.rmtree(target, ignore_errors=True)
+            self.clients.cleanup_state()
+
+        self.rounds(workload, one)
+        files_service.drop(share)
+        return workload
+
     def seed_sync(self, source: Path, tag: str) -> dict[str, str]:
         """Each tool's own container, filled by that tool's own first sync (so its second is a no-op)."""
         containers = {}
@@ -643,6 +710,12 @@ class Bench:
                                                                       self.n(100000), 256))),
             ("sync 1% changed of 10k", lambda n: self.changed_sync(n, make_tree(self.data / "changing",
                                                                                self.n(10000), 4096))),
+            ("local→files 1k × 1 MiB", lambda n: self.to_files(n, make_tree(self.data / f"medium-{self.n(1000)}",
+                                                                            self.n(1000), 1 << 20), True)),
+            ("files→local 1k × 1 MiB", lambda n: self.from_files(n, make_tree(self.data / f"medium-{self.n(1000)}",
+                                                                              self.n(1000), 1 << 20))),
+            ("local→files 256 MiB file", lambda n: self.to_files(n, make_big(self.data / "big256.bin",
+                                                                             self.n(256 << 20)), False)),
         ]
         for name, go in plan:
             if wanted and not any(w.lower() in name.lower() for w in wanted):
@@ -714,6 +787,8 @@ def main() -> None:
         bench.run()
     finally:
         bench.emulator.stop()
+        if getattr(bench, "_files", None) is not None:
+            bench._files.stop()
     print(render(bench.results, args))
     log(f"results: {bench.work / 'results.md'} and results.json")
 

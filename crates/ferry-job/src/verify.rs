@@ -75,9 +75,15 @@ pub(crate) async fn hash(store: &dyn Store, key: &str) -> Result<[u8; 16], Store
 
 /// A side's MD5: stored, or computed when allowed.
 async fn md5_of(store: &dyn Store, prefix: &str, entry: &Entry, compute: bool) -> Result<Option<[u8; 16]>, StoreError> {
-    match entry.content_md5 {
+    let key = format!("{prefix}{}", entry.key);
+    let stored = match entry.content_md5 {
+        // Azure Files lists no MD5: its stored one comes with the file's properties.
+        None if store.capabilities().smb_names => store.stat(&key).await?.content_md5,
+        stored => stored,
+    };
+    match stored {
         Some(m) => Ok(Some(m)),
-        None if compute => hash(store, &format!("{prefix}{}", entry.key)).await.map(Some),
+        None if compute => hash(store, &key).await.map(Some),
         None => Ok(None),
     }
 }

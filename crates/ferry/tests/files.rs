@@ -203,6 +203,7 @@ fn blobs_go_to_a_share_and_files_to_a_container() {
         &format!("{}/*", src.display()),
         &azurite.container_url(&container),
         "--recursive",
+        "--put-md5",
     ]));
     assert_eq!(code, 0, "{out}{err}");
 
@@ -226,6 +227,16 @@ fn blobs_go_to_a_share_and_files_to_a_container() {
     for (name, data) in &files {
         assert_eq!(state[name]["md5"], md5_hex(data), "{name}");
     }
+    // Verified by stored MD5s on both sides (the share's from each file's properties).
+    let (code, out, err) = run(ferry_with_key().args([
+        "verify",
+        &azurite.container_url(&container),
+        &share_url,
+        "--from-to",
+        "BlobFileSMB",
+    ]));
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("Unverifiable: 0") && out.contains("Final Status: Identical"), "{out}");
 
     let back = ferry_testkit::Azurite::unique_name("fromfiles");
     let (code, out, err) = run(ferry_with_key().args([
@@ -380,4 +391,83 @@ fn a_missing_share_and_names_a_share_cannot_hold_are_refused_clearly() {
         run(ferry_with_key().args(["make", "http://127.0.0.1:10000/devstoreaccount1/box", "--quota-gb", "5"]));
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("--quota-gb sets an Azure Files share's quota"), "{err}");
+}
+
+/// rclone's `azurefiles` backend (its own client, on Microsoft's Go SDK) is a third reader:
+/// it lists Ferry's upload with its sizes and last-write times, hashes it by the Content-MD5
+/// Ferry stored, and downloads it byte for byte; Ferry downloads rclone's upload byte for byte.
+#[test]
+fn rclone_reads_what_ferry_wrote_and_ferry_reads_what_rclone_wrote() {
+    let emulator = FilesEmulator::shared();
+    let work = tempfile::tempdir().unwrap();
+    let src = work.path().join("src");
+    source_tree(&src);
+    let (by_ferry, by_rclone) = (emulator.new_share("ferry-for-rclone"), emulator.new_share("rclone-up"));
+    let conf = work.path().join("rclone.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "[files]\ntype = azurefiles\naccount = devstoreaccount1\nkey = {}\nendpoint = {}\n",
+            ferry_azure::DEVELOPMENT_KEY,
+            emulator.account_url()
+        ),
+    )
+    .unwrap();
+    let rclone = |args: &[&str]| {
+        let out = std::process::Command::new(ferry_testkit::tools::tools_dir().join("venv/bin/rclone"))
+            .args(args)
+            .env("RCLONE_CONFIG", &conf)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "rclone {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let remote = |share: &str| format!("files,share_name={share}:");
+
+    let url = format!("{}/{by_ferry}", emulator.account_url());
+    let (code, out, err) = run(ferry_with_key().args([
+        "copy",
+        &format!("{}/*", src.display()),
+        &url,
+        "--from-to",
+        "LocalFileSMB",
+        "--recursive",
+    ]));
+    assert_eq!(code, 0, "{out}{err}");
+    let files = tree(&src);
+    let sums: BTreeMap<String, String> = rclone(&["md5sum", &remote(&by_ferry)])
+        .lines()
+        .map(|l| {
+            let (md5, name) = l.split_once("  ").unwrap();
+            (name.to_owned(), md5.to_owned())
+        })
+        .collect();
+    let expected: BTreeMap<String, String> = files.iter().map(|(k, v)| (k.clone(), md5_hex(v))).collect();
+    assert_eq!(sums, expected, "rclone hashes Ferry's files by the MD5 Ferry stored");
+    let listed = rclone(&["lsjson", "-R", "--files-only", &remote(&by_ferry)]);
+    let listed: Vec<Value> = serde_json::from_str(&listed).unwrap();
+    for entry in &listed {
+        let name = entry["Path"].as_str().unwrap();
+        let mtime = std::fs::metadata(src.join(name)).unwrap().modified().unwrap();
+        let shown = time::OffsetDateTime::parse(
+            entry["ModTime"].as_str().unwrap(),
+            &time::format_description::well_known::Rfc3339,
+        )
+        .unwrap();
+        let mtime = time::OffsetDateTime::from(mtime);
+        assert!((shown - mtime).abs() < time::Duration::microseconds(1), "{name}: {shown} vs {mtime}");
+    }
+    let down = work.path().join("rclone-down");
+    rclone(&["copy", &remote(&by_ferry), down.to_str().unwrap()]);
+    assert_eq!(tree(&down), files, "rclone downloads Ferry's upload byte for byte");
+
+    // In place: rclone's default writes a partial file and renames it, and the emulator has no
+    // Rename File (an operation neither Ferry nor AzCopy uses).
+    rclone(&["copy", "--inplace", src.to_str().unwrap(), &remote(&by_rclone)]);
+    let back = work.path().join("ferry-down");
+    let from = format!("{}/{by_rclone}/*", emulator.account_url());
+    let (code, out, err) =
+        run(ferry_with_key().args(["copy", &from, back.to_str().unwrap(), "--from-to", "FileSMBLocal", "--recursive"]));
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(tree(&back), files, "Ferry downloads rclone's upload byte for byte");
 }
