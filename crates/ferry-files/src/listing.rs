@@ -89,6 +89,29 @@ async fn level(store: &FilesStore, dir: &str, children: Vec<Child>, depth: ListD
     Ok(out)
 }
 
+/// Every directory under `prefix` (ending in `/` or empty), parents first, as prefix entries.
+pub(crate) fn directories<'a>(store: &'a FilesStore, prefix: &'a str) -> EntryStream<'a> {
+    let start = prefix.trim_end_matches('/').to_owned();
+    stream::try_unfold(vec![start], move |mut pending| async move {
+        while let Some(dir) = pending.pop() {
+            let mut below: Vec<String> = store
+                .children(&dir, "")
+                .await?
+                .into_iter()
+                .filter(|c| c.is_directory)
+                .map(|c| if dir.is_empty() { c.name } else { format!("{dir}/{}", c.name) })
+                .collect();
+            below.sort_by(|a, b| cmp_keys(b, a));
+            pending.extend(below);
+            if dir != prefix.trim_end_matches('/') {
+                return Ok(Some((Entry::prefix(format!("{dir}/")), pending)));
+            }
+        }
+        Ok(None)
+    })
+    .boxed()
+}
+
 impl FilesStore {
     /// Deletes the directories below `dir` (and `dir` itself when `itself`) that hold nothing,
     /// deepest first; a directory that still holds anything is kept (the service refuses to

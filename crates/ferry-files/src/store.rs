@@ -722,6 +722,17 @@ impl Store for FilesStore {
         Ok(())
     }
 
+    fn list_directories<'a>(&'a self, prefix: &'a str) -> EntryStream<'a> {
+        crate::listing::directories(self, prefix)
+    }
+
+    async fn make_directory(&self, key: &str) -> Result<()> {
+        let path = key.trim_end_matches('/');
+        self.check_name(path)?;
+        // The parents of a placeholder below it, then the directory itself.
+        self.ensure_parents(&format!("{path}/x")).await
+    }
+
     async fn create_root(&self) -> Result<()> {
         crate::share::create_share(
             &self.client,

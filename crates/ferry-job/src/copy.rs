@@ -170,6 +170,9 @@ pub(crate) async fn run(run: Run<'_>, copy: &CopySpec) -> Result<(), JobError> {
             report.stats.failed, report.stats.total
         )));
     }
+    if crate::directories::carried(&source, &dest) && copy.filter == ferry_plan::FilterSpec::default() {
+        crate::directories::recreate(&source, &dest, &plan.naming, ctx).await?;
+    }
     if copy.verify {
         verify_copy(&source, &dest, &plan, ctx).await?;
     }

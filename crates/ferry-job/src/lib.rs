@@ -14,6 +14,7 @@
 mod copy;
 mod credentials;
 mod delete;
+mod directories;
 mod error;
 mod events;
 mod evidence;

@@ -25,7 +25,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use async_trait::async_trait;
 use bytes::Bytes;
-use futures::StreamExt;
+use futures::{StreamExt, TryStreamExt};
 use md5::{Digest, Md5};
 use tokio::sync::mpsc;
 
@@ -811,12 +811,70 @@ impl Store for LocalStore {
         }
     }
 
+    fn list_directories<'a>(&'a self, prefix: &'a str) -> EntryStream<'a> {
+        let root = self.root.clone();
+        let start = prefix.trim_end_matches('/').to_owned();
+        let found = tokio::task::spawn_blocking(move || directories_below(&root, &start));
+        Box::pin(
+            futures::stream::once(async move {
+                let listed =
+                    found.await.map_err(|e| StoreError::new(ErrorKind::Other, "directories", e.to_string()))?;
+                Ok::<_, StoreError>(futures::stream::iter(listed?.into_iter().map(|k| Ok(Entry::prefix(k)))))
+            })
+            .try_flatten(),
+        )
+    }
+
+    async fn make_directory(&self, key: &str) -> Result<()> {
+        let segments: Vec<&str> = key.trim_end_matches('/').split('/').collect();
+        self.path_of(&segments.join("/"))?;
+        let root = self.root.clone();
+        let owned: Vec<String> = segments.iter().map(|s| (*s).to_owned()).collect();
+        tokio::task::spawn_blocking(move || {
+            let refs: Vec<&str> = owned.iter().map(String::as_str).collect();
+            SafeDir::open(&root, &refs, true).map(|_| ())
+        })
+        .await
+        .map_err(|e| StoreError::new(ErrorKind::Other, key, e.to_string()))?
+    }
+
     async fn create_root(&self) -> Result<()> {
         if let Some(parent) = self.root.parent() {
             fs::create_dir_all(parent).map_err(|e| StoreError::from_io(e, shown(parent)))?;
         }
         fs::create_dir(&self.root).map_err(|e| StoreError::from_io(e, shown(&self.root)))
     }
+}
+
+/// The directories below `root/start` (keys relative to `root`, ending in `/`), parents first,
+/// each directory's in name order; links are never followed, and Ferry's own work folders
+/// (staging, temporary) are passed over.
+fn directories_below(root: &Path, start: &str) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    let mut pending = vec![start.to_owned()];
+    while let Some(dir) = pending.pop() {
+        let path = if dir.is_empty() { root.to_path_buf() } else { root.join(&dir) };
+        let entries = match fs::read_dir(&path) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(StoreError::from_io(e, shown(&path))),
+        };
+        let mut names: Vec<String> = entries
+            .flatten()
+            .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+            .filter_map(|e| e.file_name().into_string().ok())
+            .filter(|n| !n.starts_with(STAGING_PREFIX) && !n.starts_with(TEMP_PREFIX))
+            .collect();
+        names.sort();
+        for name in names.into_iter().rev() {
+            let key = if dir.is_empty() { name } else { format!("{dir}/{name}") };
+            pending.push(key);
+        }
+        if !dir.is_empty() && dir != start {
+            out.push(format!("{dir}/"));
+        }
+    }
+    Ok(out)
 }
 
 /// Removes a staging folder's part files and then the folder, by handle (best effort).

@@ -382,6 +382,21 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         Err(StoreError::not_supported(key, "symbolic links"))
     }
 
+    /// Every directory under `prefix` (which ends in `/` or is empty), empty ones included, as
+    /// [`crate::EntryKind::Prefix`] entries whose keys end in `/`, parents before children — for
+    /// copies between places that have real directories (local disks, Azure Files), which
+    /// recreate them. Object stores have none: the default lists nothing.
+    fn list_directories<'a>(&'a self, prefix: &'a str) -> EntryStream<'a> {
+        let _ = prefix;
+        Box::pin(futures::stream::empty())
+    }
+
+    /// Creates directory `key` (and its parents), where there are real directories; one that
+    /// exists is fine. `NotSupported` for object stores.
+    async fn make_directory(&self, key: &str) -> Result<()> {
+        Err(StoreError::not_supported(key, "directories"))
+    }
+
     /// What listings so far passed over (see [`SkippedEntries`]); none for most backends.
     fn skipped_entries(&self) -> SkippedEntries {
         SkippedEntries::default()

@@ -41,6 +41,7 @@ macro_rules! store_conformance_tests {
             create_root_twice_is_already_exists,
             writes_from_file_ranges_and_streams,
             positional_writes_publish_atomically,
+            directories_where_there_are_real_ones,
         );
     };
     (@tests $fresh:path; $($check:ident),+ $(,)?) => {
@@ -465,4 +466,28 @@ pub async fn positional_writes_publish_atomically(store: &dyn Store) {
     let err = keep.finish(&FinishOptions { overwrite: false, ..FinishOptions::default() }).await.expect_err("exists");
     assert_eq!(err.kind(), ErrorKind::AlreadyExists);
     assert_eq!(get(store, "dl/p.bin", None).await, b"0123456789", "the existing object is untouched");
+}
+
+/// Where there are real directories (local disks, Azure Files), empty ones can be made and are
+/// listed, parents first, under a prefix; elsewhere making one is `NotSupported` and none are
+/// listed.
+pub async fn directories_where_there_are_real_ones(store: &dyn Store) {
+    put(store, "tree/f.txt", Bytes::from_static(b"f")).await;
+    match store.make_directory("tree/b/c").await {
+        Err(e) => {
+            assert_eq!(e.kind(), ErrorKind::NotSupported, "{e}");
+            let listed: Vec<Entry> = store.list_directories("").try_collect().await.expect("list directories");
+            assert!(listed.is_empty(), "no directories where there are none");
+        }
+        Ok(()) => {
+            store.make_directory("tree/empty/").await.expect("a second directory");
+            store.make_directory("tree/b/c").await.expect("one that exists is fine");
+            let listed: Vec<Entry> = store.list_directories("").try_collect().await.expect("list directories");
+            assert_eq!(keys(&listed), ["tree/", "tree/b/", "tree/b/c/", "tree/empty/"], "parents first");
+            assert!(listed.iter().all(|e| e.kind == EntryKind::Prefix));
+            let below: Vec<Entry> = store.list_directories("tree/b/").try_collect().await.expect("under a prefix");
+            assert_eq!(keys(&below), ["tree/b/c/"]);
+            assert_eq!(keys(&list(store, "tree/", ListDepth::Recursive).await), ["tree/f.txt"], "files list as before");
+        }
+    }
 }

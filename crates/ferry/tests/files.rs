@@ -59,6 +59,7 @@ fn share_paths(emulator: &FilesEmulator, share: &str) -> Vec<String> {
 /// name with spaces and `#`, written an hour ago.
 fn source_tree(root: &Path) {
     std::fs::create_dir_all(root.join("d/e")).unwrap();
+    std::fs::create_dir_all(root.join("d/empty")).unwrap();
     let mut big = ferry_testkit::data::pattern(9 * 1024 * 1024 + 17, 3);
     big[4 * 1024 * 1024..8 * 1024 * 1024].fill(0);
     std::fs::write(root.join("d/big.bin"), big).unwrap();
@@ -101,6 +102,7 @@ fn a_tree_goes_to_a_share_and_back_and_sync_copies_only_what_changed() {
     ]));
     assert_eq!(code, 0, "{out}{err}");
     assert_eq!(summary_value(&out, "Number of File Transfers Completed"), 4, "{out}");
+    assert!(share_paths(emulator, &share).contains(&"up/d/empty/".to_owned()), "an empty directory is made too");
 
     // The official client reads what Ferry wrote: bytes, the whole file's MD5 stored, and the
     // local modification time as the last-write time.
@@ -132,6 +134,7 @@ fn a_tree_goes_to_a_share_and_back_and_sync_copies_only_what_changed() {
     ]));
     assert_eq!(code, 0, "{out}{err}");
     assert_eq!(tree(&down), files, "downloaded byte for byte");
+    assert!(down.join("d/empty").is_dir(), "and the empty directory with them");
 
     // Nothing changed: nothing copied. One file changed, one added, one gone from the source.
     let sync = |extra: &[&str]| {
@@ -158,7 +161,7 @@ fn a_tree_goes_to_a_share_and_back_and_sync_copies_only_what_changed() {
     let (code, out, err) =
         run(ferry_with_key().args(["remove", &format!("{into}/d"), "--from-to", "FileSMBTrash", "--recursive"]));
     assert_eq!(code, 0, "{out}{err}");
-    assert!(format!("{out}{err}").contains("Removed 2 empty directories"), "{out}{err}");
+    assert!(format!("{out}{err}").contains("Removed 3 empty directories"), "{out}{err}");
     assert_eq!(share_paths(emulator, &share), ["up/", "up/new.txt", "up/top #1.txt"]);
     let (code, _, err) =
         run(ferry_with_key().args(["remove", &format!("{into}/new.txt"), "--from-to", "FileSMBTrash"]));
@@ -295,6 +298,7 @@ fn ferry_and_azcopy_leave_the_same_share_state_and_read_each_others_uploads() {
     let fields = ["size", "md5", "attributes"];
     assert_eq!(comparable(&a, &fields), comparable(&f, &fields));
     assert_eq!(a.len(), 4);
+    assert_eq!(share_paths(emulator, &by_ferry), share_paths(emulator, &by_azcopy), "the same directories too");
 
     // Each reads back the other's upload byte for byte.
     let files = tree(&src);
@@ -351,6 +355,7 @@ fn ferry_and_azcopy_leave_the_same_share_state_and_read_each_others_uploads() {
     };
     assert_eq!(without_read_only(&f), without_read_only(&a), "Ferry and AzCopy leave the same state");
     assert_eq!(a["d/e/small.txt"]["attributes"], serde_json::json!(["Hidden"]), "AzCopy drops ReadOnly");
+    assert_eq!(share_paths(emulator, &to_ferry), share_paths(emulator, &to_azcopy), "the same directories");
     assert_eq!(f["d/e/small.txt"]["permission"], SDDL_A);
     assert_eq!(f["d/e/small.txt"]["attributes"], serde_json::json!(["Hidden", "ReadOnly"]));
 }
