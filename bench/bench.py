@@ -579,7 +579,8 @@ class Bench:
         files, size = tree_bytes(source) if is_tree else (1, source.stat().st_size)
         workload = Workload(name, files, size)
         workload.notes.append("the test kit's Files emulator (in memory, one lock): the clients compared with "
-                              "one another, not with the real service; emulator CPU is its own")
+                              "one another, not with the real service; emulator CPU is the Files emulator's; "
+                              "rclone with --inplace")
 
         def one(tool: str, r: int) -> None:
             share = f"up-{tool}-{r}"
@@ -590,8 +591,9 @@ class Bench:
                                     "LocalFileSMB"),
                 "azcopy": azcopy_argv("copy", src, files_service.url(share), "--recursive", "--from-to",
                                       "LocalFileSMB"),
+                # In place: rclone otherwise renames a partial file, and the emulator has no Rename File.
                 "rclone": rclone_argv("copy", str(source), f"files,share_name={share}:", "--transfers", "32",
-                                      "--checkers", "32"),
+                                      "--checkers", "32", "--inplace"),
             }[tool]
             self.timed(workload, tool, argv, lambda: files_service.count(share), files_service)
             files_service.drop(share)
