@@ -7,7 +7,8 @@
 //! appears under the final name.
 
 use std::fs;
-use std::io::{Seek, SeekFrom};
+use std::io::{IoSlice, Seek, SeekFrom};
+use std::ops::Range;
 use std::os::unix::fs::FileExt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -15,6 +16,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use async_trait::async_trait;
 use bytes::Bytes;
 use futures::StreamExt;
+use md5::{Digest, Md5};
 
 use crate::local::{publish, temp_name};
 use crate::safe_dir::{SafeDir, is_own_regular_file};
@@ -67,6 +69,48 @@ impl PartialFile {
     }
 }
 
+/// The buffer a written range is hashed through.
+const HASH_BUFFER: u64 = 1024 * 1024;
+
+/// Writes `pieces` one after another from `offset` with vectored writes (`pwritev`), however
+/// short each write turns out.
+fn write_all_pieces_at(file: &fs::File, pieces: &[Bytes], mut offset: u64) -> std::io::Result<()> {
+    // Bytes of `pieces[first]` already written.
+    let (mut first, mut done) = (0, 0);
+    loop {
+        while first < pieces.len() && done == pieces[first].len() {
+            (first, done) = (first + 1, 0);
+        }
+        if first == pieces.len() {
+            return Ok(());
+        }
+        let slices: Vec<IoSlice<'_>> = std::iter::once(&pieces[first][done..])
+            .chain(pieces[first + 1..].iter().map(|p| &p[..]))
+            .take(IOV_MOST)
+            .map(IoSlice::new)
+            .collect();
+        let mut written = match rustix::io::pwritev(file, &slices, offset) {
+            Ok(0) => return Err(std::io::ErrorKind::WriteZero.into()),
+            Ok(n) => n,
+            Err(rustix::io::Errno::INTR) => continue,
+            Err(e) => return Err(e.into()),
+        };
+        offset += written as u64;
+        while written > 0 {
+            let left = pieces[first].len() - done;
+            if written < left {
+                done += written;
+                break;
+            }
+            written -= left;
+            (first, done) = (first + 1, 0);
+        }
+    }
+}
+
+/// Slices one `pwritev` takes at most (Linux's `IOV_MAX`).
+const IOV_MOST: usize = 1024;
+
 /// Creates `name` in `dir` (it must not exist) and sizes it; leaves nothing behind on failure.
 fn create_sized(dir: &SafeDir, name: &str, size: u64) -> Result<fs::File> {
     let file = dir.create_new(name).map_err(|e| StoreError::from_io(e, dir.shown(name)))?;
@@ -94,6 +138,43 @@ impl PositionalWrite for PartialFile {
         tokio::task::spawn_blocking(move || file.write_all_at(&data, offset).map_err(|e| StoreError::from_io(e, temp)))
             .await
             .map_err(|e| StoreError::new(ErrorKind::Other, &self.key, format!("the writer thread failed: {e}")))?
+    }
+
+    async fn write_pieces_at(&self, offset: u64, pieces: Vec<Bytes>) -> Result<()> {
+        let len: u64 = pieces.iter().map(|p| p.len() as u64).sum();
+        let size = self.size.load(Ordering::Relaxed);
+        if offset + len > size {
+            return Err(StoreError::new(
+                ErrorKind::InvalidInput,
+                &self.key,
+                format!("a write at {offset}+{len} goes past the announced size {size}"),
+            ));
+        }
+        let file = self.file.clone();
+        let temp = self.dir.shown(&self.temp);
+        tokio::task::spawn_blocking(move || {
+            write_all_pieces_at(&file, &pieces, offset).map_err(|e| StoreError::from_io(e, temp))
+        })
+        .await
+        .map_err(|e| StoreError::new(ErrorKind::Other, &self.key, format!("the writer thread failed: {e}")))?
+    }
+
+    async fn hash_written(&self, range: Range<u64>, mut hasher: Md5) -> Result<Md5> {
+        let file = self.file.clone();
+        let temp = self.dir.shown(&self.temp);
+        tokio::task::spawn_blocking(move || {
+            let mut buffer = vec![0u8; usize::try_from(HASH_BUFFER.min(range.end - range.start)).unwrap_or(0)];
+            let mut at = range.start;
+            while at < range.end {
+                let len = usize::try_from((range.end - at).min(buffer.len() as u64)).unwrap_or(0);
+                file.read_exact_at(&mut buffer[..len], at).map_err(|e| StoreError::from_io(e, &temp))?;
+                hasher.update(&buffer[..len]);
+                at += len as u64;
+            }
+            Ok(hasher)
+        })
+        .await
+        .map_err(|e| StoreError::new(ErrorKind::Other, &self.key, format!("the reader thread failed: {e}")))?
     }
 
     async fn grow(&self, size: u64) -> Result<()> {

@@ -165,8 +165,34 @@ pub trait PositionalWrite: Send + Sync {
     /// Writes `data` at `offset`. Writes may run concurrently and in any order.
     async fn write_at(&self, offset: u64, data: Bytes) -> Result<()>;
 
+    /// Writes `pieces` one after another from `offset`: where the backend can, in one vectored
+    /// write, so pieces gathered from the network are not first copied into one buffer.
+    async fn write_pieces_at(&self, offset: u64, pieces: Vec<Bytes>) -> Result<()> {
+        let mut at = offset;
+        for piece in pieces {
+            let len = piece.len() as u64;
+            self.write_at(at, piece).await?;
+            at += len;
+        }
+        Ok(())
+    }
+
     /// Reads the written content back in order, for verification before publishing.
     async fn read_back(&self) -> Result<ByteStream>;
+
+    /// Feeds the `range` already written to `hasher`, read back (so a download is hashed in
+    /// order while later ranges are still arriving): where the backend can, in one pass with
+    /// one buffer off the async runtime. `NotSupported` where nothing is kept.
+    async fn hash_written(&self, range: Range<u64>, mut hasher: Md5) -> Result<Md5> {
+        const PIECE: u64 = 1024 * 1024;
+        let mut at = range.start;
+        while at < range.end {
+            let len = PIECE.min(range.end - at);
+            hasher.update(&self.read_at(at, usize::try_from(len).unwrap_or(usize::MAX)).await?);
+            at += len;
+        }
+        Ok(hasher)
+    }
 
     /// Reads back `len` bytes written at `offset` (so a download can be hashed in order while
     /// later ranges are still arriving). `NotSupported` where nothing is kept.

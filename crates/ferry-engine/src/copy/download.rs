@@ -3,7 +3,7 @@
 use std::ops::Range;
 use std::sync::atomic::AtomicU64;
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use ferry_store::{ErrorKind, FinishOptions, PositionalWrite, StoreError};
 use futures::{StreamExt, TryStreamExt, stream};
 use md5::{Digest, Md5};
@@ -58,34 +58,39 @@ impl Context {
                         o.chunk_done(t, tag, range.start);
                     }
                     self.count_moved(moved, len);
-                    Ok::<Option<(Range<u64>, Option<Bytes>)>, StoreError>(Some((range, whole)))
+                    Ok::<Option<(Range<u64>, Option<Vec<Bytes>>)>, StoreError>(Some((range, whole)))
                 }
             })
             // In order (still PER_OBJECT_PARALLELISM at a time), so the MD5 is computed while
             // later ranges arrive, from the page cache, instead of in one pass at the end.
             .buffered(PER_OBJECT_PARALLELISM);
-        let written = async {
+        // Fetching and hashing run side by side: the ranges keep arriving while a finished one is
+        // hashed (awaiting the hash inside the fetch loop would stall every transfer meanwhile, so
+        // a download took the fetch time plus the hash time). Only range descriptors wait in the
+        // channel, and data only for a single-piece range (at most one WRITE_PIECE).
+        let (finished, mut to_hash) = tokio::sync::mpsc::unbounded_channel();
+        let fetch = async move {
             let mut chunks_in_order = std::pin::pin!(chunks_in_order);
-            let mut hasher = verify.then(Md5::new);
             while let Some(range) = chunks_in_order.try_next().await? {
+                // The receiver goes only with an error of its own, which ends this join anyway.
+                let _ = finished.send(range);
+            }
+            Ok::<(), StoreError>(())
+        };
+        let hash = async {
+            let mut hasher = verify.then(Md5::new);
+            while let Some(range) = to_hash.recv().await {
                 hasher = match (hasher, range) {
                     // The range was written in one piece, still at hand: no need to read it back.
-                    (Some(h), Some((_, Some(data)))) => Some(hash_more(h, data).await),
-                    (Some(mut h), Some((range, None))) => {
-                        for piece in chunks(range.end - range.start, WRITE_PIECE as u64) {
-                            let len = usize::try_from(piece.end - piece.start).unwrap_or(0);
-                            let data = writer.read_at(range.start + piece.start, len).await?;
-                            h = hash_more(h, data).await;
-                        }
-                        Some(h)
-                    }
+                    (Some(h), Some((_, Some(data)))) => Some(hash_pieces(h, data).await),
+                    (Some(h), Some((range, None))) => Some(shared.hash_written(range, h).await?),
                     // A chunk kept from an earlier run: the whole file is hashed at the end.
                     _ => None,
                 };
             }
             Ok::<Option<Md5>, StoreError>(hasher)
-        }
-        .await;
+        };
+        let written = futures::future::try_join(fetch, hash).await.map(|((), hasher)| hasher);
         let streamed = match written {
             Ok(hasher) => hasher,
             Err(e) => {
@@ -162,8 +167,9 @@ impl Context {
         finish
     }
 
-    /// Streams `range` of the source into `writer` at its offsets, in writes of at most
-    /// [`WRITE_PIECE`] bytes: memory per range in flight stays at one piece, not the range.
+    /// Streams `range` of the source into `writer` at its offsets, in vectored writes of about
+    /// [`WRITE_PIECE`] bytes: memory per range in flight stays at one piece, not the range, and
+    /// the network's pieces are written as they came, not copied into one buffer first.
     /// Fails unless exactly the range's length arrives (a short answer would leave a hole).
     /// Returns the data when it went out in a single write (a small file), so it can be hashed
     /// without reading it back.
@@ -172,32 +178,26 @@ impl Context {
         key: &str,
         range: Range<u64>,
         writer: &dyn PositionalWrite,
-    ) -> Result<Option<Bytes>, StoreError> {
+    ) -> Result<Option<Vec<Bytes>>, StoreError> {
         let expected = range.end - range.start;
         self.pace(key, expected).await?;
         let mut stream = self.source.read(key, Some(range.clone())).await?;
         let mut out = PieceWriter { writer, start: range.start, at: range.start, only: None };
-        let mut pending = BytesMut::new();
+        let (mut batch, mut batched) = (Vec::new(), 0usize);
         while let Some(piece) = stream.try_next().await? {
-            let received = out.at - range.start + (pending.len() + piece.len()) as u64;
+            let received = out.at - range.start + (batched + piece.len()) as u64;
             if received > expected {
                 return Err(length_mismatch(key, &range, received));
             }
-            if pending.is_empty() && piece.len() >= WRITE_PIECE {
-                // Already a big piece (a local read): written as it is, no copy.
-                out.write(piece).await?;
-                continue;
-            }
-            if pending.capacity() == 0 {
-                pending.reserve(WRITE_PIECE.min(usize::try_from(expected).unwrap_or(WRITE_PIECE)));
-            }
-            pending.extend_from_slice(&piece);
-            if pending.len() >= WRITE_PIECE {
-                out.write(pending.split().freeze()).await?;
+            batched += piece.len();
+            batch.push(piece);
+            if batched >= WRITE_PIECE {
+                out.write(std::mem::take(&mut batch), batched).await?;
+                batched = 0;
             }
         }
-        if !pending.is_empty() {
-            out.write(pending.split().freeze()).await?;
+        if batched > 0 {
+            out.write(batch, batched).await?;
         }
         if out.at != range.end {
             return Err(length_mismatch(key, &range, out.at - range.start));
@@ -228,23 +228,37 @@ impl Context {
     }
 }
 
-/// Writes a range's pieces one after another, remembering the first piece while it is the only one.
+/// Writes a range's pieces one after another, remembering the first write while it is the only one.
 struct PieceWriter<'a> {
     writer: &'a dyn PositionalWrite,
     start: u64,
     at: u64,
     /// The data of the range's only write so far; `None` once there is a second.
-    only: Option<Bytes>,
+    only: Option<Vec<Bytes>>,
 }
 
 impl PieceWriter<'_> {
-    async fn write(&mut self, data: Bytes) -> Result<(), StoreError> {
-        let len = data.len() as u64;
-        self.only = (self.at == self.start).then(|| data.clone());
-        self.writer.write_at(self.at, data).await?;
-        self.at += len;
+    async fn write(&mut self, pieces: Vec<Bytes>, len: usize) -> Result<(), StoreError> {
+        self.only = (self.at == self.start).then(|| pieces.clone());
+        self.writer.write_pieces_at(self.at, pieces).await?;
+        self.at += len as u64;
         Ok(())
     }
+}
+
+/// Feeds `pieces` to `hasher`, in order: on the blocking pool when they are large enough to hold
+/// up a runtime thread.
+async fn hash_pieces(mut hasher: Md5, pieces: Vec<Bytes>) -> Md5 {
+    if pieces.iter().map(Bytes::len).sum::<usize>() < 256 * 1024 {
+        pieces.iter().for_each(|p| hasher.update(p));
+        return hasher;
+    }
+    tokio::task::spawn_blocking(move || {
+        pieces.iter().for_each(|p| hasher.update(p));
+        hasher
+    })
+    .await
+    .expect("hashing does not panic")
 }
 
 /// Feeds `data` to `hasher`: on the blocking pool when it is large enough to hold up a runtime

@@ -7,7 +7,7 @@ use ferry_store::{ErrorKind, PartId, Payload, StoreError, WriteOptions, md5_of};
 use md5::{Digest, Md5};
 use tokio::task::JoinSet;
 
-use super::{Context, ObjectType, PER_OBJECT_PARALLELISM, Transfer, chunks, sizing_error};
+use super::{Context, ObjectType, Transfer, blocks_in_flight, chunks, sizing_error};
 use crate::sizing::{block_size, part_size};
 
 impl Context {
@@ -60,6 +60,7 @@ impl Context {
         let mut ids = Vec::new();
         let mut whole = self.options.policy.put_md5.then(Md5::new);
         let mut uploads: JoinSet<Result<u64, StoreError>> = JoinSet::new();
+        let in_flight = blocks_in_flight(block);
         for (index, range) in chunks(t.size, block).enumerate() {
             let id = PartId::numbered(&tag, u32::try_from(index).unwrap_or(u32::MAX));
             ids.push(id.clone());
@@ -86,7 +87,7 @@ impl Context {
                 let md5 = md5_of(&data);
                 dest.put_part(&key, &id, data, Some(md5)).await.map(|()| len)
             });
-            while uploads.len() >= PER_OBJECT_PARALLELISM {
+            while uploads.len() >= in_flight {
                 self.account_block(uploads.join_next().await, moved)?;
             }
         }
