@@ -192,6 +192,18 @@ fn add_column(conn: &Connection, table: &str, column: &str, declaration: &str) -
     Ok(())
 }
 
+/// An [`ItemRow`] from a row of (source, destination, size, status, error, http_status).
+fn item_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<ItemRow> {
+    Ok(ItemRow {
+        source: row.get(0)?,
+        destination: row.get(1)?,
+        size: u64::try_from(row.get::<_, i64>(2)?).unwrap_or(0),
+        status: ItemStatus::parse(&row.get::<_, String>(3)?).unwrap_or(ItemStatus::NotStarted),
+        error: row.get(4)?,
+        http_status: row.get::<_, Option<i64>>(5)?.and_then(|s| u16::try_from(s).ok()),
+    })
+}
+
 /// Now, in Unix milliseconds.
 fn now_ms() -> i64 {
     std::time::SystemTime::now()
@@ -415,7 +427,7 @@ fn apply(tx: &rusqlite::Transaction<'_>, op: &Op) -> rusqlite::Result<()> {
 
 /// Applies queued operations in batches, one transaction per batch, until the sender is gone.
 fn writer_loop(mut conn: Connection, receiver: mpsc::Receiver<(Op, Ack)>) {
-    const BATCH: usize = 5000;
+    const BATCH: usize = QUEUED_MOST / 2;
     // Changes arriving within this window of the first share its transaction: one commit (and
     // one WAL write) per window instead of one per item, for at most this much added latency.
     const WINDOW: std::time::Duration = std::time::Duration::from_millis(2);
@@ -444,13 +456,33 @@ fn writer_loop(mut conn: Connection, receiver: mpsc::Receiver<(Op, Ack)>) {
     }
 }
 
+/// Changes queued for the writer at most: a listing that outruns SQLite waits here rather than
+/// holding a million changes in memory (two batches: one being written, one gathering).
+const QUEUED_MOST: usize = 10_000;
+
+/// The writer thread, waited for when the last clone of a journal is dropped: everything queued
+/// is committed and the database closed (its write-ahead log folded in and removed) before the
+/// process goes on, so a finished job leaves one compact file.
+struct WriterThread(Option<std::thread::JoinHandle<()>>);
+
+impl Drop for WriterThread {
+    fn drop(&mut self) {
+        if let Some(thread) = self.0.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
 /// An open job journal. Cheap to clone; clones share the writer.
 #[derive(Clone)]
 pub struct Journal {
     path: PathBuf,
     spec: JobSpec,
-    sender: mpsc::Sender<(Op, Ack)>,
+    // Field order matters: this clone's sender goes first, so when the last clone drops, the
+    // channel is closed before `_writer` waits for the thread to finish.
+    sender: mpsc::SyncSender<(Op, Ack)>,
     reader: Arc<Mutex<Connection>>,
+    _writer: Arc<WriterThread>,
     /// Created by this process: it held no items when opened, so lookups can be skipped.
     fresh: bool,
     /// The job's run lock, held while any clone of this journal lives.
@@ -531,12 +563,21 @@ impl Journal {
 
     fn start(path: PathBuf, spec: JobSpec, writer: Connection, fresh: bool, lock: Option<fs::File>) -> Result<Self> {
         let reader = open_connection(&path)?;
-        let (sender, receiver) = mpsc::channel();
-        std::thread::Builder::new()
+        let (sender, receiver) = mpsc::sync_channel(QUEUED_MOST);
+        let thread = std::thread::Builder::new()
             .name("ferry-journal".into())
             .spawn(move || writer_loop(writer, receiver))
             .map_err(|source| JournalError::Io { path: path.display().to_string(), source })?;
-        Ok(Self { path, spec, sender, reader: Arc::new(Mutex::new(reader)), fresh, _lock: lock.map(Arc::new) })
+        let writer = Arc::new(WriterThread(Some(thread)));
+        Ok(Self {
+            path,
+            spec,
+            sender,
+            reader: Arc::new(Mutex::new(reader)),
+            _writer: writer,
+            fresh,
+            _lock: lock.map(Arc::new),
+        })
     }
 
     /// The job's spec.
@@ -701,22 +742,24 @@ impl Journal {
 
     /// The deletions in `status` (all for `None`), in destination order; `source` is empty.
     pub fn deletions(&self, status: Option<ItemStatus>) -> Result<Vec<ItemRow>> {
+        let mut rows = Vec::new();
+        self.each_deletion(status, |row| rows.push(row))?;
+        Ok(rows)
+    }
+
+    /// Calls `each` with every deletion in `status` (all for `None`), in destination order, one
+    /// row at a time: memory does not grow with the journal.
+    pub fn each_deletion(&self, status: Option<ItemStatus>, mut each: impl FnMut(ItemRow)) -> Result<()> {
         self.read(|c| {
             let mut stmt = c.prepare(
-                "SELECT destination, size, status, error, http_status FROM deletion
+                "SELECT '', destination, size, status, error, http_status FROM deletion
                  WHERE (?1 IS NULL OR status = ?1) ORDER BY destination",
             )?;
-            let rows = stmt.query_map(params![status.map(ItemStatus::as_str)], |row| {
-                Ok(ItemRow {
-                    source: String::new(),
-                    destination: row.get(0)?,
-                    size: u64::try_from(row.get::<_, i64>(1)?).unwrap_or(0),
-                    status: ItemStatus::parse(&row.get::<_, String>(2)?).unwrap_or(ItemStatus::NotStarted),
-                    error: row.get(3)?,
-                    http_status: row.get::<_, Option<i64>>(4)?.and_then(|s| u16::try_from(s).ok()),
-                })
-            })?;
-            rows.collect()
+            let mut rows = stmt.query(params![status.map(ItemStatus::as_str)])?;
+            while let Some(row) = rows.next()? {
+                each(item_row(row)?);
+            }
+            Ok(())
         })
     }
 
@@ -727,23 +770,25 @@ impl Journal {
 
     /// The first `limit` items in `status` (all items for `None`), in source order.
     pub fn first_items(&self, status: Option<ItemStatus>, limit: u64) -> Result<Vec<ItemRow>> {
+        let mut rows = Vec::new();
+        self.each_item(status, limit, |row| rows.push(row))?;
+        Ok(rows)
+    }
+
+    /// Calls `each` with the first `limit` items in `status` (all items for `None`), in source
+    /// order, one row at a time: memory does not grow with the journal.
+    pub fn each_item(&self, status: Option<ItemStatus>, limit: u64, mut each: impl FnMut(ItemRow)) -> Result<()> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         self.read(|c| {
             let mut stmt = c.prepare(
                 "SELECT source, destination, size, status, error, http_status FROM item
                  WHERE (?1 IS NULL OR status = ?1) ORDER BY source LIMIT ?2",
             )?;
-            let rows = stmt.query_map(params![status.map(ItemStatus::as_str), limit], |row| {
-                Ok(ItemRow {
-                    source: row.get(0)?,
-                    destination: row.get(1)?,
-                    size: u64::try_from(row.get::<_, i64>(2)?).unwrap_or(0),
-                    status: ItemStatus::parse(&row.get::<_, String>(3)?).unwrap_or(ItemStatus::NotStarted),
-                    error: row.get(4)?,
-                    http_status: row.get::<_, Option<i64>>(5)?.and_then(|s| u16::try_from(s).ok()),
-                })
-            })?;
-            rows.collect()
+            let mut rows = stmt.query(params![status.map(ItemStatus::as_str), limit])?;
+            while let Some(row) = rows.next()? {
+                each(item_row(row)?);
+            }
+            Ok(())
         })
     }
 

@@ -108,6 +108,15 @@ impl Console {
         }
     }
 
+    /// A part of a long line already in its final form (a JSON envelope written in pieces),
+    /// printed unless quiet; the last part goes through [`Console::data_raw`], which ends the line.
+    pub fn data_raw_part(&self, part: &str) {
+        if self.level != OutputLevel::Quiet {
+            // A closed pipe is done, as in `write_line`.
+            let _ = io::stdout().lock().write_all(escape_except(part, '\n').as_bytes());
+        }
+    }
+
     /// An informational note: `INFO: …` on standard error (JSON: an `Info` message).
     pub fn info(&self, text: &str) {
         if self.level == OutputLevel::Default {

@@ -93,46 +93,114 @@ pub fn job_details(job_id: &str, details: &JobDetails, console: &Console) {
     }
 }
 
-/// `jobs show ID --with-status S`: one line per item (a deletion has a destination only).
-pub fn job_transfers(job_id: &str, items: &[ItemRow], console: &Console) {
-    match console.format() {
-        OutputFormat::Text => {
-            let mut text = String::new();
-            for item in items {
-                if item.source.is_empty() {
-                    text.push_str(&format!("{}: delete {}", item.status.as_str(), item.destination));
-                } else {
-                    text.push_str(&format!("{}: {} -> {}", item.status.as_str(), item.source, item.destination));
-                }
-                if let Some(error) = &item.error {
-                    text.push_str(&format!(
-                        " : {} : {error}",
-                        item.http_status.map_or_else(|| "000".to_owned(), |s| s.to_string())
-                    ));
-                }
-                text.push('\n');
+/// `jobs show ID --with-status S`, one line per item (a deletion has a destination only),
+/// printed as the rows come: a journal of a million items is
+/// never held in memory (text: a line per item, written in blocks; JSON: AzCopy's one
+/// `ListJobTransfers` message, its content escaped and written a piece at a time).
+pub struct TransferList<'a> {
+    console: &'a Console,
+    job_id: String,
+    /// Text waiting to be written (JSON: escaped content).
+    pending: String,
+    /// JSON: the envelope's end, written by `finish`; `None` in text mode.
+    json_end: Option<String>,
+    first: bool,
+}
+
+/// Bytes gathered before a block is written.
+const BLOCK: usize = 64 * 1024;
+
+impl<'a> TransferList<'a> {
+    /// A list for `job_id`'s items, printed on `console`.
+    pub fn new(job_id: &str, console: &'a Console) -> Self {
+        let mut list = Self { console, job_id: job_id.to_owned(), pending: String::new(), json_end: None, first: true };
+        if console.format() == OutputFormat::Json {
+            // The envelope around a marker, split there: its start now, its end last.
+            const MARK: &str = "\u{1}ferry-content\u{1}";
+            let whole = envelope("ListJobTransfers", MARK);
+            let escaped_mark = go_escape(&serde_json::to_string(MARK).unwrap_or_default());
+            let escaped_mark = &escaped_mark[1..escaped_mark.len() - 1];
+            if let Some((start, end)) = whole.split_once(escaped_mark) {
+                list.pending.push_str(start);
+                list.json_end = Some(end.to_owned());
+                list.push_content("{\"Details\":[");
             }
-            console.end_of_job(text.trim_end());
         }
-        OutputFormat::Json => {
-            let details: Vec<_> = items
-                .iter()
-                .map(|i| {
-                    serde_json::json!({
-                        "Src": i.source,
-                        "Dst": i.destination,
-                        "IsFolderProperties": false,
-                        "TransferStatus": i.status.as_str(),
-                        "TransferSize": i.size,
-                        "ErrorCode": i.http_status.unwrap_or(0),
-                        "ErrorMsg": i.error.clone().unwrap_or_default(),
-                    })
-                })
-                .collect();
-            let content = serde_json::json!({ "ErrorMsg": "", "JobID": job_id, "Details": details });
-            console.data_raw(&envelope("ListJobTransfers", &go_escape(&content.to_string())));
+        list
+    }
+
+    /// Prints (or gathers) one item's line.
+    pub fn push(&mut self, item: &ItemRow) {
+        if self.json_end.is_some() {
+            let detail = serde_json::json!({
+                "Src": item.source,
+                "Dst": item.destination,
+                "IsFolderProperties": false,
+                "TransferStatus": item.status.as_str(),
+                "TransferSize": item.size,
+                "ErrorCode": item.http_status.unwrap_or(0),
+                "ErrorMsg": item.error.clone().unwrap_or_default(),
+            });
+            let separator = if self.first { "" } else { "," };
+            self.push_content(&format!("{separator}{detail}"));
+        } else {
+            if !self.first {
+                self.pending.push('\n');
+            }
+            self.pending.push_str(&transfer_line(item));
+        }
+        self.first = false;
+        if self.pending.len() >= BLOCK {
+            self.write_pending(false);
         }
     }
+
+    /// Writes what is left (and JSON's closing).
+    pub fn finish(mut self) {
+        if let Some(end) = self.json_end.clone() {
+            let close = serde_json::json!({ "ErrorMsg": "", "JobID": self.job_id }).to_string();
+            // `{"ErrorMsg":…,"JobID":…}` follows the details as `],"ErrorMsg":…}` (keys in order).
+            self.push_content(&format!("],{}", &close[1..]));
+            self.pending.push_str(&end);
+        }
+        self.write_pending(true);
+    }
+
+    /// Adds a piece of JSON content, escaped as the inside of a JSON string.
+    fn push_content(&mut self, piece: &str) {
+        let quoted = serde_json::to_string(piece).unwrap_or_default();
+        self.pending.push_str(&go_escape(&quoted[1..quoted.len() - 1]));
+    }
+
+    /// Writes the gathered text: whole lines (text), or the next part of the one JSON line,
+    /// ended with a newline when `last`.
+    fn write_pending(&mut self, last: bool) {
+        if self.json_end.is_some() && !last {
+            self.console.data_raw_part(&self.pending);
+        } else if !self.pending.is_empty() {
+            self.console.data_raw(&self.pending);
+        }
+        // Text: the newline after the lines written came with them.
+        self.first = self.json_end.is_none() || self.first;
+        self.pending.clear();
+    }
+}
+
+/// One item's line: `STATUS: SRC -> DST` (a deletion: `STATUS: delete DST`), then ` : CODE :
+/// ERROR` when it failed.
+fn transfer_line(item: &ItemRow) -> String {
+    let mut text = if item.source.is_empty() {
+        format!("{}: delete {}", item.status.as_str(), item.destination)
+    } else {
+        format!("{}: {} -> {}", item.status.as_str(), item.source, item.destination)
+    };
+    if let Some(error) = &item.error {
+        text.push_str(&format!(
+            " : {} : {error}",
+            item.http_status.map_or_else(|| "000".to_owned(), |s| s.to_string())
+        ));
+    }
+    text
 }
 
 #[cfg(test)]

@@ -22,7 +22,7 @@ pub use console::{Console, OutputFormat, OutputLevel, env_table, escape_controls
 pub use events::{JobLogEvents, TerminalEvents};
 pub use evidence::{evidence_checked, evidence_written};
 pub use job::{JobReporter, show_summary_text, summary_text, sync_summary_text};
-pub use jobs::{job_details, job_list, job_transfers};
+pub use jobs::{TransferList, job_details, job_list};
 pub use json::{envelope, go_escape};
 pub use list::{ListProperty, ListReporter, ListTotals, UnknownProperty};
 pub use shards::{shard_plan, shard_status};

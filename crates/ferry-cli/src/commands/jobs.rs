@@ -1,7 +1,7 @@
 //! `ferry jobs list|show|resume|remove|clean`: queries over the job journals, and resume.
 
 use ferry_journal::{ItemStatus, JobStatus, Journal, JournalError, list_jobs, remove_job};
-use ferry_report::{job_details, job_list, job_transfers};
+use ferry_report::{TransferList, job_details, job_list};
 
 use super::Ctx;
 use crate::CliError;
@@ -78,10 +78,12 @@ fn show(job_id: &str, with_status: Option<&str>, ctx: &Ctx<'_>) -> Result<(), Cl
                 .with_hint("use Success, Failed, SkippedEntityAlreadyExists, NotStarted, Started, Cancelled or All")
         })?)
     };
-    let mut items = journal.items(filter).map_err(failed)?;
+    // Printed as read: a journal of a million items is never held in memory.
+    let mut list = TransferList::new(job_id, ctx.console);
+    journal.each_item(filter, u64::MAX, |item| list.push(&item)).map_err(failed)?;
     // Deletions (a sync's extras, a remove's targets) follow; they have a destination only.
-    items.extend(journal.deletions(filter).map_err(failed)?);
-    job_transfers(job_id, &items, ctx.console);
+    journal.each_deletion(filter, |item| list.push(&item)).map_err(failed)?;
+    list.finish();
     Ok(())
 }
 
