@@ -357,6 +357,13 @@ class Bench:
     def n(self, count: int) -> int:
         return max(1, int(count * self.scale))
 
+    def argv(self, tool: str, *args: str) -> list[str]:
+        """A command line for TOOL (for the workload modules)."""
+        return {"ferry": ferry_argv, "azcopy": azcopy_argv, "rclone": rclone_argv}[tool](*args)
+
+    def workload(self, name: str, files: int = 0, size: int = 0) -> Workload:
+        return Workload(name, files, size)
+
     def timed(self, workload: Workload, tool: str, argv: list[str], check, service=None) -> None:
         service = service or self.emulator
         service.wait_idle()
@@ -719,11 +726,15 @@ class Bench:
             ("local→files 256 MiB file", lambda n: self.to_files(n, make_big(self.data / "big256.bin",
                                                                              self.n(256 << 20)), False)),
         ]
+        if self.args.mode == "scale":
+            from scale_bench import Scale
+            plan = Scale(self, self.args.counts, self.args.blobs).plan()
         for name, go in plan:
             if wanted and not any(w.lower() in name.lower() for w in wanted):
                 continue
             log(f"== {name}")
-            self.results.append(go(name))
+            done = go(name)
+            self.results.extend(done if isinstance(done, list) else [done])
             self.save()
 
     def save(self) -> None:
@@ -783,6 +794,11 @@ def main() -> None:
     parser.add_argument("--scale", type=float, default=1.0, help="shrink every data set (0.1 for a quick look)")
     parser.add_argument("--only", nargs="*", help="run only workloads whose name contains one of these")
     parser.add_argument("--tools", nargs="*", default=TOOLS)
+    parser.add_argument("--mode", choices=["standard", "scale"], default="standard",
+                        help="scale: a million objects (bench/scale_bench.py; about an hour, 12 GB of disk)")
+    parser.add_argument("--counts", nargs="*", type=int, default=[10_000, 100_000, 1_000_000],
+                        help="scale mode: local file counts")
+    parser.add_argument("--blobs", type=int, default=200_000, help="scale mode: blobs in the listed container")
     args = parser.parse_args()
     bench = Bench(args)
     try:
