@@ -26,7 +26,7 @@ use crate::stats::{Stats, StatsSnapshot};
 const PER_OBJECT_PARALLELISM: usize = 16;
 /// Bytes of one object's blocks an upload holds in memory at once: enough parallel blocks to keep
 /// the service busy, few enough that one large file costs tens of megabytes, not hundreds (six
-/// 8 MiB blocks upload 1 GiB as fast as sixteen did, in 68 MB instead of 150: issue #19's note).
+/// 8 MiB blocks upload 1 GiB as fast as sixteen did, in 66 MB instead of 146: README, Performance).
 const PER_OBJECT_BYTES: u64 = 48 * 1024 * 1024;
 /// A download range is written to disk in pieces of this size (buffered from network frames).
 const WRITE_PIECE: usize = 1024 * 1024;

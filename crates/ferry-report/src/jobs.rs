@@ -99,7 +99,6 @@ pub fn job_details(job_id: &str, details: &JobDetails, console: &Console) {
 /// `ListJobTransfers` message, its content escaped and written a piece at a time).
 pub struct TransferList<'a> {
     console: &'a Console,
-    job_id: String,
     /// Text waiting to be written (JSON: escaped content).
     pending: String,
     /// JSON: the envelope's end, written by `finish`; `None` in text mode.
@@ -113,7 +112,7 @@ const BLOCK: usize = 64 * 1024;
 impl<'a> TransferList<'a> {
     /// A list for `job_id`'s items, printed on `console`.
     pub fn new(job_id: &str, console: &'a Console) -> Self {
-        let mut list = Self { console, job_id: job_id.to_owned(), pending: String::new(), json_end: None, first: true };
+        let mut list = Self { console, pending: String::new(), json_end: None, first: true };
         if console.format() == OutputFormat::Json {
             // The envelope around a marker, split there: its start now, its end last.
             const MARK: &str = "\u{1}ferry-content\u{1}";
@@ -123,7 +122,9 @@ impl<'a> TransferList<'a> {
             if let Some((start, end)) = whole.split_once(escaped_mark) {
                 list.pending.push_str(start);
                 list.json_end = Some(end.to_owned());
-                list.push_content("{\"Details\":[");
+                // AzCopy's field order: ErrorMsg, JobID, then the details.
+                let head = serde_json::json!({ "ErrorMsg": "", "JobID": job_id }).to_string();
+                list.push_content(&format!("{},\"Details\":[", &head[..head.len() - 1]));
             }
         }
         list
@@ -158,9 +159,7 @@ impl<'a> TransferList<'a> {
     /// Writes what is left (and JSON's closing).
     pub fn finish(mut self) {
         if let Some(end) = self.json_end.clone() {
-            let close = serde_json::json!({ "ErrorMsg": "", "JobID": self.job_id }).to_string();
-            // `{"ErrorMsg":…,"JobID":…}` follows the details as `],"ErrorMsg":…}` (keys in order).
-            self.push_content(&format!("],{}", &close[1..]));
+            self.push_content("]}");
             self.pending.push_str(&end);
         }
         self.write_pending(true);

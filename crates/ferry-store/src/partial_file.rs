@@ -255,3 +255,35 @@ impl Drop for PartialFile {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Pieces of every size, empty ones among them and more than one `pwritev` takes, land
+    /// one after another from the offset, each byte where it belongs.
+    #[test]
+    fn pieces_land_in_order_at_the_offset() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = fs::OpenOptions::new()
+            .create(true)
+            .truncate(true)
+            .read(true)
+            .write(true)
+            .open(dir.path().join("f"))
+            .unwrap();
+        let mut pieces = Vec::new();
+        let mut expected = vec![0u8; 100];
+        for i in 0..(IOV_MOST + 300) {
+            let len = [0, 1, 7, 4096, 13][i % 5];
+            let piece: Vec<u8> = (0..len).map(|j| (i * 31 + j) as u8).collect();
+            expected.extend_from_slice(&piece);
+            pieces.push(Bytes::from(piece));
+        }
+        write_all_pieces_at(&file, &pieces, 100).unwrap();
+        let mut written = vec![0u8; expected.len()];
+        file.read_exact_at(&mut written, 0).unwrap();
+        assert_eq!(written, expected);
+        assert_eq!(file.metadata().unwrap().len(), expected.len() as u64);
+    }
+}

@@ -90,8 +90,13 @@ async fn jobs_show_lists_exactly_the_failed_items_and_resume_finishes_them() {
     let (_, json, _) =
         run(ferry_in(work.path()).args(["jobs", "show", &id, "--with-status", "Failed", "--output-type", "json"]));
     let message: serde_json::Value = serde_json::from_str(json.trim()).unwrap();
-    let content: serde_json::Value = serde_json::from_str(message["MessageContent"].as_str().unwrap()).unwrap();
+    let text = message["MessageContent"].as_str().unwrap();
+    let content: serde_json::Value = serde_json::from_str(text).unwrap();
     assert_eq!(content["Details"].as_array().unwrap().len(), 2);
+    assert_eq!(content["JobID"], id.as_str());
+    // AzCopy's field order (its struct's): ErrorMsg, JobID, Details.
+    let at = |key: &str| text.find(&format!("\"{key}\"")).unwrap();
+    assert!(at("ErrorMsg") < at("JobID") && at("JobID") < at("Details"), "{text}");
 
     let (_, summary, _) = run(ferry_in(work.path()).args(["jobs", "show", &id]));
     assert!(
