@@ -851,6 +851,8 @@ def main() -> None:
     parser.add_argument("--counts", nargs="*", type=int, default=[10_000, 100_000, 1_000_000],
                         help="scale mode: local file counts")
     parser.add_argument("--blobs", type=int, default=200_000, help="scale mode: blobs in the listed container")
+    parser.add_argument("--rclone-seed", action="store_true",
+                        help="scale mode: fill a container with rclone's own sync for its no-op sync row")
     args = parser.parse_args()
     bench = Bench(args)
     try:
