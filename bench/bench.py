@@ -228,6 +228,19 @@ class Seaweed:
     def endpoint(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    def client(self):
+        import boto3
+        return boto3.client("s3", endpoint_url=self.endpoint, aws_access_key_id=S3_KEY,
+                            aws_secret_access_key=S3_SECRET, region_name="us-east-1")
+
+    def count(self, bucket: str) -> tuple[int, int]:
+        """Objects and bytes in BUCKET."""
+        n = total = 0
+        for page in self.client().get_paginator("list_objects_v2").paginate(Bucket=bucket):
+            for o in page.get("Contents", []):
+                n, total = n + 1, total + o["Size"]
+        return n, total
+
     def stop(self) -> None:
         self.proc.terminate()
         self.proc.wait(timeout=30)
@@ -383,6 +396,12 @@ class Bench:
             for tool in self.tools():
                 one_run(tool, r)
 
+    def rounds_without_azcopy(self, one_run) -> None:
+        """Rounds of the tools that can do what AzCopy cannot (S3 as the destination, any S3 endpoint)."""
+        for r in range(self.args.rounds):
+            for tool in [t for t in self.tools() if t != "azcopy"]:
+                one_run(tool, r)
+
     def tools(self) -> list[str]:
         return [t for t in TOOLS if t in self.args.tools]
 
@@ -488,24 +507,15 @@ class Bench:
     def local_to_s3(self, name: str, source: Path, is_tree: bool) -> Workload:
         """Local → S3 (SeaweedFS): PutObject for small files, a multipart upload for large ones, by
         Ferry and rclone; AzCopy has no S3 destination."""
-        import boto3
         seaweed = Seaweed(self.work)
         try:
             self.s3_remote(seaweed)
-            s3 = boto3.client("s3", endpoint_url=seaweed.endpoint, aws_access_key_id=S3_KEY,
-                              aws_secret_access_key=S3_SECRET, region_name="us-east-1")
+            s3 = seaweed.client()
             files, size = tree_bytes(source) if is_tree else (1, source.stat().st_size)
             workload = Workload(name, files, size)
             workload.notes.append("S3 is SeaweedFS 4.48 on loopback, signatures checked. Ferry: 8 MiB parts, "
-                                  "16 per object; rclone: its defaults (5 MiB chunks, 4 per object) with 32 "
+                                  "6 per object; rclone: its defaults (5 MiB chunks, 4 per object) with 32 "
                                   "transfers. AzCopy has no S3 destination.")
-
-            def count(bucket: str) -> tuple[int, int]:
-                n = total = 0
-                for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
-                    for o in page.get("Contents", []):
-                        n, total = n + 1, total + o["Size"]
-                return n, total
 
             def one(tool: str, r: int) -> None:
                 bucket = f"up-{tool}-{r}"
@@ -517,12 +527,10 @@ class Bench:
                     "rclone": rclone_argv("copy", str(source), f"s3:{bucket}", "--transfers", "32",
                                           "--checkers", "32"),
                 }[tool]
-                self.timed(workload, tool, argv, lambda: count(bucket))
+                self.timed(workload, tool, argv, lambda: seaweed.count(bucket))
                 self.clients.cleanup_state()
 
-            for r in range(self.args.rounds):
-                for tool in [t for t in self.tools() if t != "azcopy"]:
-                    one(tool, r)
+            self.rounds_without_azcopy(one)
             return workload
         finally:
             seaweed.stop()
@@ -556,9 +564,7 @@ class Bench:
                 self.emulator.drop(container)
                 self.clients.cleanup_state()
 
-            for r in range(self.args.rounds):
-                for tool in [t for t in self.tools() if t != "azcopy"]:
-                    one(tool, r)
+            self.rounds_without_azcopy(one)
             return workload
         finally:
             seaweed.stop()
@@ -566,12 +572,10 @@ class Bench:
     def blob_to_s3(self, name: str, source: Path) -> Workload:
         """Blob (Azurite) → S3 (SeaweedFS), streamed through the client by Ferry and rclone; AzCopy
         has no S3 destination."""
-        import boto3
         seaweed = Seaweed(self.work)
         try:
             self.s3_remote(seaweed)
-            s3 = boto3.client("s3", endpoint_url=seaweed.endpoint, aws_access_key_id=S3_KEY,
-                              aws_secret_access_key=S3_SECRET, region_name="us-east-1")
+            s3 = seaweed.client()
             src_container = "to-s3-source"
             self.emulator.container(src_container)
             subprocess.run(ferry_argv("copy", f"{source}/*", self.emulator.url(src_container), "--recursive",
@@ -582,13 +586,6 @@ class Bench:
             workload.notes.append("Blob is Azurite, S3 is SeaweedFS 4.48 on loopback; both tools stream (read "
                                   "blocks, PutObject or multipart). AzCopy has no S3 destination.")
 
-            def count(bucket: str) -> tuple[int, int]:
-                n = total = 0
-                for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
-                    for o in page.get("Contents", []):
-                        n, total = n + 1, total + o["Size"]
-                return n, total
-
             def one(tool: str, r: int) -> None:
                 bucket = f"from-blob-{tool}-{r}"
                 s3.create_bucket(Bucket=bucket)
@@ -598,12 +595,10 @@ class Bench:
                     "rclone": rclone_argv("copy", f"azurite:{src_container}", f"s3:{bucket}", "--transfers", "32",
                                           "--checkers", "32"),
                 }[tool]
-                self.timed(workload, tool, argv, lambda: count(bucket))
+                self.timed(workload, tool, argv, lambda: seaweed.count(bucket))
                 self.clients.cleanup_state()
 
-            for r in range(self.args.rounds):
-                for tool in [t for t in self.tools() if t != "azcopy"]:
-                    one(tool, r)
+            self.rounds_without_azcopy(one)
             self.emulator.drop(src_container)
             return workload
         finally:
