@@ -27,10 +27,11 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+from service import LocalService
+
 ROOT = Path(__file__).resolve().parent.parent
 ACCOUNT = "devstoreaccount1"
 KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
-TICKS = os.sysconf("SC_CLK_TCK")
 
 FERRY = ROOT / "target/release/ferry"  # copied into the work folder at start (see Bench)
 AZCOPY = ROOT / "tools/node/node_modules/@azure-tools/azcopy-linux/dist/bin/azcopy_linux_amd64"
@@ -48,7 +49,7 @@ def log(*parts: object) -> None:
 # --- the emulator -------------------------------------------------------------------------
 
 
-class Emulator:
+class Emulator(LocalService):
     """Azurite in disk mode on a free loopback port."""
 
     def __init__(self, work: Path):
@@ -64,29 +65,9 @@ class Emulator:
              "--silent", "--loose", "--skipApiVersionCheck", "--disableTelemetry"],
             stdout=subprocess.DEVNULL, stderr=open(work / "azurite.log", "w"), env=env)
         self.endpoint = f"http://127.0.0.1:{self.port}/{ACCOUNT}"
-        for _ in range(200):
-            try:
-                urllib.request.urlopen(f"{self.endpoint}?comp=list", timeout=1)
-            except urllib.error.HTTPError:
-                break  # it answers (403 without credentials)
-            except OSError:
-                time.sleep(0.1)
-                continue
-            break
+        self.wait_answering()
         from azure.storage.blob import BlobServiceClient
         self.service = BlobServiceClient(self.endpoint, credential={"account_name": ACCOUNT, "account_key": KEY})
-
-    def cpu_seconds(self) -> float:
-        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / TICKS
-
-    def wait_idle(self, limit: float = 120.0) -> None:
-        """Waits until the emulator uses under 3% of a core over two half-second windows."""
-        quiet, deadline = 0, time.monotonic() + limit
-        while time.monotonic() < deadline and quiet < 2:
-            before = self.cpu_seconds()
-            time.sleep(0.5)
-            quiet = quiet + 1 if self.cpu_seconds() - before < 0.015 else 0
 
     def container(self, name: str, fresh: bool = True):
         client = self.service.get_container_client(name)
@@ -118,13 +99,6 @@ class Emulator:
             files += 1
             size += blob.size
         return files, size
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
 
 
 # --- data sets ----------------------------------------------------------------------------
@@ -616,7 +590,7 @@ class Bench:
         """The Files emulator, started on first use (its rclone remote added to the config)."""
         if getattr(self, "_files", None) is None:
             from files_bench import FilesService
-            self._files = FilesService(self.work, TICKS)
+            self._files = FilesService(self.work)
             with open(self.clients.rclone_conf, "a") as conf:
                 conf.write(self._files.rclone_section())
         return self._files

@@ -7,11 +7,10 @@ from __future__ import annotations
 
 import socket
 import subprocess
-import time
-import urllib.error
-import urllib.request
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+
+from service import LocalService
 
 ROOT = Path(__file__).resolve().parent.parent
 FILES_EMULATOR = ROOT / "target/release/files-emulator"
@@ -19,39 +18,19 @@ ACCOUNT = "devstoreaccount1"
 KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
 
 
-class FilesService:
+class FilesService(LocalService):
     """The Files emulator on a free loopback port; shares stand where bench.py has containers."""
 
-    def __init__(self, work: Path, ticks: int):
+    def __init__(self, work: Path):
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             self.port = s.getsockname()[1]
-        self.ticks = ticks
         self.proc = subprocess.Popen([str(FILES_EMULATOR), str(self.port)], stdout=subprocess.DEVNULL,
                                      stderr=open(work / "files-emulator.log", "w"))
         self.endpoint = f"http://127.0.0.1:{self.port}/{ACCOUNT}"
-        for _ in range(200):
-            try:
-                urllib.request.urlopen(f"{self.endpoint}?comp=list", timeout=1)
-            except urllib.error.HTTPError:
-                break  # it answers (401 without credentials)
-            except OSError:
-                time.sleep(0.1)
-                continue
-            break
+        self.wait_answering()
         from azure.storage.fileshare import ShareServiceClient
         self.service = ShareServiceClient(self.endpoint, credential={"account_name": ACCOUNT, "account_key": KEY})
-
-    def cpu_seconds(self) -> float:
-        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / self.ticks
-
-    def wait_idle(self, limit: float = 60.0) -> None:
-        quiet, deadline = 0, time.monotonic() + limit
-        while time.monotonic() < deadline and quiet < 2:
-            before = self.cpu_seconds()
-            time.sleep(0.5)
-            quiet = quiet + 1 if self.cpu_seconds() - before < 0.015 else 0
 
     def container(self, name: str) -> None:
         self.drop(name)
@@ -90,10 +69,3 @@ class FilesService:
 
     def rclone_section(self) -> str:
         return f"\n[files]\ntype = azurefiles\naccount = {ACCOUNT}\nkey = {KEY}\nendpoint = {self.endpoint}\n"
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
