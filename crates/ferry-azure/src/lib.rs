@@ -26,6 +26,7 @@ pub mod entra;
 mod error;
 mod pages;
 mod properties;
+pub mod response_headers;
 mod sas;
 pub mod sas_command;
 mod store;
@@ -43,7 +44,7 @@ pub use credential::{
 };
 pub use ferry_http::{RetryPolicy, StatusSet, is_retryable_status};
 pub use sas::{SAS_VERSION, SasScope, account_sas, account_sas_from, sas_time, service_sas};
-pub use store::{AzureStore, Include, LIST_PAGE_SIZE, list_containers, validate_blob_name};
+pub use store::{AzureStore, Include, LIST_PAGE_SIZE, list_account_names, list_containers, validate_blob_name};
 pub use versions::VersionsStore;
 
 /// Entry points for the fuzz targets in `fuzz/` (not a stable API).

@@ -1,6 +1,5 @@
 //! [`AzureStore`]: the [`Store`] trait over one Blob container.
 
-use std::collections::BTreeMap;
 use std::ops::Range;
 
 use async_trait::async_trait;
@@ -10,8 +9,8 @@ use ferry_core::BlobUrl;
 use ferry_core::encoding::encode_component;
 use ferry_store::ranges;
 use ferry_store::{
-    ByteStream, Capabilities, ContentHeaders, Entry, EntryStream, ErrorKind, ListDepth, ObjectProperties, PartId,
-    PartList, Payload, Result, Store, StoreError, WriteOptions, WriteReceipt,
+    ByteStream, Capabilities, Entry, EntryStream, ErrorKind, ListDepth, ObjectProperties, PartId, PartList, Payload,
+    Result, Store, StoreError, WriteOptions, WriteReceipt,
 };
 use futures::{StreamExt, TryStreamExt, stream};
 use reqwest::Method;
@@ -387,9 +386,19 @@ pub(crate) const CAPABILITIES: Capabilities = Capabilities {
 
 /// Lists the containers of the account behind `url`, in name order.
 pub async fn list_containers(client: &BlobClient, url: &BlobUrl) -> Result<Vec<String>> {
+    list_account_names(client, url, |xml| parse_container_page(xml).map_err(|e| e.to_string())).await
+}
+
+/// Lists what an account holds at its top (Blob containers, Files shares: `comp=list` on the
+/// service URL), page by page, with `parse` reading each page's names and next marker. A marker
+/// the service repeats ends the listing, so a broken server cannot keep Ferry asking forever.
+pub async fn list_account_names<P>(client: &BlobClient, url: &BlobUrl, parse: P) -> Result<Vec<String>>
+where
+    P: Fn(&str) -> std::result::Result<(Vec<String>, Option<String>), String>,
+{
+    let target = url.with_sas(None).service_url().to_string();
     let mut names = Vec::new();
     let mut marker: Option<String> = None;
-    let target = url.service_url().to_string();
     loop {
         let mut request_url = url.service_url();
         let base = request_url.path().trim_end_matches('/').to_owned();
@@ -401,12 +410,11 @@ pub async fn list_containers(client: &BlobClient, url: &BlobUrl) -> Result<Vec<S
         request_url.set_query(Some(&query));
         let response = client.send(Request::new(Method::GET, request_url, &target)).await?;
         let body = client.read_xml(response, &target).await?;
-        let (page, next) =
-            parse_container_page(&body).map_err(|e| StoreError::new(ErrorKind::Other, &target, e.to_string()))?;
+        let (page, next) = parse(&body).map_err(|e| StoreError::new(ErrorKind::Other, &target, e))?;
         names.extend(page);
         match next {
-            Some(m) => marker = Some(m),
-            None => return Ok(names),
+            Some(next) if Some(&next) != marker.as_ref() => marker = Some(next),
+            _ => return Ok(names),
         }
     }
 }
@@ -503,26 +511,11 @@ pub(crate) fn receipt(headers: &HeaderMap) -> WriteReceipt {
 
 /// Builds an entry from the headers of a HEAD (Get Blob Properties) response.
 fn entry_from_headers(key: &str, headers: &HeaderMap) -> Entry {
-    let get = |n: &str| headers.get(n).and_then(|v| v.to_str().ok()).filter(|v| !v.is_empty()).map(str::to_owned);
-    let mut metadata = BTreeMap::new();
-    for (name, value) in headers {
-        if let Some(meta) = name.as_str().strip_prefix("x-ms-meta-") {
-            metadata.insert(meta.to_owned(), value.to_str().unwrap_or("").to_owned());
-        }
-    }
-    let md5 = get("content-md5")
-        .and_then(|v| base64::engine::general_purpose::STANDARD.decode(v).ok())
-        .and_then(|v| <[u8; 16]>::try_from(v).ok());
+    let get = |n: &str| crate::response_headers::header_text(headers, n);
+    let md5 = crate::response_headers::content_md5(headers);
     let properties = ObjectProperties {
-        headers: ContentHeaders {
-            content_type: get("content-type"),
-            content_encoding: get("content-encoding"),
-            content_language: get("content-language"),
-            content_disposition: get("content-disposition"),
-            cache_control: get("cache-control"),
-            content_md5: md5,
-        },
-        metadata,
+        headers: crate::response_headers::content_headers(headers),
+        metadata: crate::response_headers::metadata(headers),
         blob_type: get("x-ms-blob-type"),
         access_tier: get("x-ms-access-tier"),
         archive_status: get("x-ms-archive-status"),

@@ -2,7 +2,6 @@
 
 use ferry_azure::BlobClient;
 use ferry_core::BlobUrl;
-use ferry_core::encoding::encode_component;
 use ferry_http::Request;
 use ferry_store::{ErrorKind, Result, StoreError};
 use reqwest::Method;
@@ -27,26 +26,5 @@ pub async fn create_share(client: &BlobClient, url: &BlobUrl, quota_gb: Option<u
 
 /// The names of the account's shares, in name order.
 pub async fn list_shares(client: &BlobClient, url: &BlobUrl) -> Result<Vec<String>> {
-    let target = url.with_sas(None).service_url().to_string();
-    let mut names = Vec::new();
-    let mut marker: Option<String> = None;
-    loop {
-        let mut request_url = url.service_url();
-        let base = request_url.path().trim_end_matches('/').to_owned();
-        request_url.set_path(&format!("{base}/"));
-        let mut query = "comp=list&maxresults=5000".to_owned();
-        if let Some(m) = &marker {
-            query.push_str(&format!("&marker={}", encode_component(m)));
-        }
-        request_url.set_query(Some(&query));
-        let response = client.send(Request::new(Method::GET, request_url, &target)).await?;
-        let body = client.read_xml(response, &target).await?;
-        let (page, next) =
-            parse_share_page(&body).map_err(|e| StoreError::new(ErrorKind::Other, &target, e.to_string()))?;
-        names.extend(page);
-        match next {
-            Some(next) if Some(&next) != marker.as_ref() => marker = Some(next),
-            _ => return Ok(names),
-        }
-    }
+    ferry_azure::list_account_names(client, url, |xml| parse_share_page(xml).map_err(|e| e.to_string())).await
 }

@@ -70,10 +70,6 @@ pub(crate) fn b64(bytes: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
-fn parse_md5(text: &str) -> Option<[u8; 16]> {
-    base64::engine::general_purpose::STANDARD.decode(text.trim()).ok()?.try_into().ok()
-}
-
 /// Whether `err` is the service saying the share itself is missing (as opposed to a file or a
 /// directory in it).
 pub(crate) fn is_share_missing(err: &StoreError) -> bool {
@@ -394,12 +390,8 @@ impl FilesStore {
 
     /// An entry from the headers of Get File Properties.
     fn entry_from_headers(key: &str, headers: &HeaderMap) -> Entry {
-        let get = |n: &str| headers.get(n).and_then(|v| v.to_str().ok()).map(str::to_owned);
-        let md5 = get("content-md5").and_then(|v| parse_md5(&v));
-        let metadata: BTreeMap<String, String> = headers
-            .iter()
-            .filter_map(|(n, v)| Some((n.as_str().strip_prefix("x-ms-meta-")?.to_owned(), v.to_str().ok()?.to_owned())))
-            .collect();
+        let get = |n: &str| ferry_azure::response_headers::header_text(headers, n);
+        let md5 = ferry_azure::response_headers::content_md5(headers);
         let smb = SmbProperties {
             attributes: get("x-ms-file-attributes"),
             creation_time: get("x-ms-file-creation-time").as_deref().and_then(parse_smb_time),
@@ -411,15 +403,8 @@ impl FilesStore {
         let last_modified =
             smb.last_write_time.or_else(|| get("last-modified").and_then(|v| httpdate::parse_http_date(&v).ok()));
         let properties = ObjectProperties {
-            headers: ContentHeaders {
-                content_type: get("content-type"),
-                content_encoding: get("content-encoding"),
-                content_language: get("content-language"),
-                content_disposition: get("content-disposition"),
-                cache_control: get("cache-control"),
-                content_md5: md5,
-            },
-            metadata,
+            headers: ferry_azure::response_headers::content_headers(headers),
+            metadata: ferry_azure::response_headers::metadata(headers),
             smb: Some(smb),
             ..ObjectProperties::default()
         };

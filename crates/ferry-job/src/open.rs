@@ -95,23 +95,9 @@ pub(crate) fn blob_side(url: &BlobUrl, role: Role, ctx: &JobContext) -> Result<(
     let Some(container) = url.container() else {
         return Err(JobError::usage(format!("`{url}` names no container")).with_hint("add the container to the URL"));
     };
-    let (client, credential) = client_for(url, role, ctx)?;
-    if credential == CredentialSource::Entra {
-        // AzCopy's line, which scripts and people look for to see how a side is signed in.
-        ctx.events.event(&JobEvent::Info(&format!("Authenticating to {} using Azure AD", role.as_str())));
-    }
+    let (client, credential) = signed_client(url, role, ctx)?;
     let store = AzureStore::new(client, url)?.with_cpk(ctx.secrets.cpk.clone());
-    let shown_base = format!("{}/", url.with_sas(None).with_container_and_path(Some(container), ""));
-    let token = (credential == CredentialSource::Entra).then(|| ctx.secrets.token.clone()).flatten();
-    let side = Side {
-        credential,
-        token,
-        store: Arc::new(store.clone()),
-        shown_base,
-        kind: LocationKind::Blob,
-        local_root: None,
-        bucket_names: None,
-    };
+    let side = azure_side(url, container, credential, ctx, Arc::new(store.clone()), LocationKind::Blob);
     Ok((side, store))
 }
 
@@ -128,26 +114,42 @@ pub(crate) fn files_side(
     let Some(share) = url.share() else {
         return Err(JobError::usage(format!("`{url}` names no file share")).with_hint("add the share to the URL"));
     };
-    let (client, credential) = client_for(azure, role, ctx)?;
-    if credential == CredentialSource::Entra {
-        ctx.events.event(&JobEvent::Info(&format!("Authenticating to {} using Azure AD", role.as_str())));
-    }
+    let (client, credential) = signed_client(azure, role, ctx)?;
     let store = ferry_files::FilesStore::new(client, azure)?
         .with_trailing_dot(options.files.trailing_dot)
         .forcing_read_only(options.files.force_if_read_only)
         .reading_permissions(options.read_permissions && role == Role::Source);
-    let shown_base = format!("{}/", azure.with_sas(None).with_container_and_path(Some(share), ""));
-    let token = (credential == CredentialSource::Entra).then(|| ctx.secrets.token.clone()).flatten();
-    let side = Side {
-        credential,
-        token,
-        store: Arc::new(store.clone()),
-        shown_base,
-        kind: LocationKind::Files,
-        local_root: None,
-        bucket_names: None,
-    };
+    let side = azure_side(azure, share, credential, ctx, Arc::new(store.clone()), LocationKind::Files);
     Ok((side, store))
+}
+
+/// The client for an Azure service (Blob or Files) and where its credential came from; says so
+/// when the side signs in with Microsoft Entra ID.
+fn signed_client(
+    url: &BlobUrl,
+    role: Role,
+    ctx: &JobContext,
+) -> Result<(ferry_azure::BlobClient, CredentialSource), JobError> {
+    let (client, credential) = client_for(url, role, ctx)?;
+    if credential == CredentialSource::Entra {
+        // AzCopy's line, which scripts and people look for to see how a side is signed in.
+        ctx.events.event(&JobEvent::Info(&format!("Authenticating to {} using Azure AD", role.as_str())));
+    }
+    Ok((client, credential))
+}
+
+/// The side of an Azure container or share `top` at `url`'s account, shown without secrets.
+fn azure_side(
+    url: &BlobUrl,
+    top: &str,
+    credential: CredentialSource,
+    ctx: &JobContext,
+    store: Arc<dyn Store>,
+    kind: LocationKind,
+) -> Side {
+    let shown_base = format!("{}/", url.with_sas(None).with_container_and_path(Some(top), ""));
+    let token = (credential == CredentialSource::Entra).then(|| ctx.secrets.token.clone()).flatten();
+    Side { credential, token, store, shown_base, kind, local_root: None, bucket_names: None }
 }
 
 /// A client for `url`'s service with the context's AWS credentials and region.

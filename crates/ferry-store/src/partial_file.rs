@@ -125,19 +125,7 @@ fn create_sized(dir: &SafeDir, name: &str, size: u64) -> Result<fs::File> {
 #[async_trait]
 impl PositionalWrite for PartialFile {
     async fn write_at(&self, offset: u64, data: Bytes) -> Result<()> {
-        let size = self.size.load(Ordering::Relaxed);
-        if offset + data.len() as u64 > size {
-            return Err(StoreError::new(
-                ErrorKind::InvalidInput,
-                &self.key,
-                format!("a write at {offset}+{} goes past the announced size {size}", data.len()),
-            ));
-        }
-        let file = self.file.clone();
-        let temp = self.dir.shown(&self.temp);
-        tokio::task::spawn_blocking(move || file.write_all_at(&data, offset).map_err(|e| StoreError::from_io(e, temp)))
-            .await
-            .map_err(|e| StoreError::new(ErrorKind::Other, &self.key, format!("the writer thread failed: {e}")))?
+        self.write_pieces_at(offset, vec![data]).await
     }
 
     async fn write_pieces_at(&self, offset: u64, pieces: Vec<Bytes>) -> Result<()> {
