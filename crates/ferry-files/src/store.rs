@@ -10,12 +10,12 @@ use bytes::{Bytes, BytesMut};
 use ferry_azure::{BlobClient, Credential};
 use ferry_core::BlobUrl;
 use ferry_http::{Body, Request};
+use ferry_md5::Md5;
 use ferry_store::{
     ByteStream, Capabilities, ContentHeaders, Entry, EntryStream, ErrorKind, ListDepth, ObjectProperties, PartId,
     PartList, Payload, Result, SmbProperties, Store, StoreError, WriteOptions, WriteReceipt, md5_of,
 };
 use futures::{StreamExt, TryStreamExt, stream};
-use md5::{Digest, Md5};
 use reqwest::Method;
 use reqwest::header::HeaderMap;
 use url::Url;
@@ -613,7 +613,7 @@ impl Store for FilesStore {
             self.put_range(key, offset, piece, None).await?;
             offset += len;
         }
-        let actual: [u8; 16] = hasher.finalize().into();
+        let actual: [u8; 16] = hasher.finalize();
         if offset != size || expected.is_some_and(|md5| md5 != actual) {
             // Nothing half-written stays under the name.
             let _ = self.delete(key).await;

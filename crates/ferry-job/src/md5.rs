@@ -51,15 +51,14 @@ pub(crate) fn with_local_md5<'a>(
 async fn hash_file(path: std::path::PathBuf) -> Result<[u8; 16], StoreError> {
     let shown = path.display().to_string();
     tokio::task::spawn_blocking(move || -> std::io::Result<[u8; 16]> {
-        use md5::Digest as _;
         use std::io::Read as _;
         let mut file = std::fs::File::open(&path)?;
-        let mut hasher = md5::Md5::new();
+        let mut hasher = ferry_md5::Md5::new();
         let mut buffer = vec![0u8; 1024 * 1024];
         loop {
             let n = file.read(&mut buffer)?;
             if n == 0 {
-                return Ok(hasher.finalize().into());
+                return Ok(hasher.finalize());
             }
             hasher.update(&buffer[..n]);
         }

@@ -12,10 +12,10 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 
 use base64::Engine as _;
+use ferry_md5::Md5;
 use ferry_plan::{Action, ComparePolicy, Decision, Filter};
 use ferry_store::{Entry, ListDepth, Store, StoreError};
 use futures::{StreamExt, TryStreamExt};
-use md5::{Digest, Md5};
 use serde::Serialize;
 
 use crate::listing::{compared, scoped_plan};
@@ -70,7 +70,7 @@ pub(crate) async fn hash(store: &dyn Store, key: &str) -> Result<[u8; 16], Store
     while let Some(chunk) = stream.try_next().await? {
         hasher.update(&chunk);
     }
-    Ok(hasher.finalize().into())
+    Ok(hasher.finalize())
 }
 
 /// A side's MD5: stored, or computed when allowed.

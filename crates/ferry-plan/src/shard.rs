@@ -9,7 +9,7 @@
 
 use std::fmt;
 
-use md5::{Digest, Md5};
+use ferry_md5::Md5;
 use serde::{Deserialize, Serialize};
 
 /// Shard `index` of `count` (`0 <= index < count`).

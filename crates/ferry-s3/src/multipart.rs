@@ -14,7 +14,6 @@ use ferry_http::Request;
 use ferry_http::xml::{Visitor, walk};
 use ferry_store::{PartId, PartInfo, PartList};
 use reqwest::Method;
-use sha2::Digest as _;
 
 use crate::S3Client;
 use crate::xml::unquote;
@@ -52,7 +51,7 @@ fn part_number(id: &PartId, target: &str) -> Result<u32> {
 /// then `-` and their count. `None` when a part's ETag is not an MD5 (an encrypted part's).
 pub(crate) fn multipart_etag<'a>(etags: impl ExactSizeIterator<Item = &'a str>) -> Option<String> {
     let count = etags.len();
-    let mut md5 = md5::Md5::new();
+    let mut md5 = ferry_md5::Md5::new();
     for etag in etags {
         md5.update(crate::xml::md5_of_etag(etag)?);
     }
@@ -318,7 +317,7 @@ mod tests {
     fn a_multipart_etag_is_the_md5_of_the_parts_md5s() {
         // Two parts whose ETags are the MD5s of "a" and "b".
         let parts = ["0cc175b9c0f1b6a831c399e269772661", "92eb5ffee6ae2fec3ad71c777531578f"];
-        let mut md5 = md5::Md5::new();
+        let mut md5 = ferry_md5::Md5::new();
         md5.update(ferry_store::md5_of(b"a"));
         md5.update(ferry_store::md5_of(b"b"));
         let hex: String = md5.finalize().iter().map(|b| format!("{b:02x}")).collect();

@@ -25,8 +25,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use async_trait::async_trait;
 use bytes::Bytes;
+use ferry_md5::Md5;
 use futures::{StreamExt, TryStreamExt};
-use md5::{Digest, Md5};
 use tokio::sync::mpsc;
 
 use crate::safe_dir::SafeDir;
@@ -679,7 +679,7 @@ impl Store for LocalStore {
                 ));
             }
             if let (Some(h), Some(expected)) = (hasher, expected_md5) {
-                let actual: [u8; 16] = h.finalize().into();
+                let actual: [u8; 16] = h.finalize();
                 if actual != expected {
                     return Err(StoreError::new(
                         ErrorKind::InvalidInput,

@@ -15,8 +15,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use async_trait::async_trait;
 use bytes::Bytes;
+use ferry_md5::Md5;
 use futures::StreamExt;
-use md5::{Digest, Md5};
 
 use crate::local::{publish, temp_name};
 use crate::safe_dir::{SafeDir, is_own_regular_file};

@@ -6,8 +6,8 @@ use std::pin::Pin;
 use async_trait::async_trait;
 use base64::Engine as _;
 use bytes::Bytes;
+use ferry_md5::Md5;
 use futures::Stream;
-use md5::{Digest, Md5};
 
 use crate::{ByteStream, Entry, Payload, Result, StoreError, WriteOptions, WriteReceipt};
 
@@ -437,7 +437,7 @@ pub trait Store: Send + Sync + std::fmt::Debug {
 
 /// The MD5 of `data`, as stored in Content-MD5.
 pub fn md5_of(data: &[u8]) -> [u8; 16] {
-    Md5::digest(data).into()
+    Md5::digest(data)
 }
 
 pub(crate) fn check_md5(key: &str, data: &Bytes, expected: Option<[u8; 16]>) -> Result<()> {

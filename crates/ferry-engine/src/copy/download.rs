@@ -4,9 +4,9 @@ use std::ops::Range;
 use std::sync::atomic::AtomicU64;
 
 use bytes::Bytes;
+use ferry_md5::Md5;
 use ferry_store::{ErrorKind, FinishOptions, PositionalWrite, StoreError};
 use futures::{StreamExt, TryStreamExt, stream};
-use md5::{Digest, Md5};
 
 use super::{
     CheckMd5, Context, Overwrite, PER_OBJECT_PARALLELISM, Transfer, WRITE_PIECE, chunks, length_mismatch, sizing_error,
@@ -114,7 +114,7 @@ impl Context {
                     hasher
                 }
             };
-            let actual: [u8; 16] = hasher.finalize().into();
+            let actual: [u8; 16] = hasher.finalize();
             self.judge_md5(t, actual, expected)?;
             self.observe_md5(t, Some(actual));
         }

@@ -4,9 +4,9 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use ferry_md5::Md5;
 use ferry_store::{ErrorKind, SmbProperties, StoreError, md5_of};
 use futures::{StreamExt, TryStreamExt, stream};
-use md5::{Digest, Md5};
 use tokio::task::JoinSet;
 
 use super::{Context, PER_OBJECT_PARALLELISM, ServerSide, Transfer, chunks};
@@ -132,6 +132,6 @@ impl Context {
         while let Some(done) = writes.join_next().await {
             self.account_block(Some(done), moved)?;
         }
-        Ok(whole.finalize().into())
+        Ok(whole.finalize())
     }
 }

@@ -12,9 +12,9 @@ use std::io::{self, Read};
 use std::sync::atomic::AtomicU64;
 
 use bytes::Bytes;
+use ferry_md5::Md5;
 use ferry_store::{ErrorKind, StoreError};
 use futures::{StreamExt, TryStreamExt, stream};
-use md5::{Digest, Md5};
 use tokio::sync::mpsc;
 
 use super::download::hash_more;
@@ -148,7 +148,7 @@ impl Context {
             .await
             .map_err(|e| StoreError::new(ErrorKind::Other, &t.source_key, format!("the inflater failed: {e}")))?;
         if let (Some(hasher), Some(expected)) = (hasher, t.content_md5) {
-            let actual: [u8; 16] = hasher.finalize().into();
+            let actual: [u8; 16] = hasher.finalize();
             self.judge_md5(t, actual, expected)?;
         }
         writer.finish(&self.finish_options(t)).await

@@ -3,8 +3,8 @@
 use std::sync::atomic::AtomicU64;
 
 use bytes::Bytes;
+use ferry_md5::Md5;
 use ferry_store::{ErrorKind, PartId, Payload, StoreError, WriteOptions, md5_of};
-use md5::{Digest, Md5};
 use tokio::task::JoinSet;
 
 use super::{Context, ObjectType, Transfer, blocks_in_flight, chunks, sizing_error};
@@ -95,7 +95,7 @@ impl Context {
             self.account_block(Some(done), moved)?;
         }
         self.check_source_unchanged(t).await?;
-        write.headers.content_md5 = whole.map(|h| h.finalize().into());
+        write.headers.content_md5 = whole.map(|h| h.finalize());
         self.dest.commit_parts(&t.dest_key, &ids, &write).await?;
         self.observe_md5(t, write.headers.content_md5);
         Ok(())
@@ -163,7 +163,7 @@ impl Context {
         }
         self.check_source_unchanged(t).await?;
         if let Some(hasher) = whole {
-            write.headers.content_md5 = Some(hasher.finalize().into());
+            write.headers.content_md5 = Some(hasher.finalize());
             self.dest.set_content_headers(&t.dest_key, &write).await?;
             self.observe_md5(t, write.headers.content_md5);
         }
