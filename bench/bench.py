@@ -216,8 +216,14 @@ class Seaweed:
         return n, total
 
     def stop(self) -> None:
+        """Stops the server: asked first, killed if it has not gone in 30 s (`weed mini` sometimes
+        ignores SIGTERM while its filer flushes), so one slow stop does not end the whole run."""
         self.proc.terminate()
-        self.proc.wait(timeout=30)
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(timeout=30)
 
 
 def free_port() -> int:
