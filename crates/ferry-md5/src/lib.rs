@@ -70,12 +70,6 @@ impl Md5 {
         self.pending_len = rest.len();
     }
 
-    /// `self` with `data` added (for building a hash in one expression).
-    pub fn chain_update(mut self, data: impl AsRef<[u8]>) -> Self {
-        self.update(data);
-        self
-    }
-
     /// The 16-byte digest of everything fed.
     pub fn finalize(mut self) -> [u8; 16] {
         let bits = self.total.wrapping_mul(8);

@@ -51,6 +51,7 @@ fn any_cutting_into_updates_gives_the_same_digest() {
             at += take;
         }
         assert_eq!(md5.clone().finalize(), want, "{len} bytes cut at random");
-        assert_eq!(md5.chain_update([]).finalize(), want);
+        md5.update([]);
+        assert_eq!(md5.finalize(), want);
     }
 }
