@@ -382,6 +382,7 @@ pub(crate) const CAPABILITIES: Capabilities = Capabilities {
     positional_writes: false,
     writes_in_place: false,
     smb_names: false,
+    snapshot_reads: true,
 };
 
 /// Lists the containers of the account behind `url`, in name order.

@@ -532,22 +532,50 @@ impl Context {
 
     /// Reads `range` of the source into one buffer, checking its length.
     async fn read_range(&self, key: &str, range: Range<u64>) -> Result<Bytes, StoreError> {
+        let data = self.read_clipped(key, range.clone()).await?;
+        if self.options.policy.check_length && data.len() as u64 != range.end - range.start {
+            return Err(length_mismatch(key, &range, data.len() as u64));
+        }
+        Ok(data)
+    }
+
+    /// Reads `range` of the source into one buffer: what the source holds of it, which is less
+    /// than the range where the object ends first.
+    async fn read_clipped(&self, key: &str, range: Range<u64>) -> Result<Bytes, StoreError> {
         self.pace(key, range.end - range.start).await?;
-        let mut stream = self.source.read(key, Some(range.clone())).await?;
+        let mut stream = self.source.read(key, Some(range)).await?;
         let mut pieces = Vec::new();
         while let Some(piece) = stream.try_next().await? {
             pieces.push(piece);
         }
         // A local range arrives as one piece (one positional read): used as it is, no copy.
-        let data = if pieces.len() == 1 {
+        Ok(if pieces.len() == 1 {
             pieces.pop().unwrap_or_default()
         } else {
             let mut joined = BytesMut::with_capacity(pieces.iter().map(Bytes::len).sum());
             pieces.iter().for_each(|p| joined.extend_from_slice(p));
             joined.freeze()
-        };
-        if self.options.policy.check_length && data.len() as u64 != range.end - range.start {
-            return Err(length_mismatch(key, &range, data.len() as u64));
+        })
+    }
+
+    /// Reads all of `t` in one request, failing if the source changed since it was listed.
+    ///
+    /// From a store whose reads are snapshots ([`ferry_store::Capabilities::snapshot_reads`]),
+    /// one byte past the listed size is asked for: an object that grew shows the extra byte, one
+    /// that shrank comes up short, and the bytes that did come are one version of the object, so
+    /// no second request (a stat) is needed. (A replacement of the same size is caught by the
+    /// source's MD5, which the destination checks the body against, when the source has one;
+    /// without one, what arrives is still one whole version of the object.) Other sources are
+    /// read, then looked at again.
+    async fn read_whole(&self, t: &Transfer) -> Result<Bytes, StoreError> {
+        if !self.source.capabilities().snapshot_reads {
+            let data = if t.size == 0 { Bytes::new() } else { self.read_range(&t.source_key, 0..t.size).await? };
+            self.check_source_unchanged(t).await?;
+            return Ok(data);
+        }
+        let data = self.read_clipped(&t.source_key, 0..t.size + 1).await?;
+        if data.len() as u64 != t.size {
+            return Err(source_modified(&t.source_key));
         }
         Ok(data)
     }
@@ -567,12 +595,7 @@ impl Context {
         let Some(listed_time) = t.last_modified else { return Ok(()) };
         let now = self.source.stat(&t.source_key).await?;
         if now.size != t.size || now.last_modified != Some(listed_time) {
-            return Err(StoreError::new(
-                ErrorKind::Other,
-                &t.source_key,
-                "the source was modified during the transfer (its size or modification time changed); nothing was committed",
-            )
-            .with_hint("run the command again once the file has stopped changing"));
+            return Err(source_modified(&t.source_key));
         }
         Ok(())
     }
@@ -591,6 +614,16 @@ fn is_stored_link(t: &Transfer) -> bool {
         .as_ref()
         .and_then(|p| p.metadata.get(ferry_store::SYMLINK_METADATA))
         .is_some_and(|v| v.eq_ignore_ascii_case("true"))
+}
+
+/// The error for a source that changed while it was copied.
+fn source_modified(key: &str) -> StoreError {
+    StoreError::new(
+        ErrorKind::Other,
+        key,
+        "the source was modified during the transfer (its size or modification time changed); nothing was committed",
+    )
+    .with_hint("run the command again once the file has stopped changing")
 }
 
 /// The error for a source that gave `received` bytes for `range`.

@@ -83,3 +83,43 @@ async fn a_read_cut_short_never_publishes() {
     assert_eq!(report.stats.failed, 3, "{report:?}");
     assert!(keys(dest.as_ref()).await.is_empty(), "nothing half-written is published");
 }
+
+#[tokio::test]
+async fn a_snapshot_source_changed_after_listing_fails_without_a_second_look() {
+    let memory = Arc::new(filled(4, 1000).await);
+    let with_md5 = |data: &Bytes| WriteOptions {
+        headers: ferry_store::ContentHeaders { content_md5: Some(ferry_store::md5_of(data)), ..Default::default() },
+        ..WriteOptions::default()
+    };
+    let first = Bytes::from(vec![1u8; 1000]);
+    memory.write("k00002", first.clone().into(), &with_md5(&first)).await.unwrap();
+    let counted = Arc::new(FaultyStore::new(memory.clone(), Faults::default()));
+    let source: Arc<dyn Store> = counted.clone();
+    let listed: Vec<Transfer> = source
+        .list("", ListDepth::Recursive)
+        .map_ok(|e| {
+            let key = e.key.clone();
+            Transfer::from_entry(e, key)
+        })
+        .try_collect()
+        .await
+        .unwrap();
+    // After the listing: k00000 grows, k00001 shrinks, k00002 is replaced by as many other bytes.
+    for (key, len, byte) in [("k00000", 1001, 7u8), ("k00001", 999, 7), ("k00002", 1000, 2)] {
+        memory.write(key, Bytes::from(vec![byte; len]).into(), &WriteOptions::default()).await.unwrap();
+    }
+    let dest = Arc::new(MemoryStore::new());
+    let objects: Arc<dyn Store> =
+        Arc::new(FaultyStore::new(dest.clone(), Faults { no_positional_writes: true, ..Faults::default() }));
+    let report = engine(source, objects).run(futures::stream::iter(listed.into_iter().map(Ok))).await;
+    assert_eq!((report.stats.done, report.stats.failed), (1, 3), "{report:?}");
+    let said: Vec<String> = report.failures.iter().map(|f| format!("{}: {}", f.source_key, f.error)).collect();
+    for key in ["k00000", "k00001"] {
+        assert!(said.iter().any(|s| s.starts_with(key) && s.contains("modified during the transfer")), "{said:?}");
+    }
+    // The source's MD5 travels with the body, and the destination refuses a body that does not match it.
+    assert!(said.iter().any(|s| s.starts_with("k00002") && s.contains("MD5")), "{said:?}");
+    assert_eq!(keys(dest.as_ref()).await, ["k00003"], "only the unchanged object arrives");
+    assert_eq!(counted.calls(Op::Stat), 0, "one read per object, no stat after it");
+    assert_eq!(counted.calls(Op::Read), 4);
+}

@@ -540,6 +540,7 @@ const CAPABILITIES: Capabilities = Capabilities {
     positional_writes: false,
     writes_in_place: true,
     smb_names: true,
+    snapshot_reads: false,
 };
 
 #[async_trait]

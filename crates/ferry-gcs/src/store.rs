@@ -37,6 +37,7 @@ const CAPABILITIES: Capabilities = Capabilities {
     positional_writes: false,
     writes_in_place: false,
     smb_names: false,
+    snapshot_reads: true,
 };
 
 /// A bucket of Google Cloud Storage.

@@ -38,6 +38,7 @@ pub(crate) const CAPABILITIES: Capabilities = Capabilities {
     positional_writes: false,
     writes_in_place: false,
     smb_names: false,
+    snapshot_reads: true,
 };
 
 /// A bucket of an S3 (or S3-compatible) service.

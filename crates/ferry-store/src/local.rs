@@ -510,6 +510,7 @@ impl Store for LocalStore {
             positional_writes: true,
             writes_in_place: false,
             smb_names: false,
+            snapshot_reads: false,
         }
     }
 

@@ -141,6 +141,7 @@ impl Store for MemoryStore {
             positional_writes: true,
             writes_in_place: false,
             smb_names: false,
+            snapshot_reads: true,
         }
     }
 

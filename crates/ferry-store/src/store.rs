@@ -121,6 +121,11 @@ pub struct Capabilities {
     /// control characters, no segment ending in `.` or a space, segments of at most 255
     /// characters.
     pub smb_names: bool,
+    /// One `read` is served from one version of the object, even while it is being replaced
+    /// (an object store's GET). A whole object read in one request then cannot mix two
+    /// versions, so a copy needs no second look at the source to know it did not change
+    /// underneath (a local file, read while it is written, can mix them).
+    pub snapshot_reads: bool,
 }
 
 /// Why `key` cannot be a name on an SMB share (Azure Files), or `None` if it can: the

@@ -88,6 +88,7 @@ impl Store for GeneratedSource {
             positional_writes: false,
             writes_in_place: false,
             smb_names: false,
+            snapshot_reads: true,
         }
     }
 
@@ -189,6 +190,7 @@ impl Store for DiscardSink {
             positional_writes: true,
             writes_in_place: false,
             smb_names: false,
+            snapshot_reads: true,
         }
     }
 

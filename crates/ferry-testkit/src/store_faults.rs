@@ -40,6 +40,8 @@ pub struct Faults {
     pub delay: Option<Duration>,
     /// Reads stop after this many bytes (a body cut short).
     pub cut_reads_at: Option<u64>,
+    /// Hide positional writes, so a copy onto the store takes the object-store (upload) path.
+    pub no_positional_writes: bool,
 }
 
 /// `inner` with [`Faults`]; counts the calls of each operation.
@@ -93,7 +95,8 @@ impl Store for FaultyStore {
     }
 
     fn capabilities(&self) -> Capabilities {
-        self.inner.capabilities()
+        let inner = self.inner.capabilities();
+        Capabilities { positional_writes: inner.positional_writes && !self.faults.no_positional_writes, ..inner }
     }
 
     async fn open_parts(

@@ -2,7 +2,6 @@
 
 use std::sync::atomic::AtomicU64;
 
-use bytes::Bytes;
 use ferry_md5::Md5;
 use ferry_store::{ErrorKind, PartId, Payload, StoreError, WriteOptions, md5_of};
 use tokio::task::JoinSet;
@@ -23,8 +22,7 @@ impl Context {
 
         if t.size <= single_limit {
             let _budget = self.budget.reserve(t.size).await;
-            let data = if t.size == 0 { Bytes::new() } else { self.read_range(&t.source_key, 0..t.size).await? };
-            self.check_source_unchanged(t).await?;
+            let data = self.read_whole(t).await?;
             // The service checks the body against this MD5 and stores it: the source's own when it
             // has one (an S3 ETag, a blob's Content-MD5), so the check runs end to end, from the
             // source's record to the destination; otherwise computed here.
