@@ -30,11 +30,13 @@ fn engine(source: Arc<dyn Store>, dest: Arc<dyn Store>) -> CopyEngine {
 }
 
 async fn run(engine: &CopyEngine, source: &Arc<dyn Store>) -> ferry_engine::CopyReport {
-    let transfers = source.list("", ListDepth::Recursive).map_ok(|e| {
-        let key = e.key.clone();
-        Transfer::from_entry(e, key)
-    });
-    engine.run(transfers).await
+    engine.run(source.list("", ListDepth::Recursive).map_ok(same_key)).await
+}
+
+/// A transfer of `entry` to the same key.
+fn same_key(entry: ferry_store::Entry) -> Transfer {
+    let key = entry.key.clone();
+    Transfer::from_entry(entry, key)
 }
 
 #[tokio::test]
@@ -95,15 +97,7 @@ async fn a_snapshot_source_changed_after_listing_fails_without_a_second_look() {
     memory.write("k00002", first.clone().into(), &with_md5(&first)).await.unwrap();
     let counted = Arc::new(FaultyStore::new(memory.clone(), Faults::default()));
     let source: Arc<dyn Store> = counted.clone();
-    let listed: Vec<Transfer> = source
-        .list("", ListDepth::Recursive)
-        .map_ok(|e| {
-            let key = e.key.clone();
-            Transfer::from_entry(e, key)
-        })
-        .try_collect()
-        .await
-        .unwrap();
+    let listed: Vec<Transfer> = source.list("", ListDepth::Recursive).map_ok(same_key).try_collect().await.unwrap();
     // After the listing: k00000 grows, k00001 shrinks, k00002 is replaced by as many other bytes.
     for (key, len, byte) in [("k00000", 1001, 7u8), ("k00001", 999, 7), ("k00002", 1000, 2)] {
         memory.write(key, Bytes::from(vec![byte; len]).into(), &WriteOptions::default()).await.unwrap();

@@ -10,8 +10,8 @@ use std::fs;
 use std::io::{IoSlice, Seek, SeekFrom};
 use std::ops::Range;
 use std::os::unix::fs::FileExt;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use bytes::Bytes;
@@ -30,6 +30,9 @@ pub(crate) struct PartialFile {
     target: String,
     size: AtomicU64,
     file: Arc<fs::File>,
+    /// Held around each write. The kernel lets one buffered write into a file at a time (the
+    /// inode lock) and has the others spin on the CPU while they wait; queued here, they sleep.
+    writing: Arc<Mutex<()>>,
     /// Published, or kept on purpose for a later run: either way, not deleted on drop.
     published: bool,
 }
@@ -54,18 +57,19 @@ impl PartialFile {
                 create_sized(&dir, &temp, size)?
             }
         };
-        let file = Arc::new(file);
-        Ok((
-            Self { key: key.to_owned(), dir, temp, target, size: AtomicU64::new(size), file, published: false },
-            reopened,
-        ))
+        Ok((Self::new(key, dir, temp, target, size, file), reopened))
     }
 
     /// Creates the temporary file for `target` (in `dir`), `size` bytes long.
     pub(crate) fn create(key: &str, dir: SafeDir, target: String, size: u64) -> Result<Self> {
         let temp = temp_name();
-        let file = Arc::new(create_sized(&dir, &temp, size)?);
-        Ok(Self { key: key.to_owned(), dir, temp, target, size: AtomicU64::new(size), file, published: false })
+        let file = create_sized(&dir, &temp, size)?;
+        Ok(Self::new(key, dir, temp, target, size, file))
+    }
+
+    fn new(key: &str, dir: SafeDir, temp: String, target: String, size: u64, file: fs::File) -> Self {
+        let (size, file) = (AtomicU64::new(size), Arc::new(file));
+        Self { key: key.to_owned(), dir, temp, target, size, file, writing: Arc::default(), published: false }
     }
 }
 
@@ -138,9 +142,10 @@ impl PositionalWrite for PartialFile {
                 format!("a write at {offset}+{len} goes past the announced size {size}"),
             ));
         }
-        let file = self.file.clone();
+        let (file, writing) = (self.file.clone(), self.writing.clone());
         let temp = self.dir.shown(&self.temp);
         tokio::task::spawn_blocking(move || {
+            let _turn = writing.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
             write_all_pieces_at(&file, &pieces, offset).map_err(|e| StoreError::from_io(e, temp))
         })
         .await
