@@ -770,6 +770,8 @@ class Bench:
         for name, go in plan:
             if wanted and not any(w.lower() in name.lower() for w in wanted):
                 continue
+            if any(w.lower() in name.lower() for w in self.args.skip or []):
+                continue
             log(f"== {name}")
             done = go(name)
             self.results.extend(done if isinstance(done, list) else [done])
@@ -833,6 +835,8 @@ def main() -> None:
                         help="folder for data sets, the emulator's files and results (outside the repo)")
     parser.add_argument("--scale", type=float, default=1.0, help="shrink every data set (0.1 for a quick look)")
     parser.add_argument("--only", nargs="*", help="run only workloads whose name contains one of these")
+    parser.add_argument("--skip", nargs="*", help="leave out workloads whose name contains one of these "
+                        "(--skip 100k: its three seeding syncs of 100k files take over an hour here)")
     parser.add_argument("--tools", nargs="*", default=TOOLS)
     parser.add_argument("--mode", choices=["standard", "scale"], default="standard",
                         help="scale: a million objects (bench/scale_bench.py; about an hour, 12 GB of disk)")
