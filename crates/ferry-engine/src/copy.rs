@@ -29,7 +29,18 @@ const PER_OBJECT_PARALLELISM: usize = 16;
 /// 8 MiB blocks upload 1 GiB as fast as sixteen did, in 66 MB instead of 146: README, Performance).
 const PER_OBJECT_BYTES: u64 = 48 * 1024 * 1024;
 /// A download range is written to disk in pieces of this size (buffered from network frames).
-const WRITE_PIECE: usize = 1024 * 1024;
+/// Small, so the 16 ranges of a large file in flight hold 4 MiB, not 16, and the frames are
+/// still in the CPU's cache when they are copied into the page cache (a 1 GiB download: 82 → 50 MB
+/// peak RSS at the same CPU; 64 KiB pieces cost 15% more CPU in system calls).
+const WRITE_PIECE: usize = 256 * 1024;
+/// A range up to this size is written in one piece, so a small file is hashed from memory
+/// instead of being read back from the page cache.
+const WHOLE_WRITE_MAX: usize = 1024 * 1024;
+
+/// The size of the pieces a download range of `len` bytes is written in.
+fn write_piece(len: u64) -> usize {
+    if len <= WHOLE_WRITE_MAX as u64 { len as usize } else { WRITE_PIECE }
+}
 /// Largest object Azure copies with one synchronous Copy Blob From URL.
 const SYNC_COPY_MAX: u64 = 256 * 1024 * 1024;
 /// How many failures a report keeps in full; the rest are only counted.

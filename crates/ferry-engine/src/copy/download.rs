@@ -9,7 +9,7 @@ use ferry_store::{ErrorKind, FinishOptions, PositionalWrite, StoreError};
 use futures::{StreamExt, TryStreamExt, stream};
 
 use super::{
-    CheckMd5, Context, Overwrite, PER_OBJECT_PARALLELISM, Transfer, WRITE_PIECE, chunks, length_mismatch, sizing_error,
+    CheckMd5, Context, Overwrite, PER_OBJECT_PARALLELISM, Transfer, chunks, length_mismatch, sizing_error, write_piece,
 };
 use crate::sizing::block_size;
 
@@ -49,7 +49,7 @@ impl Context {
                         self.stats.reused(len);
                         return Ok(None);
                     }
-                    let _budget = self.budget.reserve((WRITE_PIECE as u64).min(len)).await;
+                    let _budget = self.budget.reserve(write_piece(len) as u64).await;
                     let whole = {
                         let _request = self.requests.acquire().await.expect("never closed");
                         self.stream_range_to(&t.source_key, range.clone(), writer).await?
@@ -67,7 +67,7 @@ impl Context {
         // Fetching and hashing run side by side: the ranges keep arriving while a finished one is
         // hashed (awaiting the hash inside the fetch loop would stall every transfer meanwhile, so
         // a download took the fetch time plus the hash time). Only range descriptors wait in the
-        // channel, and data only for a single-piece range (at most one WRITE_PIECE).
+        // channel, and data only for a single-piece range (at most WHOLE_WRITE_MAX).
         let (finished, mut to_hash) = tokio::sync::mpsc::unbounded_channel();
         let fetch = async move {
             let mut chunks_in_order = std::pin::pin!(chunks_in_order);
@@ -168,7 +168,7 @@ impl Context {
     }
 
     /// Streams `range` of the source into `writer` at its offsets, in vectored writes of about
-    /// [`WRITE_PIECE`] bytes: memory per range in flight stays at one piece, not the range, and
+    /// [`write_piece`] bytes: memory per range in flight stays at one piece, not the range, and
     /// the network's pieces are written as they came, not copied into one buffer first.
     /// Fails unless exactly the range's length arrives (a short answer would leave a hole).
     /// Returns the data when it went out in a single write (a small file), so it can be hashed
@@ -183,6 +183,7 @@ impl Context {
         self.pace(key, expected).await?;
         let mut stream = self.source.read(key, Some(range.clone())).await?;
         let mut out = PieceWriter { writer, start: range.start, at: range.start, only: None };
+        let piece_size = write_piece(expected).max(1);
         let (mut batch, mut batched) = (Vec::new(), 0usize);
         while let Some(piece) = stream.try_next().await? {
             let received = out.at - range.start + (batched + piece.len()) as u64;
@@ -191,7 +192,7 @@ impl Context {
             }
             batched += piece.len();
             batch.push(piece);
-            if batched >= WRITE_PIECE {
+            if batched >= piece_size {
                 out.write(std::mem::take(&mut batch), batched).await?;
                 batched = 0;
             }
