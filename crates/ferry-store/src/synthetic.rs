@@ -191,7 +191,7 @@ impl Store for DiscardSink {
             positional_writes: true,
             writes_in_place: false,
             smb_names: false,
-            snapshot_reads: true,
+            snapshot_reads: false, // nothing is ever read back from a sink
         }
     }
 
