@@ -820,12 +820,49 @@ def render(results: list[Workload], args: argparse.Namespace) -> str:
                       f"{ratio(1, 'rclone')} | {ratio(2, 'azcopy')} | {ratio(2, 'rclone')} | {ceiling} | {vs} |")
     notes = [f"- {w.name}: {n}" for w in results for n in w.notes]
     failures = [f"- {w.name}, {r.tool}: {r.note}" for w in results for r in w.runs if r.note]
-    text = "\n".join(out + ratios)
+    text = "\n".join(out + ratios + [""] + readme_table(results))
     if notes:
         text += "\n\nNotes:\n" + "\n".join(notes)
     if failures:
         text += "\n\nRuns that failed or moved the wrong count:\n" + "\n".join(sorted(set(failures)))
     return text + "\n"
+
+
+def readme_table(results: list[Workload]) -> list[str]:
+    """The README's table: a row per workload, each tool's median wall, CPU and RSS side by side,
+    the fastest wall in bold; "fails" where a tool had no good run, "—" where it was not run."""
+    names = {"ferry": "Ferry", "azcopy": "AzCopy", "rclone": "rclone"}
+    head = [f"{names[t]} s" for t in TOOLS] + [f"{names[t]} CPU s" for t in TOOLS] + \
+        [f"{names[t]} RSS MB" for t in TOOLS] + ["curl ceiling s"]
+    lines = ["| workload | " + " | ".join(head) + " |", "|---" * (len(head) + 1) + "|"]
+    for w in results:
+        med = {}
+        for tool in TOOLS:
+            ok = [r for r in w.runs if r.tool == tool and r.exit_code == 0 and (w.files == 0 or r.files == w.files)]
+            if ok:
+                med[tool] = (median([r.wall for r in ok]), median([r.cpu for r in ok]), median([r.rss_mb for r in ok]))
+        tried = {r.tool for r in w.runs}
+        best = min((m[0] for m in med.values()), default=None)
+
+        def cell(tool: str, i: int, form: str) -> str:
+            if tool not in med:
+                return "fails" if tool in tried and i == 0 else "—"
+            text = form.format(med[tool][i])
+            return f"**{text}**" if i == 0 and len(med) > 1 and med[tool][0] == best else text
+
+        cells = [cell(t, 0, "{:.2f}") for t in TOOLS] + [cell(t, 1, "{:.2f}") for t in TOOLS] + \
+            [cell(t, 2, "{:.0f}") for t in TOOLS] + [f"{w.ceiling:.2f}" if w.ceiling else "—"]
+        lines.append(f"| {w.name} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def rerender(path: Path, args: argparse.Namespace) -> None:
+    """Prints the tables of a saved results.json again (e.g. one written by an older bench.py)."""
+    results = []
+    for w in json.loads(path.read_text()):
+        runs = [Run(**r) for r in w.pop("runs")]
+        results.append(Workload(**w, runs=runs))
+    print(render(results, args), end="")
 
 
 def main() -> None:
@@ -845,7 +882,11 @@ def main() -> None:
     parser.add_argument("--blobs", type=int, default=200_000, help="scale mode: blobs in the listed container")
     parser.add_argument("--rclone-seed", action="store_true",
                         help="scale mode: fill a container with rclone's own sync for its no-op sync row")
+    parser.add_argument("--render", type=Path, metavar="RESULTS_JSON",
+                        help="print the tables of a saved results.json and run nothing")
     args = parser.parse_args()
+    if args.render:
+        return rerender(args.render, args)
     bench = Bench(args)
     try:
         bench.run()
