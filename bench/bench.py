@@ -788,6 +788,11 @@ def median(values: list[float]) -> float:
     return statistics.median(values) if values else float("nan")
 
 
+def good_runs(w: Workload, tool: str) -> list[Run]:
+    """A tool's runs of `w` that exited 0 and moved the expected number of files."""
+    return [r for r in w.runs if r.tool == tool and r.exit_code == 0 and (w.files == 0 or r.files == w.files)]
+
+
 def render(results: list[Workload], args: argparse.Namespace) -> str:
     out = [f"Rounds: {args.rounds}; medians per tool; ratios are Ferry ÷ peer (below 1 means Ferry is faster or "
            "leaner). CPU and RSS are the client's; emulator CPU is Azurite's during the run.", "",
@@ -801,7 +806,7 @@ def render(results: list[Workload], args: argparse.Namespace) -> str:
             runs = [r for r in w.runs if r.tool == tool]
             if not runs:
                 continue
-            ok = [r for r in runs if r.exit_code == 0 and (w.files == 0 or r.files == w.files)]
+            ok = good_runs(w, tool)
             use = ok or runs
             med[tool] = (median([r.wall for r in use]), median([r.cpu for r in use]),
                          median([r.rss_mb for r in use]), median([r.emulator_cpu for r in use]), len(ok))
@@ -838,7 +843,7 @@ def readme_table(results: list[Workload]) -> list[str]:
     for w in results:
         med = {}
         for tool in TOOLS:
-            ok = [r for r in w.runs if r.tool == tool and r.exit_code == 0 and (w.files == 0 or r.files == w.files)]
+            ok = good_runs(w, tool)
             if ok:
                 med[tool] = (median([r.wall for r in ok]), median([r.cpu for r in ok]), median([r.rss_mb for r in ok]))
         tried = {r.tool for r in w.runs}

@@ -29,9 +29,9 @@ const PER_OBJECT_PARALLELISM: usize = 16;
 /// 8 MiB blocks upload 1 GiB as fast as sixteen did, in 66 MB instead of 146: README, Performance).
 const PER_OBJECT_BYTES: u64 = 48 * 1024 * 1024;
 /// A download range is written to disk in pieces of this size (buffered from network frames).
-/// Small, so the 16 ranges of a large file in flight hold 4 MiB, not 16, and the frames are
-/// still in the CPU's cache when they are copied into the page cache (a 1 GiB download: 82 → 50 MB
-/// peak RSS at the same CPU; 64 KiB pieces cost 15% more CPU in system calls).
+/// Small, so the 16 ranges of a large file in flight hold 4 MiB, not 16 (a 1 GiB download: 84 →
+/// 49 MB peak RSS, CPU equal within noise); not smaller, because each piece is one hand-off to a
+/// blocking thread (64 KiB pieces cost about 15% more CPU).
 const WRITE_PIECE: usize = 256 * 1024;
 /// A range up to this size is written in one piece, so a small file is hashed from memory
 /// instead of being read back from the page cache.

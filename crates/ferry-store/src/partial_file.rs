@@ -126,11 +126,11 @@ fn write_all_pieces_at(file: &fs::File, pieces: &[Bytes], mut offset: u64) -> st
 /// Slices one `pwritev` takes at most (Linux's `IOV_MAX`).
 const IOV_MOST: usize = 1024;
 
-/// Bytes one `pwritev` writes at most. Linux sizes the page cache's folios by the write: a 1 MiB
-/// write takes a 1 MiB folio, which on a VM whose free memory went back to the host (free page
-/// reporting) is touched for the first time by the copy into it. With the page cache full, a
-/// 1k × 1 MiB download spent 20% of its samples in that copy (`copy_folio_from_iter_atomic`)
-/// in 1 MiB writes and 3% in 64 KiB ones, as rclone's do (README, Performance).
+/// Bytes one `pwritev` writes at most. Linux sizes the page cache's folios by the write, and with
+/// the page cache full a 1 MiB folio was slow to fill here: a 1k × 1 MiB download spent 21% of
+/// its samples in the copy into it (`copy_folio_from_iter_atomic`) in 1 MiB writes, 10% in
+/// 256 KiB ones and 4% in 64 KiB ones, as rclone's are (README, Performance). Why large folios are
+/// slow on this VM is a guess: freed memory handed back to the host, so the copy touches it first.
 const WRITE_CALL_MOST: usize = 64 * 1024;
 
 /// Creates `name` in `dir` (it must not exist) and sizes it; leaves nothing behind on failure.
