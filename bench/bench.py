@@ -886,7 +886,8 @@ def main() -> None:
                         help="scale mode: local file counts")
     parser.add_argument("--blobs", type=int, default=200_000, help="scale mode: blobs in the listed container")
     parser.add_argument("--rclone-seed", action="store_true",
-                        help="scale mode: fill a container with rclone's own sync for its no-op sync row")
+                        help="scale mode: rclone's no-op sync row against a container its own sync filled (its "
+                             "metadata times) instead of Ferry's with --update --use-server-modtime")
     parser.add_argument("--render", type=Path, metavar="RESULTS_JSON",
                         help="print the tables of a saved results.json and run nothing")
     args = parser.parse_args()
