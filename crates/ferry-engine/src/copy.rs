@@ -28,6 +28,10 @@ const PER_OBJECT_PARALLELISM: usize = 16;
 /// the service busy, few enough that one large file costs tens of megabytes, not hundreds (six
 /// 8 MiB blocks upload 1 GiB as fast as sixteen did, in 66 MB instead of 146: README, Performance).
 const PER_OBJECT_BYTES: u64 = 48 * 1024 * 1024;
+/// Bytes of one object a verified download keeps in flight. Its MD5 is computed in order, so
+/// this bounds how far the hash trails the network (about 0.2 s of hashing left when the last
+/// byte lands) and sets the streams: four 32 MiB ranges, as rclone's four streams.
+const HASH_WINDOW: u64 = 128 * 1024 * 1024;
 /// A download range is written to disk in pieces of this size (buffered from network frames).
 /// Small, so the 16 ranges of a large file in flight hold 4 MiB, not 16 (a 1 GiB download: 84 →
 /// 49 MB peak RSS, CPU equal within noise); not smaller, because each piece is one hand-off to a
@@ -50,6 +54,15 @@ const FAILURES_KEPT: usize = 1000;
 /// at least two (one sending while the next is read) and at most [`PER_OBJECT_PARALLELISM`].
 fn blocks_in_flight(block: u64) -> usize {
     usize::try_from(PER_OBJECT_BYTES / block.max(1)).unwrap_or(usize::MAX).clamp(2, PER_OBJECT_PARALLELISM)
+}
+
+/// Ranges of `range` bytes a download of one object keeps in flight: [`HASH_WINDOW`] worth when
+/// it is hashed in order (at least two), else [`PER_OBJECT_PARALLELISM`].
+fn ranges_in_flight(range: u64, hashed_in_order: bool) -> usize {
+    if !hashed_in_order {
+        return PER_OBJECT_PARALLELISM;
+    }
+    usize::try_from(HASH_WINDOW / range.max(1)).unwrap_or(usize::MAX).clamp(2, PER_OBJECT_PARALLELISM)
 }
 
 /// One object to copy.

@@ -267,9 +267,25 @@ fn recorded_chunks(plans: &Path, job: &str) -> u64 {
     String::from_utf8(out.stdout).unwrap().trim().parse().unwrap_or(0)
 }
 
+/// Replaces the job's 1 MiB block size by `block` in its saved spec, as a run that cuts the file
+/// into other ranges (another version of Ferry) would see it.
+fn change_block_size(plans: &Path, job: &str, block: u64) {
+    let script = r#"import sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+old, new = '"block_size":1048576', '"block_size":' + sys.argv[2]
+print(c.execute("update job set spec = replace(spec, ?, ?) where instr(spec, ?)", (old, new, old)).rowcount)
+c.commit()"#;
+    let db = plans.join(format!("{job}.db"));
+    let out =
+        Command::new(tools::python()).args(["-c", script, db.to_str().unwrap(), &block.to_string()]).output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "1", "{}", String::from_utf8_lossy(&out.stderr));
+}
+
 /// Downloads a 16 MiB blob slowly (8 s at the cap, so the interrupt always lands first), interrupts it with `signal` once 3 chunks are recorded,
-/// resumes, and checks that the resume continued from the chunks already written.
-async fn interrupt_download_then_resume(signal: &str) {
+/// resumes, and checks that the resume continued from the chunks already written. With
+/// `resume_block`, the resume cuts the file into ranges of that size instead, and must trust none
+/// of the recorded 1 MiB chunks (a recorded offset does not say a larger range is written).
+async fn interrupt_download_then_resume(signal: &str, resume_block: Option<u64>) {
     let azurite = Azurite::shared();
     let store = azurite.new_container(&format!("jobs-dl-{}", signal.to_lowercase())).await;
     let data = pattern(16 * 1024 * 1024, 321);
@@ -308,10 +324,13 @@ async fn interrupt_download_then_resume(signal: &str) {
     let recorded = recorded_chunks(&plans, &job);
     assert!(recorded >= 3, "{}", String::from_utf8_lossy(&output.stderr));
 
+    if let Some(block) = resume_block {
+        change_block_size(&plans, &job, block);
+    }
     let (code, out, err) = run(ferry_in(work.path()).args(["jobs", "resume", &job]));
     assert_eq!(code, 0, "{err}\n{out}");
     let resent = summary_value(&out, "Total Number of Bytes Transferred");
-    let reused = recorded * 1024 * 1024;
+    let reused = if resume_block.is_some() { 0 } else { recorded * 1024 * 1024 };
     assert!(resent <= data.len() as u64 - reused, "the resume downloaded {resent} bytes though {reused} were on disk");
     assert!(std::fs::read(dest.join("big.bin")).unwrap() == data, "the file is complete and correct");
     let leftovers: Vec<_> = std::fs::read_dir(&dest).unwrap().map(|e| e.unwrap().file_name()).collect();
@@ -320,12 +339,17 @@ async fn interrupt_download_then_resume(signal: &str) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_interrupted_download_resumes_from_its_chunks_after_kill_9() {
-    interrupt_download_then_resume("KILL").await;
+    interrupt_download_then_resume("KILL", None).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_resume_that_cuts_other_ranges_trusts_no_recorded_chunk() {
+    interrupt_download_then_resume("KILL", Some(2 * 1024 * 1024)).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_interrupted_download_resumes_from_its_chunks_after_ctrl_c() {
-    interrupt_download_then_resume("INT").await;
+    interrupt_download_then_resume("INT", None).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -9,9 +9,9 @@ use ferry_store::{ErrorKind, FinishOptions, PositionalWrite, StoreError};
 use futures::{StreamExt, TryStreamExt, stream};
 
 use super::{
-    CheckMd5, Context, Overwrite, PER_OBJECT_PARALLELISM, Transfer, chunks, length_mismatch, sizing_error, write_piece,
+    CheckMd5, Context, Overwrite, Transfer, chunks, length_mismatch, ranges_in_flight, sizing_error, write_piece,
 };
-use crate::sizing::block_size;
+use crate::sizing::download_range;
 
 impl Context {
     /// Any source to a destination that takes positional writes (local disk): parallel ranged
@@ -21,8 +21,12 @@ impl Context {
     pub(super) async fn download(&self, t: &Transfer, moved: &AtomicU64, unfinished: bool) -> Result<(), StoreError> {
         let check = self.options.policy.check_md5;
         self.require_md5(t)?;
-        let chunk = block_size(t.size, self.options.policy.block_size).map_err(|e| sizing_error(&t.source_key, e))?;
+        let chunk =
+            download_range(t.size, self.options.policy.block_size).map_err(|e| sizing_error(&t.source_key, e))?;
         let tag = self.version_tag(t);
+        // Chunks are recorded under the range size too: a run that cut the file differently (an
+        // older version, another --block-size-mb) has offsets that do not mark these ranges.
+        let chunk_tag = format!("{tag}/{chunk}");
         let (writer, reopened) = match self.dest.reopen_positional_write(&t.dest_key, t.size, &tag).await {
             Ok(pair) => pair,
             Err(e) if e.kind() == ErrorKind::NotSupported => {
@@ -33,7 +37,7 @@ impl Context {
         let observer = self.options.observer.as_deref();
         // Recorded chunks count only if their file survived; the MD5 check below covers them too.
         let done: std::collections::HashSet<u64> = match observer {
-            Some(o) if reopened && unfinished => o.chunks_done(t, &tag).into_iter().collect(),
+            Some(o) if reopened && unfinished => o.chunks_done(t, &chunk_tag).into_iter().collect(),
             _ => std::collections::HashSet::new(),
         };
         let shared: &dyn PositionalWrite = &*writer;
@@ -41,7 +45,7 @@ impl Context {
         let chunks_in_order = stream::iter(chunks(t.size, chunk))
             .map(|range| {
                 let writer = shared;
-                let (tag, done) = (&tag, &done);
+                let (tag, done) = (&chunk_tag, &done);
                 async move {
                     self.check_cancelled(&t.source_key)?;
                     let len = range.end - range.start;
@@ -61,9 +65,9 @@ impl Context {
                     Ok::<Option<(Range<u64>, Option<Vec<Bytes>>)>, StoreError>(Some((range, whole)))
                 }
             })
-            // In order (still PER_OBJECT_PARALLELISM at a time), so the MD5 is computed while
-            // later ranges arrive, from the page cache, instead of in one pass at the end.
-            .buffered(PER_OBJECT_PARALLELISM);
+            // In order, so the MD5 is computed while later ranges arrive, from the page cache,
+            // instead of in one pass at the end.
+            .buffered(ranges_in_flight(chunk, verify));
         // Fetching and hashing run side by side: the ranges keep arriving while a finished one is
         // hashed (awaiting the hash inside the fetch loop would stall every transfer meanwhile, so
         // a download took the fetch time plus the hash time). Only range descriptors wait in the
