@@ -133,10 +133,26 @@ const IOV_MOST: usize = 1024;
 /// slow on this VM is a guess: freed memory handed back to the host, so the copy touches it first.
 const WRITE_CALL_MOST: usize = 64 * 1024;
 
+/// Sizes a new, empty file to `size` bytes with its blocks reserved where the filesystem can:
+/// a download that cannot fit fails before it starts, and its writes find their blocks mapped
+/// instead of reserving them page by page (ext4's delayed allocation: a 1 GiB download spent
+/// 0.14 CPU-s in `ext4_da_get_block_prep` on a sparse file). Elsewhere (a filesystem without
+/// `fallocate`) the file is sparse.
+fn allocate(file: &fs::File, size: u64) -> std::io::Result<()> {
+    if size > 0 {
+        match rustix::fs::fallocate(file, rustix::fs::FallocateFlags::empty(), 0, size) {
+            Ok(()) => return Ok(()),
+            Err(e @ (rustix::io::Errno::NOSPC | rustix::io::Errno::DQUOT)) => return Err(e.into()),
+            Err(_) => {}
+        }
+    }
+    file.set_len(size)
+}
+
 /// Creates `name` in `dir` (it must not exist) and sizes it; leaves nothing behind on failure.
 fn create_sized(dir: &SafeDir, name: &str, size: u64) -> Result<fs::File> {
     let file = dir.create_new(name).map_err(|e| StoreError::from_io(e, dir.shown(name)))?;
-    if let Err(e) = file.set_len(size) {
+    if let Err(e) = allocate(&file, size) {
         // Created but not sized (no room?): leave nothing behind.
         let _ = dir.unlink(name);
         return Err(StoreError::from_io(e, dir.shown(name)));
@@ -297,5 +313,27 @@ mod tests {
         file.read_exact_at(&mut written, 0).unwrap();
         assert_eq!(written, expected);
         assert_eq!(file.metadata().unwrap().len(), expected.len() as u64);
+    }
+
+    /// A new partial file has its size and, where the filesystem reserves blocks (`fallocate`
+    /// works on a probe file beside it), the blocks for all of it; an empty one has none.
+    #[test]
+    fn a_new_partial_file_is_sized_with_its_blocks_reserved() {
+        use std::os::unix::fs::MetadataExt;
+        let dir = tempfile::tempdir().unwrap();
+        let size = 8 * 1024 * 1024 + 5;
+        let reserves = {
+            let probe = fs::File::create(dir.path().join("probe")).unwrap();
+            rustix::fs::fallocate(&probe, rustix::fs::FallocateFlags::empty(), 0, 4096).is_ok()
+        };
+        let safe = SafeDir::open(dir.path(), &[], false).unwrap();
+        let file = create_sized(&safe, "big", size).unwrap();
+        let meta = file.metadata().unwrap();
+        assert_eq!(meta.len(), size);
+        if reserves {
+            assert!(meta.blocks() * 512 >= size, "{} blocks for {size} bytes", meta.blocks());
+        }
+        let empty = create_sized(&safe, "empty", 0).unwrap();
+        assert_eq!((empty.metadata().unwrap().len(), empty.metadata().unwrap().blocks()), (0, 0));
     }
 }
