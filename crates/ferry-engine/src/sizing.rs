@@ -8,8 +8,9 @@ pub const MAX_BLOCK_SIZE: u64 = 4000 * 1024 * 1024;
 pub const MAX_BLOCKS: u64 = 50_000;
 
 /// The largest range a download asks for unless told: big enough that a large file takes a few
-/// dozen requests, not hundreds (Azurite spent 2.8 CPU-s serving a 1 GiB download in 8 MiB
-/// ranges, 2.0 in 32 MiB ones, on the two cores the client shares; README, Performance).
+/// dozen requests, not hundreds (Azurite spent 2.64 CPU-s serving a 1 GiB download in 8 MiB
+/// ranges, 2.27 in 32 MiB ones, medians of five, on the two cores the client shares; README,
+/// Performance).
 pub(crate) const DOWNLOAD_RANGE_MOST: u64 = 32 * 1024 * 1024;
 
 /// A requested block size that cannot hold the object.

@@ -155,7 +155,13 @@ fn create_sized(dir: &SafeDir, name: &str, size: u64) -> Result<fs::File> {
     if let Err(e) = allocate(&file, size) {
         // Created but not sized (no room?): leave nothing behind.
         let _ = dir.unlink(name);
-        return Err(StoreError::from_io(e, dir.shown(name)));
+        let full = matches!(e.kind(), std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded);
+        let error = StoreError::from_io(e, dir.shown(name));
+        return Err(if full {
+            error.with_hint(format!("the file needs {size} bytes there; free some space or choose another destination"))
+        } else {
+            error
+        });
     }
     Ok(file)
 }
