@@ -54,7 +54,7 @@ const FAILURES_KEPT: usize = 1000;
 /// Blocks of `block` bytes an upload of one object keeps in flight: [`PER_OBJECT_BYTES`] worth,
 /// at least two (one sending while the next is read) and at most [`PER_OBJECT_PARALLELISM`].
 fn blocks_in_flight(block: u64) -> usize {
-    usize::try_from(PER_OBJECT_BYTES / block.max(1)).unwrap_or(usize::MAX).clamp(2, PER_OBJECT_PARALLELISM)
+    pieces_worth(PER_OBJECT_BYTES, block)
 }
 
 /// Ranges of `range` bytes a download of one object keeps in flight: [`HASH_WINDOW`] worth when
@@ -63,7 +63,12 @@ fn ranges_in_flight(range: u64, hashed_in_order: bool) -> usize {
     if !hashed_in_order {
         return PER_OBJECT_PARALLELISM;
     }
-    usize::try_from(HASH_WINDOW / range.max(1)).unwrap_or(usize::MAX).clamp(2, PER_OBJECT_PARALLELISM)
+    pieces_worth(HASH_WINDOW, range)
+}
+
+/// How many pieces of `each` bytes make `bytes`: at least two, at most [`PER_OBJECT_PARALLELISM`].
+fn pieces_worth(bytes: u64, each: u64) -> usize {
+    usize::try_from(bytes / each.max(1)).unwrap_or(usize::MAX).clamp(2, PER_OBJECT_PARALLELISM)
 }
 
 /// One object to copy.

@@ -117,3 +117,23 @@ async fn a_snapshot_source_changed_after_listing_fails_without_a_second_look() {
     assert_eq!(counted.calls(Op::Stat), 0, "one read per object, no stat after it");
     assert_eq!(counted.calls(Op::Read), 4);
 }
+
+#[tokio::test]
+async fn a_download_of_an_object_that_changed_size_after_listing_fails() {
+    // Objects of one range each, without a stored MD5 to catch a change: only the length can.
+    let memory = Arc::new(filled(3, 1000).await);
+    let source: Arc<dyn Store> = memory.clone();
+    let listed: Vec<Transfer> = source.list("", ListDepth::Recursive).map_ok(same_key).try_collect().await.unwrap();
+    // After the listing: k00000 grows, k00001 shrinks.
+    for (key, len) in [("k00000", 1001), ("k00001", 999)] {
+        memory.write(key, Bytes::from(vec![7u8; len]).into(), &WriteOptions::default()).await.unwrap();
+    }
+    let dest = Arc::new(MemoryStore::new());
+    assert!(dest.capabilities().positional_writes, "the download path, not the upload path");
+    let report = engine(source, dest.clone()).run(futures::stream::iter(listed.into_iter().map(Ok))).await;
+    assert_eq!((report.stats.done, report.stats.failed), (1, 2), "{report:?}");
+    for f in &report.failures {
+        assert!(f.error.to_string().contains("changed during the transfer"), "{}: {}", f.source_key, f.error);
+    }
+    assert_eq!(keys(dest.as_ref()).await, ["k00002"], "only the unchanged object arrives");
+}

@@ -41,6 +41,10 @@ impl Context {
             _ => std::collections::HashSet::new(),
         };
         let shared: &dyn PositionalWrite = &*writer;
+        // A file that is one range is read whole, with no range asked for, where one read is one
+        // version of the object: the length check then also catches an object that grew since it
+        // was listed (a range would have cut the new version to the old length).
+        let whole_read = t.size <= chunk && self.source.capabilities().snapshot_reads;
         let verify = t.content_md5.is_some() && check != CheckMd5::NoCheck;
         let chunks_in_order = stream::iter(chunks(t.size, chunk))
             .map(|range| {
@@ -56,7 +60,7 @@ impl Context {
                     let _budget = self.budget.reserve(write_piece(len) as u64).await;
                     let whole = {
                         let _request = self.requests.acquire().await.expect("never closed");
-                        self.stream_range_to(&t.source_key, range.clone(), writer).await?
+                        self.stream_range_to(&t.source_key, range.clone(), whole_read, writer).await?
                     };
                     if let Some(o) = observer {
                         o.chunk_done(t, tag, range.start);
@@ -174,18 +178,22 @@ impl Context {
     /// Streams `range` of the source into `writer` at its offsets, in vectored writes of about
     /// [`write_piece`] bytes: memory per range in flight stays at one piece, not the range, and
     /// the network's pieces are written as they came, not copied into one buffer first.
-    /// Fails unless exactly the range's length arrives (a short answer would leave a hole).
+    /// With `whole_read`, `range` is all of the object and is read with no range asked for.
+    /// Fails unless exactly the range's length arrives (a short answer would leave a hole; a
+    /// longer one is another version of the object).
     /// Returns the data when it went out in a single write (a small file), so it can be hashed
     /// without reading it back.
     pub(super) async fn stream_range_to(
         &self,
         key: &str,
         range: Range<u64>,
+        whole_read: bool,
         writer: &dyn PositionalWrite,
     ) -> Result<Option<Vec<Bytes>>, StoreError> {
         let expected = range.end - range.start;
         self.pace(key, expected).await?;
-        let mut stream = self.source.read(key, Some(range.clone())).await?;
+        let asked = (!whole_read).then(|| range.clone());
+        let mut stream = self.source.read(key, asked).await?;
         let mut out = PieceWriter { writer, start: range.start, at: range.start, only: None };
         let piece_size = write_piece(expected).max(1);
         let (mut batch, mut batched) = (Vec::new(), 0usize);
