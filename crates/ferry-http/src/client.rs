@@ -221,7 +221,11 @@ impl HttpClient {
         };
         let http = builder
             .pool_max_idle_per_host(config.max_idle_connections)
-            .pool_idle_timeout(Duration::from_secs(50))
+            // Shorter than the 5 s keep-alive of Node (Azurite and other emulators) and Apache: a
+            // connection the server is closing as a request goes out on it is reset, and with the
+            // request's body already sent that fails the attempt (seen in CI as ECONNRESET on a
+            // Put Block). Busy connections never sit idle this long.
+            .pool_idle_timeout(Duration::from_secs(4))
             .connect_timeout(config.connect_timeout)
             .read_timeout(config.read_timeout)
             .tcp_nodelay(true)
