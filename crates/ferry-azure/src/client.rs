@@ -125,6 +125,12 @@ impl BlobClient {
         self.http.read_small(response, ferry_http::MAX_XML_BODY, target).await
     }
 
+    /// Sends a GET and reads its listing or block-list body, bounded like [`Self::read_xml`]; a
+    /// body that breaks off part-way is asked for again ([`ferry_http::HttpClient::get_small`]).
+    pub async fn get_xml(&self, request: Request<'_>) -> Result<String, StoreError> {
+        self.http.get_small(request, &self.credential, classify, ferry_http::MAX_XML_BODY).await
+    }
+
     /// Sends a request with this client's credential, retrying failures that may pass; an
     /// error answer becomes a [`StoreError`] by meaning. (Public for the other services of the
     /// account that share Blob's signing and error shapes: Azure Files.)

@@ -43,8 +43,7 @@ impl AzureStore {
         let target = self.target(key);
         let mut url = self.blob_url(key);
         url.set_query(Some("comp=tags"));
-        let response = self.client().send(Request::new(Method::GET, url, &target)).await?;
-        let body = self.client().read_xml(response, &target).await?;
+        let body = self.client().get_xml(Request::new(Method::GET, url, &target)).await?;
         crate::xml::parse_tags(&body).map_err(|e| StoreError::new(ErrorKind::Other, target, e.to_string()))
     }
 

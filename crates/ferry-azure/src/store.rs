@@ -244,8 +244,7 @@ impl AzureStore {
         if !start.is_empty() {
             request = request.header("x-ms-version", crate::client::START_FROM_VERSION);
         }
-        let response = self.client.send(request).await?;
-        let body = self.client.read_xml(response, &target).await?;
+        let body = self.client.get_xml(request).await?;
         parse_blob_page(&body).map_err(|e| StoreError::new(ErrorKind::Other, target, e.to_string()))
     }
 }
@@ -409,8 +408,7 @@ where
             query.push_str(&format!("&marker={}", encode_component(m)));
         }
         request_url.set_query(Some(&query));
-        let response = client.send(Request::new(Method::GET, request_url, &target)).await?;
-        let body = client.read_xml(response, &target).await?;
+        let body = client.get_xml(Request::new(Method::GET, request_url, &target)).await?;
         let (page, next) = parse(&body).map_err(|e| StoreError::new(ErrorKind::Other, &target, e))?;
         names.extend(page);
         match next {
@@ -673,11 +671,8 @@ impl Store for AzureStore {
         let target = self.target(key);
         let mut url = self.blob_url(key);
         url.set_query(Some("comp=blocklist&blocklisttype=all"));
-        match self.client.send(Request::new(Method::GET, url, &target)).await {
-            Ok(response) => {
-                let body = self.client.read_xml(response, &target).await?;
-                parse_block_list(&body).map_err(|e| StoreError::new(ErrorKind::Other, target, e.to_string()))
-            }
+        match self.client.get_xml(Request::new(Method::GET, url, &target)).await {
+            Ok(body) => parse_block_list(&body).map_err(|e| StoreError::new(ErrorKind::Other, target, e.to_string())),
             // A blob that was never written and has no staged blocks has no parts.
             Err(e) if e.kind() == ErrorKind::NotFound && e.message().contains("BlobNotFound") => {
                 Ok(PartList::default())

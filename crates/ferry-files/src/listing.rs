@@ -167,12 +167,11 @@ impl FilesStore {
             let request = self
                 .request(Method::GET, with_query(self.directory_url(dir), &query), &target)
                 .header("x-ms-file-extended-info", "true");
-            let response = match self.send(request).await {
-                Ok(r) => r,
+            let body = match self.get_xml(request).await {
+                Ok(body) => body,
                 Err(e) if e.kind() == ErrorKind::NotFound && !is_share_missing(&e) => return Ok(out),
                 Err(e) => return Err(e),
             };
-            let body = self.read_xml(response, &target).await?;
             let page = parse_directory_page(&body)
                 .map_err(|e| ferry_store::StoreError::new(ErrorKind::Other, &target, e.to_string()))?;
             out.extend(page.children.into_iter().filter(|c| c.name.starts_with(name_prefix)));

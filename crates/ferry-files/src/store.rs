@@ -182,8 +182,9 @@ impl FilesStore {
         self.client.send(request).await
     }
 
-    pub(crate) async fn read_xml(&self, response: reqwest::Response, target: &str) -> Result<String> {
-        self.client.read_xml(response, target).await
+    /// Sends a GET and reads its small body, asking again when the body breaks off.
+    pub(crate) async fn get_xml(&self, request: Request<'_>) -> Result<String> {
+        self.client.get_xml(request).await
     }
 
     fn check_name(&self, key: &str) -> Result<()> {
@@ -269,8 +270,7 @@ impl FilesStore {
         let request = self
             .request(Method::GET, self.share_url("restype=share&comp=filepermission"), &target)
             .header("x-ms-file-permission-key", key);
-        let response = self.send(request).await?;
-        let body = self.read_xml(response, &target).await?;
+        let body = self.get_xml(request).await?;
         let sddl = serde_json::from_str::<serde_json::Value>(&body)
             .ok()
             .and_then(|v| v.get("permission").and_then(|p| p.as_str()).map(str::to_owned))

@@ -116,13 +116,11 @@ impl GcsClient {
         self.http.send(request, &self.auth, classify).await
     }
 
-    /// Reads a JSON body, bounded in size and time.
-    pub(crate) async fn read_json<T: serde::de::DeserializeOwned>(
-        &self,
-        response: Response,
-        target: &str,
-    ) -> Result<T, StoreError> {
-        let text = self.http.read_small(response, ferry_http::MAX_XML_BODY, target).await?;
+    /// Sends a GET and reads its JSON body, bounded in size and time; a body that breaks off
+    /// part-way is asked for again ([`ferry_http::HttpClient::get_small`]).
+    pub(crate) async fn get_json<T: serde::de::DeserializeOwned>(&self, request: Request<'_>) -> Result<T, StoreError> {
+        let target = request.target;
+        let text = self.http.get_small(request, &self.auth, classify, ferry_http::MAX_XML_BODY).await?;
         serde_json::from_str(&text).map_err(|e| {
             StoreError::new(ErrorKind::Other, target, format!("the service's answer could not be read ({e})"))
         })

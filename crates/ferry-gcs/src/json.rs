@@ -106,8 +106,7 @@ pub async fn list_buckets(client: &GcsClient, project: &str) -> Result<Vec<Strin
         if let Some(t) = &token {
             url.query_pairs_mut().append_pair("pageToken", t);
         }
-        let response = client.send(Request::new(Method::GET, url, &target)).await?;
-        let page: BucketsPage = client.read_json(response, &target).await?;
+        let page: BucketsPage = client.get_json(Request::new(Method::GET, url, &target)).await?;
         names.extend(page.items.into_iter().map(|b| b.name));
         match page.next_page_token.filter(|t| !t.is_empty()) {
             Some(t) if Some(&t) != token.as_ref() => token = Some(t),

@@ -116,8 +116,7 @@ impl GcsStore {
             }
         }
         let target = self.describe();
-        let response = self.client.send(Request::new(Method::GET, url, &target)).await?;
-        self.client.read_json(response, &target).await
+        self.client.get_json(Request::new(Method::GET, url, &target)).await
     }
 
     /// Lists like [`Store::list`], owning what the listing needs.
@@ -177,8 +176,8 @@ impl Store for GcsStore {
         if key.is_empty() || key.ends_with('/') {
             return Err(StoreError::new(ErrorKind::NotFound, target, "not an object name"));
         }
-        let response = self.client.send(Request::new(Method::GET, self.object_api(key), &target)).await?;
-        let resource: ObjectResource = self.client.read_json(response, &target).await?;
+        let resource: ObjectResource =
+            self.client.get_json(Request::new(Method::GET, self.object_api(key), &target)).await?;
         let mut entry = resource.into_entry(key.to_owned());
         entry.kind = EntryKind::Object;
         Ok(entry)

@@ -267,6 +267,53 @@ impl HttpClient {
         auth: &dyn Authorizer,
         classify: Classify,
     ) -> Result<Response, StoreError> {
+        self.send_ref(&request, auth, classify).await
+    }
+
+    /// Sends a GET and reads its small body (a listing page, a block list, a JSON resource) as
+    /// text, at most `limit` bytes. Unlike [`Self::send`], whose retries end when the headers
+    /// arrive, a body that breaks off or stalls part-way is asked for again, within the same
+    /// retry policy: a listing page lost to one reset connection would otherwise fail the job.
+    pub async fn get_small(
+        &self,
+        request: Request<'_>,
+        auth: &dyn Authorizer,
+        classify: Classify,
+        limit: usize,
+    ) -> Result<String, StoreError> {
+        debug_assert_eq!(request.method, Method::GET, "only a read may be sent again after its answer began");
+        let (started, policy) = (Instant::now(), self.config.retry);
+        let mut retry = 0u32;
+        loop {
+            let response = self.send_ref(&request, auth, classify).await?;
+            let error = match self.read_small(response, limit, request.target).await {
+                Ok(text) => return Ok(text),
+                Err(e) => e,
+            };
+            let delay = policy.delay(retry, None);
+            let retryable = error.kind() == ErrorKind::Transient && request.method == Method::GET;
+            if !retryable || retry >= policy.max_retries || started.elapsed() + delay > policy.max_elapsed {
+                return Err(error);
+            }
+            retry += 1;
+            tracing::warn!(
+                target: "ferry::http",
+                url = %RedactedUrl::new(request.url.clone()),
+                retry,
+                delay_ms = delay.as_millis() as u64,
+                error = %error,
+                "the response body broke off; asking again"
+            );
+            tokio::time::sleep(delay).await;
+        }
+    }
+
+    async fn send_ref(
+        &self,
+        request: &Request<'_>,
+        auth: &dyn Authorizer,
+        classify: Classify,
+    ) -> Result<Response, StoreError> {
         let started = Instant::now();
         let policy = self.config.retry;
         let shown_url = RedactedUrl::new(request.url.clone());
@@ -274,7 +321,7 @@ impl HttpClient {
         let observer = self.config.observer.as_deref();
         let operation = observer.map(|_| operation_of(&request.method, &request.url)).unwrap_or_default();
         loop {
-            let built = self.build(&request, auth).await?;
+            let built = self.build(request, auth).await?;
             let limit = self.config.attempt_timeout(request.body.len());
             let attempt = Instant::now();
             let executed = tokio::time::timeout(limit, self.http.execute(built)).await;

@@ -96,6 +96,12 @@ impl S3Client {
         self.http.send(request, &self.auth, classify).await
     }
 
+    /// Sends a GET and reads its listing body, bounded in size and time; a body that breaks off
+    /// part-way is asked for again ([`ferry_http::HttpClient::get_small`]).
+    pub(crate) async fn get_xml(&self, request: Request<'_>) -> Result<String, StoreError> {
+        self.http.get_small(request, &self.auth, classify, ferry_http::MAX_XML_BODY).await
+    }
+
     /// Reads a listing body, bounded in size and time.
     pub(crate) async fn read_xml(&self, response: Response, target: &str) -> Result<String, StoreError> {
         self.http.read_small(response, ferry_http::MAX_XML_BODY, target).await

@@ -224,8 +224,7 @@ impl Multipart<'_> {
             if let Some(m) = &marker {
                 query.push_str(&format!("&part-number-marker={m}"));
             }
-            let response = self.client.send(Request::new(Method::GET, self.with_query(&query), &self.target)).await?;
-            let body = self.client.read_xml(response, &self.target).await?;
+            let body = self.client.get_xml(Request::new(Method::GET, self.with_query(&query), &self.target)).await?;
             let mut visitor = PartsVisitor::default();
             walk(&body, &mut visitor).map_err(|e| StoreError::new(ErrorKind::Other, &self.target, e.to_string()))?;
             parts.extend(visitor.parts);

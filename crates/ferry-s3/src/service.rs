@@ -30,8 +30,7 @@ pub async fn list_buckets(client: &S3Client, url: &S3Url) -> Result<Vec<String>>
     let mut endpoint = url.endpoint().clone();
     endpoint.set_path("/");
     let target = endpoint.to_string();
-    let response = client.send(Request::new(Method::GET, endpoint, &target)).await?;
-    let body = client.read_xml(response, &target).await?;
+    let body = client.get_xml(Request::new(Method::GET, endpoint, &target)).await?;
     let mut visitor = BucketsVisitor::default();
     walk(&body, &mut visitor).map_err(|e| StoreError::new(ErrorKind::Other, &target, e.to_string()))?;
     let mut names = visitor.0;

@@ -144,8 +144,7 @@ impl S3Store {
             }
         }
         let target = self.url.bucket_url(&self.bucket).to_string();
-        let response = self.client.send(Request::new(Method::GET, url, &target)).await?;
-        let body = self.client.read_xml(response, &target).await?;
+        let body = self.client.get_xml(Request::new(Method::GET, url, &target)).await?;
         parse_object_page(&body).map_err(|e| StoreError::new(ErrorKind::Other, target, e.to_string()))
     }
 }

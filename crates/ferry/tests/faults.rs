@@ -229,3 +229,34 @@ async fn a_cut_short_download_never_reaches_its_final_name() {
         assert_empty(work.path());
     }
 }
+
+/// A listing page whose body breaks off after its headers (reset, or closed short of its length)
+/// is asked for again: HTTP retries end when the headers arrive, so without this one reset
+/// connection failed a whole job of 5,001 files (seen in CI).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_listing_page_cut_short_is_asked_for_again() {
+    let azurite = Azurite::shared();
+    let store = azurite.new_container("faults-list").await;
+    let names: Vec<String> = (0..40).map(|i| format!("dir/a-rather-long-name-to-fill-the-page-{i:03}.txt")).collect();
+    for name in &names {
+        let data = bytes::Bytes::from(name.clone());
+        ferry_store::Store::write(&store, name, data.into(), &ferry_store::WriteOptions::default()).await.unwrap();
+    }
+    for fault in [Fault::ResetMidBody, Fault::TruncateBody] {
+        let rule = Rule::new(fault, Selector::Query("comp=list"), When::FirstN(2));
+        let proxy = FaultProxy::with_plan(azurite.port(), FaultPlan { rules: vec![rule], seed: 1 }).await.unwrap();
+        let work = tempfile::tempdir().unwrap();
+        let (code, out, err) = run(ferry_with_key().env("FERRY_MAX_RETRIES", "3").args([
+            "copy",
+            &format!("{}/*", via(&proxy, store.container())),
+            work.path().to_str().unwrap(),
+            "--recursive",
+        ]));
+        assert_eq!(code, 0, "{fault:?}: {err}");
+        assert_eq!(proxy.injected(), [2], "{fault:?}: the first two pages were cut");
+        assert_eq!(summary_value(&out, "Number of File Transfers Completed"), 40, "{fault:?}");
+        for name in &names {
+            assert_eq!(std::fs::read(work.path().join(name)).unwrap(), name.as_bytes(), "{fault:?}");
+        }
+    }
+}
