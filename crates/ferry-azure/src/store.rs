@@ -12,7 +12,7 @@ use ferry_store::{
     ByteStream, Capabilities, Entry, EntryStream, ErrorKind, ListDepth, ObjectProperties, PartId, PartList, Payload,
     Result, Store, StoreError, WriteOptions, WriteReceipt,
 };
-use futures::{StreamExt, TryStreamExt, stream};
+use futures::{StreamExt, stream};
 use reqwest::Method;
 use reqwest::header::HeaderMap;
 use url::Url;
@@ -148,6 +148,18 @@ impl AzureStore {
         }
     }
 
+    /// The Get Blob of `key` (`range`: a `bytes=` value), of the version `etag` names when given.
+    fn blob_read<'a>(&self, key: &str, target: &'a str, range: Option<&str>, etag: Option<&str>) -> Request<'a> {
+        let mut request = Request::new(Method::GET, self.blob_url(key), target);
+        if let Some(bytes) = range {
+            request = request.header("x-ms-range", bytes);
+        }
+        if let Some(etag) = etag {
+            request = request.header("if-match", etag);
+        }
+        self.encrypted(request, false)
+    }
+
     /// Sets the listing page size (tests use small pages to exercise paging).
     #[must_use]
     pub fn with_page_size(mut self, page_size: u32) -> Self {
@@ -247,91 +259,6 @@ impl AzureStore {
         let body = self.client.get_xml(request).await?;
         parse_blob_page(&body).map_err(|e| StoreError::new(ErrorKind::Other, target, e.to_string()))
     }
-}
-
-fn transport(target: &str, e: &reqwest::Error) -> StoreError {
-    StoreError::new(ErrorKind::Transient, target, ferry_http::describe_transport_error(e))
-}
-
-/// A body that, when the connection breaks part-way, asks again for the rest (a ranged GET from
-/// the first missing byte, `If-Match` the first answer's ETag so no object mixes two versions),
-/// within the client's retry policy. HTTP retries cover a request until its headers arrive; this
-/// covers the body after them.
-fn resuming_body(
-    store: AzureStore,
-    key: String,
-    first: ByteStream,
-    start: u64,
-    end: Option<u64>,
-    etag: Option<String>,
-) -> ByteStream {
-    struct State {
-        store: AzureStore,
-        key: String,
-        body: ByteStream,
-        next: u64,
-        end: Option<u64>,
-        etag: Option<String>,
-        retries: u32,
-        started: std::time::Instant,
-        failed: bool,
-    }
-    let state = State {
-        store,
-        key,
-        body: first,
-        next: start,
-        end,
-        etag,
-        retries: 0,
-        started: std::time::Instant::now(),
-        failed: false,
-    };
-    stream::unfold(state, |mut st| async move {
-        loop {
-            if st.failed {
-                return None;
-            }
-            let error = match st.body.next().await {
-                Some(Ok(bytes)) => {
-                    st.next += bytes.len() as u64;
-                    return Some((Ok(bytes), st));
-                }
-                None => return None,
-                Some(Err(e)) => e,
-            };
-            let policy = &st.store.client.config().retry;
-            let resumable = error.kind() == ErrorKind::Transient
-                && st.end.is_some_and(|end| st.next < end)
-                && st.retries < policy.max_retries
-                && st.started.elapsed() < policy.max_elapsed;
-            if !resumable {
-                st.failed = true;
-                return Some((Err(error), st));
-            }
-            tokio::time::sleep(policy.delay(st.retries, None)).await;
-            st.retries += 1;
-            let end = st.end.unwrap_or(st.next);
-            tracing::debug!(key = %st.key, from = st.next, retry = st.retries, error = %error, "the body broke off; asking for the rest");
-            let target = st.store.target(&st.key);
-            let mut request = Request::new(Method::GET, st.store.blob_url(&st.key), &target)
-                .header("x-ms-range", &format!("bytes={}-{}", st.next, end - 1));
-            if let Some(etag) = &st.etag {
-                request = request.header("if-match", etag);
-            }
-            match st.store.client.send(request).await {
-                Ok(response) => {
-                    let target = target.clone();
-                    st.body = response.bytes_stream().map_err(move |e| transport(&target, &e)).boxed();
-                }
-                Err(e) => {
-                    st.failed = true;
-                    return Some((Err(e), st));
-                }
-            }
-        }
-    })
-    .boxed()
 }
 
 /// Lists `prefix` of `store` page by page, in key order ([`ferry_store::paging::paged`]); `store`
@@ -562,13 +489,7 @@ impl Store for AzureStore {
 
     async fn read(&self, key: &str, range: Option<Range<u64>>) -> Result<ByteStream> {
         let target = self.target(key);
-        let send = |bytes: Option<String>| {
-            let mut request = Request::new(Method::GET, self.blob_url(key), &target);
-            if let Some(bytes) = &bytes {
-                request = request.header("x-ms-range", bytes);
-            }
-            self.client.send(self.encrypted(request, false))
-        };
+        let send = |bytes: Option<String>| self.client.send(self.blob_read(key, &target, bytes.as_deref(), None));
         let size = || async { Ok(self.stat(key).await?.size) };
         let Some(response) = ranges::fetch(&target, range.as_ref(), send, size).await? else {
             return Ok(stream::empty().boxed());
@@ -590,18 +511,19 @@ impl Store for AzureStore {
                 ));
             }
         }
-        // Where the body must end, so a break can be resumed from where it stopped.
-        let start = range.as_ref().map_or(0, |r| r.start);
-        let end = match &range {
-            Some(r) => Some(r.end),
-            None => response.content_length().map(|len| start + len),
-        };
+        // A break in the body is resumed from where it stopped, on the same version.
         let etag = response.headers().get("etag").and_then(|v| v.to_str().ok()).map(str::to_owned);
-        let first = response.bytes_stream().map_err({
-            let target = target.clone();
-            move |e| transport(&target, &e)
-        });
-        Ok(resuming_body(self.clone(), key.to_owned(), first.boxed(), start, end, etag))
+        let (store, key) = (self.clone(), key.to_owned());
+        let ask_rest = move |rest: Range<u64>| {
+            let (store, key, etag) = (store.clone(), key.clone(), etag.clone());
+            async move {
+                let (target, bytes) = (store.target(&key), format!("bytes={}-{}", rest.start, rest.end - 1));
+                store.client.send(store.blob_read(&key, &target, Some(&bytes), etag.as_deref())).await
+            }
+        };
+        let start = range.as_ref().map_or(0, |r| r.start);
+        let policy = self.client.config().retry;
+        Ok(ferry_http::resuming_body(response, &target, start, range.map(|r| r.end), policy, ask_rest))
     }
 
     async fn write(&self, key: &str, payload: Payload, options: &WriteOptions) -> Result<WriteReceipt> {

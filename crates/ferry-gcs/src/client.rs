@@ -111,6 +111,11 @@ impl GcsClient {
         }
     }
 
+    /// When and how often a failed request, or a body that broke off, is asked for again.
+    pub(crate) fn retry_policy(&self) -> ferry_http::RetryPolicy {
+        self.http.config().retry
+    }
+
     /// Sends a request, retrying failures that may pass.
     pub(crate) async fn send(&self, request: Request<'_>) -> Result<Response, StoreError> {
         self.http.send(request, &self.auth, classify).await

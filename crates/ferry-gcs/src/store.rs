@@ -51,6 +51,22 @@ pub struct GcsStore {
 }
 
 impl GcsStore {
+    /// The GET of `key`'s bytes (`range`: a `bytes=` value), on `generation` when given.
+    fn media_read<'a>(&self, key: &str, target: &'a str, range: Option<&str>, generation: Option<&str>) -> Request<'a> {
+        let mut url = self.object_api(key);
+        url.query_pairs_mut().append_pair("alt", "media");
+        if let Some(generation) = generation {
+            url.query_pairs_mut().append_pair("ifGenerationMatch", generation);
+        }
+        // The stored bytes, never a decompressed rendering of a gzip-encoded object (GCS
+        // transcodes for clients that do not accept gzip).
+        let request = Request::new(Method::GET, url, target).header("accept-encoding", "gzip");
+        match range {
+            Some(bytes) => request.header("range", bytes),
+            None => request,
+        }
+    }
+
     /// The bucket `bucket`.
     pub fn new(client: GcsClient, bucket: &str) -> Self {
         Self {
@@ -185,22 +201,23 @@ impl Store for GcsStore {
 
     async fn read(&self, key: &str, range: Option<Range<u64>>) -> Result<ByteStream> {
         let target = self.target(key);
-        let send = |bytes: Option<String>| {
-            let mut url = self.object_api(key);
-            url.query_pairs_mut().append_pair("alt", "media");
-            // The stored bytes, never a decompressed rendering of a gzip-encoded object (GCS
-            // transcodes for clients that do not accept gzip).
-            let mut request = Request::new(Method::GET, url, &target).header("accept-encoding", "gzip");
-            if let Some(bytes) = &bytes {
-                request = request.header("range", bytes);
-            }
-            self.client.send(request)
-        };
+        let send = |bytes: Option<String>| self.client.send(self.media_read(key, &target, bytes.as_deref(), None));
         let size = || async { Ok(self.stat(key).await?.size) };
-        Ok(match ranges::fetch(&target, range.as_ref(), send, size).await? {
-            Some(response) => ferry_http::body_stream(response, &target),
-            None => stream::empty().boxed(),
-        })
+        let Some(response) = ranges::fetch(&target, range.as_ref(), send, size).await? else {
+            return Ok(stream::empty().boxed());
+        };
+        // A break in the body is resumed from where it stopped, on the same generation.
+        let generation = response.headers().get("x-goog-generation").and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let (store, key) = (self.clone(), key.to_owned());
+        let ask_rest = move |rest: Range<u64>| {
+            let (store, key, generation) = (store.clone(), key.clone(), generation.clone());
+            async move {
+                let (target, bytes) = (store.target(&key), format!("bytes={}-{}", rest.start, rest.end - 1));
+                store.client.send(store.media_read(&key, &target, Some(&bytes), generation.as_deref())).await
+            }
+        };
+        let (start, end) = (range.as_ref().map_or(0, |r| r.start), range.map(|r| r.end));
+        Ok(ferry_http::resuming_body(response, &target, start, end, self.client.retry_policy(), ask_rest))
     }
 
     async fn service_readable_url(&self, key: &str) -> Result<url::Url> {

@@ -1,4 +1,4 @@
-//! Ferry's HTTP layer, shared by every service (Azure Blob today; Azure Files and S3 next).
+//! Ferry's HTTP layer, shared by every service (Azure Blob and Files, S3, GCS).
 //!
 //! Owned rather than taken from an SDK because the data path is the product: one pool sized to
 //! the job, a time limit per attempt that grows with the body, retries with jittered backoff
@@ -10,6 +10,7 @@
 mod auth;
 pub mod canonical;
 mod client;
+mod resume;
 mod retry;
 pub mod xml;
 
@@ -18,4 +19,5 @@ pub use client::{
     Body, ByteStream, Classify, HttpClient, HttpConfig, MAX_ERROR_BODY, MAX_XML_BODY, Request, RequestObserver,
     body_stream, describe_transport_error, operation_of, read_text,
 };
+pub use resume::resuming_body;
 pub use retry::{RetryPolicy, StatusSet, is_retryable_status, parse_retry_after};

@@ -54,6 +54,18 @@ pub struct S3Store {
 }
 
 impl S3Store {
+    /// The GET of `key`'s bytes (`range`: a `bytes=` value), of the version `etag` names when given.
+    fn object_read<'a>(&self, key: &str, target: &'a str, range: Option<&str>, etag: Option<&str>) -> Request<'a> {
+        let mut request = Request::new(Method::GET, self.url.object_url(&self.bucket, key), target);
+        if let Some(bytes) = range {
+            request = request.header("range", bytes);
+        }
+        match etag {
+            Some(etag) => request.header("if-match", etag),
+            None => request,
+        }
+    }
+
     /// The bucket `url` names (its key is not used: keys are relative to the bucket).
     pub fn new(client: S3Client, url: &S3Url) -> Result<Self> {
         let bucket = url.bucket().ok_or_else(|| {
@@ -234,18 +246,23 @@ impl Store for S3Store {
 
     async fn read(&self, key: &str, range: Option<Range<u64>>) -> Result<ByteStream> {
         let target = self.target(key);
-        let send = |bytes: Option<String>| {
-            let mut request = Request::new(Method::GET, self.url.object_url(&self.bucket, key), &target);
-            if let Some(bytes) = &bytes {
-                request = request.header("range", bytes);
-            }
-            self.client.send(request)
-        };
+        let send = |bytes: Option<String>| self.client.send(self.object_read(key, &target, bytes.as_deref(), None));
         let size = || async { Ok(self.stat(key).await?.size) };
-        Ok(match ranges::fetch(&target, range.as_ref(), send, size).await? {
-            Some(response) => ferry_http::body_stream(response, &target),
-            None => stream::empty().boxed(),
-        })
+        let Some(response) = ranges::fetch(&target, range.as_ref(), send, size).await? else {
+            return Ok(stream::empty().boxed());
+        };
+        // A break in the body is resumed from where it stopped, on the same version.
+        let etag = response.headers().get("etag").and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let (store, key) = (self.clone(), key.to_owned());
+        let ask_rest = move |rest: Range<u64>| {
+            let (store, key, etag) = (store.clone(), key.clone(), etag.clone());
+            async move {
+                let (target, bytes) = (store.target(&key), format!("bytes={}-{}", rest.start, rest.end - 1));
+                store.client.send(store.object_read(&key, &target, Some(&bytes), etag.as_deref())).await
+            }
+        };
+        let (start, end) = (range.as_ref().map_or(0, |r| r.start), range.map(|r| r.end));
+        Ok(ferry_http::resuming_body(response, &target, start, end, self.client.retry_policy(), ask_rest))
     }
 
     async fn service_readable_url(&self, key: &str) -> Result<url::Url> {

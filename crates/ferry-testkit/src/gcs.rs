@@ -65,6 +65,11 @@ impl GcsServer {
         Err(format!("fake-gcs-server did not answer on port {port}; its log:\n{log}"))
     }
 
+    /// The port on 127.0.0.1.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
     /// `HOST:PORT`, as `STORAGE_EMULATOR_HOST` takes it.
     pub fn host(&self) -> String {
         format!("127.0.0.1:{}", self.port)

@@ -260,3 +260,35 @@ async fn a_listing_page_cut_short_is_asked_for_again() {
         }
     }
 }
+
+/// A download whose body breaks off after the headers asks for the rest from the first missing
+/// byte, `If-Match` the first answer's ETag, and arrives whole (no range is fetched again).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_body_cut_short_is_resumed_from_where_it_stopped() {
+    let azurite = Azurite::shared();
+    let store = azurite.new_container("faults-resume").await;
+    let data = pattern(5 * 1024 * 1024 + 17, 6);
+    ferry_store::Store::write(&store, "r.bin", data.clone().into(), &ferry_store::WriteOptions::default())
+        .await
+        .unwrap();
+    for fault in [Fault::ResetMidBody, Fault::TruncateBody] {
+        let rule = Rule::new(fault, Selector::BlobData("GET"), When::FirstN(2));
+        let proxy = FaultProxy::with_plan(azurite.port(), FaultPlan { rules: vec![rule], seed: 1 }).await.unwrap();
+        let work = tempfile::tempdir().unwrap();
+        let (code, _, err) = run(ferry_with_key().env("FERRY_MAX_RETRIES", "3").args([
+            "copy",
+            &format!("{}/r.bin", via(&proxy, store.container())),
+            work.path().join("r.bin").to_str().unwrap(),
+        ]));
+        assert_eq!(code, 0, "{fault:?}: {err}");
+        assert_eq!(proxy.injected(), [2], "{fault:?}");
+        assert_eq!(std::fs::read(work.path().join("r.bin")).unwrap(), data, "{fault:?}");
+        let resumed: Vec<String> =
+            proxy.heads().into_iter().filter(|h| h.starts_with("GET") && h.contains("if-match")).collect();
+        assert_eq!(resumed.len(), 2, "{fault:?}: {resumed:#?}");
+        assert!(
+            resumed.iter().all(|h| !h.contains("x-ms-range: bytes=0-")),
+            "{fault:?}: from the break, not the start"
+        );
+    }
+}

@@ -381,3 +381,31 @@ async fn signing_in_as_a_service_account() {
     assert!(err.contains("401") && err.contains("set GOOGLE_APPLICATION_CREDENTIALS"), "{err}");
     assert!(!x.exists());
 }
+
+/// A download whose body breaks off after the headers (reset, or closed short of its length)
+/// asks for the rest, on the same generation, and arrives whole: before, one lost connection
+/// failed the object (only Blob reads resumed).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_body_cut_short_is_resumed_from_where_it_stopped() {
+    use ferry_testkit::fault_proxy::{Fault, FaultPlan, FaultProxy, Rule, Selector, When};
+    let server = GcsServer::shared();
+    let bucket = GcsServer::unique_bucket("cut");
+    seed(server, &bucket);
+    for fault in [Fault::ResetMidBody, Fault::TruncateBody] {
+        let rule = Rule::new(fault, Selector::Path("big.bin".into()), When::FirstN(2));
+        let proxy = FaultProxy::with_plan(server.port(), FaultPlan { rules: vec![rule], seed: 1 }).await.unwrap();
+        let local = tempfile::tempdir().unwrap();
+        let (code, out, err) = run(ferry_with_key()
+            .env("STORAGE_EMULATOR_HOST", format!("127.0.0.1:{}", proxy.port()))
+            .env_remove("GOOGLE_APPLICATION_CREDENTIALS")
+            .env("FERRY_MAX_RETRIES", "3")
+            .args(["copy", &format!("gs://{bucket}/dir"), local.path().to_str().unwrap(), "--recursive"]));
+        assert_eq!(code, 0, "{fault:?}: {out}{err}");
+        assert_eq!(proxy.injected(), [2], "{fault:?}");
+        let big = objects().into_iter().find(|(k, _)| *k == "dir/big.bin").unwrap().1;
+        assert_eq!(std::fs::read(local.path().join("dir/big.bin")).unwrap(), big, "{fault:?}");
+        let resumed =
+            proxy.heads().iter().filter(|h| h.contains("big.bin") && h.contains("ifGenerationMatch=")).count();
+        assert_eq!(resumed, 2, "{fault:?}: the rest asked for twice, on the first answer's generation");
+    }
+}

@@ -452,3 +452,34 @@ async fn an_expired_presign_is_signed_again() {
     let signature = |h: &str| h.split("X-Amz-Signature=").nth(1).map(|s| s[..64.min(s.len())].to_owned());
     assert_ne!(signature(&copies[0]), signature(&copies[1]), "signed again");
 }
+
+/// A download whose body breaks off after the headers (reset, or closed short of its length)
+/// asks for the rest, on the same version (`If-Match`), and arrives whole: before, one lost
+/// connection failed the object (only Blob reads resumed).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_body_cut_short_is_resumed_from_where_it_stopped() {
+    use ferry_testkit::fault_proxy::{Fault, FaultPlan, FaultProxy, Rule, Selector, When};
+    for server in [S3Server::moto(), S3Server::seaweed()] {
+        let bucket = S3Server::unique_bucket("cut");
+        seed(server, &bucket);
+        for fault in [Fault::ResetMidBody, Fault::TruncateBody] {
+            let rule = Rule::new(fault, Selector::Path("big.bin".into()), When::FirstN(2));
+            let proxy = FaultProxy::with_plan(server.port(), FaultPlan { rules: vec![rule], seed: 1 }).await.unwrap();
+            let local = tempfile::tempdir().unwrap();
+            let (code, out, err) = run(ferry_s3().env("FERRY_MAX_RETRIES", "3").args([
+                "copy",
+                &format!("http://127.0.0.1:{}/{bucket}/dir", proxy.port()),
+                local.path().to_str().unwrap(),
+                "--from-to=S3Local",
+                "--recursive",
+            ]));
+            let case = format!("{:?} {fault:?}", server.flavor());
+            assert_eq!(code, 0, "{case}: {out}{err}");
+            assert_eq!(proxy.injected(), [2], "{case}");
+            let big = objects().into_iter().find(|(k, _)| *k == "dir/big.bin").unwrap().1;
+            assert_eq!(std::fs::read(local.path().join("dir/big.bin")).unwrap(), big, "{case}");
+            let resumed = proxy.heads().iter().filter(|h| h.contains("big.bin") && h.contains("if-match")).count();
+            assert_eq!(resumed, 2, "{case}: the rest asked for twice, on the first answer's version");
+        }
+    }
+}
