@@ -512,18 +512,15 @@ impl Store for AzureStore {
             }
         }
         // A break in the body is resumed from where it stopped, on the same version.
-        let etag = response.headers().get("etag").and_then(|v| v.to_str().ok()).map(str::to_owned);
         let (store, key) = (self.clone(), key.to_owned());
-        let ask_rest = move |rest: Range<u64>| {
-            let (store, key, etag) = (store.clone(), key.clone(), etag.clone());
+        let ask_rest = move |bytes: String, version: Option<String>| {
+            let (store, key) = (store.clone(), key.clone());
             async move {
-                let (target, bytes) = (store.target(&key), format!("bytes={}-{}", rest.start, rest.end - 1));
-                store.client.send(store.blob_read(&key, &target, Some(&bytes), etag.as_deref())).await
+                let target = store.target(&key);
+                store.client.send(store.blob_read(&key, &target, Some(&bytes), version.as_deref())).await
             }
         };
-        let start = range.as_ref().map_or(0, |r| r.start);
-        let policy = self.client.config().retry;
-        Ok(ferry_http::resuming_body(response, &target, start, range.map(|r| r.end), policy, ask_rest))
+        Ok(ferry_http::resuming_body(response, &target, range, "etag", self.client.config().retry, ask_rest))
     }
 
     async fn write(&self, key: &str, payload: Payload, options: &WriteOptions) -> Result<WriteReceipt> {

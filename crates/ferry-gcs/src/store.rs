@@ -207,17 +207,22 @@ impl Store for GcsStore {
             return Ok(stream::empty().boxed());
         };
         // A break in the body is resumed from where it stopped, on the same generation.
-        let generation = response.headers().get("x-goog-generation").and_then(|v| v.to_str().ok()).map(str::to_owned);
         let (store, key) = (self.clone(), key.to_owned());
-        let ask_rest = move |rest: Range<u64>| {
-            let (store, key, generation) = (store.clone(), key.clone(), generation.clone());
+        let ask_rest = move |bytes: String, generation: Option<String>| {
+            let (store, key) = (store.clone(), key.clone());
             async move {
-                let (target, bytes) = (store.target(&key), format!("bytes={}-{}", rest.start, rest.end - 1));
+                let target = store.target(&key);
                 store.client.send(store.media_read(&key, &target, Some(&bytes), generation.as_deref())).await
             }
         };
-        let (start, end) = (range.as_ref().map_or(0, |r| r.start), range.map(|r| r.end));
-        Ok(ferry_http::resuming_body(response, &target, start, end, self.client.retry_policy(), ask_rest))
+        Ok(ferry_http::resuming_body(
+            response,
+            &target,
+            range,
+            "x-goog-generation",
+            self.client.retry_policy(),
+            ask_rest,
+        ))
     }
 
     async fn service_readable_url(&self, key: &str) -> Result<url::Url> {

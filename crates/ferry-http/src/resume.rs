@@ -14,26 +14,27 @@ use reqwest::Response;
 use crate::client::{ByteStream, body_stream};
 use crate::retry::RetryPolicy;
 
-/// The body of `first`, an answer for bytes from `start` of the object `target` names, that
-/// asks for the rest when it breaks off: `ask_rest(range)` sends the read of the missing range,
-/// with whatever condition keeps it on the first answer's version of the object (`If-Match` its
-/// ETag, a generation match), so no object is stitched from two versions. It must end at `end`
-/// (`None`: where `first`'s Content-Length says); breaks are retried within `policy`'s count and
-/// time, and only transient ones. A body with no known end is never resumed.
+/// The body of `first`, the answer for `range` of the object `target` names (`None`: all of
+/// it, to where its Content-Length says), that asks for the rest when it breaks off:
+/// `ask_rest(bytes, version)` sends the read of the missing `bytes=FIRST-LAST`, on `version`,
+/// the value of `first`'s header `version_header` (an ETag for `If-Match`, a generation), so no
+/// object is stitched from two versions. Breaks are retried within `policy`'s count and time,
+/// and only transient ones; a body with no known end is never resumed.
 pub fn resuming_body<F, Fut>(
     first: Response,
     target: &str,
-    start: u64,
-    end: Option<u64>,
+    range: Option<Range<u64>>,
+    version_header: &str,
     policy: RetryPolicy,
     ask_rest: F,
 ) -> ByteStream
 where
-    F: Fn(Range<u64>) -> Fut + Send + 'static,
+    F: Fn(String, Option<String>) -> Fut + Send + 'static,
     Fut: Future<Output = Result<Response, StoreError>> + Send,
 {
     struct State<F> {
         ask_rest: F,
+        version: Option<String>,
         target: String,
         body: ByteStream,
         next: u64,
@@ -43,8 +44,11 @@ where
         started: Instant,
         failed: bool,
     }
-    let end = end.or_else(|| first.content_length().map(|len| start + len));
+    let start = range.as_ref().map_or(0, |r| r.start);
+    let end = range.map(|r| r.end).or_else(|| first.content_length().map(|len| start + len));
+    let version = first.headers().get(version_header).and_then(|v| v.to_str().ok()).map(str::to_owned);
     let state = State {
+        version,
         body: body_stream(first, target),
         ask_rest,
         target: target.to_owned(),
@@ -79,7 +83,8 @@ where
             tokio::time::sleep(st.policy.delay(st.retries, None)).await;
             st.retries += 1;
             tracing::debug!(target: "ferry::http", object = %st.target, from = missing.start, retry = st.retries, error = %error, "the body broke off; asking for the rest");
-            match (st.ask_rest)(missing).await {
+            let bytes = format!("bytes={}-{}", missing.start, missing.end - 1);
+            match (st.ask_rest)(bytes, st.version.clone()).await {
                 Ok(response) => st.body = body_stream(response, &st.target),
                 Err(e) => {
                     st.failed = true;

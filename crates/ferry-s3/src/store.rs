@@ -252,17 +252,15 @@ impl Store for S3Store {
             return Ok(stream::empty().boxed());
         };
         // A break in the body is resumed from where it stopped, on the same version.
-        let etag = response.headers().get("etag").and_then(|v| v.to_str().ok()).map(str::to_owned);
         let (store, key) = (self.clone(), key.to_owned());
-        let ask_rest = move |rest: Range<u64>| {
-            let (store, key, etag) = (store.clone(), key.clone(), etag.clone());
+        let ask_rest = move |bytes: String, version: Option<String>| {
+            let (store, key) = (store.clone(), key.clone());
             async move {
-                let (target, bytes) = (store.target(&key), format!("bytes={}-{}", rest.start, rest.end - 1));
-                store.client.send(store.object_read(&key, &target, Some(&bytes), etag.as_deref())).await
+                let target = store.target(&key);
+                store.client.send(store.object_read(&key, &target, Some(&bytes), version.as_deref())).await
             }
         };
-        let (start, end) = (range.as_ref().map_or(0, |r| r.start), range.map(|r| r.end));
-        Ok(ferry_http::resuming_body(response, &target, start, end, self.client.retry_policy(), ask_rest))
+        Ok(ferry_http::resuming_body(response, &target, range, "etag", self.client.retry_policy(), ask_rest))
     }
 
     async fn service_readable_url(&self, key: &str) -> Result<url::Url> {
