@@ -3,6 +3,7 @@
 exit. The tests start theirs through ferry-testkit."""
 
 import contextlib
+import random
 import socket
 import subprocess
 import time
@@ -14,9 +15,20 @@ KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr
 
 
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A free loopback port below the ephemeral range, which outgoing connections take their local
+    ports from: one of those could take a port from a bind to 0 before the server binds it."""
+    try:
+        ceiling = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        ceiling = 32768
+    for port in random.sample(range(20000, max(ceiling, 21000)), 200):
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free loopback port below the ephemeral range")
 
 
 @contextlib.contextmanager

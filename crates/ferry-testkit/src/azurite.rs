@@ -5,12 +5,14 @@
 //! tests even when they panic or are killed.
 
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::path::PathBuf;
+use std::net::TcpStream;
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+pub use crate::ports::free_port;
+use crate::ports::{NotUp, start_on_fresh_ports, wait_until_ready};
 
 use ferry_azure::{
     AzureStore, BlobClient, Credential, DEVELOPMENT_ACCOUNT, DEVELOPMENT_KEY, HttpConfig, SasScope, SharedKey,
@@ -25,7 +27,6 @@ use time::OffsetDateTime;
 pub struct Azurite {
     port: u16,
     pid: u32,
-    log: PathBuf,
     /// `http`, or `https` for an instance with a certificate (OAuth mode).
     scheme: &'static str,
 }
@@ -63,11 +64,15 @@ impl Azurite {
     }
 
     fn start_with(extra: &[&str], scheme: &'static str, env: &[(&str, String)]) -> Result<Self, String> {
+        start_on_fresh_ports("Azurite", || Self::start_once(extra, scheme, env))
+    }
+
+    fn start_once(extra: &[&str], scheme: &'static str, env: &[(&str, String)]) -> Result<Self, NotUp> {
         let bin = crate::tools::azurite_bin();
         let port = free_port()?;
         let log = std::env::temp_dir().join(format!("ferry-azurite-{}-{port}.log", std::process::id()));
         let log_file = std::fs::File::create(&log).map_err(|e| e.to_string())?;
-        let child = Command::new(&bin)
+        let mut child = Command::new(&bin)
             .args(["--blobHost", "127.0.0.1", "--blobPort", &port.to_string()])
             .args(["--inMemoryPersistence", "--silent", "--loose", "--skipApiVersionCheck", "--disableTelemetry"])
             .args(extra)
@@ -80,25 +85,13 @@ impl Azurite {
             .map_err(|e| format!("{}: {e}", bin.display()))?;
         let pid = child.id();
         stop_with_this_process(pid, "Azurite")?;
-        let azurite = Self { port, pid, log, scheme };
-        azurite.wait_ready(Duration::from_secs(60))?;
-        Ok(azurite)
-    }
-
-    fn wait_ready(&self, limit: Duration) -> Result<(), String> {
-        let started = Instant::now();
-        while started.elapsed() < limit {
+        let ready = || {
             // Over TLS, a listening port is enough (the first request proves the rest).
-            if self.scheme == "https" && TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
-                return Ok(());
-            }
-            if answers_http(self.port, &format!("/{DEVELOPMENT_ACCOUNT}?comp=list")) {
-                return Ok(());
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        let log = std::fs::read_to_string(&self.log).unwrap_or_default();
-        Err(format!("Azurite did not answer on port {} within {limit:?}; its log:\n{log}", self.port))
+            (scheme == "https" && TcpStream::connect(("127.0.0.1", port)).is_ok())
+                || answers_http(port, &format!("/{DEVELOPMENT_ACCOUNT}?comp=list"))
+        };
+        wait_until_ready(&mut child, &format!("Azurite on port {port}"), &log, Duration::from_secs(60), ready)?;
+        Ok(Self { port, pid, scheme })
     }
 
     /// Stops the emulator by its process id.
@@ -197,10 +190,4 @@ pub(crate) fn answers_http(port: u16, path: &str) -> bool {
     let request = format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n");
     let mut head = [0u8; 12];
     conn.write_all(request.as_bytes()).is_ok() && conn.read_exact(&mut head).is_ok() && head.starts_with(b"HTTP/1.1")
-}
-
-/// A port that was free a moment ago on 127.0.0.1.
-pub fn free_port() -> Result<u16, String> {
-    let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| format!("no free port: {e}"))?;
-    listener.local_addr().map(|a| a.port()).map_err(|e| e.to_string())
 }

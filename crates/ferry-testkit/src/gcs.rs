@@ -6,15 +6,15 @@
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use crate::azurite::{answers_http, free_port, stop_with_this_process};
+use crate::azurite::{answers_http, stop_with_this_process};
+use crate::ports::{NotUp, free_port, start_on_fresh_ports, wait_until_ready};
 
 /// A running fake-gcs-server.
 #[derive(Debug)]
 pub struct GcsServer {
     port: u16,
-    log: PathBuf,
 }
 
 fn binary() -> Result<PathBuf, String> {
@@ -40,11 +40,15 @@ impl GcsServer {
 
     /// Starts a new server and waits until it answers.
     pub fn start() -> Result<Self, String> {
+        start_on_fresh_ports("fake-gcs-server", Self::start_once)
+    }
+
+    fn start_once() -> Result<Self, NotUp> {
         let port = free_port()?;
         let log = std::env::temp_dir().join(format!("ferry-gcs-{}-{port}.log", std::process::id()));
         let log_file = std::fs::File::create(&log).map_err(|e| e.to_string())?;
         let endpoint = format!("http://127.0.0.1:{port}");
-        let child = Command::new(binary()?)
+        let mut child = Command::new(binary()?)
             .args(["-scheme", "http", "-backend", "memory", "-host", "127.0.0.1", "-port", &port.to_string()])
             .args(["-external-url", &endpoint, "-public-host", &format!("127.0.0.1:{port}"), "-log-level", "warn"])
             .stdin(Stdio::null())
@@ -53,16 +57,10 @@ impl GcsServer {
             .spawn()
             .map_err(|e| format!("fake-gcs-server: {e}"))?;
         stop_with_this_process(child.id(), "fake-gcs-server")?;
-        let server = Self { port, log };
-        let started = Instant::now();
-        while started.elapsed() < Duration::from_secs(60) {
-            if answers_http(port, "/storage/v1/b?project=test") {
-                return Ok(server);
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        let log = std::fs::read_to_string(&server.log).unwrap_or_default();
-        Err(format!("fake-gcs-server did not answer on port {port}; its log:\n{log}"))
+        let ready = || answers_http(port, "/storage/v1/b?project=test");
+        let what = format!("fake-gcs-server on port {port}");
+        wait_until_ready(&mut child, &what, &log, Duration::from_secs(60), ready)?;
+        Ok(Self { port })
     }
 
     /// The port on 127.0.0.1.

@@ -7,6 +7,8 @@
 //! - [`data`]: deterministic test data.
 //! - [`entra`]: a test CA, Azurite in OAuth mode over HTTPS, and a stand-in for Entra's token
 //!   endpoints.
+//! - [`ports`]: loopback ports below the ephemeral range, and starting a server again on fresh
+//!   ports when it exits before answering.
 //! - [`tools`]: where the pinned peer tools (Azurite, AzCopy, Python, rclone) are installed.
 
 pub mod azurite;
@@ -17,6 +19,7 @@ pub mod fault_proxy;
 pub mod files_emulator;
 pub mod gcs;
 pub mod hostile;
+pub mod ports;
 pub mod s3;
 pub mod store_faults;
 pub mod tools;

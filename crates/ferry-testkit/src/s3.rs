@@ -3,12 +3,12 @@
 //! folds `a//b` into `a/b`). Each runs in memory or a temporary folder on loopback ports and is
 //! stopped with the test binary.
 
-use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use crate::azurite::{answers_http, free_port, stop_with_this_process};
+use crate::azurite::{answers_http, stop_with_this_process};
+use crate::ports::{NotUp, free_port, start_on_fresh_ports, wait_until_ready};
 
 /// The key pair both servers accept (moto any; SeaweedFS this one only).
 pub const ACCESS_KEY: &str = "ferrytestkey";
@@ -30,7 +30,6 @@ pub struct S3Server {
     flavor: Flavor,
     port: u16,
     pid: u32,
-    log: PathBuf,
     _dir: Option<tempfile::TempDir>,
 }
 
@@ -49,6 +48,10 @@ impl S3Server {
 
     /// Starts a new server and waits until it answers.
     pub fn start(flavor: Flavor) -> Result<Self, String> {
+        start_on_fresh_ports(&format!("{flavor:?}"), || Self::start_once(flavor))
+    }
+
+    fn start_once(flavor: Flavor) -> Result<Self, NotUp> {
         let venv = crate::tools::tools_dir().join("venv/bin");
         let port = free_port()?;
         let log = std::env::temp_dir().join(format!("ferry-s3-{flavor:?}-{}-{port}.log", std::process::id()));
@@ -84,28 +87,16 @@ impl S3Server {
                 (c, Some(dir))
             }
         };
-        let child = command
+        let mut child = command
             .stdin(Stdio::null())
             .stdout(log_file.try_clone().map_err(|e| e.to_string())?)
             .stderr(log_file)
             .spawn()
             .map_err(|e| format!("{flavor:?}: {e}"))?;
         stop_with_this_process(child.id(), "S3 server")?;
-        let server = Self { flavor, port, pid: child.id(), log, _dir: dir };
-        server.wait_ready(Duration::from_secs(90))?;
-        Ok(server)
-    }
-
-    fn wait_ready(&self, limit: Duration) -> Result<(), String> {
-        let started = Instant::now();
-        while started.elapsed() < limit {
-            if answers_http(self.port, "/") {
-                return Ok(());
-            }
-            std::thread::sleep(Duration::from_millis(200));
-        }
-        let log = std::fs::read_to_string(&self.log).unwrap_or_default();
-        Err(format!("{:?} did not answer on port {} within {limit:?}; its log:\n{log}", self.flavor, self.port))
+        let what = format!("{flavor:?} on port {port}");
+        wait_until_ready(&mut child, &what, &log, Duration::from_secs(90), || answers_http(port, "/"))?;
+        Ok(Self { flavor, port, pid: child.id(), _dir: dir })
     }
 
     /// Which server this is.

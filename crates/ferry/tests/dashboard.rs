@@ -13,7 +13,7 @@ use std::time::Duration;
 use common::{ferry, job_id, run};
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    ferry_testkit::ports::free_port().unwrap()
 }
 
 /// What the browser saw at `url` (and a screenshot, when asked).

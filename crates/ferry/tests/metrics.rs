@@ -43,10 +43,7 @@ async fn metrics_during_a_throttled_upload_parse_and_grow() {
     for i in 0..40 {
         std::fs::write(src.join(format!("f{i:02}.bin")), pattern(64 * 1024, i)).unwrap();
     }
-    let port = {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.local_addr().unwrap().port()
-    };
+    let port = ferry_testkit::ports::free_port().unwrap();
     // 40 × 64 KiB at 2 Mbit/s: about 10 s.
     let mut child = ferry_with_key()
         .env("FERRY_METRICS_ADDR", port.to_string())
