@@ -156,6 +156,17 @@ impl Store for AccountStore {
         store.read(name, range).await
     }
 
+    async fn read_into(
+        &self,
+        key: &str,
+        range: Range<u64>,
+        whole: bool,
+        sink: std::sync::Arc<dyn ferry_store::PositionalSink>,
+    ) -> Result<bool> {
+        let (store, _, name) = self.split(key)?;
+        store.read_into(name, range, whole, sink).await
+    }
+
     async fn write(&self, key: &str, payload: Payload, options: &WriteOptions) -> Result<WriteReceipt> {
         let (_, container, name) = self.split(key)?;
         self.writable(container).await?.write(name, payload, options).await

@@ -137,4 +137,15 @@ impl BlobClient {
     pub async fn send(&self, request: Request<'_>) -> Result<Response, StoreError> {
         self.http.send(request, &self.credential, classify).await
     }
+
+    /// Sends a GET with this client's credential and receives the body into `sink` if the
+    /// answer is the plain success `expect` describes ([`HttpClient::get_into`]).
+    pub async fn get_into(
+        &self,
+        request: Request<'_>,
+        expect: ferry_http::Expect,
+        sink: std::sync::Arc<dyn ferry_store::PositionalSink>,
+    ) -> ferry_http::Direct {
+        self.http.get_into(request, &self.credential, expect, sink).await
+    }
 }

@@ -1,6 +1,7 @@
 //! [`AzureStore`]: the [`Store`] trait over one Blob container.
 
 use std::ops::Range;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use base64::Engine as _;
@@ -10,7 +11,7 @@ use ferry_core::encoding::encode_component;
 use ferry_store::ranges;
 use ferry_store::{
     ByteStream, Capabilities, Entry, EntryStream, ErrorKind, ListDepth, ObjectProperties, PartId, PartList, Payload,
-    Result, Store, StoreError, WriteOptions, WriteReceipt,
+    PositionalSink, Result, Store, StoreError, WriteOptions, WriteReceipt,
 };
 use futures::{StreamExt, stream};
 use reqwest::Method;
@@ -19,7 +20,7 @@ use url::Url;
 
 use crate::client::BlobClient;
 use crate::xml::{block_list_body, parse_blob_page, parse_block_list, parse_container_page, parse_http_date};
-use ferry_http::{Body, Request};
+use ferry_http::{Body, Direct, Request};
 
 /// Entries per listing page: the service's maximum.
 pub const LIST_PAGE_SIZE: u32 = 5000;
@@ -158,6 +159,20 @@ impl AzureStore {
             request = request.header("if-match", etag);
         }
         self.encrypted(request, false)
+    }
+
+    /// The body of `response`, the answer for `range` of `key` (`None`: all of it): a break in
+    /// it is resumed from where it stopped, on the same version.
+    fn resuming(&self, key: &str, response: reqwest::Response, range: Option<Range<u64>>) -> ByteStream {
+        let (store, owned_key) = (self.clone(), key.to_owned());
+        let ask_rest = move |bytes: String, version: Option<String>| {
+            let (store, key) = (store.clone(), owned_key.clone());
+            async move {
+                let target = store.target(&key);
+                store.client.send(store.blob_read(&key, &target, Some(&bytes), version.as_deref())).await
+            }
+        };
+        ferry_http::resuming_body(response, &self.target(key), range, "etag", self.client.config().retry, ask_rest)
     }
 
     /// Sets the listing page size (tests use small pages to exercise paging).
@@ -511,16 +526,35 @@ impl Store for AzureStore {
                 ));
             }
         }
-        // A break in the body is resumed from where it stopped, on the same version.
-        let (store, key) = (self.clone(), key.to_owned());
-        let ask_rest = move |bytes: String, version: Option<String>| {
-            let (store, key) = (store.clone(), key.clone());
-            async move {
-                let target = store.target(&key);
-                store.client.send(store.blob_read(&key, &target, Some(&bytes), version.as_deref())).await
+        Ok(self.resuming(key, response, range))
+    }
+
+    async fn read_into(
+        &self,
+        key: &str,
+        range: Range<u64>,
+        whole: bool,
+        sink: Arc<dyn PositionalSink>,
+    ) -> Result<bool> {
+        let target = self.target(key);
+        let bytes = (!whole).then(|| format!("bytes={}-{}", range.start, range.end.saturating_sub(1)));
+        let len = range.end - range.start;
+        let expect = ferry_http::Expect { offset: range.start, len, ranged: !whole, version_header: "etag" };
+        let request = self.blob_read(key, &target, bytes.as_deref(), None);
+        match self.client.get_into(request, expect, sink.clone()).await {
+            Direct::All => Ok(true),
+            Direct::NotTaken | Direct::Broken { version: None, .. } => Ok(false),
+            Direct::Broken { done, version: Some(version) } => {
+                // The rest, from the first missing byte, on the same version (as `read` resumes).
+                let rest = range.start + done..range.end;
+                let bytes = format!("bytes={}-{}", rest.start, rest.end - 1);
+                let request = self.blob_read(key, &target, Some(&bytes), Some(&version));
+                let response = self.client.send(request).await?;
+                let body = self.resuming(key, response, Some(rest.clone()));
+                ferry_store::write_stream_at(body, sink, rest, &target).await?;
+                Ok(true)
             }
-        };
-        Ok(ferry_http::resuming_body(response, &target, range, "etag", self.client.config().retry, ask_rest))
+        }
     }
 
     async fn write(&self, key: &str, payload: Payload, options: &WriteOptions) -> Result<WriteReceipt> {

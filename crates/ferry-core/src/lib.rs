@@ -27,6 +27,7 @@ mod location;
 mod redact;
 mod s3_url;
 mod sas;
+mod sink;
 pub mod size;
 
 pub use blob_url::{BlobUrl, UrlStyle, is_loopback_url, is_private_url};
@@ -41,3 +42,4 @@ pub use location::{Location, LocationError, LocationHint, LocationKind};
 pub use redact::{REDACTED, RedactedUrl, Secret, redact_query, redact_text};
 pub use s3_url::{S3Style, S3Url};
 pub use sas::SasToken;
+pub use sink::PositionalSink;

@@ -197,6 +197,10 @@ impl<'a> Request<'a> {
 pub struct HttpClient {
     http: reqwest::Client,
     config: Arc<HttpConfig>,
+    /// Downloads' own receive (see [`crate::receive`]), sharing this client's settings.
+    pub(crate) receiver: Arc<crate::receive::Receiver>,
+    /// A proxy is configured: only loopback URLs may skip it.
+    pub(crate) proxied: bool,
 }
 
 /// Turns a response that is not a success into an error by meaning (each service reads its own
@@ -215,7 +219,9 @@ impl HttpClient {
     /// A client with its own connection pool.
     pub fn new(config: HttpConfig) -> Result<Self, StoreError> {
         install_crypto_provider();
-        let builder = match proxy_from_env() {
+        let proxy = proxy_from_env();
+        let proxied = proxy.is_some();
+        let builder = match proxy {
             Some(proxy) => reqwest::Client::builder().proxy(proxy),
             None => reqwest::Client::builder().no_proxy(),
         };
@@ -233,7 +239,8 @@ impl HttpClient {
             .user_agent(concat!("ferry/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| StoreError::new(ErrorKind::Other, "HTTP client", e.to_string()).with_source(e))?;
-        Ok(Self { http, config: Arc::new(config) })
+        let receiver = Arc::new(crate::receive::Receiver::new(&config));
+        Ok(Self { http, config: Arc::new(config), receiver, proxied })
     }
 
     /// The configuration in use.

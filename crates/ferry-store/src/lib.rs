@@ -24,8 +24,8 @@ mod synthetic;
 // The vocabulary (entries, errors by meaning, key order) lives in `ferry-core`, where the
 // planner sees it without knowing any store; it is re-exported here for backends.
 pub use ferry_core::{
-    ContentHeaders, Entry, EntryKind, ErrorKind, ObjectProperties, SmbProperties, StoreError, WriteOptions,
-    WriteReceipt, cmp_keys,
+    ContentHeaders, Entry, EntryKind, ErrorKind, ObjectProperties, PositionalSink, SmbProperties, StoreError,
+    WriteOptions, WriteReceipt, cmp_keys,
 };
 pub use local::{Links, LocalStore, STAGING_PREFIX, TEMP_PREFIX};
 pub use memory::MemoryStore;
@@ -33,7 +33,7 @@ pub use payload::{ByteStream, Payload};
 pub use posix::PosixStyle;
 pub use store::{
     Capabilities, EntryStream, FinishOptions, ListDepth, PartId, PartInfo, PartList, PositionalWrite, SYMLINK_METADATA,
-    SkippedEntries, Store, md5_of, smb_name_problem,
+    SkippedEntries, Store, md5_of, smb_name_problem, write_stream_at,
 };
 pub use synthetic::{DiscardSink, GeneratedSource};
 

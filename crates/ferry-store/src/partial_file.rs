@@ -20,7 +20,7 @@ use futures::StreamExt;
 
 use crate::local::{publish, temp_name};
 use crate::safe_dir::{SafeDir, is_own_regular_file};
-use crate::{ByteStream, ErrorKind, FinishOptions, PositionalWrite, Result, StoreError};
+use crate::{ByteStream, ErrorKind, FinishOptions, PositionalSink, PositionalWrite, Result, StoreError};
 
 pub(crate) struct PartialFile {
     key: String,
@@ -166,6 +166,25 @@ fn create_sized(dir: &SafeDir, name: &str, size: u64) -> Result<fs::File> {
     Ok(file)
 }
 
+/// The partial file as a blocking receive writes it: the same open file and the same turn at
+/// writing, within the size it was created with.
+struct FileSink {
+    file: Arc<fs::File>,
+    writing: Arc<Mutex<()>>,
+    size: u64,
+}
+
+impl PositionalSink for FileSink {
+    fn write_at(&self, offset: u64, data: &[u8]) -> std::io::Result<()> {
+        if offset.saturating_add(data.len() as u64) > self.size {
+            let message = format!("a write at {offset}+{} goes past the announced size {}", data.len(), self.size);
+            return Err(std::io::Error::new(std::io::ErrorKind::InvalidInput, message));
+        }
+        let _turn = self.writing.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        self.file.write_all_at(data, offset)
+    }
+}
+
 #[async_trait]
 impl PositionalWrite for PartialFile {
     async fn write_at(&self, offset: u64, data: Bytes) -> Result<()> {
@@ -190,6 +209,11 @@ impl PositionalWrite for PartialFile {
         })
         .await
         .map_err(|e| StoreError::new(ErrorKind::Other, &self.key, format!("the writer thread failed: {e}")))?
+    }
+
+    fn sink(&self) -> Option<Arc<dyn PositionalSink>> {
+        let (file, writing) = (self.file.clone(), self.writing.clone());
+        Some(Arc::new(FileSink { file, writing, size: self.size.load(Ordering::Relaxed) }))
     }
 
     async fn hash_written(&self, range: Range<u64>, mut hasher: Md5) -> Result<Md5> {

@@ -2,6 +2,7 @@
 
 use std::ops::Range;
 use std::pin::Pin;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use base64::Engine as _;
@@ -9,7 +10,7 @@ use bytes::Bytes;
 use ferry_md5::Md5;
 use futures::Stream;
 
-use crate::{ByteStream, Entry, Payload, Result, StoreError, WriteOptions, WriteReceipt};
+use crate::{ByteStream, Entry, Payload, PositionalSink, Result, StoreError, WriteOptions, WriteReceipt};
 
 /// A stream of listed entries.
 pub type EntryStream<'a> = Pin<Box<dyn Stream<Item = Result<Entry>> + Send + 'a>>;
@@ -185,6 +186,13 @@ pub trait PositionalWrite: Send + Sync {
     /// Reads the written content back in order, for verification before publishing.
     async fn read_back(&self) -> Result<ByteStream>;
 
+    /// A handle that writes into this object from blocking threads (see [`Store::read_into`]),
+    /// where the backend has one (a local file); `None` elsewhere. It checks the bounds as
+    /// [`Self::write_at`] does and stays usable while any receive holds it.
+    fn sink(&self) -> Option<Arc<dyn PositionalSink>> {
+        None
+    }
+
     /// Feeds the `range` already written to `hasher`, read back (so a download is hashed in
     /// order while later ranges are still arriving): where the backend can, in one pass with
     /// one buffer off the async runtime. `NotSupported` where nothing is kept.
@@ -219,6 +227,37 @@ pub trait PositionalWrite: Send + Sync {
     /// Leaves the partial data in place (unpublished) so a later run can reopen it, instead of
     /// discarding it as dropping does.
     fn keep(self: Box<Self>) {}
+}
+
+/// Writes `stream`, which must hold exactly `range`'s bytes, into `sink` at the range's offsets,
+/// each piece from the blocking pool (for the rare rest of a receive that broke off).
+pub async fn write_stream_at(
+    mut stream: ByteStream,
+    sink: Arc<dyn PositionalSink>,
+    range: Range<u64>,
+    key: &str,
+) -> Result<()> {
+    use futures::TryStreamExt as _;
+    let mut at = range.start;
+    let len = range.end - range.start;
+    while let Some(piece) = stream.try_next().await? {
+        if at + piece.len() as u64 > range.end {
+            let message = format!("more than the {len} bytes of range {}..{} arrived", range.start, range.end);
+            return Err(StoreError::new(crate::ErrorKind::Other, key, message));
+        }
+        let (sink, offset, piece_len) = (sink.clone(), at, piece.len() as u64);
+        tokio::task::spawn_blocking(move || sink.write_at(offset, &piece))
+            .await
+            .map_err(|e| StoreError::new(crate::ErrorKind::Other, key, format!("the writer thread failed: {e}")))?
+            .map_err(|e| StoreError::from_io(e, key))?;
+        at += piece_len;
+    }
+    if at != range.end {
+        let message =
+            format!("{} of the {len} bytes of range {}..{} arrived", at - range.start, range.start, range.end);
+        return Err(StoreError::new(crate::ErrorKind::Transient, key, message));
+    }
+    Ok(())
 }
 
 /// A place objects live: a container, a directory.
@@ -268,6 +307,27 @@ pub trait Store: Send + Sync + std::fmt::Debug {
 
     /// Reads an object, or a range of it, as a stream.
     async fn read(&self, key: &str, range: Option<Range<u64>>) -> Result<ByteStream>;
+
+    /// Reads `range` of `key` straight into `sink` at the same offsets, received and written on
+    /// a blocking thread with no async body stream between (for a large download, that costs
+    /// less CPU: each piece is written while it is in the CPU's cache). `whole`: the range is
+    /// all of the object, asked for with no range, so the answer is one version.
+    ///
+    /// Only the plain case is taken: a success carrying exactly the range (a body that breaks
+    /// off is resumed as [`Self::read`] resumes). Anything else (no such path here, a proxy, an
+    /// error answer, another length) returns `false`, and the caller reads the range again by
+    /// [`Self::read`], which has the retries and the error classification; whatever was written
+    /// is then overwritten. An error is one the resumption met.
+    async fn read_into(
+        &self,
+        key: &str,
+        range: Range<u64>,
+        whole: bool,
+        sink: Arc<dyn PositionalSink>,
+    ) -> Result<bool> {
+        let _ = (key, range, whole, sink);
+        Ok(false)
+    }
 
     /// Writes a whole object in one operation.
     async fn write(&self, key: &str, payload: Payload, options: &WriteOptions) -> Result<WriteReceipt>;

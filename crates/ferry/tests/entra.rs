@@ -393,7 +393,8 @@ fn a_server_side_copy_with_entra_reads_its_source_through_a_user_delegation_sas(
     let stand_in = EntraStandIn::start(&oauth().0, &StandInOptions::default()).unwrap();
     let work = tempfile::tempdir().unwrap();
     let data = ferry_testkit::data::pattern(3 * 1024 * 1024 + 17, 5);
-    std::fs::write(work.path().join("big.bin"), &data).unwrap();
+    let big = work.path().join("big.bin");
+    std::fs::write(&big, &data).unwrap();
     let msi = |cmd: &mut Command| {
         cmd.env("AZCOPY_AUTO_LOGIN_TYPE", "MSI")
             .env("IDENTITY_ENDPOINT", stand_in.identity_endpoint())
@@ -476,4 +477,33 @@ fn a_certificate_signs_the_client_assertion() {
         "openssl x509 -in cert.pem -pubkey -noout > pub.pem && openssl dgst -sha256 -sigopt rsa_padding_mode:pss -sigopt rsa_pss_saltlen:-2 -verify pub.pem -signature signature.bin signed.txt",
     );
     assert_eq!(String::from_utf8_lossy(&verified).trim(), "Verified OK");
+}
+
+/// A large download over HTTPS (rustls, the CA trusted through `SSL_CERT_FILE`) takes the direct
+/// receive, and the file arrives intact.
+#[test]
+fn a_large_download_over_https_is_received_directly() {
+    let stand_in =
+        EntraStandIn::start(&oauth().0, &StandInOptions { secret: Some(SECRET.into()), ..Default::default() }).unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let data = ferry_testkit::data::pattern(6 * 1024 * 1024 + 11, 3);
+    let big = work.path().join("big.bin");
+    std::fs::write(&big, &data).unwrap();
+    let url = format!("{}/entra-direct", oauth().1.account_url());
+    let trusted = trusted();
+    let up = ["copy", big.to_str().unwrap(), &url, "--put-md5"];
+    let (code, out, err) =
+        run(ferry_spn(work.path(), &stand_in, SECRET).args(up).args(["--trusted-microsoft-suffixes", &trusted]));
+    assert_eq!(code, 0, "{err}\n{out}");
+    let back = work.path().join("back.bin");
+    let down = ["copy", &format!("{url}/big.bin"), back.to_str().unwrap(), "--block-size-mb", "2"];
+    let (code, out, err) = run(ferry_spn(work.path(), &stand_in, SECRET)
+        .env("FERRY_LOG", "ferry::http=debug")
+        .args(down)
+        .args(["--trusted-microsoft-suffixes", &trusted]));
+    assert_eq!(code, 0, "{err}\n{out}");
+    assert_eq!(std::fs::read(&back).unwrap(), data);
+    assert!(!err.contains("not received directly"), "{err}");
+    assert!(err.matches("the body went straight to the file").count() >= 3, "{err}");
+    assert!(!err.contains(SECRET));
 }

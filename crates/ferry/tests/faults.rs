@@ -292,3 +292,37 @@ async fn a_body_cut_short_is_resumed_from_where_it_stopped() {
         );
     }
 }
+
+/// A large download takes the direct receive (each range read once, straight into the file) and
+/// arrives intact; with no fault, no range is asked for twice and nothing falls back.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_large_download_asks_for_each_range_once() {
+    let azurite = Azurite::shared();
+    let store = azurite.new_container("faults-direct").await;
+    let data = pattern(9 * 1024 * 1024 + 3, 8);
+    ferry_store::Store::write(&store, "d.bin", data.clone().into(), &ferry_store::WriteOptions::default())
+        .await
+        .unwrap();
+    let proxy = FaultProxy::with_plan(azurite.port(), FaultPlan::default()).await.unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let (code, _, err) = run(ferry_with_key().env("FERRY_LOG", "ferry::http=debug").args([
+        "copy",
+        &format!("{}/d.bin", via(&proxy, store.container())),
+        work.path().join("d.bin").to_str().unwrap(),
+        "--block-size-mb",
+        "2",
+    ]));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(std::fs::read(work.path().join("d.bin")).unwrap(), data);
+    assert!(!err.contains("not received directly"), "{err}");
+    assert!(err.matches("the body went straight to the file").count() >= 3, "{err}");
+    let ranges: Vec<String> = proxy
+        .heads()
+        .into_iter()
+        .filter(|h| h.starts_with("GET") && !h.contains("comp="))
+        .filter_map(|h| h.lines().find(|l| l.to_ascii_lowercase().starts_with("x-ms-range")).map(str::to_owned))
+        .collect();
+    let distinct: std::collections::BTreeSet<&String> = ranges.iter().collect();
+    assert!(ranges.len() >= 5, "{ranges:#?}");
+    assert_eq!(distinct.len(), ranges.len(), "a range was asked for twice: {ranges:#?}");
+}
