@@ -13,6 +13,7 @@ use ferry_store::{
     ByteStream, Capabilities, Entry, EntryStream, ErrorKind, ListDepth, ObjectProperties, PartId, PartList, Payload,
     PositionalSink, Result, Store, StoreError, WriteOptions, WriteReceipt,
 };
+use futures::future::BoxFuture;
 use futures::{StreamExt, stream};
 use reqwest::Method;
 use reqwest::header::HeaderMap;
@@ -20,7 +21,7 @@ use url::Url;
 
 use crate::client::BlobClient;
 use crate::xml::{block_list_body, parse_blob_page, parse_block_list, parse_container_page, parse_http_date};
-use ferry_http::{Body, Direct, Request};
+use ferry_http::{Body, Request};
 
 /// Entries per listing page: the service's maximum.
 pub const LIST_PAGE_SIZE: u32 = 5000;
@@ -164,15 +165,24 @@ impl AzureStore {
     /// The body of `response`, the answer for `range` of `key` (`None`: all of it): a break in
     /// it is resumed from where it stopped, on the same version.
     fn resuming(&self, key: &str, response: reqwest::Response, range: Option<Range<u64>>) -> ByteStream {
-        let (store, owned_key) = (self.clone(), key.to_owned());
-        let ask_rest = move |bytes: String, version: Option<String>| {
-            let (store, key) = (store.clone(), owned_key.clone());
-            async move {
+        let policy = self.client.config().retry;
+        ferry_http::resuming_body(response, &self.target(key), range, "etag", policy, self.ask_rest(key))
+    }
+
+    /// Sends the read of `bytes` of `key`, `If-Match` the version when one is given: how a
+    /// body that broke off asks for the rest.
+    fn ask_rest(
+        &self,
+        key: &str,
+    ) -> impl Fn(String, Option<String>) -> BoxFuture<'static, Result<reqwest::Response>> + Send + Sync + 'static {
+        let (store, key) = (self.clone(), key.to_owned());
+        move |bytes: String, version: Option<String>| {
+            let (store, key) = (store.clone(), key.clone());
+            Box::pin(async move {
                 let target = store.target(&key);
                 store.client.send(store.blob_read(&key, &target, Some(&bytes), version.as_deref())).await
-            }
-        };
-        ferry_http::resuming_body(response, &self.target(key), range, "etag", self.client.config().retry, ask_rest)
+            })
+        }
     }
 
     /// Sets the listing page size (tests use small pages to exercise paging).
@@ -537,24 +547,11 @@ impl Store for AzureStore {
         sink: Arc<dyn PositionalSink>,
     ) -> Result<bool> {
         let target = self.target(key);
-        let bytes = (!whole).then(|| format!("bytes={}-{}", range.start, range.end.saturating_sub(1)));
-        let len = range.end - range.start;
-        let expect = ferry_http::Expect { offset: range.start, len, ranged: !whole, version_header: "etag" };
-        let request = self.blob_read(key, &target, bytes.as_deref(), None);
-        match self.client.get_into(request, expect, sink.clone()).await {
-            Direct::All => Ok(true),
-            Direct::NotTaken | Direct::Broken { version: None, .. } => Ok(false),
-            Direct::Broken { done, version: Some(version) } => {
-                // The rest, from the first missing byte, on the same version (as `read` resumes).
-                let rest = range.start + done..range.end;
-                let bytes = format!("bytes={}-{}", rest.start, rest.end - 1);
-                let request = self.blob_read(key, &target, Some(&bytes), Some(&version));
-                let response = self.client.send(request).await?;
-                let body = self.resuming(key, response, Some(rest.clone()));
-                ferry_store::write_stream_at(body, sink, rest, &target).await?;
-                Ok(true)
-            }
-        }
+        let expect = ferry_http::Expect::new(&range, whole, "etag");
+        let request = self.blob_read(key, &target, expect.range_header().as_deref(), None);
+        let direct = self.client.get_into(request, expect, sink.clone()).await;
+        let policy = self.client.config().retry;
+        ferry_http::finish_direct(direct, range, sink, &target, "etag", policy, self.ask_rest(key)).await
     }
 
     async fn write(&self, key: &str, payload: Payload, options: &WriteOptions) -> Result<WriteReceipt> {

@@ -2,6 +2,7 @@
 //! that copies by URL as a V4 signed URL. A source only: writes answer `NotSupported`.
 
 use std::ops::Range;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use bytes::Bytes;
@@ -10,8 +11,10 @@ use ferry_core::{Entry, EntryKind, ErrorKind, StoreError};
 use ferry_http::Request;
 use ferry_store::ranges;
 use ferry_store::{
-    ByteStream, Capabilities, EntryStream, ListDepth, PartId, PartList, Payload, Store, WriteOptions, WriteReceipt,
+    ByteStream, Capabilities, EntryStream, ListDepth, PartId, PartList, Payload, PositionalSink, Store, WriteOptions,
+    WriteReceipt,
 };
+use futures::future::BoxFuture;
 use futures::{StreamExt, stream};
 use reqwest::Method;
 
@@ -51,6 +54,22 @@ pub struct GcsStore {
 }
 
 impl GcsStore {
+    /// Sends the read of `bytes` of `key` on the given version, when one is given: how a body
+    /// that broke off asks for the rest.
+    fn ask_rest(
+        &self,
+        key: &str,
+    ) -> impl Fn(String, Option<String>) -> BoxFuture<'static, Result<reqwest::Response>> + Send + Sync + 'static {
+        let (store, key) = (self.clone(), key.to_owned());
+        move |bytes: String, version: Option<String>| {
+            let (store, key) = (store.clone(), key.clone());
+            Box::pin(async move {
+                let target = store.target(&key);
+                store.client.send(store.media_read(&key, &target, Some(&bytes), version.as_deref())).await
+            })
+        }
+    }
+
     /// The GET of `key`'s bytes (`range`: a `bytes=` value), on `generation` when given.
     fn media_read<'a>(&self, key: &str, target: &'a str, range: Option<&str>, generation: Option<&str>) -> Request<'a> {
         let mut url = self.object_api(key);
@@ -206,23 +225,24 @@ impl Store for GcsStore {
         let Some(response) = ranges::fetch(&target, range.as_ref(), send, size).await? else {
             return Ok(stream::empty().boxed());
         };
-        // A break in the body is resumed from where it stopped, on the same generation.
-        let (store, key) = (self.clone(), key.to_owned());
-        let ask_rest = move |bytes: String, generation: Option<String>| {
-            let (store, key) = (store.clone(), key.clone());
-            async move {
-                let target = store.target(&key);
-                store.client.send(store.media_read(&key, &target, Some(&bytes), generation.as_deref())).await
-            }
-        };
-        Ok(ferry_http::resuming_body(
-            response,
-            &target,
-            range,
-            "x-goog-generation",
-            self.client.retry_policy(),
-            ask_rest,
-        ))
+        // A break in the body is resumed from where it stopped, on the same version.
+        let policy = self.client.retry_policy();
+        Ok(ferry_http::resuming_body(response, &target, range, "x-goog-generation", policy, self.ask_rest(key)))
+    }
+
+    async fn read_into(
+        &self,
+        key: &str,
+        range: Range<u64>,
+        whole: bool,
+        sink: Arc<dyn PositionalSink>,
+    ) -> Result<bool> {
+        let target = self.target(key);
+        let expect = ferry_http::Expect::new(&range, whole, "x-goog-generation");
+        let request = self.media_read(key, &target, expect.range_header().as_deref(), None);
+        let direct = self.client.get_into(request, expect, sink.clone()).await;
+        let policy = self.client.retry_policy();
+        ferry_http::finish_direct(direct, range, sink, &target, "x-goog-generation", policy, self.ask_rest(key)).await
     }
 
     async fn service_readable_url(&self, key: &str) -> Result<url::Url> {

@@ -201,6 +201,9 @@ pub struct HttpClient {
     pub(crate) receiver: Arc<crate::receive::Receiver>,
     /// A proxy is configured: only loopback URLs may skip it.
     pub(crate) proxied: bool,
+    /// Downloads may receive directly (`FERRY_DIRECT_RECEIVE=off` turns it off, to compare or to
+    /// rule it out).
+    pub(crate) direct: bool,
 }
 
 /// Turns a response that is not a success into an error by meaning (each service reads its own
@@ -240,7 +243,8 @@ impl HttpClient {
             .build()
             .map_err(|e| StoreError::new(ErrorKind::Other, "HTTP client", e.to_string()).with_source(e))?;
         let receiver = Arc::new(crate::receive::Receiver::new(&config));
-        Ok(Self { http, config: Arc::new(config), receiver, proxied })
+        let direct = std::env::var("FERRY_DIRECT_RECEIVE").map_or(true, |v| !v.trim().eq_ignore_ascii_case("off"));
+        Ok(Self { http, config: Arc::new(config), receiver, proxied, direct })
     }
 
     /// The configuration in use.

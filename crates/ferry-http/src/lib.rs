@@ -20,6 +20,6 @@ pub use client::{
     Body, ByteStream, Classify, HttpClient, HttpConfig, MAX_ERROR_BODY, MAX_XML_BODY, Request, RequestObserver,
     body_stream, describe_transport_error, operation_of, read_text,
 };
-pub use receive::{Direct, Expect};
+pub use receive::{Direct, Expect, finish_direct};
 pub use resume::resuming_body;
 pub use retry::{RetryPolicy, StatusSet, is_retryable_status, parse_retry_after};

@@ -53,6 +53,81 @@ pub struct Expect {
     pub version_header: &'static str,
 }
 
+impl Expect {
+    /// What a read of `range` must answer: all of the object when `whole` (asked for with no
+    /// range), else the range; the object's version is named by `version_header`.
+    pub fn new(range: &std::ops::Range<u64>, whole: bool, version_header: &'static str) -> Self {
+        Self { offset: range.start, len: range.end - range.start, ranged: !whole, version_header }
+    }
+
+    /// The `bytes=FIRST-LAST` to ask for, when a range is asked for.
+    pub fn range_header(&self) -> Option<String> {
+        (self.ranged && self.len > 0).then(|| format!("bytes={}-{}", self.offset, self.offset + self.len - 1))
+    }
+}
+
+/// Ends a store's direct read of `range` ([`crate::HttpClient::get_into`] gave `direct`): a
+/// body that broke off is completed from its first missing byte on the same version —
+/// `ask_rest(bytes, version)` sends that read, resumed again if it breaks as
+/// [`crate::resuming_body`] resumes — and written into `sink`. Returns whether the range is in
+/// the sink; `false` when the direct read was not taken, or broke with no version to hold the
+/// rest to (the caller then reads it all again).
+pub async fn finish_direct<F, Fut>(
+    direct: Direct,
+    range: std::ops::Range<u64>,
+    sink: Arc<dyn PositionalSink>,
+    target: &str,
+    version_header: &str,
+    policy: crate::RetryPolicy,
+    ask_rest: F,
+) -> Result<bool, ferry_core::StoreError>
+where
+    F: Fn(String, Option<String>) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = Result<reqwest::Response, ferry_core::StoreError>> + Send,
+{
+    let (done, version) = match direct {
+        Direct::All => return Ok(true),
+        Direct::NotTaken | Direct::Broken { version: None, .. } => return Ok(false),
+        Direct::Broken { done, version: Some(version) } => (done, version),
+    };
+    let rest = range.start + done..range.end;
+    let first = ask_rest(format!("bytes={}-{}", rest.start, rest.end - 1), Some(version)).await?;
+    let body = crate::resuming_body(first, target, Some(rest.clone()), version_header, policy, ask_rest);
+    write_stream_at(body, sink, rest, target).await?;
+    Ok(true)
+}
+
+/// Writes `stream`, which must hold exactly `range`'s bytes, into `sink` at the range's offsets,
+/// each piece from the blocking pool (the rare rest of a receive that broke off).
+async fn write_stream_at(
+    mut stream: crate::ByteStream,
+    sink: Arc<dyn PositionalSink>,
+    range: std::ops::Range<u64>,
+    target: &str,
+) -> Result<(), ferry_core::StoreError> {
+    use ferry_core::{ErrorKind, StoreError};
+    use futures::TryStreamExt as _;
+    let (mut at, len) = (range.start, range.end - range.start);
+    while let Some(piece) = stream.try_next().await? {
+        if at + piece.len() as u64 > range.end {
+            let message = format!("more than the {len} bytes of range {}..{} arrived", range.start, range.end);
+            return Err(StoreError::new(ErrorKind::Other, target, message));
+        }
+        let (sink, offset, piece_len) = (sink.clone(), at, piece.len() as u64);
+        tokio::task::spawn_blocking(move || sink.write_at(offset, &piece))
+            .await
+            .map_err(|e| StoreError::new(ErrorKind::Other, target, format!("the writer thread failed: {e}")))?
+            .map_err(|e| StoreError::from_io(e, target))?;
+        at += piece_len;
+    }
+    if at != range.end {
+        let message =
+            format!("{} of the {len} bytes of range {}..{} arrived", at - range.start, range.start, range.end);
+        return Err(StoreError::new(ErrorKind::Transient, target, message));
+    }
+    Ok(())
+}
+
 /// How a direct receive went ([`crate::HttpClient::get_into`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Direct {
@@ -309,7 +384,7 @@ impl crate::HttpClient {
         expect: Expect,
         sink: Arc<dyn PositionalSink>,
     ) -> Direct {
-        if self.proxied && !ferry_core::is_loopback_url(&request.url) {
+        if !self.direct || (self.proxied && !ferry_core::is_loopback_url(&request.url)) {
             return Direct::NotTaken;
         }
         let (mut url, mut headers) = (request.url, request.headers);

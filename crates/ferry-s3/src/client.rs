@@ -101,6 +101,17 @@ impl S3Client {
         self.http.send(request, &self.auth, classify).await
     }
 
+    /// Sends a GET and receives the body into `sink` if the answer is the plain success
+    /// `expect` describes ([`ferry_http::HttpClient::get_into`]).
+    pub(crate) async fn get_into(
+        &self,
+        request: Request<'_>,
+        expect: ferry_http::Expect,
+        sink: std::sync::Arc<dyn ferry_store::PositionalSink>,
+    ) -> ferry_http::Direct {
+        self.http.get_into(request, &self.auth, expect, sink).await
+    }
+
     /// Sends a GET and reads its listing body, bounded in size and time; a body that breaks off
     /// part-way is asked for again ([`ferry_http::HttpClient::get_small`]).
     pub(crate) async fn get_xml(&self, request: Request<'_>) -> Result<String, StoreError> {

@@ -3,6 +3,7 @@
 //! with a multipart upload ([`crate::multipart`]), deleted with DeleteObject.
 
 use std::ops::Range;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use bytes::Bytes;
@@ -10,8 +11,10 @@ use ferry_core::{ContentHeaders, Entry, ErrorKind, ObjectProperties, S3Url, Stor
 use ferry_http::{Body, Request};
 use ferry_store::ranges;
 use ferry_store::{
-    ByteStream, Capabilities, EntryStream, ListDepth, PartId, PartList, Payload, Store, WriteOptions, WriteReceipt,
+    ByteStream, Capabilities, EntryStream, ListDepth, PartId, PartList, Payload, PositionalSink, Store, WriteOptions,
+    WriteReceipt,
 };
+use futures::future::BoxFuture;
 use futures::{StreamExt, stream};
 use reqwest::Method;
 use reqwest::header::HeaderMap;
@@ -54,6 +57,22 @@ pub struct S3Store {
 }
 
 impl S3Store {
+    /// Sends the read of `bytes` of `key` on the given version, when one is given: how a body
+    /// that broke off asks for the rest.
+    fn ask_rest(
+        &self,
+        key: &str,
+    ) -> impl Fn(String, Option<String>) -> BoxFuture<'static, Result<reqwest::Response>> + Send + Sync + 'static {
+        let (store, key) = (self.clone(), key.to_owned());
+        move |bytes: String, version: Option<String>| {
+            let (store, key) = (store.clone(), key.clone());
+            Box::pin(async move {
+                let target = store.target(&key);
+                store.client.send(store.object_read(&key, &target, Some(&bytes), version.as_deref())).await
+            })
+        }
+    }
+
     /// The GET of `key`'s bytes (`range`: a `bytes=` value), of the version `etag` names when given.
     fn object_read<'a>(&self, key: &str, target: &'a str, range: Option<&str>, etag: Option<&str>) -> Request<'a> {
         let mut request = Request::new(Method::GET, self.url.object_url(&self.bucket, key), target);
@@ -252,15 +271,23 @@ impl Store for S3Store {
             return Ok(stream::empty().boxed());
         };
         // A break in the body is resumed from where it stopped, on the same version.
-        let (store, key) = (self.clone(), key.to_owned());
-        let ask_rest = move |bytes: String, version: Option<String>| {
-            let (store, key) = (store.clone(), key.clone());
-            async move {
-                let target = store.target(&key);
-                store.client.send(store.object_read(&key, &target, Some(&bytes), version.as_deref())).await
-            }
-        };
-        Ok(ferry_http::resuming_body(response, &target, range, "etag", self.client.retry_policy(), ask_rest))
+        let policy = self.client.retry_policy();
+        Ok(ferry_http::resuming_body(response, &target, range, "etag", policy, self.ask_rest(key)))
+    }
+
+    async fn read_into(
+        &self,
+        key: &str,
+        range: Range<u64>,
+        whole: bool,
+        sink: Arc<dyn PositionalSink>,
+    ) -> Result<bool> {
+        let target = self.target(key);
+        let expect = ferry_http::Expect::new(&range, whole, "etag");
+        let request = self.object_read(key, &target, expect.range_header().as_deref(), None);
+        let direct = self.client.get_into(request, expect, sink.clone()).await;
+        let policy = self.client.retry_policy();
+        ferry_http::finish_direct(direct, range, sink, &target, "etag", policy, self.ask_rest(key)).await
     }
 
     async fn service_readable_url(&self, key: &str) -> Result<url::Url> {

@@ -33,7 +33,7 @@ pub use payload::{ByteStream, Payload};
 pub use posix::PosixStyle;
 pub use store::{
     Capabilities, EntryStream, FinishOptions, ListDepth, PartId, PartInfo, PartList, PositionalWrite, SYMLINK_METADATA,
-    SkippedEntries, Store, md5_of, smb_name_problem, write_stream_at,
+    SkippedEntries, Store, md5_of, smb_name_problem,
 };
 pub use synthetic::{DiscardSink, GeneratedSource};
 

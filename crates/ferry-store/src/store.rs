@@ -229,37 +229,6 @@ pub trait PositionalWrite: Send + Sync {
     fn keep(self: Box<Self>) {}
 }
 
-/// Writes `stream`, which must hold exactly `range`'s bytes, into `sink` at the range's offsets,
-/// each piece from the blocking pool (for the rare rest of a receive that broke off).
-pub async fn write_stream_at(
-    mut stream: ByteStream,
-    sink: Arc<dyn PositionalSink>,
-    range: Range<u64>,
-    key: &str,
-) -> Result<()> {
-    use futures::TryStreamExt as _;
-    let mut at = range.start;
-    let len = range.end - range.start;
-    while let Some(piece) = stream.try_next().await? {
-        if at + piece.len() as u64 > range.end {
-            let message = format!("more than the {len} bytes of range {}..{} arrived", range.start, range.end);
-            return Err(StoreError::new(crate::ErrorKind::Other, key, message));
-        }
-        let (sink, offset, piece_len) = (sink.clone(), at, piece.len() as u64);
-        tokio::task::spawn_blocking(move || sink.write_at(offset, &piece))
-            .await
-            .map_err(|e| StoreError::new(crate::ErrorKind::Other, key, format!("the writer thread failed: {e}")))?
-            .map_err(|e| StoreError::from_io(e, key))?;
-        at += piece_len;
-    }
-    if at != range.end {
-        let message =
-            format!("{} of the {len} bytes of range {}..{} arrived", at - range.start, range.start, range.end);
-        return Err(StoreError::new(crate::ErrorKind::Transient, key, message));
-    }
-    Ok(())
-}
-
 /// A place objects live: a container, a directory.
 ///
 /// # Contract

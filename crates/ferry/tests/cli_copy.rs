@@ -607,11 +607,15 @@ async fn a_download_whose_bytes_do_not_match_the_stored_md5_never_reaches_its_na
     let (code, _, err) = run(ferry_with_key().args(["copy", local.to_str().unwrap(), &url, "--put-md5"]));
     assert_eq!(code, 0, "{err}");
 
-    // With the right MD5, a download in several ranges (1 MiB blocks) passes the check.
-    let good = work.path().join("good");
-    let (code, _, err) = run(ferry_with_key().args(["copy", &url, good.to_str().unwrap(), "--block-size-mb", "1"]));
-    assert_eq!(code, 0, "{err}");
-    assert_eq!(std::fs::read(&good).unwrap(), data);
+    // With the right MD5, a download in several ranges passes the check: 1 MiB ranges streamed,
+    // 2 MiB ones received directly and hashed as they land.
+    for block_mb in ["1", "2"] {
+        let good = work.path().join(format!("good-{block_mb}"));
+        let (code, _, err) =
+            run(ferry_with_key().args(["copy", &url, good.to_str().unwrap(), "--block-size-mb", block_mb]));
+        assert_eq!(code, 0, "{err}");
+        assert_eq!(std::fs::read(&good).unwrap(), data);
+    }
 
     // A wrong stored MD5: the copy fails, names the object, and leaves no file at all.
     let mut wrong = ferry_store::md5_of(&data);
@@ -619,11 +623,14 @@ async fn a_download_whose_bytes_do_not_match_the_stored_md5_never_reaches_its_na
     set_stored_md5(azurite, &container, "blob.bin", &wrong);
     let out_dir = work.path().join("out");
     std::fs::create_dir(&out_dir).unwrap();
-    let (code, _, err) =
-        run(ferry_with_key().args(["copy", &url, out_dir.join("blob.bin").to_str().unwrap(), "--block-size-mb", "1"]));
-    assert_eq!(code, 1, "{err}");
-    assert!(err.contains("does not match the Content-MD5") && err.contains("blob.bin"), "{err}");
-    assert_eq!(std::fs::read_dir(&out_dir).unwrap().count(), 0, "nothing under the final name, no temp file");
+    for block_mb in ["1", "2"] {
+        let out = out_dir.join("blob.bin");
+        let (code, _, err) =
+            run(ferry_with_key().args(["copy", &url, out.to_str().unwrap(), "--block-size-mb", block_mb]));
+        assert_eq!(code, 1, "{block_mb}: {err}");
+        assert!(err.contains("does not match the Content-MD5") && err.contains("blob.bin"), "{err}");
+        assert_eq!(std::fs::read_dir(&out_dir).unwrap().count(), 0, "nothing under the final name, no temp file");
+    }
     // --check-md5 NoCheck takes the bytes as they are.
     let (code, _, err) = run(ferry_with_key().args([
         "copy",

@@ -66,15 +66,18 @@ async fn gcs_to_local_and_to_blob_arrive_intact_with_their_properties() {
     seed(server, &bucket);
 
     // GCS → local, in AzCopy's URL form: the bucket's contents, folder markers passed over.
+    // The big object's 2 MiB ranges are received straight into the file.
     let local = tempfile::tempdir().unwrap();
-    let (code, out, err) = run(ferry_gcs(server).args([
+    let (code, out, err) = run(ferry_gcs(server).env("FERRY_LOG", "ferry::http=debug").args([
         "copy",
         &format!("https://storage.cloud.google.com/{bucket}/*"),
         local.path().to_str().unwrap(),
         "--recursive",
-        "--block-size-mb=1",
+        "--block-size-mb=2",
     ]));
     assert_eq!(code, 0, "{out}{err}");
+    let direct = err.matches("the body went straight to the file").count();
+    assert!(direct == 3 && !err.contains("not received directly"), "{err}");
     for (key, data) in objects() {
         assert_eq!(std::fs::read(local.path().join(key)).unwrap(), data, "{key}");
     }

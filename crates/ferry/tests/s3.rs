@@ -41,17 +41,20 @@ async fn s3_to_local_and_to_blob_arrive_intact() {
         seed(server, &bucket);
         server.python(&bucket, "s3.put_object(Bucket=bucket, Key='dir/marker/', Body=b'')");
 
-        // S3 → local: the bucket's contents, folder markers passed over.
+        // S3 → local: the bucket's contents, folder markers passed over; the big object's
+        // 2 MiB ranges received straight into the file.
         let local = tempfile::tempdir().unwrap();
-        let (code, out, err) = run(ferry_s3().args([
+        let (code, out, err) = run(ferry_s3().env("FERRY_LOG", "ferry::http=debug").args([
             "copy",
             &server.url(&bucket, "*"),
             local.path().to_str().unwrap(),
             "--from-to=S3Local",
             "--recursive",
-            "--block-size-mb=1",
+            "--block-size-mb=2",
         ]));
         assert_eq!(code, 0, "{:?}: {out}{err}", server.flavor());
+        let direct = err.matches("the body went straight to the file").count();
+        assert!(direct == 3 && !err.contains("not received directly"), "{:?}: {err}", server.flavor());
         for (key, data) in objects() {
             assert_eq!(std::fs::read(local.path().join(key)).unwrap(), data, "{:?} {key}", server.flavor());
         }
