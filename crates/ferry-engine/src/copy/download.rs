@@ -179,7 +179,7 @@ impl Context {
 
     /// Reads `range` of the source into `writer` at its offsets: a range larger than one write
     /// piece straight into `sink` where the source can ([`ferry_store::Store::read_into`]: no
-    /// pieces cross the runtime, ~0.5 CPU-s per GiB less), otherwise, or when that was not
+    /// pieces cross the runtime, ~0.2 CPU-s per GiB less measured), otherwise, or when that was not
     /// taken, by [`Self::stream_range_to`].
     async fn fetch_range(
         &self,
