@@ -577,6 +577,12 @@ async fn overwrite_prompt_asks_and_obeys() {
     assert_eq!(contents(), ["v3", "v2"]);
 }
 
+/// `command` with the receive's and the download's debug lines on stderr.
+fn with_debug_log(mut command: Command) -> Command {
+    command.env("FERRY_LOG", "ferry::http=debug,ferry_engine=debug");
+    command
+}
+
 /// Sets a blob's stored Content-MD5 with the Python SDK (the service does not check that one).
 fn set_stored_md5(azurite: &Azurite, container: &str, blob: &str, md5: &[u8; 16]) {
     let script = r#"
@@ -616,6 +622,12 @@ async fn a_download_whose_bytes_do_not_match_the_stored_md5_never_reaches_its_na
         assert_eq!(code, 0, "{err}");
         assert_eq!(std::fs::read(&good).unwrap(), data);
     }
+    // In one range (the default for 3 MiB): received directly and hashed by the receiving thread.
+    let good = work.path().join("good-whole");
+    let (code, _, err) = run(with_debug_log(ferry_with_key()).args(["copy", &url, good.to_str().unwrap()]));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(std::fs::read(&good).unwrap(), data);
+    assert!(err.contains("the body went straight to the file") && err.contains("hashed as it arrived"), "{err}");
 
     // A wrong stored MD5: the copy fails, names the object, and leaves no file at all.
     let mut wrong = ferry_store::md5_of(&data);
@@ -623,12 +635,17 @@ async fn a_download_whose_bytes_do_not_match_the_stored_md5_never_reaches_its_na
     set_stored_md5(azurite, &container, "blob.bin", &wrong);
     let out_dir = work.path().join("out");
     std::fs::create_dir(&out_dir).unwrap();
-    for block_mb in ["1", "2"] {
+    for block_mb in ["1", "2", "default"] {
         let out = out_dir.join("blob.bin");
-        let (code, _, err) =
-            run(ferry_with_key().args(["copy", &url, out.to_str().unwrap(), "--block-size-mb", block_mb]));
+        let mut copy = with_debug_log(ferry_with_key());
+        copy.args(["copy", &url, out.to_str().unwrap()]);
+        if block_mb != "default" {
+            copy.args(["--block-size-mb", block_mb]);
+        }
+        let (code, _, err) = run(&mut copy);
         assert_eq!(code, 1, "{block_mb}: {err}");
         assert!(err.contains("does not match the Content-MD5") && err.contains("blob.bin"), "{err}");
+        assert_eq!(err.contains("hashed as it arrived"), block_mb == "default", "{block_mb}: {err}");
         assert_eq!(std::fs::read_dir(&out_dir).unwrap().count(), 0, "nothing under the final name, no temp file");
     }
     // --check-md5 NoCheck takes the bytes as they are.

@@ -2,15 +2,16 @@
 
 use std::ops::Range;
 use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use bytes::Bytes;
 use ferry_md5::Md5;
-use ferry_store::{ErrorKind, FinishOptions, PositionalWrite, StoreError};
+use ferry_store::{ErrorKind, FinishOptions, PositionalSink, PositionalWrite, StoreError};
 use futures::{StreamExt, TryStreamExt, stream};
 
 use super::{
-    CheckMd5, Context, Overwrite, Transfer, WHOLE_WRITE_MAX, chunks, length_mismatch, ranges_in_flight, sizing_error,
-    write_piece,
+    CheckMd5, Context, DIRECT_WHOLE_MIN, Overwrite, Transfer, WHOLE_WRITE_MAX, chunks, length_mismatch,
+    ranges_in_flight, sizing_error, write_piece,
 };
 use crate::sizing::download_range;
 
@@ -42,12 +43,13 @@ impl Context {
             _ => std::collections::HashSet::new(),
         };
         let shared: &dyn PositionalWrite = &*writer;
-        let sink = writer.sink();
+        let verify = t.content_md5.is_some() && check != CheckMd5::NoCheck;
+        // A file of one range is hashed by the thread that receives it, as the bytes land.
+        let sink = writer.sink().map(|sink| DirectSink::new(sink, verify && t.size <= chunk));
         // A file that is one range is read whole, with no range asked for, where one read is one
         // version of the object: the length check then also catches an object that grew since it
         // was listed (a range would have cut the new version to the old length).
         let whole_read = t.size <= chunk && self.source.capabilities().snapshot_reads;
-        let verify = t.content_md5.is_some() && check != CheckMd5::NoCheck;
         let chunks_in_order = stream::iter(chunks(t.size, chunk))
             .map(|range| {
                 let writer = shared;
@@ -68,7 +70,7 @@ impl Context {
                         o.chunk_done(t, tag, range.start);
                     }
                     self.count_moved(moved, len);
-                    Ok::<Option<(Range<u64>, Option<Vec<Bytes>>)>, StoreError>(Some((range, whole)))
+                    Ok::<Option<(Range<u64>, Fetched)>, StoreError>(Some((range, whole)))
                 }
             })
             // In order, so the MD5 is computed while later ranges arrive, from the page cache,
@@ -92,8 +94,13 @@ impl Context {
             while let Some(range) = to_hash.recv().await {
                 hasher = match (hasher, range) {
                     // The range was written in one piece, still at hand: no need to read it back.
-                    (Some(h), Some((_, Some(data)))) => Some(hash_pieces(h, data).await),
-                    (Some(h), Some((range, None))) => Some(shared.hash_written(range, h).await?),
+                    (Some(h), Some((_, Fetched::Pieces(data)))) => Some(hash_pieces(h, data).await),
+                    (Some(h), Some((range, Fetched::Written))) => Some(shared.hash_written(range, h).await?),
+                    // The whole file, hashed as it arrived (only a file of one range is).
+                    (Some(_), Some((_, Fetched::Hashed(whole)))) => {
+                        tracing::debug!(source = %t.source_key, "hashed as it arrived");
+                        Some(whole)
+                    }
                     // A chunk kept from an earlier run: the whole file is hashed at the end.
                     _ => None,
                 };
@@ -177,26 +184,30 @@ impl Context {
         finish
     }
 
-    /// Reads `range` of the source into `writer` at its offsets: a range larger than one write
-    /// piece straight into `sink` where the source can ([`ferry_store::Store::read_into`]: no
-    /// pieces cross the runtime, ~0.2 CPU-s per GiB less measured), otherwise, or when that was not
-    /// taken, by [`Self::stream_range_to`].
+    /// Reads `range` of the source into `writer` at its offsets: straight into `sink` where the
+    /// source can ([`ferry_store::Store::read_into`]: no pieces cross the runtime, ~0.2 CPU-s per
+    /// GiB less measured) and the range is larger than one write piece or is a whole file of at
+    /// least [`DIRECT_WHOLE_MIN`]; otherwise, or when that was not taken, by [`Self::stream_range_to`].
     async fn fetch_range(
         &self,
         key: &str,
         range: Range<u64>,
         whole_read: bool,
         writer: &dyn PositionalWrite,
-        sink: Option<&std::sync::Arc<dyn ferry_store::PositionalSink>>,
-    ) -> Result<Option<Vec<Bytes>>, StoreError> {
+        sink: Option<&DirectSink>,
+    ) -> Result<Fetched, StoreError> {
         let len = range.end - range.start;
         self.pace(key, len).await?;
-        if let Some(sink) = sink.filter(|_| len > WHOLE_WRITE_MAX as u64)
-            && self.source.read_into(key, range.clone(), whole_read, sink.clone()).await?
+        let direct = len > WHOLE_WRITE_MAX as u64 || (whole_read && len >= DIRECT_WHOLE_MIN);
+        if let Some(sink) = sink.filter(|_| direct)
+            && self.source.read_into(key, range.clone(), whole_read, sink.target()).await?
         {
-            return Ok(None);
+            return Ok(sink.hashed(&range).map_or(Fetched::Written, Fetched::Hashed));
         }
-        self.stream_range_to(key, range, whole_read, writer).await
+        Ok(match self.stream_range_to(key, range, whole_read, writer).await? {
+            Some(pieces) => Fetched::Pieces(pieces),
+            None => Fetched::Written,
+        })
     }
 
     /// Streams `range` of the source into `writer` at its offsets, in vectored writes of about
@@ -265,6 +276,69 @@ impl Context {
 }
 
 /// Writes a range's pieces one after another, remembering the first write while it is the only one.
+/// What [`Context::fetch_range`] did with a range, for the in-order hash.
+enum Fetched {
+    /// Written in one piece, which is still at hand to hash.
+    Pieces(Vec<Bytes>),
+    /// Written; the hash reads it back.
+    Written,
+    /// Written and hashed as it arrived: the MD5 of the whole file, which was this one range.
+    Hashed(Md5),
+}
+
+/// Where a direct receive writes ([`ferry_store::Store::read_into`]): the partial file, and for
+/// a verified file of one range also its hash, computed on the receiving thread as each piece
+/// lands, while it is still in the CPU's cache, instead of read back from the page cache.
+struct DirectSink {
+    file: Arc<dyn PositionalSink>,
+    hashing: Option<Arc<HashingSink>>,
+}
+
+impl DirectSink {
+    fn new(file: Arc<dyn PositionalSink>, hash: bool) -> Self {
+        let hashing =
+            hash.then(|| Arc::new(HashingSink { file: file.clone(), state: Mutex::new(Some((0, Md5::new()))) }));
+        Self { file, hashing }
+    }
+
+    fn target(&self) -> Arc<dyn PositionalSink> {
+        match &self.hashing {
+            Some(hashing) => hashing.clone(),
+            None => self.file.clone(),
+        }
+    }
+
+    /// The MD5 of the file when it was hashed on arrival, in order, from its first byte to the
+    /// end of `range`; `None` otherwise (then it is read back).
+    fn hashed(&self, range: &Range<u64>) -> Option<Md5> {
+        let state = self.hashing.as_ref()?.state.lock().unwrap_or_else(PoisonError::into_inner).take();
+        state.filter(|(next, _)| *next == range.end).map(|(_, hasher)| hasher)
+    }
+}
+
+/// A sink that hashes what is written through it in order from offset 0. A write anywhere else
+/// (a receive started over from an earlier byte) spoils the hash for good.
+struct HashingSink {
+    file: Arc<dyn PositionalSink>,
+    /// The next offset in order and the hash of everything before it.
+    state: Mutex<Option<(u64, Md5)>>,
+}
+
+impl PositionalSink for HashingSink {
+    fn write_at(&self, offset: u64, data: &[u8]) -> std::io::Result<()> {
+        let written = self.file.write_at(offset, data);
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        match &mut *state {
+            Some((next, hasher)) if written.is_ok() && *next == offset => {
+                hasher.update(data);
+                *next += data.len() as u64;
+            }
+            _ => *state = None,
+        }
+        written
+    }
+}
+
 struct PieceWriter<'a> {
     writer: &'a dyn PositionalWrite,
     start: u64,
@@ -310,4 +384,61 @@ pub(super) async fn hash_more(mut hasher: Md5, data: Bytes) -> Md5 {
     })
     .await
     .expect("hashing does not panic")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A file in memory, as the partial file looks to a receive.
+    #[derive(Default)]
+    struct Memory(Mutex<Vec<u8>>);
+
+    impl PositionalSink for Memory {
+        fn write_at(&self, offset: u64, data: &[u8]) -> std::io::Result<()> {
+            let mut file = self.0.lock().unwrap();
+            let end = offset as usize + data.len();
+            if file.len() < end {
+                file.resize(end, 0);
+            }
+            file[offset as usize..end].copy_from_slice(data);
+            Ok(())
+        }
+    }
+
+    fn written(sink: &DirectSink, writes: &[(u64, &[u8])]) {
+        let target = sink.target();
+        for (offset, data) in writes {
+            target.write_at(*offset, data).unwrap();
+        }
+    }
+
+    #[test]
+    fn a_file_written_in_order_is_hashed_as_it_arrives() {
+        let data: Vec<u8> = (0..100_000u32).map(|i| (i % 251) as u8).collect();
+        let file = Arc::new(Memory::default());
+        let sink = DirectSink::new(file.clone(), true);
+        written(&sink, &[(0, &data[..40_000]), (40_000, &data[40_000..])]);
+        let hashed = sink.hashed(&(0..data.len() as u64)).expect("hashed in order");
+        assert_eq!(hashed.finalize(), Md5::digest(&data));
+        assert_eq!(*file.0.lock().unwrap(), data);
+    }
+
+    #[test]
+    fn a_write_out_of_order_or_a_short_file_leaves_it_to_be_read_back() {
+        let data = vec![7u8; 1000];
+        // Started over from an earlier byte (a receive that began again): the file is right, the
+        // hash would not be, so there is none.
+        let sink = DirectSink::new(Arc::new(Memory::default()), true);
+        written(&sink, &[(0, &data[..600]), (0, &data[..600]), (600, &data[600..])]);
+        assert!(sink.hashed(&(0..1000)).is_none());
+        // Fewer bytes than the range.
+        let sink = DirectSink::new(Arc::new(Memory::default()), true);
+        written(&sink, &[(0, &data[..600])]);
+        assert!(sink.hashed(&(0..1000)).is_none());
+        // Not asked to hash (a file of several ranges, or no MD5 to check).
+        let sink = DirectSink::new(Arc::new(Memory::default()), false);
+        written(&sink, &[(0, &data)]);
+        assert!(sink.hashed(&(0..1000)).is_none());
+    }
 }
