@@ -33,16 +33,27 @@ pub fn block_size(size: u64, requested: Option<u64>) -> Result<u64, SizingError>
     part_size(size, requested, MAX_BLOCKS, 0)
 }
 
+/// Objects up to this size are downloaded in one range unless told otherwise: one request, and
+/// hashed by the thread that receives it instead of read back. 64 × 16 MiB downloaded with
+/// 0.6–0.8 CPU-s less (3.2 instead of 3.9) and about 1 CPU-s less for the emulator than in
+/// 8 MiB ranges; one 16 MiB file in 0.10 s instead of 0.14 (README, Performance). A job of many
+/// files keeps its connections busy with other files; a lone mid-size file is quick either way.
+pub(crate) const DOWNLOAD_WHOLE_MOST: u64 = 16 * 1024 * 1024;
+
 /// The range size for downloading an object of `size` bytes.
 ///
 /// With a request, [`block_size`]'s answer (AzCopy's `--block-size-mb` sizes downloads too).
-/// Without one: a quarter of the object rounded up to a MiB, at least the automatic block size
-/// and at most [`DOWNLOAD_RANGE_MOST`] (or that block size, if larger), so a mid-size file still
-/// arrives over four connections while a large one takes few requests.
+/// Without one: the whole object up to [`DOWNLOAD_WHOLE_MOST`]; above it a quarter of the object
+/// rounded up to a MiB, at least the automatic block size and at most [`DOWNLOAD_RANGE_MOST`] (or
+/// that block size, if larger), so a mid-size file still arrives over four connections while a
+/// large one takes few requests.
 pub(crate) fn download_range(size: u64, requested: Option<u64>) -> Result<u64, SizingError> {
     let block = block_size(size, requested)?;
     if requested.is_some() {
         return Ok(block);
+    }
+    if size <= DOWNLOAD_WHOLE_MOST {
+        return Ok(block.max(size));
     }
     Ok(size.div_ceil(4).next_multiple_of(1024 * 1024).clamp(block, DOWNLOAD_RANGE_MOST.max(block)))
 }
@@ -96,6 +107,10 @@ mod tests {
     fn downloads_take_a_quarter_of_the_object_between_8_and_32_mib_unless_told() {
         assert_eq!(download_range(0, None).unwrap(), 8 * MIB);
         assert_eq!(download_range(MIB, None).unwrap(), 8 * MIB);
+        assert_eq!(download_range(9 * MIB + 1, None).unwrap(), 9 * MIB + 1, "up to 16 MiB in one range");
+        assert_eq!(download_range(16 * MIB, None).unwrap(), 16 * MIB);
+        assert_eq!(download_range(16 * MIB + 1, None).unwrap(), 8 * MIB);
+        assert_eq!(download_range(16 * MIB, Some(8 * MIB)).unwrap(), 8 * MIB);
         assert_eq!(download_range(40 * MIB, None).unwrap(), 10 * MIB);
         assert_eq!(download_range(40 * MIB + 1, None).unwrap(), 11 * MIB);
         assert_eq!(download_range(1024 * MIB, None).unwrap(), 32 * MIB);
