@@ -275,7 +275,6 @@ impl Context {
     }
 }
 
-/// Writes a range's pieces one after another, remembering the first write while it is the only one.
 /// What [`Context::fetch_range`] did with a range, for the in-order hash.
 enum Fetched {
     /// Written in one piece, which is still at hand to hash.
@@ -339,6 +338,7 @@ impl PositionalSink for HashingSink {
     }
 }
 
+/// Writes a range's pieces one after another, remembering the first write while it is the only one.
 struct PieceWriter<'a> {
     writer: &'a dyn PositionalWrite,
     start: u64,
