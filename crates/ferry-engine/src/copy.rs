@@ -44,9 +44,9 @@ const WHOLE_WRITE_MAX: usize = 1024 * 1024;
 
 /// A file read whole from this size up is received directly into its partial file and hashed on
 /// the receiving thread (`Store::read_into`), not streamed through the HTTP client: 1k × 1 MiB
-/// downloads took 0.4–0.6 CPU-s less and 21 MB of memory instead of 65, 3k × 64 KiB ones
-/// 0.4–1.1 CPU-s less (`bench/vs-rclone`, README Performance). Smaller files are few bytes per request,
-/// where handing each to a blocking thread gains nothing measurable.
+/// downloads took 5.43 CPU-s instead of 5.95 and 21 MB of memory instead of 65 (medians of six),
+/// 3k × 64 KiB ones 0.4–1.1 CPU-s less (`bench/vs-rclone`, README Performance). For 4 KiB files
+/// no difference stood out of the noise, so smaller files keep the streamed path.
 const DIRECT_WHOLE_MIN: u64 = 64 * 1024;
 
 /// The size of the pieces a download range of `len` bytes is written in.

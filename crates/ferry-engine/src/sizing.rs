@@ -35,8 +35,8 @@ pub fn block_size(size: u64, requested: Option<u64>) -> Result<u64, SizingError>
 
 /// Objects up to this size are downloaded in one range unless told otherwise: one request, and
 /// hashed by the thread that receives it instead of read back. 64 × 16 MiB downloaded with
-/// 0.6–0.8 CPU-s less (3.2 instead of 3.9) and about 1 CPU-s less for the emulator than in
-/// 8 MiB ranges; one 16 MiB file in 0.10 s instead of 0.14 (README, Performance). A job of many
+/// 3.20 CPU-s instead of 3.83 and the emulator's 3.0 instead of 3.8 in 8 MiB ranges (medians of
+/// six); one 16 MiB file in 0.10 s instead of 0.14 (README, Performance). A job of many
 /// files keeps its connections busy with other files; a lone mid-size file is quick either way.
 pub(crate) const DOWNLOAD_WHOLE_MOST: u64 = 16 * 1024 * 1024;
 
