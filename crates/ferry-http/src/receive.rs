@@ -1,10 +1,13 @@
-//! A GET received on a blocking thread straight into a file: the fast path of a download.
+//! A GET received straight into a file: the fast path of a download.
 //!
 //! Measured apart (`bench/receive-ceiling`, README → Performance), what a large download costs
 //! beyond the hash is mostly where the body lands: hyper reads up to ~400 KiB at a time into
 //! fresh memory and the pieces cross the async runtime before they are written, while a socket
 //! read into one reused 32 KiB buffer, written out at once while it is in the CPU's cache, costs
-//! about 0.5 CPU-s per GiB less. So this module owns that much of HTTP/1.1, and no more: it
+//! about 0.5 CPU-s per GiB less. The sockets are the async runtime's (non-blocking, on its few
+//! threads), not one blocking thread each: that cost the emulator serving them ~0.2 CPU-s per GiB
+//! more and the 1 GiB download ~8% of its wall time (README → Performance). So this module owns
+//! that much of HTTP/1.1, and no more: it
 //! sends one GET on its own keep-alive connections (plain or rustls, verified as reqwest
 //! verifies) and takes the answer only when it is the plain success the caller expects — the
 //! status, exactly the range and length asked for, a `Content-Length` body. Anything else (an
@@ -13,19 +16,19 @@
 //! retries, the error classification, the re-authorization and the resumption. So the rules of
 //! HTTP that matter for correctness stay in one place, and this path can only be faster.
 
-use std::cell::RefCell;
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use ferry_core::PositionalSink;
 use reqwest::header::HeaderMap;
+use tokio::io::{AsyncRead, AsyncReadExt as _, AsyncWrite, AsyncWriteExt as _};
+use tokio::net::TcpStream;
 use url::Url;
 
-/// The buffer a body is read into, one per blocking thread: small enough to stay in a core's
-/// cache between the socket read and the write (32 KiB cost ~0.5 CPU-s per GiB less than 1 MiB).
+/// The most of a body read at a time into the connection's buffer: small enough to stay in a
+/// core's cache between the socket read and the write (32 KiB cost ~0.5 CPU-s per GiB less than
+/// 1 MiB).
 const BODY_READ: usize = 32 * 1024;
 /// The most a response head may take; Azure's, with metadata, are a few KiB.
 const HEAD_MOST: usize = 64 * 1024;
@@ -33,10 +36,6 @@ const HEAD_MOST: usize = 64 * 1024;
 /// Node (Azurite) and Apache, as the main client's pool (a reset on reuse is a fallback here,
 /// but a needless one).
 const IDLE_MOST: Duration = Duration::from_secs(4);
-
-std::thread_local! {
-    static BUFFER: RefCell<Vec<u8>> = RefCell::new(vec![0; HEAD_MOST]);
-}
 
 /// What the answer must be for its body to be taken.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -168,11 +167,16 @@ pub(crate) struct Receiver {
     tls: OnceLock<Option<Arc<rustls::ClientConfig>>>,
 }
 
-#[derive(Debug)]
 struct Idle {
     origin: Origin,
     conn: Conn,
     since: Instant,
+}
+
+impl std::fmt::Debug for Idle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Idle").field("origin", &self.origin).field("since", &self.since).finish_non_exhaustive()
+    }
 }
 
 /// Where a connection goes: scheme, host and port.
@@ -193,54 +197,24 @@ impl Origin {
         Some(Self { tls, host: url.host()?.to_owned(), port: url.port_or_known_default()? })
     }
 
-    fn addresses(&self) -> std::io::Result<Vec<SocketAddr>> {
+    async fn addresses(&self) -> std::io::Result<Vec<SocketAddr>> {
         Ok(match &self.host {
-            url::Host::Domain(name) => (name.as_str(), self.port).to_socket_addrs()?.collect(),
+            url::Host::Domain(name) => tokio::net::lookup_host((name.as_str(), self.port)).await?.collect(),
             url::Host::Ipv4(ip) => vec![SocketAddr::from((*ip, self.port))],
             url::Host::Ipv6(ip) => vec![SocketAddr::from((*ip, self.port))],
         })
     }
 }
 
-#[derive(Debug)]
-enum Conn {
-    Plain(TcpStream),
-    Tls(Box<rustls::StreamOwned<rustls::ClientConnection, TcpStream>>),
+/// A connection, plain or TLS, with the buffer its answers are read into (reused while it lives).
+struct Conn {
+    io: Box<dyn Io>,
+    buffer: Vec<u8>,
 }
 
-impl Conn {
-    fn tcp(&self) -> &TcpStream {
-        match self {
-            Conn::Plain(tcp) => tcp,
-            Conn::Tls(tls) => tls.get_ref(),
-        }
-    }
-}
-
-impl Read for Conn {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        match self {
-            Conn::Plain(tcp) => tcp.read(buf),
-            Conn::Tls(tls) => tls.read(buf),
-        }
-    }
-}
-
-impl Write for Conn {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        match self {
-            Conn::Plain(tcp) => tcp.write(buf),
-            Conn::Tls(tls) => tls.write(buf),
-        }
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        match self {
-            Conn::Plain(tcp) => tcp.flush(),
-            Conn::Tls(tls) => tls.flush(),
-        }
-    }
-}
+/// A socket the runtime reads and writes without blocking.
+trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
 
 /// The parts of an answer's head this path looks at.
 struct Head {
@@ -268,55 +242,50 @@ impl Receiver {
     }
 
     /// Sends the GET of `url` with `headers` (authorized already) and receives its body into
-    /// `sink` if the answer is what `expect` says; stops, not taken, once `abandoned` is set.
-    pub(crate) fn get(
+    /// `sink` if the answer is what `expect` says. Dropping the future stops it at once.
+    pub(crate) async fn get(
         &self,
         url: &Url,
         headers: &HeaderMap,
         expect: Expect,
         sink: &dyn PositionalSink,
-        abandoned: &AtomicBool,
     ) -> Received {
         let Some(origin) = Origin::of(url) else { return Received::NotTaken("not http or https", None) };
         let request = request_head(url, headers);
-        BUFFER.with_borrow_mut(|buffer| {
-            let (mut conn, head, filled) = match self.send(&origin, &request, buffer, expect.version_header) {
-                Ok(sent) => sent,
-                Err(why) => return Received::NotTaken(why, None),
-            };
-            let status = head.status;
-            if let Err(why) = acceptable(&head, expect) {
-                return Received::NotTaken(why, Some(status));
-            }
-            let _ = conn.tcp().set_read_timeout(Some(self.read_timeout));
-            match receive_body(&mut conn, buffer, head.len..filled, expect, sink, abandoned) {
-                Ok(()) if !head.close => self.keep(origin, conn),
-                Ok(()) => {}
-                Err((why, 0)) => return Received::NotTaken(why, Some(status)),
-                Err((why, done)) => return Received::Broken { why, status, done, version: head.version },
-            }
-            Received::All(status)
-        })
+        let (mut conn, head, filled) = match self.send(&origin, &request, expect.version_header).await {
+            Ok(sent) => sent,
+            Err(why) => return Received::NotTaken(why, None),
+        };
+        let status = head.status;
+        if let Err(why) = acceptable(&head, expect) {
+            return Received::NotTaken(why, Some(status));
+        }
+        match receive_body(&mut conn, head.len..filled, expect, sink, self.read_timeout).await {
+            Ok(()) if !head.close => self.keep(origin, conn),
+            Ok(()) => {}
+            Err((why, 0)) => return Received::NotTaken(why, Some(status)),
+            Err((why, done)) => return Received::Broken { why, status, done, version: head.version },
+        }
+        Received::All(status)
     }
 
     /// Sends `request` on an idle connection to `origin` (again on a new one if that was closed
-    /// meanwhile) or a new one, and reads the answer's head into `buffer`. Returns the
-    /// connection, the head, and how much of `buffer` is filled.
-    fn send(
+    /// meanwhile) or a new one, and reads the answer's head into the connection's buffer.
+    /// Returns the connection, the head, and how much of the buffer is filled.
+    async fn send(
         &self,
         origin: &Origin,
         request: &[u8],
-        buffer: &mut [u8],
         version_header: &str,
     ) -> Result<(Conn, Head, usize), &'static str> {
         let timeout = self.response_timeout;
         if let Some(mut conn) = self.take_idle(origin)
-            && let Ok((head, filled)) = exchange(&mut conn, request, buffer, timeout, version_header)
+            && let Ok((head, filled)) = exchange(&mut conn, request, timeout, version_header).await
         {
             return Ok((conn, head, filled));
         }
-        let mut conn = self.connect(origin)?;
-        let (head, filled) = exchange(&mut conn, request, buffer, timeout, version_header)?;
+        let mut conn = self.connect(origin).await?;
+        let (head, filled) = exchange(&mut conn, request, timeout, version_header).await?;
         Ok((conn, head, filled))
     }
 
@@ -334,16 +303,24 @@ impl Receiver {
         }
     }
 
-    fn connect(&self, origin: &Origin) -> Result<Conn, &'static str> {
-        let addresses = origin.addresses().map_err(|_| "the host did not resolve")?;
-        let tcp = addresses
-            .iter()
-            .find_map(|a| TcpStream::connect_timeout(a, self.connect_timeout).ok())
-            .ok_or("no connection")?;
+    async fn connect(&self, origin: &Origin) -> Result<Conn, &'static str> {
+        let limit = self.connect_timeout;
+        let addresses = tokio::time::timeout(limit, origin.addresses())
+            .await
+            .map_err(|_| "the host did not resolve in time")?
+            .map_err(|_| "the host did not resolve")?;
+        let mut tcp = None;
+        for address in addresses {
+            if let Ok(Ok(connected)) = tokio::time::timeout(limit, TcpStream::connect(address)).await {
+                tcp = Some(connected);
+                break;
+            }
+        }
+        let tcp = tcp.ok_or("no connection")?;
         let _ = tcp.set_nodelay(true);
-        let _ = tcp.set_write_timeout(Some(self.response_timeout));
+        let buffer = vec![0; HEAD_MOST];
         if !origin.tls {
-            return Ok(Conn::Plain(tcp));
+            return Ok(Conn { io: Box::new(tcp), buffer });
         }
         let config = self.tls_config().ok_or("no TLS configuration")?;
         let name = match &origin.host {
@@ -352,8 +329,12 @@ impl Receiver {
             url::Host::Ipv6(ip) => Ok(rustls::pki_types::ServerName::from(std::net::IpAddr::from(*ip))),
         }
         .map_err(|_| "not a TLS server name")?;
-        let tls = rustls::ClientConnection::new(config, name).map_err(|_| "TLS setup failed")?;
-        Ok(Conn::Tls(Box::new(rustls::StreamOwned::new(tls, tcp))))
+        let handshake = tokio_rustls::TlsConnector::from(config).connect(name, tcp);
+        let tls = tokio::time::timeout(self.response_timeout, handshake)
+            .await
+            .map_err(|_| "the TLS handshake took too long")?
+            .map_err(|_| "the TLS handshake failed")?;
+        Ok(Conn { io: Box::new(tls), buffer })
     }
 
     /// The TLS settings reqwest uses (the platform's verifier, the process's crypto provider),
@@ -372,11 +353,11 @@ impl Receiver {
 
 impl crate::HttpClient {
     /// Sends the GET `request` and, if the answer is the plain success `expect` describes,
-    /// receives its body into `sink` on a blocking thread, each piece written as it arrives.
+    /// receives its body into `sink`, each piece written as it arrives.
     /// When it did not (a proxy in the way, an error answer, another length), the caller asks
     /// again by [`Self::send`], and whatever was written is overwritten; when the body broke off,
     /// it asks for the rest.
-    /// Dropping the future stops the receive at its next read.
+    /// Dropping the future stops the receive at once.
     pub async fn get_into(
         &self,
         request: crate::Request<'_>,
@@ -392,21 +373,10 @@ impl crate::HttpClient {
         if auth.authorize(&method, &mut url, &mut headers, request.target).await.is_err() {
             return Direct::NotTaken;
         }
-        /// Sets the flag when the receive's future is dropped, so its thread stops.
-        struct Abandon(Arc<AtomicBool>);
-        impl Drop for Abandon {
-            fn drop(&mut self) {
-                self.0.store(true, Ordering::Relaxed);
-            }
-        }
-        let abandoned = Abandon(Arc::new(AtomicBool::new(false)));
-        let flag = abandoned.0.clone();
-        let receiver = self.receiver.clone();
         let observer = self.config().observer.clone();
         let started = Instant::now();
         let operation = crate::operation_of(&method, &url);
-        let received = tokio::task::spawn_blocking(move || receiver.get(&url, &headers, expect, &*sink, &flag)).await;
-        let received = received.unwrap_or(Received::NotTaken("the receive thread failed", None));
+        let received = self.receiver.get(&url, &headers, expect, &*sink).await;
         let status = match &received {
             Received::All(status) | Received::Broken { status, .. } => Some(*status),
             Received::NotTaken(_, status) => *status,
@@ -451,32 +421,36 @@ fn request_head(url: &Url, headers: &HeaderMap) -> Vec<u8> {
     head
 }
 
-/// Writes `request` on `conn` and reads the answer's head (and maybe some body) into `buffer`.
-fn exchange(
+/// Writes `request` on `conn` and reads the answer's head (and maybe some body) into its buffer,
+/// all within `response_timeout`.
+async fn exchange(
     conn: &mut Conn,
     request: &[u8],
-    buffer: &mut [u8],
     response_timeout: Duration,
     version_header: &str,
 ) -> Result<(Head, usize), &'static str> {
-    conn.write_all(request).and_then(|()| conn.flush()).map_err(|_| "the request could not be sent")?;
-    let _ = conn.tcp().set_read_timeout(Some(response_timeout));
-    let mut filled = 0;
-    loop {
-        let got = match conn.read(&mut buffer[filled..]) {
-            Ok(0) => return Err("the connection closed before an answer"),
-            Ok(got) => got,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(_) => return Err("no answer"),
-        };
-        filled += got;
-        if let Some(head) = parse_head(&buffer[..filled], version_header)? {
-            return Ok((head, filled));
+    let Conn { io, buffer } = conn;
+    let exchange = async {
+        io.write_all(request).await.map_err(|_| "the request could not be sent")?;
+        io.flush().await.map_err(|_| "the request could not be sent")?;
+        let mut filled = 0;
+        loop {
+            let got = match io.read(&mut buffer[filled..]).await {
+                Ok(0) => return Err("the connection closed before an answer"),
+                Ok(got) => got,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(_) => return Err("no answer"),
+            };
+            filled += got;
+            if let Some(head) = parse_head(&buffer[..filled], version_header)? {
+                return Ok((head, filled));
+            }
+            if filled == buffer.len() {
+                return Err("the answer's head is too long");
+            }
         }
-        if filled == buffer.len() {
-            return Err("the answer's head is too long");
-        }
-    }
+    };
+    tokio::time::timeout(response_timeout, exchange).await.map_err(|_| "no answer in time")?
 }
 
 /// The head at the start of `data`, `None` if it is not all there yet.
@@ -534,17 +508,21 @@ fn acceptable(head: &Head, expect: Expect) -> Result<(), &'static str> {
     Ok(())
 }
 
-/// Writes the body's bytes already in `buffer[first]`, then reads the rest into `buffer` (at
-/// most [`BODY_READ`] at a time) and writes each piece at once, until `expect.len` bytes are in.
-/// A failure says why and how many bytes are in the sink (0 unless the body itself broke off).
-fn receive_body(
+/// Writes the body's bytes already in the connection's buffer (`first`), then reads the rest
+/// into the buffer (at most [`BODY_READ`] at a time, each read within `read_timeout`) and writes
+/// each piece at once, until `expect.len` bytes are in. A failure says why and how many bytes are
+/// in the sink (0 unless the body itself broke off).
+///
+/// The writes are made on the runtime's thread: a piece is at most 32 KiB into the page cache
+/// (and its hash), shorter than handing it to another thread would cost.
+async fn receive_body(
     conn: &mut Conn,
-    buffer: &mut [u8],
     first: std::ops::Range<usize>,
     expect: Expect,
     sink: &dyn PositionalSink,
-    abandoned: &AtomicBool,
+    read_timeout: Duration,
 ) -> Result<(), (&'static str, u64)> {
+    let Conn { io, buffer } = conn;
     let already = (first.end - first.start) as u64;
     if already > expect.len {
         return Err(("more than the length", 0));
@@ -553,15 +531,13 @@ fn receive_body(
     sink.write_at(expect.offset, &buffer[first]).map_err(|_| ("the write failed", 0))?;
     let mut done = already;
     while done < expect.len {
-        if abandoned.load(Ordering::Relaxed) {
-            return Err(("abandoned", 0));
-        }
         let want = usize::try_from(expect.len - done).unwrap_or(usize::MAX).min(BODY_READ);
-        let got = match conn.read(&mut buffer[..want]) {
-            Ok(0) => return Err(("the body ended early", done)),
-            Ok(got) => got,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(_) => return Err(("the body broke off", done)),
+        let got = match tokio::time::timeout(read_timeout, io.read(&mut buffer[..want])).await {
+            Err(_) => return Err(("the body stalled", done)),
+            Ok(Ok(0)) => return Err(("the body ended early", done)),
+            Ok(Ok(got)) => got,
+            Ok(Err(e)) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Ok(Err(_)) => return Err(("the body broke off", done)),
         };
         sink.write_at(expect.offset + done, &buffer[..got]).map_err(|_| ("the write failed", 0))?;
         done += got as u64;
