@@ -4,9 +4,9 @@
 //! beyond the hash is mostly where the body lands: hyper reads up to ~400 KiB at a time into
 //! fresh memory and the pieces cross the async runtime before they are written, while a socket
 //! read into one reused 32 KiB buffer, written out at once while it is in the CPU's cache, costs
-//! about 0.5 CPU-s per GiB less. The sockets are the async runtime's (non-blocking, on its few
-//! threads), not one blocking thread each: that cost the emulator serving them ~0.2 CPU-s per GiB
-//! more and the 1 GiB download ~8% of its wall time (README → Performance). So this module owns
+//! about 0.5 CPU-s per GiB less. The sockets are the async runtime's (non-blocking, read on its
+//! few threads as they become ready), not one blocking thread each: on the 1 GiB download that
+//! took ~0.15 CPU-s and ~10% of the wall time off (README → Performance). So this module owns
 //! that much of HTTP/1.1, and no more: it
 //! sends one GET on its own keep-alive connections (plain or rustls, verified as reqwest
 //! verifies) and takes the answer only when it is the plain success the caller expects — the
