@@ -20,6 +20,7 @@ mod server_side;
 mod upload;
 
 use crate::stats::{Stats, StatsSnapshot};
+use crate::task::ItemTask;
 
 /// Requests one object may have in flight at once (within the global request limit), so one
 /// huge file cannot starve the others.
@@ -368,47 +369,11 @@ impl CopyEngine {
                         record(ItemFailure { source_key: error.target().to_owned(), dest_key: String::new(), error });
                     }
                     Some(Ok(transfer)) => {
-                        ctx.stats.found(transfer.size);
-                        let observer = ctx.options.observer.as_deref();
-                        let recorded = observer.map_or(Recorded::New, |o| o.found(&transfer));
-                        if recorded == Recorded::Done {
-                            ctx.stats.previously_done(transfer.size);
-                            return;
-                        }
-                        if ctx.is_cancelled() {
-                            if let Some(o) = observer {
-                                o.finished(&transfer, ItemOutcome::Cancelled).await;
-                            }
-                            return;
-                        }
-                        if let Some(o) = observer {
-                            o.started(&transfer);
-                        }
-                        let moved = AtomicU64::new(0);
-                        let result = ctx.copy_one(&transfer, &moved, recorded == Recorded::Unfinished).await;
-                        let outcome = match &result {
-                            Ok(Outcome::Copied) => ItemOutcome::Copied,
-                            Ok(Outcome::Skipped) => ItemOutcome::Skipped,
-                            Err(_) if ctx.is_cancelled() => ItemOutcome::Cancelled,
-                            Err(error) => ItemOutcome::Failed(error),
-                        };
-                        if let Some(o) = observer {
-                            o.finished(&transfer, outcome).await;
-                        }
-                        let cancelled = matches!(outcome, ItemOutcome::Cancelled);
-                        match result {
-                            Ok(Outcome::Copied) => ctx.stats.finished(),
-                            Ok(Outcome::Skipped) => ctx.stats.skipped(transfer.size),
-                            Err(_) if cancelled => ctx.stats.unmoved(moved.load(Ordering::Relaxed)),
-                            Err(error) => {
-                                ctx.stats.unmoved(moved.load(Ordering::Relaxed));
-                                ctx.stats.failed(transfer.size);
-                                record(ItemFailure {
-                                    source_key: transfer.source_key,
-                                    dest_key: transfer.dest_key,
-                                    error,
-                                });
-                            }
+                        // A task of its own: items are received, hashed and written on all of
+                        // the runtime's threads, not only on the one polling this stream.
+                        let item = ItemTask::spawn(ctx.clone().transfer_one(transfer));
+                        if let Some(failure) = item.join().await {
+                            record(failure);
                         }
                     }
                 }
@@ -421,6 +386,53 @@ impl CopyEngine {
             failures: failures.into_inner().unwrap_or_default(),
             cancelled: ctx.is_cancelled(),
         }
+    }
+}
+
+impl Context {
+    /// Copies one listed item: records it with the observer, copies it unless the record says
+    /// it is done, counts the outcome. Returns the failure to report, if it failed.
+    async fn transfer_one(self, transfer: Transfer) -> Option<ItemFailure> {
+        let ctx = &self;
+        ctx.stats.found(transfer.size);
+        let observer = ctx.options.observer.as_deref();
+        let recorded = observer.map_or(Recorded::New, |o| o.found(&transfer));
+        if recorded == Recorded::Done {
+            ctx.stats.previously_done(transfer.size);
+            return None;
+        }
+        if ctx.is_cancelled() {
+            if let Some(o) = observer {
+                o.finished(&transfer, ItemOutcome::Cancelled).await;
+            }
+            return None;
+        }
+        if let Some(o) = observer {
+            o.started(&transfer);
+        }
+        let moved = AtomicU64::new(0);
+        let result = ctx.copy_one(&transfer, &moved, recorded == Recorded::Unfinished).await;
+        let outcome = match &result {
+            Ok(Outcome::Copied) => ItemOutcome::Copied,
+            Ok(Outcome::Skipped) => ItemOutcome::Skipped,
+            Err(_) if ctx.is_cancelled() => ItemOutcome::Cancelled,
+            Err(error) => ItemOutcome::Failed(error),
+        };
+        if let Some(o) = observer {
+            o.finished(&transfer, outcome).await;
+        }
+        let cancelled = matches!(outcome, ItemOutcome::Cancelled);
+        match result {
+            Ok(Outcome::Copied) => ctx.stats.finished(),
+            Ok(Outcome::Skipped) => ctx.stats.skipped(transfer.size),
+            Err(_) if cancelled => ctx.stats.unmoved(moved.load(Ordering::Relaxed)),
+            Err(error) => {
+                ctx.stats.unmoved(moved.load(Ordering::Relaxed));
+                ctx.stats.failed(transfer.size);
+                return Some(ItemFailure { source_key: transfer.source_key, dest_key: transfer.dest_key, error });
+            }
+        }
+        None
     }
 }
 

@@ -20,6 +20,7 @@ mod policy;
 mod rate;
 mod sizing;
 mod stats;
+mod task;
 
 pub use copy::{
     CheckMd5, CopyEngine, CopyOptions, CopyReport, ItemFailure, ItemOutcome, ObjectType, Overwrite, OverwritePrompt,
@@ -28,3 +29,4 @@ pub use copy::{
 pub use rate::RateLimit;
 pub use sizing::{DEFAULT_BLOCK_SIZE, MAX_BLOCK_SIZE, MAX_BLOCKS, SizingError, block_size};
 pub use stats::{Stats, StatsSnapshot};
+pub use task::ItemTask;

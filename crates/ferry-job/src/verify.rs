@@ -12,6 +12,7 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 
 use base64::Engine as _;
+use ferry_engine::ItemTask;
 use ferry_md5::Md5;
 use ferry_plan::{Action, ComparePolicy, Decision, Filter};
 use ferry_store::{Entry, ListDepth, Store, StoreError};
@@ -295,12 +296,15 @@ pub(crate) async fn compare_trees(
         .map_err(|e| CliError::failed(format!("cannot write the report in `{}`: {e}", dir.display())))?;
     let (source_store, dest_store): (Arc<dyn Store>, Arc<dyn Store>) =
         (trees.source.store.clone(), trees.dest.store.clone());
-    let (sp, dp) = (trees.source_prefix, trees.dest_prefix);
+    let (sp, dp): (Arc<str>, Arc<str>) = (trees.source_prefix.into(), trees.dest_prefix.into());
+    let compute = options.compute_hash;
     let judging = decisions
         .try_filter(|d| futures::future::ready(!(options.ignore_extras && d.action == Action::Extra)))
         .map_ok(|d| {
-            let (s, t) = (source_store.clone(), dest_store.clone());
-            async move { Ok::<_, StoreError>(judge(d, &*s, sp, &*t, dp, options.compute_hash).await) }
+            let (s, t, sp, dp) = (source_store.clone(), dest_store.clone(), sp.clone(), dp.clone());
+            // A task each: objects are read and hashed on all of the runtime's threads.
+            let judged = ItemTask::spawn(async move { judge(d, &*s, &sp, &*t, &dp, compute).await });
+            async move { Ok::<_, StoreError>(judged.join().await) }
         });
     // A shard's evidence lists every name in order (for the merge), so its judging keeps order.
     let mut judged = match &options.names {

@@ -79,12 +79,14 @@ impl Context {
             }
         }
         let ids: Vec<PartId> = (0..t.size.div_ceil(block)).map(|i| self.part_id(i)).collect();
-        stream::iter(chunks(t.size, block).zip(ids.iter()))
+        // Owned ids: a borrowed one in the closure's argument keeps this future from being
+        // provably `Send` (a higher-ranked lifetime), and each item is a spawned task.
+        stream::iter(chunks(t.size, block).zip(ids.iter().cloned()))
             .map(|(range, id)| async move {
                 self.check_cancelled(&t.source_key)?;
                 let len = range.end - range.start;
                 let _request = self.requests.acquire().await.expect("never closed");
-                self.dest.put_part_from_url(&t.dest_key, id, url, Some(range)).await?;
+                self.dest.put_part_from_url(&t.dest_key, &id, url, Some(range)).await?;
                 self.count_moved(moved, len);
                 Ok::<(), StoreError>(())
             })
