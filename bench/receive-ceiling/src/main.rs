@@ -4,12 +4,15 @@
 //! over keep-alive connections, anonymous (the container must be public), one thread per
 //! connection reading each range's body into one reused buffer of `PIECE_KB` and writing it with
 //! `pwrite` straight away, and the object's MD5 computed by reading the file back in order, as
-//! Ferry does — while later ranges arrive (`HASH=inorder`), after the last one (`after`, rclone's
-//! way) or not at all (`none`). No retries, no TLS, no proxies: it bounds what a client can save,
-//! it is not a client.
+//! Ferry did — while later ranges arrive (`HASH=inorder`), after the last one (`after`, rclone's
+//! way) or not at all (`none`); or (`HASH=memory`) each range received whole into one of
+//! 2 × STREAMS buffers and hashed from there, in order, as Ferry's staged downloads do, written in
+//! WRITE_KB pieces as they fill, around the page cache with `DIRECT=1` (`O_DIRECT`). No retries,
+//! no TLS, no proxies: it bounds what a client can save, it is not a client.
 //!
 //! Usage: receive-ceiling URL SIZE DEST
 //!   env STREAMS=4 RANGE_MB=32 PIECE_KB=32 WRITE_KB=PIECE_KB (the most one `pwrite` takes) HASH=inorder
+//!   DIRECT=0
 //! Prints the object's MD5 in hex.
 
 use std::fs::File;
@@ -53,8 +56,24 @@ struct Job {
     ahead: usize,
     next: AtomicUsize,
     file: File,
+    /// The same file opened with `O_DIRECT` (`DIRECT=1`): aligned writes skip the page cache.
+    direct: Option<File>,
     progress: Progress,
+    /// `HASH=memory`: each range is received whole into a buffer the hash reads from memory.
+    memory: Option<Memory>,
 }
+
+/// Whole-range buffers handed from the connections to the in-order hash, and back.
+struct Memory {
+    /// Range i's received bytes (at their aligned offset in the buffer), until hashed.
+    slots: Mutex<Vec<Option<(Vec<u8>, usize)>>>,
+    filled: Condvar,
+    /// Buffers free for the next range: the memory bound.
+    free: Mutex<Vec<Vec<u8>>>,
+    freed: Condvar,
+}
+
+const ALIGN: usize = 4096;
 
 fn env_or(name: &str, default: usize) -> usize {
     std::env::var(name).map(|v| v.parse().expect("a number")).unwrap_or(default)
@@ -74,6 +93,16 @@ fn main() {
     let ranges = size.div_ceil(range) as usize;
     let file = File::options().create(true).truncate(true).read(true).write(true).open(dest).expect("DEST");
     file.set_len(size).expect("size the file");
+    let direct = (env_or("DIRECT", 0) == 1).then(|| {
+        use std::os::unix::fs::OpenOptionsExt;
+        File::options().write(true).custom_flags(0o40000).open(dest).expect("O_DIRECT")
+    });
+    let memory = (hash == "memory").then(|| Memory {
+        slots: Mutex::new((0..ranges).map(|_| None).collect()),
+        filled: Condvar::new(),
+        free: Mutex::new((0..2 * streams).map(|_| vec![0u8; range as usize + ALIGN]).collect()),
+        freed: Condvar::new(),
+    });
     let job = Arc::new(Job {
         host: host.into(),
         path: path.into(),
@@ -82,9 +111,11 @@ fn main() {
         ranges,
         piece: env_or("PIECE_KB", 32) * 1024,
         write: env_or("WRITE_KB", env_or("PIECE_KB", 32)) * 1024,
-        ahead: if hash == "inorder" { 2 * streams } else { ranges },
+        ahead: if hash == "inorder" || hash == "memory" { 2 * streams } else { ranges },
         next: AtomicUsize::new(0),
         file,
+        direct,
+        memory,
         progress: Progress { written: Mutex::new((vec![false; ranges], 0)), changed: Condvar::new() },
     });
     let connections: Vec<_> = (0..streams)
@@ -100,6 +131,11 @@ fn main() {
     };
     match hash.as_str() {
         "none" => wait_all(connections),
+        "memory" => {
+            let digest = hash_from_memory(&job);
+            wait_all(connections);
+            println!("{}", hex(&digest));
+        }
         "after" => {
             wait_all(connections);
             println!("{}", hex(&hash_in_order(&job)));
@@ -132,6 +168,10 @@ fn receive(job: &Job) {
             end - 1
         );
         conn.write_all(request.as_bytes()).expect("send");
+        if let Some(memory) = &job.memory {
+            receive_whole(job, memory, &mut conn, &mut buf, i, start, end);
+            continue;
+        }
         let (body_len, mut filled) = read_head(&mut conn, &mut buf);
         assert_eq!(body_len, end - start, "the range asked for");
         let mut at = start;
@@ -156,6 +196,80 @@ fn receive(job: &Job) {
         }
         job.progress.update(|state| state.0[i] = true);
     }
+}
+
+/// `HASH=memory`: range `i` received whole into a free buffer, written (aligned with `O_DIRECT`
+/// when asked), and left for the hash.
+#[allow(clippy::too_many_arguments)]
+fn receive_whole(job: &Job, memory: &Memory, conn: &mut TcpStream, head: &mut [u8], i: usize, start: u64, end: u64) {
+    let mut whole = {
+        let mut free = memory.free.lock().expect("lock");
+        loop {
+            if let Some(b) = free.pop() {
+                break b;
+            }
+            free = memory.freed.wait(free).expect("lock");
+        }
+    };
+    let at = whole.as_ptr().align_offset(ALIGN);
+    let len = (end - start) as usize;
+    let (body_len, filled) = read_head(conn, head);
+    assert_eq!(body_len, end - start);
+    whole[at..at + filled].copy_from_slice(&head[..filled]);
+    let mut got = filled;
+    let mut written = 0;
+    while got < len {
+        let want = (len - got).min(job.piece);
+        let n = conn.read(&mut whole[at + got..at + got + want]).expect("receive");
+        assert!(n > 0, "closed mid-body");
+        got += n;
+        // Write each whole 1 MiB (or the end) as it completes.
+        let ready = if got == len { len } else { got / job.write * job.write };
+        if ready > written {
+            write_out(job, &whole[at + written..at + ready], start + written as u64);
+            written = ready;
+        }
+    }
+    if written < len {
+        write_out(job, &whole[at + written..at + len], start + written as u64);
+    }
+    memory.slots.lock().expect("lock")[i] = Some((whole, at));
+    memory.filled.notify_all();
+}
+
+fn write_out(job: &Job, data: &[u8], at: u64) {
+    match &job.direct {
+        Some(direct) => {
+            let aligned = data.len() / ALIGN * ALIGN;
+            direct.write_all_at(&data[..aligned], at).expect("direct write");
+            job.file.write_all_at(&data[aligned..], at + aligned as u64).expect("write the tail");
+        }
+        None => job.file.write_all_at(data, at).expect("write"),
+    }
+}
+
+/// The MD5 of the file, from each range's buffer in order.
+fn hash_from_memory(job: &Job) -> [u8; 16] {
+    let memory = job.memory.as_ref().expect("memory mode");
+    let mut md5 = ferry_md5::Md5::new();
+    for i in 0..job.ranges {
+        let (whole, at) = {
+            let mut slots = memory.slots.lock().expect("lock");
+            loop {
+                if let Some(taken) = slots[i].take() {
+                    break taken;
+                }
+                slots = memory.filled.wait(slots).expect("lock");
+            }
+        };
+        let len = (((i as u64 + 1) * job.range).min(job.size) - i as u64 * job.range) as usize;
+        md5.update(&whole[at..at + len]);
+        memory.free.lock().expect("lock").push(whole);
+        memory.freed.notify_all();
+        // Lets range i + ahead start: never more ranges unhashed than buffers.
+        job.progress.update(|state| state.1 = i + 1);
+    }
+    md5.finalize()
 }
 
 /// Reads a response's head into `buf`; returns its Content-Length and how many body bytes

@@ -334,6 +334,7 @@ pub(crate) const CAPABILITIES: Capabilities = Capabilities {
     writes_in_place: false,
     smb_names: false,
     snapshot_reads: true,
+    reads_into: true,
 };
 
 /// Lists the containers of the account behind `url`, in name order.

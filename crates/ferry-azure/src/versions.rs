@@ -58,7 +58,7 @@ impl Store for VersionsStore {
     }
 
     fn capabilities(&self) -> Capabilities {
-        Capabilities { server_side_copy: false, ..crate::store::CAPABILITIES }
+        Capabilities { server_side_copy: false, reads_into: false, ..crate::store::CAPABILITIES }
     }
 
     /// Every chosen version whose key starts with `prefix`, in key order. A version the

@@ -42,4 +42,4 @@ pub use location::{Location, LocationError, LocationHint, LocationKind};
 pub use redact::{REDACTED, RedactedUrl, Secret, redact_query, redact_text};
 pub use s3_url::{S3Style, S3Url};
 pub use sas::SasToken;
-pub use sink::PositionalSink;
+pub use sink::{DIRECT_ALIGN, PositionalSink};

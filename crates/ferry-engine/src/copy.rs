@@ -17,6 +17,7 @@ mod download;
 mod in_place;
 mod inflate;
 mod server_side;
+mod staged;
 mod upload;
 
 use crate::stats::{Stats, StatsSnapshot};
@@ -288,6 +289,8 @@ struct Context {
     stats: Arc<Stats>,
     requests: Arc<Semaphore>,
     budget: Budget,
+    /// Buffers for downloads held in memory until hashed ([`staged`]), kept between files.
+    staging: Arc<staged::StagingPool>,
     /// Set once an item fell back from a server-side copy to streaming (warned about once).
     stream_fallback: Arc<AtomicBool>,
 }
@@ -317,6 +320,7 @@ impl CopyEngine {
             stats,
             requests,
             budget,
+            staging: Arc::default(),
             stream_fallback: Arc::new(AtomicBool::new(false)),
         };
         Self { context }

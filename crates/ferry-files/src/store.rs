@@ -541,6 +541,7 @@ const CAPABILITIES: Capabilities = Capabilities {
     writes_in_place: true,
     smb_names: true,
     snapshot_reads: false,
+    reads_into: false,
 };
 
 #[async_trait]

@@ -41,6 +41,7 @@ const CAPABILITIES: Capabilities = Capabilities {
     writes_in_place: false,
     smb_names: false,
     snapshot_reads: true,
+    reads_into: true,
 };
 
 /// A bucket of Google Cloud Storage.

@@ -42,6 +42,7 @@ pub(crate) const CAPABILITIES: Capabilities = Capabilities {
     writes_in_place: false,
     smb_names: false,
     snapshot_reads: true,
+    reads_into: true,
 };
 
 /// A bucket of an S3 (or S3-compatible) service.

@@ -8,6 +8,7 @@
 //! The local backend lives here too ([`LocalStore`]): it has no heavy dependency of its own, and
 //! having it beside the trait keeps the contract honest.
 
+mod direct_write;
 mod local;
 mod memory;
 pub mod paging;
@@ -24,8 +25,8 @@ mod synthetic;
 // The vocabulary (entries, errors by meaning, key order) lives in `ferry-core`, where the
 // planner sees it without knowing any store; it is re-exported here for backends.
 pub use ferry_core::{
-    ContentHeaders, Entry, EntryKind, ErrorKind, ObjectProperties, PositionalSink, SmbProperties, StoreError,
-    WriteOptions, WriteReceipt, cmp_keys,
+    ContentHeaders, DIRECT_ALIGN, Entry, EntryKind, ErrorKind, ObjectProperties, PositionalSink, SmbProperties,
+    StoreError, WriteOptions, WriteReceipt, cmp_keys,
 };
 pub use local::{Links, LocalStore, STAGING_PREFIX, TEMP_PREFIX};
 pub use memory::MemoryStore;

@@ -511,6 +511,7 @@ impl Store for LocalStore {
             writes_in_place: false,
             smb_names: false,
             snapshot_reads: false,
+            reads_into: false,
         }
     }
 

@@ -142,6 +142,7 @@ impl Store for MemoryStore {
             writes_in_place: false,
             smb_names: false,
             snapshot_reads: true,
+            reads_into: false,
         }
     }
 

@@ -11,13 +11,14 @@ use std::io::{IoSlice, Seek, SeekFrom};
 use std::ops::Range;
 use std::os::unix::fs::FileExt;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use async_trait::async_trait;
 use bytes::Bytes;
 use ferry_md5::Md5;
 use futures::StreamExt;
 
+use crate::direct_write::DirectFile;
 use crate::local::{publish, temp_name};
 use crate::safe_dir::{SafeDir, is_own_regular_file};
 use crate::{ByteStream, ErrorKind, FinishOptions, PositionalSink, PositionalWrite, Result, StoreError};
@@ -33,6 +34,8 @@ pub(crate) struct PartialFile {
     /// Held around each write. The kernel lets one buffered write into a file at a time (the
     /// inode lock) and has the others spin on the CPU while they wait; queued here, they sleep.
     writing: Arc<Mutex<()>>,
+    /// The same file opened for writes around the page cache, when first asked for and if it can be.
+    direct: OnceLock<Option<Arc<DirectFile>>>,
     /// Published, or kept on purpose for a later run: either way, not deleted on drop.
     published: bool,
 }
@@ -69,7 +72,8 @@ impl PartialFile {
 
     fn new(key: &str, dir: SafeDir, temp: String, target: String, size: u64, file: fs::File) -> Self {
         let (size, file) = (AtomicU64::new(size), Arc::new(file));
-        Self { key: key.to_owned(), dir, temp, target, size, file, writing: Arc::default(), published: false }
+        let writing = Arc::default();
+        Self { key: key.to_owned(), dir, temp, target, size, file, writing, direct: OnceLock::new(), published: false }
     }
 }
 
@@ -172,16 +176,35 @@ struct FileSink {
     file: Arc<fs::File>,
     writing: Arc<Mutex<()>>,
     size: u64,
+    direct: Option<Arc<DirectFile>>,
 }
 
-impl PositionalSink for FileSink {
-    fn write_at(&self, offset: u64, data: &[u8]) -> std::io::Result<()> {
+impl FileSink {
+    fn within(&self, offset: u64, data: &[u8]) -> std::io::Result<()> {
         if offset.saturating_add(data.len() as u64) > self.size {
             let message = format!("a write at {offset}+{} goes past the announced size {}", data.len(), self.size);
             return Err(std::io::Error::new(std::io::ErrorKind::InvalidInput, message));
         }
+        Ok(())
+    }
+}
+
+impl PositionalSink for FileSink {
+    fn write_at(&self, offset: u64, data: &[u8]) -> std::io::Result<()> {
+        self.within(offset, data)?;
         let _turn = self.writing.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         self.file.write_all_at(data, offset)
+    }
+
+    fn writes_direct(&self) -> bool {
+        self.direct.as_ref().is_some_and(|d| d.usable())
+    }
+
+    fn write_direct_at(&self, offset: u64, data: &[u8]) -> std::io::Result<bool> {
+        let Some(direct) = &self.direct else { return Ok(false) };
+        self.within(offset, data)?;
+        let _turn = self.writing.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        direct.write_at(offset, data)
     }
 }
 
@@ -213,7 +236,8 @@ impl PositionalWrite for PartialFile {
 
     fn sink(&self) -> Option<Arc<dyn PositionalSink>> {
         let (file, writing) = (self.file.clone(), self.writing.clone());
-        Some(Arc::new(FileSink { file, writing, size: self.size.load(Ordering::Relaxed) }))
+        let direct = self.direct.get_or_init(|| DirectFile::reopen(&file).map(Arc::new)).clone();
+        Some(Arc::new(FileSink { file, writing, size: self.size.load(Ordering::Relaxed), direct }))
     }
 
     async fn hash_written(&self, range: Range<u64>, mut hasher: Md5) -> Result<Md5> {

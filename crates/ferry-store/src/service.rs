@@ -49,6 +49,8 @@ impl<B: Bucket> ServiceStore<B> {
         capabilities: Capabilities,
         open: OpenBucket<B>,
     ) -> Self {
+        // Reads are forwarded by `read` only: `read_into` here always declines.
+        let capabilities = Capabilities { reads_into: false, ..capabilities };
         Self { shown: shown.into(), buckets, open, stores: Mutex::default(), capabilities }
     }
 

@@ -127,6 +127,9 @@ pub struct Capabilities {
     /// versions, so a copy needs no second look at the source to know it did not change
     /// underneath (a local file, read while it is written, can mix them).
     pub snapshot_reads: bool,
+    /// [`Store::read_into`] can take a range straight into a sink (its own receive); where it is
+    /// false, `read_into` always declines.
+    pub reads_into: bool,
 }
 
 /// Why `key` cannot be a name on an SMB share (Azure Files), or `None` if it can: the

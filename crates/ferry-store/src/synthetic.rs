@@ -89,6 +89,7 @@ impl Store for GeneratedSource {
             writes_in_place: false,
             smb_names: false,
             snapshot_reads: true,
+            reads_into: false,
         }
     }
 
@@ -192,6 +193,7 @@ impl Store for DiscardSink {
             writes_in_place: false,
             smb_names: false,
             snapshot_reads: false, // nothing is ever read back from a sink
+            reads_into: false,
         }
     }
 

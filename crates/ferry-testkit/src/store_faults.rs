@@ -96,7 +96,12 @@ impl Store for FaultyStore {
 
     fn capabilities(&self) -> Capabilities {
         let inner = self.inner.capabilities();
-        Capabilities { positional_writes: inner.positional_writes && !self.faults.no_positional_writes, ..inner }
+        // `read_into` is not passed through (faults are injected in `read`).
+        Capabilities {
+            positional_writes: inner.positional_writes && !self.faults.no_positional_writes,
+            reads_into: false,
+            ..inner
+        }
     }
 
     async fn open_parts(

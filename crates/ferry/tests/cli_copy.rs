@@ -600,6 +600,49 @@ client.get_blob_client(blob).set_http_headers(ContentSettings(content_md5=bytear
     assert!(status.success(), "the Python SDK set the blob's MD5");
 }
 
+/// A file of several ranges with an MD5 is held in memory range by range (8 MiB ranges, each
+/// asked for once), hashed from there and written around the page cache; it arrives intact, and a
+/// wrong stored MD5 still fails it with nothing left behind. `FERRY_DIRECT_WRITES=off` takes the
+/// page cache and the read-back, with the same bytes.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_large_verified_download_is_hashed_from_memory() {
+    let azurite = Azurite::shared();
+    let store = azurite.new_container("md5-staged").await;
+    let container = store.container().to_owned();
+    let data = pattern(40 * 1024 * 1024 + 17, 12);
+    let work = tempfile::tempdir().unwrap();
+    let local = work.path().join("big.bin");
+    std::fs::write(&local, &data).unwrap();
+    let url = format!("{}/big.bin", azurite.container_url(&container));
+    let (code, _, err) = run(ferry_with_key().args(["copy", local.to_str().unwrap(), &url, "--put-md5"]));
+    assert_eq!(code, 0, "{err}");
+
+    for direct in ["on", "off"] {
+        let good = work.path().join(format!("good-{direct}"));
+        let mut copy = with_debug_log(ferry_with_key());
+        copy.env("FERRY_DIRECT_WRITES", direct).args(["copy", &url, good.to_str().unwrap()]);
+        let (code, _, err) = run(&mut copy);
+        assert_eq!(code, 0, "{direct}: {err}");
+        assert_eq!(std::fs::read(&good).unwrap(), data, "{direct}");
+        let held = err.matches("hashed from memory").count();
+        // 40 MiB and 17 bytes: five 8 MiB ranges and one of 17 bytes, all held (or, off, none;
+        // the ranges are then 11 MiB and read back).
+        assert_eq!(held, if direct == "on" { 6 } else { 0 }, "{direct}: {err}");
+    }
+
+    let mut wrong = ferry_store::md5_of(&data);
+    wrong[15] ^= 0x01;
+    set_stored_md5(azurite, &container, "big.bin", &wrong);
+    let out_dir = work.path().join("out");
+    std::fs::create_dir(&out_dir).unwrap();
+    let (code, _, err) =
+        run(with_debug_log(ferry_with_key()).args(["copy", &url, out_dir.join("big.bin").to_str().unwrap()]));
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("does not match the Content-MD5") && err.contains("big.bin"), "{err}");
+    assert!(err.contains("hashed from memory"), "{err}");
+    assert_eq!(std::fs::read_dir(&out_dir).unwrap().count(), 0, "nothing under the final name, no temp file");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_download_whose_bytes_do_not_match_the_stored_md5_never_reaches_its_name() {
     let azurite = Azurite::shared();

@@ -293,6 +293,40 @@ async fn a_body_cut_short_is_resumed_from_where_it_stopped() {
     }
 }
 
+/// A verified download held in memory range by range (a file of several ranges with an MD5) whose
+/// bodies break off mid-range: the rest is asked for from the break and held after what came
+/// first, and the file arrives whole and verified.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_held_range_cut_short_is_resumed_and_the_file_verified() {
+    let azurite = Azurite::shared();
+    let store = azurite.new_container("faults-staged").await;
+    let data = pattern(24 * 1024 * 1024 + 5, 13);
+    let work = tempfile::tempdir().unwrap();
+    let local = work.path().join("src.bin");
+    std::fs::write(&local, &data).unwrap();
+    let url = format!("{}/s.bin", azurite.container_url(store.container()));
+    let (code, _, err) = run(ferry_with_key().args(["copy", local.to_str().unwrap(), &url, "--put-md5"]));
+    assert_eq!(code, 0, "{err}");
+    for fault in [Fault::ResetMidBody, Fault::TruncateBody] {
+        let rule = Rule::new(fault, Selector::BlobData("GET"), When::FirstN(2));
+        let proxy = FaultProxy::with_plan(azurite.port(), FaultPlan { rules: vec![rule], seed: 3 }).await.unwrap();
+        let out = work.path().join("out.bin");
+        let (code, _, err) = run(ferry_with_key()
+            .env("FERRY_MAX_RETRIES", "3")
+            .env("FERRY_LOG", "ferry_engine=debug")
+            .args(["copy", &format!("{}/s.bin", via(&proxy, store.container())), out.to_str().unwrap()]));
+        assert_eq!(code, 0, "{fault:?}: {err}");
+        assert_eq!(proxy.injected(), [2], "{fault:?}");
+        assert_eq!(std::fs::read(&out).unwrap(), data, "{fault:?}");
+        let resumed = proxy.heads().into_iter().filter(|h| h.starts_with("GET") && h.contains("if-match")).count();
+        assert_eq!(resumed, 2, "{fault:?}");
+        // The rest of a range cut short follows on from its last byte, so every range (three of
+        // 8 MiB and the 5 bytes after them) is still whole in memory and hashed from there.
+        assert_eq!(err.matches("hashed from memory").count(), 4, "{fault:?}: {err}");
+        std::fs::remove_file(&out).unwrap();
+    }
+}
+
 /// A large download takes the direct receive (each range read once, straight into the file) and
 /// arrives intact; with no fault, no range is asked for twice and nothing falls back.
 #[tokio::test(flavor = "multi_thread")]

@@ -9,6 +9,7 @@ use ferry_md5::Md5;
 use ferry_store::{ErrorKind, FinishOptions, PositionalSink, PositionalWrite, StoreError};
 use futures::{StreamExt, TryStreamExt, stream};
 
+use super::staged::{STAGED_IN_FLIGHT, STAGED_RANGE, Staged, StagedRange};
 use super::{
     CheckMd5, Context, DIRECT_WHOLE_MIN, Overwrite, Transfer, WHOLE_WRITE_MAX, chunks, length_mismatch,
     ranges_in_flight, sizing_error, write_piece,
@@ -26,9 +27,6 @@ impl Context {
         let chunk =
             download_range(t.size, self.options.policy.block_size).map_err(|e| sizing_error(&t.source_key, e))?;
         let tag = self.version_tag(t);
-        // Chunks are recorded under the range size too: a run that cut the file differently (an
-        // older version, another --block-size-mb) has offsets that do not mark these ranges.
-        let chunk_tag = format!("{tag}/{chunk}");
         let (writer, reopened) = match self.dest.reopen_positional_write(&t.dest_key, t.size, &tag).await {
             Ok(pair) => pair,
             Err(e) if e.kind() == ErrorKind::NotSupported => {
@@ -36,6 +34,20 @@ impl Context {
             }
             Err(e) => return Err(e),
         };
+        let verify = t.content_md5.is_some() && check != CheckMd5::NoCheck;
+        let file = writer.sink();
+        // A file of several ranges with an MD5 to check, received directly into a file that takes
+        // direct writes: each range is held in memory until hashed ([`staged`]).
+        let staging = verify
+            && t.size > chunk
+            && self.options.policy.block_size.is_none()
+            && self.source.capabilities().reads_into
+            && file.as_ref().is_some_and(|f| f.writes_direct());
+        let chunk = if staging { STAGED_RANGE } else { chunk };
+        let window = staging.then(|| Arc::new(tokio::sync::Semaphore::new(STAGED_IN_FLIGHT)));
+        // Chunks are recorded under the range size too: a run that cut the file differently (an
+        // older version, another --block-size-mb) has offsets that do not mark these ranges.
+        let chunk_tag = format!("{tag}/{chunk}");
         let observer = self.options.observer.as_deref();
         // Recorded chunks count only if their file survived; the MD5 check below covers them too.
         let done: std::collections::HashSet<u64> = match observer {
@@ -43,9 +55,8 @@ impl Context {
             _ => std::collections::HashSet::new(),
         };
         let shared: &dyn PositionalWrite = &*writer;
-        let verify = t.content_md5.is_some() && check != CheckMd5::NoCheck;
         // A file of one range is hashed by the thread that receives it, as the bytes land.
-        let sink = writer.sink().map(|sink| DirectSink::new(sink, verify && t.size <= chunk));
+        let sink = file.map(|file| DirectSink::new(file, verify && t.size <= chunk));
         // A file that is one range is read whole, with no range asked for, where one read is one
         // version of the object: the length check then also catches an object that grew since it
         // was listed (a range would have cut the new version to the old length).
@@ -53,7 +64,7 @@ impl Context {
         let chunks_in_order = stream::iter(chunks(t.size, chunk))
             .map(|range| {
                 let writer = shared;
-                let (tag, done, sink) = (&chunk_tag, &done, &sink);
+                let (tag, done, sink, window) = (&chunk_tag, &done, &sink, &window);
                 async move {
                     self.check_cancelled(&t.source_key)?;
                     let len = range.end - range.start;
@@ -61,21 +72,26 @@ impl Context {
                         self.stats.reused(len);
                         return Ok(None);
                     }
-                    let _budget = self.budget.reserve(write_piece(len) as u64).await;
-                    let whole = {
-                        let _request = self.requests.acquire().await.expect("never closed");
-                        self.fetch_range(&t.source_key, range.clone(), whole_read, writer, sink.as_ref()).await?
+                    let fetched = match (window, sink) {
+                        (Some(window), Some(sink)) => {
+                            self.fetch_staged(&t.source_key, range.clone(), window, writer, sink).await?
+                        }
+                        _ => {
+                            let _budget = self.budget.reserve(write_piece(len) as u64).await;
+                            let _request = self.requests.acquire().await.expect("never closed");
+                            self.fetch_range(&t.source_key, range.clone(), whole_read, writer, sink.as_ref()).await?
+                        }
                     };
                     if let Some(o) = observer {
                         o.chunk_done(t, tag, range.start);
                     }
                     self.count_moved(moved, len);
-                    Ok::<Option<(Range<u64>, Fetched)>, StoreError>(Some((range, whole)))
+                    Ok::<Option<(Range<u64>, Fetched)>, StoreError>(Some((range, fetched)))
                 }
             })
             // In order, so the MD5 is computed while later ranges arrive, from the page cache,
             // instead of in one pass at the end.
-            .buffered(ranges_in_flight(chunk, verify));
+            .buffered(if staging { STAGED_IN_FLIGHT } else { ranges_in_flight(chunk, verify) });
         // Fetching and hashing run side by side: the ranges keep arriving while a finished one is
         // hashed (awaiting the hash inside the fetch loop would stall every transfer meanwhile, so
         // a download took the fetch time plus the hash time). Only range descriptors wait in the
@@ -95,6 +111,11 @@ impl Context {
                 hasher = match (hasher, range) {
                     // The range was written in one piece, still at hand: no need to read it back.
                     (Some(h), Some((_, Fetched::Pieces(data)))) => Some(hash_pieces(h, data).await),
+                    // Held in memory until now (and written around the page cache).
+                    (Some(h), Some((range, Fetched::Staged(held)))) => {
+                        tracing::debug!(source = %t.source_key, ?range, "hashed from memory, written around the page cache");
+                        Some(held.hash_into(h, self.staging.clone()).await)
+                    }
                     (Some(h), Some((range, Fetched::Written))) => Some(shared.hash_written(range, h).await?),
                     // The whole file, hashed as it arrived (only a file of one range is).
                     (Some(_), Some((_, Fetched::Hashed(whole)))) => {
@@ -210,6 +231,34 @@ impl Context {
         })
     }
 
+    /// Reads `range` of the source into a buffer held until hashed, writing it to the file as it
+    /// arrives ([`StagedRange`]), within the file's `window` of ranges held and the run's buffer
+    /// budget. Where the direct read is not taken, the range is streamed as any other.
+    async fn fetch_staged(
+        &self,
+        key: &str,
+        range: Range<u64>,
+        window: &Arc<tokio::sync::Semaphore>,
+        writer: &dyn PositionalWrite,
+        sink: &DirectSink,
+    ) -> Result<Fetched, StoreError> {
+        let len = range.end - range.start;
+        let place = window.clone().acquire_owned().await.expect("never closed");
+        let budget = self.budget.reserve(len).await;
+        let _request = self.requests.acquire().await.expect("never closed");
+        self.pace(key, len).await?;
+        let staged = Arc::new(StagedRange::new(sink.file.clone(), &self.staging, range.start, len as usize));
+        if self.source.read_into(key, range.clone(), false, staged.clone()).await? {
+            let held = staged.finish(&self.staging, (place, budget)).map_err(|e| StoreError::from_io(e, key))?;
+            return Ok(held.map_or(Fetched::Written, Fetched::Staged));
+        }
+        staged.discard(&self.staging);
+        Ok(match self.stream_range_to(key, range, false, writer).await? {
+            Some(pieces) => Fetched::Pieces(pieces),
+            None => Fetched::Written,
+        })
+    }
+
     /// Streams `range` of the source into `writer` at its offsets, in vectored writes of about
     /// [`write_piece`] bytes: memory per range in flight stays at one piece, not the range, and
     /// the network's pieces are written as they came, not copied into one buffer first.
@@ -283,6 +332,8 @@ enum Fetched {
     Written,
     /// Written and hashed as it arrived: the MD5 of the whole file, which was this one range.
     Hashed(Md5),
+    /// Written, and held in memory for the hash.
+    Staged(Staged),
 }
 
 /// Where a direct receive writes ([`ferry_store::Store::read_into`]): the partial file, and for
