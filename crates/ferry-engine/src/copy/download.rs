@@ -38,11 +38,15 @@ impl Context {
         let file = writer.sink();
         // A file of several ranges with an MD5 to check, received directly into a file that takes
         // direct writes: each range is held in memory until hashed ([`staged`]).
+        // At most [`STAGED_FILES`] files at a time: many large files in parallel are fast anyway,
+        // and would otherwise hold 64 MiB each.
         let staging = verify
             && t.size > chunk
             && self.options.policy.block_size.is_none()
             && self.source.capabilities().reads_into
             && file.as_ref().is_some_and(|f| f.writes_direct());
+        let staged_turn = staging.then(|| self.staging.file()).flatten();
+        let staging = staged_turn.is_some();
         let chunk = if staging { STAGED_RANGE } else { chunk };
         let window = staging.then(|| Arc::new(tokio::sync::Semaphore::new(STAGED_IN_FLIGHT)));
         // Chunks are recorded under the range size too: a run that cut the file differently (an

@@ -8,7 +8,8 @@
 //! faults there). Held in a buffer of the run's, written with `O_DIRECT` and hashed from the
 //! buffer, a range costs neither (`bench/receive-ceiling` `HASH=memory DIRECT=1`, README
 //! Performance). The memory is bounded: [`STAGED_IN_FLIGHT`] ranges of [`STAGED_RANGE`] per file,
-//! and each counts against the run's buffer budget until hashed.
+//! [`STAGED_FILES`] files at a time, and each range counts against the run's buffer budget until
+//! hashed.
 //!
 //! Only where it can pay: the destination takes direct writes, the file has several ranges and an
 //! MD5 to check, and no range size was asked for. Anything unexpected on the way (a receive begun
@@ -18,7 +19,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use ferry_md5::Md5;
 use ferry_store::{DIRECT_ALIGN, PositionalSink};
-use tokio::sync::OwnedSemaphorePermit;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// The range size of a staged download: the buffer each range is held in. Azurite serves 8 MiB
 /// ranges as cheaply as 32 MiB ones, and smaller ones much less cheaply (2 MiB: 4–6× its CPU).
@@ -31,14 +32,30 @@ pub(super) const STAGED_IN_FLIGHT: usize = 8;
 /// not slowed by its own latency, small enough that the tail written at the end is short.
 const SEGMENT: usize = 1024 * 1024;
 
-/// Idle range buffers kept for the next ranges and files, so each is allocated (and its pages
-/// faulted in) once per run rather than once per range.
-#[derive(Default)]
+/// Files of a run held in memory at once: the staged memory of a run is at most
+/// `STAGED_FILES × STAGED_IN_FLIGHT × STAGED_RANGE` (128 MiB), however many files are in flight.
+const STAGED_FILES: usize = 2;
+
+/// A run's staging: idle range buffers kept for the next ranges and files, so each is allocated
+/// (and its pages faulted in) once per run rather than once per range, and the files' turns.
 pub(super) struct StagingPool {
     free: Mutex<Vec<Vec<u8>>>,
+    files: Arc<Semaphore>,
+}
+
+impl Default for StagingPool {
+    fn default() -> Self {
+        Self { free: Mutex::default(), files: Arc::new(Semaphore::new(STAGED_FILES)) }
+    }
 }
 
 impl StagingPool {
+    /// A file's turn to be held in memory, if one is free now (a file without one is downloaded
+    /// through the page cache: waiting for a turn would hold it up for nothing).
+    pub(super) fn file(&self) -> Option<OwnedSemaphorePermit> {
+        self.files.clone().try_acquire_owned().ok()
+    }
+
     fn take(&self) -> Vec<u8> {
         let kept = self.free.lock().unwrap_or_else(PoisonError::into_inner).pop();
         kept.unwrap_or_else(|| vec![0; STAGED_RANGE as usize + DIRECT_ALIGN])
@@ -49,7 +66,7 @@ impl StagingPool {
             return;
         }
         let mut free = self.free.lock().unwrap_or_else(PoisonError::into_inner);
-        if free.len() < STAGED_IN_FLIGHT {
+        if free.len() < STAGED_FILES * STAGED_IN_FLIGHT {
             free.push(buffer);
         }
     }
@@ -180,7 +197,6 @@ impl Staged {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tokio::sync::Semaphore;
 
     /// A file in memory that takes direct writes when asked to, and counts both kinds.
     #[derive(Default)]
@@ -281,5 +297,14 @@ mod tests {
         // A write after the end goes to the file.
         range.write_at(1_234_567, &data[1_234_567..]).unwrap();
         assert_eq!(*file.data.lock().unwrap(), data);
+    }
+
+    #[test]
+    fn only_so_many_files_are_held_at_once() {
+        let pool = StagingPool::default();
+        let turns: Vec<_> = (0..STAGED_FILES).map(|_| pool.file().expect("a free turn")).collect();
+        assert!(pool.file().is_none(), "a file beyond them goes through the page cache");
+        drop(turns);
+        assert!(pool.file().is_some(), "turns come back when files end");
     }
 }
