@@ -34,8 +34,9 @@ pub(crate) struct PartialFile {
     /// Held around each write. The kernel lets one buffered write into a file at a time (the
     /// inode lock) and has the others spin on the CPU while they wait; queued here, they sleep.
     writing: Arc<Mutex<()>>,
-    /// The same file opened for writes around the page cache, when first asked for and if it can be.
-    direct: OnceLock<Option<Arc<DirectFile>>>,
+    /// The same file opened for writes around the page cache, when first asked for (only a
+    /// download that would use it asks) and if it can be.
+    direct: Arc<OnceLock<Option<DirectFile>>>,
     /// Published, or kept on purpose for a later run: either way, not deleted on drop.
     published: bool,
 }
@@ -73,7 +74,7 @@ impl PartialFile {
     fn new(key: &str, dir: SafeDir, temp: String, target: String, size: u64, file: fs::File) -> Self {
         let (size, file) = (AtomicU64::new(size), Arc::new(file));
         let writing = Arc::default();
-        Self { key: key.to_owned(), dir, temp, target, size, file, writing, direct: OnceLock::new(), published: false }
+        Self { key: key.to_owned(), dir, temp, target, size, file, writing, direct: Arc::default(), published: false }
     }
 }
 
@@ -176,10 +177,14 @@ struct FileSink {
     file: Arc<fs::File>,
     writing: Arc<Mutex<()>>,
     size: u64,
-    direct: Option<Arc<DirectFile>>,
+    direct: Arc<OnceLock<Option<DirectFile>>>,
 }
 
 impl FileSink {
+    fn direct(&self) -> Option<&DirectFile> {
+        self.direct.get_or_init(|| DirectFile::reopen(&self.file)).as_ref()
+    }
+
     fn within(&self, offset: u64, data: &[u8]) -> std::io::Result<()> {
         if offset.saturating_add(data.len() as u64) > self.size {
             let message = format!("a write at {offset}+{} goes past the announced size {}", data.len(), self.size);
@@ -197,11 +202,11 @@ impl PositionalSink for FileSink {
     }
 
     fn writes_direct(&self) -> bool {
-        self.direct.as_ref().is_some_and(|d| d.usable())
+        self.direct().is_some_and(DirectFile::usable)
     }
 
     fn write_direct_at(&self, offset: u64, data: &[u8]) -> std::io::Result<bool> {
-        let Some(direct) = &self.direct else { return Ok(false) };
+        let Some(direct) = self.direct() else { return Ok(false) };
         self.within(offset, data)?;
         let _turn = self.writing.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         direct.write_at(offset, data)
@@ -236,7 +241,7 @@ impl PositionalWrite for PartialFile {
 
     fn sink(&self) -> Option<Arc<dyn PositionalSink>> {
         let (file, writing) = (self.file.clone(), self.writing.clone());
-        let direct = self.direct.get_or_init(|| DirectFile::reopen(&file).map(Arc::new)).clone();
+        let direct = self.direct.clone();
         Some(Arc::new(FileSink { file, writing, size: self.size.load(Ordering::Relaxed), direct }))
     }
 
