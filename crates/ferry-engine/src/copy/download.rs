@@ -39,7 +39,7 @@ impl Context {
         // A file of several ranges with an MD5 to check, received directly into a file that takes
         // direct writes: each range is held in memory until hashed ([`staged`]).
         // At most [`STAGED_FILES`] files at a time: many large files in parallel are fast anyway,
-        // and would otherwise hold 64 MiB each.
+        // and would otherwise hold 48 MiB each.
         let staging = verify
             && t.size > chunk
             && self.options.policy.block_size.is_none()

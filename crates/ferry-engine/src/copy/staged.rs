@@ -21,19 +21,22 @@ use ferry_md5::Md5;
 use ferry_store::{DIRECT_ALIGN, PositionalSink};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-/// The range size of a staged download: the buffer each range is held in. Azurite serves 8 MiB
-/// ranges as cheaply as 32 MiB ones, and smaller ones much less cheaply (2 MiB: 4–6× its CPU).
+/// The range size of a staged download: the buffer each range is held in. Azurite served 8 MiB
+/// ranges about as cheaply as 32 MiB ones, and 2 or 4 MiB ones at several times the CPU (one set of
+/// `bench/receive-ceiling` runs, `RANGE_MB=2,4,8`: 5.8–9.6, 4.4–11.3 and 1.5–4.2 CPU-s per GiB).
 pub(super) const STAGED_RANGE: u64 = 8 * 1024 * 1024;
 
-/// Ranges of one file held at once (received, or waiting for the hash): 64 MiB.
-pub(super) const STAGED_IN_FLIGHT: usize = 8;
+/// Ranges of one file held at once (received, or waiting for the hash): 48 MiB. Six and eight ran
+/// level on the 1 GiB download (2.03–2.20 s against 2.12–2.64; four: 1.97–2.73), with peak RSS 66 MB
+/// against 82 (four: 50); six keep 48 MiB of ranges in flight for a link with more latency.
+pub(super) const STAGED_IN_FLIGHT: usize = 6;
 
 /// How much of a range is written at a time as it arrives: large enough that a direct write is
 /// not slowed by its own latency, small enough that the tail written at the end is short.
 const SEGMENT: usize = 1024 * 1024;
 
 /// Files of a run held in memory at once: the staged memory of a run is at most
-/// `STAGED_FILES × STAGED_IN_FLIGHT × STAGED_RANGE` (128 MiB), however many files are in flight.
+/// `STAGED_FILES × STAGED_IN_FLIGHT × STAGED_RANGE` (96 MiB), however many files are in flight.
 const STAGED_FILES: usize = 2;
 
 /// A run's staging: idle range buffers kept for the next ranges and files, so each is allocated
