@@ -37,9 +37,9 @@ impl Context {
         let verify = t.content_md5.is_some() && check != CheckMd5::NoCheck;
         let file = writer.sink();
         // A file of several ranges with an MD5 to check, received directly into a file that takes
-        // direct writes: each range is held in memory until hashed ([`staged`]).
-        // At most [`STAGED_FILES`] files at a time: many large files in parallel are fast anyway,
-        // and would otherwise hold 48 MiB each.
+        // direct writes: each range is held in memory until hashed (`staged`), if one of the run's
+        // turns for that is free (many large files in parallel are fast anyway, and would otherwise
+        // hold 48 MiB each).
         let staging = verify
             && t.size > chunk
             && self.options.policy.block_size.is_none()
@@ -77,9 +77,7 @@ impl Context {
                         return Ok(None);
                     }
                     let fetched = match (window, sink) {
-                        (Some(window), Some(sink)) => {
-                            self.fetch_staged(&t.source_key, range.clone(), window, writer, sink).await?
-                        }
+                        (Some(window), Some(sink)) => self.fetch_staged(t, range.clone(), window, writer, sink).await?,
                         _ => {
                             let _budget = self.budget.reserve(write_piece(len) as u64).await;
                             let _request = self.requests.acquire().await.expect("never closed");
@@ -240,20 +238,21 @@ impl Context {
     /// budget. Where the direct read is not taken, the range is streamed as any other.
     async fn fetch_staged(
         &self,
-        key: &str,
+        t: &Transfer,
         range: Range<u64>,
         window: &Arc<tokio::sync::Semaphore>,
         writer: &dyn PositionalWrite,
         sink: &DirectSink,
     ) -> Result<Fetched, StoreError> {
-        let len = range.end - range.start;
+        let (key, len) = (&t.source_key, range.end - range.start);
         let place = window.clone().acquire_owned().await.expect("never closed");
         let budget = self.budget.reserve(len).await;
         let _request = self.requests.acquire().await.expect("never closed");
         self.pace(key, len).await?;
         let staged = Arc::new(StagedRange::new(sink.file.clone(), &self.staging, range.start, len as usize));
         if self.source.read_into(key, range.clone(), false, staged.clone()).await? {
-            let held = staged.finish(&self.staging, (place, budget)).map_err(|e| StoreError::from_io(e, key))?;
+            let held =
+                staged.finish(&self.staging, (place, budget)).map_err(|e| StoreError::from_io(e, &t.dest_key))?;
             return Ok(held.map_or(Fetched::Written, Fetched::Staged));
         }
         staged.discard(&self.staging);
